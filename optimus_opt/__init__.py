@@ -1,0 +1,29 @@
+"""optimus-opt: exact and heuristic layer fusion and tiling for DNN accelerators with a small on-chip buffer.
+
+The flow: an :class:`Instance` (network, accelerator, batch) → the cost model (:class:`CostModel`, cost-model.md)
+→ solvers behind one interface (:mod:`optimus_opt.solvers`) → a :class:`Schedule` that :func:`evaluate`
+recomputes from the instance and the groups alone.
+
+>>> import optimus_opt as oo                                   # doctest: +SKIP
+>>> inst = oo.load_instance("instances/example-64k.json")      # doctest: +SKIP
+>>> sched = oo.solve(inst, solver="layerwise")                 # doctest: +SKIP
+>>> oo.evaluate(inst, sched).dram_bytes                        # doctest: +SKIP
+"""
+
+from . import solvers
+from .accelerator import Accelerator, parse_size
+from .cost import CostModel, Tiling
+from .errors import InstanceError, OptimusError, ScheduleError, SolverError
+from .instance import Instance, load_accelerator, load_instance, load_network, save_instance
+from .network import Layer, Network
+from .schedule import Evaluation, Group, Schedule, evaluate, load_schedule
+from .solvers import solve
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
+    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Tiling", "evaluate", "load_accelerator",
+    "load_instance", "load_network", "load_schedule", "parse_size", "save_instance", "solve", "solvers",
+    "__version__",
+]

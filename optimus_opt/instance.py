@@ -1,0 +1,247 @@
+"""Instances: a network, an accelerator and a batch size, read from and written to JSON or YAML (formats.md).
+
+Loading validates against the JSON Schema shipped in ``optimus_opt/schemas/instance.schema.json`` and then the
+semantic rules of the network (shapes, cycles, names). Every failure is an :class:`InstanceError` naming the file,
+the layer and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .accelerator import Accelerator
+from .errors import InstanceError
+from .network import OP_FIELDS, Network
+
+INSTANCE_FORMAT = "optimus-opt/instance@1"
+NETWORK_FORMAT = "optimus-opt/network@1"
+ACCELERATOR_FORMAT = "optimus-opt/accelerator@1"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """What a solver is given: a network, an accelerator and the batch size N."""
+
+    network: Network
+    accelerator: Accelerator
+    batch: int = 1
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
+            raise InstanceError(f"must be a positive integer, got {self.batch!r}", field="batch")
+        if not self.name:
+            object.__setattr__(self, "name", f"{self.network.name}-{self.accelerator.buffer_bytes}B-n{self.batch}")
+
+    def with_overrides(self, *, buffer_bytes: int | None = None, batch: int | None = None) -> "Instance":
+        """A copy with another buffer capacity or batch size (the CLI's ``--buffer`` and ``--batch``)."""
+        inst = self
+        if buffer_bytes is not None:
+            inst = dataclasses.replace(inst, accelerator=dataclasses.replace(inst.accelerator,
+                                                                               buffer_bytes=buffer_bytes))
+        if batch is not None:
+            inst = dataclasses.replace(inst, batch=batch)
+        return inst
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], *, file: str | Path | None = None) -> "Instance":
+        """Build from an instance document; ``network``/``accelerator`` paths are relative to ``file``."""
+        where = str(file) if file is not None else None
+        _validate(doc, "instance", where)
+        base = Path(file).parent if file is not None else Path(".")
+        net_doc, net_file = doc["network"], where
+        if isinstance(net_doc, str):
+            net_file = str(base / net_doc)
+            net_doc = _read_document(net_file, "network")
+            _validate(net_doc, "network", net_file)
+        acc_doc, acc_file = doc["accelerator"], where
+        if isinstance(acc_doc, str):
+            acc_file = str(base / acc_doc)
+            acc_doc = _read_document(acc_file, "accelerator")
+            _validate(acc_doc, "accelerator", acc_file)
+        try:
+            network = Network.from_dict(net_doc)
+        except InstanceError as err:
+            raise err.in_file(net_file) from None
+        try:
+            accelerator = Accelerator.from_dict(acc_doc)
+        except InstanceError as err:
+            raise err.in_file(acc_file) from None
+        try:
+            return cls(network=network, accelerator=accelerator, batch=doc.get("batch", 1),
+                       name=doc.get("name", ""))
+        except InstanceError as err:
+            raise err.in_file(where) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The instance document with network and accelerator inline."""
+        return {"format": INSTANCE_FORMAT, "name": self.name, "batch": self.batch,
+                "accelerator": self.accelerator.to_dict(), "network": self.network.to_dict()}
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read an instance file (JSON, or YAML for ``.yaml``/``.yml``).
+
+    Raises
+    ------
+    InstanceError
+        Missing or unreadable file, malformed JSON/YAML, a schema violation or a network error; the message names
+        the file, the layer and the field.
+
+    Examples
+    --------
+    >>> inst = load_instance("instances/example-64k.json")  # doctest: +SKIP
+    >>> inst.accelerator.buffer_bytes  # doctest: +SKIP
+    65536
+    """
+    doc = _read_document(str(path), "instance")
+    return Instance.from_dict(doc, file=str(path))
+
+
+def load_network(path: str | Path) -> Network:
+    """Read a network file (``"format": "optimus-opt/network@1"``)."""
+    doc = _read_document(str(path), "network")
+    _validate(doc, "network", str(path))
+    try:
+        return Network.from_dict(doc)
+    except InstanceError as err:
+        raise err.in_file(str(path)) from None
+
+
+def load_accelerator(path: str | Path) -> Accelerator:
+    """Read an accelerator file (``"format": "optimus-opt/accelerator@1"``)."""
+    doc = _read_document(str(path), "accelerator")
+    _validate(doc, "accelerator", str(path))
+    try:
+        return Accelerator.from_dict(doc)
+    except InstanceError as err:
+        raise err.in_file(str(path)) from None
+
+
+def save_instance(instance: Instance, path: str | Path) -> None:
+    """Write an instance (inline network and accelerator) as JSON, or YAML for ``.yaml``/``.yml``."""
+    dump_document(instance.to_dict(), path)
+
+
+def dump_document(doc: Mapping[str, Any], path: str | Path) -> None:
+    """Write a document as JSON (or YAML, by the file's extension), ending with a newline."""
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        text = yaml.safe_dump(dict(doc), sort_keys=False)
+    else:
+        text = json.dumps(doc, indent=1) + "\n"
+    path.write_text(text)
+
+
+def _read_document(path: str, kind: str) -> Mapping[str, Any]:
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise InstanceError(f"{kind} file not found", file=path) from None
+    except OSError as err:
+        raise InstanceError(f"cannot read the {kind} file: {err.strerror}", file=path) from None
+    try:
+        if Path(path).suffix.lower() in (".yaml", ".yml"):
+            doc = yaml.safe_load(text)
+        else:
+            doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InstanceError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
+                            file=path) from None
+    except yaml.YAMLError as err:
+        raise InstanceError(f"not valid YAML: {err}", file=path) from None
+    if not isinstance(doc, Mapping):
+        raise InstanceError(f"a {kind} document must be an object", file=path)
+    return doc
+
+
+# -- schema validation ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def instance_schema() -> dict[str, Any]:
+    """The JSON Schema of formats.md's instance (its ``$defs`` hold the network and accelerator objects)."""
+    text = resources.files("optimus_opt").joinpath("schemas/instance.schema.json").read_text()
+    return json.loads(text)
+
+
+@lru_cache(maxsize=3)
+def _validator(kind: str):
+    import jsonschema
+
+    root = instance_schema()
+    schema = root if kind == "instance" else {"$defs": root["$defs"], **root["$defs"][kind]}
+    if kind == "instance":  # network and accelerator objects are validated on their own, for clearer messages
+        schema = json.loads(json.dumps(root))
+        for key in ("network", "accelerator"):
+            schema["properties"][key] = {"type": ["string", "object"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+_FORMATS = {"instance": INSTANCE_FORMAT, "network": NETWORK_FORMAT, "accelerator": ACCELERATOR_FORMAT}
+
+
+def _validate(doc: Mapping[str, Any], kind: str, file: str | None) -> None:
+    """Validate ``doc`` as a ``kind`` document; raise the first error, in document order, as an InstanceError."""
+    if kind == "instance" and doc.get("format") != INSTANCE_FORMAT:
+        raise InstanceError(f"expected \"{INSTANCE_FORMAT}\", got {doc.get('format')!r}", file=file,
+                            field="format")
+    errors = sorted(_validator(kind).iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        raise _translate(errors[0], doc, kind, file)
+    if kind == "instance":
+        for key in ("network", "accelerator"):
+            if isinstance(doc[key], Mapping):
+                errors = sorted(_validator(key).iter_errors(doc[key]), key=lambda e: [str(p) for p in e.absolute_path])
+                if errors:
+                    raise _translate(errors[0], doc[key], key, file, prefix=key)
+
+
+def _translate(error: Any, doc: Mapping[str, Any], kind: str, file: str | None, prefix: str = "") -> InstanceError:
+    """Turn a jsonschema error into a message that names the layer and the field."""
+    path = list(error.absolute_path)
+    layer = None
+    if len(path) >= 2 and path[0] == "layers" and isinstance(path[1], int):
+        entry = doc["layers"][path[1]]
+        layer = entry.get("name") if isinstance(entry, Mapping) and isinstance(entry.get("name"), str) \
+            else f"#{path[1]}"
+        path = path[2:]
+    instance = error.instance
+    if error.validator == "additionalProperties" and isinstance(instance, Mapping):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in instance if k not in allowed)
+        where = f"op '{instance.get('op')}'" if layer is not None else f"a {kind} document"
+        return InstanceError(f"unknown field for {where} (allowed: {', '.join(sorted(allowed))})",
+                             file=file, layer=layer, field=_join(prefix, path + extra[:1]))
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in instance]
+        return InstanceError("missing field", file=file, layer=layer, field=_join(prefix, path + missing[:1]))
+    if path == ["op"] and error.validator == "enum":
+        return InstanceError(f"unknown op {instance!r} (known: {', '.join(OP_FIELDS)})", file=file, layer=layer,
+                             field="op")
+    if error.validator == "const" and path == ["format"]:
+        return InstanceError(f"expected \"{_FORMATS[kind]}\", got {instance!r}", file=file,
+                             field=_join(prefix, path))
+    return InstanceError(_describe(error), file=file, layer=layer, field=_join(prefix, path) or None)
+
+
+def _describe(error: Any) -> str:
+    if error.validator in ("oneOf", "anyOf"):
+        return f"has the wrong form: {error.instance!r}"
+    if error.validator == "minimum":
+        return f"must be at least {error.validator_value}, got {error.instance!r}"
+    if error.validator == "type":
+        return f"expected {error.validator_value}, got {error.instance!r}"
+    return error.message
+
+
+def _join(prefix: str, path: list[Any]) -> str:
+    parts = ([prefix] if prefix else []) + [str(p) for p in path]
+    return ".".join(parts)
