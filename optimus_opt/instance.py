@@ -60,12 +60,12 @@ class Instance:
         net_doc, net_file = doc["network"], where
         if isinstance(net_doc, str):
             net_file = str(base / net_doc)
-            net_doc = _read_document(net_file, "network")
+            net_doc = _read_document(net_file, "network", referenced_by=where)
             _validate(net_doc, "network", net_file)
         acc_doc, acc_file = doc["accelerator"], where
         if isinstance(acc_doc, str):
             acc_file = str(base / acc_doc)
-            acc_doc = _read_document(acc_file, "accelerator")
+            acc_doc = _read_document(acc_file, "accelerator", referenced_by=where)
             _validate(acc_doc, "accelerator", acc_file)
         try:
             network = Network.from_dict(net_doc)
@@ -141,11 +141,12 @@ def dump_document(doc: Mapping[str, Any], path: str | Path) -> None:
     path.write_text(text)
 
 
-def _read_document(path: str, kind: str) -> Mapping[str, Any]:
+def _read_document(path: str, kind: str, referenced_by: str | None = None) -> Mapping[str, Any]:
     try:
         text = Path(path).read_text()
     except FileNotFoundError:
-        raise InstanceError(f"{kind} file not found", file=path) from None
+        named = f" (named by field '{kind}' of {referenced_by})" if referenced_by else ""
+        raise InstanceError(f"{kind} file not found{named}", file=path) from None
     except OSError as err:
         raise InstanceError(f"cannot read the {kind} file: {err.strerror}", file=path) from None
     try:
@@ -212,12 +213,14 @@ def _translate(error: Any, doc: Mapping[str, Any], kind: str, file: str | None, 
         entry = doc["layers"][path[1]]
         layer = entry.get("name") if isinstance(entry, Mapping) and isinstance(entry.get("name"), str) \
             else f"#{path[1]}"
-        path = path[2:]
+        path = path[2:3]  # the field itself, not the position inside it
+        prefix = ""
     instance = error.instance
     if error.validator == "additionalProperties" and isinstance(instance, Mapping):
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(k for k in instance if k not in allowed)
-        where = f"op '{instance.get('op')}'" if layer is not None else f"a {kind} document"
+        where = f"op '{instance.get('op')}'" if layer is not None else f"an {kind} document" if kind[0] in "aeiou" \
+            else f"a {kind} document"
         return InstanceError(f"unknown field for {where} (allowed: {', '.join(sorted(allowed))})",
                              file=file, layer=layer, field=_join(prefix, path + extra[:1]))
     if error.validator == "required":
@@ -232,11 +235,21 @@ def _translate(error: Any, doc: Mapping[str, Any], kind: str, file: str | None, 
     return InstanceError(_describe(error), file=file, layer=layer, field=_join(prefix, path) or None)
 
 
+_FORMS = {
+    "kernel": "a positive int or [h, w]", "stride": "a positive int or [h, w]", "dilation": "a positive int or [h, w]",
+    "padding": "an int >= 0, [h, w] or [top, bottom, left, right]", "inputs": "a layer name or a list of names",
+}
+
+
 def _describe(error: Any) -> str:
     if error.validator in ("oneOf", "anyOf"):
-        return f"has the wrong form: {error.instance!r}"
+        path = list(error.absolute_path)
+        form = _FORMS.get(str(path[-1]) if path else "", "another form")
+        return f"expected {form}, got {error.instance!r}"
     if error.validator == "minimum":
         return f"must be at least {error.validator_value}, got {error.instance!r}"
+    if error.validator in ("minItems", "maxItems") and error.schema.get("minItems") == error.schema.get("maxItems"):
+        return f"expected {error.schema['minItems']} items, got {error.instance!r}"
     if error.validator == "type":
         return f"expected {error.validator_value}, got {error.instance!r}"
     return error.message

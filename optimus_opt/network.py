@@ -377,7 +377,7 @@ class Network:
             if not consumers[i] and i not in output_ids:
                 what = "input is read by no layer" if layer.op == "input" else \
                     "has no consumer and is not listed in 'outputs'"
-                raise InstanceError(what, layer=layer.name, field="inputs" if layer.op != "input" else "name")
+                raise InstanceError(what, layer=layer.name, field="outputs" if layer.op != "input" else "name")
         if not any(layer.op != "input" for layer in layers):
             raise InstanceError("the network has no layers besides its inputs", field="layers")
         set_ = object.__setattr__

@@ -106,7 +106,15 @@ class Schedule:
         return d
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1) + "\n"
+        """The schedule document, one group per line so that a schedule reads as a table in a diff."""
+        d = self.to_dict()
+        groups = d.pop("groups")
+        body = json.dumps(d, indent=1)[:-2]
+        lines = ",\n  ".join(json.dumps(g) for g in groups)
+        return body + ',\n "groups": [\n  ' + lines + "\n ]\n}\n" if groups else body + ',\n "groups": []\n}\n'
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json())
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, file: str | None = None) -> "Schedule":

@@ -1,0 +1,87 @@
+"""An independent optimum: every set partition of the layers, checked rule by rule with plain sets.
+
+It shares only the per-group cost (CostModel.best_tiling) with the project, and re-derives convexity, connectivity
+and acyclicity itself with networkx, so that it can catch a solver or evaluate() bending a rule. Exponential:
+for networks of at most about 10 layers.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from optimus_opt import Instance
+from optimus_opt.cost import CostModel
+
+
+def _valid_group(g: nx.DiGraph, block: frozenset[str]) -> bool:
+    # convex: no node outside the block lies on a path between two block nodes
+    outside = set(g) - block
+    after = set().union(*(nx.descendants(g, u) for u in block)) & outside
+    before = set().union(*(nx.ancestors(g, u) for u in block)) & outside
+    if after & before:
+        return False
+    # connected: edges inside, or a shared reader of an outside tensor
+    h = nx.Graph()
+    h.add_nodes_from(block)
+    for u in block:
+        for p in g.predecessors(u):
+            if p in block:
+                h.add_edge(p, u)
+            else:
+                for c in g.successors(p):
+                    if c in block:
+                        h.add_edge(c, u)
+    return nx.is_connected(h)
+
+
+def brute_force_optimum(inst: Instance) -> tuple[int | None, list[frozenset[int]]]:
+    """The least cost over all valid schedules and one schedule attaining it (groups as node-id sets)."""
+    net = inst.network
+    cm = CostModel(inst)
+    g = net.to_networkx()
+    layers = [net.layers[i].name for i in net.layer_ids]
+    cost_of: dict[frozenset[str], int | None] = {}
+
+    def block_cost(block: frozenset[str]) -> int | None:
+        if block not in cost_of:
+            if not _valid_group(g, block):
+                cost_of[block] = None
+            else:
+                t = cm.best_tiling([net.index[n] for n in block])
+                cost_of[block] = None if t is None else t.cost
+        return cost_of[block]
+
+    best: list = [None, []]
+
+    def acyclic(blocks: list[frozenset[str]]) -> bool:
+        q = nx.DiGraph()
+        owner = {n: k for k, b in enumerate(blocks) for n in b}
+        q.add_nodes_from(range(len(blocks)))
+        for a, b in g.edges:
+            if a in owner and b in owner and owner[a] != owner[b]:
+                q.add_edge(owner[a], owner[b])
+        return nx.is_directed_acyclic_graph(q)
+
+    def rec(i: int, blocks: list[set[str]], acc: int) -> None:
+        if i == len(layers):
+            frozen = [frozenset(b) for b in blocks]
+            costs = [block_cost(b) for b in frozen]
+            if any(c is None for c in costs):
+                return
+            total = sum(costs)  # type: ignore[arg-type]
+            if (best[0] is None or total < best[0]) and acyclic(frozen):
+                best[0], best[1] = total, frozen
+            return
+        name = layers[i]
+        for b in blocks:
+            b.add(name)
+            rec(i + 1, blocks, acc)
+            b.remove(name)
+        blocks.append({name})
+        rec(i + 1, blocks, acc)
+        blocks.pop()
+
+    rec(0, [], 0)
+    ordered = [frozenset(net.index[n] for n in b) for b in best[1]]
+    ordered.sort(key=min)
+    return best[0], ordered

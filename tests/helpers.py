@@ -1,0 +1,19 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from optimus_opt import Accelerator, Instance, Network
+from optimus_opt.network import Layer
+
+
+def make_instance(layers: Sequence[dict[str, Any]], buffer: int, *, tc: int = 8, word: int = 2, batch: int = 1,
+                  outputs: Sequence[str] | None = None, name: str = "t") -> Instance:
+    """An instance from formats.md layer dicts."""
+    net = Network(name, tuple(Layer.from_dict(d) for d in layers), tuple(outputs) if outputs else None)
+    return Instance(net, Accelerator(buffer_bytes=buffer, word_bytes=word, channel_tile=tc), batch=batch)
+
+
+def ids(inst: Instance, names: Sequence[str]) -> list[int]:
+    return [inst.network.index[n] for n in names]

@@ -1,0 +1,80 @@
+"""Hypothesis strategies: random small DNN graphs with residual skips, branches, concats, strides, pools,
+upsampling and reductions, always valid by construction."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from optimus_opt import Accelerator, Instance, Network
+from optimus_opt.network import Layer, infer_shape
+
+
+@st.composite
+def networks(draw, min_layers: int = 2, max_layers: int = 10, max_hw: int = 24) -> Network:
+    n_layers = draw(st.integers(min_layers, max_layers))
+    c0 = draw(st.sampled_from([3, 4, 8, 16]))
+    h0 = draw(st.integers(4, max_hw))
+    w0 = draw(st.integers(2, 12))
+    layers = [Layer(name="in0", op="input", shape=(c0, h0, w0))]
+    shapes = {"in0": (c0, h0, w0)}
+    if draw(st.booleans()) and n_layers > 3:  # a second network input of the same shape
+        layers.append(Layer(name="in1", op="input", shape=(c0, h0, w0)))
+        shapes["in1"] = (c0, h0, w0)
+    names = [l.name for l in layers]
+    while len([l for l in layers if l.op != "input"]) < n_layers:
+        i = len(layers)
+        # recent tensors are likelier inputs: chains with occasional long skips
+        src = draw(st.sampled_from(names[-4:] if draw(st.booleans()) else names))
+        c, h, w = shapes[src]
+        op = draw(st.sampled_from(["conv", "conv", "conv", "pool", "add", "concat", "upsample", "mul", "fc"]))
+        name = f"l{i}"
+        layer: Layer | None = None
+        if op == "conv":
+            k = draw(st.sampled_from([1, 3, 5]))
+            s = draw(st.sampled_from([1, 1, 2]))
+            d = draw(st.sampled_from([1, 1, 2])) if k > 1 else 1
+            pad = draw(st.integers(0, (k - 1) * d // 2 + 1))
+            if d * (k - 1) + 1 > h + 2 * pad or d * (k - 1) + 1 > w + 2 * pad:
+                k, d, pad = 1, 1, 0
+            depthwise = draw(st.booleans()) and c > 1
+            k_out = c if depthwise else draw(st.sampled_from([4, 8, 16, 32, 48]))
+            layer = Layer(name=name, op="conv", inputs=(src,), channels=k_out, kernel=(k, k), stride=(s, s),
+                          padding=(pad, pad, pad, pad), dilation=(d, d), groups=c if depthwise else 1,
+                          bias=draw(st.booleans()))
+        elif op == "pool":
+            if draw(st.booleans()):
+                layer = Layer(name=name, op="pool", inputs=(src,), global_pool=True, mode="avg")
+            elif h >= 2 and w >= 2:
+                layer = Layer(name=name, op="pool", inputs=(src,), kernel=(2, 2), stride=(2, 2))
+        elif op in ("add", "mul", "concat"):
+            same = [n for n in names if n != src and (shapes[n] == shapes[src] if op != "concat"
+                                                       else shapes[n][1:] == shapes[src][1:])]
+            if same:
+                other = draw(st.sampled_from(same))
+                layer = Layer(name=name, op=op, inputs=(src, other))
+        elif op == "upsample":
+            if h <= 12:
+                layer = Layer(name=name, op="upsample", inputs=(src,), scale=2)
+        elif op == "fc":
+            if c * h * w <= 4096:
+                layer = Layer(name=name, op="fc", inputs=(src,), channels=draw(st.sampled_from([10, 32])))
+        if layer is None:
+            layer = Layer(name=name, op="conv", inputs=(src,), channels=8)
+        shapes[name] = infer_shape(layer, [shapes[s] for s in layer.inputs])
+        layers.append(layer)
+        names.append(name)
+    # inputs nobody reads are invalid: let the first layer read them
+    read = {s for l in layers for s in l.inputs}
+    for l in list(layers):
+        if l.op == "input" and l.name not in read:
+            layers.remove(l)
+    return Network("random", tuple(layers))
+
+
+@st.composite
+def instances(draw, min_layers: int = 2, max_layers: int = 10) -> Instance:
+    net = draw(networks(min_layers, max_layers))
+    buffer = draw(st.sampled_from([2048, 4096, 8192, 16384, 65536, 262144]))
+    acc = Accelerator(buffer_bytes=buffer, word_bytes=draw(st.sampled_from([1, 2])),
+                      channel_tile=draw(st.sampled_from([4, 8, 16])))
+    return Instance(net, acc, batch=draw(st.sampled_from([1, 1, 2, 4])))
