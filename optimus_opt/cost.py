@@ -69,14 +69,16 @@ class Curve:
     """Rows per tensor and the least footprint of a group for Q = 1 … qmax (index q − 1).
 
     ``rows`` maps every member and every external input to its rows-per-strip vector; ``footprint`` is the least
-    feature-map footprint in bytes for one sample (b = 1) with the best Φ at each Q; ``inc``/``exc`` hold the tree
-    DP tables that :meth:`CostModel.reduced_set` traces back to recover Φ at one Q.
+    feature-map footprint in bytes for one sample (b = 1) with the best Φ at each Q, ``full_footprint`` the one
+    with Φ empty; ``inc``/``exc`` hold the tree DP tables that :meth:`CostModel.reduced_set` traces back to
+    recover Φ at one Q.
     """
 
     io: GroupIO
     qmax: int
     rows: dict[int, np.ndarray]
     footprint: np.ndarray
+    full_footprint: np.ndarray
     inc: dict[int, np.ndarray]
     exc: dict[int, np.ndarray]
     children: dict[int, list[int]]
@@ -142,7 +144,7 @@ class CostModel:
         self.saving = [(self.C[i] - self.tc) * self.W[i] if layer.op == "conv" and self.C[i] > self.tc else 0
                        for i, layer in enumerate(net.layers)]
         self.is_conv = [layer.op == "conv" for layer in net.layers]
-        self._best: dict[tuple[int, ...], Tiling | None] = {}
+        self._best: dict[tuple[tuple[int, ...], bool, bool], Tiling | None] = {}
 
     # -- the parts of a group ------------------------------------------------------------------------------
 
@@ -215,10 +217,11 @@ class CostModel:
                     r = np.maximum(r, self._need(c, rows[c], h_x, qs))
             rows[x] = r
             words += self.C[x] * self.W[x] * r
+        full = self.word * words
         for root in roots:
-            words -= np.maximum(inc[root], exc[root])
-        return Curve(io=io, qmax=qmax, rows=rows, footprint=self.word * words, inc=inc, exc=exc,
-                     children=children, roots=tuple(roots))
+            words = words - np.maximum(inc[root], exc[root])
+        return Curve(io=io, qmax=qmax, rows=rows, footprint=self.word * words, full_footprint=full, inc=inc,
+                     exc=exc, children=children, roots=tuple(roots))
 
     @staticmethod
     def reduced_set(curve: Curve, strips: int) -> frozenset[int]:
@@ -236,36 +239,38 @@ class CostModel:
 
     # -- tilings -------------------------------------------------------------------------------------------
 
-    def best_tiling(self, members: Iterable[int]) -> Tiling | None:
+    def best_tiling(self, members: Iterable[int], *, resident_only: bool = False,
+                    reduced_channels: bool = True) -> Tiling | None:
         """The least-cost feasible tiling of a group, or ``None`` if no (Q, b, Φ) fits the buffer.
 
+        ``resident_only`` admits only tilings that keep all weights on chip, and ``reduced_channels=False`` fixes
+        Φ empty: the restrictions under which the Optimus paper's baselines (Efficient-S, DNNVM) fuse layers.
         Ties are broken towards fewer strips, then the smallest batch block with the same number of blocks.
-        Results are cached per group.
+        Results are cached per group and restriction.
         """
-        key = tuple(sorted(set(members)))
-        if key in self._best:
-            return self._best[key]
-        curve = self.curve(key)
-        result = self._pick(curve)
-        self._best[key] = result
-        return result
+        key = (tuple(sorted(set(members))), resident_only, reduced_channels)
+        if key not in self._best:
+            self._best[key] = self._pick(self.curve(key[0]), resident_only, reduced_channels)
+        return self._best[key]
 
-    def _pick(self, curve: Curve) -> Tiling | None:
-        io, fp, buf = curve.io, curve.footprint, self.buffer
+    def _pick(self, curve: Curve, resident_only: bool = False, reduced_channels: bool = True) -> Tiling | None:
+        io, buf = curve.io, self.buffer
+        fp = curve.footprint if reduced_channels else curve.full_footprint
+        phi = (lambda q: self.reduced_set(curve, q)) if reduced_channels else (lambda q: frozenset())
         resident = fp + io.weight_bytes <= buf
         if resident[-1]:
             q = int(np.argmax(resident)) + 1
-            return self._tiling(curve, q, 1, self.reduced_set(curve, q), True)
+            return self._tiling(curve, q, 1, phi(q), True)
         streamed = fp + io.weight_slice_bytes <= buf
-        if not streamed[-1]:
+        if resident_only or not streamed[-1]:
             return None
         if streamed[0]:
             largest = min(self.batch, (buf - io.weight_slice_bytes) // int(fp[0]))
             blocks = -(-self.batch // largest)
             b = -(-self.batch // blocks)
-            return self._tiling(curve, 1, b, self.reduced_set(curve, 1), False)
+            return self._tiling(curve, 1, b, phi(1), False)
         q = int(np.argmax(streamed)) + 1
-        return self._tiling(curve, q, 1, self.reduced_set(curve, q), False)
+        return self._tiling(curve, q, 1, phi(q), False)
 
     def _tiling(self, curve: Curve, q: int, b: int, reduced: frozenset[int], resident: bool) -> Tiling:
         io = curve.io

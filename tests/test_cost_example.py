@@ -79,3 +79,16 @@ def test_optimum_by_brute_force(inst, cm):
     assert best == 253460
     names = [sorted(inst.network.layers[u].name for u in g) for g in groups]
     assert names == [sorted(["c1", "c2", "c3", "a1"]), sorted(["p1", "c4", "c5", "cat", "g", "fc"])]
+
+
+def test_baseline_restrictions(inst, cm):
+    g = ids(inst, ["c1", "c2", "c3", "a1"])
+    assert cm.best_tiling(g, resident_only=True).cost == 144384
+    # without reduced channels, Q = 32 needs 2·(5120 + 3072 + 1024 + 1024 + 3584) = 27,648 bytes of feature maps,
+    # and 27,648 + 46,080 > 65,536: no resident tiling is left
+    assert cm.curve(g).full_footprint[31] == 27648
+    assert cm.best_tiling(g, resident_only=True, reduced_channels=False) is None
+    # streaming is still possible: each strip re-reads the 46,080 weight bytes
+    t = cm.best_tiling(g, reduced_channels=False)
+    assert t is not None and not t.resident and not t.reduced
+    assert t.weight_traffic == 46080 * t.strips

@@ -13,9 +13,10 @@ as the reference does: a 1x1 conv when only channels differ, a factorized reduct
 (the first normal cell after each reduction, and stem cell 1), nothing for stem cell 0 (whose h1 is the raw stem
 conv output). Five combinations ``comb0``..``comb4`` each add two branches; an op is a stack of two separable
 convs (each a depthwise conv then a 1x1 conv, the first one strided in reduction cells), a 3x3 pool, or the
-identity, which is a read of the hidden state and adds no layer. The cell output concatenates the hidden states no
-combination used. Operation lists and hidden-state indices are those of ``NasNetANormalCell`` and
-``NasNetAReductionCell``; only ops applied to h0 or h1 are strided.
+identity, which is a read of the hidden state and adds no layer. The cell output concatenates the hidden states the
+reference marks unused (``used_hiddenstates``; h1 and comb0..comb4 in a normal cell, comb1..comb4 in a reduction
+cell). Operation lists and hidden-state indices are those of ``NasNetANormalCell`` and ``NasNetAReductionCell``;
+only ops applied to h0 or h1 are strided.
 
 Batch-norm and ReLU are folded; every conv gets a bias (the folded batch-norm's shift; for the depthwise conv of a
 separable conv this is one word per channel that the reference does not have, since its batch-norm follows the
@@ -42,22 +43,27 @@ from . import ZooEntry
 
 __all__ = ["nasnet_a_mobile", "ENTRIES"]
 
-#: Normal cell: (op, hidden-state index) for the left and right branch of each of the five combinations.
-_NORMAL_CELL: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = (
+_Cell = tuple[tuple[tuple[tuple[str, int], tuple[str, int]], ...], tuple[int, ...]]
+
+#: Normal cell: (op, hidden-state index) for the left and right branch of each of the five combinations (states
+#: 0, 1 are h0, h1; state 2 + i is the output of comb i), then the states concatenated into the cell output: the
+#: reference's ``used_hiddenstates`` = [1, 0, 0, 0, 0, 0, 0], so h1 is concatenated although combinations read it.
+_NORMAL_CELL: _Cell = ((
     (("sep5", 0), ("sep3", 1)),
     (("sep5", 1), ("sep3", 1)),
     (("avg3", 0), ("id", 1)),
     (("avg3", 1), ("avg3", 1)),
     (("sep3", 0), ("id", 0)),
-)
-#: Reduction cell; indices 2, 3 are the outputs of comb0, comb1.
-_REDUCTION_CELL: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = (
+), (1, 2, 3, 4, 5, 6))
+#: Reduction cell: ``used_hiddenstates`` = [1, 1, 1, 0, 0, 0, 0], so comb1..comb4 form the output (comb1 although
+#: comb3 reads it).
+_REDUCTION_CELL: _Cell = ((
     (("sep5", 0), ("sep7", 1)),
     (("max3", 0), ("sep7", 1)),
     (("avg3", 0), ("sep5", 1)),
     (("id", 3), ("avg3", 2)),
     (("sep3", 2), ("max3", 0)),
-)
+), (3, 4, 5, 6))
 
 
 def _separable(b: NetBuilder, x: str, channels: int, kernel: int, stride: int, name: str) -> str:
@@ -107,7 +113,7 @@ def _branch(b: NetBuilder, x: str, op: str, channels: int, stride: int, name: st
 def _cell(b: NetBuilder, x: str, prev: str | None, filters: int, reduction: bool, name: str) -> str:
     """A NASNet-A cell on the previous cell's output ``x`` and the one before it, ``prev`` (None in stem cell 0).
 
-    Returns the concatenation of the hidden states that no combination used.
+    Returns the concatenation of the hidden states the reference's ``used_hiddenstates`` marks unused.
     """
     # h1 first, as the reference builds it: adjust ``prev`` to the shape of ``x``.
     if prev is None:
@@ -120,16 +126,15 @@ def _cell(b: NetBuilder, x: str, prev: str | None, filters: int, reduction: bool
         h1 = prev
     h0 = b.conv(x, filters, 1, name=f"{name}.beginning.conv")
     states = [h0, h1]
-    used = [False] * 7
-    for i, combination in enumerate(_REDUCTION_CELL if reduction else _NORMAL_CELL):
+    combinations, output_states = _REDUCTION_CELL if reduction else _NORMAL_CELL
+    for i, combination in enumerate(combinations):
         branches = []
         for side, (op, index) in zip(("left", "right"), combination):
             stride = 2 if reduction and index < 2 else 1
             branches.append(_branch(b, states[index], op, filters, stride, f"{name}.comb{i}.{side}"))
-            used[index] = True
         states.append(b.add(*branches, name=f"{name}.comb{i}.add"))
-    # The unused states all have the final shape here, so the reference's extra reductions never apply.
-    return b.concat([s for s, u in zip(states, used) if not u], name=f"{name}.concat")
+    # The output states all have the final shape here, so the reference's extra reductions never apply.
+    return b.concat([states[i] for i in output_states], name=f"{name}.concat")
 
 
 def nasnet_a_mobile(resolution: int = 224) -> Network:
