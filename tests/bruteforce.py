@@ -34,8 +34,11 @@ def _valid_group(g: nx.DiGraph, block: frozenset[str]) -> bool:
     return nx.is_connected(h)
 
 
-def brute_force_optimum(inst: Instance) -> tuple[int | None, list[frozenset[int]]]:
-    """The least cost over all valid schedules and one schedule attaining it (groups as node-id sets)."""
+def brute_force_optimum(inst: Instance, *, acyclic: bool = True) -> tuple[int | None, list[frozenset[int]]]:
+    """The least cost over all valid schedules and one schedule attaining it (groups as node-id sets).
+
+    ``acyclic=False`` drops the rule that the groups admit a topological order (to show what it costs).
+    """
     net = inst.network
     cm = CostModel(inst)
     g = net.to_networkx()
@@ -53,7 +56,7 @@ def brute_force_optimum(inst: Instance) -> tuple[int | None, list[frozenset[int]
 
     best: list = [None, []]
 
-    def acyclic(blocks: list[frozenset[str]]) -> bool:
+    def is_acyclic(blocks: list[frozenset[str]]) -> bool:
         q = nx.DiGraph()
         owner = {n: k for k, b in enumerate(blocks) for n in b}
         q.add_nodes_from(range(len(blocks)))
@@ -69,7 +72,7 @@ def brute_force_optimum(inst: Instance) -> tuple[int | None, list[frozenset[int]
             if any(c is None for c in costs):
                 return
             total = sum(costs)  # type: ignore[arg-type]
-            if (best[0] is None or total < best[0]) and acyclic(frozen):
+            if (best[0] is None or total < best[0]) and (not acyclic or is_acyclic(frozen)):
                 best[0], best[1] = total, frozen
             return
         name = layers[i]

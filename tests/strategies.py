@@ -23,8 +23,8 @@ def networks(draw, min_layers: int = 2, max_layers: int = 10, max_hw: int = 24) 
     names = [l.name for l in layers]
     while len([l for l in layers if l.op != "input"]) < n_layers:
         i = len(layers)
-        # recent tensors are likelier inputs: chains with occasional long skips
-        src = draw(st.sampled_from(names[-4:] if draw(st.booleans()) else names))
+        # like a DNN: mostly a chain, with branches and skips reaching back at most four tensors
+        src = names[-1] if draw(st.integers(0, 9)) < 7 else draw(st.sampled_from(names[-4:]))
         c, h, w = shapes[src]
         op = draw(st.sampled_from(["conv", "conv", "conv", "pool", "add", "concat", "upsample", "mul", "fc"]))
         name = f"l{i}"
@@ -47,8 +47,8 @@ def networks(draw, min_layers: int = 2, max_layers: int = 10, max_hw: int = 24) 
             elif h >= 2 and w >= 2:
                 layer = Layer(name=name, op="pool", inputs=(src,), kernel=(2, 2), stride=(2, 2))
         elif op in ("add", "mul", "concat"):
-            same = [n for n in names if n != src and (shapes[n] == shapes[src] if op != "concat"
-                                                       else shapes[n][1:] == shapes[src][1:])]
+            same = [n for n in names[-4:] if n != src and (shapes[n] == shapes[src] if op != "concat"
+                                                            else shapes[n][1:] == shapes[src][1:])]
             if same:
                 other = draw(st.sampled_from(same))
                 layer = Layer(name=name, op=op, inputs=(src, other))

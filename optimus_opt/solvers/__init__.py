@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from ..errors import SolverError
 from .base import Solver, SolveOptions, SolverResult
+from .baselines import DNNVM, EfficientS
+from .cpsat import CPSat
+from .exact_dp import ExactDP
 from .layerwise import Layerwise
+from .milp import Milp
+from .optimus_dp import Optimus, OptimusOnline
 
-_SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (Layerwise,)}
+_SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (Layerwise, ExactDP, CPSat, Milp, Optimus, OptimusOnline, EfficientS, DNNVM)}
 
 
 def registered() -> tuple[str, ...]:
@@ -36,8 +41,6 @@ def get(name: str) -> Solver:
     if not cls.is_available():
         raise SolverError(f"solver '{name}' needs the packages {', '.join(cls.requires)}; install them with pip")
     return cls()
-
-
 
 
 def solve(instance, solver: str = "layerwise", *, time_limit: float | None = None, seed: int = 0,

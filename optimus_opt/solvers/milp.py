@@ -1,0 +1,122 @@
+"""``milp``: the set-partitioning model (setpartition.py) as a mixed-integer linear program solved by HiGHS.
+
+Columns: binary x_S per feasible candidate group; continuous levels t_u ∈ [0, L] per layer. Rows: Σ_{S ∋ u} x_S = 1
+per layer; per adjacent pair held together by some group, with y_uv = Σ_{S ∋ u,v} x_S,
+t_u − t_v + L·y_uv ≤ L and t_v − t_u + L·y_uv ≤ L (equal levels inside a group); per edge u→v, t_v − t_u ≥ 0 and
+t_v − t_u + L·y_uv ≥ 1 (an edge between groups climbs a level). Objective Σ c_S x_S in bytes, with relative gap 0
+and absolute gap below one byte, so an "optimal" answer is exact for integer costs. See formulations/milp.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..candidates import CandidateSpace
+from ..cost import CostModel
+from .base import Solver, SolveOptions, SolverResult
+from .setpartition import build_model, same_group_pairs
+
+
+class Milp(Solver):
+    name = "milp"
+    description = "exact optimum: set partitioning with big-M level acyclicity, HiGHS MILP"
+    space = "convex connected groups, or groups of at most max_group layers"
+    requires = ("highspy",)
+
+    def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
+        import highspy
+
+        start = time.perf_counter()
+        space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+        data = build_model(cm, space)
+        info = {"space": space.describe(), "columns": len(data.columns), "candidates": len(space)}
+        if not space.complete:
+            return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
+        uncovered = data.uncovered()
+        if uncovered:
+            return SolverResult(status="infeasible", unplaced=uncovered, info=info,
+                                message=f"{len(uncovered)} layers fit no group of the candidate space")
+        n_x = len(data.columns)
+        level_of = {u: n_x + i for i, u in enumerate(data.layers)}
+        big = float(data.levels)
+        with _silenced_stdout():  # HiGHS prints a banner on construction, before any option can be set
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", 0.999)  # integer bytes: a gap below one byte proves optimality
+        h.setOptionValue("random_seed", int(options.seed))
+        h.setOptionValue("threads", max(1, options.workers))
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", max(0.01, options.time_limit - (time.perf_counter() - start)))
+        inf = highspy.kHighsInf
+        costs = np.array(data.costs + [0] * len(data.layers), dtype=np.float64)
+        lower = np.zeros(len(costs))
+        upper = np.array([1.0] * n_x + [big] * len(data.layers))
+        h.addVars(len(costs), lower, upper)
+        h.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+        h.changeColsIntegrality(n_x, np.arange(n_x, dtype=np.int32),
+                                np.array([highspy.HighsVarType.kInteger] * n_x))
+        rows: list[tuple[float, float, list[int], list[float]]] = []
+        for u in data.layers:
+            rows.append((1.0, 1.0, data.cover[u], [1.0] * len(data.cover[u])))
+        together = {pair: data.pairs[pair] for pair in same_group_pairs(data)}
+        for (u, v), cols in together.items():
+            tu, tv = level_of[u], level_of[v]
+            rows.append((-inf, big, [tu, tv, *cols], [1.0, -1.0, *[big] * len(cols)]))
+            rows.append((-inf, big, [tv, tu, *cols], [1.0, -1.0, *[big] * len(cols)]))
+        for (u, v) in data.edges:
+            tu, tv = level_of[u], level_of[v]
+            cols = together.get((u, v), [])
+            rows.append((0.0, inf, [tv, tu], [1.0, -1.0]))
+            rows.append((1.0, inf, [tv, tu, *cols], [1.0, -1.0, *[big] * len(cols)]))
+        starts, index, value = [], [], []
+        for _, _, idx, val in rows:
+            starts.append(len(index))
+            index.extend(idx)
+            value.extend(val)
+        h.addRows(len(rows), np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), len(index),
+                  np.array(starts, dtype=np.int32), np.array(index, dtype=np.int32), np.array(value))
+        if options.extra.get("export_model"):
+            h.writeModel(str(options.extra["export_model"]))
+        h.run()
+        status = h.getModelStatus()
+        hinfo = h.getInfo()
+        info.update(highs_status=h.modelStatusToString(status), mip_nodes=int(hinfo.mip_node_count),
+                    highs=h.version())
+        bound = hinfo.mip_dual_bound
+        bound_bytes = int(np.ceil(bound - 1e-6)) if np.isfinite(bound) else None
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return SolverResult(status="infeasible", info=info,
+                                message="no ordered partition into candidate groups exists")
+        if hinfo.primal_solution_status != 2:  # no feasible point
+            return SolverResult(status="unknown", info=info, bound_bytes=bound_bytes,
+                                message=f"no schedule found ({h.modelStatusToString(status)})")
+        values = h.getSolution().col_value
+        chosen = [k for k in range(n_x) if values[k] > 0.5]
+        order = sorted(chosen, key=lambda k: (values[level_of[data.members[k][0]]], data.members[k][0]))
+        groups = [(data.members[k], data.tilings[k]) for k in order]
+        total = sum(data.tilings[k].cost for k in chosen)
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        if optimal:
+            bound_bytes = total if bound_bytes is None else min(bound_bytes, total)
+        return SolverResult(status="optimal" if optimal else "feasible", groups=groups, bound_bytes=bound_bytes,
+                            info=info)
+
+
+@contextlib.contextmanager
+def _silenced_stdout():
+    """Send the process's file descriptor 1 to /dev/null for the duration (C libraries write there directly)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

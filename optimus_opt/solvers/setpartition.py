@@ -1,0 +1,115 @@
+"""The set-partitioning model that ``cpsat`` and ``milp`` state over the candidate space (formulations/cpsat.md,
+formulations/milp.md).
+
+One 0/1 column x_S per feasible candidate group S with cost c_S (its best tiling's bytes, exact integers); every
+layer is covered exactly once; the chosen groups must admit a topological order. Acyclicity uses one level t_u per
+layer: layers of one group share a level, and an edge between two groups climbs at least one level. Because a group
+is connected under the adjacency "an edge joins them or they read the same tensor", equal levels along the adjacent
+pairs of a group make the whole group one level, so only those pairs need a same-group indicator
+
+    y_uv = Σ_{S ∋ u, v} x_S,
+
+not every pair of layers. This module builds the data; the back-ends state it in their own terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..candidates import Candidate, CandidateSpace, bits
+from ..cost import CostModel, Tiling
+
+
+@dataclass(frozen=True)
+class PartitionModel:
+    """Columns, covers, adjacent pairs and edges of the set-partitioning model of one instance."""
+
+    columns: tuple[Candidate, ...]
+    tilings: tuple[Tiling, ...]
+    members: tuple[tuple[int, ...], ...]
+    layers: tuple[int, ...]
+    cover: dict[int, list[int]]
+    pairs: dict[tuple[int, int], list[int]]
+    edges: tuple[tuple[int, int], ...]
+    space: CandidateSpace
+
+    @property
+    def costs(self) -> list[int]:
+        return [t.cost for t in self.tilings]
+
+    @property
+    def levels(self) -> int:
+        """Enough levels for any schedule: one per layer."""
+        return len(self.layers)
+
+    def uncovered(self) -> list[int]:
+        return [u for u in self.layers if not self.cover[u]]
+
+
+def dominated_groups(cm: CostModel, space: CandidateSpace) -> set[int]:
+    """Feasible candidates that some split of themselves runs at no greater cost.
+
+    A layer u without producers in a group S (or without consumers in it) can run just before (or after) S − u,
+    which stays convex; when S − u is a candidate, "u, then S − u" (or the reverse) replaces S in any schedule.
+    With g(S) = min(cost(S), split(S)) and split(S) = min over such u of g(S − u) + g({u}), every S with
+    split(S) ≤ cost(S) can be dropped: what g promises is always reachable with the groups kept (singletons are
+    never dropped), so the optimum is unchanged.
+    """
+    g: dict[int, int] = {}
+    dropped: set[int] = set()
+    for cand in sorted(space, key=lambda c: c.size):
+        tiling = cand.tiling(cm)
+        if tiling is None:
+            continue
+        mask = cand.mask
+        split = None
+        if cand.size > 1:
+            for u in bits(mask):
+                source = not space.pred[u] & mask
+                sink = not any(mask >> c & 1 for c in cm.consumers[u])
+                rest, single = g.get(mask & ~(1 << u)), g.get(1 << u)
+                if (source or sink) and rest is not None and single is not None:
+                    split = rest + single if split is None else min(split, rest + single)
+        if split is not None and split <= tiling.cost:
+            dropped.add(mask)
+            g[mask] = split
+        else:
+            g[mask] = tiling.cost
+    return dropped
+
+
+def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool = True) -> PartitionModel:
+    """Compute every candidate's best tiling and keep the feasible, undominated ones as columns (stable order).
+
+    With ``prune_dominated``, a group that some split of itself runs at no greater cost (:func:`dominated_groups`)
+    is not a column: the optimum is unchanged and the model is smaller.
+    """
+    dropped = dominated_groups(cm, space) if prune_dominated else set()
+    columns, tilings, members = [], [], []
+    for cand in space:
+        tiling = cand.tiling(cm)
+        if tiling is None or cand.mask in dropped:
+            continue
+        columns.append(cand)
+        tilings.append(tiling)
+        members.append(tuple(bits(cand.mask)))
+    layers = tuple(space.layers)
+    cover: dict[int, list[int]] = {u: [] for u in layers}
+    pairs: dict[tuple[int, int], list[int]] = {}
+    adjacent = space.adj
+    for k, group in enumerate(members):
+        inside = columns[k].mask
+        for u in group:
+            cover[u].append(k)
+            for v in bits(adjacent[u] & inside):
+                if u < v:
+                    pairs.setdefault((u, v), []).append(k)
+    is_layer = set(layers)
+    edges = tuple((p, u) for u in layers for p in sorted(set(cm.producers[u])) if p in is_layer)
+    return PartitionModel(columns=tuple(columns), tilings=tuple(tilings), members=tuple(members), layers=layers,
+                          cover=cover, pairs=pairs, edges=edges, space=space)
+
+
+def same_group_pairs(model: PartitionModel) -> list[tuple[int, int]]:
+    """Adjacent pairs that some column holds together, in a stable order."""
+    return sorted(model.pairs)

@@ -1,0 +1,114 @@
+"""The three exact solvers (exact-dp, cpsat, milp) agree to the byte, with each other and with a brute force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import optimus_opt as oo
+
+from bruteforce import brute_force_optimum
+from helpers import make_instance
+from strategies import instances
+
+ROOT = Path(__file__).resolve().parents[1]
+EXACT = ("exact-dp", "cpsat", "milp")
+
+
+def solve_all(inst, **kw):
+    return {name: oo.solve(inst, name, **kw) for name in EXACT}
+
+
+def check_agreement(inst, results):
+    statuses = {r.status for r in results.values()}
+    assert statuses in ({"optimal"}, {"infeasible"}), {k: r.status for k, r in results.items()}
+    if statuses == {"optimal"}:
+        costs = {r.dram_bytes for r in results.values()}
+        assert len(costs) == 1, {k: r.dram_bytes for k, r in results.items()}
+        for r in results.values():
+            assert r.bound_bytes == r.dram_bytes
+            assert oo.evaluate(inst, r).dram_bytes == r.dram_bytes
+        return costs.pop()
+    return None
+
+
+def test_worked_example():
+    inst = oo.load_instance(ROOT / "instances" / "example-64k.json")
+    results = solve_all(inst)
+    assert check_agreement(inst, results) == 253460
+    for r in results.values():
+        assert [set(g.layers) for g in r.groups] == [{"c1", "c2", "c3", "a1"},
+                                                      {"p1", "c4", "c5", "cat", "g", "fc"}]
+
+
+def ladder():
+    """a1 -> a2, b1 -> b2, a1 -> b2, b1 -> a2 (a2 = concat(a1, b1), b2 = concat(b1, a1)).
+
+    With 3,456 bytes and Tc = 4, a concat fits only beside the conv whose channels it reduces: a2 needs a1 in its
+    group, b2 needs b1, and all four together need 4,352 bytes. The groups {a1, a2} and {b1, b2} are each convex,
+    connected and feasible, but each reads what the other writes: no order runs them.
+    """
+    return make_instance([
+        {"name": "i", "op": "input", "shape": [8, 2, 8]},
+        {"name": "a1", "op": "conv", "inputs": ["i"], "channels": 64, "kernel": 1},
+        {"name": "b1", "op": "conv", "inputs": ["i"], "channels": 64, "kernel": 1},
+        {"name": "a2", "op": "concat", "inputs": ["a1", "b1"]},
+        {"name": "b2", "op": "concat", "inputs": ["b1", "a1"]},
+    ], buffer=3456, tc=4, batch=2)
+
+
+def test_adversarial_ladder_needs_acyclicity():
+    inst = ladder()
+    # Without the order rule, the brute force takes the cyclic pair of groups for 41,984 bytes ...
+    cost, groups = brute_force_optimum(inst, acyclic=False)
+    names = sorted(sorted(inst.network.layers[u].name for u in g) for g in groups)
+    assert (cost, names) == (41984, [["a1", "a2"], ["b1", "b2"]])
+    # ... with it, no schedule exists, and every exact solver proves so instead of returning the cycle.
+    assert brute_force_optimum(inst)[0] is None
+    for name, r in solve_all(inst).items():
+        assert r.status == "infeasible", name
+        assert not r.groups
+
+
+def test_max_group_is_stated_and_respected():
+    inst = oo.load_instance(ROOT / "instances" / "example-64k.json")
+    for name, r in solve_all(inst, max_group=4).items():
+        assert r.solver_info["space"] == "convex connected groups (at most 4 layers)", name
+        assert all(len(g.layers) <= 4 for g in r.groups)
+        # {p1, c4, c5, cat, g, fc} is out of reach: the best with at most 4 layers per group costs more
+        assert r.dram_bytes > 253460
+    assert len({r.dram_bytes for r in solve_all(inst, max_group=4).values()}) == 1
+
+
+SMALL = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MANY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SMALL
+@given(instances(min_layers=2, max_layers=8))
+def test_exact_solvers_equal_brute_force(inst):
+    expected, _ = brute_force_optimum(inst)
+    assert check_agreement(inst, solve_all(inst)) == expected
+
+
+@MANY
+@given(instances(min_layers=5, max_layers=40))
+def test_exact_solvers_agree_on_random_dags(inst):
+    # Groups of at most 8 layers: random DAGs whose tensors are tiny let nearly every convex set fit, and their
+    # number grows exponentially with the width; the three solvers must agree on the same stated space.
+    cost = check_agreement(inst, solve_all(inst, max_group=8))
+    if cost is not None:
+        layerwise = oo.solve(inst, "layerwise")
+        if layerwise.status == "feasible":
+            assert cost <= layerwise.dram_bytes
+        assert cost >= oo.CostModel(inst).compulsory_bytes()
+
+
+def test_time_limit_gives_an_honest_status():
+    from optimus_opt import zoo
+
+    inst = oo.Instance(zoo.build("nasnet_a_mobile"), oo.Accelerator(131072, 2, 32), batch=4)
+    r = oo.solve(inst, "exact-dp", time_limit=0.5)
+    assert r.status == "unknown" and not r.groups and "no proven schedule" in r.message
