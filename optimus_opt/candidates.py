@@ -195,6 +195,14 @@ class CandidateSpace:
             found.sort(key=lambda c: (c.size, c.mask))
         self.seconds = time.perf_counter() - start
 
+    def restrict(self, together: list[int] = (), apart: list[int] = ()) -> None:
+        """Keep only groups that hold each ``together`` set whole or not at all, and at most one layer of each
+        ``apart`` set (bitsets). Growth already passed through the dropped sets, so no kept group is lost."""
+        for r, found in self.by_first.items():
+            self.by_first[r] = [c for c in found
+                                if all(c.mask & t in (0, t) for t in together)
+                                and all((c.mask & a).bit_count() <= 1 for a in apart)]
+
     def __iter__(self):
         for r in self.layers:
             yield from self.by_first[r]

@@ -34,10 +34,12 @@ def _valid_group(g: nx.DiGraph, block: frozenset[str]) -> bool:
     return nx.is_connected(h)
 
 
-def brute_force_optimum(inst: Instance, *, acyclic: bool = True) -> tuple[int | None, list[frozenset[int]]]:
+def brute_force_optimum(inst: Instance, *, acyclic: bool = True, admit=None,
+                        max_groups: int | None = None) -> tuple[int | None, list[frozenset[int]]]:
     """The least cost over all valid schedules and one schedule attaining it (groups as node-id sets).
 
-    ``acyclic=False`` drops the rule that the groups admit a topological order (to show what it costs).
+    ``acyclic=False`` drops the rule that the groups admit a topological order (to show what it costs);
+    ``admit(set of names)`` rejects groups (side constraints); ``max_groups`` caps the number of groups.
     """
     net = inst.network
     cm = CostModel(inst)
@@ -47,7 +49,7 @@ def brute_force_optimum(inst: Instance, *, acyclic: bool = True) -> tuple[int | 
 
     def block_cost(block: frozenset[str]) -> int | None:
         if block not in cost_of:
-            if not _valid_group(g, block):
+            if not _valid_group(g, block) or (admit is not None and not admit(block)):
                 cost_of[block] = None
             else:
                 t = cm.best_tiling([net.index[n] for n in block])
@@ -67,6 +69,8 @@ def brute_force_optimum(inst: Instance, *, acyclic: bool = True) -> tuple[int | 
 
     def rec(i: int, blocks: list[set[str]], acc: int) -> None:
         if i == len(layers):
+            if max_groups is not None and len(blocks) > max_groups:
+                return
             frozen = [frozenset(b) for b in blocks]
             costs = [block_cost(b) for b in frozen]
             if any(c is None for c in costs):

@@ -112,3 +112,29 @@ def test_time_limit_gives_an_honest_status():
     inst = oo.Instance(zoo.build("nasnet_a_mobile"), oo.Accelerator(131072, 2, 32), batch=4)
     r = oo.solve(inst, "exact-dp", time_limit=0.5)
     assert r.status == "unknown" and not r.groups and "no proven schedule" in r.message
+
+
+def test_side_constraints_match_brute_force():
+    inst = oo.load_instance(ROOT / "instances" / "example-64k.json")
+    apart = brute_force_optimum(inst, admit=lambda b: not {"c2", "c3"} <= b)[0]
+    together = brute_force_optimum(inst, admit=lambda b: "a1" in b and "p1" in b or not b & {"a1", "p1"})[0]
+    assert (apart, together) == (417300, 286228)
+    for name in EXACT:
+        assert oo.solve(inst, name, apart=[["c2", "c3"]]).dram_bytes == apart, name
+        r = oo.solve(inst, name, together=[["a1", "p1"]])
+        assert r.dram_bytes == together and any({"a1", "p1"} <= set(g.layers) for g in r.groups), name
+
+
+def test_max_groups():
+    inst = oo.load_instance(ROOT / "instances" / "example-64k.json")
+    # one group: the whole network reads x (32,768 B), writes fc (20 B) and, unable to keep its 89,600 weight
+    # bytes resident, streams them once per strip at Q = 16
+    assert brute_force_optimum(inst, max_groups=1)[0] == 32768 + 20 + 16 * 89600
+    for name in ("cpsat", "milp"):
+        one = oo.solve(inst, name, max_groups=1)
+        assert (one.dram_bytes, len(one.groups), one.groups[0].strips) == (1466388, 1, 16)
+        assert oo.solve(inst, name, max_groups=2).dram_bytes == 253460
+    with pytest.raises(oo.SolverError, match="exact-dp cannot cap the number of groups"):
+        oo.solve(inst, "exact-dp", max_groups=2)
+    with pytest.raises(oo.SolverError, match="option apart: unknown layer 'c9'"):
+        oo.solve(inst, "cpsat", apart=[["c2", "c9"]])

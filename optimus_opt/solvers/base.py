@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
 from ..cost import CostModel, Tiling
+from ..errors import SolverError
 from ..instance import Instance
 from ..schedule import Group, Schedule
 
@@ -77,6 +78,39 @@ class Solver(ABC):
     @abstractmethod
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         """Find a schedule of ``cm.instance`` within this solver's space."""
+
+    @staticmethod
+    def side_constraints(cm: CostModel, options: SolveOptions) -> tuple[list[int], list[int], int | None]:
+        """The ``together`` and ``apart`` layer sets (as bitsets) and ``max_groups`` from ``options.extra``.
+
+        ``together``: lists of layer names that must share one group; ``apart``: lists of layer names no two of
+        which may share a group; ``max_groups``: at most this many groups.
+
+        Raises
+        ------
+        SolverError
+            For an unknown layer name or a malformed option.
+        """
+        index = cm.network.index
+
+        def masks(key: str) -> list[int]:
+            out = []
+            for names in options.extra.get(key, ()):
+                if isinstance(names, str) or len(names) < 2:
+                    raise SolverError(f"option {key}: expected lists of two or more layer names, got {names!r}")
+                mask = 0
+                for name in names:
+                    if name not in index or cm.network.layer(name).op == "input":
+                        raise SolverError(f"option {key}: unknown layer '{name}'")
+                    mask |= 1 << index[name]
+                out.append(mask)
+            return out
+
+        max_groups = options.extra.get("max_groups")
+        if max_groups is not None and (isinstance(max_groups, bool) or not isinstance(max_groups, int)
+                                       or max_groups < 1):
+            raise SolverError(f"option max_groups: expected a positive integer, got {max_groups!r}")
+        return masks("together"), masks("apart"), max_groups
 
     def solve(self, instance: Instance, options: SolveOptions | None = None) -> Schedule:
         """Run :meth:`search` and package its result as a schedule with every number filled in."""

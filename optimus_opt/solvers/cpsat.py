@@ -12,6 +12,7 @@ import time
 
 from ..candidates import CandidateSpace
 from ..cost import CostModel
+from ..errors import SolverError
 from .base import Solver, SolveOptions, SolverResult
 from .setpartition import build_model, same_group_pairs
 
@@ -29,8 +30,11 @@ class CPSat(Solver):
         from ortools.sat.python import cp_model
 
         start = time.perf_counter()
+        together, apart, max_groups = self.side_constraints(cm, options)
         space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
-        model_data = build_model(cm, space)
+        space.restrict(together, apart)
+        # splitting a group adds one: the dominance pruning is unsound under a cap on the number of groups
+        model_data = build_model(cm, space, prune_dominated=max_groups is None)
         info = {"space": space.describe(), "columns": len(model_data.columns), "candidates": len(space)}
         if not space.complete:
             return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
@@ -56,6 +60,8 @@ class CPSat(Solver):
             else:
                 m.add(t[v] >= t[u])
                 m.add(t[v] >= t[u] + 1).only_enforce_if(~pair)
+        if max_groups is not None:
+            m.add(sum(x) <= max_groups)
         m.minimize(sum(c * x[k] for k, c in enumerate(model_data.costs)))
         hint = options.extra.get("warm_start")
         if hint is not None:
@@ -71,10 +77,15 @@ class CPSat(Solver):
         params.random_seed = options.seed
         if options.time_limit is not None:
             params.max_time_in_seconds = max(0.01, options.time_limit - (time.perf_counter() - start))
-        # The LP relaxation of set partitioning is strong; make CP-SAT use it fully (see formulations/cpsat.md).
+        # The LP relaxation of set partitioning is nearly integral here: keep the full linearisation and skip the
+        # presolve, which on 2 workers costs seconds to tens of seconds and wins nothing (formulations/cpsat.md).
         params.linearization_level = 2
-        if options.extra.get("deterministic", True):
-            params.interleave_search = options.workers > 1
+        params.cp_model_presolve = False
+        for key, value in dict(options.extra.get("parameters", {})).items():
+            try:  # any SatParameters field, e.g. {"cp_model_presolve": False}
+                setattr(params, key, value)
+            except (AttributeError, TypeError, ValueError) as err:
+                raise SolverError(f"cpsat parameter {key}={value!r} is not accepted: {err}") from None
         code = solver.solve(m)
         status = _STATUS[solver.status_name(code)]
         info.update(cpsat_status=solver.status_name(code), branches=solver.num_branches,

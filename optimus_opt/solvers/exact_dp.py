@@ -18,6 +18,7 @@ import time
 
 from ..candidates import CandidateSpace, bits
 from ..cost import CostModel
+from ..errors import SolverError
 from .base import Solver, SolveOptions, SolverResult
 
 
@@ -90,7 +91,12 @@ class ExactDP(Solver):
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         start = time.perf_counter()
+        together, apart, max_groups = self.side_constraints(cm, options)
+        if max_groups is not None:
+            raise SolverError("exact-dp cannot cap the number of groups (its state has no group count); "
+                              "use cpsat or milp for max_groups")
         space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+        space.restrict(together, apart)
         left = None if options.time_limit is None else max(0.0, options.time_limit - (time.perf_counter() - start))
         max_states = options.extra.get("max_downsets")
         cost, groups, stats, finished = downset_dp(cm, space, left, max_states)

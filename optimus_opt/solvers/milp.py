@@ -32,8 +32,10 @@ class Milp(Solver):
         import highspy
 
         start = time.perf_counter()
+        together, apart, max_groups = self.side_constraints(cm, options)
         space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
-        data = build_model(cm, space)
+        space.restrict(together, apart)
+        data = build_model(cm, space, prune_dominated=max_groups is None)  # a split adds a group
         info = {"space": space.describe(), "columns": len(data.columns), "candidates": len(space)}
         if not space.complete:
             return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
@@ -74,6 +76,8 @@ class Milp(Solver):
             cols = together.get((u, v), [])
             rows.append((0.0, inf, [tv, tu], [1.0, -1.0]))
             rows.append((1.0, inf, [tv, tu, *cols], [1.0, -1.0, *[big] * len(cols)]))
+        if max_groups is not None:
+            rows.append((-inf, float(max_groups), list(range(n_x)), [1.0] * n_x))
         starts, index, value = [], [], []
         for _, _, idx, val in rows:
             starts.append(len(index))
