@@ -8,40 +8,24 @@ Objective: Σ c_S x_S in exact integer bytes (no scaling). See formulations/cpsa
 
 from __future__ import annotations
 
-import time
-
-from ..candidates import CandidateSpace
 from ..cost import CostModel
 from ..errors import SolverError
-from .base import Solver, SolveOptions, SolverResult
-from .setpartition import build_model, same_group_pairs
+from .base import SolveOptions, SolverResult
+from .setpartition import PartitionModel, SetPartitionSolver, same_group_pairs
 
 _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasible", "UNKNOWN": "unknown",
            "MODEL_INVALID": "unknown"}
 
 
-class CPSat(Solver):
+class CPSat(SetPartitionSolver):
     name = "cpsat"
     description = "exact optimum: set partitioning with level-based acyclicity, OR-Tools CP-SAT"
-    space = "convex connected groups, or groups of at most max_group layers"
     requires = ("ortools",)
 
-    def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
+    def optimise(self, cm: CostModel, model_data: PartitionModel, options: SolveOptions, max_groups: int | None,
+                 time_left: float | None, info: dict) -> SolverResult:
         from ortools.sat.python import cp_model
 
-        start = time.perf_counter()
-        together, apart, max_groups = self.side_constraints(cm, options)
-        space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
-        space.restrict(together, apart)
-        # splitting a group adds one: the dominance pruning is unsound under a cap on the number of groups
-        model_data = build_model(cm, space, prune_dominated=max_groups is None)
-        info = {"space": space.describe(), "columns": len(model_data.columns), "candidates": len(space)}
-        if not space.complete:
-            return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
-        uncovered = model_data.uncovered()
-        if uncovered:
-            return SolverResult(status="infeasible", unplaced=uncovered, info=info,
-                                message=f"{len(uncovered)} layers fit no group of the candidate space")
         m = cp_model.CpModel()
         x = [m.new_bool_var(f"x{k}") for k in range(len(model_data.columns))]
         levels = model_data.levels
@@ -75,8 +59,8 @@ class CPSat(Solver):
         params = solver.parameters
         params.num_workers = max(1, options.workers)
         params.random_seed = options.seed
-        if options.time_limit is not None:
-            params.max_time_in_seconds = max(0.01, options.time_limit - (time.perf_counter() - start))
+        if time_left is not None:
+            params.max_time_in_seconds = time_left
         # The LP relaxation of set partitioning is nearly integral here: keep the full linearisation and skip the
         # presolve, which on 2 workers costs seconds to tens of seconds and wins nothing (formulations/cpsat.md).
         params.linearization_level = 2
@@ -97,8 +81,7 @@ class CPSat(Solver):
             return SolverResult(status="unknown", info=info, bound_bytes=None,
                                 message="no schedule found within the limits")
         chosen = [k for k in range(len(x)) if solver.value(x[k])]
-        order = sorted(chosen, key=lambda k: (solver.value(t[model_data.members[k][0]]), model_data.members[k][0]))
-        groups = [(model_data.members[k], model_data.tilings[k]) for k in order]
+        groups = self.in_order(model_data, chosen, lambda u: solver.value(t[u]))
         bound = int(round(solver.best_objective_bound))
         return SolverResult(status=status, groups=groups, bound_bytes=bound, info=info)
 

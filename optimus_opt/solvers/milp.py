@@ -12,37 +12,23 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 
 import numpy as np
 
-from ..candidates import CandidateSpace
 from ..cost import CostModel
-from .base import Solver, SolveOptions, SolverResult
-from .setpartition import build_model, same_group_pairs
+from .base import SolveOptions, SolverResult
+from .setpartition import PartitionModel, SetPartitionSolver, same_group_pairs
 
 
-class Milp(Solver):
+class Milp(SetPartitionSolver):
     name = "milp"
     description = "exact optimum: set partitioning with big-M level acyclicity, HiGHS MILP"
-    space = "convex connected groups, or groups of at most max_group layers"
     requires = ("highspy",)
 
-    def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
+    def optimise(self, cm: CostModel, data: PartitionModel, options: SolveOptions, max_groups: int | None,
+                 time_left: float | None, info: dict) -> SolverResult:
         import highspy
 
-        start = time.perf_counter()
-        together, apart, max_groups = self.side_constraints(cm, options)
-        space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
-        space.restrict(together, apart)
-        data = build_model(cm, space, prune_dominated=max_groups is None)  # a split adds a group
-        info = {"space": space.describe(), "columns": len(data.columns), "candidates": len(space)}
-        if not space.complete:
-            return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
-        uncovered = data.uncovered()
-        if uncovered:
-            return SolverResult(status="infeasible", unplaced=uncovered, info=info,
-                                message=f"{len(uncovered)} layers fit no group of the candidate space")
         n_x = len(data.columns)
         level_of = {u: n_x + i for i, u in enumerate(data.layers)}
         big = float(data.levels)
@@ -53,8 +39,8 @@ class Milp(Solver):
         h.setOptionValue("mip_abs_gap", 0.999)  # integer bytes: a gap below one byte proves optimality
         h.setOptionValue("random_seed", int(options.seed))
         h.setOptionValue("threads", max(1, options.workers))
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", max(0.01, options.time_limit - (time.perf_counter() - start)))
+        if time_left is not None:
+            h.setOptionValue("time_limit", time_left)
         inf = highspy.kHighsInf
         costs = np.array(data.costs + [0] * len(data.layers), dtype=np.float64)
         lower = np.zeros(len(costs))
@@ -102,8 +88,7 @@ class Milp(Solver):
                                 message=f"no schedule found ({h.modelStatusToString(status)})")
         values = h.getSolution().col_value
         chosen = [k for k in range(n_x) if values[k] > 0.5]
-        order = sorted(chosen, key=lambda k: (values[level_of[data.members[k][0]]], data.members[k][0]))
-        groups = [(data.members[k], data.tilings[k]) for k in order]
+        groups = self.in_order(data, chosen, lambda u: values[level_of[u]])
         total = sum(data.tilings[k].cost for k in chosen)
         optimal = status == highspy.HighsModelStatus.kOptimal
         if optimal:

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import time
+from abc import abstractmethod
+
 from ..candidates import Candidate, CandidateSpace, bits
 from ..cost import CostModel, Tiling
+from .base import Solver, SolveOptions, SolverResult
 
 
 @dataclass(frozen=True)
@@ -113,3 +117,38 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
 def same_group_pairs(model: PartitionModel) -> list[tuple[int, int]]:
     """Adjacent pairs that some column holds together, in a stable order."""
     return sorted(model.pairs)
+
+
+class SetPartitionSolver(Solver):
+    """A back-end of the set-partitioning model: the candidate space, side constraints, dominance and the checks
+    every back-end shares are done here; a subclass states and solves the model in :meth:`optimise`."""
+
+    space = "convex connected groups, or groups of at most max_group layers"
+
+    def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
+        start = time.perf_counter()
+        together, apart, max_groups = self.side_constraints(cm, options)
+        space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+        space.restrict(together, apart)
+        # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
+        data = build_model(cm, space, prune_dominated=max_groups is None)
+        info = {"space": space.describe(), "columns": len(data.columns), "candidates": len(space)}
+        if not space.complete:
+            return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
+        uncovered = data.uncovered()
+        if uncovered:
+            return SolverResult(status="infeasible", unplaced=uncovered, info=info,
+                                message=f"{len(uncovered)} layers fit no group of the candidate space")
+        left = None if options.time_limit is None else max(0.01, options.time_limit - (time.perf_counter() - start))
+        return self.optimise(cm, data, options, max_groups, left, info)
+
+    @abstractmethod
+    def optimise(self, cm: CostModel, data: PartitionModel, options: SolveOptions, max_groups: int | None,
+                 time_left: float | None, info: dict) -> SolverResult:
+        """State the model in the back-end's terms, solve it and return the result (``info`` to be extended)."""
+
+    @staticmethod
+    def in_order(data: PartitionModel, chosen: list[int], level) -> list[tuple[tuple[int, ...], Tiling]]:
+        """The chosen columns as groups in execution order: by level, then by first layer."""
+        order = sorted(chosen, key=lambda k: (level(data.members[k][0]), data.members[k][0]))
+        return [(data.members[k], data.tilings[k]) for k in order]
