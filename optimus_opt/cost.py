@@ -327,6 +327,45 @@ class CostModel:
                              f"> buffer {self.buffer} bytes")
         return self._tiling(curve, strips, batch_block, phi, resident)
 
+    def tiling_options(self, members: Iterable[int]) -> list[tuple[int, Tiling]]:
+        """The tilings of a group that no other tiling beats in both the buffer it needs and its DRAM bytes, as
+        (buffer bytes needed, tiling) pairs by increasing need and decreasing cost; the buffer is a decision here
+        (used for the traffic/capacity Pareto front), so options above this model's own buffer are included.
+
+        A tiling needs its footprint plus all weights when they stay resident, or plus the largest weight slice
+        when they stream. For every capacity B, the cheapest option needing at most B costs what
+        :meth:`best_tiling` finds at buffer B.
+        """
+        curve = self.curve(members)
+        io, fp = curve.io, curve.footprint
+        qmax, n = curve.qmax, self.batch
+        phi = {}
+
+        def reduced(q: int) -> frozenset[int]:
+            if q not in phi:
+                phi[q] = self.reduced_set(curve, q)
+            return phi[q]
+
+        raw: list[tuple[int, int, int, int, bool]] = []  # (need, cost, q, b, resident)
+        base = io.ext_bytes + io.esc_bytes
+        w = io.weight_bytes
+        raw.append((int(fp[-1]) + w, base + w, qmax, 1, True))
+        if w:
+            for blocks in range(1, n + 1):
+                b = -(-n // blocks)
+                raw.append((b * int(fp[0]) + io.weight_slice_bytes, base + w * blocks, 1, b, False))
+            for q in range(2, qmax + 1):
+                raw.append((int(fp[q - 1]) + io.weight_slice_bytes, base + w * q * n, q, 1, False))
+        raw.sort(key=lambda r: (r[0], r[1], r[2]))
+        options: list[tuple[int, Tiling]] = []
+        for need, cost, q, b, resident in raw:
+            if options and cost >= options[-1][1].cost:
+                continue
+            tiling = self._tiling(curve, q, b, reduced(q), resident)
+            assert tiling.cost == cost
+            options.append((need, tiling))
+        return options
+
     def least_buffer(self, members: Iterable[int]) -> int:
         """The least buffer capacity in bytes at which the group has any feasible tiling (Q = Qmax, b = 1)."""
         curve = self.curve(members)

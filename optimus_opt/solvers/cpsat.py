@@ -27,23 +27,7 @@ class CPSat(SetPartitionSolver):
         from ortools.sat.python import cp_model
 
         m = cp_model.CpModel()
-        x = [m.new_bool_var(f"x{k}") for k in range(len(model_data.columns))]
-        levels = model_data.levels
-        t = {u: m.new_int_var(0, levels - 1, f"t{u}") for u in model_data.layers}
-        for u in model_data.layers:
-            m.add_exactly_one(x[k] for k in model_data.cover[u])
-        y = {}
-        for (u, v) in same_group_pairs(model_data):
-            y[(u, v)] = m.new_bool_var(f"y{u}_{v}")
-            m.add(sum(x[k] for k in model_data.pairs[(u, v)]) == y[(u, v)])
-            m.add(t[u] == t[v]).only_enforce_if(y[(u, v)])
-        for (u, v) in model_data.edges:
-            pair = y.get((u, v))
-            if pair is None:
-                m.add(t[v] >= t[u] + 1)
-            else:
-                m.add(t[v] >= t[u])
-                m.add(t[v] >= t[u] + 1).only_enforce_if(~pair)
+        x, t = state_partition(m, model_data)
         if max_groups is not None:
             m.add(sum(x) <= max_groups)
         m.minimize(sum(c * x[k] for k, c in enumerate(model_data.costs)))
@@ -55,21 +39,7 @@ class CPSat(SetPartitionSolver):
         export = options.extra.get("export_model")
         if export:
             m.export_to_file(str(export))
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.num_workers = max(1, options.workers)
-        params.random_seed = options.seed
-        if time_left is not None:
-            params.max_time_in_seconds = time_left
-        # The LP relaxation of set partitioning is nearly integral here: keep the full linearisation and skip the
-        # presolve, which on 2 workers costs seconds to tens of seconds and wins nothing (formulations/cpsat.md).
-        params.linearization_level = 2
-        params.cp_model_presolve = False
-        for key, value in dict(options.extra.get("parameters", {})).items():
-            try:  # any SatParameters field, e.g. {"cp_model_presolve": False}
-                setattr(params, key, value)
-            except (AttributeError, TypeError, ValueError) as err:
-                raise SolverError(f"cpsat parameter {key}={value!r} is not accepted: {err}") from None
+        solver = configured_solver(options, time_left)
         code = solver.solve(m)
         status = _STATUS[solver.status_name(code)]
         info.update(cpsat_status=solver.status_name(code), branches=solver.num_branches,
@@ -84,6 +54,51 @@ class CPSat(SetPartitionSolver):
         groups = self.in_order(model_data, chosen, lambda u: solver.value(t[u]))
         bound = int(round(solver.best_objective_bound))
         return SolverResult(status=status, groups=groups, bound_bytes=bound, info=info)
+
+
+def state_partition(m, data: PartitionModel):
+    """Add the columns, the cover and the level-based acyclicity of ``data`` to the CP-SAT model ``m``; return
+    the column Booleans x and the layer levels t."""
+    x = [m.new_bool_var(f"x{k}") for k in range(len(data.columns))]
+    t = {u: m.new_int_var(0, data.levels - 1, f"t{u}") for u in data.layers}
+    for u in data.layers:
+        m.add_exactly_one(x[k] for k in data.cover[u])
+    y = {}
+    for (u, v) in same_group_pairs(data):
+        y[(u, v)] = m.new_bool_var(f"y{u}_{v}")
+        m.add(sum(x[k] for k in data.pairs[(u, v)]) == y[(u, v)])
+        m.add(t[u] == t[v]).only_enforce_if(y[(u, v)])
+    for (u, v) in data.edges:
+        pair = y.get((u, v))
+        if pair is None:
+            m.add(t[v] >= t[u] + 1)
+        else:
+            m.add(t[v] >= t[u])
+            m.add(t[v] >= t[u] + 1).only_enforce_if(~pair)
+    return x, t
+
+
+def configured_solver(options: SolveOptions, time_left: float | None):
+    """A CP-SAT solver with the project's settings, the options' seed, workers and limit, and any
+    ``parameters={...}`` overrides."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = max(1, options.workers)
+    params.random_seed = options.seed
+    if time_left is not None:
+        params.max_time_in_seconds = time_left
+    # The LP relaxation of set partitioning is nearly integral here: keep the full linearisation and skip the
+    # presolve, which on 2 workers costs seconds to tens of seconds and wins nothing (formulations/cpsat.md).
+    params.linearization_level = 2
+    params.cp_model_presolve = False
+    for key, value in dict(options.extra.get("parameters", {})).items():
+        try:  # any SatParameters field, e.g. {"cp_model_presolve": False}
+            setattr(params, key, value)
+        except (AttributeError, TypeError, ValueError) as err:
+            raise SolverError(f"cpsat parameter {key}={value!r} is not accepted: {err}") from None
+    return solver
 
 
 def _version() -> str:

@@ -31,6 +31,7 @@ class PartitionModel:
     columns: tuple[Candidate, ...]
     tilings: tuple[Tiling, ...]
     members: tuple[tuple[int, ...], ...]
+    needs: tuple[int, ...]
     layers: tuple[int, ...]
     cover: dict[int, list[int]]
     pairs: dict[tuple[int, int], list[int]]
@@ -82,21 +83,28 @@ def dominated_groups(cm: CostModel, space: CandidateSpace) -> set[int]:
     return dropped
 
 
-def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool = True) -> PartitionModel:
+def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool = True,
+                all_tilings: bool = False) -> PartitionModel:
     """Compute every candidate's best tiling and keep the feasible, undominated ones as columns (stable order).
 
     With ``prune_dominated``, a group that some split of itself runs at no greater cost (:func:`dominated_groups`)
-    is not a column: the optimum is unchanged and the model is smaller.
+    is not a column: the optimum is unchanged and the model is smaller. With ``all_tilings`` (the buffer as a
+    decision), every tiling of :meth:`~optimus_opt.cost.CostModel.tiling_options` is a column of its own, with
+    the buffer it needs; dominance is then off.
     """
-    dropped = dominated_groups(cm, space) if prune_dominated else set()
-    columns, tilings, members = [], [], []
+    dropped = dominated_groups(cm, space) if prune_dominated and not all_tilings else set()
+    columns, tilings, members, needs = [], [], [], []
     for cand in space:
-        tiling = cand.tiling(cm)
-        if tiling is None or cand.mask in dropped:
-            continue
-        columns.append(cand)
-        tilings.append(tiling)
-        members.append(tuple(bits(cand.mask)))
+        if all_tilings:
+            options = cm.tiling_options(bits(cand.mask))
+        else:
+            tiling = cand.tiling(cm)
+            options = [] if tiling is None or cand.mask in dropped else [(0, tiling)]
+        for need, tiling in options:
+            columns.append(cand)
+            tilings.append(tiling)
+            members.append(tuple(bits(cand.mask)))
+            needs.append(need)
     layers = tuple(space.layers)
     cover: dict[int, list[int]] = {u: [] for u in layers}
     pairs: dict[tuple[int, int], list[int]] = {}
@@ -110,7 +118,8 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
                     pairs.setdefault((u, v), []).append(k)
     is_layer = set(layers)
     edges = tuple((p, u) for u in layers for p in sorted(set(cm.producers[u])) if p in is_layer)
-    return PartitionModel(columns=tuple(columns), tilings=tuple(tilings), members=tuple(members), layers=layers,
+    return PartitionModel(columns=tuple(columns), tilings=tuple(tilings), members=tuple(members),
+                          needs=tuple(needs), layers=layers,
                           cover=cover, pairs=pairs, edges=edges, space=space)
 
 

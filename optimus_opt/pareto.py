@@ -1,0 +1,198 @@
+"""The buffer as a decision: the least buffer that reaches a DRAM-traffic target, and the exact Pareto front of
+DRAM traffic against buffer capacity (formulations/pareto.md).
+
+The curve hardware designers draw when sizing a buffer (the Optimus paper sweeps 16 KB–1 MB for it; Orojenesis,
+ISCA 2024, bounds it) is here computed exactly by the ε-constraint method over the capacity. Each group's tilings
+trade footprint for traffic, so every non-dominated (buffer needed, bytes) tiling of every candidate group is a
+CP-SAT column of its own. From the largest capacity down:
+
+1. minimise traffic using only columns that need at most the current capacity B — the plain problem at buffer B;
+2. with traffic held at that optimum C, minimise the largest buffer any chosen column needs: N ≤ B is the least
+   capacity that reaches C, and (N, C) is a point of the front;
+3. continue with B = N − 1 until no schedule fits or B falls below the range.
+
+Between two consecutive points the optimum is constant, so the points are exactly the front's corners.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .candidates import CandidateSpace
+from .cost import CostModel
+from .errors import SolverError
+from .instance import Instance
+from .schedule import Group, Schedule
+from .solvers.base import SolveOptions
+from .solvers.cpsat import configured_solver, state_partition
+from .solvers.setpartition import PartitionModel, SetPartitionSolver, build_model
+
+
+@dataclass(frozen=True)
+class ParetoPoint:
+    """A corner of the front: the least ``buffer_bytes`` at which the optimum is ``dram_bytes``."""
+
+    buffer_bytes: int
+    dram_bytes: int
+    schedule: Schedule
+
+
+@dataclass(frozen=True)
+class ParetoFront:
+    """The corners of the traffic/capacity front within [min_buffer, max_buffer], largest buffer first.
+
+    ``complete`` is False when a time limit stopped the sweep (the points found are still exact corners).
+    """
+
+    instance: str
+    min_buffer: int
+    max_buffer: int
+    points: tuple[ParetoPoint, ...]
+    complete: bool
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def optimum_at(self, buffer_bytes: int) -> int | None:
+        """The optimal traffic at a capacity inside the range, read off the front (None: no schedule fits)."""
+        for point in self.points:  # largest buffer first
+            if point.buffer_bytes <= buffer_bytes:
+                return point.dram_bytes
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "optimus-opt/pareto@1", "instance": self.instance, "min_buffer": self.min_buffer,
+                "max_buffer": self.max_buffer, "complete": self.complete, "seconds": round(self.seconds, 6),
+                "info": self.info,
+                "points": [{"buffer_bytes": p.buffer_bytes, "dram_bytes": p.dram_bytes,
+                            "groups": [list(g.layers) for g in p.schedule.groups]} for p in self.points]}
+
+
+def _model(instance: Instance, max_buffer: int, options: SolveOptions) -> tuple[CostModel, PartitionModel]:
+    cm = CostModel(instance.with_overrides(buffer_bytes=max_buffer))
+    together, apart, _ = SetPartitionSolver.side_constraints(cm, options)
+    space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+    if not space.complete:
+        raise SolverError("candidate enumeration hit the time limit; raise it or set max_group")
+    space.restrict(together, apart)
+    return cm, build_model(cm, space, all_tilings=True)
+
+
+def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int | None, deadline: float | None):
+    """Minimise traffic (cost_cap None) or, with traffic ≤ cost_cap, the largest need; columns need ≤ cap."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    x, t = state_partition(m, data)
+    for k, need in enumerate(data.needs):
+        if need > cap:
+            m.add(x[k] == 0)
+    cost = sum(c * x[k] for k, c in enumerate(data.costs))
+    if cost_cap is None:
+        m.minimize(cost)
+    else:
+        m.add(cost <= cost_cap)
+        z = m.new_int_var(0, cap, "buffer")
+        for k, need in enumerate(data.needs):
+            if need <= cap:
+                m.add(z >= need).only_enforce_if(x[k])
+        m.minimize(z)
+    left = None if deadline is None else max(0.01, deadline - time.perf_counter())
+    solver = configured_solver(options, left)
+    status = solver.status_name(solver.solve(m))
+    if status != "OPTIMAL":
+        return status, None, None
+    chosen = [k for k in range(len(x)) if solver.value(x[k])]
+    return status, int(round(solver.objective_value)), SetPartitionSolver.in_order(data, chosen,
+                                                                                  lambda u: solver.value(t[u]))
+
+
+def _schedule(instance: Instance, buffer: int, groups, dram: int) -> Schedule:
+    """The point's schedule with each group's best tiling at that capacity (what evaluate recomputes)."""
+    at = instance.with_overrides(buffer_bytes=buffer)
+    cm = CostModel(at)
+    tiled = [(members, cm.best_tiling(members)) for members, _ in groups]
+    total = sum(t.cost for _, t in tiled)
+    if total != dram:  # the front's columns and the plain cost model must agree
+        raise AssertionError(f"front point at {buffer} B: columns cost {dram}, best tilings cost {total}")
+    return Schedule(instance=at.name, solver="pareto-cpsat", status="optimal",
+                    groups=tuple(Group.from_tiling(at, m, t) for m, t in tiled), dram_bytes=total,
+                    bound_bytes=total, compulsory_bytes=cm.compulsory_bytes())
+
+
+def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_group: int | None = None,
+                 time_limit: float | None = None, seed: int = 0, workers: int = 1, progress=None,
+                 **extra: Any) -> ParetoFront:
+    """The exact corners of DRAM traffic against buffer capacity for ``min_buffer`` ≤ B ≤ ``max_buffer``.
+
+    Parameters
+    ----------
+    instance:
+        The network, batch and accelerator (its buffer is replaced by the sweep).
+    min_buffer, max_buffer:
+        The capacity range in bytes.
+    max_group, time_limit, seed, workers, extra:
+        As for :func:`optimus_opt.solve`; ``extra`` may hold ``together``/``apart``.
+    progress:
+        Called with each point as it is found (long sweeps show progress).
+
+    Returns
+    -------
+    ParetoFront
+        Corners by decreasing buffer; every point's schedule evaluates to its traffic at its buffer.
+    """
+    if not 1 <= min_buffer <= max_buffer:
+        raise SolverError(f"expected 1 <= min_buffer <= max_buffer, got {min_buffer} and {max_buffer}")
+    start = time.perf_counter()
+    deadline = None if time_limit is None else start + time_limit
+    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra)
+    _, data = _model(instance, max_buffer, options)
+    points: list[ParetoPoint] = []
+    cap, complete, solves = max_buffer, True, 0
+    while cap >= min_buffer:
+        status, best, groups = _solve(data, options, cap, None, deadline)
+        solves += 1
+        if status == "INFEASIBLE":
+            break
+        if best is None:
+            complete = False
+            break
+        status, need, groups = _solve(data, options, cap, best, deadline)
+        solves += 1
+        if need is None:
+            complete = False
+            break
+        point = ParetoPoint(buffer_bytes=need, dram_bytes=best, schedule=_schedule(instance, need, groups, best))
+        if need < min_buffer:  # the corner lies below the range: the optimum holds down to min_buffer
+            point = ParetoPoint(buffer_bytes=min_buffer, dram_bytes=best,
+                                schedule=_schedule(instance, min_buffer, groups, best))
+        points.append(point)
+        if progress is not None:
+            progress(point)
+        cap = need - 1
+    info = {"columns": len(data.columns), "candidates": len(data.space), "solves": solves,
+            "space": data.space.describe()}
+    return ParetoFront(instance=instance.name, min_buffer=min_buffer, max_buffer=max_buffer, points=tuple(points),
+                       complete=complete, seconds=time.perf_counter() - start, info=info)
+
+
+def least_buffer(instance: Instance, target_bytes: int, max_buffer: int, *, max_group: int | None = None,
+                 time_limit: float | None = None, seed: int = 0, workers: int = 1,
+                 **extra: Any) -> ParetoPoint | None:
+    """The least buffer capacity (≤ ``max_buffer``) at which some schedule moves at most ``target_bytes``, with
+    that schedule; None if none does even at ``max_buffer``."""
+    start = time.perf_counter()
+    deadline = None if time_limit is None else start + time_limit
+    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra)
+    _, data = _model(instance, max_buffer, options)
+    status, need, groups = _solve(data, options, max_buffer, target_bytes, deadline)
+    if status == "INFEASIBLE":
+        return None
+    if need is None:
+        raise SolverError(f"no proof within the time limit (CP-SAT status {status})")
+    # the least traffic at that capacity may be below the target: report it
+    status, best, best_groups = _solve(data, options, need, None, deadline)
+    if best is None:
+        raise SolverError(f"no proof within the time limit (CP-SAT status {status})")
+    return ParetoPoint(buffer_bytes=need, dram_bytes=best, schedule=_schedule(instance, need, best_groups, best))

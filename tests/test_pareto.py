@@ -1,0 +1,58 @@
+"""The exact traffic/capacity Pareto front, checked against re-solving the plain problem at every corner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import optimus_opt as oo
+from optimus_opt.pareto import least_buffer, pareto_front
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def example():
+    return oo.load_instance(ROOT / "instances" / "example-64k.json")
+
+
+@pytest.fixture(scope="module")
+def front(example):
+    return pareto_front(example, 8 * 1024, 256 * 1024)
+
+
+def test_every_corner_is_the_plain_optimum_and_the_least_buffer_for_it(example, front):
+    assert front.complete and len(front.points) == 25
+    previous = None
+    for point in front.points:
+        # the plain problem (exact-dp, which knows nothing of the front's columns) at the corner's capacity ...
+        at = oo.solve(example.with_overrides(buffer_bytes=point.buffer_bytes), "exact-dp")
+        assert at.status == "optimal" and at.dram_bytes == point.dram_bytes
+        # ... and one byte less: strictly worse, or nothing fits
+        below = oo.solve(example.with_overrides(buffer_bytes=point.buffer_bytes - 1), "exact-dp")
+        assert below.status == "infeasible" or below.dram_bytes > point.dram_bytes
+        # each point's schedule evaluates to its traffic at its capacity
+        at_point = example.with_overrides(buffer_bytes=point.buffer_bytes)
+        assert oo.evaluate(at_point, point.schedule).dram_bytes == point.dram_bytes
+        if previous is not None:
+            assert point.buffer_bytes < previous.buffer_bytes and point.dram_bytes > previous.dram_bytes
+        previous = point
+
+
+def test_known_corners(front):
+    corners = {p.buffer_bytes: p.dram_bytes for p in front.points}
+    # compulsory traffic (122,388 B: the whole network as one group with resident weights) needs 146,708 B
+    assert corners[146708] == 122388
+    # the spec's 64 KiB optimum, 253,460 B, already holds from 64,512 B = 18,432 B of feature maps + 46,080 B
+    # of resident weights for {c1, c2, c3, a1} at Q = 32
+    assert corners[64512] == 253460
+    assert front.optimum_at(65536) == 253460
+    # below 11,264 B no schedule exists
+    assert min(corners) == 11264 and front.optimum_at(11263) is None
+
+
+def test_least_buffer_for_a_target(example, front):
+    point = least_buffer(example, 300000, 256 * 1024)
+    assert (point.buffer_bytes, point.dram_bytes) == (60416, 286228)
+    assert least_buffer(example, 122387, 256 * 1024) is None  # below compulsory traffic: impossible
