@@ -4,7 +4,6 @@ re-implementations of each space, and the numbers of hand-made instances worked 
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from itertools import product
 from pathlib import Path
@@ -427,29 +426,32 @@ def test_resnet18_in_the_paper_setting_is_infeasible_for_every_solver():
     """At 128 KiB, layer3.0.conv2 (256x256x3x3 weights) needs a weight slice of 32/256 of 1,179,648 bytes =
     147,456 bytes beside its tiles: no group holding it fits, so no schedule exists (cost-model.md §4)."""
     inst = npu(classic.resnet18())
-    start = time.perf_counter()
     sched = oo.solve(inst, "optimus")
-    assert time.perf_counter() - start < 1.0
     assert sched.status == "infeasible" and sched.unplaced == ("layer3.0.conv2",)
     for s in HEURISTICS:
         assert oo.solve(inst, s).status == "infeasible"
 
 
-def test_resnet18_under_a_second():
+def test_resnet18_at_512k():
+    # (speed is measured in benchmarks/bench_heuristics.py, not here)
     inst = npu(classic.resnet18(), buffer=512 * 1024)
     sched = oo.solve(inst, "optimus")
-    assert sched.solve_seconds < 1.0
     assert sched.solver_info["exhaustive"] is True
     got = {s: check(inst, oo.solve(inst, s)) for s in (*HEURISTICS, "layerwise")}
     assert got["optimus"] <= got["optimus-online"] <= got["layerwise"]
     assert got["optimus"] <= got["efficient-s"] <= got["dnnvm"] <= got["layerwise"]
 
 
-def test_online_answers_resnet50_at_deployment_speed():
+def test_heuristics_against_the_exact_optimum_on_zoo_networks():
+    # ResNet-50 at 512 KiB: the exact optimum (exact-dp) <= optimus <= optimus-online <= layerwise
     inst = npu(classic.resnet50(), buffer=512 * 1024)
-    runs = [oo.solve(inst, "optimus-online") for _ in range(5)]
-    assert min(r.solve_seconds for r in runs) < 0.05
-    assert check(inst, runs[0]) <= check(inst, oo.solve(inst, "layerwise"))
+    exact = oo.solve(inst, "exact-dp").dram_bytes
+    got = {s: check(inst, oo.solve(inst, s)) for s in (*HEURISTICS, "layerwise")}
+    assert exact <= min(got.values())
+    assert got["optimus"] <= got["optimus-online"] <= got["layerwise"]
+    # MobileNetV1 is a chain: the Optimus recursion reaches the optimum (95,470,608 bytes at 128 KiB)
+    chain = npu(classic.mobilenet_v1())
+    assert check(chain, oo.solve(chain, "optimus")) == oo.solve(chain, "exact-dp").dram_bytes == 95470608
 
 
 @pytest.mark.parametrize("build", [classic.squeezenet1_0, classic.mobilenet_v2])

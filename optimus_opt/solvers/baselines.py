@@ -6,7 +6,7 @@ model's baseline restrictions.
   TCAD 2020): one breadth-first topological order; a segment of it is a group if it is connected; a fused group
   counts only with all its weights resident and without reduced channels.
 - ``dnnvm`` (Xing et al., "DNNVM: End-to-end compiler leveraging heterogeneous optimizations on FPGA-based CNN
-  accelerators", FPGA 2019 / TCAD 2020): fusion of chains only; every fused layer has one producer, and every
+  accelerators", 2019): fusion of chains only; every fused layer has one producer, and every
   fused layer but the last has one consumer (the next layer of the chain) and is no network output; weights
   resident, no reduced channels.
 

@@ -20,10 +20,10 @@ then a shortest path, solved level by level since every closed group holds v' an
 costs come from :meth:`~optimus_opt.cost.CostModel.best_tiling`, cached per group.
 
 The recursion is exponential on wide cell-based networks (on NASNet-A Mobile at 128 KiB: over 700,000 scheduled
-sets, and up to 13,000 feasible groups from one start). Three work limits, each reported in ``solver_info`` when it binds, keep it
-at interactive speed: a beam of scheduled sets per level (kept by traffic saved against layer-by-layer so far), a
-budget of groups enumerated per start (growth stops at the first size where the budget is reached), and an
-optional cap on the group size. When none binds (``exhaustive`` in ``solver_info``) the result is the exact
+sets, and up to 13,000 feasible groups from one start). Three work limits, each reported in ``solver_info`` when
+it binds, keep it at interactive speed: a beam of scheduled sets per level (kept by traffic saved against
+layer-by-layer so far; the prefix set is always kept), a budget of groups enumerated per start (growth stops at
+the first size where the budget is reached), and an optional cap on the group size. When none binds (``exhaustive`` in ``solver_info``) the result is the exact
 optimum of the paper's recursion. ``formulations/optimus-dp.md`` states every choice.
 
 ``optimus-online`` runs the same recursion with a filter that drops low-efficiency groups (a fused group must save
@@ -37,21 +37,12 @@ import heapq
 from dataclasses import dataclass
 from typing import Callable
 
+from ..candidates import bits
 from ..cost import CostModel, Tiling
 from ..partition import components
 from .base import Solver, SolveOptions, SolverResult
 
 INF = float("inf")
-
-
-def bits(mask: int) -> list[int]:
-    """The set bits of ``mask`` (node ids), in increasing order."""
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
 
 
 class BitDag:
