@@ -16,14 +16,16 @@ from .cost import CostModel, Tiling
 from .errors import InstanceError, OptimusError, ScheduleError, SolverError
 from .instance import Instance, load_accelerator, load_instance, load_network, save_instance
 from .network import Layer, Network
+from .presets import accelerator_preset, preset_names
 from .schedule import Evaluation, Group, Schedule, evaluate, load_schedule
 from .solvers import solve
+from .suite import Suite, load_suite
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
-    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Tiling", "evaluate", "load_accelerator",
-    "load_instance", "load_network", "load_schedule", "parse_size", "save_instance", "solve", "solvers",
-    "__version__",
+    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "evaluate",
+    "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "parse_size",
+    "preset_names", "save_instance", "solve", "solvers", "__version__",
 ]

@@ -8,17 +8,26 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import solvers
+from . import solvers, zoo
 from .accelerator import format_size, parse_size
 from .errors import InstanceError, OptimusError, ScheduleError, SolverError
-from .instance import Instance, load_instance
+from .instance import NETWORK_FORMAT, Instance, read_document, dump_document, load_instance, load_network
+from .network import Network
+from .presets import PRESETS, looks_like_path, resolve_accelerator
 from .schedule import Schedule, evaluate, load_schedule
+from .suite import instance_name
 
 EXIT_OK, EXIT_NO_SCHEDULE, EXIT_BAD_INPUT = 0, 1, 2
+
+#: What ``solve`` and ``evaluate`` use for a zoo network name: the Optimus paper's setting.
+ZOO_ACCELERATOR, ZOO_BATCH = "optimus-npu", 4
 
 
 def _size(text: str) -> int:
@@ -39,10 +48,20 @@ def _positive(text: str) -> int:
 
 
 def _add_instance_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("instance", help="an instance file (JSON or YAML)")
+    p.add_argument("instance", metavar="INSTANCE|NETWORK",
+                   help="an instance file (JSON or YAML), or a network: the name of a zoo network ('optimus-opt zoo "
+                        "list') or a network file ('optimus-opt zoo export'), which runs on --accelerator "
+                        f"({ZOO_ACCELERATOR} by default) at --batch ({ZOO_BATCH} by default)")
+    p.add_argument("--accelerator", metavar="NAME|FILE",
+                   help="an accelerator preset ('optimus-opt accelerators') or an accelerator file; for a network "
+                        f"the default is {ZOO_ACCELERATOR}, for an instance file it replaces the file's accelerator")
     p.add_argument("--buffer", type=_size, metavar="SIZE",
                    help="override the buffer capacity: bytes, or 128KiB / 1MiB (binary) / 128KB (decimal)")
-    p.add_argument("--batch", type=_positive, metavar="N", help="override the batch size")
+    p.add_argument("--batch", type=_positive, metavar="N",
+                   help=f"override the batch size (a network runs at batch {ZOO_BATCH}, the Optimus paper's, unless "
+                        "given)")
+    p.add_argument("--resolution", type=_positive, metavar="R",
+                   help="input resolution of a zoo network (default: the network's own)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the schedule with every number recomputed")
 
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
+
+    p = sub.add_parser("accelerators", help="list the accelerator presets")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print where each preset's numbers come from")
+
+    p = sub.add_parser("zoo", help="the network zoo: list it, export a network file")
+    zsub = p.add_subparsers(dest="zoo_command", required=True)
+    q = zsub.add_parser("list", help="every zoo network with its layers, weights and MACs against published figures")
+    q.add_argument("--sources", action="store_true", help="also print where each published figure comes from")
+    q = zsub.add_parser("export", help="write a zoo network as a network file (optimus-opt/network@1)")
+    q.add_argument("name", metavar="NAME", help="a zoo network ('optimus-opt zoo list')")
+    q.add_argument("--resolution", type=_positive, metavar="R", help="input resolution (default: the network's own)")
+    q.add_argument("-o", "--output", metavar="FILE",
+                   help="write here (JSON, or YAML for .yaml/.yml) instead of to standard output")
     return parser
 
 
@@ -75,14 +107,69 @@ def _version() -> str:
     return __version__
 
 
+def _is_network_name(spec: str) -> bool:
+    """An argument that names no file and does not look like a path is taken for a zoo network name."""
+    return not Path(spec).is_file() and not looks_like_path(spec)
+
+
+def _zoo_network(name: str, resolution: int | None, *, or_file: bool = False) -> Network:
+    """Build a zoo network; an unknown name or a resolution it cannot take is an :class:`InstanceError`."""
+    known = zoo.names()
+    if name not in known:
+        what = f"'{name}' is neither a file nor a zoo network" if or_file else f"unknown zoo network '{name}'"
+        raise InstanceError(f"{what} (known networks: {', '.join(known)})")
+    try:
+        return zoo.build(name, resolution)
+    except InstanceError:
+        raise
+    except ValueError as err:  # a resolution the network cannot take
+        raise InstanceError(str(err), field="resolution") from None
+
+
 def _load(args: argparse.Namespace) -> Instance:
-    inst = load_instance(args.instance)
-    return inst.with_overrides(buffer_bytes=args.buffer, batch=args.batch)
+    """The instance of ``solve``/``evaluate``: an instance file, a network file or a zoo network, with the command
+    line's overrides. A network (zoo or file) runs on ``--accelerator`` (default optimus-npu) at ``--batch``
+    (default 4, the Optimus paper's setting)."""
+    spec = args.instance
+    if _is_network_name(spec):
+        network = _zoo_network(spec, args.resolution, or_file=True)
+        label = spec if args.resolution is None else f"{spec}-{args.resolution}"
+    else:
+        if args.resolution is not None:
+            raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
+        doc = read_document(spec, "instance")
+        if doc.get("format") != NETWORK_FORMAT:
+            inst = load_instance(spec)
+            if args.accelerator:
+                inst = dataclasses.replace(inst, accelerator=resolve_accelerator(args.accelerator))
+            return inst.with_overrides(buffer_bytes=args.buffer, batch=args.batch)
+        network = load_network(spec)
+        label = network.name
+    acc = resolve_accelerator(args.accelerator or ZOO_ACCELERATOR)
+    batch = args.batch or ZOO_BATCH
+    name = instance_name(label, acc.name, batch, args.buffer)
+    return Instance(network, acc, batch, name=name).with_overrides(buffer_bytes=args.buffer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        status = _run(parser, args)
+        sys.stdout.flush()  # here, where a broken pipe is caught, rather than at the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (``optimus-opt zoo list | head``): stop quietly, and keep the interpreter's final
+        # flush of stdout from failing again.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is not a real file (captured in a test, say)
+            pass
+        return EXIT_OK
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         if args.command == "solve":
             return _solve(args)
@@ -94,6 +181,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 mark = "" if cls.is_available() else "  (not installed: needs " + ", ".join(cls.requires) + ")"
                 print(f"{name:14s} {cls.description}{mark}")
             return EXIT_OK
+        if args.command == "accelerators":
+            print(accelerator_table(verbose=args.verbose))
+            return EXIT_OK
+        if args.command == "zoo":
+            if args.zoo_command == "list":
+                print(zoo_table(sources=args.sources))
+                return EXIT_OK
+            return _zoo_export(args)
     except (InstanceError, SolverError) as err:
         print(f"optimus-opt: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -139,6 +234,58 @@ def _evaluate(args: argparse.Namespace) -> int:
         best = ev.tilings[k]
         print(f"note: group {k} uses a tiling that costs more than its best one ({best.cost} bytes as given)")
     return EXIT_OK
+
+
+def _zoo_export(args: argparse.Namespace) -> int:
+    network = _zoo_network(args.name, args.resolution)
+    doc = network.to_dict(with_format=True)
+    if args.output:
+        dump_document(doc, args.output)
+        print(f"network {network.name} ({len(network.layer_ids)} layers) written to {args.output}")
+    else:
+        sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _delta(value: float, published: float | None) -> str:
+    return f"{(value - published) / published:+.2%}" if published else "-"
+
+
+def zoo_table(*, sources: bool = False) -> str:
+    """What ``zoo list`` prints: every zoo network at its default resolution against its published figures."""
+    head = (f"{'network':<16} {'res':>4} {'layers':>6} {'weights':>12} {'published':>10} {'diff':>7} "
+            f"{'MACs':>16} {'published':>10} {'diff':>7}")
+    lines = [head]
+    for name, entry in zoo.entries().items():
+        net = entry.build(entry.resolution)
+        pub_w = f"{entry.published_params / 1e6:.4g} M" if entry.published_params else "-"
+        pub_m = f"{entry.published_macs / 1e9:.4g} G" if entry.published_macs else "-"
+        lines.append(f"{name:<16} {entry.resolution:>4} {len(net.layer_ids):>6} {net.total_weight_words:>12,} "
+                     f"{pub_w:>10} {_delta(net.total_weight_words, entry.published_params):>7} "
+                     f"{net.total_macs:>16,} {pub_m:>10} {_delta(net.total_macs, entry.published_macs):>7}")
+    lines.append("weights: words, batch-norm folded into one bias word per channel; MACs: per sample; diff: against")
+    lines.append("the published figure, made comparable where the builder differs" +
+                 (" (see below)" if sources else " (--sources says where each comes from)"))
+    if sources:
+        lines.append("")
+        lines.extend(f"{name}: {entry.source}" for name, entry in zoo.entries().items())
+    return "\n".join(lines)
+
+
+def accelerator_table(*, verbose: bool = False) -> str:
+    """What ``accelerators`` prints: every preset (instances/accelerators/<name>.json holds the same)."""
+    lines = [f"{'name':<17} {'buffer':>25} {'word':>4} {'Tc':>3} {'PEs':>7}"]
+    for acc in PRESETS:
+        buffer = f"{acc.buffer_bytes:,} B ({format_size(acc.buffer_bytes)})"
+        pes = "x".join(map(str, acc.pe_array)) if acc.pe_array else "-"
+        lines.append(f"{acc.name:<17} {buffer:>25} {acc.word_bytes:>4} {acc.channel_tile:>3} {pes:>7}")
+        if verbose:
+            lines.append(f"    {acc.description}")
+            lines.append(f"    source: {acc.source}")
+    if not verbose:
+        lines.append("Tc: channel tile; -v says where each number comes from and how Tc was chosen")
+    return "\n".join(lines)
 
 
 def summary(inst: Instance, sched: Schedule, *, max_rows: int = 60) -> str:

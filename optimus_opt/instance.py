@@ -60,12 +60,12 @@ class Instance:
         net_doc, net_file = doc["network"], where
         if isinstance(net_doc, str):
             net_file = str(base / net_doc)
-            net_doc = _read_document(net_file, "network", referenced_by=where)
+            net_doc = read_document(net_file, "network", referenced_by=where)
             _validate(net_doc, "network", net_file)
         acc_doc, acc_file = doc["accelerator"], where
         if isinstance(acc_doc, str):
             acc_file = str(base / acc_doc)
-            acc_doc = _read_document(acc_file, "accelerator", referenced_by=where)
+            acc_doc = read_document(acc_file, "accelerator", referenced_by=where)
             _validate(acc_doc, "accelerator", acc_file)
         try:
             network = Network.from_dict(net_doc)
@@ -102,13 +102,13 @@ def load_instance(path: str | Path) -> Instance:
     >>> inst.accelerator.buffer_bytes  # doctest: +SKIP
     65536
     """
-    doc = _read_document(str(path), "instance")
+    doc = read_document(str(path), "instance")
     return Instance.from_dict(doc, file=str(path))
 
 
 def load_network(path: str | Path) -> Network:
     """Read a network file (``"format": "optimus-opt/network@1"``)."""
-    doc = _read_document(str(path), "network")
+    doc = read_document(str(path), "network")
     _validate(doc, "network", str(path))
     try:
         return Network.from_dict(doc)
@@ -118,7 +118,7 @@ def load_network(path: str | Path) -> Network:
 
 def load_accelerator(path: str | Path) -> Accelerator:
     """Read an accelerator file (``"format": "optimus-opt/accelerator@1"``)."""
-    doc = _read_document(str(path), "accelerator")
+    doc = read_document(str(path), "accelerator")
     _validate(doc, "accelerator", str(path))
     try:
         return Accelerator.from_dict(doc)
@@ -141,7 +141,7 @@ def dump_document(doc: Mapping[str, Any], path: str | Path) -> None:
     path.write_text(text)
 
 
-def _read_document(path: str, kind: str, referenced_by: str | None = None) -> Mapping[str, Any]:
+def read_document(path: str, kind: str, referenced_by: str | None = None) -> Mapping[str, Any]:
     try:
         text = Path(path).read_text()
     except FileNotFoundError:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from optimus_opt.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,3 +95,124 @@ def test_parse_size():
     assert parse_size("181.5KiB") == 185856
     assert parse_size("128KB") == 128000
     assert parse_size("1MiB") == 1 << 20
+
+
+# -- zoo, presets and network names in place of instance files ---------------------------------------------------
+
+PAPER_MOBILENET = str(ROOT / "instances" / "paper" / "mobilenet_v1-optimus-npu-b4.json")
+
+
+def test_zoo_list_prints_every_network_against_published_figures(capsys):
+    from optimus_opt import zoo
+
+    assert main(["zoo", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["network", "res", "layers", "weights", "published", "diff", "MACs", "published",
+                                "diff"]
+    rows = {line.split()[0]: line.split() for line in lines[1:1 + len(zoo.names())]}
+    assert list(rows) == list(zoo.names())
+    assert rows["alexnet"] == ["alexnet", "224", "11", "61,100,840", "61.1", "M", "+0.00%", "714,188,480", "0.71",
+                               "G", "+0.59%"]
+    assert rows["inception_v3"][:7] == ["inception_v3", "299", "124", "23,817,352", "23.83", "M", "-0.07%"]
+    assert rows["unet"][7:] == ["218,154,139,648", "218.2", "G", "+0.00%"]
+    for row in rows.values():  # every network within 2 % of its published weights and MACs
+        assert abs(float(row[6].rstrip("%"))) < 2 and abs(float(row[10].rstrip("%"))) < 2
+    assert main(["zoo", "list", "--sources"]) == 0
+    assert "inception_v3: torchvision docs" in capsys.readouterr().out
+
+
+def test_zoo_export_loads_and_solves(tmp_path, capsys):
+    from optimus_opt import load_network, zoo
+
+    assert main(["zoo", "export", "squeezenet1_1"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == zoo.build("squeezenet1_1").to_dict(with_format=True)
+    out = tmp_path / "sq.json"
+    assert main(["zoo", "export", "squeezenet1_1", "--resolution", "112", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == f"network squeezenet1_1 (38 layers) written to {out}\n"
+    assert load_network(out).shape("data") == (3, 112, 112)
+    # A network file solves like a zoo name: on the Optimus NPU at batch 4 unless told otherwise.
+    assert main(["solve", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "instance     squeezenet1_1-optimus-npu-b4:" in text and "layerwise: feasible" in text
+    assert main(["zoo", "export", "yolov3_tiny", "--resolution", "100"]) == 2
+    assert capsys.readouterr().err == ("optimus-opt: error: field 'resolution': yolov3_tiny needs a resolution that "
+                                       "is a multiple of 32, got 100\n")
+
+
+def test_solve_a_zoo_name_is_the_paper_instance(capsys):
+    assert main(["solve", "mobilenet_v1", "--json"]) == 0
+    by_name = json.loads(capsys.readouterr().out)
+    assert main(["solve", PAPER_MOBILENET, "--json"]) == 0
+    by_file = json.loads(capsys.readouterr().out)
+    assert by_name["instance"] == by_file["instance"] == "mobilenet_v1-optimus-npu-b4"
+    assert by_name["dram_bytes"] == by_file["dram_bytes"] == 139_855_376
+    assert by_name["groups"] == by_file["groups"]
+    assert main(["solve", "mobilenet_v1"]) == 0
+    text = capsys.readouterr().out
+    assert "accelerator  optimus-npu: buffer 131,072 B (128 KiB), 2-byte words, channel tile 32; batch 4" in text
+
+
+def test_solve_and_evaluate_with_accelerator_batch_and_buffer(tmp_path, capsys):
+    assert main(["solve", "squeezenet1_0", "--accelerator", "eyeriss", "--batch", "1", "--solver", "exact-dp",
+                 "-o", str(tmp_path / "s.json")]) == 0
+    text = capsys.readouterr().out
+    assert "instance     squeezenet1_0-eyeriss-b1:" in text
+    assert "accelerator  eyeriss: buffer 185,856 B (181.5 KiB), 2-byte words, channel tile 16; batch 1" in text
+    assert "DRAM traffic 9,155,504 B" in text and "exact-dp: optimal" in text
+    assert main(["evaluate", "squeezenet1_0", str(tmp_path / "s.json"), "--accelerator", "eyeriss",
+                 "--batch", "1"]) == 0
+    assert "valid: every group is convex" in capsys.readouterr().out
+    # An accelerator file works as well as a preset name; --buffer still applies on top and names the instance.
+    acc = str(ROOT / "instances" / "accelerators" / "shidiannao.json")
+    assert main(["solve", "mobilenet_v1", "--accelerator", acc, "--buffer", "64KiB"]) == 0
+    text = capsys.readouterr().out
+    assert "instance     mobilenet_v1-shidiannao-64KiB-b4:" in text and "buffer 65,536 B (64 KiB)" in text
+    # --accelerator replaces an instance file's accelerator: VGG-16, infeasible on the Optimus NPU, fits ShiDianNao.
+    vgg = str(ROOT / "instances" / "paper" / "vgg16-optimus-npu-b4.json")
+    assert main(["solve", vgg]) == 1
+    assert "layerwise: infeasible" in capsys.readouterr().out
+    assert main(["solve", vgg, "--accelerator", "shidiannao"]) == 0
+    text = capsys.readouterr().out
+    assert "accelerator  shidiannao:" in text and "channel tile 1; batch 4" in text
+    assert "DRAM traffic 1,287,869,840 B" in text
+
+
+def test_unknown_zoo_name_or_preset_exits_2_listing_the_known_names(capsys):
+    assert main(["solve", "lenet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("optimus-opt: error: 'lenet' is neither a file nor a zoo network (known networks: "
+                          "alexnet, vgg16,") and err.rstrip().endswith("yolov3_tiny, unet)")
+    assert main(["zoo", "export", "lenet"]) == 2
+    assert capsys.readouterr().err.startswith("optimus-opt: error: unknown zoo network 'lenet' (known networks: ")
+    assert main(["solve", "mobilenet_v1", "--accelerator", "tpu"]) == 2
+    assert capsys.readouterr().err == ("optimus-opt: error: unknown accelerator preset 'tpu' (known: optimus-npu, "
+                                       "optimus-npu-256k, optimus-npu-512k, optimus-npu-1m, eyeriss, shidiannao, "
+                                       "hpca20-lb)\n")
+    assert main(["solve", EXAMPLE, "--resolution", "100"]) == 2
+    assert "--resolution applies to a zoo network, not to a file" in capsys.readouterr().err
+    assert main(["solve", "missing.json"]) == 2
+    assert capsys.readouterr().err == "optimus-opt: error: missing.json: instance file not found\n"
+
+
+def test_accelerators_lists_the_presets(capsys):
+    assert main(["accelerators"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["optimus-npu", "131,072", "B", "(128", "KiB)", "2", "32", "32x32"]
+    assert lines[5].split() == ["eyeriss", "185,856", "B", "(181.5", "KiB)", "2", "16", "12x14"]
+    assert lines[7].split() == ["hpca20-lb", "177,664", "B", "(173.5", "KiB)", "2", "32", "32x32"]
+    assert main(["accelerators", "-v"]) == 0
+    assert "source: Chen, Krishna, Emer, Sze, 'Eyeriss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [["zoo", "list"], ["zoo", "export", "nasnet_a_mobile"], ["solve", "mobilenet_v1"]])
+def test_broken_pipe_exits_quietly(args):
+    # As in 'optimus-opt zoo list | head': the reader has gone before the command writes (closing our end of the
+    # pipe first makes every write fail, deterministically).
+    proc = subprocess.Popen([sys.executable, "-m", "optimus_opt.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert err == b""

@@ -244,7 +244,9 @@ def test_unet(nets: dict[str, Network]) -> None:
     convs = sum((r >> lv) ** 2 * co * ci * 9 for ci, co, lv in UNET_CONVS) + r * r * 64 * 2
     upconvs = sum((r >> lv) ** 2 * co * ci * 4 for ci, co, lv in UNET_UPCONVS)
     reference = convs + upconvs
-    assert reference == ENTRY["unet"].published_macs == detection.UNET_REFERENCE_MACS_512
+    assert reference == detection.UNET_REFERENCE_MACS_512
+    # the zoo entry holds the figure comparable with our upsample + conv modelling (see below)
+    assert ENTRY["unet"].published_macs == reference + 3 * upconvs == detection.UNET_COMPARABLE_MACS_512
     # Our 2x2 conv after the x2 upsample evaluates all 4 taps at each of the 4x as many output pixels: 4 x the
     # transposed conv's MACs for those four layers, i.e. 3 x upconvs extra (25.8 G, +13.4 % on the total).
     assert net.total_macs == reference + 3 * upconvs
