@@ -84,6 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("schedule", help="a schedule file written by 'solve -o'")
     p.add_argument("--json", action="store_true", help="print the schedule with every number recomputed")
 
+    p = sub.add_parser("pareto", help="the exact front of DRAM traffic against buffer capacity (CP-SAT)")
+    _add_instance_args(p)
+    p.add_argument("--buffers", default="16KiB..1MiB", metavar="MIN..MAX",
+                   help="capacity range (default 16KiB..1MiB, the Optimus paper's sweep)")
+    p.add_argument("--target", type=_size, metavar="BYTES",
+                   help="instead of the front: the least buffer that reaches this much DRAM traffic or less")
+    p.add_argument("--max-group", type=_positive, metavar="K", help="at most K layers per group (default: no cap)")
+    p.add_argument("--time-limit", type=float, metavar="S", help="stop the sweep after S seconds (corners found so "
+                   "far are exact)")
+    p.add_argument("-o", "--output", metavar="FRONT.json", help="write the front (with each corner's groups)")
+    p.add_argument("--plot", metavar="FRONT.png|svg", help="draw the front (needs matplotlib)")
+
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
 
     p = sub.add_parser("accelerators", help="list the accelerator presets")
@@ -181,6 +193,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
                 mark = "" if cls.is_available() else "  (not installed: needs " + ", ".join(cls.requires) + ")"
                 print(f"{name:14s} {cls.description}{mark}")
             return EXIT_OK
+        if args.command == "pareto":
+            return _pareto(args)
         if args.command == "accelerators":
             print(accelerator_table(verbose=args.verbose))
             return EXIT_OK
@@ -234,6 +248,78 @@ def _evaluate(args: argparse.Namespace) -> int:
         best = ev.tilings[k]
         print(f"note: group {k} uses a tiling that costs more than its best one ({best.cost} bytes as given)")
     return EXIT_OK
+
+
+def _buffer_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition("..")
+    if not sep:
+        raise InstanceError(f"expected MIN..MAX, got {text!r}", field="--buffers")
+    try:
+        return parse_size(low), parse_size(high)
+    except ValueError as err:
+        raise InstanceError(str(err), field="--buffers") from None
+
+
+def _pareto(args: argparse.Namespace) -> int:
+    from .pareto import least_buffer, pareto_front
+
+    inst = _load(args)
+    low, high = _buffer_range(args.buffers)
+    if args.target is not None:
+        point = least_buffer(inst, args.target, high, max_group=args.max_group, time_limit=args.time_limit)
+        if point is None:
+            print(f"no schedule moves at most {args.target:,} B of DRAM traffic with up to {high:,} B of buffer")
+            return EXIT_NO_SCHEDULE
+        print(f"least buffer for at most {args.target:,} B: {point.buffer_bytes:,} B "
+              f"({format_size(point.buffer_bytes)}), where the optimum is {point.dram_bytes:,} B "
+              f"in {len(point.schedule.groups)} groups")
+        return EXIT_OK
+
+    def show(point) -> None:
+        print(f"  {point.buffer_bytes:>12,} B {point.buffer_bytes / 1024:>9.1f} KiB {point.dram_bytes:>16,} B "
+              f"{len(point.schedule.groups):>7}", flush=True)
+
+    print(f"exact traffic/capacity front of {inst.name}, {low:,}..{high:,} B (each corner: the least buffer at "
+          "which that traffic is optimal)")
+    print(f"  {'buffer':>14} {'':>12} {'DRAM traffic':>18} {'groups':>7}")
+    front = pareto_front(inst, low, high, max_group=args.max_group, time_limit=args.time_limit, progress=show)
+    if not front.points:
+        print(f"no schedule fits any buffer up to {high:,} B")
+    print(f"{len(front.points)} corners in {front.seconds:.2f} s"
+          + ("" if front.complete else " (stopped at the time limit: the front below the last corner is missing)"))
+    if args.output:
+        Path(args.output).write_text(json.dumps(front.to_dict(), indent=1) + "\n")
+        print(f"front written to {args.output}")
+    if args.plot:
+        plot_front(front, args.plot)
+        print(f"plot written to {args.plot}")
+    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+
+
+def plot_front(front, path: str) -> None:
+    """Draw the front as a staircase: traffic against capacity, log-scaled capacity axis."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SolverError("--plot needs matplotlib: pip install matplotlib") from None
+    pts = sorted(front.points, key=lambda p: p.buffer_bytes)
+    xs = [p.buffer_bytes / 1024 for p in pts] + [front.max_buffer / 1024]
+    ys = [p.dram_bytes / 1e6 for p in pts] + [pts[-1].dram_bytes / 1e6] if pts else []
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    if pts:
+        ax.step(xs, ys, where="post", color="tab:blue")
+        ax.plot(xs[:-1], ys[:-1], "o", color="tab:blue", markersize=3)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("buffer capacity (KiB)")
+    ax.set_ylabel("optimal DRAM traffic (MB)")
+    ax.set_title(f"{front.instance}: exact traffic/capacity front")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _zoo_export(args: argparse.Namespace) -> int:

@@ -216,3 +216,18 @@ def test_broken_pipe_exits_quietly(args):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert err == b""
+
+
+def test_pareto_command(tmp_path, capsys):
+    out, png = tmp_path / "front.json", tmp_path / "front.png"
+    assert main(["pareto", EXAMPLE, "--buffers", "60KiB..64KiB", "-o", str(out), "--plot", str(png)]) == 0
+    text = capsys.readouterr().out
+    # corners inside 61,440..65,536 B (see tests/test_pareto.py for the whole front, checked with exact-dp)
+    assert "64,512 B" in text and "253,460 B" in text and "2 corners" in text
+    doc = json.loads(out.read_text())
+    assert [(p["buffer_bytes"], p["dram_bytes"]) for p in doc["points"]] == [(64512, 253460), (61440, 286228)]
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert main(["pareto", EXAMPLE, "--target", "300000", "--buffers", "8KiB..256KiB"]) == 0
+    assert "least buffer for at most 300,000 B: 60,416 B" in capsys.readouterr().out
+    assert main(["pareto", EXAMPLE, "--buffers", "64KiB"]) == 2
+    assert "field '--buffers': expected MIN..MAX, got '64KiB'" in capsys.readouterr().err
