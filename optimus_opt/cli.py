@@ -397,6 +397,9 @@ def summary(inst: Instance, sched: Schedule, *, max_rows: int = 60) -> str:
         lines.append(f"time         {sched.solve_seconds:.3f} s")
     if sched.message:
         lines.append(f"note         {sched.message}")
+    if sched.unplaced:
+        more = f" and {len(sched.unplaced) - 10} more" if len(sched.unplaced) > 10 else ""
+        lines.append(f"unplaced     {', '.join(sched.unplaced[:10])}{more}")
     if sched.groups:
         lines.append(f"groups       {len(sched.groups)}")
         lines.append(f"  {'#':>3} {'strips':>6} {'b':>3} {'weights':>8} {'read B':>12} {'write B':>12}  layers"
