@@ -27,7 +27,7 @@ from .instance import Instance
 from .schedule import Group, Schedule
 from .solvers.base import SolveOptions
 from .solvers.cpsat import configured_solver, state_partition
-from .solvers.setpartition import PartitionModel, SetPartitionSolver, build_model
+from .solvers.setpartition import OutOfTime, PartitionModel, SetPartitionSolver, build_model
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,12 @@ def _model(instance: Instance, max_buffer: int, options: SolveOptions) -> tuple[
     if not space.complete:
         raise SolverError("candidate enumeration hit the time limit; raise it or set max_group")
     space.restrict(together, apart)
-    return cm, build_model(cm, space, all_tilings=True)
+    deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
+    try:
+        return cm, build_model(cm, space, all_tilings=True, deadline=deadline)
+    except OutOfTime:
+        raise SolverError("the time limit passed while listing the tilings of the candidate groups; raise it or "
+                          "set max_group") from None
 
 
 def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int | None, deadline: float | None):

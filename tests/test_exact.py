@@ -112,6 +112,9 @@ def test_time_limit_gives_an_honest_status():
     inst = oo.Instance(zoo.build("nasnet_a_mobile"), oo.Accelerator(131072, 2, 32), batch=4)
     r = oo.solve(inst, "exact-dp", time_limit=0.5)
     assert r.status == "unknown" and not r.groups and "no proven schedule" in r.message
+    for name in ("cpsat", "milp"):  # the limit also covers enumerating and tiling the candidates
+        r = oo.solve(inst, name, time_limit=1.0)
+        assert r.status == "unknown" and not r.groups and r.solve_seconds < 30, (name, r.solve_seconds)
 
 
 def test_side_constraints_match_brute_force():

@@ -51,7 +51,16 @@ class PartitionModel:
         return [u for u in self.layers if not self.cover[u]]
 
 
-def dominated_groups(cm: CostModel, space: CandidateSpace) -> set[int]:
+class OutOfTime(Exception):
+    """Building the model's columns passed the deadline."""
+
+
+def _check(deadline: float | None, k: int) -> None:
+    if deadline is not None and k % 512 == 0 and time.perf_counter() > deadline:
+        raise OutOfTime
+
+
+def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: float | None = None) -> set[int]:
     """Feasible candidates that some split of themselves runs at no greater cost.
 
     A layer u without producers in a group S (or without consumers in it) can run just before (or after) S − u,
@@ -62,7 +71,8 @@ def dominated_groups(cm: CostModel, space: CandidateSpace) -> set[int]:
     """
     g: dict[int, int] = {}
     dropped: set[int] = set()
-    for cand in sorted(space, key=lambda c: c.size):
+    for k, cand in enumerate(sorted(space, key=lambda c: c.size)):
+        _check(deadline, k)
         tiling = cand.tiling(cm)
         if tiling is None:
             continue
@@ -84,17 +94,18 @@ def dominated_groups(cm: CostModel, space: CandidateSpace) -> set[int]:
 
 
 def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool = True,
-                all_tilings: bool = False) -> PartitionModel:
+                all_tilings: bool = False, deadline: float | None = None) -> PartitionModel:
     """Compute every candidate's best tiling and keep the feasible, undominated ones as columns (stable order).
 
     With ``prune_dominated``, a group that some split of itself runs at no greater cost (:func:`dominated_groups`)
     is not a column: the optimum is unchanged and the model is smaller. With ``all_tilings`` (the buffer as a
     decision), every tiling of :meth:`~optimus_opt.cost.CostModel.tiling_options` is a column of its own, with
-    the buffer it needs; dominance is then off.
+    the buffer it needs; dominance is then off. Raises :class:`OutOfTime` past ``deadline`` (perf_counter).
     """
-    dropped = dominated_groups(cm, space) if prune_dominated and not all_tilings else set()
+    dropped = dominated_groups(cm, space, deadline) if prune_dominated and not all_tilings else set()
     columns, tilings, members, needs = [], [], [], []
-    for cand in space:
+    for k, cand in enumerate(space):
+        _check(deadline, k)
         if all_tilings:
             options = cm.tiling_options(bits(cand.mask))
         else:
@@ -139,11 +150,17 @@ class SetPartitionSolver(Solver):
         together, apart, max_groups = self.side_constraints(cm, options)
         space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
         space.restrict(together, apart)
-        # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
-        data = build_model(cm, space, prune_dominated=max_groups is None)
-        info = {"space": space.describe(), "columns": len(data.columns), "candidates": len(space)}
+        info = {"space": space.describe(), "candidates": len(space)}
         if not space.complete:
             return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
+        deadline = None if options.time_limit is None else start + options.time_limit
+        try:
+            # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
+            data = build_model(cm, space, prune_dominated=max_groups is None, deadline=deadline)
+        except OutOfTime:
+            return SolverResult(status="unknown", info=info,
+                                message=f"the time limit passed while tiling the {len(space)} candidate groups")
+        info["columns"] = len(data.columns)
         uncovered = data.uncovered()
         if uncovered:
             return SolverResult(status="infeasible", unplaced=uncovered, info=info,
