@@ -16,16 +16,19 @@ from .cost import CostModel, Tiling
 from .errors import InstanceError, OptimusError, ScheduleError, SolverError
 from .instance import Instance, load_accelerator, load_instance, load_network, save_instance
 from .network import Layer, Network
+from .onnx_io import network_from_onnx, network_to_onnx  # the onnx package is imported only when they run
 from .presets import accelerator_preset, preset_names
 from .schedule import Evaluation, Group, Schedule, evaluate, load_schedule
 from .solvers import solve
 from .suite import Suite, load_suite
+from .studies import StudyResult, study
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
     "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "evaluate",
-    "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "parse_size",
-    "preset_names", "save_instance", "solve", "solvers", "__version__",
+    "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "network_from_onnx",
+    "network_to_onnx", "parse_size",
+    "preset_names", "save_instance", "solve", "solvers", "study", "StudyResult", "__version__",
 ]

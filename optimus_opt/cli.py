@@ -50,8 +50,9 @@ def _positive(text: str) -> int:
 def _add_instance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("instance", metavar="INSTANCE|NETWORK",
                    help="an instance file (JSON or YAML), or a network: the name of a zoo network ('optimus-opt zoo "
-                        "list') or a network file ('optimus-opt zoo export'), which runs on --accelerator "
-                        f"({ZOO_ACCELERATOR} by default) at --batch ({ZOO_BATCH} by default)")
+                        "list'), a network file ('optimus-opt zoo export') or an ONNX model (.onnx), which runs on "
+                        f"--accelerator ({ZOO_ACCELERATOR} by default) at --batch ({ZOO_BATCH} by default; an ONNX "
+                        "model's own fixed batch where it has one)")
     p.add_argument("--accelerator", metavar="NAME|FILE",
                    help="an accelerator preset ('optimus-opt accelerators') or an accelerator file; for a network "
                         f"the default is {ZOO_ACCELERATOR}, for an instance file it replaces the file's accelerator")
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("accelerators", help="list the accelerator presets")
     p.add_argument("-v", "--verbose", action="store_true", help="also print where each preset's numbers come from")
+    _add_onnx_show_parsers(sub)
 
     p = sub.add_parser("zoo", help="the network zoo: list it, export a network file")
     zsub = p.add_subparsers(dest="zoo_command", required=True)
@@ -110,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--resolution", type=_positive, metavar="R", help="input resolution (default: the network's own)")
     q.add_argument("-o", "--output", metavar="FILE",
                    help="write here (JSON, or YAML for .yaml/.yml) instead of to standard output")
+    _add_study_parsers(sub)
     return parser
 
 
@@ -143,6 +146,8 @@ def _load(args: argparse.Namespace) -> Instance:
     line's overrides. A network (zoo or file) runs on ``--accelerator`` (default optimus-npu) at ``--batch``
     (default 4, the Optimus paper's setting)."""
     spec = args.instance
+    if spec.lower().endswith(".onnx"):
+        return _load_onnx(args)
     if _is_network_name(spec):
         network = _zoo_network(spec, args.resolution, or_file=True)
         label = spec if args.resolution is None else f"{spec}-{args.resolution}"
@@ -166,6 +171,7 @@ def _load(args: argparse.Namespace) -> Instance:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # the manifest of a study records the command
     try:
         status = _run(parser, args)
         sys.stdout.flush()  # here, where a broken pipe is caught, rather than at the interpreter's exit
@@ -187,6 +193,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return _solve(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command in ("import-onnx", "export-onnx", "show"):
+            return _onnx_or_show(args)
         if args.command == "solvers":
             for name in solvers.registered():
                 cls = solvers._SOLVERS[name]
@@ -195,6 +203,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.command == "pareto":
             return _pareto(args)
+        if args.command in ("gap", "report"):
+            return _study_command(args)
         if args.command == "accelerators":
             print(accelerator_table(verbose=args.verbose))
             return EXIT_OK
@@ -415,6 +425,216 @@ def summary(inst: Instance, sched: Schedule, *, max_rows: int = 60) -> str:
         if len(sched.groups) > max_rows:
             lines.append(f"  ... {len(sched.groups) - max_rows} more groups (write them all with -o)")
     return "\n".join(lines)
+
+
+# ---- studies: ``gap`` and ``report`` (optimus_opt/studies.py, optimus_opt/report.py) ----------------------------
+
+
+def _add_study_parsers(sub) -> None:
+    p = sub.add_parser("gap", help="run every solver over suites × buffers × batches: gaps, tables, plots")
+    p.add_argument("inputs", nargs="*", metavar="SUITE|INSTANCE",
+                   help="suite files or bundled suite names (paper, all, smoke), instance or network files, zoo "
+                        "network names (a network runs on optimus-npu at batch 4)")
+    p.add_argument("--preset", choices=("paper",),
+                   help="paper: the Optimus paper's study (the paper suite and the SqueezeNet buffer sweep 16 KiB "
+                        "... 1 MiB, every solver, the exact ones under time limits and group caps)")
+    p.add_argument("--solvers", metavar="A,B,...", help="solvers to run (default: every installed solver)")
+    p.add_argument("--buffers", metavar="SIZE,...", help="cross every instance with these buffer capacities")
+    p.add_argument("--batch", metavar="N,...", help="cross every instance with these batch sizes")
+    p.add_argument("--time-limit", type=float, metavar="S", help="time limit of each run of a searching solver")
+    p.add_argument("--max-group", type=_positive, metavar="K",
+                   help="at most K layers per group, for the exact solvers (their bounds then hold only there)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of every run (default 0)")
+    p.add_argument("--workers", type=_positive, default=1, help="threads of cpsat and milp per run (default 1)")
+    p.add_argument("--option", action="append", default=[], metavar="SOLVER:KEY=VALUE",
+                   help="an option of one solver (time_limit, max_group, seed, workers or a solver-specific one); "
+                        "VALUE is JSON or a string; repeatable")
+    p.add_argument("--jobs", type=_positive, default=1, help="runs at once in the local process pool (default 1)")
+    p.add_argument("--out", metavar="DIR", help="study directory (default gap-study, or gap-<preset>); runs "
+                   "already recorded there are skipped")
+    p.add_argument("--executor", choices=("local", "dask", "inline"), default="local",
+                   help="local process pool (default), an existing Dask cluster, or inline (debugging)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
+    p.add_argument("--hard-limit", type=float, metavar="S",
+                   help="kill a run after S seconds (local pool; default: time limit x 3 + 30)")
+    p.add_argument("--retry-failed", action="store_true", help="also run again the runs recorded as error/timeout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-plots", action="store_true", help="tables only")
+
+    p = sub.add_parser("report", help="re-render the tables and plots of a study directory from results.jsonl")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--no-plots", action="store_true", help="tables only")
+    p.add_argument("--paper", action="store_true", help="add the comparison with the Optimus paper's reductions")
+
+
+def _study_options(items: Sequence[str]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for item in items:
+        solver, sep, rest = item.partition(":")
+        key, eq, value = rest.partition("=")
+        if not sep or not eq or not solver or not key:
+            raise InstanceError(f"expected SOLVER:KEY=VALUE, got {item!r}", field="--option")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value
+        out.setdefault(solver, {})[key] = parsed
+    return out
+
+
+def _study_command(args: argparse.Namespace) -> int:
+    from . import report, studies
+
+    if args.command == "report":
+        directory = Path(args.directory)
+        if not (directory / studies.RESULTS_FILE).is_file():
+            raise InstanceError(f"no {studies.RESULTS_FILE} in {directory}", file=str(directory))
+        s = report.render(directory, plots=not args.no_plots, paper=True if args.paper else None)
+        print(f"{len(s.rows)} runs; wrote {directory / 'summary.md'}, {directory / 'summary.csv'}"
+              + ("" if args.no_plots else f" and {directory / 'plots'}/"))
+        return EXIT_OK
+
+    if args.preset and args.inputs:
+        raise InstanceError("give a preset or inputs, not both", field="inputs")
+    if not args.preset and not args.inputs:
+        raise InstanceError("nothing to run: give suites, instances or networks, or --preset paper", field="inputs")
+    names = [n for n in args.solvers.split(",") if n] if args.solvers else None
+    try:
+        buffers = [parse_size(b) for b in args.buffers.split(",") if b] if args.buffers else None
+    except ValueError as err:
+        raise InstanceError(str(err), field="--buffers") from None
+    try:
+        batches = [int(b) for b in args.batch.split(",") if b] if args.batch else None
+    except ValueError:
+        raise InstanceError(f"expected comma-separated integers, got {args.batch!r}", field="--batch") from None
+    if batches and min(batches) < 1:
+        raise InstanceError(f"batch sizes must be positive, got {args.batch!r}", field="--batch")
+    out = Path(args.out or (f"gap-{args.preset}" if args.preset else "gap-study"))
+    common = dict(buffers=buffers, batches=batches, time_limit=args.time_limit, seed=args.seed,
+                  workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option),
+                  jobs=args.jobs, out=out, executor=args.executor, scheduler=args.scheduler,
+                  hard_limit=args.hard_limit, retry_failed=args.retry_failed, progress=not args.no_progress,
+                  plots=not args.no_plots, command=["optimus-opt", *getattr(args, "argv", [])])
+    try:
+        if args.preset == "paper":
+            result = studies.paper_study(solvers=names, **common)
+        else:
+            result = studies.study(args.inputs, solvers=names, **common)
+    except KeyboardInterrupt:
+        print(f"optimus-opt: interrupted; every finished run is in {out / studies.RESULTS_FILE} (summaries "
+              "rewritten); run the same command again to finish the rest", file=sys.stderr)
+        return 130
+    summary = result.table
+    print(f"{len(result.executed) + len(result.skipped)} runs ({len(result.executed)} run now, "
+          f"{len(result.skipped)} recorded before) in {result.wall_seconds:.1f} s; results in {out}/")
+    agg = summary.to_markdown().split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
+    print("\n" + agg)
+    if args.preset == "paper":
+        print("\n" + report.paper_comparison(summary))
+    mine = set(result.executed) | set(result.skipped)
+    failed = [r for r in result.records if r["run_id"] in mine and r["status"] in studies.RUN_FAILURES]
+    if failed:
+        print(f"\n{len(failed)} runs failed (error or timeout); see {out / 'summary.md'}", file=sys.stderr)
+        return EXIT_NO_SCHEDULE
+    return EXIT_OK
+
+
+# ---- ONNX and pictures: ``import-onnx``, ``export-onnx``, ``show`` (optimus_opt/onnx_io.py, optimus_opt/show.py) ----
+
+
+def _input_shape(text: str) -> tuple[int, int, int]:
+    from .onnx_io import parse_input_shape
+
+    try:
+        return parse_input_shape(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _add_onnx_show_parsers(sub) -> None:
+    p = sub.add_parser("import-onnx", help="read an ONNX model as a network file (needs the onnx package)")
+    p.add_argument("model", metavar="MODEL.onnx")
+    p.add_argument("-o", "--output", metavar="NETWORK.json",
+                   help="write here (JSON, or YAML for .yaml/.yml) instead of to standard output")
+    p.add_argument("--input-shape", type=_input_shape, metavar="CxHxW",
+                   help="the input's channels, height and width, for example 3x224x224 (needed where the model "
+                        "leaves them dynamic; replaces what it declares)")
+    p.add_argument("--batch", type=_positive, metavar="N", help="refuse a model whose fixed batch is not N")
+
+    p = sub.add_parser("export-onnx", help="write a network as a shape-only ONNX graph (needs the onnx package)")
+    p.add_argument("network", metavar="NETWORK",
+                   help="a zoo network ('optimus-opt zoo list'), a network file or an instance file")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.onnx")
+    p.add_argument("--resolution", type=_positive, metavar="R",
+                   help="input resolution of a zoo network (default: the network's own)")
+    p.add_argument("--batch", type=_positive, metavar="N",
+                   help="the graph's batch dimension (default 1, or an instance file's batch)")
+
+    p = sub.add_parser("show", help="draw a schedule: the network with each fusion group in its colour")
+    _add_instance_args(p)
+    p.add_argument("schedule", help="a schedule file written by 'solve -o'")
+    p.add_argument("-o", "--output", required=True, metavar="PICTURE",
+                   help="a .png, .svg or .pdf file (or .dot: the Graphviz source)")
+    p.add_argument("--engine", choices=("auto", "graphviz", "matplotlib"), default="auto",
+                   help="auto (default): Graphviz's dot where it is installed, else matplotlib")
+
+
+def _load_onnx(args: argparse.Namespace) -> Instance:
+    """An ONNX model runs like a network file, at the model's own fixed batch unless --batch says otherwise (a
+    model whose fixed batch differs from --batch is refused)."""
+    from .onnx_io import read_onnx
+
+    spec = args.instance
+    if args.resolution is not None:
+        raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
+    found = read_onnx(spec, batch=args.batch)
+    acc = resolve_accelerator(args.accelerator or ZOO_ACCELERATOR)
+    batch = args.batch or found.batch or ZOO_BATCH
+    name = instance_name(found.network.name, acc.name, batch, args.buffer)
+    return Instance(found.network, acc, batch, name=name).with_overrides(buffer_bytes=args.buffer)
+
+
+def _onnx_or_show(args: argparse.Namespace) -> int:
+    if args.command == "import-onnx":
+        from .onnx_io import read_onnx
+
+        found = read_onnx(args.model, input_shape=args.input_shape, batch=args.batch)
+        net = found.network
+        doc = net.to_dict(with_format=True)
+        if not args.output:
+            sys.stdout.write(json.dumps(doc, indent=1) + "\n")
+            return EXIT_OK
+        dump_document(doc, args.output)
+        batch = f"batch {found.batch}" if found.batch is not None else "a dynamic batch"
+        print(f"network {net.name} ({len(net.layer_ids)} layers, {net.total_weight_words:,} weights) written to "
+              f"{args.output}; the model has {batch}")
+        return EXIT_OK
+    if args.command == "export-onnx":
+        from .onnx_io import network_to_onnx
+
+        spec, batch = args.network, args.batch
+        if _is_network_name(spec):
+            network = _zoo_network(spec, args.resolution, or_file=True)
+        else:
+            if args.resolution is not None:
+                raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
+            if read_document(spec, "network").get("format") == NETWORK_FORMAT:
+                network = load_network(spec)
+            else:
+                inst = load_instance(spec)
+                network, batch = inst.network, batch or inst.batch
+        network_to_onnx(network, args.output, batch=batch or 1)
+        print(f"network {network.name} ({len(network.layer_ids)} layers) written to {args.output} as a shape-only "
+              f"ONNX graph (batch {batch or 1})")
+        return EXIT_OK
+    from .show import draw_schedule
+
+    inst = _load(args)
+    sched = load_schedule(args.schedule)
+    engine = draw_schedule(inst, sched, args.output, engine=args.engine)
+    what = {"dot-source": "Graphviz source", "graphviz": "Graphviz drawing"}.get(engine, "drawing")
+    print(f"{what} of {inst.name} ({len(sched.groups)} groups) written to {args.output}")
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,1044 @@
+"""The ONNX boundary: read an ONNX model as a :class:`~optimus_opt.network.Network`, and write a network as a
+shape-only ONNX graph.
+
+**Import** (:func:`read_onnx`, :func:`network_from_onnx`) runs ONNX shape inference with the model's input sizes
+fixed, then maps each node that computes on the network's data:
+
+=========================================================  =====================================================
+ONNX                                                       layer (cost-model.md §1)
+=========================================================  =====================================================
+Conv (2-D: group, dilations, pads, strides, auto_pad)      ``conv``; a bias input gives ``bias: true``
+MaxPool / AveragePool (pads, strides, auto_pad, ceil_mode) ``pool`` mode max / avg; ceil_mode=1 becomes extra
+                                                           bottom/right padding with the same output size
+GlobalAveragePool / GlobalMaxPool                          ``pool`` with ``global: true``
+Gemm, or MatMul by a constant, on a flattened tensor       ``fc``; Gemm's C input gives ``bias: true``
+Add, Sum / Mul of tensors of equal shape                   ``add`` / ``mul``
+Concat along channels (axis 1)                             ``concat``
+Resize / Upsample, nearest, one integer scale for H and W  ``upsample``
+=========================================================  =====================================================
+
+Folded into the layer that produces their input (they add no layer): BatchNormalization (which gives a conv or fc
+producer ``bias: true``, as a folded batch-norm leaves a per-channel bias), Relu, Clip, Sigmoid, HardSigmoid,
+HardSwish, LeakyRelu, PRelu, Tanh, Elu, Selu, Softplus, Mish, Gelu, LRN, Dropout, Identity, Cast, QuantizeLinear,
+DequantizeLinear, Softmax on a flat tensor, an Add/Sub/Mul/Div by a constant (an Add of one constant per channel
+gives a bias), a product or sum of two foldings of the same tensor (``x * sigmoid(x)``), and the views Flatten,
+Reshape, Squeeze and Unsqueeze to ``[N, C·H·W]`` or back to the producer's own shape. A Pad (any mode, on H and W
+only) is folded into the padding of the Conv or pooling nodes it feeds. Nodes that only compute on constants or
+shapes (Shape, Gather, Constant...) are ignored; so are nodes whose results reach no graph output.
+
+Layer names are the node names (``{op_type}_{index}`` for an unnamed node), made unique with ``_2``, ``_3``...;
+input layers take the graph input's name. Weights may be initializers or graph inputs with shapes only (as in the
+shape-only files other accelerator tools ship); weight values are never read.
+
+The batch is the first dimension of the model's inputs: a fixed N is recorded (:attr:`OnnxImport.batch`), a
+symbolic one is allowed and treated as 1 for shape inference. A symbolic channel or spatial dimension is refused
+unless ``input_shape`` gives (C, H, W). Every refusal is one :class:`~optimus_opt.errors.InstanceError` naming
+the file and listing every offending node with its op type; nothing is half-imported.
+
+**Export** (:func:`network_to_onnx`) writes one ONNX node per layer, named after the layer, whose output tensor
+has the layer's name: Conv, MaxPool/AveragePool, GlobalMaxPool/GlobalAveragePool, Gemm (after a Flatten of a
+feature map) for ``fc``, Add (Sum for three or more inputs), Mul, Concat(axis=1), Resize (nearest, constant
+scales). Weights and biases are graph inputs with their shapes and no values, so files stay small; the file holds
+the shapes of every tensor (``value_info``). ``network_from_onnx`` of an exported file gives back the same network
+(the one exception: a ``mul`` of more than two inputs is written, and read back, as a chain of binary Muls).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from .errors import InstanceError, OptimusError
+from .network import Layer, Network, Shape, infer_shape
+
+#: The opset and IR version of exported files (opset 17 / IR 8: read by every current ONNX tool).
+EXPORT_OPSET = 17
+EXPORT_IR_VERSION = 8
+
+#: Ops that become a layer.
+LAYER_OPS = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul", "Add", "Sum",
+             "Mul", "Concat", "Resize", "Upsample")
+#: Unary ops folded into the producer of their (first) input.
+FOLDED_OPS = ("BatchNormalization", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu", "PRelu",
+              "Tanh", "Elu", "Selu", "Softplus", "Mish", "Gelu", "LRN", "Dropout", "Identity", "Cast",
+              "QuantizeLinear", "DequantizeLinear")
+#: Views: folded when they flatten to [N, C·H·W] or give back the producer's own shape.
+VIEW_OPS = ("Flatten", "Reshape", "Squeeze", "Unsqueeze")
+#: Folded only on a flat tensor (a classifier's last step).
+FLAT_FOLDED_OPS = ("Softmax", "LogSoftmax")
+#: Folded when one operand is a constant.
+AFFINE_OPS = ("Sub", "Div")
+#: Ops that only compute shapes; their results are constants once shapes are known.
+SHAPE_OPS = ("Shape", "Size")
+SUPPORTED_OPS = LAYER_OPS + FOLDED_OPS + VIEW_OPS + FLAT_FOLDED_OPS + AFFINE_OPS + ("Pad",) + SHAPE_OPS
+
+#: Operand slots of these ops may each carry network data (other ops carry it only in slot 0).
+_MULTI_DATA_OPS = ("Add", "Sub", "Mul", "Div", "Sum", "Concat", "Max", "Min", "Mean")
+#: Element types of feature maps (TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16; 0: undeclared).
+_FLOAT_TYPES = (0, 1, 10, 11, 16)
+#: Names exporters give every graph; a network takes the file's stem instead.
+_GENERIC_GRAPH_NAMES = ("", "main_graph", "torch_jit", "torch-jit-export", "tf2onnx", "graph")
+#: Initializers with more elements than this are replaced by shape-only inputs before shape inference.
+_SMALL_CONSTANT = 64
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise OptimusError("ONNX import and export need the onnx package: pip install 'optimus-opt[onnx]'") \
+            from None
+    return onnx
+
+
+@dataclass(frozen=True)
+class OnnxImport:
+    """What :func:`read_onnx` found: the network, and the model's batch (``None`` when the batch is symbolic)."""
+
+    network: Network
+    batch: int | None
+    file: str | None = None
+
+
+def network_from_onnx(source: Any, input_shape: Sequence[int] | None = None, batch: int | None = None) -> Network:
+    """The network of an ONNX model (a path, or an ``onnx.ModelProto``).
+
+    Parameters
+    ----------
+    input_shape:
+        (C, H, W) of the model's one input, replacing what the model declares (needed where it declares a
+        symbolic channel or spatial size).
+    batch:
+        The batch the network will run at (the instance's); a model with another fixed batch is refused.
+
+    Raises
+    ------
+    InstanceError
+        The model cannot be read, or has nodes or shapes the cost model has no layer for; the message lists every
+        offending node.
+    """
+    return read_onnx(source, input_shape=input_shape, batch=batch).network
+
+
+def read_onnx(source: Any, input_shape: Sequence[int] | None = None, batch: int | None = None) -> OnnxImport:
+    """Like :func:`network_from_onnx`, also returning the model's batch."""
+    onnx = _onnx()
+    if isinstance(source, onnx.ModelProto):
+        model, file = source, None
+    else:
+        file = str(source)
+        model = _load_model(onnx, file)
+    if input_shape is not None:
+        input_shape = tuple(input_shape)
+        if len(input_shape) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                            for v in input_shape):
+            raise InstanceError(f"the input shape must be three positive integers C, H, W, got {list(input_shape)}",
+                                file=file, field="input_shape")
+    stem = Path(file).stem if file else "onnx"
+    return _Importer(onnx, model, file, stem, input_shape, batch).run()
+
+
+def parse_input_shape(text: str) -> tuple[int, int, int]:
+    """``"3x224x224"`` (or ``3,224,224``) → (3, 224, 224)."""
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"expected CxHxW, for example 3x224x224, got {text!r}") from None
+    if len(dims) != 3 or min(dims) < 1:
+        raise ValueError(f"expected three positive sizes CxHxW, for example 3x224x224, got {text!r}")
+    return dims  # type: ignore[return-value]
+
+
+def _load_model(onnx, file: str):
+    path = Path(file)
+    if not path.is_file():
+        raise InstanceError("ONNX file not found", file=file)
+    try:
+        model = onnx.load(file, load_external_data=False)
+    except Exception as err:  # onnx raises protobuf's DecodeError, and OSError
+        raise InstanceError(f"not a readable ONNX model: {err}", file=file) from None
+    if not model.graph.node and not model.graph.input:
+        raise InstanceError("not a readable ONNX model: the graph is empty", file=file)
+    # Constants kept in external data: load the small ones, which shape inference may need (a Reshape's shape).
+    from onnx.external_data_helper import load_external_data_for_tensor, uses_external_data
+
+    for init in model.graph.initializer:
+        if uses_external_data(init) and math.prod(init.dims) <= _SMALL_CONSTANT:
+            try:
+                load_external_data_for_tensor(init, str(path.parent))
+            except OSError:
+                pass
+    return model
+
+
+# -- import ----------------------------------------------------------------------------------------------------
+
+class _Refuse(Exception):
+    """A node the import cannot map; the message says why."""
+
+
+class _Skip(Exception):
+    """A node that cannot be mapped because of a problem already reported at another node."""
+
+
+@dataclass(frozen=True)
+class _Val:
+    """A tensor on the network's data path: the layer that holds it, whether it is that layer's output flattened
+    to [N, C·H·W], and the padding of Pad nodes still waiting for the Conv or pool that will absorb it."""
+
+    layer: str
+    flat: bool = False
+    pad: tuple[int, int, int, int] | None = None
+    pad_node: str | None = None
+
+
+def _attrs(onnx, node) -> dict[str, Any]:
+    out = {}
+    for a in node.attribute:
+        v = onnx.helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _dims(type_proto) -> tuple[int | None, ...] | None:
+    """The dims of a tensor type (None for a symbolic or unknown dim), or None without a known rank."""
+    if not type_proto.HasField("tensor_type") or not type_proto.tensor_type.HasField("shape"):
+        return None
+    return tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                 for d in type_proto.tensor_type.shape.dim)
+
+
+def _fmt(dims: Iterable[int | None] | None) -> str:
+    if dims is None:
+        return "[unknown rank]"
+    return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def _ceil_windows(size: int, begin: int, total: int, kernel: int, stride: int) -> int:
+    """Windows of a ceil-mode pool along one axis."""
+    n = -(-(size + total - kernel) // stride) + 1
+    if (n - 1) * stride >= size + begin:
+        n -= 1
+    return n
+
+
+class _Importer:
+    def __init__(self, onnx, model, file: str | None, stem: str, input_shape: tuple[int, int, int] | None,
+                 batch: int | None) -> None:
+        self.onnx = onnx
+        self.model = model
+        self.graph = model.graph
+        self.file = file
+        self.stem = stem
+        self.input_shape = input_shape
+        self.want_batch = batch
+        self.problems: list[str] = []
+        self.layers: dict[str, Layer] = {}
+        self.order: list[str] = []
+        self.shapes_of: dict[str, Shape] = {}
+        self.vals: dict[str, _Val] = {}
+        self.poisoned: set[str] = set()
+        self.consts: dict[str, Any] = {}  # value name → the node or initializer that defines it (None: unknown)
+        self.pad_problem_nodes: set[str] = set()
+
+    # -- driver --------------------------------------------------------------------------------------------
+
+    def fail(self, head: str) -> InstanceError:
+        lines = "\n  ".join(self.problems)
+        return InstanceError(f"{head}:\n  {lines}", file=self.file)
+
+    def run(self) -> OnnxImport:
+        g = self.graph
+        self.inits = {t.name: t for t in g.initializer}
+        self.inits.update({t.values.name: t.values for t in g.sparse_initializer})
+        nodes = self._sorted_nodes()
+        needed = self._needed(nodes)
+        self.nodes = [n for n in nodes if id(n) in needed]
+        net_inputs = self._network_inputs()
+        self.names = self._node_names(nodes, net_inputs)
+        batch = self._check_inputs(net_inputs)
+        if self.problems:
+            if self.batch_problem:
+                self.problems.append(self.batch_problem)
+            raise self.fail("cannot import the model's inputs")
+        self.batch = batch if batch is not None else 1
+        self.shapes = self._infer_shapes(net_inputs)
+        used = self._used_values()
+        for gi in net_inputs:
+            c, h, w = self.input_dims[gi.name]
+            name = self.names[("input", gi.name)]
+            self.vals[gi.name] = _Val(name)
+            self.input_layers[gi.name] = Layer(name=name, op="input", shape=(c, h, w))
+            self.shapes_of[name] = (c, h, w)
+        for name in self.inits:
+            self.consts[name] = self.inits[name]
+        for gi in g.input:
+            if gi.name not in self.vals and gi.name not in self.consts:
+                self.consts[gi.name] = None  # a weight given as a shape-only input
+        unsupported = False
+        for node in self.nodes:
+            label = self.names[id(node)]
+            data = [x for x in node.input if x and (x in self.vals or x in self.poisoned)]
+            if node.op_type in SHAPE_OPS and node.domain in ("", "ai.onnx") or not data:
+                for out in node.output:
+                    self.consts[out] = node
+                continue
+            if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED_OPS:
+                domain = f" of domain '{node.domain}'" if node.domain not in ("", "ai.onnx") else ""
+                self.problems.append(f"node '{label}' ({node.op_type}): unsupported op{domain}")
+                self.poisoned.update(node.output)
+                unsupported = True
+                continue
+            if any(x in self.poisoned for x in data):
+                self.poisoned.update(node.output)
+                continue
+            extra = [o for o in node.output[1:] if o and o in used]
+            try:
+                if extra:
+                    raise _Refuse(f"its output '{extra[0]}' is used; only the first output of this op can be")
+                self._map(node, label)
+            except _Refuse as why:
+                self.problems.append(f"node '{label}' ({node.op_type}): {why}")
+                self.poisoned.update(node.output)
+            except _Skip:
+                self.poisoned.update(node.output)
+        outputs = self._outputs()
+        if self.batch_problem:
+            self.problems.insert(0, self.batch_problem)
+        if self.problems:
+            if unsupported:
+                self.problems.append("(the cost model has layers for " + ", ".join(LAYER_OPS) + "; it folds "
+                                     + ", ".join(FOLDED_OPS + VIEW_OPS + FLAT_FOLDED_OPS + AFFINE_OPS)
+                                     + " and Pad)")
+            raise self.fail("cannot import the model")
+        read = {src for layer in self.layers.values() for src in layer.inputs}
+        inputs = [self.input_layers[gi.name] for gi in net_inputs if self.input_layers[gi.name].name in read]
+        layers = inputs + [self.layers[n] for n in self.order]
+        name = g.name if g.name not in _GENERIC_GRAPH_NAMES else self.stem
+        try:
+            network = Network(name, tuple(layers), outputs=tuple(outputs))
+        except InstanceError as err:
+            raise err.in_file(self.file) from None
+        return OnnxImport(network, batch, self.file)
+
+    # -- graph structure -----------------------------------------------------------------------------------
+
+    def _sorted_nodes(self) -> list:
+        """The nodes in a topological order (ONNX requires one; an unsorted file is sorted here, stably)."""
+        nodes = list(self.graph.node)
+        known = {x.name for x in self.graph.input} | set(self.inits) | {""}
+        producer = {o: i for i, n in enumerate(nodes) for o in n.output}
+        order: list = []
+        done = [False] * len(nodes)
+        avail = set(known)
+        progress = True
+        while progress and len(order) < len(nodes):
+            progress = False
+            for i, n in enumerate(nodes):
+                if not done[i] and all(x in avail or x not in producer for x in n.input):
+                    done[i] = True
+                    order.append(n)
+                    avail.update(n.output)
+                    progress = True
+        if len(order) < len(nodes):
+            stuck = [n for i, n in enumerate(nodes) if not done[i]]
+            raise InstanceError(f"the graph has a cycle through {len(stuck)} node(s), for example "
+                                f"'{stuck[0].name or stuck[0].op_type}' ({stuck[0].op_type})", file=self.file)
+        return order
+
+    def _needed(self, nodes: list) -> set[int]:
+        """Nodes whose results reach a graph output."""
+        producer = {o: n for n in nodes for o in n.output}
+        needed: set[int] = set()
+        stack = [o.name for o in self.graph.output]
+        seen: set[str] = set()
+        while stack:
+            v = stack.pop()
+            if v in seen or v not in producer:
+                continue
+            seen.add(v)
+            n = producer[v]
+            if id(n) not in needed:
+                needed.add(id(n))
+                stack.extend(x for x in n.input if x)
+        return needed
+
+    def _node_names(self, nodes: list, net_inputs: list) -> dict:
+        """Unique layer names: graph inputs first, then nodes (``{op_type}_{index}`` for an unnamed node)."""
+        taken: set[str] = set()
+        names: dict = {}
+
+        def unique(base: str) -> str:
+            name, k = base, 1
+            while name in taken:
+                k += 1
+                name = f"{base}_{k}"
+            taken.add(name)
+            return name
+
+        for gi in net_inputs:
+            names[("input", gi.name)] = unique(gi.name)
+        for i, n in enumerate(nodes):
+            names[id(n)] = unique(n.name or f"{n.op_type}_{i}")
+        return names
+
+    def _used_values(self) -> set[str]:
+        used = {x for n in self.nodes for x in n.input if x}
+        used.update(o.name for o in self.graph.output)
+        return used
+
+    def _network_inputs(self) -> list:
+        """Graph inputs that carry the network's data (not weights given as shape-only inputs)."""
+        readers: dict[str, list[tuple[str, int]]] = {}
+        for n in self.nodes:
+            for slot, x in enumerate(n.input):
+                if x:
+                    readers.setdefault(x, []).append((n.op_type, slot))
+        found = []
+        for gi in self.graph.input:
+            if gi.name in self.inits:
+                continue
+            if gi.type.tensor_type.elem_type not in _FLOAT_TYPES:
+                continue  # integer inputs (shapes, indices) are parameters
+            dims = _dims(gi.type)
+            rank = len(dims) if dims is not None else None
+            if any(rank == 4 if op in _MULTI_DATA_OPS else slot == 0 for op, slot in readers.get(gi.name, ())):
+                found.append(gi)
+        if not found:
+            self.problems.append("the model has no network input (a graph input [N, C, H, W] that a node reads)")
+        return found
+
+    def _check_inputs(self, net_inputs: list) -> int | None:
+        """Check the inputs' dims; fix (C, H, W) of each; return the fixed batch (None when symbolic)."""
+        self.input_dims: dict[str, Shape] = {}
+        self.input_layers: dict[str, Layer] = {}
+        self.batch_problem: str | None = None
+        if self.input_shape is not None and len(net_inputs) > 1:
+            self.problems.append(f"--input-shape gives the shape of one input, but the model has {len(net_inputs)}: "
+                                 + ", ".join(f"'{gi.name}'" for gi in net_inputs))
+            return None
+        batches: dict[str, int] = {}
+        for gi in net_inputs:
+            dims = _dims(gi.type)
+            what = f"input '{gi.name}'"
+            if dims is None or len(dims) != 4:
+                self.problems.append(f"{what}: shape {_fmt(dims)}: expected [N, C, H, W]")
+                continue
+            if dims[0] is not None:
+                batches[gi.name] = dims[0]
+            if self.input_shape is not None:
+                self.input_dims[gi.name] = self.input_shape
+                continue
+            missing = [axis for axis, d in zip(("channels", "height", "width"), dims[1:]) if d is None]
+            if missing:
+                self.problems.append(f"{what}: shape {_fmt(dims)}: dynamic {', '.join(missing)} (only the batch may "
+                                     "be dynamic; give the input shape, --input-shape CxHxW)")
+                continue
+            self.input_dims[gi.name] = (dims[1], dims[2], dims[3])  # type: ignore[assignment]
+        if len(set(batches.values())) > 1:
+            self.problems.append("the inputs have different batches: "
+                                 + ", ".join(f"'{k}' {v}" for k, v in batches.items()))
+            return None
+        batch = next(iter(batches.values()), None)
+        if batch is not None and self.want_batch is not None and batch != self.want_batch:
+            first = next(iter(batches))
+            self.batch_problem = (f"input '{first}': the model's batch is {batch} but the instance's batch is "
+                                  f"{self.want_batch} (use batch {batch}, or export the model with a dynamic or "
+                                  f"matching batch)")
+        return batch
+
+    def _infer_shapes(self, net_inputs: list) -> dict[str, tuple[int | None, ...] | None]:
+        """Run ONNX shape inference on a light copy of the graph with the inputs' sizes fixed."""
+        onnx, g = self.onnx, self.graph
+        helper = onnx.helper
+        fixed = {gi.name: (self.batch, *self.input_dims[gi.name]) for gi in net_inputs}
+        inputs, inits = [], []
+        for gi in g.input:
+            if gi.name in fixed:
+                elem = gi.type.tensor_type.elem_type or onnx.TensorProto.FLOAT
+                inputs.append(helper.make_tensor_value_info(gi.name, elem, list(fixed[gi.name])))
+            elif gi.name not in self.inits:
+                inputs.append(gi)
+        for t in g.initializer:
+            if math.prod(t.dims) <= _SMALL_CONSTANT and not onnx.external_data_helper.uses_external_data(t):
+                inits.append(t)
+            else:  # weights: only their shape matters
+                inputs.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+        outputs = [helper.make_tensor_value_info(o.name, o.type.tensor_type.elem_type or onnx.TensorProto.FLOAT,
+                                                 None) for o in g.output]
+        light = helper.make_graph(list(g.node), g.name or "g", inputs, outputs, initializer=inits,
+                                  sparse_initializer=list(g.sparse_initializer))
+        model = helper.make_model(light, opset_imports=list(self.model.opset_import),
+                                  functions=list(self.model.functions))
+        model.ir_version = self.model.ir_version or EXPORT_IR_VERSION
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
+        except Exception as err:  # a malformed model
+            raise InstanceError(f"ONNX shape inference failed: {err}", file=self.file) from None
+        shapes: dict[str, tuple[int | None, ...] | None] = {}
+        for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
+            dims = _dims(vi.type)
+            if dims is not None or vi.name not in shapes:
+                shapes[vi.name] = dims
+        for t in g.initializer:
+            shapes[t.name] = tuple(t.dims)
+        return shapes
+
+    def _outputs(self) -> list[str]:
+        outs: list[str] = []
+        for o in self.graph.output:
+            if o.name in self.poisoned:
+                continue
+            v = self.vals.get(o.name)
+            if v is None:
+                self.problems.append(f"graph output '{o.name}': does not depend on a network input")
+                continue
+            if v.pad is not None:
+                self._pad_problem(v, "it is a graph output")
+                continue
+            if v.layer not in self.layers:
+                self.problems.append(f"graph output '{o.name}': is the network input '{v.layer}' itself")
+                continue
+            if v.layer not in outs:
+                outs.append(v.layer)
+        return outs
+
+    # -- helpers for the mapping ---------------------------------------------------------------------------
+
+    def _shape(self, value: str) -> tuple[int | None, ...] | None:
+        return self.shapes.get(value)
+
+    def _static(self, value: str, rank: int | None = None) -> tuple[int, ...]:
+        dims = self._shape(value)
+        if dims is None or any(d is None for d in dims):
+            raise _Refuse(f"the shape of '{value}' is not static after shape inference ({_fmt(dims)}); give "
+                          "--input-shape, or export the model with fixed sizes")
+        if rank is not None and len(dims) != rank:
+            raise _Refuse(f"'{value}' has shape {_fmt(dims)}, expected rank {rank}")
+        return dims  # type: ignore[return-value]
+
+    def _pad_problem(self, v: _Val, why: str) -> None:
+        if v.pad_node not in self.pad_problem_nodes:
+            self.pad_problem_nodes.add(v.pad_node or "")
+            self.problems.append(f"node '{v.pad_node}' (Pad): {why}; a Pad is folded only into the Conv or "
+                                 "pooling nodes it feeds")
+
+    def _data(self, value: str, *, padded: bool = False, reader: str = "") -> _Val:
+        if value not in self.vals:
+            raise _Refuse(f"reads the constant '{value}' where it takes the network's tensor")
+        v = self.vals[value]
+        if v.pad is not None and not padded:
+            self._pad_problem(v, f"it feeds '{reader}'")
+            raise _Skip()
+        return v
+
+    def _feature_map(self, value: str, reader: str, *, padded: bool = False) -> _Val:
+        v = self._data(value, padded=padded, reader=reader)
+        if v.flat:
+            raise _Refuse(f"reads the flattened tensor '{value}' {_fmt(self._shape(value))}; expected [N, C, H, W]")
+        return v
+
+    def _const_value(self, value: str):
+        """The value of a constant input (an initializer or a Constant node), or None."""
+        numpy_helper = self.onnx.numpy_helper
+        src = self.consts.get(value)
+        if src is None:
+            return None
+        if isinstance(src, self.onnx.TensorProto):
+            try:
+                return numpy_helper.to_array(src)
+            except Exception:
+                return None
+        if getattr(src, "op_type", None) == "Constant":
+            a = _attrs(self.onnx, src)
+            if "value" in a:
+                return numpy_helper.to_array(a["value"])
+            for key in ("value_ints", "value_int", "value_floats", "value_float"):
+                if key in a:
+                    return a[key]
+        return self._evaluate_constant(value)
+
+    def _evaluate_constant(self, value: str):
+        """Run the nodes that compute a constant from other constants (as exporters compute a Pad's pads), with
+        ONNX's reference evaluator; None where that fails."""
+        onnx, helper = self.onnx, self.onnx.helper
+        producer = {o: n for n in self.nodes for o in n.output}
+        needed, stack, inits = [], [value], []
+        seen: set[str] = set()
+        while stack:
+            v = stack.pop()
+            if v in seen or not v:
+                continue
+            seen.add(v)
+            if v in self.inits:
+                inits.append(self.inits[v])
+            elif v in producer:
+                needed.append(producer[v])
+                stack.extend(producer[v].input)
+            else:
+                return None  # a graph input: no value
+        order = [n for n in self.nodes if any(n is m for m in needed)]
+        try:
+            from onnx.reference import ReferenceEvaluator
+
+            graph = helper.make_graph(order, "constant", [], [helper.make_value_info(value, onnx.TypeProto())],
+                                      initializer=inits)
+            model = helper.make_model(graph, opset_imports=list(self.model.opset_import))
+            model.ir_version = self.model.ir_version or EXPORT_IR_VERSION
+            return ReferenceEvaluator(model).run(None, {})[0]
+        except Exception:
+            return None
+
+    def _is_const(self, value: str) -> bool:
+        return value in self.consts
+
+    def _add_layer(self, layer: Layer, out_value: str, *, flat: bool = False) -> None:
+        """Add a layer, checking its shape against ONNX's for the node's output (or filling that in)."""
+        try:
+            shape = infer_shape(layer, [self.shapes_of[i] for i in layer.inputs])
+        except InstanceError as err:
+            raise _Refuse(err.message) from None
+        self.shapes_of[layer.name] = shape
+        self._check_output(out_value, _Val(layer.name, flat=flat))
+        self.layers[layer.name] = layer
+        self.order.append(layer.name)
+        self.vals[out_value] = _Val(layer.name, flat=flat)
+
+    def _value_dims(self, v: _Val) -> tuple[int, ...]:
+        """The ONNX shape a value has under the mapping: [N, C, H, W] (padded by a waiting Pad) or [N, C·H·W]."""
+        c, h, w = self.shapes_of[v.layer]
+        if v.flat:
+            return (self.batch, c * h * w)
+        t, b, l, r = v.pad or (0, 0, 0, 0)
+        return (self.batch, c, h + t + b, w + l + r)
+
+    def _check_output(self, out: str, v: _Val) -> None:
+        """Check ONNX's shape of a node's output against the mapping's; where ONNX's is unknown (shape inference
+        stops at values it cannot compute, as computed pads), the mapping's fills it in for the nodes below."""
+        want = self._value_dims(v)
+        dims = self._shape(out)
+        if dims is not None and None not in dims:
+            if tuple(dims) != want:
+                raise _Refuse(f"ONNX gives its output the shape {_fmt(dims)}, the cost model {_fmt(want)}")
+        elif dims is not None and (len(dims) != len(want) or any(d not in (None, e) for d, e in zip(dims, want))):
+            raise _Refuse(f"ONNX gives its output the shape {_fmt(dims)}, the cost model {_fmt(want)}")
+        else:
+            self.shapes[out] = want
+
+    def _set_bias(self, layer_name: str) -> None:
+        layer = self.layers.get(layer_name)
+        if layer is not None and layer.op in ("conv", "fc") and not layer.bias:
+            self.layers[layer_name] = dataclasses.replace(layer, bias=True)
+
+    # -- the mapping ---------------------------------------------------------------------------------------
+
+    def _map(self, node, label: str) -> None:
+        op = node.op_type
+        a = _attrs(self.onnx, node)
+        ins = list(node.input)
+        out = node.output[0]
+        if op == "Conv":
+            self._conv(node, label, a, ins, out)
+        elif op in ("MaxPool", "AveragePool"):
+            self._pool(node, label, a, ins, out)
+        elif op in ("GlobalAveragePool", "GlobalMaxPool"):
+            x = self._feature_map(ins[0], label)
+            self._static(ins[0], 4)
+            mode = "avg" if op == "GlobalAveragePool" else "max"
+            self._add_layer(Layer(name=label, op="pool", inputs=(x.layer,), global_pool=True, mode=mode), out)
+        elif op in ("Gemm", "MatMul"):
+            self._fc(node, label, a, ins, out)
+        elif op in ("Add", "Sum", "Mul", "Sub", "Div"):
+            self._elementwise(node, label, ins, out)
+        elif op == "Concat":
+            self._concat(node, label, a, ins, out)
+        elif op in ("Resize", "Upsample"):
+            self._upsample(node, label, a, ins, out)
+        elif op in VIEW_OPS:
+            self._view(label, ins, out)
+        elif op == "Pad":
+            self._pad(node, label, a, ins, out)
+        elif op in FOLDED_OPS or op in FLAT_FOLDED_OPS:
+            self._fold(node, label, ins, out)
+        else:  # pragma: no cover - SUPPORTED_OPS and this dispatch agree
+            raise _Refuse("unsupported op")
+
+    def _window(self, a: Mapping[str, Any], in_hw: tuple[int, int], kernel: tuple[int, int],
+                dilation: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int, int, int]]:
+        strides = tuple(a.get("strides", (1, 1)))
+        if len(strides) != 2:
+            raise _Refuse(f"strides {list(strides)}: only 2-D windows")
+        auto = a.get("auto_pad", "NOTSET") or "NOTSET"
+        if auto == "NOTSET":
+            pads = tuple(a.get("pads", (0, 0, 0, 0)))
+            if len(pads) != 4:
+                raise _Refuse(f"pads {list(pads)}: only 2-D windows")
+            if any(p < 0 for p in pads):
+                raise _Refuse(f"negative pads {list(pads)}")
+            t, l, b, r = pads
+            return (strides[0], strides[1]), (t, b, l, r)
+        if auto == "VALID":
+            return (strides[0], strides[1]), (0, 0, 0, 0)
+        if auto not in ("SAME_UPPER", "SAME_LOWER"):
+            raise _Refuse(f"auto_pad {auto!r} is not an ONNX value")
+        pairs = []
+        for size, k, s, d in zip(in_hw, kernel, strides, dilation):
+            out = -(-size // s)
+            total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
+            small, big = total // 2, total - total // 2
+            pairs.append((small, big) if auto == "SAME_UPPER" else (big, small))
+        return (strides[0], strides[1]), (pairs[0][0], pairs[0][1], pairs[1][0], pairs[1][1])
+
+    @staticmethod
+    def _plus(p: tuple[int, int, int, int], q: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+        if q is None:
+            return p
+        return (p[0] + q[0], p[1] + q[1], p[2] + q[2], p[3] + q[3])
+
+    def _conv(self, node, label, a, ins, out) -> None:
+        x = self._feature_map(ins[0], label, padded=True)
+        _, c, h, w = self._static(ins[0], 4)  # the padded input, when a Pad is waiting
+        if len(ins) < 2 or not ins[1]:
+            raise _Refuse("has no weight input")
+        if not self._is_const(ins[1]):
+            raise _Refuse(f"its weights '{ins[1]}' are computed from the network input; only constant weights")
+        wdims = self._shape(ins[1])
+        if wdims is None or len(wdims) != 4:
+            rank = "unknown" if wdims is None else len(wdims)
+            raise _Refuse(f"weights of rank {rank}: only 2-D convolutions (weights [K, C/groups, kh, kw])")
+        groups = int(a.get("group", 1))
+        kernel = tuple(a.get("kernel_shape", wdims[2:]))
+        if len(kernel) != 2 or any(k is None for k in kernel):
+            raise _Refuse(f"kernel {_fmt(kernel)}: only 2-D convolutions")
+        dilation = tuple(a.get("dilations", (1, 1)))
+        stride, padding = self._window(a, (h, w), kernel, dilation)  # type: ignore[arg-type]
+        padding = self._plus(padding, x.pad)
+        k_out = wdims[0] if wdims[0] is not None else self._static(out, 4)[1]
+        if wdims[1] is not None and wdims[1] * groups != c:
+            raise _Refuse(f"weights {_fmt(wdims)} do not match {c} input channels, {k_out} output channels and "
+                          f"group {groups}")
+        bias = len(ins) > 2 and bool(ins[2])
+        layer = Layer(name=label, op="conv", inputs=(x.layer,), channels=k_out, kernel=kernel,  # type: ignore[arg-type]
+                      stride=stride, padding=padding, dilation=dilation, groups=groups,  # type: ignore[arg-type]
+                      bias=bias)
+        self._add_layer(layer, out)
+
+    def _pool(self, node, label, a, ins, out) -> None:
+        x = self._feature_map(ins[0], label, padded=True)
+        _, c, h, w = self._static(ins[0], 4)
+        kernel = tuple(a.get("kernel_shape", ()))
+        if len(kernel) != 2:
+            raise _Refuse(f"kernel_shape {list(kernel)}: only 2-D pooling")
+        if any(d != 1 for d in a.get("dilations", (1, 1))):
+            raise _Refuse(f"dilations {list(a['dilations'])}: the cost model's pool has no dilation")
+        stride, padding = self._window(a, (h, w), kernel, (1, 1))  # type: ignore[arg-type]
+        padding = self._plus(padding, x.pad)
+        if a.get("ceil_mode", 0):
+            # the extra bottom/right padding that makes the floor-mode output size the ceil-mode one
+            t, b, l, r = padding
+            dims = self._shape(out)
+            if dims is not None and len(dims) == 4 and None not in dims[2:]:
+                ho, wo = dims[2], dims[3]
+            else:  # ceil, but no window may start in the bottom/right padding (PyTorch's and ONNX's rule)
+                ho, wo = (_ceil_windows(size, begin, begin + end, k, st) for size, begin, end, k, st in
+                          ((h, t, b, kernel[0], stride[0]), (w, l, r, kernel[1], stride[1])))
+            b += max(0, (ho - 1) * stride[0] + kernel[0] - (h + t + b))
+            r += max(0, (wo - 1) * stride[1] + kernel[1] - (w + l + r))
+            padding = (t, b, l, r)
+        mode = "max" if node.op_type == "MaxPool" else "avg"
+        layer = Layer(name=label, op="pool", inputs=(x.layer,), kernel=kernel, stride=stride,  # type: ignore
+                      padding=padding, mode=mode)
+        self._add_layer(layer, out)
+
+    def _fc(self, node, label, a, ins, out) -> None:
+        op = node.op_type
+        if len(ins) < 2 or ins[1] in self.vals or (len(ins) > 2 and ins[2] in self.vals) or ins[0] not in self.vals:
+            raise _Refuse("multiplies two tensors of the network; only a tensor by constant weights")
+        x = self._data(ins[0], reader=label)
+        xdims = self._static(ins[0])
+        if not x.flat or len(xdims) != 2:
+            raise _Refuse(f"reads '{ins[0]}' of shape {_fmt(xdims)}; expected a tensor flattened to [N, C·H·W] "
+                          "(by Flatten or Reshape)")
+        if op == "Gemm" and a.get("transA", 0):
+            raise _Refuse("transA=1: only Gemm of the flattened input by weights")
+        dims = self._static(out, 2)
+        wdims = self._shape(ins[1])
+        if wdims is not None and None not in wdims:
+            want = (dims[1], xdims[1]) if op == "Gemm" and a.get("transB", 0) else (xdims[1], dims[1])
+            if tuple(wdims) != want:
+                raise _Refuse(f"weights {_fmt(wdims)} do not match {xdims[1]} inputs and {dims[1]} outputs")
+        bias = op == "Gemm" and len(ins) > 2 and bool(ins[2])
+        layer = Layer(name=label, op="fc", inputs=(x.layer,), channels=dims[1], bias=bias)
+        self._add_layer(layer, out, flat=True)
+
+    def _elementwise(self, node, label, ins, out) -> None:
+        op = node.op_type
+        data = [x for x in ins if x and x in self.vals]
+        consts = [x for x in ins if x and x not in self.vals]
+        vals = [self._data(x, reader=label) for x in data]
+        if consts and len(data) == 1:
+            # scaling or shifting by a constant: folded; a per-channel constant added to a conv or fc is its bias
+            layer = self.layers.get(vals[0].layer)
+            cdims = self._shape(consts[0])
+            if op in ("Add", "Sum") and layer is not None and layer.op in ("conv", "fc") and cdims is not None \
+                    and None not in cdims and math.prod(cdims) == layer.channels:  # type: ignore[arg-type]
+                self._set_bias(layer.name)
+            self._check_output(out, vals[0])
+            self.vals[out] = vals[0]
+            return
+        if op in AFFINE_OPS:
+            raise _Refuse(f"a {op} of two tensors is not an op of the cost model (only by a constant, folded)")
+        if len({v.layer for v in vals}) == 1 and len(set(data)) > 1:
+            # x * sigmoid(x), x + relu(x): a gate or activation of one tensor, folded into its producer
+            self._check_output(out, vals[0])
+            self.vals[out] = vals[0]
+            return
+        shapes = [self._static(x) for x in data]
+        if any(s != shapes[0] for s in shapes[1:]):
+            raise _Refuse(f"inputs of shapes {', '.join(_fmt(s) for s in shapes)}: broadcasting between tensors "
+                          "(as in squeeze-and-excitation) is not in the cost model, whose add and mul take equal "
+                          "shapes")
+        flat = self._flat_inputs(data)
+        kind = "mul" if op == "Mul" else "add"
+        self._add_layer(Layer(name=label, op=kind, inputs=tuple(v.layer for v in vals)), out, flat=flat)
+
+    def _flat_inputs(self, data: list[str]) -> bool:
+        ranks = {len(self._static(x)) for x in data}
+        if ranks == {4}:
+            return False
+        if ranks == {2}:
+            return True
+        raise _Refuse(f"inputs of ranks {sorted(ranks)}; expected [N, C, H, W] or flattened [N, C·H·W] tensors")
+
+    def _concat(self, node, label, a, ins, out) -> None:
+        data = [x for x in ins if x]
+        consts = [x for x in data if x not in self.vals]
+        if consts:
+            raise _Refuse(f"concatenates the constant '{consts[0]}'")
+        vals = [self._data(x, reader=label) for x in data]
+        rank = len(self._static(data[0]))
+        axis = int(a.get("axis", 1))
+        axis = axis + rank if axis < 0 else axis
+        if axis != 1:
+            named = {0: "the batch", 2: "height", 3: "width"}.get(axis, f"axis {axis}") if rank == 4 else \
+                f"axis {axis}"
+            raise _Refuse(f"concatenates along axis {a.get('axis', 1)} ({named}); only a concat on channels "
+                          "(axis 1) is in the cost model")
+        flat = self._flat_inputs(data)
+        self._add_layer(Layer(name=label, op="concat", inputs=tuple(v.layer for v in vals)), out, flat=flat)
+
+    def _upsample(self, node, label, a, ins, out) -> None:
+        x = self._feature_map(ins[0], label)
+        mode = a.get("mode", "nearest")
+        if mode != "nearest":
+            raise _Refuse(f"mode '{mode}': only nearest upsampling is in the cost model")
+        n, c, h, w = self._static(ins[0], 4)
+        n2, c2, ho, wo = self._static(out, 4)
+        if (n2, c2) != (n, c) or ho % h or wo % w or ho // h != wo // w:
+            raise _Refuse(f"resizes {_fmt((n, c, h, w))} to {_fmt((n2, c2, ho, wo))}: only one integer scale for "
+                          "height and width")
+        self._add_layer(Layer(name=label, op="upsample", inputs=(x.layer,), scale=ho // h), out)
+
+    def _view(self, label, ins, out) -> None:
+        v = self._data(ins[0], reader=label)
+        dims = self._static(out)
+        c, h, w = self.shapes_of[v.layer]
+        if tuple(dims) == (self.batch, c * h * w):
+            self.vals[out] = _Val(v.layer, flat=True)
+        elif tuple(dims) == (self.batch, c, h, w):
+            self.vals[out] = _Val(v.layer, flat=False)
+        else:
+            raise _Refuse(f"reshapes {_fmt(self._shape(ins[0]))} to {_fmt(dims)}; only a flatten to "
+                          f"[N, C·H·W] = {_fmt((self.batch, c * h * w))} or back to {_fmt((self.batch, c, h, w))}")
+
+    def _pad(self, node, label, a, ins, out) -> None:
+        v = self._feature_map(ins[0], label, padded=True)
+        self._static(ins[0], 4)
+        if len(ins) > 1 and ins[1]:
+            pads = self._const_value(ins[1])
+            if pads is None:
+                raise _Refuse("its pads are not a constant")
+            pads = [int(p) for p in list(pads)]
+            axes = None
+            if len(ins) > 3 and ins[3]:
+                axes = self._const_value(ins[3])
+                if axes is None:
+                    raise _Refuse("its axes are not a constant")
+                axes = [int(ax) + 4 if int(ax) < 0 else int(ax) for ax in list(axes)]
+        else:
+            pads, axes = [int(p) for p in a.get("pads", ())], None
+        axes = axes if axes is not None else list(range(len(pads) // 2))
+        if len(pads) != 2 * len(axes):
+            raise _Refuse(f"pads {pads} do not match the axes {axes}")
+        begin = dict(zip(axes, pads[:len(axes)]))
+        end = dict(zip(axes, pads[len(axes):]))
+        if any(begin.get(ax, 0) or end.get(ax, 0) for ax in (0, 1)):
+            raise _Refuse(f"pads {pads} pad the batch or the channels; only height and width")
+        if any(p < 0 for p in pads):
+            raise _Refuse(f"pads {pads} crop; only non-negative padding")
+        pad = (begin.get(2, 0), end.get(2, 0), begin.get(3, 0), end.get(3, 0))
+        padded = _Val(v.layer, pad=self._plus(pad, v.pad), pad_node=v.pad_node or label)
+        self._check_output(out, padded)
+        self.vals[out] = padded
+
+    def _fold(self, node, label, ins, out) -> None:
+        v = self._data(ins[0], reader=label)
+        others = [x for x in ins[1:] if x and x in self.vals]
+        if others:
+            raise _Refuse(f"its input '{others[0]}' is a tensor of the network; only constant parameters")
+        if node.op_type in FLAT_FOLDED_OPS:
+            layer_shape = self.shapes_of.get(v.layer)
+            if not v.flat and (layer_shape is None or layer_shape[1:] != (1, 1)):
+                raise _Refuse("a softmax over a feature map; only on a flat tensor (a classifier's output)")
+        if node.op_type == "BatchNormalization":
+            self._set_bias(v.layer)
+        self._check_output(out, v)
+        self.vals[out] = v
+
+
+# -- export ----------------------------------------------------------------------------------------------------
+
+def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: int = 1):
+    """A shape-only ONNX model of ``network`` (written to ``path`` when given); returns the ``onnx.ModelProto``.
+
+    Every layer is one node named after it, whose output tensor bears its name; weights and biases are graph
+    inputs with shapes only (``{layer}.weight``, ``{layer}.bias``). ``batch`` is the first dimension of every
+    tensor.
+    """
+    onnx = _onnx()
+    helper, TP = onnx.helper, onnx.TensorProto
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise InstanceError(f"must be a positive integer, got {batch!r}", field="batch")
+    taken = {layer.name for layer in network.layers}
+
+    def fresh(base: str) -> str:
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        return name
+
+    nodes, inputs, weights, inits = [], [], [], []
+    rank: dict[str, int] = {}
+    as4: dict[str, str] = {}
+    as2: dict[str, str] = {}
+
+    def four(src: str) -> str:
+        """``src`` as [N, C, H, W] (a flat fc output is reshaped, once)."""
+        if rank[src] == 4:
+            return src
+        if src not in as4:
+            c, h, w = network.shape(src)
+            shape_name = fresh(f"{src}.shape4")
+            inits.append(helper.make_tensor(shape_name, TP.INT64, [4], [batch, c, h, w]))
+            as4[src] = fresh(f"{src}.4d")
+            nodes.append(helper.make_node("Reshape", [src, shape_name], [as4[src]], name=as4[src]))
+        return as4[src]
+
+    def two(src: str) -> str:
+        """``src`` flattened to [N, C·H·W] (once)."""
+        if rank[src] == 2:
+            return src
+        if src not in as2:
+            as2[src] = fresh(f"{src}.flat")
+            nodes.append(helper.make_node("Flatten", [src], [as2[src]], name=as2[src], axis=1))
+        return as2[src]
+
+    def weight(name: str, dims: Sequence[int]) -> str:
+        w = fresh(name)
+        weights.append(helper.make_tensor_value_info(w, TP.FLOAT, list(dims)))
+        return w
+
+    for i, layer in enumerate(network.layers):
+        name = layer.name
+        if layer.op == "input":
+            c, h, w = network.shapes[i]
+            inputs.append(helper.make_tensor_value_info(name, TP.FLOAT, [batch, c, h, w]))
+            rank[name] = 4
+            continue
+        srcs = list(layer.inputs)
+        in_shape = network.shape(srcs[0])
+        t, b, l, r = layer.padding
+        if layer.op == "conv":
+            assert layer.channels is not None
+            ins = [four(srcs[0]), weight(f"{name}.weight", (layer.channels, in_shape[0] // layer.groups,
+                                                            *layer.kernel))]
+            if layer.bias:
+                ins.append(weight(f"{name}.bias", (layer.channels,)))
+            nodes.append(helper.make_node("Conv", ins, [name], name=name, kernel_shape=list(layer.kernel),
+                                          strides=list(layer.stride), pads=[t, l, b, r],
+                                          dilations=list(layer.dilation), group=layer.groups))
+            rank[name] = 4
+        elif layer.op == "pool" and layer.global_pool:
+            op = "GlobalMaxPool" if layer.mode == "max" else "GlobalAveragePool"
+            nodes.append(helper.make_node(op, [four(srcs[0])], [name], name=name))
+            rank[name] = 4
+        elif layer.op == "pool":
+            op = "MaxPool" if layer.mode == "max" else "AveragePool"
+            nodes.append(helper.make_node(op, [four(srcs[0])], [name], name=name, kernel_shape=list(layer.kernel),
+                                          strides=list(layer.stride), pads=[t, l, b, r]))
+            rank[name] = 4
+        elif layer.op == "fc":
+            assert layer.channels is not None
+            features = in_shape[0] * in_shape[1] * in_shape[2]
+            ins = [two(srcs[0]), weight(f"{name}.weight", (layer.channels, features))]
+            if layer.bias:
+                ins.append(weight(f"{name}.bias", (layer.channels,)))
+            nodes.append(helper.make_node("Gemm", ins, [name], name=name, transB=1))
+            rank[name] = 2
+        elif layer.op in ("add", "mul", "concat"):
+            flat = all(rank[s] == 2 for s in srcs)
+            ins = srcs if flat else [four(s) for s in srcs]
+            if layer.op == "concat":
+                nodes.append(helper.make_node("Concat", ins, [name], name=name, axis=1))
+            elif layer.op == "add":
+                nodes.append(helper.make_node("Add" if len(ins) == 2 else "Sum", ins, [name], name=name))
+            else:  # ONNX's Mul is binary: a chain
+                acc = ins[0]
+                for k, other in enumerate(ins[1:], start=1):
+                    last = k == len(ins) - 1
+                    part = name if last else fresh(f"{name}.part{k}")
+                    nodes.append(helper.make_node("Mul", [acc, other], [part], name=part))
+                    acc = part
+            rank[name] = 2 if flat else 4
+        elif layer.op == "upsample":
+            s = float(layer.scale)
+            scales = fresh(f"{name}.scales")
+            inits.append(helper.make_tensor(scales, TP.FLOAT, [4], [1.0, 1.0, s, s]))
+            nodes.append(helper.make_node("Resize", [four(srcs[0]), "", scales], [name], name=name,
+                                          mode="nearest"))
+            rank[name] = 4
+        else:  # pragma: no cover - every op of cost-model.md §1 is handled above
+            raise InstanceError(f"no ONNX form for op '{layer.op}'", layer=name, field="op")
+
+    outputs = []
+    for o in network.outputs or ():
+        c, h, w = network.shape(o)
+        dims = [batch, c, h, w] if rank[o] == 4 else [batch, c * h * w]
+        outputs.append(helper.make_tensor_value_info(o, TP.FLOAT, dims))
+    graph = helper.make_graph(nodes, network.name, inputs + weights, outputs, initializer=inits,
+                              doc_string="A shape-only graph written by optimus-opt: weights are inputs without "
+                                         "values.")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", EXPORT_OPSET)],
+                              producer_name="optimus-opt")
+    model.ir_version = EXPORT_IR_VERSION
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    # the inferred shapes of every layer are the cost model's
+    inferred = {vi.name: _dims(vi.type) for vi in list(model.graph.value_info) + list(model.graph.output)}
+    for i, layer in enumerate(network.layers):
+        if layer.op == "input":
+            continue
+        c, h, w = network.shapes[i]
+        want = (batch, c, h, w) if rank[layer.name] == 4 else (batch, c * h * w)
+        if inferred.get(layer.name) != want:
+            raise InstanceError(f"ONNX's shape inference gives {_fmt(inferred.get(layer.name))} where the cost "
+                                f"model gives {_fmt(want)}", layer=layer.name)
+    onnx.checker.check_model(model)
+    if path is not None:
+        onnx.save(model, str(path))
+    return model

@@ -1,0 +1,297 @@
+"""Studies (optimus_opt/studies.py, optimus_opt/report.py): the run matrix, records that re-evaluate, gaps, resume
+after an interruption, failures recorded without stopping, the Dask executor, the CLI and the paper preset."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import optimus_opt as oo
+from optimus_opt import report, studies
+from optimus_opt.cli import main
+from optimus_opt.solvers import _SOLVERS
+from optimus_opt.solvers.base import Solver, SolverResult
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "instances" / "suites" / "smoke.json"
+EXAMPLE = ROOT / "instances" / "example-64k.json"
+SQUEEZE = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
+VGG = ROOT / "instances" / "paper" / "vgg16-optimus-npu-b4.json"
+EXACT = ("exact-dp", "cpsat", "milp")
+
+
+def _instances_by_id(inputs) -> dict[str, oo.Instance]:
+    return {studies.instance_id(i): i for i in studies.resolve_inputs(inputs)}
+
+
+@pytest.fixture(scope="module")
+def smoke_study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke")
+    solvers = ["layerwise", "dnnvm", "efficient-s", "optimus", "exact-dp", "cpsat", "milp"]
+    result = oo.study(str(SMOKE), solvers=solvers, time_limit=30, jobs=2, out=out)
+    return out, solvers, result
+
+
+def test_smoke_study_writes_every_file_and_numbers_re_evaluate(smoke_study):
+    out, solvers, result = smoke_study
+    for name in ("results.jsonl", "summary.md", "summary.csv", "manifest.json"):
+        assert (out / name).is_file(), name
+    for stem in ("gap", "time-vs-size"):
+        for ext in ("png", "svg"):
+            assert (out / "plots" / f"{stem}.{ext}").stat().st_size > 1000
+    records = studies.load_records(out)
+    assert len(records) == 4 * len(solvers) == len(result.records) == len(result.executed)
+    by_id = _instances_by_id(str(SMOKE))
+    for rec in records:
+        assert rec["status"] in ("optimal", "feasible"), rec
+        inst = by_id[rec["instance_id"]]
+        sched = studies.load_run_schedule(out, rec)
+        assert sched is not None and sched.solver == rec["solver"]
+        ev = oo.evaluate(inst, sched)
+        assert ev.dram_bytes == rec["dram_bytes"]
+        assert ev.compulsory_bytes == rec["compulsory_bytes"]
+        assert len(sched.groups) == rec["groups"]
+        assert rec["peak_rss_bytes"] >= rec["start_rss_bytes"] > 0
+        assert rec["versions"]["optimus_opt"] == oo.__version__
+    # the known optima: the worked example of cost-model.md, SqueezeNet 1.0 in the paper's setting
+    optimum = {r["instance"]: r["dram_bytes"] for r in records if r["solver"] == "exact-dp"}
+    assert optimum["cost-model-example-64k"] == 253_460
+    assert optimum["squeezenet1_0-optimus-npu-b4"] == 56_439_424
+
+
+def test_smoke_study_gaps_are_exact(smoke_study):
+    out, solvers, result = smoke_study
+    records = studies.load_records(out)
+    optimum = {r["instance_id"]: r["dram_bytes"] for r in records if r["solver"] == "exact-dp"}
+    rows = result.rows
+    assert len(rows) == len(records)
+    for row in rows:
+        assert row["best_bound_bytes"] == optimum[row["instance_id"]]
+        assert row["gap"] >= 0
+        assert row["gap"] == (row["dram_bytes"] - optimum[row["instance_id"]]) / optimum[row["instance_id"]]
+        if row["solver"] in EXACT:
+            assert row["gap"] == 0 and row["status"] == "optimal"
+    squeeze = {r["solver"]: r for r in rows if r["instance"] == "squeezenet1_0-optimus-npu-b4"}
+    assert squeeze["optimus"]["gap"] == pytest.approx(75_800_832 / 56_439_424 - 1)
+    assert squeeze["optimus"]["reduction_vs_layerwise"] == pytest.approx(1 - 75_800_832 / 143_963_136)
+    agg = {a["solver"]: a for a in result.aggregates}
+    for name in EXACT:
+        assert agg[name]["geomean_gap"] == 0 and agg[name]["worst_gap"] == 0 and agg[name]["optimal"] == 4
+    assert agg["layerwise"]["optimal"] == 0 and agg["layerwise"]["worst_gap"] > 0
+    assert agg["optimus"]["worst_gap"] == max(r["gap"] for r in rows if r["solver"] == "optimus")
+
+    text = (out / "summary.md").read_text()
+    assert "| squeezenet1_0 | optimus-npu | 128 KiB | 4 | 56.439 | 143.963 |" in text
+    assert "+34.30 %" in text and "## Aggregates" in text
+    table = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text())))
+    assert len(table) == len(rows) + len(solvers)
+    cell = next(r for r in table if r["instance"] == "squeezenet1_0-optimus-npu-b4" and r["solver"] == "cpsat")
+    assert int(cell["dram_bytes"]) == 56_439_424 and float(cell["gap"]) == 0
+    assert sum(1 for r in table if r["network"] == "(aggregate)") == len(solvers)
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "optimus-opt/study@1" and manifest["seeds"] == [0]
+    assert manifest["options"]["solvers"] == solvers and manifest["options"]["time_limit"] == 30
+    assert {"optimus_opt", "python", "ortools", "highspy"} <= set(manifest["versions"])
+    assert manifest["runs"] == {"planned": 28, "skipped": 0, "executed": 28, "interrupted": False}
+
+
+def test_run_ids_are_stable_and_depend_on_content_solver_and_options():
+    inst = oo.load_instance(EXAMPLE)
+    opts = studies.solver_options("cpsat", time_limit=10)
+    assert studies.run_id(inst, "cpsat", opts) == studies.run_id(oo.load_instance(EXAMPLE), "cpsat", dict(opts))
+    assert studies.run_id(inst, "cpsat", opts) != studies.run_id(inst, "milp", opts)
+    assert studies.run_id(inst, "cpsat", opts) != studies.run_id(inst, "cpsat", {**opts, "time_limit": 11})
+    bigger = inst.with_overrides(buffer_bytes=2 * inst.accelerator.buffer_bytes)
+    assert studies.run_id(inst, "cpsat", opts) != studies.run_id(bigger, "cpsat", opts)
+    # heuristics take no time limit, so a new limit does not make their runs new
+    assert studies.solver_options("optimus", time_limit=5) == studies.solver_options("optimus", time_limit=50)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_resume_after_interruption_runs_exactly_the_missing_runs(tmp_path):
+    solvers = ["layerwise", "optimus", "exact-dp"]
+    inputs = [str(EXAMPLE), str(SQUEEZE)]
+    kw = dict(solvers=solvers, buffers=["64KiB", "128KiB"], time_limit=20, out=tmp_path, plots=False)
+    seen = []
+
+    def stop_after_three(record):
+        seen.append(record["run_id"])
+        if len(seen) == 3:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        oo.study(inputs, jobs=2, callback=stop_after_three, **kw)
+    recorded = [r["run_id"] for r in studies.load_records(tmp_path)]
+    assert recorded == seen  # every finished run was stored, in order, nothing else
+    assert (tmp_path / "summary.md").is_file()  # summaries are written on the way out
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["runs"]["interrupted"] is True and manifest["runs"]["executed"] == 3
+    # a process killed in the middle of a write leaves half a line: it is skipped, and the file stays usable
+    with (tmp_path / "results.jsonl").open("a") as fh:
+        fh.write('{"format": "optimus-opt/run@1", "run_id": "dead')
+
+    planned = studies.plan(studies.expand(studies.resolve_inputs(inputs), [65536, 131072]), solvers,
+                           time_limit=20)
+    assert len(planned) == 12
+    again = oo.study(inputs, jobs=2, **kw)
+    assert sorted(again.skipped) == sorted(seen)
+    assert sorted(again.executed) == sorted({s.run_id for s in planned} - set(seen))
+    records = studies.load_records(tmp_path)
+    assert sorted(r["run_id"] for r in records) == sorted(s.run_id for s in planned)
+    third = oo.study(inputs, jobs=2, **kw)
+    assert third.executed == [] and len(third.skipped) == 12
+    assert len(json.loads((tmp_path / "manifest.json").read_text())["history"]) == 3
+
+
+class _Boom(Solver):
+    name = "test-boom"
+    description = "raises"
+    space = "none"
+
+    def search(self, cm, options):
+        raise RuntimeError("kaput in the solver")
+
+
+class _Sleepy(Solver):
+    name = "test-sleepy"
+    description = "sleeps past any hard limit"
+    space = "none"
+
+    def search(self, cm, options):
+        time.sleep(60)
+        return SolverResult(status="unknown")
+
+
+class _Dies(Solver):
+    name = "test-dies"
+    description = "kills its process"
+    space = "none"
+
+    def search(self, cm, options):
+        os._exit(3)
+
+
+def test_failures_are_recorded_and_do_not_stop_the_study(tmp_path, monkeypatch):
+    for cls in (_Boom, _Sleepy, _Dies):
+        monkeypatch.setitem(_SOLVERS, cls.name, cls)
+    solvers = ["test-boom", "test-sleepy", "test-dies", "layerwise"]
+    result = oo.study(str(EXAMPLE), solvers=solvers, jobs=2, hard_limit=1.5, out=tmp_path, plots=False)
+    by_solver = {r["solver"]: r for r in result.records}
+    assert by_solver["layerwise"]["status"] == "feasible" and by_solver["layerwise"]["dram_bytes"] == 1_024_020
+    assert by_solver["test-boom"]["status"] == "error"
+    assert "RuntimeError: kaput in the solver" in by_solver["test-boom"]["error"]
+    assert by_solver["test-sleepy"]["status"] == "timeout"
+    assert "hard wall limit of 1.5 s" in by_solver["test-sleepy"]["error"]
+    assert by_solver["test-dies"]["status"] == "error" and "exit code 3" in by_solver["test-dies"]["error"]
+    text = (tmp_path / "summary.md").read_text()
+    assert "## Failed runs" in text and "kaput in the solver" in text
+    # a rerun leaves failures alone, unless asked to retry them
+    assert oo.study(str(EXAMPLE), solvers=solvers, out=tmp_path, hard_limit=1.5, plots=False).executed == []
+    retried = oo.study(str(EXAMPLE), solvers=["test-boom", "layerwise"], out=tmp_path, retry_failed=True,
+                       plots=False, render=False)
+    assert [by_solver["test-boom"]["run_id"]] == retried.executed
+
+
+def test_infeasible_and_unproven_runs_are_reported_honestly(tmp_path):
+    # VGG-16 has no schedule at 128 KiB (a weight slice exceeds the buffer); no exact solver: gaps are unproven
+    result = oo.study([str(VGG), str(SQUEEZE)], solvers=["layerwise", "optimus"], out=tmp_path, plots=False)
+    vgg = [r for r in result.rows if r["network"] == "vgg16"]
+    assert {r["status"] for r in vgg} == {"infeasible"} and all(r["dram_bytes"] is None for r in vgg)
+    assert all(r["gap"] is None and r["best_bound_bytes"] is None for r in result.rows)
+    squeeze = next(r for r in result.rows if r["network"] == "squeezenet1_0" and r["solver"] == "layerwise")
+    assert squeeze["gap_to_best_known"] == pytest.approx(143_963_136 / 75_800_832 - 1)
+    text = (tmp_path / "summary.md").read_text()
+    assert "| vgg16 | optimus-npu | 128 KiB | 4 | unproven | infeasible | infeasible |" in text
+    assert "unproven (+89.92 % vs best found)" in text
+
+
+def test_paper_preset_plan_and_comparison(tmp_path):
+    instances = studies.paper_instances()
+    names = [i.name for i in instances]
+    assert len(instances) == 24 + 6 and len(set(names)) == 30
+    sweep = sorted(i.accelerator.buffer_bytes for i in instances
+                   if i.network.name == "squeezenet1_0" and i.accelerator.name == "optimus-npu")
+    assert sweep == [k * 1024 for k in (16, 32, 64, 128, 256, 512, 1024)]
+    specs = studies.plan(instances, ["cpsat", "exact-dp", "optimus"], solver_options_=studies.PAPER_OPTIONS)
+    nas = {s.solver: s.options for s in specs if s.instance.name == "nasnet_a_mobile-optimus-npu-b4"}
+    assert nas["cpsat"]["max_group"] == 4 and nas["exact-dp"]["max_group"] is None
+    assert nas["optimus"]["time_limit"] is None
+    squeeze_cpsat = next(s for s in specs if s.instance.name == "squeezenet1_0-optimus-npu-b4" and s.solver == "cpsat")
+    assert squeeze_cpsat.options["max_group"] is None and squeeze_cpsat.bound_scope() == "all"
+
+    # the comparison, on the two paper-setting instances that run in a second
+    result = oo.study([str(SQUEEZE), str(VGG)], solvers=["layerwise", "dnnvm", "efficient-s", "optimus", "exact-dp"],
+                      time_limit=20, out=tmp_path, plots=False, preset="paper")
+    text = report.paper_comparison(result.table)
+    assert "| SqueezeNet | Optimus vs no fusion | 73.7 % (19.7 vs 74.8 MB) | 47.3 % (75.801 vs 143.963 MB) |" in text
+    assert "| VGG16 | Optimus vs no fusion | 28.4 % (333 vs 465 MB) | n/a (infeasible under the exact cost model) |" \
+        in text
+    assert "| SqueezeNet | proven optimum vs no fusion | - | 60.8 % (56.439 vs 143.963 MB) |" in text
+    assert "| MobileNet | Optimus vs DNNVM | 30.7 % (33.6 vs 48.5 MB) | not run |" in text
+    assert "## Against the Optimus paper" in (tmp_path / "summary.md").read_text()
+
+
+def test_cli_gap_then_report(tmp_path, capsys):
+    out = tmp_path / "study"
+    args = ["gap", str(EXAMPLE), "--solvers", "layerwise,optimus,exact-dp", "--buffers", "32KiB,64KiB",
+            "--time-limit", "20", "--jobs", "2", "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "6 runs (6 run now, 0 recorded before)" in text and "| exact-dp | 2 | 2 |" in text
+    for ext in ("png", "svg"):
+        assert (out / "plots" / f"traffic-vs-buffer-spec-example-spec-example-b1.{ext}").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["argv"] == ["optimus-opt", *args]
+    before = (out / "summary.md").read_text()
+    (out / "summary.md").unlink()
+    assert main(["report", str(out), "--no-plots"]) == 0
+    assert (out / "summary.md").read_text() == before
+    assert main(args) == 0
+    assert "6 runs (0 run now, 6 recorded before)" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert main(["gap", str(EXAMPLE), "--solvers", "no-such-solver", "--out", str(tmp_path / "x")]) == 2
+    assert main(["gap", "--out", str(tmp_path / "x")]) == 2
+    assert "unknown solver 'no-such-solver'" in capsys.readouterr().err
+
+
+def test_dask_cluster_gives_the_same_results_as_the_local_pool(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    solvers = ["layerwise", "optimus", "exact-dp"]
+    inputs = [str(EXAMPLE), str(SQUEEZE)]
+    local = oo.study(inputs, solvers=solvers, time_limit=20, jobs=2, out=tmp_path / "local", plots=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        remote = oo.study(inputs, solvers=solvers, time_limit=20, executor="dask",
+                          scheduler=cluster.scheduler_address, out=tmp_path / "dask", plots=False)
+    assert sorted(remote.executed) == sorted(local.executed) and len(remote.executed) == 6
+    a = {r["run_id"]: r for r in local.records}
+    b = {r["run_id"]: r for r in remote.records}
+    for rid, rec in a.items():
+        for key in ("status", "dram_bytes", "bound_bytes", "compulsory_bytes", "groups", "instance"):
+            assert b[rid][key] == rec[key], key
+        assert "Dask worker" in b[rid]["memory_measure"]
+        sa = studies.load_run_schedule(tmp_path / "local", rec)
+        sb = studies.load_run_schedule(tmp_path / "dask", b[rid])
+        assert [g.layers for g in sa.groups] == [g.layers for g in sb.groups]
+    assert [r["gap"] for r in local.rows] == [r["gap"] for r in remote.rows]
+
+
+def test_in_memory_study_keeps_schedules():
+    result = oo.study(str(EXAMPLE), solvers=["layerwise", "exact-dp"], executor="inline")
+    assert result.directory is None and len(result) == 2
+    inst = oo.load_instance(EXAMPLE)
+    for rec in result.records:
+        assert oo.evaluate(inst, result.schedule(rec)).dram_bytes == rec["dram_bytes"]
+    assert [r["solver"] for r in result] == ["layerwise", "exact-dp"]
+    assert result[1]["gap"] == 0 and result.to_csv().startswith("network,accelerator,buffer_bytes")
