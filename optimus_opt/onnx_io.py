@@ -369,16 +369,8 @@ class _Importer:
 
     def _node_names(self, nodes: list, net_inputs: list) -> dict:
         """Unique layer names: graph inputs first, then nodes (``{op_type}_{index}`` for an unnamed node)."""
-        taken: set[str] = set()
+        unique = _Namer()
         names: dict = {}
-
-        def unique(base: str) -> str:
-            name, k = base, 1
-            while name in taken:
-                k += 1
-                name = f"{base}_{k}"
-            taken.add(name)
-            return name
 
         for gi in net_inputs:
             names[("input", gi.name)] = unique(gi.name)
@@ -913,15 +905,7 @@ def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: 
     helper, TP = onnx.helper, onnx.TensorProto
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise InstanceError(f"must be a positive integer, got {batch!r}", field="batch")
-    taken = {layer.name for layer in network.layers}
-
-    def fresh(base: str) -> str:
-        name, k = base, 1
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        return name
+    fresh = _Namer(layer.name for layer in network.layers)
 
     nodes, inputs, weights, inits = [], [], [], []
     rank: dict[str, int] = {}
@@ -1042,3 +1026,18 @@ def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: 
     if path is not None:
         onnx.save(model, str(path))
     return model
+
+
+class _Namer:
+    """Hands out names not taken yet: ``base``, else ``base_2``, ``base_3``, ..."""
+
+    def __init__(self, taken=()) -> None:
+        self.taken = set(taken)
+
+    def __call__(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
