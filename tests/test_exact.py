@@ -141,3 +141,22 @@ def test_max_groups():
         oo.solve(inst, "exact-dp", max_groups=2)
     with pytest.raises(oo.SolverError, match="option apart: unknown layer 'c9'"):
         oo.solve(inst, "cpsat", apart=[["c2", "c9"]])
+
+
+def test_smoke_suite_agreement():
+    from optimus_opt.suite import load_suite
+
+    costs = {}
+    for inst in load_suite(ROOT / "instances" / "suites" / "smoke.json").instances():
+        costs[inst.name] = check_agreement(inst, solve_all(inst))
+    # every smoke instance has a proven optimum (none is infeasible), equal for all three solvers
+    assert costs and all(c is not None for c in costs.values()), costs
+
+
+def test_warm_start_and_model_export(tmp_path):
+    inst = oo.load_instance(ROOT / "instances" / "example-64k.json")
+    hint = oo.solve(inst, "optimus")
+    r = oo.solve(inst, "cpsat", warm_start=hint, export_model=tmp_path / "m.pb")
+    assert r.dram_bytes == 253460 and (tmp_path / "m.pb").stat().st_size > 0
+    m = oo.solve(inst, "milp", export_model=tmp_path / "m.mps")
+    assert m.dram_bytes == 253460 and "ROWS" in (tmp_path / "m.mps").read_text()
