@@ -120,9 +120,7 @@ class CandidateSpace:
         for c in members:
             span = self._span[c]
             for p in cm.producers[c]:
-                need = min(cm.H[p], span)
-                if rows.get(p, 1) < need or p not in rows:
-                    rows[p] = max(rows.get(p, 1), need)
+                rows[p] = max(rows.get(p, 1), min(cm.H[p], span))
         for u in members:
             rows.setdefault(u, 1)
         words = sum(self._min_ch[t] * r * cm.W[t] for t, r in rows.items())
