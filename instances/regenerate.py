@@ -6,7 +6,8 @@
 
 What is generated and why: optimus_opt/regenerate.py. tests/test_instances.py fails when a checked-in file differs
 from what this writes; run this after changing a zoo builder, a preset or a suite, and commit the result.
-``example-64k.json`` is written by hand and left alone.
+The worked examples ``example-64k.json``, ``example-32k.json`` and ``example-se.json`` are written by hand and
+left alone.
 """
 
 import sys

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import InstanceError
+from .limits import MAX_BYTES, amount, check_size, limit_text
+
+#: How a group whose weights do not stay resident stages them (cost-model.md §4).
+WEIGHT_STAGING = ("block", "none")
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,12 @@ class Accelerator:
     word_bytes:
         Bytes per word w (2 for 16-bit).
     channel_tile:
-        Tc, the output-channel parallelism of the PE array: a reduced-channel layer keeps min(Tc, C) channels.
+        Tc, the channel parallelism of the PE array: a reduced-channel layer keeps min(Tc, C) channels, and a
+        streamed weight block holds Tc output × Tc input channels.
+    weight_staging:
+        ``"block"`` (the default): a group whose weights do not stay resident stages one weight block of
+        min(Tc, K) × min(Tc, C/g) kernels of one layer at a time in the buffer. ``"none"``: streamed weights go
+        straight from DRAM to the PE array and take no buffer space, as in the Optimus authors' artifact.
     name, pe_array, source, description:
         Documentation only; they do not enter the cost model.
     """
@@ -28,6 +37,7 @@ class Accelerator:
     buffer_bytes: int
     word_bytes: int = 2
     channel_tile: int = 32
+    weight_staging: str = "block"
     name: str = "accelerator"
     pe_array: tuple[int, int] | None = None
     source: str | None = None
@@ -38,19 +48,25 @@ class Accelerator:
             value = getattr(self, what)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InstanceError(f"must be a positive integer, got {value!r}", field=f"accelerator.{what}")
+            check_size(value, "a buffer" if what == "buffer_bytes" else f"a {what.replace('_', ' ')}",
+                       field=f"accelerator.{what}")  # the cost model's limit (optimus_opt/limits.py)
+        if self.weight_staging not in WEIGHT_STAGING:
+            raise InstanceError(f"must be one of {', '.join(WEIGHT_STAGING)}, got {self.weight_staging!r}",
+                                field="accelerator.weight_staging")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Accelerator":
         pe = d.get("pe_array")
         return cls(buffer_bytes=d["buffer_bytes"], word_bytes=d.get("word_bytes", 2),
-                   channel_tile=d.get("channel_tile", 32), name=d.get("name", "accelerator"),
+                   channel_tile=d.get("channel_tile", 32), weight_staging=d.get("weight_staging", "block"),
+                   name=d.get("name", "accelerator"),
                    pe_array=tuple(pe) if pe is not None else None,  # type: ignore[arg-type]
                    source=d.get("source"), description=d.get("description"))
 
     def to_dict(self, *, with_format: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {"format": "optimus-opt/accelerator@1"} if with_format else {}
         d.update(name=self.name, buffer_bytes=self.buffer_bytes, word_bytes=self.word_bytes,
-                 channel_tile=self.channel_tile)
+                 channel_tile=self.channel_tile, weight_staging=self.weight_staging)
         if self.pe_array is not None:
             d["pe_array"] = list(self.pe_array)
         for key in ("source", "description"):
@@ -59,34 +75,58 @@ class Accelerator:
         return d
 
 
-_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "kb": 1000, "mb": 1000 ** 2,
-          "gb": 1000 ** 3}
+_UNITS = {"": 1, "b": 1, "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4, "kb": 1000,
+          "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4}
+#: More digits than this in a size is refused before any arithmetic (no size the cost model takes has 25).
+_MAX_DIGITS = 40
 
 
 def parse_size(text: str) -> int:
     """Parse a byte size: ``131072``, ``128KiB``, ``181.5KiB``, ``1MiB`` (binary) or ``128KB`` (decimal, 1000).
 
     The binary and decimal prefixes are kept apart on purpose: the Optimus paper's "128 KB" is 128 KiB, and a
-    summary always prints the plain byte count it used.
+    summary always prints the plain byte count it used. The arithmetic is exact (integers, never a float), so
+    ``99999999999999999999999`` is that many bytes, and sizes above the cost model's limit
+    (:data:`~optimus_opt.limits.MAX_BYTES`, 2^53 bytes) are refused.
 
     Raises
     ------
     ValueError
-        When the text is not a size or is not a whole number of bytes.
+        When the text is not a size, is not a whole positive number of bytes, or is larger than the limit.
     """
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", str(text))
-    if not m or m.group(2).lower() not in _UNITS:
-        raise ValueError(f"not a byte size: {text!r} (use e.g. 131072, 128KiB, 1MiB or 128KB)")
-    value = float(m.group(1)) * _UNITS[m.group(2).lower()]
-    if value != int(value) or value < 1:
-        raise ValueError(f"not a whole positive number of bytes: {text!r} = {value}")
-    return int(value)
+    text = str(text)
+    shown = repr(text) if len(text) <= 32 else f"'{text[:16]}...' ({len(text)} characters)"
+    m = re.fullmatch(r"\s*([0-9]+)(?:\.([0-9]+))?\s*([A-Za-z]*)\s*", text)
+    if not m or m.group(3).lower() not in _UNITS:
+        raise ValueError(f"not a byte size: {shown} (use e.g. 131072, 128KiB, 1MiB or 128KB)")
+    whole, fraction, unit = m.group(1), m.group(2) or "", _UNITS[m.group(3).lower()]
+    if len(whole.lstrip("0")) + len(fraction) > _MAX_DIGITS:
+        raise ValueError(f"{shown} has more than {_MAX_DIGITS} digits: more than {limit_text()}")
+    places = len(fraction)
+    value, rest = divmod(int(whole + fraction) * unit, 10 ** places)
+    if rest:
+        exact = f"{value:,}." + f"{rest:0{places}d}".rstrip("0")
+        raise ValueError(f"not a whole number of bytes: {shown} is {exact} bytes")
+    if value < 1:
+        raise ValueError(f"a size must be at least 1 byte, got {shown}")
+    if value > MAX_BYTES:
+        raise ValueError(f"{shown} is {amount(value)} bytes, more than {limit_text()}")
+    return value
 
 
 def format_size(nbytes: int) -> str:
-    """``131072`` → ``'128 KiB'``; exact binary multiples only, else the plain byte count."""
-    for unit, factor in (("MiB", 1024 ** 2), ("KiB", 1024)):
-        if nbytes % (factor // 2) == 0 and nbytes >= factor:
-            value = nbytes / factor
-            return f"{value:g} {unit}"
-    return f"{nbytes} B"
+    """``131072`` → ``'128 KiB'``, ``185856`` → ``'181.5 KiB'``: multiples of half a KiB/MiB/GiB/TiB get the
+    largest unit that keeps at most one decimal; any other count is the plain bytes (``'1000 B'``). Exact: no
+    float is involved, so large counts keep every digit."""
+    for unit, factor in (("TiB", 1024 ** 4), ("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if nbytes >= factor and nbytes % (factor // 2) == 0:
+            whole, half = divmod(nbytes, factor)
+            return f"{whole:,}" + (".5" if half else "") + f" {unit}"
+    return f"{nbytes:,} B"
+
+
+def describe_size(nbytes: int) -> str:
+    """The bytes with thousands separators, plus the binary unit when it says something more: ``'131,072 B (128
+    KiB)'``, but ``'266,064 B'`` (never the same number twice)."""
+    unit = format_size(nbytes)
+    return f"{nbytes:,} B" + ("" if unit.endswith(" B") else f" ({unit})")

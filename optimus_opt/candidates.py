@@ -11,9 +11,9 @@ that only convex, connected sets are ever built:
   adjacent member at a time; every hull along the way stays inside it).
 
 Growth stops at sets that cannot fit the buffer however they are tiled, by a bound that only grows with the set
-(:meth:`CandidateSpace.footprint_floor`): a layer keeps at least one row of at least min(Tc, C) channels, at least
-the kernel's span of rows of an input its window consumer reads in the group, and the largest weight slice must
-fit. A set that fails the bound is dropped with all its supersets; a set that passes is a candidate even when its
+(:meth:`~optimus_opt.cost.CostModel.footprint_floor`): a layer keeps at least one row of at least min(Tc, C)
+channels, at least the kernel's span of rows of an input its window consumer reads in the group, and the largest
+weight block must fit. A set that fails the bound is dropped with all its supersets; a set that passes is a candidate even when its
 exact tilings all fail, since a larger group may still fit (reduced channels of a producer shrink what a layer
 reads). ``max_group`` caps the number of layers; a result states the space it is exact over.
 """
@@ -21,9 +21,9 @@ reads). ``max_group`` caps the number of layers; a result states the space it is
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .cost import CostModel, Tiling, _WINDOW
+from .cost import CostModel, Tiling
 
 
 def bits(mask: int) -> list[int]:
@@ -36,7 +36,7 @@ def bits(mask: int) -> list[int]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Candidate:
     """One convex connected group: its bitset, the layers it reads from (``needs``), and a lower bound of its cost
     (its traffic with resident weights) that needs no tiling."""
@@ -46,15 +46,10 @@ class Candidate:
     size: int
     needs: int
     cost_floor: int
-    _tiling: Tiling | None = field(default=None, repr=False)
-    _done: bool = field(default=False, repr=False)
 
     def tiling(self, cm: CostModel) -> Tiling | None:
-        """The group's best tiling (computed once)."""
-        if not self._done:
-            self._tiling = cm.best_tiling(bits(self.mask))
-            self._done = True
-        return self._tiling
+        """The group's best tiling (cached by the cost model)."""
+        return cm.best_tiling_of_mask(self.mask)
 
 
 class CandidateSpace:
@@ -77,7 +72,7 @@ class CandidateSpace:
         n = len(net.layers)
         self.n = n
         self.layers = net.layer_ids
-        is_layer = [l.op != "input" for l in net.layers]
+        is_layer = [net.is_layer(u) for u in range(n)]
         self.layer_mask = sum(1 << u for u in self.layers)
         self.pred = [sum(1 << p for p in net.producers[u] if is_layer[p]) for u in range(n)]
         adj = [0] * n
@@ -100,9 +95,6 @@ class CandidateSpace:
                 if is_layer[p]:
                     anc[u] |= (1 << p) | anc[p]
         self.desc, self.anc = desc, anc
-        # per node: rows-floor it imposes on each input (its window span), channels floor, width
-        self._span = [cm.param[u][1] if cm.kind[u] == _WINDOW else 1 for u in range(n)]
-        self._min_ch = [min(cm.tc, cm.C[u]) if net.layers[u].op == "conv" else cm.C[u] for u in range(n)]
         self.by_first: dict[int, list[Candidate]] = {u: [] for u in self.layers}
         self.explored = 0
         self.pruned = 0
@@ -113,18 +105,9 @@ class CandidateSpace:
     # -- bounds ----------------------------------------------------------------------------------------------
 
     def footprint_floor(self, mask: int) -> int:
-        """A lower bound, in bytes, of the buffer any tiling of the group or of any larger group needs."""
-        cm = self.cm
-        members = bits(mask)
-        rows: dict[int, int] = {}
-        for c in members:
-            span = self._span[c]
-            for p in cm.producers[c]:
-                rows[p] = max(rows.get(p, 1), min(cm.H[p], span))
-        for u in members:
-            rows.setdefault(u, 1)
-        words = sum(self._min_ch[t] * r * cm.W[t] for t, r in rows.items())
-        return cm.word * words + max(cm.slice_bytes[u] for u in members)
+        """A lower bound, in bytes, of the buffer any tiling of the group or of any larger group needs
+        (:meth:`CostModel.footprint_floor`)."""
+        return self.cm.footprint_floor(bits(mask))
 
     def _make(self, mask: int, first: int) -> Candidate:
         cm = self.cm

@@ -1,22 +1,30 @@
-"""The memory cost model of a fused group (cost-model.md §3–5), exact to the byte.
+"""The memory cost model of a fused group (formulations/cost-model.md, version 2), exact to the byte.
+
+This module is the one place that knows the model's arithmetic: a layer's window span, the rows every tensor
+keeps per strip, footprint floors, weight blocks, gated groups and the best tiling of a group, with one cache of
+best tilings per instance. Candidates, solvers and baselines ask it; none re-derives a rule.
 
 A group G executes in Q row strips over b samples at a time; the rows each tensor keeps on chip are derived from
-the group's escaping outputs backwards through every layer's window (the Optimus paper's t(l−1) = t(l)·S + K − S,
-with dilation and padding made exact). A set Φ of conv layers, no two joined by an edge inside G, may keep only
-min(Tc, C) output channels on chip (the paper's "buffer requirement reduction").
+the group's escaping outputs backwards through every consumer's window (the Optimus paper's
+t(l−1) = t(l)·S + K − S, with dilation and padding made exact). A set Φ of conv layers, no two joined by an edge
+inside G, may keep only min(Tc, C) output channels on chip (the paper's "buffer requirement reduction", BRR).
 
-Everything a group's cost depends on is computed here once for all Q at a time: :meth:`CostModel.curve` returns
-the rows of every tensor and the least footprint for Q = 1 … Qmax as numpy vectors, in one pass over the group in
-reverse topological order. Since rows only shrink as Q grows, the least footprint is non-increasing in Q, and the
-best tiling is read off the curve:
+Everything a group's cost depends on is computed for all Q at once: :meth:`CostModel.curve` returns the rows of
+every tensor and the least footprint for Q = 1 … Qmax as numpy vectors, in one pass over the group in reverse
+topological order. Rows only shrink as Q grows, so the least footprint is non-increasing in Q and the best tiling
+is read off the curve:
 
-* weights **resident** at the smallest Q whose footprint leaves room for all weights — cost W_G, the least
-  possible, so nothing beats it;
-* otherwise **streamed**: at Q = 1 with the largest batch block b that fits (⌈N/b⌉ reloads ≤ N ≤ Q·N for any
-  other Q), else at the smallest Q that fits, b = 1 (Q·N reloads).
+* weights **resident** at the smallest Q whose footprint leaves room for all weights: cost W_G, the least possible;
+* otherwise **streamed**, staging one weight block S_G: at Q = 1 with the largest batch block b that fits
+  (⌈N/b⌉ reloads ≤ N ≤ Q·N for any other Q), else at the smallest Q that fits with b = 1 (Q·N reloads).
 
-The maximum-weight set Φ is exact: a conv layer has one input, so the conv-to-conv edges of a group form a forest
-and a tree dynamic program over it (vectorised over Q) finds the best Φ for every Q at once.
+A **gated** group (a squeeze-excitation gate computed and applied inside it) is feasible only at Q = 1, and the
+producers of the gated tensor keep all their channels.
+
+The best Φ is a maximum-weight independent set of the conflict graph (the saving convs of G, joined by the edges
+inside G), with weights that depend on Q. Concats are views, so a conv may read several convs and that graph need
+not be a forest: its tree components are solved by a tree dynamic program and the others by branching on their
+busiest vertex with memoised sub-problems, both vectorised over Q, so Φ is exact at every Q.
 """
 
 from __future__ import annotations
@@ -27,9 +35,25 @@ from typing import Iterable
 import numpy as np
 
 from .instance import Instance
+from .network import is_broadcast_operand
 
 # How a consumer's rows translate into the rows it needs of one of its inputs (cost-model.md §4).
-_WINDOW, _REDUCE, _PASS, _UPSAMPLE = 0, 1, 2, 3
+WINDOW, REDUCE, PASS, UPSAMPLE = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class TilingRules:
+    """Restrictions on the tilings a group may use; the default admits every tiling of the cost model.
+
+    ``resident_only`` admits only tilings that keep all weights on chip and ``reduced_channels=False`` fixes Φ
+    empty: the restrictions under which the Optimus paper's baselines (Efficient-S, DNNVM) fuse layers.
+    """
+
+    resident_only: bool = False
+    reduced_channels: bool = True
+
+
+FULL = TilingRules()
 
 
 @dataclass(frozen=True)
@@ -53,7 +77,11 @@ class Tiling:
 
 @dataclass(frozen=True)
 class GroupIO:
-    """What a group exchanges with DRAM, independent of its tiling."""
+    """What a group exchanges with DRAM and its weights, independent of its tiling.
+
+    ``gated`` marks a squeeze-excitation gate computed and applied inside the group (only Q = 1 is feasible);
+    ``full_channels`` are the layers that must then keep all their channels (producers of gated tensors).
+    """
 
     members: tuple[int, ...]
     ext: tuple[int, ...]
@@ -61,7 +89,108 @@ class GroupIO:
     ext_bytes: int
     esc_bytes: int
     weight_bytes: int
-    weight_slice_bytes: int
+    weight_block_bytes: int
+    gated: bool
+    full_channels: frozenset[int]
+
+
+class _ReducedChannels:
+    """The best Φ of one group at every Q: a maximum-weight independent set of the conflict graph.
+
+    ``weight[u]`` is the saving (words) of reducing u's channels at every Q; ``adj[u]`` the bitset of u's
+    conflict neighbours. :meth:`value` gives the largest saving at every Q, :meth:`choose` the set at one Q.
+    """
+
+    def __init__(self, nodes: list[int], adj: dict[int, int], weight: dict[int, np.ndarray], qmax: int) -> None:
+        self.adj = adj
+        self.weight = weight
+        self.zero = np.zeros(qmax, dtype=np.int64)
+        self.memo: dict[int, tuple] = {}
+        self.mask = 0
+        for u in nodes:
+            self.mask |= 1 << u
+
+    def _components(self, mask: int) -> list[int]:
+        comps = []
+        while mask:
+            seed = mask & -mask
+            comp, frontier = seed, seed
+            while frontier:
+                low = frontier & -frontier
+                frontier ^= low
+                new = self.adj[low.bit_length() - 1] & mask & ~comp
+                comp |= new
+                frontier |= new
+            comps.append(comp)
+            mask &= ~comp
+        return comps
+
+    def value(self, mask: int | None = None) -> np.ndarray:
+        mask = self.mask if mask is None else mask
+        total = self.zero
+        for comp in self._components(mask):
+            total = total + self._solve(comp)[0]
+        return total
+
+    def _solve(self, comp: int) -> tuple:
+        """(value vector, how): ``how`` is ("tree", root, children, inc, exc) or ("branch", v)."""
+        hit = self.memo.get(comp)
+        if hit is not None:
+            return hit
+        nodes = _bits(comp)
+        edges = sum((self.adj[u] & comp).bit_count() for u in nodes) // 2
+        if edges == len(nodes) - 1:
+            root = nodes[0]
+            order, children, parent = [root], {root: []}, {root: -1}
+            for u in order:
+                for v in _bits(self.adj[u] & comp):
+                    if v != parent[u]:
+                        parent[v] = u
+                        children[u].append(v)
+                        children[v] = []
+                        order.append(v)
+            inc: dict[int, np.ndarray] = {}
+            exc: dict[int, np.ndarray] = {}
+            for u in reversed(order):
+                i, e = self.weight[u], self.zero
+                for k in children[u]:
+                    i = i + exc[k]
+                    e = e + np.maximum(inc[k], exc[k])
+                inc[u], exc[u] = i, e
+            out = (np.maximum(inc[root], exc[root]), ("tree", root, children, inc, exc))
+        else:
+            v = max(nodes, key=lambda u: ((self.adj[u] & comp).bit_count(), -u))
+            without = self.value(comp & ~(1 << v))
+            with_v = self.weight[v] + self.value(comp & ~(1 << v) & ~self.adj[v])
+            out = (np.maximum(without, with_v), ("branch", v))
+        self.memo[comp] = out
+        return out
+
+    def choose(self, q: int, mask: int | None = None) -> set[int]:
+        """The best Φ at Q = q (index q − 1); ties keep full channels."""
+        mask = self.mask if mask is None else mask
+        chosen: set[int] = set()
+        for comp in self._components(mask):
+            how = self._solve(comp)[1]
+            if how[0] == "tree":
+                _, root, children, inc, exc = how
+                stack = [(root, False)]
+                while stack:
+                    u, parent_in = stack.pop()
+                    take = not parent_in and inc[u][q - 1] > exc[u][q - 1]
+                    if take:
+                        chosen.add(u)
+                    stack.extend((k, take) for k in children[u])
+            else:
+                v = how[1]
+                rest = comp & ~(1 << v)
+                with_v = self.weight[v][q - 1] + self.value(rest & ~self.adj[v])[q - 1]
+                if with_v > self.value(rest)[q - 1]:
+                    chosen.add(v)
+                    chosen |= self.choose(q, rest & ~self.adj[v])
+                else:
+                    chosen |= self.choose(q, rest)
+        return chosen
 
 
 @dataclass(frozen=True)
@@ -70,34 +199,44 @@ class Curve:
 
     ``rows`` maps every member and every external input to its rows-per-strip vector; ``footprint`` is the least
     feature-map footprint in bytes for one sample (b = 1) with the best Φ at each Q, ``full_footprint`` the one
-    with Φ empty; ``inc``/``exc`` hold the tree DP tables that :meth:`CostModel.reduced_set` traces back to
-    recover Φ at one Q.
+    with Φ empty. ``qlimit`` is the largest feasible Q: 1 for a gated group, else qmax.
     """
 
     io: GroupIO
     qmax: int
+    qlimit: int
     rows: dict[int, np.ndarray]
     footprint: np.ndarray
     full_footprint: np.ndarray
-    inc: dict[int, np.ndarray]
-    exc: dict[int, np.ndarray]
-    children: dict[int, list[int]]
-    roots: tuple[int, ...]
+    phi: _ReducedChannels
+
+    def reduced_set(self, strips: int) -> frozenset[int]:
+        """The best Φ at Q = ``strips``."""
+        return frozenset(self.phi.choose(strips))
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
 
 
 class CostModel:
-    """The cost model of one instance, with a per-instance cache of best tilings.
+    """The cost model of one instance, with its cache of best tilings.
 
-    Parameters
-    ----------
-    instance:
-        The network, accelerator and batch size.
+    The accelerator carries the model's options (``weight_staging``); baselines' restrictions are a
+    :class:`TilingRules` value, part of the cache key.
 
     Examples
     --------
-    >>> cm = CostModel(instance)                                  # doctest: +SKIP
-    >>> t = cm.best_tiling([net.index["c1"]]); t.cost, t.strips    # doctest: +SKIP
-    (107520, 1)
+    >>> from optimus_opt.zoo.examples import worked_example
+    >>> inst = worked_example()
+    >>> cm = CostModel(inst)
+    >>> t = cm.best_tiling([inst.network.index["c1"]]); (t.cost, t.strips, t.resident)
+    (107520, 1, True)
     """
 
     def __init__(self, instance: Instance) -> None:
@@ -118,58 +257,93 @@ class CostModel:
         self.is_output = [i in net.output_ids for i in range(self.n)]
         self.tensor_bytes = [instance.batch * c * h * w * self.word for c, h, w in net.shapes]
         self.weight_bytes = [self.word * ww for ww in net.weights]
-        self.slice_bytes = []
-        for i, layer in enumerate(net.layers):
-            k = layer.channels or 1
-            ww = net.weights[i]
-            self.slice_bytes.append(-(-self.word * ww * min(self.tc, k) // k) if ww else 0)
-        # per consumer: how its rows map to its inputs' rows
+        staging = acc.weight_staging == "block"
+        self.block_bytes = [self.word * self._block_words(i) if staging else 0 for i in range(self.n)]
         self.kind: list[int] = []
-        self.param: list[tuple[int, int]] = []
+        self.stride: list[int] = []
+        self.span: list[int] = []
+        self.scale: list[int] = []
         for layer in net.layers:
-            if layer.op in ("conv", "pool") and not layer.global_pool:
-                dil = layer.dilation[0] if layer.op == "conv" else 1
-                self.kind.append(_WINDOW)
-                self.param.append((layer.stride[0], (layer.kernel[0] - 1) * dil + 1))
-            elif layer.op in ("fc", "pool"):
-                self.kind.append(_REDUCE)
-                self.param.append((0, 0))
-            elif layer.op == "upsample":
-                self.kind.append(_UPSAMPLE)
-                self.param.append((layer.scale, 0))
-            else:
-                self.kind.append(_PASS)
-                self.param.append((0, 0))
+            window = layer.op == "conv" or (layer.op == "pool" and not layer.global_pool)
+            dil = layer.dilation[0] if layer.op == "conv" else 1
+            self.kind.append(WINDOW if window else REDUCE if layer.op in ("fc", "pool")
+                             else UPSAMPLE if layer.op == "upsample" else PASS)
+            self.stride.append(layer.stride[0] if window else 1)
+            self.span.append((layer.kernel[0] - 1) * dil + 1 if window else 1)
+            self.scale.append(layer.scale)
         # reduced channels: only conv layers with more than Tc channels save anything
-        self.saving = [(self.C[i] - self.tc) * self.W[i] if layer.op == "conv" and self.C[i] > self.tc else 0
-                       for i, layer in enumerate(net.layers)]
         self.is_conv = [layer.op == "conv" for layer in net.layers]
-        self._best: dict[tuple[tuple[int, ...], bool, bool], Tiling | None] = {}
+        self.saving = [(self.C[i] - self.tc) * self.W[i] if self.is_conv[i] and self.C[i] > self.tc else 0
+                       for i in range(self.n)]
+        self.min_channels = [min(self.tc, self.C[i]) if self.is_conv[i] else self.C[i] for i in range(self.n)]
+        # gates: reductions over more than one row, and the broadcast operands of element-wise layers
+        self.gating_reduction = [self.kind[i] == REDUCE and any(self.H[p] > 1 for p in self.producers[i])
+                                 for i in range(self.n)]
+        self.gate_operands: dict[int, tuple[int, ...]] = {}
+        self.full_operands: dict[int, tuple[int, ...]] = {}
+        for i, layer in enumerate(net.layers):
+            if layer.op in ("add", "mul"):
+                gates = tuple(p for p in self.producers[i] if is_broadcast_operand(net.shapes[p], net.shapes[i]))
+                if gates:
+                    self.gate_operands[i] = gates
+                    self.full_operands[i] = tuple(p for p in self.producers[i] if p not in gates)
+        self._best: dict[tuple[int, TilingRules], Tiling | None] = {}
+
+    def _block_words(self, i: int) -> int:
+        """blk(u): the weight words one Tc × Tc block of layer u holds (bias words are not staged)."""
+        net = self.network
+        layer = net.layers[i]
+        if layer.op not in ("conv", "fc") or not net.producers[i]:
+            return 0
+        c, h, w = net.shapes[net.written_producers[i][0]]
+        k = layer.channels or 1
+        if layer.op == "fc":
+            return min(self.tc, k) * min(self.tc, c * h * w)
+        return min(self.tc, k) * min(self.tc, c // layer.groups) * layer.kernel[0] * layer.kernel[1]
 
     # -- the parts of a group ------------------------------------------------------------------------------
 
     def io(self, members: Iterable[int]) -> GroupIO:
-        """ext(G), esc(G) and the group's tiling-independent bytes."""
+        """ext(G), esc(G), the group's weights and whether it is gated."""
         g = tuple(sorted(set(members)))
         inside = set(g)
         ext = sorted({p for u in g for p in self.producers[u] if p not in inside})
         esc = [u for u in g if self.is_output[u] or any(c not in inside for c in self.consumers[u])]
+        gated, full = self._gates(g, inside)
         return GroupIO(members=g, ext=tuple(ext), esc=tuple(esc),
                        ext_bytes=sum(self.tensor_bytes[x] for x in ext),
                        esc_bytes=sum(self.tensor_bytes[u] for u in esc),
                        weight_bytes=sum(self.weight_bytes[u] for u in g),
-                       weight_slice_bytes=max((self.slice_bytes[u] for u in g), default=0))
+                       weight_block_bytes=max(self.block_bytes[u] for u in g),
+                       gated=gated, full_channels=full)
+
+    def _gates(self, g: tuple[int, ...], inside: set[int]) -> tuple[bool, frozenset[int]]:
+        """Whether a reduction of G over more than one row reaches, by edges inside G, a broadcast operand of an
+        element-wise layer of G; and the layers of G that produce the full-size operands of such layers."""
+        starts = [u for u in g if self.gating_reduction[u]]
+        if not starts or not any(m in inside for m in self.gate_operands):
+            return False, frozenset()
+        reached = set(starts)
+        for u in g:  # topological order: a member is reached once all paths to it are seen
+            if u in reached:
+                reached.update(c for c in self.consumers[u] if c in inside)
+        full: set[int] = set()
+        gated = False
+        for m, gates in self.gate_operands.items():
+            if m in inside and any(o in reached for o in gates):
+                gated = True
+                full.update(p for p in self.full_operands[m] if p in inside)
+        return gated, frozenset(full)
 
     def _need(self, c: int, rows_c: np.ndarray, h_u: int, qs: np.ndarray) -> np.ndarray:
         kind = self.kind[c]
-        if kind == _WINDOW:
-            stride, span = self.param[c]
-            return np.minimum(h_u, (rows_c - 1) * stride + span)
-        if kind == _REDUCE:
+        if kind == WINDOW:
+            return np.minimum(h_u, (rows_c - 1) * self.stride[c] + self.span[c])
+        if kind == REDUCE:
             return -(-h_u // qs)
-        if kind == _PASS:
+        if kind == PASS:
             return np.minimum(h_u, rows_c)
-        scale = self.param[c][0]
+        scale = self.scale[c]
         return np.minimum(h_u, (rows_c + scale - 2) // scale + 1)
 
     def curve(self, members: Iterable[int]) -> Curve:
@@ -181,11 +355,8 @@ class CostModel:
         qs = np.arange(1, qmax + 1, dtype=np.int64)
         rows: dict[int, np.ndarray] = {}
         words = np.zeros(qmax, dtype=np.int64)
-        inc: dict[int, np.ndarray] = {}
-        exc: dict[int, np.ndarray] = {}
-        children: dict[int, list[int]] = {}
-        roots: list[int] = []
         zero = np.zeros(qmax, dtype=np.int64)
+        saving: dict[int, np.ndarray] = {}
         for u in reversed(g):
             h_u = self.H[u]
             r = -(-h_u // qs) if u in esc else zero
@@ -195,20 +366,8 @@ class CostModel:
             r = np.minimum(r, h_u)
             rows[u] = r
             words += self.C[u] * self.W[u] * r
-            if self.saving[u]:
-                # tree DP over the forest of conv→conv edges (children have larger ids, so they are done)
-                kids = children.get(u, [])
-                inc_u = self.saving[u] * r
-                exc_u = zero
-                for k in kids:
-                    inc_u = inc_u + exc[k]
-                    exc_u = exc_u + np.maximum(inc[k], exc[k])
-                inc[u], exc[u] = inc_u, exc_u
-                parent = self.producers[u][0]
-                if parent in inside and self.saving[parent]:
-                    children.setdefault(parent, []).append(u)
-                else:
-                    roots.append(u)
+            if self.saving[u] and u not in io.full_channels:
+                saving[u] = self.saving[u] * r
         for x in io.ext:
             h_x = self.H[x]
             r = zero
@@ -217,55 +376,54 @@ class CostModel:
                     r = np.maximum(r, self._need(c, rows[c], h_x, qs))
             rows[x] = r
             words += self.C[x] * self.W[x] * r
+        adj = {u: 0 for u in saving}
+        for u in saving:
+            for c in self.consumers[u]:
+                if c in saving:
+                    adj[u] |= 1 << c
+                    adj[c] |= 1 << u
+        phi = _ReducedChannels(sorted(saving), adj, saving, qmax)
         full = self.word * words
-        for root in roots:
-            words = words - np.maximum(inc[root], exc[root])
-        return Curve(io=io, qmax=qmax, rows=rows, footprint=self.word * words, full_footprint=full, inc=inc,
-                     exc=exc, children=children, roots=tuple(roots))
-
-    @staticmethod
-    def reduced_set(curve: Curve, strips: int) -> frozenset[int]:
-        """The best Φ at Q = ``strips``, traced back through the curve's tree DP (ties keep full channels)."""
-        q = strips - 1
-        chosen: set[int] = set()
-        stack = [(root, False) for root in curve.roots]
-        while stack:
-            u, parent_in = stack.pop()
-            take = not parent_in and curve.inc[u][q] > curve.exc[u][q]
-            if take:
-                chosen.add(u)
-            stack.extend((k, take) for k in curve.children.get(u, ()))
-        return frozenset(chosen)
+        return Curve(io=io, qmax=qmax, qlimit=1 if io.gated else qmax, rows=rows,
+                     footprint=full - self.word * phi.value(), full_footprint=full, phi=phi)
 
     # -- tilings -------------------------------------------------------------------------------------------
 
-    def best_tiling(self, members: Iterable[int], *, resident_only: bool = False,
-                    reduced_channels: bool = True) -> Tiling | None:
+    def best_tiling(self, members: Iterable[int], rules: TilingRules = FULL) -> Tiling | None:
         """The least-cost feasible tiling of a group, or ``None`` if no (Q, b, Φ) fits the buffer.
 
-        ``resident_only`` admits only tilings that keep all weights on chip, and ``reduced_channels=False`` fixes
-        Φ empty: the restrictions under which the Optimus paper's baselines (Efficient-S, DNNVM) fuse layers.
         Ties are broken towards fewer strips, then the smallest batch block with the same number of blocks.
-        Results are cached per group and restriction.
+        Results are cached per group and rules.
         """
-        key = (tuple(sorted(set(members))), resident_only, reduced_channels)
-        if key not in self._best:
-            self._best[key] = self._pick(self.curve(key[0]), resident_only, reduced_channels)
-        return self._best[key]
+        mask = 0
+        for u in members:
+            mask |= 1 << u
+        return self.best_tiling_of_mask(mask, rules)
 
-    def _pick(self, curve: Curve, resident_only: bool = False, reduced_channels: bool = True) -> Tiling | None:
+    def best_tiling_of_mask(self, mask: int, rules: TilingRules = FULL) -> Tiling | None:
+        """:meth:`best_tiling` of a group given as a bitset of node ids."""
+        key = (mask, rules)
+        try:
+            return self._best[key]
+        except KeyError:
+            pass
+        tiling = self._pick(self.curve(_bits(mask)), rules)
+        self._best[key] = tiling
+        return tiling
+
+    def _pick(self, curve: Curve, rules: TilingRules) -> Tiling | None:
         io, buf = curve.io, self.buffer
-        fp = curve.footprint if reduced_channels else curve.full_footprint
-        phi = (lambda q: self.reduced_set(curve, q)) if reduced_channels else (lambda q: frozenset())
+        fp = (curve.footprint if rules.reduced_channels else curve.full_footprint)[:curve.qlimit]
+        phi = curve.reduced_set if rules.reduced_channels else (lambda q: frozenset())
         resident = fp + io.weight_bytes <= buf
         if resident[-1]:
             q = int(np.argmax(resident)) + 1
             return self._tiling(curve, q, 1, phi(q), True)
-        streamed = fp + io.weight_slice_bytes <= buf
-        if resident_only or not streamed[-1]:
+        streamed = fp + io.weight_block_bytes <= buf
+        if rules.resident_only or not streamed[-1]:
             return None
         if streamed[0]:
-            largest = min(self.batch, (buf - io.weight_slice_bytes) // int(fp[0]))
+            largest = min(self.batch, (buf - io.weight_block_bytes) // int(fp[0]))
             blocks = -(-self.batch // largest)
             b = -(-self.batch // blocks)
             return self._tiling(curve, 1, b, phi(1), False)
@@ -294,13 +452,17 @@ class CostModel:
         Raises
         ------
         ValueError
-            If Q or b is out of range, Φ holds a non-conv layer, a layer outside the group or two layers joined by
-            an edge inside the group, or the tiling does not fit the buffer (the message gives the bytes).
+            If Q or b is out of range (a gated group needs Q = 1), Φ holds a non-conv layer, a layer outside the
+            group, two layers joined by an edge inside the group or a producer of a gated tensor, or the tiling
+            does not fit the buffer (the message gives the bytes).
         """
         curve = self.curve(members)
         io = curve.io
         names = self.network.layers
         phi = frozenset(reduced)
+        if io.gated and strips != 1:
+            raise ValueError(f"strips {strips}: the group computes and applies a squeeze-excitation gate, which "
+                             "needs whole tensors on chip (strips = 1)")
         if not 1 <= strips <= curve.qmax:
             raise ValueError(f"strips {strips} out of range 1..{curve.qmax} (the tallest tensor of the group)")
         if not 1 <= batch_block <= self.batch:
@@ -313,18 +475,21 @@ class CostModel:
                 raise ValueError(f"reduced-channel layer '{names[u].name}' is not in the group")
             if not self.is_conv[u]:
                 raise ValueError(f"reduced-channel layer '{names[u].name}' is a {names[u].op}, not a conv")
-            p = self.producers[u][0]
-            if p in phi:
-                raise ValueError(f"reduced-channel layers '{names[p].name}' and '{names[u].name}' are joined by "
-                                 "an edge inside the group")
+            if u in io.full_channels:
+                raise ValueError(f"reduced-channel layer '{names[u].name}' produces the tensor a squeeze-"
+                                 "excitation gate of the group scales, so it must keep all its channels")
+            for p in self.producers[u]:
+                if p in phi:
+                    raise ValueError(f"reduced-channel layers '{names[p].name}' and '{names[u].name}' are joined "
+                                     "by an edge inside the group")
         footprint = batch_block * self._footprint_words(curve, strips, phi) * self.word
         if footprint + io.weight_bytes <= self.buffer:
             resident = True
-        elif footprint + io.weight_slice_bytes <= self.buffer:
+        elif footprint + io.weight_block_bytes <= self.buffer:
             resident = False
         else:
-            raise ValueError(f"tiling does not fit: footprint {footprint} + weight slice {io.weight_slice_bytes} "
-                             f"> buffer {self.buffer} bytes")
+            raise ValueError(f"tiling does not fit: footprint {footprint:,} B + weight block "
+                             f"{io.weight_block_bytes:,} B > buffer {self.buffer:,} B")
         return self._tiling(curve, strips, batch_block, phi, resident)
 
     def tiling_options(self, members: Iterable[int]) -> list[tuple[int, Tiling]]:
@@ -332,44 +497,55 @@ class CostModel:
         (buffer bytes needed, tiling) pairs by increasing need and decreasing cost; the buffer is a decision here
         (used for the traffic/capacity Pareto front), so options above this model's own buffer are included.
 
-        A tiling needs its footprint plus all weights when they stay resident, or plus the largest weight slice
-        when they stream. For every capacity B, the cheapest option needing at most B costs what
-        :meth:`best_tiling` finds at buffer B.
+        A tiling needs its footprint plus all weights when they stay resident, or plus the weight block when they
+        stream. For every capacity B, the cheapest option needing at most B costs what :meth:`best_tiling` finds
+        at buffer B.
         """
         curve = self.curve(members)
         io, fp = curve.io, curve.footprint
-        qmax, n = curve.qmax, self.batch
-        phi = {}
-
-        def reduced(q: int) -> frozenset[int]:
-            if q not in phi:
-                phi[q] = self.reduced_set(curve, q)
-            return phi[q]
-
+        qlimit, n = curve.qlimit, self.batch
         raw: list[tuple[int, int, int, int, bool]] = []  # (need, cost, q, b, resident)
         base = io.ext_bytes + io.esc_bytes
-        w = io.weight_bytes
-        raw.append((int(fp[-1]) + w, base + w, qmax, 1, True))
+        w, blk = io.weight_bytes, io.weight_block_bytes
+        raw.append((int(fp[qlimit - 1]) + w, base + w, qlimit, 1, True))
         if w:
             for blocks in range(1, n + 1):
                 b = -(-n // blocks)
-                raw.append((b * int(fp[0]) + io.weight_slice_bytes, base + w * blocks, 1, b, False))
-            for q in range(2, qmax + 1):
-                raw.append((int(fp[q - 1]) + io.weight_slice_bytes, base + w * q * n, q, 1, False))
+                raw.append((b * int(fp[0]) + blk, base + w * blocks, 1, b, False))
+            for q in range(2, qlimit + 1):
+                raw.append((int(fp[q - 1]) + blk, base + w * q * n, q, 1, False))
         raw.sort(key=lambda r: (r[0], r[1], r[2]))
         options: list[tuple[int, Tiling]] = []
         for need, cost, q, b, resident in raw:
             if options and cost >= options[-1][1].cost:
                 continue
-            tiling = self._tiling(curve, q, b, reduced(q), resident)
+            tiling = self._tiling(curve, q, b, curve.reduced_set(q), resident)
             assert tiling.cost == cost
             options.append((need, tiling))
         return options
 
     def least_buffer(self, members: Iterable[int]) -> int:
-        """The least buffer capacity in bytes at which the group has any feasible tiling (Q = Qmax, b = 1)."""
+        """The least buffer capacity in bytes at which the group has any feasible tiling (the largest feasible Q,
+        b = 1, weights streamed)."""
         curve = self.curve(members)
-        return int(curve.footprint[-1]) + curve.io.weight_slice_bytes
+        return int(curve.footprint[curve.qlimit - 1]) + curve.io.weight_block_bytes
+
+    def footprint_floor(self, members: Iterable[int]) -> int:
+        """A lower bound, in bytes, of the buffer any tiling of the group or of any group containing it needs.
+
+        Every tensor of the group keeps at least one row of at least min(Tc, C) channels (C for a non-conv), a
+        tensor that a window layer of the group reads keeps at least min(H, the window's span) rows, and the
+        weight block must fit. Each term only grows when the group grows.
+        """
+        rows: dict[int, int] = {}
+        block = 0
+        for c in members:
+            rows.setdefault(c, 1)
+            block = max(block, self.block_bytes[c])
+            span = self.span[c]
+            for p in self.producers[c]:
+                rows[p] = max(rows.get(p, 1), min(self.H[p], span))
+        return self.word * sum(self.min_channels[t] * r * self.W[t] for t, r in rows.items()) + block
 
     def compulsory_bytes(self) -> int:
         """Σ|network inputs| + Σ|network outputs| + all weights once: a lower bound of every schedule."""
@@ -377,3 +553,70 @@ class CostModel:
         return (sum(self.tensor_bytes[i] for i in net.input_ids)
                 + sum(self.tensor_bytes[i] for i in net.output_ids)
                 + sum(self.weight_bytes))
+
+
+class GrowingFloor:
+    """A lower bound of footprint + weights of a group that grows one layer at a time, for tilings with all
+    weights resident and full channels (the baselines' rules); it never decreases as the group grows.
+
+    The same rows as :meth:`CostModel.footprint_floor`, with full channels, kept incrementally: once the bound
+    exceeds the buffer no larger group fits either.
+    """
+
+    def __init__(self, cm: CostModel) -> None:
+        self.cm = cm
+        self.row_bytes = [cm.word * cm.C[t] * cm.W[t] for t in range(cm.n)]
+        self.rows: dict[int, int] = {}
+        self.total = 0
+
+    def start(self, u: int) -> int:
+        """Begin a new group of layer ``u``; return the bound in bytes."""
+        self.rows = {}
+        self.total = 0
+        return self.add(u)
+
+    def _bump(self, t: int, rows: int) -> None:
+        old = self.rows.get(t, 0)
+        if rows > old:
+            self.rows[t] = rows
+            self.total += (rows - old) * self.row_bytes[t]
+
+    def add(self, u: int) -> int:
+        """Add a layer; return the bound in bytes."""
+        cm = self.cm
+        self.total += cm.weight_bytes[u]
+        self._bump(u, 1)
+        for p in cm.producers[u]:
+            self._bump(p, min(cm.H[p], cm.span[u]))
+        return self.total
+
+
+class GroupCosts:
+    """Best tilings of groups given as bitsets under a solver's rules: the rules apply to fused groups of two or
+    more layers, while a single layer always keeps its best tiling (the paper's "no fusion" schedule).
+
+    The tilings live in the cost model's cache; this object only counts the distinct groups it was asked about.
+    """
+
+    def __init__(self, cm: CostModel, rules: TilingRules = FULL) -> None:
+        self.cm = cm
+        self.rules = rules
+        self.asked: set[int] = set()
+
+    def __call__(self, mask: int) -> Tiling | None:
+        self.asked.add(mask)
+        single = mask & (mask - 1) == 0
+        return self.cm.best_tiling_of_mask(mask, FULL if single else self.rules)
+
+    def __len__(self) -> int:
+        return len(self.asked)
+
+    def alone(self, u: int) -> int:
+        """Layer-by-layer traffic of ``u``: its best tiling alone, or, if it fits no tiling alone, the traffic it
+        would have with its weights reloaded once per sample (an estimate used only to rank partial schedules)."""
+        t = self(1 << u)
+        if t is not None:
+            return t.cost
+        cm = self.cm
+        return (sum(cm.tensor_bytes[p] for p in cm.producers[u]) + cm.tensor_bytes[u]
+                + cm.weight_bytes[u] * cm.batch)

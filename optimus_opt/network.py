@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import InstanceError
 
 OPS = ("input", "conv", "fc", "pool", "add", "mul", "concat", "upsample")
 ELEMENTWISE = ("add", "mul")
+#: Nodes that no group computes: network inputs live in DRAM, concats are views of their inputs.
+VIEW_OPS = ("input", "concat")
 
 #: The fields each op accepts besides ``name``, ``op`` and ``inputs`` (formats.md; unknown fields are an error).
 OP_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -232,9 +234,11 @@ def infer_shape(layer: Layer, in_shapes: Sequence[Shape]) -> Shape:
     if single and len(in_shapes) != 1:
         raise InstanceError(f"a {op} layer takes exactly one input, got {len(in_shapes)}", layer=name,
                             field="inputs")
-    if not single and len(in_shapes) < 2:
+    if op in ELEMENTWISE and len(in_shapes) < 2:
         raise InstanceError(f"an {op} layer takes two or more inputs, got {len(in_shapes)}", layer=name,
                             field="inputs")
+    if op == "concat" and not in_shapes:
+        raise InstanceError("a concat layer takes one or more inputs, got 0", layer=name, field="inputs")
     c, h, w = in_shapes[0]
     if op == "conv":
         g = layer.groups
@@ -253,17 +257,31 @@ def infer_shape(layer: Layer, in_shapes: Sequence[Shape]) -> Shape:
     if op == "upsample":
         return (c, h * layer.scale, w * layer.scale)
     if op in ELEMENTWISE:
-        for s in in_shapes[1:]:
-            if s != in_shapes[0]:
-                raise InstanceError(f"an {op} needs inputs of equal shape, got {list(in_shapes[0])} and {list(s)}",
-                                    layer=name, field="inputs")
-        return in_shapes[0]
+        return _broadcast_shape(op, name, in_shapes)
     # concat
     for s in in_shapes[1:]:
         if s[1:] != in_shapes[0][1:]:
             raise InstanceError(f"a concat needs inputs of equal H and W, got {list(in_shapes[0])} and {list(s)}",
                                 layer=name, field="inputs")
     return (sum(s[0] for s in in_shapes), h, w)
+
+
+def _broadcast_shape(op: str, name: str, in_shapes: Sequence[Shape]) -> Shape:
+    """The output of an element-wise ``add``/``mul``: its inputs have one full shape (C, H, W), and any other
+    operand is (C, 1, 1) of the same C, which broadcasts over H and W (a squeeze-excitation gate)."""
+    full = [s for s in in_shapes if s[1:] != (1, 1)] or list(in_shapes)
+    out = full[0]
+    for s in in_shapes:
+        if s != out and s != (out[0], 1, 1):
+            raise InstanceError(f"an {op} needs inputs of equal shape or (C, 1, 1) operands of the same C, got "
+                                f"{list(out)} and {list(s)}", layer=name, field="inputs")
+    return out
+
+
+def is_broadcast_operand(shape: Shape, out_shape: Shape) -> bool:
+    """Whether an input of ``shape`` to an element-wise layer with output ``out_shape`` is a (C, 1, 1) operand
+    broadcast over a larger H × W."""
+    return shape[1:] == (1, 1) and out_shape[1] * out_shape[2] > 1
 
 
 def _window(layer: Layer, h: int, w: int, dilation: tuple[int, int]) -> tuple[int, int]:
@@ -314,25 +332,36 @@ class Network:
     name:
         The network's name.
     layers:
-        Its nodes, inputs included, in any order; they are stored topologically sorted.
+        Its nodes, inputs and concats included, in any order; they are stored topologically sorted.
     outputs:
-        The network outputs; ``None`` means every non-input node without a consumer (cost-model.md §1).
+        The network outputs as written; ``None`` means every non-input node without a consumer (cost-model.md §1).
 
     Node ids used throughout the project are positions in :attr:`layers`.
+
+    A ``concat`` is a view (cost model version 2): it moves no bytes and belongs to no group. The network
+    therefore keeps two graphs. ``written_producers``/``written_consumers`` are the graph as the file states it
+    (shape inference, drawing, export); ``producers``/``consumers`` are the *resolved* graph the cost model and
+    every solver use, in which a node that reads a concat reads the concat's inputs instead (recursively, each
+    distinct tensor once) and concats have neither producers nor consumers. ``output_ids`` are resolved the same
+    way: a concat that is a network output makes its inputs network outputs (except network inputs, which are in
+    DRAM already).
 
     Raises
     ------
     InstanceError
-        Duplicate names, dangling inputs, cycles, shape errors, unknown outputs, or a layer whose result nobody
-        uses (no consumer and not an output).
+        Duplicate names, dangling inputs, cycles, shape errors, unknown outputs, a layer whose result nobody uses
+        (no consumer and not an output), or an output that is a network input.
     """
 
     name: str
     layers: tuple[Layer, ...]
     outputs: tuple[str, ...] | None = None
     index: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    written_producers: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
+    written_consumers: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
     producers: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
     consumers: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
+    view_sources: tuple[tuple[int, ...], ...] = field(init=False, repr=False, compare=False)
     shapes: tuple[Shape, ...] = field(init=False, repr=False, compare=False)
     weights: tuple[int, ...] = field(init=False, repr=False, compare=False)
     mac_counts: tuple[int, ...] = field(init=False, repr=False, compare=False)
@@ -352,19 +381,21 @@ class Network:
                     raise InstanceError(f"unknown input '{src}'", layer=layer.name, field="inputs")
         layers = _topological(layers, seen)
         index = {layer.name: i for i, layer in enumerate(layers)}
-        producers = tuple(tuple(index[s] for s in layer.inputs) for layer in layers)
-        consumer_sets: list[set[int]] = [set() for _ in layers]
-        for i, prods in enumerate(producers):
-            for p in prods:
-                consumer_sets[p].add(i)
-        consumers = tuple(tuple(sorted(s)) for s in consumer_sets)
+        written = tuple(tuple(index[s] for s in layer.inputs) for layer in layers)
+        written_consumers = _consumers_of(written)
         shapes: list[Shape] = []
         for i, layer in enumerate(layers):
-            shapes.append(infer_shape(layer, [shapes[p] for p in producers[i]]))
-        first_in = [shapes[p[0]] if p else None for p in producers]
+            shapes.append(infer_shape(layer, [shapes[p] for p in written[i]]))
+        first_in = [shapes[p[0]] if p else None for p in written]
+        # the resolved graph: concats are looked through
+        sources: list[tuple[int, ...]] = []
+        for i, layer in enumerate(layers):
+            sources.append(_unique(t for p in written[i] for t in sources[p]) if layer.op == "concat" else (i,))
+        producers = tuple(() if layer.op == "concat" else _unique(t for p in written[i] for t in sources[p])
+                          for i, layer in enumerate(layers))
         if self.outputs is None:
             outputs = tuple(layer.name for i, layer in enumerate(layers)
-                            if layer.op != "input" and not consumers[i])
+                            if layer.op != "input" and not written_consumers[i])
         else:
             outputs = tuple(self.outputs)
             for out in outputs:
@@ -372,20 +403,24 @@ class Network:
                     raise InstanceError(f"unknown output layer '{out}'", field="outputs")
                 if layers[index[out]].op == "input":
                     raise InstanceError(f"'{out}' is a network input and cannot be an output", field="outputs")
-        output_ids = frozenset(index[o] for o in outputs)
+        # a network input inside an output concat is in DRAM already: nothing computes or writes it
+        output_ids = frozenset(t for o in outputs for t in sources[index[o]] if layers[t].op != "input")
         for i, layer in enumerate(layers):
-            if not consumers[i] and i not in output_ids:
+            if not written_consumers[i] and layer.name not in outputs:
                 what = "input is read by no layer" if layer.op == "input" else \
                     "has no consumer and is not listed in 'outputs'"
                 raise InstanceError(what, layer=layer.name, field="outputs" if layer.op != "input" else "name")
-        if not any(layer.op != "input" for layer in layers):
-            raise InstanceError("the network has no layers besides its inputs", field="layers")
+        if not any(layer.op not in VIEW_OPS for layer in layers):
+            raise InstanceError("the network has no layers besides its inputs and concats", field="layers")
         set_ = object.__setattr__
         set_(self, "layers", layers)
         set_(self, "outputs", outputs)
         set_(self, "index", index)
+        set_(self, "written_producers", written)
+        set_(self, "written_consumers", written_consumers)
         set_(self, "producers", producers)
-        set_(self, "consumers", consumers)
+        set_(self, "consumers", _consumers_of(producers))
+        set_(self, "view_sources", tuple(sources))
         set_(self, "shapes", tuple(shapes))
         set_(self, "weights", tuple(weight_words(l, first_in[i]) for i, l in enumerate(layers)))
         set_(self, "mac_counts", tuple(macs(l, first_in[i], shapes[i]) for i, l in enumerate(layers)))
@@ -400,8 +435,18 @@ class Network:
 
     @property
     def layer_ids(self) -> tuple[int, ...]:
-        """Ids of the layers (the non-input nodes), in topological order."""
-        return tuple(i for i, l in enumerate(self.layers) if l.op != "input")
+        """Ids of the layers, the nodes a schedule places in groups (neither inputs nor concats), in topological
+        order."""
+        return tuple(i for i, l in enumerate(self.layers) if l.op not in VIEW_OPS)
+
+    @property
+    def concat_ids(self) -> tuple[int, ...]:
+        """Ids of the concats: views that belong to no group (cost-model.md §1)."""
+        return tuple(i for i, l in enumerate(self.layers) if l.op == "concat")
+
+    def is_layer(self, node: int) -> bool:
+        """Whether a node is a layer (computed in some group), not a network input or a concat."""
+        return self.layers[node].op not in VIEW_OPS
 
     @property
     def total_weight_words(self) -> int:
@@ -425,7 +470,7 @@ class Network:
         g = nx.DiGraph()
         for i, layer in enumerate(self.layers):
             g.add_node(layer.name, op=layer.op, shape=self.shapes[i])
-        for i, prods in enumerate(self.producers):
+        for i, prods in enumerate(self.written_producers):
             for p in prods:
                 g.add_edge(self.layers[p].name, self.layers[i].name)
         return g
@@ -456,6 +501,20 @@ class Network:
         d["layers"] = [layer.to_dict() for layer in self.layers]
         d["outputs"] = list(self.outputs or ())
         return d
+
+
+def _unique(items: Iterable[int]) -> tuple[int, ...]:
+    """The items in first-seen order, each once."""
+    return tuple(dict.fromkeys(items))
+
+
+def _consumers_of(producers: Sequence[Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+    """The consumer lists (ascending, each once) of a producer relation."""
+    out: list[set[int]] = [set() for _ in producers]
+    for i, prods in enumerate(producers):
+        for p in prods:
+            out[p].add(i)
+    return tuple(tuple(sorted(s)) for s in out)
 
 
 def _topological(layers: tuple[Layer, ...], position: Mapping[str, int]) -> tuple[Layer, ...]:

@@ -12,7 +12,8 @@ Layout::
     paper/<network>-optimus-npu-b4.json       the Optimus paper's setting, referencing the two files above
     suites/{paper,all,smoke}.json             optimus-opt/suite@1
 
-``example-64k.json`` (the worked example of cost-model.md) is written by hand and is not generated.
+``example-64k.json``, ``example-32k.json`` and ``example-se.json`` (the worked examples of
+formulations/cost-model.md) are written by hand and are not generated.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ PAPER_ACCELERATOR = "optimus-npu"
 PAPER_BATCH = 4
 
 #: Files under instances/ that are written by hand, not generated.
-HAND_WRITTEN = ("example-64k.json", "regenerate.py")
+HAND_WRITTEN = ("example-64k.json", "example-32k.json", "example-se.json", "regenerate.py")
 
 
 def paper_instance_path(network: str) -> str:

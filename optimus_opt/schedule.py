@@ -13,7 +13,9 @@ from .errors import ScheduleError
 from .instance import Instance
 from .partition import components, convexity_violation, order_violation, quotient_cycle
 
-SCHEDULE_FORMAT = "optimus-opt/schedule@1"
+SCHEDULE_FORMAT = "optimus-opt/schedule@2"
+#: Schedules of cost model version 1 (concats were layers then); refused, since their numbers no longer hold.
+OLD_SCHEDULE_FORMATS = ("optimus-opt/schedule@1",)
 STATUSES = ("optimal", "feasible", "infeasible", "unknown")
 
 
@@ -120,6 +122,11 @@ class Schedule:
     def from_dict(cls, d: Mapping[str, Any], *, file: str | None = None) -> "Schedule":
         """Read a schedule document; a malformed one raises :class:`ScheduleError` of kind ``format``."""
         where = f"{file}: " if file else ""
+        if isinstance(d, Mapping) and d.get("format") in OLD_SCHEDULE_FORMATS:
+            raise ScheduleError(f"{where}field 'format': \"{d['format']}\" was computed under version 1 of the "
+                                "cost model (concats were layers then), so its groups and bytes no longer hold; "
+                                "solve the instance again to get a \"" + SCHEDULE_FORMAT + "\" schedule",
+                                kind="format")
         if not isinstance(d, Mapping) or d.get("format") != SCHEDULE_FORMAT:
             raise ScheduleError(f"{where}field 'format': expected \"{SCHEDULE_FORMAT}\"", kind="format")
         groups_doc = d.get("groups")
@@ -157,12 +164,13 @@ class Schedule:
 
 def load_schedule(path: str | Path) -> Schedule:
     """Read a schedule file written by ``optimus-opt solve -o`` (or by hand)."""
-    try:
-        doc = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ScheduleError(f"{path}: schedule file not found", kind="format") from None
-    except json.JSONDecodeError as err:
-        raise ScheduleError(f"{path}: not valid JSON: {err.msg} at line {err.lineno}", kind="format") from None
+    from .errors import InstanceError
+    from .instance import parse_text, read_text
+
+    try:  # one-line errors: not found, a directory, not UTF-8, bad JSON, nested too deeply
+        doc = parse_text(read_text(str(path), "schedule"), str(path), "schedule")
+    except InstanceError as err:
+        raise ScheduleError(str(err), kind="format") from None
     return Schedule.from_dict(doc, file=str(path))
 
 
@@ -204,6 +212,9 @@ def group_ids(instance: Instance, schedule: Schedule) -> list[list[int]]:
             if net.layer(name).op == "input":
                 raise ScheduleError(f"'{name}' is a network input and belongs to no group", kind="unknown-layer",
                                     group=k)
+            if net.layer(name).op == "concat":
+                raise ScheduleError(f"'{name}' is a concat, a view of its inputs that belongs to no group (cost "
+                                    "model version 2); remove it from the group", kind="concat-in-group", group=k)
             if name in owner:
                 raise ScheduleError(f"layer '{name}' is also in group {owner[name]}", kind="overlap", group=k)
             owner[name] = k
@@ -263,7 +274,7 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
     Raises
     ------
     ScheduleError
-        With ``kind`` naming the broken rule: ``unknown-layer``, ``overlap``, ``missing``, ``not-convex``,
+        With ``kind`` naming the broken rule: ``unknown-layer``, ``concat-in-group``, ``overlap``, ``missing``, ``not-convex``,
         ``not-connected``, ``order``, ``bad-tiling``, ``infeasible-tiling`` or ``mismatch``.
     """
     cm = CostModel(instance)

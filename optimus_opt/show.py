@@ -112,6 +112,25 @@ def _group_of(instance: Instance, sched: Schedule) -> dict[int, int]:
     return {net.index[n]: k for k, g in enumerate(sched.groups) for n in g.layers}
 
 
+def _edge_group(net, group_of: dict[int, int], p: int, c: int) -> int | None:
+    """The group an edge of the written graph stays inside (its tensor never leaves the chip), or ``None``.
+
+    Concats are views in no group: an edge out of a concat stays on chip when every tensor the concat joins is
+    produced in the reader's group, and an edge into a concat when every layer reading that concat is in the
+    producer's group."""
+    if net.layers[c].op == "concat":
+        ends = [(p, r) for r in net.written_consumers[c]]
+    else:
+        ends = [(p, c)]
+    groups = set()
+    for a, b in ends:
+        for src in net.view_sources[a]:
+            if src not in group_of or b not in group_of:
+                return None
+            groups.update((group_of[src], group_of[b]))
+    return groups.pop() if len(groups) == 1 else None
+
+
 def _shape_text(shape: Sequence[int]) -> str:
     return "×".join(str(d) for d in shape)
 
@@ -135,6 +154,9 @@ def to_dot(instance: Instance, sched: Schedule, *, title: str = "") -> str:
         layer = net.layers[i]
         lines.append(f"  {_quote(layer.name)} [label={_quote(layer.name + chr(10) + _shape_text(net.shapes[i]))}, "
                      'style="rounded,dashed"];')
+    for i in net.concat_ids:  # views, outside every group
+        label = f"{net.layers[i].name}\nconcat (view) {_shape_text(net.shapes[i])}"
+        lines.append(f'  {_quote(net.layers[i].name)} [label={_quote(label)}, style="rounded,dotted"];')
     for k, g in enumerate(sched.groups):
         lines.append(f"  subgraph cluster_{k} {{")
         lines.append(f'    label={_quote(group_label(k, g))}; style="rounded,filled"; fillcolor="{color(k)}"; '
@@ -145,10 +167,10 @@ def to_dot(instance: Instance, sched: Schedule, *, title: str = "") -> str:
             label = f"{name}{' *' if name in reduced else ''}\n{net.layers[i].op} {_shape_text(net.shapes[i])}"
             lines.append(f"    {_quote(name)} [label={_quote(label)}];")
         lines.append("  }")
-    for i, prods in enumerate(net.producers):
+    for i, prods in enumerate(net.written_producers):
         for p in prods:
-            same = p in group_of and group_of.get(p) == group_of.get(i)
-            style = f'color="{edge_color(group_of[i])}", penwidth=1.5' if same else 'color="#777777"'
+            k = _edge_group(net, group_of, p, i)
+            style = f'color="{edge_color(k)}", penwidth=1.5' if k is not None else 'color="#777777"'
             lines.append(f"  {_quote(net.layers[p].name)} -> {_quote(net.layers[i].name)} [{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -197,11 +219,11 @@ def layered_layout(instance_or_network, sweeps: int = 12) -> Layout:
     n = len(net.layers)
     level: dict = {}
     for i in range(n):  # ids are in topological order
-        level[i] = 1 + max((level[p] for p in net.producers[i]), default=-1)
+        level[i] = 1 + max((level[p] for p in net.written_producers[i]), default=-1)
     # every network input sits right above its first reader, not at the top when read much later
     for i in net.input_ids:
-        if net.consumers[i]:
-            level[i] = max(0, min(level[c] for c in net.consumers[i]) - 1)
+        if net.written_consumers[i]:
+            level[i] = max(0, min(level[c] for c in net.written_consumers[i]) - 1)
     n_levels = 1 + max(level.values())
     levels: list[list] = [[] for _ in range(n_levels)]
     for i in range(n):
@@ -212,7 +234,7 @@ def layered_layout(instance_or_network, sweeps: int = 12) -> Layout:
     for p in range(n):
         # one trunk of bend points per producer, down to the level above its last consumer; each consumer leaves
         # the trunk at its own level (a bundle: DenseNet's many skips from one layer share one line)
-        readers = net.consumers[p]
+        readers = net.written_consumers[p]
         if not readers:
             continue
         trunk = [p]
@@ -345,8 +367,9 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
         pts = [(px(v), py(v)) for v in chain]
         pts[0] = (pts[0][0], pts[0][1] - half)
         pts[-1] = (pts[-1][0], pts[-1][1] + half)
-        inside = p in group_of and group_of.get(p) == group_of.get(c)
-        col = edge_color(group_of[c]) if inside else "#8a8a8a"
+        k = _edge_group(net, group_of, p, c)
+        inside = k is not None
+        col = edge_color(k) if inside else "#8a8a8a"
         lw = 1.4 if inside else 0.8
         ax.plot([q[0] for q in pts[:-1]] + [pts[-1][0]], [q[1] for q in pts[:-1]] + [pts[-1][1] + 0.06],
                 color=col, lw=lw, zorder=1, solid_capstyle="round")
@@ -360,12 +383,14 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
         is_input = layer.op == "input"
         face = "white" if k is None else color(k)
         edge = "#555555" if k is None else edge_color(k)
+        style = "--" if is_input else ":" if layer.op == "concat" else "-"
         box = FancyBboxPatch((cx - bw / 2, cy - bh / 2), bw, bh, boxstyle="round,pad=0,rounding_size=0.07",
-                             facecolor=face, edgecolor=edge, lw=1.0, ls="--" if is_input else "-", zorder=2)
+                             facecolor=face, edgecolor=edge, lw=1.0, ls=style, zorder=2)
         ax.add_patch(box)
         text, size = _fit(layer.name + (" *" if layer.name in reduced else ""))
         ax.text(cx, cy + 0.065, text, fontsize=size, ha="center", va="center", zorder=3)
-        sub = ("input " if is_input else f"g{k} · {layer.op} ") + _shape_text(net.shapes[i])
+        kind = "input " if is_input else "concat (view) " if k is None else f"g{k} · {layer.op} "
+        sub = kind + _shape_text(net.shapes[i])
         ax.text(cx, cy - 0.105, sub, fontsize=5.5, ha="center", va="center", color="#333333", zorder=3)
     # legend
     lx = margin + graph_w + margin

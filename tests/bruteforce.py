@@ -1,7 +1,8 @@
 """An independent optimum: every set partition of the layers, checked rule by rule with plain sets.
 
-It shares only the per-group cost (CostModel.best_tiling) with the project, and re-derives convexity, connectivity
-and acyclicity itself with networkx, so that it can catch a solver or evaluate() bending a rule. Exponential:
+It shares only the per-group cost (CostModel.best_tiling) with the project, and re-derives the concat-free graph,
+convexity, connectivity and acyclicity itself with networkx, so that it can catch a solver or evaluate() bending a
+rule. Exponential:
 for networks of at most about 10 layers.
 """
 
@@ -11,6 +12,17 @@ import networkx as nx
 
 from optimus_opt import Instance
 from optimus_opt.cost import CostModel
+
+
+def resolved_graph(inst: Instance) -> nx.DiGraph:
+    """The written graph with every concat contracted: its readers read its inputs (cost model version 2)."""
+    g = inst.network.to_networkx()
+    for node in [n for n, op in g.nodes(data="op") if op == "concat"]:
+        for p in g.predecessors(node):
+            for c in g.successors(node):
+                g.add_edge(p, c)
+        g.remove_node(node)
+    return g
 
 
 def _valid_group(g: nx.DiGraph, block: frozenset[str]) -> bool:
@@ -43,8 +55,8 @@ def brute_force_optimum(inst: Instance, *, acyclic: bool = True, admit=None,
     """
     net = inst.network
     cm = CostModel(inst)
-    g = net.to_networkx()
-    layers = [net.layers[i].name for i in net.layer_ids]
+    g = resolved_graph(inst)
+    layers = [n for n, op in g.nodes(data="op") if op != "input"]
     cost_of: dict[frozenset[str], int | None] = {}
 
     def block_cost(block: frozenset[str]) -> int | None:

@@ -1,5 +1,5 @@
-"""Hypothesis strategies: random small DNN graphs with residual skips, branches, concats, strides, pools,
-upsampling and reductions, always valid by construction."""
+"""Hypothesis strategies: random small DNN graphs with residual skips, branches, concats (nested, and of one
+input), strides, pools, upsampling, reductions and squeeze-excitation gates, always valid by construction."""
 
 from __future__ import annotations
 
@@ -21,12 +21,16 @@ def networks(draw, min_layers: int = 2, max_layers: int = 10, max_hw: int = 24) 
         layers.append(Layer(name="in1", op="input", shape=(c0, h0, w0)))
         shapes["in1"] = (c0, h0, w0)
     names = [l.name for l in layers]
-    while len([l for l in layers if l.op != "input"]) < n_layers:
+    def count() -> int:
+        return len([l for l in layers if l.op not in ("input", "concat")])
+
+    while count() < n_layers:
         i = len(layers)
         # like a DNN: mostly a chain, with branches and skips reaching back at most four tensors
         src = names[-1] if draw(st.integers(0, 9)) < 7 else draw(st.sampled_from(names[-4:]))
         c, h, w = shapes[src]
-        op = draw(st.sampled_from(["conv", "conv", "conv", "pool", "add", "concat", "upsample", "mul", "fc"]))
+        op = draw(st.sampled_from(["conv", "conv", "conv", "pool", "add", "concat", "concat1", "upsample", "mul", "fc",
+                                   "se"]))
         name = f"l{i}"
         layer: Layer | None = None
         if op == "conv":
@@ -52,6 +56,21 @@ def networks(draw, min_layers: int = 2, max_layers: int = 10, max_hw: int = 24) 
             if same:
                 other = draw(st.sampled_from(same))
                 layer = Layer(name=name, op=op, inputs=(src, other))
+        elif op == "concat1":
+            layer = Layer(name=name, op="concat", inputs=(src,))
+        elif op == "se" and h * w > 1 and c * 2 <= 64 and count() + 4 <= n_layers:
+            # squeeze-excitation: global pool, one or two fc layers back to c channels, a broadcast mul (or add)
+            squeeze = [Layer(name=f"{name}gp", op="pool", inputs=(src,), global_pool=True, mode="avg")]
+            if draw(st.booleans()):
+                squeeze.append(Layer(name=f"{name}r", op="fc", inputs=(squeeze[-1].name,),
+                                     channels=max(1, c // 2)))
+            squeeze.append(Layer(name=f"{name}e", op="fc", inputs=(squeeze[-1].name,), channels=c))
+            for extra in squeeze:
+                shapes[extra.name] = infer_shape(extra, [shapes[s] for s in extra.inputs])
+                layers.append(extra)
+                names.append(extra.name)
+            layer = Layer(name=name, op=draw(st.sampled_from(["mul", "mul", "add"])),
+                          inputs=(src, squeeze[-1].name))
         elif op == "upsample":
             if h <= 12:
                 layer = Layer(name=name, op="upsample", inputs=(src,), scale=2)
@@ -76,5 +95,6 @@ def instances(draw, min_layers: int = 2, max_layers: int = 10) -> Instance:
     net = draw(networks(min_layers, max_layers))
     buffer = draw(st.sampled_from([2048, 4096, 8192, 16384, 65536, 262144]))
     acc = Accelerator(buffer_bytes=buffer, word_bytes=draw(st.sampled_from([1, 2])),
-                      channel_tile=draw(st.sampled_from([4, 8, 16])))
+                      channel_tile=draw(st.sampled_from([4, 8, 16])),
+                      weight_staging=draw(st.sampled_from(["block", "none"])))
     return Instance(net, acc, batch=draw(st.sampled_from([1, 1, 2, 4])))

@@ -39,32 +39,36 @@ def test_worked_example():
     results = solve_all(inst)
     assert check_agreement(inst, results) == 253460
     for r in results.values():
-        assert [set(g.layers) for g in r.groups] == [{"c1", "c2", "c3", "a1"},
-                                                      {"p1", "c4", "c5", "cat", "g", "fc"}]
+        assert [set(g.layers) for g in r.groups] == [{"c1", "c2", "c3", "a1"}, {"p1", "c4", "c5", "g", "fc"}]
 
 
 def ladder():
-    """a1 -> a2, b1 -> b2, a1 -> b2, b1 -> a2 (a2 = concat(a1, b1), b2 = concat(b1, a1)).
+    """a1 -> a2, b1 -> b2, a1 -> b2, b1 -> a2, with a2 = add(a1, b1) and b2 = add(b1, a1).
 
-    With 3,456 bytes and Tc = 4, a concat fits only beside the conv whose channels it reduces: a2 needs a1 in its
-    group, b2 needs b1, and all four together need 4,352 bytes. The groups {a1, a2} and {b1, b2} are each convex,
-    connected and feasible, but each reads what the other writes: no order runs them.
+    i is (8, 1, 8); a1, b1 are 1×1 convs to 32 channels; Tc = 4, batch 4, a 1,280-byte buffer. An add alone holds
+    its two 32-channel inputs and its output: 768 words = 1,536 B, too much. Beside a1 with reduced channels it
+    fits: i 64 + a1 4·8 + b1 256 + a2 256 = 608 words = 1,216 B, plus a1's 32-byte weight block (streamed). Each add
+    therefore needs a1 or b1 in its group; all four together need 640 words + 32 B = 1,312 B, and an add with both
+    convs leaves the other add alone. What remains is {a1, a2} with {b1, b2} (or {a1, b2} with {b1, a2}): each pair
+    convex, connected and feasible, but each reads what the other writes, so no order runs them.
     """
     return make_instance([
-        {"name": "i", "op": "input", "shape": [8, 2, 8]},
-        {"name": "a1", "op": "conv", "inputs": ["i"], "channels": 64, "kernel": 1},
-        {"name": "b1", "op": "conv", "inputs": ["i"], "channels": 64, "kernel": 1},
-        {"name": "a2", "op": "concat", "inputs": ["a1", "b1"]},
-        {"name": "b2", "op": "concat", "inputs": ["b1", "a1"]},
-    ], buffer=3456, tc=4, batch=2)
+        {"name": "i", "op": "input", "shape": [8, 1, 8]},
+        {"name": "a1", "op": "conv", "inputs": ["i"], "channels": 32, "kernel": 1},
+        {"name": "b1", "op": "conv", "inputs": ["i"], "channels": 32, "kernel": 1},
+        {"name": "a2", "op": "add", "inputs": ["a1", "b1"]},
+        {"name": "b2", "op": "add", "inputs": ["b1", "a1"]},
+    ], buffer=1280, tc=4, batch=4)
 
 
 def test_adversarial_ladder_needs_acyclicity():
     inst = ladder()
-    # Without the order rule, the brute force takes the cyclic pair of groups for 41,984 bytes ...
+    # Without the order rule, the brute force takes a cyclic pair of groups: each reads i (512 B) and the other
+    # pair's conv (2,048 B), streams its conv's 512 weight bytes once per sample (2,048 B) and writes two tensors
+    # (4,096 B): 2 · 8,704 = 17,408 bytes ...
     cost, groups = brute_force_optimum(inst, acyclic=False)
-    names = sorted(sorted(inst.network.layers[u].name for u in g) for g in groups)
-    assert (cost, names) == (41984, [["a1", "a2"], ["b1", "b2"]])
+    assert cost == 17408
+    assert len(groups) == 2 and all(len(g) == 2 for g in groups)
     # ... with it, no schedule exists, and every exact solver proves so instead of returning the cycle.
     assert brute_force_optimum(inst)[0] is None
     for name, r in solve_all(inst).items():
@@ -77,7 +81,7 @@ def test_max_group_is_stated_and_respected():
     for name, r in solve_all(inst, max_group=4).items():
         assert r.solver_info["space"] == "convex connected groups (at most 4 layers)", name
         assert all(len(g.layers) <= 4 for g in r.groups)
-        # {p1, c4, c5, cat, g, fc} is out of reach: the best with at most 4 layers per group costs more
+        # {p1, c4, c5, g, fc} is out of reach: the best with at most 4 layers per group costs more
         assert r.dram_bytes > 253460
     assert len({r.dram_bytes for r in solve_all(inst, max_group=4).values()}) == 1
 

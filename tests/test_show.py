@@ -80,7 +80,9 @@ def test_matplotlib_png_and_svg(example, tmp_path):
     assert show.draw_schedule(inst, sched, svg, engine="matplotlib") == "matplotlib"
     text = svg.read_text()
     # the legend: group k: bytes, strips (the worked example's optimum, cost-model.md §6)
-    assert "group 0: 144,384 B, 32 strips" in text and "group 1: 109,076 B, 16 strips" in text
+    assert "group 0: 144,384 B, 32 strips" in text and "group 1: 109,076 B, 8 strips" in text
+    # the concat is a view, drawn outside every group
+    assert ">concat (view) 128×16×16<" in text
     for name in ("c1 *", "c2", "a1", "cat", "fc"):  # *: reduced channels
         assert f">{name}<" in text
     assert "253,460 B" in text
@@ -114,6 +116,12 @@ def test_dot_source_has_one_cluster_per_group(example, tmp_path):
     assert text.count("subgraph cluster_") == len(sched.groups) == 2
     assert 'label="group 0: 144,384 B, 32 strips"' in text
     assert '"c1" -> "c2"' in text and '"a1" -> "p1" [color="#777777"]' in text  # between groups: grey
+    # the concat is a node of no cluster; its edges stay on chip, in group 1's colour, since c4, c5 and g are there
+    cluster_1 = text[text.index("subgraph cluster_1"):]
+    cluster_1 = cluster_1[:cluster_1.index("}")]
+    assert '"cat"' not in cluster_1 and '"cat" [label="cat\nconcat (view) 128×16×16", style="rounded,dotted"]' in text
+    assert f'"c4" -> "cat" [color="{show.edge_color(1)}", penwidth=1.5]' in text
+    assert f'"cat" -> "g" [color="{show.edge_color(1)}", penwidth=1.5]' in text
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -147,6 +155,6 @@ def test_cli_show(tmp_path, capsys):
     assert main(["show", str(EXAMPLE), str(sched), "-o", str(tmp_path / "s.bmp")]) == 2
     assert "cannot draw to '.bmp'" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format": "optimus-opt/schedule@1", "groups": [{"layers": ["c1", "a1"]}]}')
+    bad.write_text('{"format": "optimus-opt/schedule@2", "groups": [{"layers": ["c1", "a1"]}]}')
     assert main(["show", str(EXAMPLE), str(bad), "-o", str(out)]) == 1
     assert "invalid schedule" in capsys.readouterr().err

@@ -12,8 +12,8 @@ model's baseline restrictions.
 
 The restrictions (resident weights, no reduced channels, one linear order, chains) apply to fused groups of two or
 more layers; a single layer keeps its best tiling, as in the paper's "no fusion" schedule. Costs come from
-:meth:`~optimus_opt.cost.CostModel.best_tiling` with ``resident_only=True, reduced_channels=False`` (see
-:class:`~optimus_opt.solvers.optimus_dp.GroupCosts`); the DP is exact over its space, but the space is the
+:meth:`~optimus_opt.cost.CostModel.best_tiling` under :data:`BASELINE_RULES` (see
+:class:`~optimus_opt.cost.GroupCosts`); the DP is exact over its space, but the space is the
 baseline's, so the status is ``feasible``.
 """
 
@@ -23,10 +23,12 @@ import heapq
 from collections import deque
 from typing import Sequence
 
-from ..cost import CostModel
+from ..cost import CostModel, GroupCosts, GrowingFloor, TilingRules
 from ..network import Network
 from .base import Solver, SolveOptions, SolverResult
-from .optimus_dp import GroupCosts
+
+#: The rules under which Efficient-S and DNNVM fuse layers: weights resident, every channel kept.
+BASELINE_RULES = TilingRules(resident_only=True, reduced_channels=False)
 
 INF = float("inf")
 
@@ -38,7 +40,7 @@ def breadth_first_order(net: Network) -> list[int]:
     """The layers in breadth-first topological order (Kahn's algorithm with a FIFO queue): first the layers that
     read only network inputs, then each layer once its last producer is placed; ties in id order."""
     layers = net.layer_ids
-    waiting = {u: len({p for p in net.producers[u] if net.layers[p].op != "input"}) for u in layers}
+    waiting = {u: sum(net.is_layer(p) for p in net.producers[u]) for u in layers}
     queue = deque(u for u in layers if waiting[u] == 0)
     order: list[int] = []
     while queue:
@@ -65,7 +67,7 @@ def chain_order(net: Network) -> list[int]:
     """A topological order in which every chain is contiguous: Kahn's algorithm releasing the lowest id first,
     except that a layer's chain successor (see :func:`chain_link`) is placed right after it."""
     layers = net.layer_ids
-    waiting = {u: len({p for p in net.producers[u] if net.layers[p].op != "input"}) for u in layers}
+    waiting = {u: sum(net.is_layer(p) for p in net.producers[u]) for u in layers}
     ready = [u for u in layers if waiting[u] == 0]
     heapq.heapify(ready)
     order: list[int] = []
@@ -154,45 +156,6 @@ class ChainSegment(SegmentValidity):
         return self.ok, self.ok
 
 
-class ResidentBound:
-    """A lower bound of footprint + weights of a segment growing forward along a topological order, for tilings
-    with all weights resident and no reduced channels (cost-model.md §4), that never decreases as the segment grows.
-
-    Every tensor of the group keeps at least one row per strip, and a tensor read by a window layer (conv or pool)
-    of the group at least min(H, the window's dilated height) rows; with full channels that is at least
-    w·C·W bytes per row. Growing forward adds tensors and consumers, never removes them, so once the bound
-    exceeds the buffer no longer segment fits either.
-    """
-
-    def __init__(self, cm: CostModel) -> None:
-        self.cm = cm
-        self.row_bytes = [cm.word * cm.C[t] * cm.W[t] for t in range(cm.n)]
-        self.span = []
-        for layer in cm.network.layers:
-            window = layer.op == "conv" or (layer.op == "pool" and not layer.global_pool)
-            self.span.append((layer.kernel[0] - 1) * layer.dilation[0] + 1 if window else 1)
-
-    def start(self, u: int) -> int:
-        self.rows: dict[int, int] = {}
-        self.total = 0
-        return self.add(u)
-
-    def _bump(self, t: int, rows: int) -> None:
-        old = self.rows.get(t, 0)
-        if rows > old:
-            self.rows[t] = rows
-            self.total += (rows - old) * self.row_bytes[t]
-
-    def add(self, u: int) -> int:
-        """Add a layer; return the bound in bytes."""
-        cm = self.cm
-        self.total += cm.weight_bytes[u]
-        self._bump(u, 1)
-        for p in set(cm.producers[u]):
-            self._bump(p, min(cm.H[p], self.span[u]))
-        return self.total
-
-
 def segment_dp(cm: CostModel, order: Sequence[int], rule: SegmentValidity, costs: GroupCosts,
                max_group: int | None = None) -> tuple[float, list[tuple[int, ...]], list[int]]:
     """The least-cost partition of ``order`` into contiguous segments that ``rule`` accepts and ``costs`` can
@@ -205,14 +168,14 @@ def segment_dp(cm: CostModel, order: Sequence[int], rule: SegmentValidity, costs
         the layers at which every partition stops (reachable positions from which no segment is feasible).
 
     When fused groups must keep their weights resident without reduced channels, extension stops once
-    :class:`ResidentBound` exceeds the buffer: no longer segment can fit either.
+    :class:`~optimus_opt.cost.GrowingFloor` exceeds the buffer: no longer segment can fit either.
     """
     n = len(order)
     best = [INF] * (n + 1)
     cut = [0] * (n + 1)
     best[0] = 0
     cap = max_group or n
-    bound = ResidentBound(cm) if costs.resident_only and not costs.reduced_channels else None
+    bound = GrowingFloor(cm) if costs.rules == BASELINE_RULES else None
     stuck: list[int] = []
     for i in range(n):
         if best[i] == INF:
@@ -269,7 +232,7 @@ class _SegmentBaseline(Solver):
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         net = cm.network
-        costs = GroupCosts(cm, resident_only=True, reduced_channels=False)
+        costs = GroupCosts(cm, BASELINE_RULES)
         total, groups, stuck = segment_dp(cm, self.order(net), self.rule(net), costs, options.max_group)
         info = {"restrictions": self.restrictions + (f"; groups of at most {options.max_group} layers"
                                                      if options.max_group else ""),

@@ -52,8 +52,7 @@ def downset_dp(cm: CostModel, space: CandidateSpace, time_limit: float | None = 
                     old = best.get(nd)
                     if old is not None and fd + cand.cost_floor >= old:
                         continue
-                    if not cand._done:
-                        tilings += 1
+                    tilings += 1
                     tiling = cand.tiling(cm)
                     if tiling is None or (old is not None and fd + tiling.cost >= old):
                         continue
@@ -70,7 +69,7 @@ def downset_dp(cm: CostModel, space: CandidateSpace, time_limit: float | None = 
                         ready_of[nd] = new_ready
         if not finished:
             break
-    stats = {"downsets": len(best), "tilings_computed": tilings, "improvements": relaxed,
+    stats = {"downsets": len(best), "tilings_asked": tilings, "improvements": relaxed,
              "dp_seconds": round(time.perf_counter() - start, 6)}
     if full not in best:
         return None, [], stats, finished

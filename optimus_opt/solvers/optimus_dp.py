@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..candidates import bits
-from ..cost import CostModel, Tiling
+from ..cost import CostModel, GroupCosts, Tiling
 from ..partition import components
 from .base import Solver, SolveOptions, SolverResult
 
@@ -73,47 +73,6 @@ class BitDag:
                     self.prod[u] |= 1 << p
             for c in net.consumers[u]:
                 self.cons[u] |= 1 << c
-
-
-class GroupCosts:
-    """Best tilings of groups given as bitsets, cached per group.
-
-    ``resident_only`` and ``reduced_channels`` are a baseline's restrictions; they apply to fused groups of two
-    or more layers, while a single layer always keeps its best tiling (the paper's "no fusion" schedule).
-    """
-
-    def __init__(self, cm: CostModel, *, resident_only: bool = False, reduced_channels: bool = True) -> None:
-        self.cm = cm
-        self.resident_only = resident_only
-        self.reduced_channels = reduced_channels
-        self.cache: dict[int, Tiling | None] = {}
-
-    def __call__(self, mask: int) -> Tiling | None:
-        try:
-            return self.cache[mask]
-        except KeyError:
-            pass
-        members = bits(mask)
-        if len(members) == 1:
-            t = self.cm.best_tiling(members)
-        else:
-            t = self.cm.best_tiling(members, resident_only=self.resident_only,
-                                    reduced_channels=self.reduced_channels)
-        self.cache[mask] = t
-        return t
-
-    def __len__(self) -> int:
-        return len(self.cache)
-
-    def alone(self, u: int) -> int:
-        """Layer-by-layer traffic of ``u``: its best tiling alone, or, if it fits no tiling alone, the traffic it
-        would have with its weights reloaded once per sample (an estimate used only to rank partial schedules)."""
-        t = self(1 << u)
-        if t is not None:
-            return t.cost
-        cm = self.cm
-        return (sum(cm.tensor_bytes[p] for p in set(cm.producers[u])) + cm.tensor_bytes[u]
-                + cm.weight_bytes[u] * cm.batch)
 
 
 #: The on-line variant's filter: (group bitset, its tiling) -> keep the group?
@@ -187,7 +146,7 @@ class OptimusRecursion:
     def groups(self, scheduled: int) -> list[tuple[int, int]]:
         """Every group the recursion can close next once ``scheduled`` is done, with its cost, in the order the
         growth reaches them (breadth-first: by size, then by the ids of the layers added)."""
-        dag, cost, keep, cache = self.dag, self.cost, self.keep, self.cost.cache
+        dag, cost, keep = self.dag, self.cost, self.keep
         prod, cons = dag.prod, dag.cons
         remaining = dag.full & ~scheduled
         cap = self.max_group or dag.n
@@ -235,7 +194,7 @@ class OptimusRecursion:
                 v = low.bit_length() - 1
                 if prod[v] & remaining & ~grown:
                     continue                          # reads an unscheduled tensor: cyclic dependency, rejected
-                t = cache[grown] if grown in cache else cost(grown)
+                t = cost(grown)
                 if t is None:
                     continue                          # infeasible: stops this growth
                 if keep is not None and size >= 1 and not keep(grown, t):
