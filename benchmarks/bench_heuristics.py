@@ -7,7 +7,7 @@ execution measured in the same run, and the search time (best of ``--repeat`` ru
 work limit of the Optimus recursion bound (``exhaustive``: the recursion's optimum; else which limit).
 
 AlexNet, VGG-16, ResNet-18 and ResNet-50 have a layer whose Tc-channel weight slice alone exceeds 128 KiB, so no
-schedule exists at the paper's buffer under cost-model.md; the default also runs 512 KiB, where all fit but VGG-16
+schedule exists at the paper's buffer under formulations/cost-model.md; the default also runs 512 KiB, where all fit but VGG-16
 and AlexNet (their fc layers). GoogLeNet and NASNet-A Mobile come from ``optimus_opt.zoo.inception`` and
 ``optimus_opt.zoo.nasnet`` when those modules import.
 

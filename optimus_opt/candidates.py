@@ -1,4 +1,4 @@
-"""The candidate space: every convex, connected group of a network that may fit the buffer (cost-model.md §3).
+"""The candidate space: every convex, connected group of a network that may fit the buffer (formulations/cost-model.md §3).
 
 Groups are Python-int bitsets over node ids (ids are topological positions). A convex set is the difference of two
 nested down-sets; equivalently it contains every node on a path between two of its members. Candidates are grown so

@@ -37,7 +37,7 @@ import numpy as np
 from .instance import Instance
 from .network import is_broadcast_operand
 
-# How a consumer's rows translate into the rows it needs of one of its inputs (cost-model.md §4).
+# How a consumer's rows translate into the rows it needs of one of its inputs (formulations/cost-model.md §4).
 WINDOW, REDUCE, PASS, UPSAMPLE = 0, 1, 2, 3
 
 
@@ -71,7 +71,7 @@ class Tiling:
 
     @property
     def cost(self) -> int:
-        """DRAM bytes of the group: read + write (cost-model.md §5)."""
+        """DRAM bytes of the group: read + write (formulations/cost-model.md §5)."""
         return self.read_bytes + self.write_bytes
 
 
@@ -447,7 +447,7 @@ class CostModel:
 
     def tiling(self, members: Iterable[int], strips: int, batch_block: int = 1,
                reduced: Iterable[int] = ()) -> Tiling:
-        """The traffic of a group under a given tiling, checked against every rule of cost-model.md §4.
+        """The traffic of a group under a given tiling, checked against every rule of formulations/cost-model.md §4.
 
         Raises
         ------

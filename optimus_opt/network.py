@@ -1,4 +1,4 @@
-"""The workload: layers, shape inference, weight and MAC counts, and the network DAG (cost-model.md §1).
+"""The workload: layers, shape inference, weight and MAC counts, and the network DAG (formulations/cost-model.md §1).
 
 A :class:`Network` is an immutable DAG of :class:`Layer` nodes kept in a stable topological order, so that a node's
 position is its id everywhere else in the project (bitsets, arrays, solver variables). Every node produces one
@@ -18,7 +18,7 @@ ELEMENTWISE = ("add", "mul")
 #: Nodes that no group computes: network inputs live in DRAM, concats are views of their inputs.
 VIEW_OPS = ("input", "concat")
 
-#: The fields each op accepts besides ``name``, ``op`` and ``inputs`` (formats.md; unknown fields are an error).
+#: The fields each op accepts besides ``name``, ``op`` and ``inputs`` (formulations/formats.md; unknown fields are an error).
 OP_FIELDS: Mapping[str, tuple[str, ...]] = {
     "input": ("shape",),
     "conv": ("channels", "kernel", "stride", "padding", "dilation", "groups", "bias"),
@@ -66,7 +66,7 @@ class Layer:
     """One node of the network, in normalised form (pairs and 4-tuples instead of the file's shorthands).
 
     ``kernel``, ``stride``, ``dilation`` are (h, w); ``padding`` is (top, bottom, left, right). For ``pool``,
-    ``stride`` defaults to the kernel (cost-model.md §1). ``global_pool`` is the file's ``global`` field.
+    ``stride`` defaults to the kernel (formulations/cost-model.md §1). ``global_pool`` is the file's ``global`` field.
     """
 
     name: str
@@ -111,7 +111,7 @@ class Layer:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Layer":
-        """Build a layer from its formats.md dict, rejecting unknown and missing fields."""
+        """Build a layer from its formulations/formats.md dict, rejecting unknown and missing fields."""
         name = d.get("name")
         if not isinstance(name, str) or not name:
             raise InstanceError("every layer needs a non-empty string 'name'", field="name")
@@ -173,7 +173,7 @@ class Layer:
         return cls(**kw)
 
     def to_dict(self) -> dict[str, Any]:
-        """The compact formats.md dict; ``Layer.from_dict(layer.to_dict()) == layer``."""
+        """The compact formulations/formats.md dict; ``Layer.from_dict(layer.to_dict()) == layer``."""
         d: dict[str, Any] = {"name": self.name, "op": self.op}
         if self.op == "input":
             d["shape"] = list(self.shape or ())
@@ -218,7 +218,7 @@ def _bool(value: Any, name: str, what: str) -> bool:
 
 
 def infer_shape(layer: Layer, in_shapes: Sequence[Shape]) -> Shape:
-    """The output shape (C, H, W) of ``layer`` given the shapes of its inputs (cost-model.md §1).
+    """The output shape (C, H, W) of ``layer`` given the shapes of its inputs (formulations/cost-model.md §1).
 
     Raises
     ------
@@ -334,7 +334,7 @@ class Network:
     layers:
         Its nodes, inputs and concats included, in any order; they are stored topologically sorted.
     outputs:
-        The network outputs as written; ``None`` means every non-input node without a consumer (cost-model.md §1).
+        The network outputs as written; ``None`` means every non-input node without a consumer (formulations/cost-model.md §1).
 
     Node ids used throughout the project are positions in :attr:`layers`.
 
@@ -441,7 +441,7 @@ class Network:
 
     @property
     def concat_ids(self) -> tuple[int, ...]:
-        """Ids of the concats: views that belong to no group (cost-model.md §1)."""
+        """Ids of the concats: views that belong to no group (formulations/cost-model.md §1)."""
         return tuple(i for i, l in enumerate(self.layers) if l.op == "concat")
 
     def is_layer(self, node: int) -> bool:
@@ -479,7 +479,7 @@ class Network:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Network":
-        """Build from the ``network`` object of formats.md (the ``format`` key, if present, is ignored here)."""
+        """Build from the ``network`` object of formulations/formats.md (the ``format`` key, if present, is ignored here)."""
         layers = d.get("layers")
         if not isinstance(layers, list) or not layers:
             raise InstanceError("expected a non-empty list of layers", field="layers")
@@ -495,7 +495,7 @@ class Network:
                    outputs=tuple(outputs) if outputs is not None else None)
 
     def to_dict(self, *, with_format: bool = False) -> dict[str, Any]:
-        """The formats.md ``network`` object (with ``"format"`` when it is to stand alone as a network file)."""
+        """The formulations/formats.md ``network`` object (with ``"format"`` when it is to stand alone as a network file)."""
         d: dict[str, Any] = {"format": "optimus-opt/network@1"} if with_format else {}
         d["name"] = self.name
         d["layers"] = [layer.to_dict() for layer in self.layers]

@@ -5,15 +5,18 @@ shape-only ONNX graph.
 fixed, then maps each node that computes on the network's data:
 
 =========================================================  =====================================================
-ONNX                                                       layer (cost-model.md §1)
+ONNX                                                       layer (formulations/cost-model.md §1)
 =========================================================  =====================================================
 Conv (2-D: group, dilations, pads, strides, auto_pad)      ``conv``; a bias input gives ``bias: true``
 MaxPool / AveragePool (pads, strides, auto_pad, ceil_mode) ``pool`` mode max / avg; ceil_mode=1 becomes extra
                                                            bottom/right padding with the same output size
 GlobalAveragePool / GlobalMaxPool                          ``pool`` with ``global: true``
+ReduceMean / ReduceMax over height and width (axes 2, 3)   ``pool`` with ``global: true``, mode avg / max;
+                                                           keepdims=0 leaves it flattened
 Gemm, or MatMul by a constant, on a flattened tensor       ``fc``; Gemm's C input gives ``bias: true``
-Add, Sum / Mul of tensors of equal shape                   ``add`` / ``mul``
-Concat along channels (axis 1)                             ``concat``
+Add, Sum / Mul of tensors of equal shape, or of            ``add`` / ``mul`` (a broadcast operand: cost model
+[N, C, 1, 1] operands broadcast over [N, C, H, W]          version 2, as a squeeze-and-excitation gate)
+Concat along channels (axis 1), of one input or more       ``concat`` (a view: no group computes it)
 Resize / Upsample, nearest, one integer scale for H and W  ``upsample``
 =========================================================  =====================================================
 
@@ -22,13 +25,22 @@ producer ``bias: true``, as a folded batch-norm leaves a per-channel bias), Relu
 HardSwish, LeakyRelu, PRelu, Tanh, Elu, Selu, Softplus, Mish, Gelu, LRN, Dropout, Identity, Cast, QuantizeLinear,
 DequantizeLinear, Softmax on a flat tensor, an Add/Sub/Mul/Div by a constant (an Add of one constant per channel
 gives a bias), a product or sum of two foldings of the same tensor (``x * sigmoid(x)``), and the views Flatten,
-Reshape, Squeeze and Unsqueeze to ``[N, C·H·W]`` or back to the producer's own shape. A Pad (any mode, on H and W
+Reshape, Squeeze and Unsqueeze to ``[N, C·H·W]`` or back to the producer's own shape (through ``[N, C, 1]`` for
+a (C, 1, 1) map, as two Unsqueezes do), and a Transpose that moves only axes of size 1. A Pad (any mode, on H and W
 only) is folded into the padding of the Conv or pooling nodes it feeds. Nodes that only compute on constants or
-shapes (Shape, Gather, Constant...) are ignored; so are nodes whose results reach no graph output.
+shapes (Shape, Gather, Constant, Identity of a weight...) are ignored; so are nodes whose results reach no graph
+output. Any other Transpose is refused with the reason, and a channel shuffle (Reshape to [N, g, C/g, H, W],
+Transpose of the group axes, Reshape back, as in ShuffleNet) is refused as one, naming its three nodes: the cost
+model has no op that reorders channels.
 
 Layer names are the node names (``{op_type}_{index}`` for an unnamed node), made unique with ``_2``, ``_3``...;
 input layers take the graph input's name. Weights may be initializers or graph inputs with shapes only (as in the
-shape-only files other accelerator tools ship); weight values are never read.
+shape-only files other accelerator tools ship); weight values are never read. A graph input that is read only in
+weight or bias slots (Conv W and B, Gemm B and C, MatMul B, BatchNormalization's parameters), directly or through
+the Identity nodes exporters put in front of weights they de-duplicate, is a weight whatever its rank. Weights in
+external data files are not loaded (only their dims, which the model holds, are read), so the files may be absent.
+:attr:`OnnxImport.nodes` says what became of every node (:class:`NodeTally`); :func:`import_report` prints it with
+the network's layers, weights and MACs (``import-onnx --check``).
 
 The batch is the first dimension of the model's inputs: a fixed N is recorded (:attr:`OnnxImport.batch`), a
 symbolic one is allowed and treated as 1 for shape inference. A symbolic channel or spatial dimension is refused
@@ -37,8 +49,9 @@ the file and listing every offending node with its op type; nothing is half-impo
 
 **Export** (:func:`network_to_onnx`) writes one ONNX node per layer, named after the layer, whose output tensor
 has the layer's name: Conv, MaxPool/AveragePool, GlobalMaxPool/GlobalAveragePool, Gemm (after a Flatten of a
-feature map) for ``fc``, Add (Sum for three or more inputs), Mul, Concat(axis=1), Resize (nearest, constant
-scales). Weights and biases are graph inputs with their shapes and no values, so files stay small; the file holds
+feature map) for ``fc``, Add (Sum for three or more inputs), Mul (an fc's (C, 1, 1) output reshaped to
+[N, C, 1, 1] where it broadcasts), Concat(axis=1) of any number of inputs, Resize (nearest, constant scales).
+Weights and biases are graph inputs with their shapes and no values, so files stay small; the file holds
 the shapes of every tensor (``value_info``). ``network_from_onnx`` of an exported file gives back the same network
 (the one exception: a ``mul`` of more than two inputs is written, and read back, as a chain of binary Muls).
 """
@@ -47,20 +60,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import InstanceError, OptimusError
-from .network import Layer, Network, Shape, infer_shape
+from .network import OPS, Layer, Network, Shape, infer_shape
 
 #: The opset and IR version of exported files (opset 17 / IR 8: read by every current ONNX tool).
 EXPORT_OPSET = 17
 EXPORT_IR_VERSION = 8
 
 #: Ops that become a layer.
-LAYER_OPS = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Gemm", "MatMul", "Add", "Sum",
-             "Mul", "Concat", "Resize", "Upsample")
+LAYER_OPS = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "Gemm",
+             "MatMul", "Add", "Sum", "Mul", "Concat", "Resize", "Upsample")
 #: Unary ops folded into the producer of their (first) input.
 FOLDED_OPS = ("BatchNormalization", "Relu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "LeakyRelu", "PRelu",
               "Tanh", "Elu", "Selu", "Softplus", "Mish", "Gelu", "LRN", "Dropout", "Identity", "Cast",
@@ -73,7 +87,9 @@ FLAT_FOLDED_OPS = ("Softmax", "LogSoftmax")
 AFFINE_OPS = ("Sub", "Div")
 #: Ops that only compute shapes; their results are constants once shapes are known.
 SHAPE_OPS = ("Shape", "Size")
-SUPPORTED_OPS = LAYER_OPS + FOLDED_OPS + VIEW_OPS + FLAT_FOLDED_OPS + AFFINE_OPS + ("Pad",) + SHAPE_OPS
+#: Ops read to say why they are refused (a Transpose that permutes nothing is folded as a view).
+EXPLAINED_OPS = ("Transpose",)
+SUPPORTED_OPS = LAYER_OPS + FOLDED_OPS + VIEW_OPS + FLAT_FOLDED_OPS + AFFINE_OPS + ("Pad",) + SHAPE_OPS + EXPLAINED_OPS
 
 #: Operand slots of these ops may each carry network data (other ops carry it only in slot 0).
 _MULTI_DATA_OPS = ("Add", "Sub", "Mul", "Div", "Sum", "Concat", "Max", "Min", "Mean")
@@ -94,13 +110,39 @@ def _onnx():
     return onnx
 
 
+#: What the import made of a node (:class:`NodeTally`), in the order the report lists them.
+NODE_ROLES = ("layer", "folded", "view", "constant", "unused")
+
+
+@dataclass(frozen=True)
+class NodeTally:
+    """How the import used the nodes of one ONNX op type, so that a reader can check at a glance that nothing of
+    the network was lost: how many became a layer, were folded into the layer that produces their input
+    (activations, batch-norm, biases, Pad, ``x * sigmoid(x)``), were views (Flatten, Reshape, Squeeze, Unsqueeze,
+    and Concat, a ``concat`` node of the network that moves no bytes), computed on constants or shapes only
+    (weights behind Identity nodes, Shape, Gather), or reach no graph output."""
+
+    op_type: str
+    layer: int = 0
+    folded: int = 0
+    view: int = 0
+    constant: int = 0
+    unused: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.layer + self.folded + self.view + self.constant + self.unused
+
+
 @dataclass(frozen=True)
 class OnnxImport:
-    """What :func:`read_onnx` found: the network, and the model's batch (``None`` when the batch is symbolic)."""
+    """What :func:`read_onnx` found: the network, the model's batch (``None`` when the batch is symbolic), and how
+    every node of the graph was used (:class:`NodeTally`, one per op type, in order of first appearance)."""
 
     network: Network
     batch: int | None
     file: str | None = None
+    nodes: tuple[NodeTally, ...] = ()
 
 
 def network_from_onnx(source: Any, input_shape: Sequence[int] | None = None, batch: int | None = None) -> Network:
@@ -141,6 +183,35 @@ def read_onnx(source: Any, input_shape: Sequence[int] | None = None, batch: int 
     return _Importer(onnx, model, file, stem, input_shape, batch).run()
 
 
+def import_report(found: OnnxImport) -> str:
+    """What ``import-onnx --check`` prints: the imported network's inputs, outputs, layers by op, weights and MACs,
+    then every ONNX node type of the file with what the import made of its nodes (:class:`NodeTally`) and the ops
+    it folded, so that a researcher can see at a glance that the import is the network they meant (a layer count
+    or a weight total that differs from the paper's says that something was folded or cut that should not be)."""
+    net = found.network
+    batch = f"batch {found.batch}" if found.batch is not None else "a dynamic batch"
+    lines = [f"{found.file or 'model'}: network '{net.name}', {batch}"]
+    lines += [f"  input    {net.layers[i].name} {list(net.shapes[i])}" for i in net.input_ids]
+    lines += [f"  output   {o} {list(net.shape(o))}" for o in net.outputs or ()]
+    kinds = Counter(layer.op for layer in net.layers)
+    by_op = ", ".join(f"{op} {kinds[op]}" for op in OPS if kinds[op] and op not in ("input", "concat"))
+    views = f"; {kinds['concat']} concat views (no layer)" if kinds["concat"] else ""
+    lines.append(f"  layers   {len(net.layer_ids)} ({by_op}){views}")
+    lines.append(f"  weights  {net.total_weight_words:,} words ({net.total_weight_words / 1e6:.2f} M; a folded "
+                 "batch-norm leaves one bias word per channel)")
+    lines.append(f"  MACs     {net.total_macs:,} per sample ({net.total_macs / 1e9:.3f} G)")
+    total = sum(t.total for t in found.nodes)
+    width = max([len("op type")] + [len(t.op_type) for t in found.nodes])
+    lines.append(f"  nodes    {total} ONNX nodes, by what the import made of them:")
+    lines.append(f"    {'op type':<{width}} {'nodes':>6} " + " ".join(f"{role:>8}" for role in NODE_ROLES))
+    for t in found.nodes:
+        lines.append(f"    {t.op_type:<{width}} {t.total:>6} "
+                     + " ".join(f"{getattr(t, role):>8}" for role in NODE_ROLES))
+    folded = [f"{t.op_type} {t.folded}" for t in found.nodes if t.folded]
+    lines.append("  folded   " + (", ".join(folded) if folded else "nothing"))
+    return "\n".join(lines)
+
+
 def parse_input_shape(text: str) -> tuple[int, int, int]:
     """``"3x224x224"`` (or ``3,224,224``) → (3, 224, 224)."""
     parts = text.lower().replace(",", "x").split("x")
@@ -163,15 +234,19 @@ def _load_model(onnx, file: str):
         raise InstanceError(f"not a readable ONNX model: {err}", file=file) from None
     if not model.graph.node and not model.graph.input:
         raise InstanceError("not a readable ONNX model: the graph is empty", file=file)
-    # Constants kept in external data: load the small ones, which shape inference may need (a Reshape's shape).
+    # Weights in external data files are never read (only their dims, which the model holds), so the files may be
+    # absent. Small constants kept there are loaded where the file is present, as shape inference may need them
+    # (a Reshape's target shape).
     from onnx.external_data_helper import load_external_data_for_tensor, uses_external_data
 
     for init in model.graph.initializer:
         if uses_external_data(init) and math.prod(init.dims) <= _SMALL_CONSTANT:
             try:
                 load_external_data_for_tensor(init, str(path.parent))
-            except OSError:
-                pass
+            except Exception:  # a missing or unreadable file (OSError), or a location onnx refuses (ValueError)
+                continue
+            init.data_location = onnx.TensorProto.DEFAULT  # as recent onnx versions do: the data is now inline
+            del init.external_data[:]
     return model
 
 
@@ -188,12 +263,14 @@ class _Skip(Exception):
 @dataclass(frozen=True)
 class _Val:
     """A tensor on the network's data path: the layer that holds it, whether it is that layer's output flattened
-    to [N, C·H·W], and the padding of Pad nodes still waiting for the Conv or pool that will absorb it."""
+    to [N, C·H·W], the padding of Pad nodes still waiting for the Conv or pool that will absorb it, and the dims of
+    a step between views that only another view may read (``[N, C, 1]`` between two Unsqueezes of a gate)."""
 
     layer: str
     flat: bool = False
     pad: tuple[int, int, int, int] | None = None
     pad_node: str | None = None
+    between_views: tuple[int, ...] | None = None
 
 
 def _attrs(onnx, node) -> dict[str, Any]:
@@ -255,9 +332,19 @@ class _Importer:
         g = self.graph
         self.inits = {t.name: t for t in g.initializer}
         self.inits.update({t.values.name: t.values for t in g.sparse_initializer})
+        # small constants whose external data file could not be read (weights are never read, so only these matter)
+        self.absent_constants = {
+            t.name: {e.key: e.value for e in t.external_data}.get("location", "?") for t in g.initializer
+            if self.onnx.external_data_helper.uses_external_data(t) and not t.HasField("raw_data")
+            and math.prod(t.dims) <= _SMALL_CONSTANT}
         nodes = self._sorted_nodes()
         needed = self._needed(nodes)
         self.nodes = [n for n in nodes if id(n) in needed]
+        self.readers: dict[str, list] = {}
+        for n in self.nodes:
+            for x in dict.fromkeys(i for i in n.input if i):
+                self.readers.setdefault(x, []).append(n)
+        self.roles: dict[int, str] = {id(n): "unused" for n in nodes if id(n) not in needed}
         net_inputs = self._network_inputs()
         self.names = self._node_names(nodes, net_inputs)
         batch = self._check_inputs(net_inputs)
@@ -286,6 +373,7 @@ class _Importer:
             if node.op_type in SHAPE_OPS and node.domain in ("", "ai.onnx") or not data:
                 for out in node.output:
                     self.consts[out] = node
+                self.roles[id(node)] = "constant"
                 continue
             if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED_OPS:
                 domain = f" of domain '{node.domain}'" if node.domain not in ("", "ai.onnx") else ""
@@ -300,9 +388,16 @@ class _Importer:
             try:
                 if extra:
                     raise _Refuse(f"its output '{extra[0]}' is used; only the first output of this op can be")
+                layers_before = len(self.order)
                 self._map(node, label)
+                added = self.layers[self.order[-1]].op if len(self.order) > layers_before else None
+                self.roles[id(node)] = "view" if added == "concat" or (
+                    added is None and node.op_type in VIEW_OPS + EXPLAINED_OPS) else "layer" if added else "folded"
             except _Refuse as why:
-                self.problems.append(f"node '{label}' ({node.op_type}): {why}")
+                absent = [x for x in node.input if x in self.absent_constants]
+                note = f"; its input '{absent[0]}' is a constant kept in the external data file " \
+                       f"'{self.absent_constants[absent[0]]}', which is missing" if absent else ""
+                self.problems.append(f"node '{label}' ({node.op_type}): {why}{note}")
                 self.poisoned.update(node.output)
             except _Skip:
                 self.poisoned.update(node.output)
@@ -323,7 +418,16 @@ class _Importer:
             network = Network(name, tuple(layers), outputs=tuple(outputs))
         except InstanceError as err:
             raise err.in_file(self.file) from None
-        return OnnxImport(network, batch, self.file)
+        return OnnxImport(network, batch, self.file, self._tally(nodes))
+
+    def _tally(self, nodes: list) -> tuple[NodeTally, ...]:
+        """How many nodes of each op type took each role (:data:`NODE_ROLES`), op types in order of appearance."""
+        counts: dict[str, dict[str, int]] = {}
+        for n in nodes:
+            kind = n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}"
+            row = counts.setdefault(kind, dict.fromkeys(NODE_ROLES, 0))
+            row[self.roles[id(n)]] += 1
+        return tuple(NodeTally(op, **row) for op, row in counts.items())
 
     # -- graph structure -----------------------------------------------------------------------------------
 
@@ -384,12 +488,31 @@ class _Importer:
         return used
 
     def _network_inputs(self) -> list:
-        """Graph inputs that carry the network's data (not weights given as shape-only inputs)."""
-        readers: dict[str, list[tuple[str, int]]] = {}
+        """Graph inputs that carry the network's data, not weights given as shape-only inputs.
+
+        Readers are looked up through Identity nodes (exporters put those in front of weights they de-duplicate).
+        An input carries data where a node reads it in its first slot, or, for an op whose every operand may be data
+        (Add, Mul, Concat...), where it is a 4-D tensor. So an input read only in weight or bias slots (Conv W and B,
+        Gemm B and C, MatMul B, BatchNormalization's parameters, none of them a first slot) is a weight whatever its
+        rank.
+        """
+        readers: dict[str, list] = {}
         for n in self.nodes:
             for slot, x in enumerate(n.input):
                 if x:
-                    readers.setdefault(x, []).append((n.op_type, slot))
+                    readers.setdefault(x, []).append((n, slot))
+
+        def uses(value: str, seen: set[str]) -> list[tuple[str, int]]:
+            """(op type, slot) of every reader of ``value``, looking through Identity nodes."""
+            found: list[tuple[str, int]] = []
+            for n, slot in readers.get(value, ()):
+                if n.op_type == "Identity" and n.domain in ("", "ai.onnx") and n.output[0] not in seen:
+                    seen.add(n.output[0])
+                    found.extend(uses(n.output[0], seen))
+                else:
+                    found.append((n.op_type, slot))
+            return found
+
         found = []
         for gi in self.graph.input:
             if gi.name in self.inits:
@@ -398,7 +521,7 @@ class _Importer:
                 continue  # integer inputs (shapes, indices) are parameters
             dims = _dims(gi.type)
             rank = len(dims) if dims is not None else None
-            if any(rank == 4 if op in _MULTI_DATA_OPS else slot == 0 for op, slot in readers.get(gi.name, ())):
+            if any(rank == 4 if op in _MULTI_DATA_OPS else slot == 0 for op, slot in uses(gi.name, set())):
                 found.append(gi)
         if not found:
             self.problems.append("the model has no network input (a graph input [N, C, H, W] that a node reads)")
@@ -519,13 +642,16 @@ class _Importer:
             self.problems.append(f"node '{v.pad_node}' (Pad): {why}; a Pad is folded only into the Conv or "
                                  "pooling nodes it feeds")
 
-    def _data(self, value: str, *, padded: bool = False, reader: str = "") -> _Val:
+    def _data(self, value: str, *, padded: bool = False, reader: str = "", view: bool = False) -> _Val:
         if value not in self.vals:
             raise _Refuse(f"reads the constant '{value}' where it takes the network's tensor")
         v = self.vals[value]
         if v.pad is not None and not padded:
             self._pad_problem(v, f"it feeds '{reader}'")
             raise _Skip()
+        if v.between_views is not None and not view:
+            raise _Refuse(f"reads '{value}' of shape {_fmt(v.between_views)}; expected [N, C, H, W] or a tensor "
+                          "flattened to [N, C·H·W]")
         return v
 
     def _feature_map(self, value: str, reader: str, *, padded: bool = False) -> _Val:
@@ -603,6 +729,8 @@ class _Importer:
     def _value_dims(self, v: _Val) -> tuple[int, ...]:
         """The ONNX shape a value has under the mapping: [N, C, H, W] (padded by a waiting Pad) or [N, C·H·W]."""
         c, h, w = self.shapes_of[v.layer]
+        if v.between_views is not None:
+            return v.between_views
         if v.flat:
             return (self.batch, c * h * w)
         t, b, l, r = v.pad or (0, 0, 0, 0)
@@ -642,6 +770,8 @@ class _Importer:
             self._static(ins[0], 4)
             mode = "avg" if op == "GlobalAveragePool" else "max"
             self._add_layer(Layer(name=label, op="pool", inputs=(x.layer,), global_pool=True, mode=mode), out)
+        elif op in ("ReduceMean", "ReduceMax"):
+            self._reduce(node, label, a, ins, out)
         elif op in ("Gemm", "MatMul"):
             self._fc(node, label, a, ins, out)
         elif op in ("Add", "Sum", "Mul", "Sub", "Div"):
@@ -651,7 +781,9 @@ class _Importer:
         elif op in ("Resize", "Upsample"):
             self._upsample(node, label, a, ins, out)
         elif op in VIEW_OPS:
-            self._view(label, ins, out)
+            self._view(node, label, ins, out)
+        elif op == "Transpose":
+            self._transpose(label, a, ins, out)
         elif op == "Pad":
             self._pad(node, label, a, ins, out)
         elif op in FOLDED_OPS or op in FLAT_FOLDED_OPS:
@@ -790,10 +922,12 @@ class _Importer:
             self.vals[out] = vals[0]
             return
         shapes = [self._static(x) for x in data]
-        if any(s != shapes[0] for s in shapes[1:]):
-            raise _Refuse(f"inputs of shapes {', '.join(_fmt(s) for s in shapes)}: broadcasting between tensors "
-                          "(as in squeeze-and-excitation) is not in the cost model, whose add and mul take equal "
-                          "shapes")
+        full = max(shapes, key=math.prod)
+        gate = (full[0], full[1], 1, 1) if len(full) == 4 else None
+        if any(s != full and s != gate for s in shapes):
+            raise _Refuse(f"inputs of shapes {', '.join(_fmt(s) for s in shapes)}: the cost model's add and mul take "
+                          "tensors of equal shape, or [N, C, 1, 1] operands of the same C (a squeeze-and-excitation "
+                          "gate) that broadcast over H and W")
         flat = self._flat_inputs(data)
         kind = "mul" if op == "Mul" else "add"
         self._add_layer(Layer(name=label, op=kind, inputs=tuple(v.layer for v in vals)), out, flat=flat)
@@ -835,17 +969,91 @@ class _Importer:
                           "height and width")
         self._add_layer(Layer(name=label, op="upsample", inputs=(x.layer,), scale=ho // h), out)
 
-    def _view(self, label, ins, out) -> None:
-        v = self._data(ins[0], reader=label)
-        dims = self._static(out)
-        c, h, w = self.shapes_of[v.layer]
-        if tuple(dims) == (self.batch, c * h * w):
-            self.vals[out] = _Val(v.layer, flat=True)
-        elif tuple(dims) == (self.batch, c, h, w):
-            self.vals[out] = _Val(v.layer, flat=False)
-        else:
+    def _view(self, node, label, ins, out) -> None:
+        v = self._data(ins[0], reader=label, view=True)
+        dims = tuple(self._static(out))
+        shape = self.shapes_of[v.layer]
+        if not self._reshape(v, dims, out):
+            shuffle = self._channel_shuffle(node, dims, shape) if not v.flat else None
+            if shuffle is not None:
+                raise _Refuse(shuffle)
+            c, h, w = shape
             raise _Refuse(f"reshapes {_fmt(self._shape(ins[0]))} to {_fmt(dims)}; only a flatten to "
                           f"[N, C·H·W] = {_fmt((self.batch, c * h * w))} or back to {_fmt((self.batch, c, h, w))}")
+
+    def _reshape(self, v: _Val, dims: tuple[int, ...], out: str) -> bool:
+        """Give ``out`` the view ``dims`` of the layer that holds ``v``, if the cost model has it: flattened
+        [N, C·H·W], the map [N, C, H, W] itself, or, for a (C, 1, 1) map, the step [N, C, 1] between two
+        Unsqueezes."""
+        c, h, w = self.shapes_of[v.layer]
+        if dims == (self.batch, c * h * w):
+            self.vals[out] = _Val(v.layer, flat=True)
+        elif dims == (self.batch, c, h, w):
+            self.vals[out] = _Val(v.layer, flat=False)
+        elif (h, w) == (1, 1) and dims == (self.batch, c, 1):
+            self.vals[out] = _Val(v.layer, between_views=dims)
+        else:
+            return False
+        return True
+
+    def _channel_shuffle(self, node, dims: tuple[int, ...], shape: Shape) -> str | None:
+        """Why a Reshape that splits the channels into groups is refused, when it starts a channel shuffle
+        (ShuffleNet's Reshape to [N, g, C/g, H, W], Transpose of the two group axes, Reshape back); else None."""
+        c, h, w = shape
+        if len(dims) != 5 or dims[0] != self.batch or dims[1] * dims[2] != c or dims[3:] != (h, w) or dims[1] < 2:
+            return None
+        swap = [n for n in self.readers.get(node.output[0], ()) if n.op_type == "Transpose"
+                and list(_attrs(self.onnx, n).get("perm", ())) == [0, 2, 1, 3, 4]]
+        if not swap:
+            return None
+        back = [n for n in self.readers.get(swap[0].output[0], ()) if n.op_type in VIEW_OPS]
+        steps = f"'{self.names[id(swap[0])]}' (Transpose)"
+        if back:
+            steps += f" and '{self.names[id(back[0])]}' ({back[0].op_type})"
+        return (f"with {steps}, a channel shuffle (as in ShuffleNet): it splits the {c} channels of "
+                f"{_fmt((self.batch, c, h, w))} into {dims[1]} groups of {dims[2]} and interleaves them, and the cost "
+                "model has no op that reorders channels (a layer reads the channels of its input in order)")
+
+    def _transpose(self, label, a, ins, out) -> None:
+        """A Transpose that moves only axes of size 1 is a view; any other is refused (the cost model has no op
+        that reorders axes or channels)."""
+        v = self._data(ins[0], reader=label, view=True)
+        dims = tuple(self._static(ins[0]))
+        perm = [int(p) for p in a.get("perm", range(len(dims) - 1, -1, -1))]
+        if sorted(perm) == list(range(len(dims))) and \
+                [p for p in perm if dims[p] != 1] == [i for i in range(len(dims)) if dims[i] != 1] and \
+                self._reshape(v, tuple(dims[p] for p in perm), out):
+            return
+        raise _Refuse(f"permutes the axes of {_fmt(dims)} by perm {perm}; the cost model keeps every tensor as "
+                      "[N, C, H, W] (or flattened to [N, C·H·W]) and has no op that moves axes or reorders channels")
+
+    def _reduce(self, node, label, a, ins, out) -> None:
+        """ReduceMean / ReduceMax over height and width: a global average / max pool (keepdims=0 flattens it)."""
+        x = self._feature_map(ins[0], label)
+        self._static(ins[0], 4)
+        if len(ins) > 1 and ins[1]:  # opset 18: the axes are an input
+            given = self._const_value(ins[1])
+            if given is None:
+                raise _Refuse("its axes are not a constant")
+            listed = given.tolist() if hasattr(given, "tolist") else given
+            axes = [int(ax) for ax in (listed if isinstance(listed, list) else [listed])]
+        else:
+            axes = [int(ax) for ax in a.get("axes", ())]
+        if not axes and int(a.get("noop_with_empty_axes", 0)):  # opset 18: no axes and this flag is an identity
+            self._check_output(out, x)
+            self.vals[out] = x
+            return
+        if not axes:
+            raise _Refuse("reduces over every axis (no axes given); only a mean or max over height and width (a "
+                          "global pool) is in the cost model")
+        axes = sorted({ax + 4 if ax < 0 else ax for ax in axes})
+        if axes != [2, 3]:
+            named = ", ".join({0: "batch", 1: "channels", 2: "height", 3: "width"}.get(ax, str(ax)) for ax in axes)
+            raise _Refuse(f"reduces over axes {axes} ({named}); only a mean or max over height and width (a global "
+                          "pool) is in the cost model")
+        mode = "avg" if node.op_type == "ReduceMean" else "max"
+        layer = Layer(name=label, op="pool", inputs=(x.layer,), global_pool=True, mode=mode)
+        self._add_layer(layer, out, flat=not int(a.get("keepdims", 1)))
 
     def _pad(self, node, label, a, ins, out) -> None:
         v = self._feature_map(ins[0], label, padded=True)
@@ -997,7 +1205,7 @@ def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: 
             nodes.append(helper.make_node("Resize", [four(srcs[0]), "", scales], [name], name=name,
                                           mode="nearest"))
             rank[name] = 4
-        else:  # pragma: no cover - every op of cost-model.md §1 is handled above
+        else:  # pragma: no cover - every op of formulations/cost-model.md §1 is handled above
             raise InstanceError(f"no ONNX form for op '{layer.op}'", layer=name, field="op")
 
     outputs = []

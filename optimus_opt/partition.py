@@ -1,4 +1,4 @@
-"""The structural rules of a schedule's groups (cost-model.md §3): convex, connected, topologically ordered.
+"""The structural rules of a schedule's groups (formulations/cost-model.md §3): convex, connected, topologically ordered.
 
 Functions here take a :class:`~optimus_opt.network.Network` and sets of node ids; they return ``None`` when a rule
 holds and a short human reason when it does not, so that both solvers (which only need the yes/no) and

@@ -25,7 +25,7 @@ _OPTIMUS_SOURCE = ("Cai, Wang, Zhang, 'Optimus: An Operator Fusion Framework for
                    "22(1), 2022, DOI 10.1145/3520142 (and LCTES 2021), evaluation setup: a 128 KB on-chip buffer "
                    "shared by feature maps and weights, a 32x32 PE array and 16-bit data")
 _OPTIMUS_TILE = ("Channel tile 32: one side of the 32x32 array, i.e. the 32 output channels the array computes at "
-                 "once, which is the Tc of the paper's buffer-requirement reduction (cost-model.md section 2 default).")
+                 "once, which is the Tc of the paper's buffer-requirement reduction (formulations/cost-model.md section 2 default).")
 
 
 def _optimus_variant(name: str, kib: int, paper_label: str, label: str) -> Accelerator:

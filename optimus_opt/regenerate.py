@@ -68,7 +68,7 @@ def generated_documents() -> dict[str, dict[str, Any]]:
     docs["suites/smoke.json"] = {
         "format": SUITE_FORMAT, "name": "smoke",
         "description": "A few small instances that every solver, the exact ones included, solves in well under a "
-                       "second each: the worked example of cost-model.md, SqueezeNet 1.0 and MobileNet v1 in the "
+                       "second each: the worked example of formulations/cost-model.md, SqueezeNet 1.0 and MobileNet v1 in the "
                        "paper's setting, and SqueezeNet 1.1 on the Optimus NPU at batch 4.",
         "instances": ["../example-64k.json", f"../{paper_instance_path('squeezenet1_0')}",
                       f"../{paper_instance_path('mobilenet_v1')}"],

@@ -1,5 +1,5 @@
-"""Schedules (formats.md) and :func:`evaluate`, which recomputes every number of a schedule from the instance and
-its groups alone and rejects a schedule that breaks a rule of cost-model.md §3–4."""
+"""Schedules (formulations/formats.md) and :func:`evaluate`, which recomputes every number of a schedule from the instance and
+its groups alone and rejects a schedule that breaks a rule of formulations/cost-model.md §3–4."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A solver's result (formats.md): ordered groups, status and the numbers that go with them.
+    """A solver's result (formulations/formats.md): ordered groups, status and the numbers that go with them.
 
     ``status`` is ``optimal`` (proven), ``feasible`` (not proven optimal), ``infeasible`` (proven: no valid
     schedule in the solver's space; ``unplaced`` names the layers that could not be placed) or ``unknown``.

@@ -17,6 +17,7 @@ edge between groups in grey (its tensor crosses DRAM). The legend lists every gr
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 import tempfile
@@ -24,29 +25,120 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from . import extras
 from .errors import OptimusError
 from .instance import Instance
 from .schedule import Schedule, evaluate
 
+#: Why nothing can draw a picture: neither matplotlib nor Graphviz is installed.
+_NEEDS_A_DRAWER = ("drawing a schedule needs matplotlib or Graphviz's dot, and neither is installed: "
+                   f"{extras.install_hint('plot')}; or apt-get install graphviz; or write Graphviz source with "
+                   "-o FILE.dot")
+
 #: Output formats by file suffix.
 FORMATS = (".png", ".svg", ".pdf", ".dot")
 
-#: Fill colours of the groups: light, distinct, and dark enough to tell from white (cycled).
-PALETTE = ("#8ecae6", "#ffb703", "#90be6d", "#f4978e", "#b8b8ff", "#f9c74f", "#4cc9f0", "#e9c46a", "#cdb4db",
-           "#a7c957", "#ff8fab", "#84a59d", "#ffd166", "#9bf6ff", "#d4a373", "#caffbf", "#ffadad", "#bdb2ff",
-           "#fdffb6", "#c9ada7")
-#: Darker shades of the palette, for edges inside a group and cluster borders.
-EDGE_PALETTE = ("#219ebc", "#fb8500", "#43aa8b", "#e5383b", "#7b68ee", "#e09f3e", "#0096c7", "#bc6c25", "#9d4edd",
-                "#6a994e", "#d62c6f", "#52796f", "#d4a017", "#00b4d8", "#a0522d", "#38b000", "#ef476f", "#7209b7",
-                "#b5a200", "#8d6e63")
+#: Fill colours of the groups, chosen once (and checked by the tests) so that any two can be told apart in a
+#: drawing: sRGB colours of CIELAB lightness 55–90 (black text stays readable: contrast at least 5:1) and chroma
+#: at most 75, each taken as the one farthest, by the CIEDE2000 colour difference, from all taken before and from
+#: white (inputs, concats) and grey (edges through DRAM). Any first n of them are so as far apart as the method
+#: gets: every two of the first 15 differ by ΔE00 ≥ 19 and every two of all 20 by ≥ 16 (a viewer notices about
+#: 1 to 2; the former palette had pairs at 2.8). Past 20 groups :func:`group_colors` keeps groups that touch apart.
+PALETTE = ("#8ecae6", "#69d25a", "#ffa52d", "#ff87ff", "#ff5a5a", "#968700", "#009678", "#7878f0", "#f0e14b",
+           "#00f0d2", "#e1b4b4", "#f03c96", "#b4784b", "#b4b487", "#b4b4e1", "#0096f0", "#3c96a5", "#4b9600",
+           "#a57887", "#f0d2b4")
+#: The same hues 38 lightness units darker, for edges inside a group and cluster borders.
+EDGE_PALETTE = ("#23667f", "#006b00", "#8a4500", "#911695", "#870004", "#3f3600", "#00412a", "#002991", "#807b00",
+                "#00866e", "#795253", "#890042", "#572800", "#52532b", "#51537a", "#003b87", "#003e4c", "#004100",
+                "#4f2937", "#876d53")
 
 
 def color(k: int) -> str:
+    """The fill of palette entry ``k`` (cycled)."""
     return PALETTE[k % len(PALETTE)]
 
 
 def edge_color(k: int) -> str:
+    """The darker shade of palette entry ``k`` (cycled)."""
     return EDGE_PALETTE[k % len(EDGE_PALETTE)]
+
+
+def lab(hex_color: str) -> tuple[float, float, float]:
+    """CIELAB (D65) of an sRGB colour ``#rrggbb``."""
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(hex_color[i:i + 2], 16)) for i in (1, 3, 5))
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116
+
+    fx, fy, fz = f(x), f(y), f(z)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def delta_e(a: str, b: str) -> float:
+    """The CIEDE2000 colour difference of two ``#rrggbb`` colours (Sharma, Wu, Dalal, "The CIEDE2000
+    color-difference formula", 2005): lightness, chroma and hue differences weighted by where in colour space
+    they are, which is what a viewer perceives far better than the plain Lab distance."""
+    (l1, a1, b1), (l2, a2, b2) = lab(a), lab(b)
+    c_mean = (math.hypot(a1, b1) + math.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - math.sqrt(c_mean ** 7 / (c_mean ** 7 + 25 ** 7)))
+    a1p, a2p = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = math.hypot(a1p, b1), math.hypot(a2p, b2)
+    h1 = math.degrees(math.atan2(b1, a1p)) % 360
+    h2 = math.degrees(math.atan2(b2, a2p)) % 360
+    dl, dc = l2 - l1, c2 - c1
+    dh = 0.0 if c1 * c2 == 0 else (h2 - h1 + 180) % 360 - 180
+    dh_big = 2 * math.sqrt(c1 * c2) * math.sin(math.radians(dh / 2))
+    l_mean, c_mean_p = (l1 + l2) / 2, (c1 + c2) / 2
+    if c1 * c2 == 0:
+        h_mean = h1 + h2
+    elif abs(h1 - h2) <= 180:
+        h_mean = (h1 + h2) / 2
+    else:
+        h_mean = (h1 + h2 + 360) / 2 if h1 + h2 < 360 else (h1 + h2 - 360) / 2
+    t = (1 - 0.17 * math.cos(math.radians(h_mean - 30)) + 0.24 * math.cos(math.radians(2 * h_mean))
+         + 0.32 * math.cos(math.radians(3 * h_mean + 6)) - 0.20 * math.cos(math.radians(4 * h_mean - 63)))
+    rotation = 30 * math.exp(-(((h_mean - 275) / 25) ** 2))
+    r_c = 2 * math.sqrt(c_mean_p ** 7 / (c_mean_p ** 7 + 25 ** 7))
+    s_l = 1 + 0.015 * (l_mean - 50) ** 2 / math.sqrt(20 + (l_mean - 50) ** 2)
+    s_c = 1 + 0.045 * c_mean_p
+    s_h = 1 + 0.015 * c_mean_p * t
+    r_t = -math.sin(math.radians(2 * rotation)) * r_c
+    return math.sqrt((dl / s_l) ** 2 + (dc / s_c) ** 2 + (dh_big / s_h) ** 2 + r_t * (dc / s_c) * (dh_big / s_h))
+
+
+def group_colors(instance: Instance, sched: Schedule) -> list[int]:
+    """The palette entry of each group: group k gets entry k while the palette lasts (so up to 20 groups all
+    differ); past it, each group takes the entry farthest (ΔE) from those of the groups it shares an edge with,
+    preferring entry k mod 20 when it is as far, so that neighbours never look alike."""
+    net = instance.network
+    group_of = _group_of(instance, sched)
+    touching: list[set[int]] = [set() for _ in sched.groups]
+    for c, prods in enumerate(net.producers):
+        for p in prods:
+            a, b = group_of.get(p), group_of.get(c)
+            if a is not None and b is not None and a != b:
+                touching[a].add(b)
+                touching[b].add(a)
+    n = len(PALETTE)
+    chosen: list[int] = []
+    for k in range(len(sched.groups)):
+        if k < n:
+            chosen.append(k)
+            continue
+        used = [chosen[j] for j in touching[k] if j < k]
+
+        def distance(entry: int, used: list[int] = used) -> float:
+            return min((delta_e(PALETTE[entry], PALETTE[u]) for u in used), default=float("inf"))
+
+        chosen.append(max(range(n), key=lambda e: (distance(e), e == k % n)))
+    return chosen
 
 
 def draw_schedule(instance: Instance, schedule: Schedule, path: str | Path, *, engine: str = "auto",
@@ -78,14 +170,19 @@ def draw_schedule(instance: Instance, schedule: Schedule, path: str | Path, *, e
         raise OptimusError(f"{path}: cannot draw to '{suffix or path.name}' (formats: {', '.join(FORMATS)})")
     if engine not in ("auto", "graphviz", "matplotlib"):
         raise OptimusError(f"unknown drawing engine '{engine}' (known: auto, graphviz, matplotlib)")
+    if suffix != ".dot":  # what draws it, known before the schedule is evaluated
+        if engine == "graphviz" and not shutil.which("dot"):
+            raise OptimusError("the graphviz engine needs Graphviz's 'dot' program on the PATH (apt-get install "
+                               "graphviz)")
+        use_dot = engine == "graphviz" or (engine == "auto" and shutil.which("dot") is not None)
+        if not use_dot and not extras.available("plot"):
+            raise OptimusError(_NEEDS_A_DRAWER)
     sched = evaluate(instance, schedule).schedule
     title = title or headline(instance, sched)
     if suffix == ".dot":
         path.write_text(to_dot(instance, sched, title=title))
         return "dot-source"
-    if engine == "graphviz" or (engine == "auto" and shutil.which("dot")):
-        if not shutil.which("dot"):
-            raise OptimusError("the graphviz engine needs Graphviz's 'dot' program on the PATH")
+    if use_dot:
         _draw_graphviz(instance, sched, path, title)
         return "graphviz"
     _draw_matplotlib(instance, sched, path, title)
@@ -145,6 +242,7 @@ def to_dot(instance: Instance, sched: Schedule, *, title: str = "") -> str:
     """The Graphviz source: one cluster per group, filled with the group's colour and labelled with its legend."""
     net = instance.network
     group_of = _group_of(instance, sched)
+    pal = group_colors(instance, sched)
     lines = ["digraph schedule {", "  rankdir=TB; newrank=true; nodesep=0.25; ranksep=0.35;",
              f"  label={_quote(title)}; labelloc=t; fontname=Helvetica; fontsize=14;",
              '  node [shape=box, style="rounded,filled", fillcolor=white, fontname=Helvetica, fontsize=10, '
@@ -159,8 +257,8 @@ def to_dot(instance: Instance, sched: Schedule, *, title: str = "") -> str:
         lines.append(f'  {_quote(net.layers[i].name)} [label={_quote(label)}, style="rounded,dotted"];')
     for k, g in enumerate(sched.groups):
         lines.append(f"  subgraph cluster_{k} {{")
-        lines.append(f'    label={_quote(group_label(k, g))}; style="rounded,filled"; fillcolor="{color(k)}"; '
-                     f'color="{edge_color(k)}"; fontsize=9; fontname=Helvetica;')
+        lines.append(f'    label={_quote(group_label(k, g))}; style="rounded,filled"; fillcolor="{color(pal[k])}"; '
+                     f'color="{edge_color(pal[k])}"; fontsize=9; fontname=Helvetica;')
         reduced = set(g.reduced_channels or ())
         for name in g.layers:
             i = net.index[name]
@@ -170,7 +268,7 @@ def to_dot(instance: Instance, sched: Schedule, *, title: str = "") -> str:
     for i, prods in enumerate(net.written_producers):
         for p in prods:
             k = _edge_group(net, group_of, p, i)
-            style = f'color="{edge_color(k)}", penwidth=1.5' if k is not None else 'color="#777777"'
+            style = f'color="{edge_color(pal[k])}", penwidth=1.5' if k is not None else 'color="#777777"'
             lines.append(f"  {_quote(net.layers[p].name)} -> {_quote(net.layers[i].name)} [{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -331,10 +429,10 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
         import matplotlib.pyplot as plt
         from matplotlib.patches import FancyBboxPatch, Rectangle
     except ImportError:
-        raise OptimusError("drawing a schedule needs matplotlib (pip install matplotlib) or Graphviz's dot") \
-            from None
+        raise OptimusError(_NEEDS_A_DRAWER) from None
     net = instance.network
     group_of = _group_of(instance, sched)
+    pal = group_colors(instance, sched)
     reduced = {n for g in sched.groups for n in (g.reduced_channels or ())}
     lay = layered_layout(net)
     n_levels = len(lay.levels)
@@ -369,7 +467,7 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
         pts[-1] = (pts[-1][0], pts[-1][1] + half)
         k = _edge_group(net, group_of, p, c)
         inside = k is not None
-        col = edge_color(k) if inside else "#8a8a8a"
+        col = edge_color(pal[k]) if inside else "#8a8a8a"
         lw = 1.4 if inside else 0.8
         ax.plot([q[0] for q in pts[:-1]] + [pts[-1][0]], [q[1] for q in pts[:-1]] + [pts[-1][1] + 0.06],
                 color=col, lw=lw, zorder=1, solid_capstyle="round")
@@ -381,8 +479,8 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
         cx, cy = px(i), py(i)
         k = group_of.get(i)
         is_input = layer.op == "input"
-        face = "white" if k is None else color(k)
-        edge = "#555555" if k is None else edge_color(k)
+        face = "white" if k is None else color(pal[k])
+        edge = "#555555" if k is None else edge_color(pal[k])
         style = "--" if is_input else ":" if layer.op == "concat" else "-"
         box = FancyBboxPatch((cx - bw / 2, cy - bh / 2), bw, bh, boxstyle="round,pad=0,rounding_size=0.07",
                              facecolor=face, edgecolor=edge, lw=1.0, ls=style, zorder=2)
@@ -398,7 +496,8 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
     ax.text(lx, ly, "groups (execution order)", fontsize=8, fontweight="bold", va="top")
     for k, g in enumerate(sched.groups):
         y = ly - (k + 1.3) * LEGEND_LINE_IN
-        ax.add_patch(Rectangle((lx, y - 0.06), 0.14, 0.12, facecolor=color(k), edgecolor=edge_color(k), lw=0.8))
+        ax.add_patch(Rectangle((lx, y - 0.06), 0.14, 0.12, facecolor=color(pal[k]), edgecolor=edge_color(pal[k]),
+                               lw=0.8))
         ax.text(lx + 0.2, y, group_label(k, g), fontsize=6.5, va="center")
     y = ly - (len(sched.groups) + 1.6) * LEGEND_LINE_IN
     ax.text(lx, y, "coloured edge: stays on chip; grey edge: through DRAM;\n*: reduced channels (keeps only a "

@@ -10,7 +10,7 @@ from optimus_opt.network import Layer
 
 def make_instance(layers: Sequence[dict[str, Any]], buffer: int, *, tc: int = 8, word: int = 2, batch: int = 1,
                   outputs: Sequence[str] | None = None, name: str = "t") -> Instance:
-    """An instance from formats.md layer dicts."""
+    """An instance from formulations/formats.md layer dicts."""
     net = Network(name, tuple(Layer.from_dict(d) for d in layers), tuple(outputs) if outputs else None)
     return Instance(net, Accelerator(buffer_bytes=buffer, word_bytes=word, channel_tile=tc), batch=batch)
 

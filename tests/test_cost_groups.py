@@ -1,7 +1,9 @@
 """Single groups whose tiling and traffic were worked out by hand (the arithmetic is in each test's comments).
 
-Notation: R_u rows per strip, Q strips, w = 2 bytes, F footprint; W_G all weights, S_G the weight slice.
+Notation: R_u rows per strip, Q strips, w = 2 bytes, F footprint; W_G all weights, S_G the weight block.
 """
+
+import dataclasses
 
 import pytest
 
@@ -48,7 +50,7 @@ def test_dilated_conv():
 
 
 def test_depthwise_conv_streams_weights():
-    # x (16,8,8) -> dw: conv 16, groups 16, k3, pad 1. Weights 16·1·9 = 144 w = 288 B; slice ceil(288·8/16) = 144 B.
+    # x (16,8,8) -> dw: conv 16, groups 16, k3, pad 1. Weights 16·1·9 = 144 w = 288 B; block 8·1·9 w = 144 B.
     # Φ = {dw}: F words = 8·R·8 + 16·R_x·8, R_x = min(8, R + 2).
     # Q=8: 64 + 384 = 448 w = 896 B; Q=4: 128 + 512 = 640 w = 1280 B.
     # Resident needs F ≤ 1100 - 288 = 812: never. Streamed needs F ≤ 1100 - 144 = 956: Q = 8 only.
@@ -182,3 +184,107 @@ def test_given_tiling_is_checked():
         cm.tiling(g, 1, 4, g)  # 4·192 + 256 = 1024 > 1000
     with pytest.raises(ValueError, match="strips 3 out of range 1..2"):
         cm.tiling(g, 3, 1, g)
+
+
+def test_streamed_weights_fit_only_as_blocks():
+    # x (32,8,8) -> c: conv 64, k3, pad 1. Weights 64·32·9 = 18,432 w = 36,864 B. Tc = 8: a block is 8·8·9 = 576 w
+    # = 1,152 B (version 1 staged a whole output-channel tile, 36,864·8/64 = 4,608 B, which never fits here).
+    # Φ = {c} keeps 8 channels; R_c = ceil(8/Q), R_x = min(8, R_c + 2):
+    # F words = 8·R_c·8 + 32·R_x·8: Q=1: 512 + 2048 = 2560 w; Q=2: 256 + 1536 = 1792 w = 3,584 B;
+    # Q=4: 128 + 1024 = 1152 w = 2,304 B. At B = 3,600, block staging needs F + 1,152: Q = 4; no staging: Q = 2.
+    layers = [
+        {"name": "x", "op": "input", "shape": [32, 8, 8]},
+        {"name": "c", "op": "conv", "inputs": ["x"], "channels": 64, "kernel": 3, "padding": 1},
+    ]
+    inst = make_instance(layers, buffer=3600, tc=8)
+    cm = CostModel(inst)
+    assert cm.io(ids(inst, ["c"])).weight_block_bytes == 1152
+    t = best(inst, ["c"])
+    assert (t.strips, t.resident, t.footprint_bytes) == (4, False, 2304)
+    # read x 4,096 + weights 36,864·4 = 147,456; write c 64·8·8·2 = 8,192
+    assert (t.read_bytes, t.write_bytes) == (4096 + 147456, 8192)
+    none = dataclasses.replace(inst, accelerator=dataclasses.replace(inst.accelerator, weight_staging="none"))
+    t = best(none, ["c"])
+    assert (t.strips, t.resident, t.footprint_bytes, t.cost) == (2, False, 3584, 4096 + 2 * 36864 + 8192)
+    # one byte less than 2,304 + 1,152 leaves only Q = 8 (1,664 + 1,152 B)
+    assert CostModel(inst.with_overrides(buffer_bytes=3455)).best_tiling(ids(inst, ["c"])).strips == 8
+
+
+def se_block(buffer: int):
+    """x (8,4,4) -> c1: conv 1x1 to 16 -> gp: global pool -> f: fc 16 -> m = mul(c1, f) (f broadcast). Tc = 4."""
+    return make_instance([
+        {"name": "x", "op": "input", "shape": [8, 4, 4]},
+        {"name": "c1", "op": "conv", "inputs": ["x"], "channels": 16, "kernel": 1},
+        {"name": "gp", "op": "pool", "inputs": ["c1"], "global": True},
+        {"name": "f", "op": "fc", "inputs": ["gp"], "channels": 16},
+        {"name": "m", "op": "mul", "inputs": ["c1", "f"]},
+    ], buffer=buffer, tc=4)
+
+
+def test_gated_group():
+    # {c1, gp, f, m}: gp reduces 4 rows and its result gates m inside the group: Q = 1, and c1 (the full-size
+    # operand of m) keeps its 16 channels. At Q = 1 every tensor is whole: x 8·4·4 = 128 w, c1 256, gp 16, f 16,
+    # m 256: F = 672 w = 1,344 B. Weights c1 16·8 = 128 w + f 16·16 = 256 w = 768 B: resident at 2,112 B.
+    inst = se_block(2112)
+    cm = CostModel(inst)
+    group = ids(inst, ["c1", "gp", "f", "m"])
+    io = cm.io(group)
+    assert io.gated and io.full_channels == frozenset(ids(inst, ["c1"]))
+    t = cm.best_tiling(group)
+    assert (t.strips, t.resident, t.reduced, t.footprint_bytes) == (1, True, frozenset(), 1344)
+    # read x 256 + weights 768; write m 16·4·4·2 = 512
+    assert (t.read_bytes, t.write_bytes) == (1024, 512)
+    # with Q = 1 only and c1 whole, 1,344 B + the 32-byte block of f (4·4 w) does not fit 1,300 B
+    assert CostModel(se_block(1300)).best_tiling(group) is None
+
+
+def test_gate_from_another_group_is_not_gated():
+    inst = se_block(1000)
+    cm = CostModel(inst)
+    # {gp, f, m} is gated (gp reduces c1's 4 rows): Q = 1 with c1 read whole twice over (by gp and m): c1 256 w,
+    # gp 16, f 16, m 256 = 544 w = 1,088 B + f's 32-byte block > 1,000 B
+    assert cm.io(ids(inst, ["gp", "f", "m"])).gated
+    assert cm.best_tiling(ids(inst, ["gp", "f", "m"])) is None
+    # {m} applies a gate computed elsewhere: any Q. Q = 1: c1 256 + f 16 + m 256 = 528 w = 1,056 B, too much;
+    # Q = 2: 128 + 16 + 128 = 272 w = 544 B. Reads c1 512 + f 32, writes m 512.
+    t = cm.best_tiling(ids(inst, ["m"]))
+    assert not cm.io(ids(inst, ["m"])).gated
+    assert (t.strips, t.footprint_bytes, t.cost) == (2, 544, 512 + 32 + 512)
+    # {f, m}: f reduces gp, a single row, so the group is not gated either. Q = 2 (and 3): gp 16, f 16, c1 128,
+    # m 128 = 288 w = 576 B, with f's 512 weight bytes 1,088 B > 1,000 B; Q = 4: 16 + 16 + 64 + 64 = 160 w = 320 B,
+    # + 512 = 832 B: resident.
+    t = cm.best_tiling(ids(inst, ["f", "m"]))
+    assert not cm.io(ids(inst, ["f", "m"])).gated
+    assert (t.strips, t.resident, t.footprint_bytes) == (4, True, 320)
+    assert (t.read_bytes, t.write_bytes) == (32 + 512 + 512, 512)
+
+
+def test_conv_reading_a_concat_of_three_tensors():
+    # x (4,8,8) -> a, b: conv 1x1 to 8; cat = concat(a, b, x) (20 channels); c: conv 3x3, pad 1, to 16, reads cat.
+    # Resolved, c reads a, b and x. Weights a 32 w, b 32 w, c 16·20·9 = 2,880 w: 5,888 B. Tc = 4.
+    # R_c = ceil(8/Q); a, b and x feed c's window: R = min(8, R_c + 2). Conflicts: a–c, b–c, so Φ is {a, b}
+    # (saving 2·4·8·R) or {c} (saving 12·8·R_c):
+    # Q=1: full 256 + 512 + 512 + 1024 = 2304 w; {a, b} saves 512, {c} 768: Φ = {c}, F = 1536 w = 3,072 B.
+    # Q=4: R_c = 2, R = 4: full 128 + 256 + 256 + 256 = 896 w; {a, b} saves 256, {c} 192: Φ = {a, b}, 640 w.
+    # Q=2: R_c = 4, R = 6: full 1472 w, both save 384 (a tie, full channels kept where equal): 1088 w = 2,176 B.
+    # At B = 7,168 the weights stay resident from Q = 4 (1,280 + 5,888 = 7,168), not at Q = 2 (8,064).
+    inst = make_instance([
+        {"name": "x", "op": "input", "shape": [4, 8, 8]},
+        {"name": "a", "op": "conv", "inputs": ["x"], "channels": 8, "kernel": 1},
+        {"name": "b", "op": "conv", "inputs": ["x"], "channels": 8, "kernel": 1},
+        {"name": "cat", "op": "concat", "inputs": ["a", "b", "x"]},
+        {"name": "c", "op": "conv", "inputs": ["cat"], "channels": 16, "kernel": 3, "padding": 1},
+    ], buffer=7168, tc=4)
+    net = inst.network
+    assert sorted(net.layers[p].name for p in net.producers[net.index["c"]]) == ["a", "b", "x"]
+    assert net.weights[net.index["c"]] == 2880
+    cm = CostModel(inst)
+    group = ids(inst, ["a", "b", "c"])
+    curve = cm.curve(group)
+    assert [int(curve.footprint[q - 1]) for q in (1, 2, 4)] == [3072, 2176, 1280]
+    assert curve.reduced_set(1) == frozenset(ids(inst, ["c"]))
+    assert curve.reduced_set(4) == frozenset(ids(inst, ["a", "b"]))
+    t = cm.best_tiling(group)
+    assert (t.strips, t.resident, t.footprint_bytes) == (4, True, 1280)
+    # read x once (512) + weights 5,888; write c 16·8·8·2 = 2,048
+    assert (t.read_bytes, t.write_bytes) == (6400, 2048)

@@ -123,7 +123,7 @@ def is_chain(net: Network, seg: list[int]) -> bool:
             and all(chain_link(net, a) == b for a, b in zip(seg, seg[1:])))
 
 
-# -- the worked example of cost-model.md -------------------------------------------------------------------------
+# -- the worked example of formulations/cost-model.md -------------------------------------------------------------------------
 
 
 def test_worked_example():
@@ -136,7 +136,7 @@ def test_worked_example():
     assert [list(g.layers) for g in sched.groups] == [["c1", "c2", "c3", "a1"], ["p1", "c4", "c5", "g", "fc"]]
     assert sched.solver_info["exhaustive"] is True
     # Efficient-S: segments of the breadth-first order c1 c2 c3 a1 p1 c4 c5 g fc. {c1, c2, c3, a1} is resident
-    # only with reduced channels (cost-model.md §6), so c1 stays alone.
+    # only with reduced channels (formulations/cost-model.md §6), so c1 stays alone.
     assert got["efficient-s"] == segment_optimum(inst, breadth_first_order(inst.network),
                                                  lambda s: len(components(inst.network, s)) == 1) == 384532
     # DNNVM: only c2 -> c3 is a chain (c1 and p1 have two consumers; a1 and g, which reads c4 and c5 through

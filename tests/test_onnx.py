@@ -144,7 +144,7 @@ def test_inception_block_with_four_branches():
     expect = {"b1": 192 * 64 + 64, "b2a": 192 * 96 + 96, "b2b": 96 * 128 * 9 + 128, "b3a": 192 * 16 + 16,
               "b3b": 16 * 32 * 25 + 32, "b4b": 192 * 32 + 32}
     assert {n: net.weights[net.index[n]] for n in expect} == expect
-    assert len(net.layer_ids) == 8
+    assert len(net.layer_ids) == 7 and net.concat_ids == (net.index["cat"],)  # a concat is a view, not a layer
 
 
 def test_depthwise_separable_block_with_pad_and_asymmetric_padding():
@@ -302,8 +302,9 @@ def test_unsupported_ops_are_all_listed_and_nothing_is_imported(tmp_path):
     onnx.save(g.model([c]), path)
     msg = refusal(path)
     assert msg.startswith(f"{path}: cannot import the model:\n  node ")
-    for line in ("node 'Transpose_3' (Transpose): unsupported op", "node 'norm' (InstanceNormalization): "
-                 "unsupported op", "node 'Erf_9' (Erf): unsupported op"):
+    for line in ("node 'Transpose_3' (Transpose): permutes the axes of [1, 8, 16, 16] by perm [0, 1, 3, 2]; the cost "
+                 "model keeps every tensor as [N, C, H, W]", "node 'norm' (InstanceNormalization): unsupported op",
+                 "node 'Erf_9' (Erf): unsupported op"):
         assert line in msg
     assert "c2" not in msg  # downstream of an unsupported node, but itself fine
     assert main(["import-onnx", str(path), "-o", str(tmp_path / "net.json")]) == 2
@@ -321,18 +322,19 @@ def test_dynamic_shape_is_refused():
     assert "node 'Reshape_4' (Reshape): the shape of 'Reshape_4_out' is not static" in msg
 
 
-def test_non_channel_concat_broadcast_and_linear_resize_are_refused():
+def test_non_channel_concat_spatial_broadcast_and_linear_resize_are_refused():
     g = G()
     x = g.input("x", [1, 8, 16, 16])
     a = g.conv(x, 8, 8, 1, "a")
     b = g.conv(x, 8, 8, 1, "b")
     h = g.node("Concat", [a, b], "Concat_12", axis=2)
-    se = g.node("Mul", [b, g.node("GlobalAveragePool", [a], "gap")], "excite")
+    spatial = g.node("Mul", [b, g.conv(x, 8, 1, 1, "attention")], "spatial")  # one map for all channels
     up = g.node("Resize", [a, "", g.const("sc", [1, 1, 2, 2], np.float32)], "bilinear", mode="linear")
     diff = g.node("Sub", [a, b], "diff")
-    msg = refusal(g.model([h, se, up, diff]))
+    msg = refusal(g.model([h, spatial, up, diff]))
     assert "node 'Concat_12' (Concat): concatenates along axis 2 (height); only a concat on channels" in msg
-    assert "node 'excite' (Mul): inputs of shapes [1, 8, 16, 16], [1, 8, 1, 1]: broadcasting" in msg
+    assert "node 'spatial' (Mul): inputs of shapes [1, 8, 16, 16], [1, 1, 16, 16]: the cost model's add and mul " \
+           "take tensors of equal shape, or [N, C, 1, 1] operands of the same C" in msg
     assert "node 'bilinear' (Resize): mode 'linear': only nearest upsampling" in msg
     assert "node 'diff' (Sub): a Sub of two tensors is not an op of the cost model" in msg
     assert msg.count("\n  node ") == 4

@@ -79,7 +79,7 @@ def test_matplotlib_png_and_svg(example, tmp_path):
     assert png_size(png)[0] > 500
     assert show.draw_schedule(inst, sched, svg, engine="matplotlib") == "matplotlib"
     text = svg.read_text()
-    # the legend: group k: bytes, strips (the worked example's optimum, cost-model.md §6)
+    # the legend: group k: bytes, strips (the worked example's optimum, formulations/cost-model.md §6)
     assert "group 0: 144,384 B, 32 strips" in text and "group 1: 109,076 B, 8 strips" in text
     # the concat is a view, drawn outside every group
     assert ">concat (view) 128×16×16<" in text

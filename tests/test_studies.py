@@ -59,7 +59,7 @@ def test_smoke_study_writes_every_file_and_numbers_re_evaluate(smoke_study):
         assert len(sched.groups) == rec["groups"]
         assert rec["peak_rss_bytes"] >= rec["start_rss_bytes"] > 0
         assert rec["versions"]["optimus_opt"] == oo.__version__
-    # the known optima: the worked example of cost-model.md, SqueezeNet 1.0 in the paper's setting
+    # the known optima: the worked example of formulations/cost-model.md, SqueezeNet 1.0 in the paper's setting
     optimum = {r["instance"]: r["dram_bytes"] for r in records if r["solver"] == "exact-dp"}
     assert optimum["cost-model-example-64k"] == 253_460
     assert optimum["squeezenet1_0-optimus-npu-b4"] == 34_120_864

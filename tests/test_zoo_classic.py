@@ -52,7 +52,8 @@ TORCHVISION_NUM_PARAMS: dict[str, int] = {
     "densenet121": 7_978_856,
 }
 
-# Layers (non-input nodes), derived from the architectures; batch-norm, ReLU, dropout and flatten have no layer.
+# Layers (neither inputs nor concats, which are views), derived from the architectures; batch-norm, ReLU, dropout
+# and flatten have no layer.
 EXPECTED_LAYERS: dict[str, int] = {
     # 5 convs + 3 max pools + 3 fcs (the adaptive pool is an identity at 224)
     "alexnet": 5 + 3 + 3,
@@ -75,12 +76,13 @@ EXPECTED_LAYERS: dict[str, int] = {
     # first conv; block 1 (t = 1): dw + project; 16 blocks of expand + dw + project; residual adds in the repeats
     # of each stage: (2-1) + (3-1) + (4-1) + (3-1) + (3-1) + (1-1) = 10; last 1x1 conv, avg pool, fc
     "mobilenet_v2": 1 + 2 + 16 * 3 + 10 + 1 + 1 + 1,
-    # stem conv, 3 max pools, 8 fires of (squeeze, 2 expands, concat), classifier conv, global avg pool
-    "squeezenet1_0": 1 + 3 + 8 * 4 + 1 + 1,
-    "squeezenet1_1": 1 + 3 + 8 * 4 + 1 + 1,
-    # stem conv + pool; a block of n layers has 2n convs, n - 1 input concats (layer 1 reads the block input) and
-    # 1 output concat = 3n layers, n = 6 + 12 + 24 + 16 = 58; 3 transitions of (conv, avg pool); avg pool + fc
-    "densenet121": 2 + 3 * 58 + 3 * 2 + 2,
+    # stem conv, 3 max pools, 8 fires of (squeeze, 2 expands; their concat is a view, no layer), classifier conv,
+    # global avg pool
+    "squeezenet1_0": 1 + 3 + 8 * 3 + 1 + 1,
+    "squeezenet1_1": 1 + 3 + 8 * 3 + 1 + 1,
+    # stem conv + pool; a block of n dense layers has 2n convs (and n concats, views), n = 6 + 12 + 24 + 16 = 58;
+    # 3 transitions of (conv, avg pool); avg pool + fc
+    "densenet121": 2 + 2 * 58 + 3 * 2 + 2,
 }
 
 # A non-default resolution for each network and the spatial size of its last feature map there.

@@ -63,7 +63,8 @@ def test_googlenet(nets: dict[str, Network]) -> None:
     assert net.total_weight_words == 6_624_904 - conv_bias_words(net)
     # Layers: stem conv1, maxpool1, conv2, conv3, maxpool2 (5); 9 inception blocks x (branch1 conv, branch2 two
     # convs, branch3 two convs, branch4 pool + conv, concat = 8) = 72; maxpool3, maxpool4 (2); avgpool, fc (2).
-    assert n_layers(net) == 5 + 9 * 8 + 2 + 2 == 81
+    # A concat is a view, not a layer (cost model version 2): 81 nodes less the 9 concats.
+    assert n_layers(net) + len(net.concat_ids) == 5 + 9 * 8 + 2 + 2 == 81 and len(net.concat_ids) == 9
     assert output_shapes(net) == {"fc": (1000, 1, 1)}
     # ceil-mode pools (emulated by extra bottom/right padding): 112 -> 56 -> 28 -> 14 -> 7 as in torchvision.
     assert [net.shape(p)[1] for p in ("maxpool1", "maxpool2", "maxpool3", "maxpool4")] == [56, 28, 14, 7]
@@ -104,7 +105,9 @@ def test_inception_v3(nets: dict[str, Network]) -> None:
     # InceptionB: 1 + 3 convs, max pool, concat = 6; InceptionC x4: 1 + 3 + 5 convs, avg pool + conv, concat = 12;
     # InceptionD: 2 + 4 convs, max pool, concat = 8; InceptionE x2: 1 conv; 1x1 + (1x3, 3x1) + concat = 4;
     # 1x1 + 3x3 + (1x3, 3x1) + concat = 5; avg pool + conv = 2; concat = 13; avgpool, fc (2).
-    assert n_layers(net) == 7 + 3 * 9 + 6 + 4 * 12 + 8 + 2 * 13 + 2 == 124
+    # 124 nodes, 15 of them concats (one per block, and the inner two of each InceptionE), which are views.
+    assert n_layers(net) + len(net.concat_ids) == 7 + 3 * 9 + 6 + 4 * 12 + 8 + 2 * 13 + 2 == 124
+    assert len(net.concat_ids) == 3 + 1 + 4 + 1 + 2 * 3 == 15
     assert output_shapes(net) == {"fc": (1000, 1, 1)}
     assert net.shape("maxpool2") == (192, 35, 35)
     assert net.shape("Mixed_5d.concat") == (288, 35, 35)
@@ -134,7 +137,10 @@ def test_nasnet_a_mobile(nets: dict[str, Network]) -> None:
     # comb3 (identity + avg pool + add = 2), comb4 (sep + max pool + add = 6), concat: 2 + 29 + 1 = 32. Stem cell 0
     # has no prev adjustment (31), stem cell 1 a factorized reduction (36).
     normal, first, reduction = 31, 35, 32
-    assert n_layers(net) == 1 + 31 + 36 + 3 * (first + 3 * normal) + 2 * reduction + 2 == 518
+    # 518 nodes, 20 of them concats, which are views: one per cell (2 stem, 12 normal, 2 reduction cells) and one
+    # per factorized reduction (stem cell 1 and the first normal cell of each of the 3 stacks).
+    assert n_layers(net) + len(net.concat_ids) == 1 + 31 + 36 + 3 * (first + 3 * normal) + 2 * reduction + 2 == 518
+    assert len(net.concat_ids) == (2 + 12 + 2) + (1 + 3) == 20
     assert output_shapes(net) == {"fc": (1000, 1, 1)}
     expected = {"conv0": (32, 111, 111), "cell_stem_0.concat": (44, 56, 56), "cell_stem_1.concat": (88, 28, 28),
                 "cell_3.concat": (264, 28, 28), "reduction_cell_0.concat": (352, 14, 14),
@@ -163,7 +169,7 @@ def test_nasnet_odd_sizes() -> None:
     assert net.shape("cell_stem_1.prev.concat") == (22, 83, 83)
     assert net.shape("cell_8.prev.concat") == (176, 11, 11)
     assert net.shape("cell_11.concat") == (1056, 11, 11)
-    assert n_layers(net) == 518
+    assert n_layers(net) + len(net.concat_ids) == 518
 
 
 # -- YOLOv3-tiny -------------------------------------------------------------------------------------------------
@@ -203,7 +209,7 @@ def test_yolov3_tiny(nets: dict[str, Network]) -> None:
     assert rel(net.total_macs, 5.571e9 / 2) < 0.02
     # Layers: 7 convs and 6 max pools (darknet 0-12), convs 13, 14, 15, conv 18, upsample 19, route 20 (concat),
     # convs 21, 22; the [yolo] layers 16, 23 and the single-input [route] 17 are no layers.
-    assert n_layers(net) == 13 + 3 + 1 + 1 + 1 + 2 == 21
+    assert n_layers(net) + len(net.concat_ids) == 13 + 3 + 1 + 1 + 1 + 2 == 21 and len(net.concat_ids) == 1
     assert output_shapes(net) == {"conv15": (255, 13, 13), "conv22": (255, 26, 26)}
     assert net.shape("maxpool11") == (512, 13, 13)
     assert net.shape("route20") == (384, 26, 26)
@@ -256,7 +262,7 @@ def test_unet(nets: dict[str, Network]) -> None:
         assert net.mac_counts[net.index[layer]] == 4 * (r >> lv) ** 2 * co * ci * 4
     # Layers: 4 encoder levels x (2 convs + max pool) = 12; bottleneck 2 convs; 4 decoder levels x (upsample,
     # 2x2 conv, concat, 2 convs) = 20; final 1x1 conv.
-    assert n_layers(net) == 12 + 2 + 20 + 1 == 35
+    assert n_layers(net) + len(net.concat_ids) == 12 + 2 + 20 + 1 == 35 and len(net.concat_ids) == 4
     assert output_shapes(net) == {"final.conv": (2, 512, 512)}
     assert net.shape("bottleneck.conv2") == (1024, 32, 32)
     assert net.shape("up4.upconv") == (512, 64, 64)

@@ -104,7 +104,7 @@ class SegmentValidity:
 
 
 class ConnectedSegment(SegmentValidity):
-    """A segment is valid if its layers are connected (cost-model.md §3: an edge, or a tensor from outside the
+    """A segment is valid if its layers are connected (formulations/cost-model.md §3: an edge, or a tensor from outside the
     group read by both). A contiguous segment of a topological order is always convex and in order."""
 
     def start(self, u: int) -> None:

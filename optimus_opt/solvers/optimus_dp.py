@@ -1,6 +1,6 @@
 """``optimus`` and ``optimus-online``: the DAG fusion dynamic program of the Optimus paper (Cai, Wang, Zhang,
 "Optimus: An Operator Fusion Framework for Deep Neural Networks", ACM TECS 2022; LCTES 2021), on the exact cost
-model of cost-model.md.
+model of formulations/cost-model.md.
 
 The paper's recursion over an open group G and the set V of layers not yet scheduled is
 

@@ -26,10 +26,10 @@ class ZooEntry:
 
 
 def _entries() -> dict[str, ZooEntry]:
-    from . import classic, detection, inception, nasnet
+    from . import classic, detection, inception, modern, nasnet
 
     found: dict[str, ZooEntry] = {}
-    for module in (classic, inception, nasnet, detection):
+    for module in (classic, inception, nasnet, detection, modern):
         for entry in module.ENTRIES:
             found[entry.name] = entry
     return found

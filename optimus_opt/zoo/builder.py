@@ -8,7 +8,7 @@ Each method adds one layer and returns its name, so a builder reads like the net
     b.fc(b.pool(y, global_pool=True), 10)
     net = b.build()
 
-Batch-norm and activations are folded into their producer (cost-model.md §1), so there are no layers for them.
+Batch-norm and activations are folded into their producer (formulations/cost-model.md §1), so there are no layers for them.
 Names are given or made unique from a prefix (``conv1``, ``conv2``, ...).
 """
 

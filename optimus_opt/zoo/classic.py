@@ -13,7 +13,7 @@ MobileNetV1 is not in torchvision; it follows Howard et al., "MobileNets: Effici
 for Mobile Vision Applications" (2017), Table 1, width multiplier 1.0, with symmetric padding 1 on every 3x3 conv
 (the output sizes equal TensorFlow's "SAME" ones, so weights and MACs are the same).
 
-The rules of our model (cost-model.md §1) apply throughout: batch-norm, ReLU/ReLU6, dropout and flatten have no
+The rules of our model (formulations/cost-model.md §1) apply throughout: batch-norm, ReLU/ReLU6, dropout and flatten have no
 layer; every conv and fc has ``bias=True`` (a folded batch-norm leaves a per-channel bias, original biases stay);
 an fc flattens its input; a depthwise conv is a conv with groups equal to its channels. Layer names are
 torchvision's module names (``features.3``, ``layer1.0.conv1``, ``features.denseblock1.denselayer1.conv2``), with
