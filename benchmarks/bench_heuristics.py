@@ -6,9 +6,8 @@ schedule is checked with ``evaluate``; the table gives the DRAM bytes, the reduc
 execution measured in the same run, and the search time (best of ``--repeat`` runs). ``limits`` says whether a
 work limit of the Optimus recursion bound (``exhaustive``: the recursion's optimum; else which limit).
 
-AlexNet, VGG-16, ResNet-18 and ResNet-50 have a layer whose Tc-channel weight slice alone exceeds 128 KiB, so no
-schedule exists at the paper's buffer under formulations/cost-model.md; the default also runs 512 KiB, where all fit but VGG-16
-and AlexNet (their fc layers). GoogLeNet and NASNet-A Mobile come from ``optimus_opt.zoo.inception`` and
+Under version 2 of formulations/cost-model.md every paper network has a schedule at 128 KiB; the default also runs
+512 KiB. GoogLeNet and NASNet-A Mobile come from ``optimus_opt.zoo.inception`` and
 ``optimus_opt.zoo.nasnet`` when those modules import.
 
 With ``--exact exact-dp`` (or another registered exact solver) each network also runs that solver under

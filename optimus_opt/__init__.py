@@ -1,6 +1,6 @@
 """optimus-opt: exact and heuristic layer fusion and tiling for DNN accelerators with a small on-chip buffer.
 
-The flow: an :class:`Instance` (network, accelerator, batch) → the cost model (:class:`CostModel`, cost-model.md)
+The flow: an :class:`Instance` (network, accelerator, batch) → the cost model (:class:`CostModel`, formulations/cost-model.md)
 → solvers behind one interface (:mod:`optimus_opt.solvers`) → a :class:`Schedule` that :func:`evaluate`
 recomputes from the instance and the groups alone.
 

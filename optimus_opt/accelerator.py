@@ -1,4 +1,4 @@
-"""The accelerator: one on-chip buffer shared by feature maps and weights (cost-model.md §2)."""
+"""The accelerator: one on-chip buffer shared by feature maps and weights (formulations/cost-model.md §2)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from .errors import InstanceError
 from .limits import MAX_BYTES, amount, check_size, limit_text
 
-#: How a group whose weights do not stay resident stages them (cost-model.md §4).
+#: How a group whose weights do not stay resident stages them (formulations/cost-model.md §4).
 WEIGHT_STAGING = ("block", "none")
 
 
@@ -117,12 +117,13 @@ def parse_size(text: str) -> int:
 def format_size(nbytes: int) -> str:
     """``131072`` → ``'128 KiB'``, ``185856`` → ``'181.5 KiB'``: multiples of half a KiB/MiB/GiB/TiB get the
     largest unit that keeps at most one decimal; any other count is the plain bytes (``'1000 B'``). Exact: no
-    float is involved, so large counts keep every digit."""
+    float is involved, so large counts keep every digit. No thousands separators: instance names are made of it
+    (``suite.size_label``); :func:`describe_size` is the form for people."""
     for unit, factor in (("TiB", 1024 ** 4), ("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
         if nbytes >= factor and nbytes % (factor // 2) == 0:
             whole, half = divmod(nbytes, factor)
-            return f"{whole:,}" + (".5" if half else "") + f" {unit}"
-    return f"{nbytes:,} B"
+            return f"{whole}" + (".5" if half else "") + f" {unit}"
+    return f"{nbytes} B"
 
 
 def describe_size(nbytes: int) -> str:

@@ -39,7 +39,7 @@ def bits(mask: int) -> list[int]:
 @dataclass(frozen=True)
 class Candidate:
     """One convex connected group: its bitset, the layers it reads from (``needs``), and a lower bound of its cost
-    (its traffic with resident weights) that needs no tiling."""
+    that needs no tiling (``cost_floor``: its traffic with the fewest weight reloads its footprint floor allows)."""
 
     mask: int
     first: int
@@ -109,20 +109,39 @@ class CandidateSpace:
         (:meth:`CostModel.footprint_floor`)."""
         return self.cm.footprint_floor(bits(mask))
 
-    def _make(self, mask: int, first: int) -> Candidate:
+    def _make(self, mask: int, first: int, size: int, reads: int, weights: int, rows: int, block: int) -> Candidate:
+        """The candidate of a set, given the union of its members' producers (``reads``, inputs included), its
+        weight bytes, the row part of its footprint floor and its largest weight block (bytes).
+
+        Its cost floor is ext + esc + W·k, with k a lower bound of the number of times its weights cross DRAM
+        (formulations/candidate-space.md, "The cost floor"): 1 when the footprint floor leaves room for all
+        weights; otherwise they stream, and k ≥ ⌈N / b_max⌉ where b_max is the largest batch block a one-strip
+        tiling could hold, or k ≥ 2N when no one-strip tiling fits.
+        """
         cm = self.cm
-        members = bits(mask)
-        ext: set[int] = set()
-        esc = 0
-        for u in members:
-            ext.update(p for p in cm.producers[u] if not mask >> p & 1)
-            if cm.is_output[u] or any(not mask >> c & 1 for c in cm.consumers[u]):
-                esc += cm.tensor_bytes[u]
-        floor = sum(cm.tensor_bytes[x] for x in ext) + esc + sum(cm.weight_bytes[u] for u in members)
-        needs = 0
-        for u in members:
-            needs |= self.pred[u]
-        return Candidate(mask=mask, first=first, size=len(members), needs=needs & ~mask, cost_floor=floor)
+        tb = cm.tensor_bytes
+        floor = weights
+        ext = reads & ~mask
+        for x in bits(ext):
+            floor += tb[x]
+        out, unit, height = self.outside, self.row_unit, cm.H
+        whole = rows  # the floor at one strip: escaping members keep all their rows
+        m = mask
+        while m:
+            low = m & -m
+            u = low.bit_length() - 1
+            m ^= low
+            if out[u] & ~mask or self.is_output[u]:
+                floor += tb[u]
+                whole += unit[u] * (height[u] - self._row_need(u, mask))
+        buffer, batch = cm.buffer, cm.batch
+        if weights and rows + weights > buffer:
+            if whole + block > buffer:
+                floor += weights * (2 * batch - 1)
+            else:
+                largest = min(batch, (buffer - block) // whole)
+                floor += weights * (-(-batch // largest) - 1)
+        return Candidate(mask=mask, first=first, size=size, needs=ext & self.layer_mask, cost_floor=floor)
 
     # -- enumeration -----------------------------------------------------------------------------------------
 
@@ -134,45 +153,110 @@ class CandidateSpace:
             a |= self.anc[u]
         return mask | (d & a)
 
+    def _row_need(self, t: int, mask: int) -> int:
+        """The rows the footprint floor keeps of tensor t for the set ``mask``: the largest min(H, span) of its
+        readers in the set, at least 1 if t is a member, 0 if neither."""
+        for c, rows in self.readers[t]:  # by decreasing rows: the first reader in the set decides
+            if mask >> c & 1:
+                return rows
+        return mask >> t & 1
+
+    def _floor_step(self, mask: int, grown: int, added: int) -> int:
+        """How much :meth:`footprint_floor`'s row sum grows from ``mask`` to ``grown`` (``added`` = grown − mask):
+        only the added members and their producers change."""
+        touched = added
+        m = added
+        while m:
+            low = m & -m
+            m ^= low
+            touched |= self.reads[low.bit_length() - 1]
+        delta = 0
+        unit = self.row_unit
+        while touched:
+            low = touched & -touched
+            touched ^= low
+            t = low.bit_length() - 1
+            delta += unit[t] * (self._row_need(t, grown) - self._row_need(t, mask))
+        return delta
+
+    def _prepare_floor(self) -> None:
+        cm = self.cm
+        n = self.n
+        self.reads = [0] * n  # producers of each node, network inputs included
+        self.outside = [0] * n  # consumers of each node
+        for u in range(n):
+            for p in cm.producers[u]:
+                self.reads[u] |= 1 << p
+            for c in cm.consumers[u]:
+                self.outside[u] |= 1 << c
+        self.is_output = cm.is_output
+        self.row_unit = [cm.word * cm.min_channels[t] * cm.W[t] for t in range(n)]
+        readers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        for c in self.layers:
+            for p in set(cm.producers[c]):
+                readers[p].append((c, min(cm.H[p], cm.span[c])))
+        self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
+
     def _enumerate(self, time_limit: float | None) -> None:
+        """Grow every convex connected set from each seed, carrying for each set the unions of its members'
+        descendants, ancestors, neighbours and producers, its weight bytes and its footprint floor, so that a
+        growth step costs a few bitset operations instead of a pass over the members (formulations/
+        candidate-space.md)."""
         start = time.perf_counter()
         cap = self.max_group
-        buffer = self.cm.buffer
+        cm = self.cm
+        buffer = cm.buffer
+        self._prepare_floor()
+        desc, anc, adj, reads = self.desc, self.anc, self.adj, self.reads
+        wb, blocks = cm.weight_bytes, cm.block_bytes
         for r in self.layers:
             seed = 1 << r
-            if self.footprint_floor(seed) > buffer:
+            rows0 = self._floor_step(0, seed, seed)
+            if rows0 + blocks[r] > buffer:
                 self.pruned += 1
                 continue
             seen = {seed}
-            stack = [seed]
+            # (set, size, descendants, ancestors, neighbours, producers, weight bytes, floor rows part, block)
+            stack = [(seed, 1, desc[r], anc[r], adj[r], reads[r], wb[r], rows0, blocks[r])]
             above = ~((1 << (r + 1)) - 1)
             found = self.by_first[r]
             while stack:
-                mask = stack.pop()
+                mask, size, d, a, near, rd, w, rows, blk = stack.pop()
                 self.explored += 1
-                found.append(self._make(mask, r))
+                found.append(self._make(mask, r, size, rd, w, rows, blk))
                 if time_limit is not None and self.explored % 256 == 0 \
                         and time.perf_counter() - start > time_limit:
                     self.complete = False
                     self.seconds = time.perf_counter() - start
                     return
-                if cap is not None and mask.bit_count() >= cap:
+                if cap is not None and size >= cap:
                     continue
-                reach = 0
-                for u in bits(mask):
-                    reach |= self.adj[u]
-                reach &= above & ~mask
-                for v in reversed(bits(reach)):
-                    grown = self.hull(mask | (1 << v))
+                for v in reversed(bits(near & above & ~mask)):
+                    d1, a1 = d | desc[v], a | anc[v]
+                    grown = mask | (1 << v) | (d1 & a1)
                     if grown in seen:
                         continue
                     seen.add(grown)
-                    if cap is not None and grown.bit_count() > cap:
+                    added = grown & ~mask
+                    size1 = size + added.bit_count()
+                    if cap is not None and size1 > cap:
                         continue
-                    if self.footprint_floor(grown) > buffer:
+                    near1, rd1, w1, blk1 = near, rd, w, blk
+                    m = added
+                    while m:
+                        low = m & -m
+                        m ^= low
+                        u = low.bit_length() - 1
+                        near1 |= adj[u]
+                        rd1 |= reads[u]
+                        w1 += wb[u]
+                        if blocks[u] > blk1:
+                            blk1 = blocks[u]
+                    rows1 = rows + self._floor_step(mask, grown, added)
+                    if rows1 + blk1 > buffer:
                         self.pruned += 1
                         continue
-                    stack.append(grown)
+                    stack.append((grown, size1, d1, a1, near1, rd1, w1, rows1, blk1))
             found.sort(key=lambda c: (c.size, c.mask))
         self.seconds = time.perf_counter() - start
 

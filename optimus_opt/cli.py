@@ -1,8 +1,12 @@
 """The ``optimus-opt`` command.
 
 Exit status: 0 when a schedule was found (or a schedule is valid), 1 when none was found or a schedule is invalid,
-2 on bad input (a malformed instance, an unknown solver, a bad option). Errors go to stderr, one line each, never a
-traceback.
+2 on bad input (a malformed instance, an unknown solver, a bad option), 130 when interrupted. Errors go to stderr,
+one line each, never a traceback: bad input names the file, the layer and the field (or the option); an error
+that is a bug of optimus-opt says so in one line and exits 3 (``OPTIMUS_OPT_DEBUG=1`` shows its traceback).
+
+Long solves show their progress on stderr when it is a terminal (:mod:`optimus_opt.progress`; ``--quiet`` turns
+it off); results go to stdout.
 """
 
 from __future__ import annotations
@@ -15,16 +19,29 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import solvers, zoo
-from .accelerator import format_size, parse_size
+from . import extras, progress, solvers, zoo
+from .accelerator import describe_size, parse_size
 from .errors import InstanceError, OptimusError, ScheduleError, SolverError
+from .limits import MAX_ROWS
+from .solvers.auto import DEFAULT_TIME_LIMIT
 from .instance import NETWORK_FORMAT, Instance, read_document, dump_document, load_instance, load_network
 from .network import Network
 from .presets import PRESETS, looks_like_path, resolve_accelerator
 from .schedule import Schedule, evaluate, load_schedule
 from .suite import instance_name
 
-EXIT_OK, EXIT_NO_SCHEDULE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_NO_SCHEDULE, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
+
+#: What ``optimus-opt --help`` says (plain text: argparse prints it as it is).
+DESCRIPTION = ("Decide layer fusion and tiling for a DNN accelerator with a small on-chip buffer (the Optimus "
+               "framework), so that DRAM traffic is least, and prove how close to the optimum a schedule is. "
+               "Start with: optimus-opt solve mobilenet_v1")
+EPILOG = ("Exit status: 0 a schedule was found (or is valid), 1 none was found (or the schedule is invalid), 2 bad "
+          "input, 3 a bug of optimus-opt, 130 interrupted. 'optimus-opt COMMAND --help' describes each command.")
+#: Cap of --workers: more threads than this only slow a solver down (and a typo of 10**6 would start that many).
+MAX_WORKERS = 256
+#: Seeds are 32-bit in CP-SAT and HiGHS.
+MAX_SEED = 2 ** 31 - 1
 
 #: What ``solve`` and ``evaluate`` use for a zoo network name: the Optimus paper's setting.
 ZOO_ACCELERATOR, ZOO_BATCH = "optimus-npu", 4
@@ -37,13 +54,46 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def _positive(text: str) -> int:
+def _integer(text: str, low: int, high: int | None = None, what: str = "") -> int:
+    shown = repr(text) if len(text) <= 32 else f"'{text[:16]}...' ({len(text)} characters)"
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 100 else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"not an integer: {shown}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, got {value:,}")
+    if high is not None and value > high:
+        raise argparse.ArgumentTypeError(f"must be at most {high:,}{what}, got {shown}")
+    return value
+
+
+def _positive(text: str) -> int:
+    return _integer(text, 1)
+
+
+def _workers(text: str) -> int:
+    return _integer(text, 1, MAX_WORKERS)
+
+
+def _seed(text: str) -> int:
+    return _integer(text, 0, MAX_SEED, " (a 32-bit seed)")
+
+
+def _resolution(text: str) -> int:
+    return _integer(text, 1, MAX_ROWS, " (the most rows the cost model takes)")
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a positive, finite number of seconds (0 or less would stop before any work)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r} (leave the option out "
+                                         "for no limit)")
     return value
 
 
@@ -51,34 +101,54 @@ def _add_instance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("instance", metavar="INSTANCE|NETWORK",
                    help="an instance file (JSON or YAML), or a network: the name of a zoo network ('optimus-opt zoo "
                         "list'), a network file ('optimus-opt zoo export') or an ONNX model (.onnx), which runs on "
-                        f"--accelerator ({ZOO_ACCELERATOR} by default) at --batch ({ZOO_BATCH} by default; an ONNX "
-                        "model's own fixed batch where it has one)")
+                        f"--accelerator ({ZOO_ACCELERATOR} by default) at --batch ({ZOO_BATCH} by default, an ONNX "
+                        "model too)")
     p.add_argument("--accelerator", metavar="NAME|FILE",
                    help="an accelerator preset ('optimus-opt accelerators') or an accelerator file; for a network "
                         f"the default is {ZOO_ACCELERATOR}, for an instance file it replaces the file's accelerator")
     p.add_argument("--buffer", type=_size, metavar="SIZE",
-                   help="override the buffer capacity: bytes, or 128KiB / 1MiB (binary) / 128KB (decimal)")
+                   help="override the buffer capacity: bytes, or 128KiB / 1MiB (binary) / 128KB (decimal), at most "
+                        "2^53 bytes")
     p.add_argument("--batch", type=_positive, metavar="N",
-                   help=f"override the batch size (a network runs at batch {ZOO_BATCH}, the Optimus paper's, unless "
-                        "given)")
-    p.add_argument("--resolution", type=_positive, metavar="R",
+                   help=f"override the batch size (a network, ONNX models included, runs at batch {ZOO_BATCH}, the "
+                        "Optimus paper's, unless given)")
+    p.add_argument("--resolution", type=_resolution, metavar="R",
                    help="input resolution of a zoo network (default: the network's own)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``optimus-opt solve: error: argument --buffer: ...`` and where to read
+    more, instead of the usage block followed by the error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="optimus-opt", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(prog="optimus-opt", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("solve", help="find a fusion schedule for an instance")
+    p = sub.add_parser("solve", help="find a fusion schedule for an instance",
+                       description="Find the fusion schedule with the least DRAM traffic. By default (--solver "
+                                   f"auto) within {DEFAULT_TIME_LIMIT:g} s: the optimus heuristic, then the exact "
+                                   "cpsat solver warm-started from it; the answer says whether it is proven optimal "
+                                   "and gives the proven lower bound.")
     _add_instance_args(p)
-    p.add_argument("--solver", default="layerwise", help=f"one of: {', '.join(solvers.registered())}")
-    p.add_argument("--time-limit", type=float, metavar="S", help="wall-clock limit in seconds (searching solvers)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--workers", type=_positive, default=1, help="solver threads (default 1)")
+    p.add_argument("--solver", default="auto",
+                   help=f"auto (the default: optimus, then cpsat warm-started from it, within --time-limit, "
+                        f"{DEFAULT_TIME_LIMIT:g} s by default), or one of: "
+                        f"{', '.join(n for n in solvers.registered() if n != 'auto')} ('optimus-opt solvers' says "
+                        "what each proves)")
+    p.add_argument("--time-limit", type=_seconds, metavar="S",
+                   help=f"wall-clock limit in seconds of the searching solvers (auto: {DEFAULT_TIME_LIMIT:g} s "
+                        "unless given; exact-dp, cpsat, milp: none unless given)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    p.add_argument("--workers", type=_workers, default=1, help="solver threads (default 1)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="at most K layers per group (default: no cap)")
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the schedule here")
     p.add_argument("--json", action="store_true", help="print the schedule JSON instead of the summary")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
 
     p = sub.add_parser("evaluate", help="recompute and check every number of a schedule")
     _add_instance_args(p)
@@ -92,10 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", type=_size, metavar="BYTES",
                    help="instead of the front: the least buffer that reaches this much DRAM traffic or less")
     p.add_argument("--max-group", type=_positive, metavar="K", help="at most K layers per group (default: no cap)")
-    p.add_argument("--time-limit", type=float, metavar="S", help="stop the sweep after S seconds (corners found so "
-                   "far are exact)")
+    p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop the sweep after S seconds (corners found "
+                   "so far are exact)")
     p.add_argument("-o", "--output", metavar="FRONT.json", help="write the front (with each corner's groups)")
     p.add_argument("--plot", metavar="FRONT.png|svg", help="draw the front (needs matplotlib)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
 
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
 
@@ -109,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--sources", action="store_true", help="also print where each published figure comes from")
     q = zsub.add_parser("export", help="write a zoo network as a network file (optimus-opt/network@1)")
     q.add_argument("name", metavar="NAME", help="a zoo network ('optimus-opt zoo list')")
-    q.add_argument("--resolution", type=_positive, metavar="R", help="input resolution (default: the network's own)")
+    q.add_argument("--resolution", type=_resolution, metavar="R", help="input resolution (default: the network's own)")
     q.add_argument("-o", "--output", metavar="FILE",
                    help="write here (JSON, or YAML for .yaml/.yml) instead of to standard output")
     _add_study_parsers(sub)
@@ -123,8 +194,9 @@ def _version() -> str:
 
 
 def _is_network_name(spec: str) -> bool:
-    """An argument that names no file and does not look like a path is taken for a zoo network name."""
-    return not Path(spec).is_file() and not looks_like_path(spec)
+    """An argument that names no file or directory and does not look like a path is taken for a zoo network
+    name."""
+    return not Path(spec).exists() and not looks_like_path(spec)
 
 
 def _zoo_network(name: str, resolution: int | None, *, or_file: bool = False) -> Network:
@@ -165,7 +237,17 @@ def _load(args: argparse.Namespace) -> Instance:
     acc = resolve_accelerator(args.accelerator or ZOO_ACCELERATOR)
     batch = args.batch or ZOO_BATCH
     name = instance_name(label, acc.name, batch, args.buffer)
-    return Instance(network, acc, batch, name=name).with_overrides(buffer_bytes=args.buffer)
+    return _network_instance(network, acc, batch, name, args.buffer,
+                             None if _is_network_name(spec) else spec)
+
+
+def _network_instance(network: Network, acc, batch: int, name: str, buffer: int | None,
+                      file: str | None) -> Instance:
+    """A network on an accelerator at a batch; a size the cost model cannot take names the network's file."""
+    try:
+        return Instance(network, acc, batch, name=name).with_overrides(buffer_bytes=buffer)
+    except InstanceError as err:
+        raise (err.in_file(file) if err.layer is not None else err) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,7 +255,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else sys.argv[1:]  # the manifest of a study records the command
     try:
-        status = _run(parser, args)
+        try:
+            status = _run(parser, args)
+        except (BrokenPipeError, KeyboardInterrupt):
+            raise
+        except Exception as err:  # noqa: BLE001 - a bug of ours: one line that says so, never a traceback
+            if os.environ.get("OPTIMUS_OPT_DEBUG"):
+                raise
+            print(f"optimus-opt: internal error (a bug of optimus-opt, please report it with the command): "
+                  f"{_bug_text(err)}; OPTIMUS_OPT_DEBUG=1 shows the traceback", file=sys.stderr)
+            return EXIT_BUG
         sys.stdout.flush()  # here, where a broken pipe is caught, rather than at the interpreter's exit
         return status
     except BrokenPipeError:
@@ -187,12 +278,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _bug_text(err: BaseException) -> str:
+    import traceback
+
+    tb = traceback.extract_tb(err.__traceback__)
+    where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno} in {tb[-1].name}" if tb else ""
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}{where}"
+
+
+def check_output(path: str, option: str) -> None:
+    """Refuse, before any work, an output path that cannot be written: a directory, or a file in a folder that
+    does not exist (``option`` names the command-line option in the message)."""
+    target = Path(path)
+    if target.is_dir():
+        raise InstanceError(f"is a directory; {option} takes a file name", file=path, field=option)
+    parent = target.parent
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise InstanceError(f"the folder '{parent}' {what}; create it first or write elsewhere", file=path,
+                            field=option)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    for attr, option in (("output", "--output"), ("plot", "--plot")):
+        value = getattr(args, attr, None)
+        if isinstance(value, str) and value:
+            check_output(value, option)
+
+
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
+        _check_outputs(args)
         if args.command == "solve":
             return _solve(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command in ("import-onnx", "export-onnx"):
+            extras.require("onnx", f"{args.command} needs")  # said before any work, with the command that works
         if args.command in ("import-onnx", "export-onnx", "show"):
             return _onnx_or_show(args)
         if args.command == "solvers":
@@ -217,10 +339,19 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"optimus-opt: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ScheduleError as err:
+        if err.kind == "format":  # an unreadable or malformed schedule file is bad input
+            print(f"optimus-opt: error: {err.message}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         print(f"optimus-opt: {err}", file=sys.stderr)
-        return EXIT_NO_SCHEDULE if err.kind != "format" else EXIT_BAD_INPUT
+        return EXIT_NO_SCHEDULE
     except OptimusError as err:  # any other deliberate error
         print(f"optimus-opt: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        raise
+    except OSError as err:  # writing an output failed (disk full, permissions, a path that changed meanwhile)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"optimus-opt: error: {where}{err.strerror or err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("optimus-opt: interrupted", file=sys.stderr)
@@ -229,16 +360,39 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT
 
 
+#: Seconds ``solve`` spends, after an infeasible answer, looking for the least buffer that has a schedule.
+DIAGNOSIS_SECONDS = 10.0
+
+
 def _solve(args: argparse.Namespace) -> int:
     inst = _load(args)
-    sched = solvers.solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                          max_group=args.max_group)
+    solvers.get(args.solver)  # an unknown or missing solver: refused before anything is printed
+    if not args.json:
+        print(header(inst), flush=True)  # what is being solved, before a solve that may take a while
+    reporter = progress.for_terminal(quiet=args.quiet)
+    explanation: list[str] = []
+    reporter.solver(args.solver)
+    try:
+        sched = solvers.solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
+                              max_group=args.max_group, progress=None if reporter is progress.NULL else reporter)
+        if sched.status == "infeasible" and not args.json:
+            from .diagnose import explain
+
+            reporter.solver("diagnosis")
+            why, least = explain(inst, sched.unplaced, time_limit=args.time_limit or DIAGNOSIS_SECONDS,
+                                 reporter=reporter)
+            explanation = [f"{'why' if k == 0 else '':<12} {line}" for k, line in enumerate(why)]
+            explanation.append(f"least buffer {least}")
+    finally:
+        reporter.close()
     if args.output:
         Path(args.output).write_text(sched.to_json())
     if args.json:
         sys.stdout.write(sched.to_json())
     else:
-        print(summary(inst, sched))
+        print(body(sched))
+        for line in explanation:
+            print(line)
         if args.output:
             print(f"schedule written to {args.output}")
     return EXIT_OK if sched.status in ("optimal", "feasible") else EXIT_NO_SCHEDULE
@@ -256,7 +410,7 @@ def _evaluate(args: argparse.Namespace) -> int:
           "the stated numbers agree with the cost model")
     for k in ev.suboptimal_groups:
         best = ev.tilings[k]
-        print(f"note: group {k} uses a tiling that costs more than its best one ({best.cost} bytes as given)")
+        print(f"note: group {k} uses a tiling that costs more than its best one ({best.cost:,} bytes as given)")
     return EXIT_OK
 
 
@@ -270,32 +424,59 @@ def _buffer_range(text: str) -> tuple[int, int]:
         raise InstanceError(str(err), field="--buffers") from None
 
 
+#: What ``pareto --plot`` draws to.
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
 def _pareto(args: argparse.Namespace) -> int:
     from .pareto import least_buffer, pareto_front
 
+    solvers.get("cpsat")  # the front is computed with CP-SAT: a missing OR-Tools is said before any work
+    if args.plot and args.target is None:  # refused now, not after minutes of solving
+        if Path(args.plot).suffix.lower() not in PLOT_FORMATS:
+            raise InstanceError(f"cannot draw to '{Path(args.plot).suffix or Path(args.plot).name}' (formats: "
+                                f"{', '.join(PLOT_FORMATS)})", file=args.plot, field="--plot")
+        extras.require("plot", "--plot needs")
     inst = _load(args)
     low, high = _buffer_range(args.buffers)
+    if low > high:
+        raise InstanceError(f"MIN {low:,} B is larger than MAX {high:,} B", field="--buffers")
+    reporter = progress.for_terminal(quiet=args.quiet)
+    reporter.solver("pareto (cpsat)")
+    listen = None if reporter is progress.NULL else reporter
     if args.target is not None:
-        point = least_buffer(inst, args.target, high, max_group=args.max_group, time_limit=args.time_limit)
+        try:
+            point = least_buffer(inst, args.target, high, max_group=args.max_group, time_limit=args.time_limit,
+                                 reporter=listen)
+        finally:
+            reporter.close()
         if point is None:
             print(f"no schedule moves at most {args.target:,} B of DRAM traffic with up to {high:,} B of buffer")
             return EXIT_NO_SCHEDULE
-        print(f"least buffer for at most {args.target:,} B: {point.buffer_bytes:,} B "
-              f"({format_size(point.buffer_bytes)}), where the optimum is {point.dram_bytes:,} B "
-              f"in {len(point.schedule.groups)} groups")
+        print(f"least buffer for at most {args.target:,} B: {describe_size(point.buffer_bytes)}, where the optimum "
+              f"is {point.dram_bytes:,} B in {_count(len(point.schedule.groups), 'group')}")
         return EXIT_OK
 
     def show(point) -> None:
-        print(f"  {point.buffer_bytes:>12,} B {point.buffer_bytes / 1024:>9.1f} KiB {point.dram_bytes:>16,} B "
-              f"{len(point.schedule.groups):>7}", flush=True)
+        reporter.update(corners=None)
+        line = (f"  {point.buffer_bytes:>12,} B {point.buffer_bytes / 1024:>9,.1f} KiB {point.dram_bytes:>16,} B "
+                f"{len(point.schedule.groups):>7}")
+        if isinstance(reporter, progress.StatusLine):
+            reporter.print_above(line)
+        else:
+            print(line, flush=True)
 
     print(f"exact traffic/capacity front of {inst.name}, {low:,}..{high:,} B (each corner: the least buffer at "
-          "which that traffic is optimal)")
-    print(f"  {'buffer':>14} {'':>12} {'DRAM traffic':>18} {'groups':>7}")
-    front = pareto_front(inst, low, high, max_group=args.max_group, time_limit=args.time_limit, progress=show)
+          "which that traffic is optimal)", flush=True)
+    print(f"  {'buffer':>14} {'':>12} {'DRAM traffic':>18} {'groups':>7}", flush=True)
+    try:
+        front = pareto_front(inst, low, high, max_group=args.max_group, time_limit=args.time_limit, progress=show,
+                             reporter=listen)
+    finally:
+        reporter.close()
     if not front.points:
         print(f"no schedule fits any buffer up to {high:,} B")
-    print(f"{len(front.points)} corners in {front.seconds:.2f} s"
+    print(f"{_count(len(front.points), 'corner')} in {front.seconds:.2f} s"
           + ("" if front.complete else " (stopped at the time limit: the front below the last corner is missing)"))
     if args.output:
         Path(args.output).write_text(json.dumps(front.to_dict(), indent=1) + "\n")
@@ -314,7 +495,7 @@ def plot_front(front, path: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise SolverError("--plot needs matplotlib: pip install matplotlib") from None
+        raise SolverError(extras.missing_message("plot", "--plot needs")) from None
     pts = sorted(front.points, key=lambda p: p.buffer_bytes)
     xs = [p.buffer_bytes / 1024 for p in pts] + [front.max_buffer / 1024]
     ys = [p.dram_bytes / 1e6 for p in pts] + [pts[-1].dram_bytes / 1e6] if pts else []
@@ -373,7 +554,7 @@ def accelerator_table(*, verbose: bool = False) -> str:
     """What ``accelerators`` prints: every preset (instances/accelerators/<name>.json holds the same)."""
     lines = [f"{'name':<17} {'buffer':>25} {'word':>4} {'Tc':>3} {'PEs':>7}"]
     for acc in PRESETS:
-        buffer = f"{acc.buffer_bytes:,} B ({format_size(acc.buffer_bytes)})"
+        buffer = describe_size(acc.buffer_bytes)
         pes = "x".join(map(str, acc.pe_array)) if acc.pe_array else "-"
         lines.append(f"{acc.name:<17} {buffer:>25} {acc.word_bytes:>4} {acc.channel_tile:>3} {pes:>7}")
         if verbose:
@@ -385,24 +566,71 @@ def accelerator_table(*, verbose: bool = False) -> str:
 
 
 def summary(inst: Instance, sched: Schedule, *, max_rows: int = 60) -> str:
-    """The short human summary that ``solve`` and ``evaluate`` print."""
+    """The short human summary that ``solve`` and ``evaluate`` print: :func:`header`, then :func:`body`."""
+    return header(inst, sched.instance) + "\n" + body(sched, max_rows=max_rows)
+
+
+def header(inst: Instance, name: str | None = None) -> str:
+    """What is solved: the instance, its network and its accelerator (printed before a solve starts)."""
     net, acc = inst.network, inst.accelerator
-    lines = [
-        f"instance     {sched.instance}: network {net.name} ({len(net.layer_ids)} layers, "
+    return "\n".join([
+        f"instance     {name or inst.name}: network {net.name} ({_count(len(net.layer_ids), 'layer')}, "
         f"{net.total_weight_words:,} weights, {net.total_macs / 1e6:,.1f} M MACs per sample)",
-        f"accelerator  {acc.name}: buffer {acc.buffer_bytes:,} B ({format_size(acc.buffer_bytes)}), "
-        f"{acc.word_bytes}-byte words, channel tile {acc.channel_tile}; batch {inst.batch}",
+        f"accelerator  {acc.name}: buffer {describe_size(acc.buffer_bytes)}, {acc.word_bytes}-byte words, "
+        f"channel tile {acc.channel_tile}; batch {inst.batch}",
+    ])
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def bound_text(sched: Schedule) -> str | None:
+    """The lower bound as the summary prints it, saying over which schedules it holds when that is not all."""
+    if sched.bound_bytes is None:
+        return None
+    gap = sched.gap
+    text = f"{sched.bound_bytes:,} B" + (f" (gap {gap:.4%})" if gap is not None else "")
+    scope = sched.solver_info.get("bound_scope", "all")
+    if scope and scope != "all":
+        cap = sched.solver_info.get("max_group")
+        where = f"groups of at most {cap} layers" if scope == f"max_group={cap}" else f"schedules with {scope}"
+        text += f", a bound over {where} only: not a bound over all schedules"
+    return text
+
+
+def _phases_text(info) -> str | None:
+    """What ``auto`` ran: each solver with its status, bytes and seconds, and whose schedule it kept."""
+    phases = info.get("phases")
+    if not phases:
+        return None
+    parts = []
+    for ph in phases:
+        what = ph["solver"] + (f" warm-started from {ph['warm_start']}" if ph.get("warm_start") else "")
+        found = f", {ph['dram_bytes']:,} B" if ph.get("dram_bytes") is not None else ""
+        parts.append(f"{what} ({ph['status']}{found}, {ph['seconds']:.2f} s)")
+    chosen = info.get("chosen")
+    return ", then ".join(parts) + (f"; kept {chosen}'s schedule" if chosen else "") + \
+        (f"; limit {info['time_limit_s']:g} s" if info.get("time_limit_s") else "")
+
+
+def body(sched: Schedule, *, max_rows: int = 60) -> str:
+    """The result: which solver ran and what it proved, the traffic, the bound, the groups."""
+    lines = [
         f"solver       {sched.solver}: {sched.status}"
         + (f" — over {sched.solver_info['space']}" if sched.solver_info.get("space") else ""),
     ]
+    ran = _phases_text(sched.solver_info)
+    if ran:
+        lines.append(f"ran          {ran}")
     if sched.dram_bytes is not None:
         ratio = sched.dram_bytes / sched.compulsory_bytes if sched.compulsory_bytes else float("nan")
         lines.append(f"DRAM traffic {sched.dram_bytes:,} B ({ratio:.3f} x compulsory {sched.compulsory_bytes:,} B)")
     elif sched.compulsory_bytes is not None:
         lines.append(f"DRAM traffic none found (compulsory {sched.compulsory_bytes:,} B)")
-    if sched.bound_bytes is not None:
-        gap = sched.gap
-        lines.append(f"lower bound  {sched.bound_bytes:,} B" + (f" (gap {gap:.4%})" if gap is not None else ""))
+    bound = bound_text(sched)
+    if bound is not None:
+        lines.append(f"lower bound  {bound}")
     if sched.solve_seconds is not None:
         lines.append(f"time         {sched.solve_seconds:.3f} s")
     if sched.message:
@@ -411,7 +639,7 @@ def summary(inst: Instance, sched: Schedule, *, max_rows: int = 60) -> str:
         more = f" and {len(sched.unplaced) - 10} more" if len(sched.unplaced) > 10 else ""
         lines.append(f"unplaced     {', '.join(sched.unplaced[:10])}{more}")
     if sched.groups:
-        lines.append(f"groups       {len(sched.groups)}")
+        lines.append(f"groups       {len(sched.groups):,}")
         lines.append(f"  {'#':>3} {'strips':>6} {'b':>3} {'weights':>8} {'read B':>12} {'write B':>12}  layers"
                      " (*: reduced channels)")
         for k, g in enumerate(sched.groups[:max_rows]):
@@ -438,24 +666,25 @@ def _add_study_parsers(sub) -> None:
     p.add_argument("--preset", choices=("paper",),
                    help="paper: the Optimus paper's study (the paper suite and the SqueezeNet buffer sweep 16 KiB "
                         "... 1 MiB, every solver, the exact ones under time limits and group caps)")
-    p.add_argument("--solvers", metavar="A,B,...", help="solvers to run (default: every installed solver)")
+    p.add_argument("--solvers", metavar="A,B,...",
+                   help="solvers to run (default: every installed solver but the composite auto)")
     p.add_argument("--buffers", metavar="SIZE,...", help="cross every instance with these buffer capacities")
     p.add_argument("--batch", metavar="N,...", help="cross every instance with these batch sizes")
-    p.add_argument("--time-limit", type=float, metavar="S", help="time limit of each run of a searching solver")
+    p.add_argument("--time-limit", type=_seconds, metavar="S", help="time limit of each run of a searching solver")
     p.add_argument("--max-group", type=_positive, metavar="K",
                    help="at most K layers per group, for the exact solvers (their bounds then hold only there)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of every run (default 0)")
-    p.add_argument("--workers", type=_positive, default=1, help="threads of cpsat and milp per run (default 1)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed of every run (default 0)")
+    p.add_argument("--workers", type=_workers, default=1, help="threads of cpsat and milp per run (default 1)")
     p.add_argument("--option", action="append", default=[], metavar="SOLVER:KEY=VALUE",
                    help="an option of one solver (time_limit, max_group, seed, workers or a solver-specific one); "
                         "VALUE is JSON or a string; repeatable")
-    p.add_argument("--jobs", type=_positive, default=1, help="runs at once in the local process pool (default 1)")
+    p.add_argument("--jobs", type=_workers, default=1, help="runs at once in the local process pool (default 1)")
     p.add_argument("--out", metavar="DIR", help="study directory (default gap-study, or gap-<preset>); runs "
                    "already recorded there are skipped")
     p.add_argument("--executor", choices=("local", "dask", "inline"), default="local",
                    help="local process pool (default), an existing Dask cluster, or inline (debugging)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
-    p.add_argument("--hard-limit", type=float, metavar="S",
+    p.add_argument("--hard-limit", type=_seconds, metavar="S",
                    help="kill a run after S seconds (local pool; default: time limit x 3 + 30)")
     p.add_argument("--retry-failed", action="store_true", help="also run again the runs recorded as error/timeout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -482,16 +711,31 @@ def _study_options(items: Sequence[str]) -> dict[str, dict]:
     return out
 
 
+def _plots_available() -> bool:
+    """Whether the study's plots can be drawn; if not, say so on stderr before the work (tables are written
+    either way)."""
+    if extras.available("plot"):
+        return True
+    print(f"optimus-opt: note: no plots: {extras.missing_message('plot', 'plots need')}; --no-plots silences "
+          "this", file=sys.stderr)
+    return False
+
+
 def _study_command(args: argparse.Namespace) -> int:
     from . import report, studies
 
     if args.command == "report":
         directory = Path(args.directory)
+        if not directory.is_dir():
+            what = "is a file, not a study directory" if directory.exists() else "no such study directory"
+            raise InstanceError(what, file=str(directory))
         if not (directory / studies.RESULTS_FILE).is_file():
-            raise InstanceError(f"no {studies.RESULTS_FILE} in {directory}", file=str(directory))
-        s = report.render(directory, plots=not args.no_plots, paper=True if args.paper else None)
-        print(f"{len(s.rows)} runs; wrote {directory / 'summary.md'}, {directory / 'summary.csv'}"
-              + ("" if args.no_plots else f" and {directory / 'plots'}/"))
+            raise InstanceError(f"no {studies.RESULTS_FILE} here: not a study directory (write one with "
+                                "'optimus-opt gap ... --out DIR')", file=str(directory))
+        plots = not args.no_plots and _plots_available()
+        s = report.render(directory, plots=plots, paper=True if args.paper else None)
+        print(f"{_count(len(s.rows), 'run')}; wrote {directory / 'summary.md'}, {directory / 'summary.csv'}"
+              + (f" and {directory / 'plots'}/" if plots else ""))
         return EXIT_OK
 
     if args.preset and args.inputs:
@@ -510,11 +754,18 @@ def _study_command(args: argparse.Namespace) -> int:
     if batches and min(batches) < 1:
         raise InstanceError(f"batch sizes must be positive, got {args.batch!r}", field="--batch")
     out = Path(args.out or (f"gap-{args.preset}" if args.preset else "gap-study"))
+    if out.exists() and not out.is_dir():
+        raise InstanceError("is a file; --out names the study directory (a new one, or one to resume)",
+                            file=str(out), field="--out")
+    if not out.parent.is_dir():
+        raise InstanceError(f"the folder '{out.parent}' does not exist; create it first", file=str(out),
+                            field="--out")
+    plots = not args.no_plots and _plots_available()
     common = dict(buffers=buffers, batches=batches, time_limit=args.time_limit, seed=args.seed,
                   workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option),
                   jobs=args.jobs, out=out, executor=args.executor, scheduler=args.scheduler,
                   hard_limit=args.hard_limit, retry_failed=args.retry_failed, progress=not args.no_progress,
-                  plots=not args.no_plots, command=["optimus-opt", *getattr(args, "argv", [])])
+                  plots=plots, command=["optimus-opt", *getattr(args, "argv", [])])
     try:
         if args.preset == "paper":
             result = studies.paper_study(solvers=names, **common)
@@ -525,7 +776,8 @@ def _study_command(args: argparse.Namespace) -> int:
               "rewritten); run the same command again to finish the rest", file=sys.stderr)
         return 130
     summary = result.table
-    print(f"{len(result.executed) + len(result.skipped)} runs ({len(result.executed)} run now, "
+    retried = f" ({len(result.retried)} of them again after an error or timeout)" if result.retried else ""
+    print(f"{_count(len(result.executed) + len(result.skipped), 'run')} ({len(result.executed)} run now{retried}, "
           f"{len(result.skipped)} recorded before) in {result.wall_seconds:.1f} s; results in {out}/")
     agg = summary.to_markdown().split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
     print("\n" + agg)
@@ -534,7 +786,8 @@ def _study_command(args: argparse.Namespace) -> int:
     mine = set(result.executed) | set(result.skipped)
     failed = [r for r in result.records if r["run_id"] in mine and r["status"] in studies.RUN_FAILURES]
     if failed:
-        print(f"\n{len(failed)} runs failed (error or timeout); see {out / 'summary.md'}", file=sys.stderr)
+        print(f"\n{_count(len(failed), 'run')} failed (error or timeout); see {out / 'summary.md'}; "
+              "--retry-failed runs them again", file=sys.stderr)
         return EXIT_NO_SCHEDULE
     return EXIT_OK
 
@@ -560,6 +813,9 @@ def _add_onnx_show_parsers(sub) -> None:
                    help="the input's channels, height and width, for example 3x224x224 (needed where the model "
                         "leaves them dynamic; replaces what it declares)")
     p.add_argument("--batch", type=_positive, metavar="N", help="refuse a model whose fixed batch is not N")
+    p.add_argument("--check", action="store_true",
+                   help="print what the import found (inputs, outputs, layers by op, weights, MACs, and every ONNX "
+                        "op type with what became of its nodes) instead of the network; with -o, write it too")
 
     p = sub.add_parser("export-onnx", help="write a network as a shape-only ONNX graph (needs the onnx package)")
     p.add_argument("network", metavar="NETWORK",
@@ -580,28 +836,37 @@ def _add_onnx_show_parsers(sub) -> None:
 
 
 def _load_onnx(args: argparse.Namespace) -> Instance:
-    """An ONNX model runs like a network file, at the model's own fixed batch unless --batch says otherwise (a
-    model whose fixed batch differs from --batch is refused)."""
+    """An ONNX model runs like any network file, and so like ``import-onnx`` followed by ``solve``: at
+    ``--batch``, by default 4 (the Optimus paper's), whatever batch the model was exported with; the network is
+    per sample, so the model's batch only says how it was exported. A note on stderr says when the two differ."""
     from .onnx_io import read_onnx
 
     spec = args.instance
     if args.resolution is not None:
         raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
-    found = read_onnx(spec, batch=args.batch)
+    extras.require("onnx", "reading an ONNX model needs")
+    found = read_onnx(spec)  # the model's own batch is read, never refused
     acc = resolve_accelerator(args.accelerator or ZOO_ACCELERATOR)
-    batch = args.batch or found.batch or ZOO_BATCH
+    batch = args.batch or ZOO_BATCH
+    if found.batch is not None and found.batch != batch and not args.batch:
+        print(f"optimus-opt: note: {spec}: the model was exported at batch {found.batch}; it runs at batch {batch} "
+              f"like every network (--batch {found.batch} runs it at the model's)", file=sys.stderr)
     name = instance_name(found.network.name, acc.name, batch, args.buffer)
-    return Instance(found.network, acc, batch, name=name).with_overrides(buffer_bytes=args.buffer)
+    return _network_instance(found.network, acc, batch, name, args.buffer, spec)
 
 
 def _onnx_or_show(args: argparse.Namespace) -> int:
     if args.command == "import-onnx":
-        from .onnx_io import read_onnx
+        from .onnx_io import import_report, read_onnx
 
         found = read_onnx(args.model, input_shape=args.input_shape, batch=args.batch)
         net = found.network
         doc = net.to_dict(with_format=True)
-        if not args.output:
+        if args.check:
+            print(import_report(found))
+            if not args.output:
+                return EXIT_OK
+        elif not args.output:
             sys.stdout.write(json.dumps(doc, indent=1) + "\n")
             return EXIT_OK
         dump_document(doc, args.output)

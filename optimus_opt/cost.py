@@ -101,10 +101,15 @@ class _ReducedChannels:
     conflict neighbours. :meth:`value` gives the largest saving at every Q, :meth:`choose` the set at one Q.
     """
 
-    def __init__(self, nodes: list[int], adj: dict[int, int], weight: dict[int, np.ndarray], qmax: int) -> None:
+    def __init__(self, nodes: list[int], adj: dict[int, int], weight: dict[int, np.ndarray], qmax: int,
+                 scalar: bool = False) -> None:
+        # ``scalar``: the weights are plain ints, for one Q (CostModel._at_strips); the arithmetic is the same,
+        # element by element, so the values and choices equal the vectors' entry at that Q
         self.adj = adj
         self.weight = weight
-        self.zero = np.zeros(qmax, dtype=np.int64)
+        self.scalar = scalar
+        self.zero = 0 if scalar else np.zeros(qmax, dtype=np.int64)
+        self._max = max if scalar else np.maximum
         self.memo: dict[int, tuple] = {}
         self.mask = 0
         for u in nodes:
@@ -155,14 +160,14 @@ class _ReducedChannels:
                 i, e = self.weight[u], self.zero
                 for k in children[u]:
                     i = i + exc[k]
-                    e = e + np.maximum(inc[k], exc[k])
+                    e = e + self._max(inc[k], exc[k])
                 inc[u], exc[u] = i, e
-            out = (np.maximum(inc[root], exc[root]), ("tree", root, children, inc, exc))
+            out = (self._max(inc[root], exc[root]), ("tree", root, children, inc, exc))
         else:
             v = max(nodes, key=lambda u: ((self.adj[u] & comp).bit_count(), -u))
             without = self.value(comp & ~(1 << v))
             with_v = self.weight[v] + self.value(comp & ~(1 << v) & ~self.adj[v])
-            out = (np.maximum(without, with_v), ("branch", v))
+            out = (self._max(without, with_v), ("branch", v))
         self.memo[comp] = out
         return out
 
@@ -170,6 +175,7 @@ class _ReducedChannels:
         """The best Φ at Q = q (index q − 1); ties keep full channels."""
         mask = self.mask if mask is None else mask
         chosen: set[int] = set()
+        at = (lambda v: v) if self.scalar else (lambda v: v[q - 1])
         for comp in self._components(mask):
             how = self._solve(comp)[1]
             if how[0] == "tree":
@@ -177,15 +183,15 @@ class _ReducedChannels:
                 stack = [(root, False)]
                 while stack:
                     u, parent_in = stack.pop()
-                    take = not parent_in and inc[u][q - 1] > exc[u][q - 1]
+                    take = not parent_in and at(inc[u]) > at(exc[u])
                     if take:
                         chosen.add(u)
                     stack.extend((k, take) for k in children[u])
             else:
                 v = how[1]
                 rest = comp & ~(1 << v)
-                with_v = self.weight[v][q - 1] + self.value(rest & ~self.adj[v])[q - 1]
-                if with_v > self.value(rest)[q - 1]:
+                with_v = at(self.weight[v]) + at(self.value(rest & ~self.adj[v]))
+                if with_v > at(self.value(rest)):
                     chosen.add(v)
                     chosen |= self.choose(q, rest & ~self.adj[v])
                 else:
@@ -213,6 +219,51 @@ class Curve:
     def reduced_set(self, strips: int) -> frozenset[int]:
         """The best Φ at Q = ``strips``."""
         return frozenset(self.phi.choose(strips))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The Q-independent structure of a group that :meth:`CostModel._at_strips` evaluates at one Q: ``order`` holds
+    (u, H, escapes, consumers inside, C·W, saving per row or 0) per member in reverse topological order, ``ext``
+    (x, H, consumers inside, C·W) per external input; consumers as (c, kind, stride, span, scale)."""
+
+    io: GroupIO
+    qmax: int
+    qlimit: int
+    order: list
+    ext: list
+    phi_nodes: list[int]
+    phi_adj: dict[int, int]
+
+
+class _Probe:
+    """A group's rows and footprint at one Q. The least footprint lies between ``low`` (every saving conv
+    reduced at once, Φ ignoring conflicts) and ``high`` (Φ empty); :meth:`exact` solves Φ only when asked, which
+    is only when the buffer falls between the two."""
+
+    __slots__ = ("word", "words", "rows", "saving", "plan", "low", "high", "_phi", "_exact")
+
+    def __init__(self, word: int, words: int, rows: dict[int, int], saving: dict[int, int], plan: _Plan) -> None:
+        self.word, self.words, self.rows, self.saving, self.plan = word, words, rows, saving, plan
+        self.high = word * words
+        self.low = word * (words - sum(saving.values()))
+        self._phi: _ReducedChannels | None = None
+        self._exact: int | None = None if saving else self.high
+
+    def _problem(self) -> _ReducedChannels:
+        if self._phi is None:
+            self._phi = _ReducedChannels(self.plan.phi_nodes, self.plan.phi_adj, self.saving, 0, scalar=True)
+        return self._phi
+
+    def exact(self) -> int:
+        """The least footprint in bytes (b = 1) with the best Φ."""
+        if self._exact is None:
+            self._exact = self.word * (self.words - self._problem().value())
+        return self._exact
+
+    def reduced(self, q: int) -> frozenset[int]:
+        """The best Φ (ties keep full channels, as :meth:`_ReducedChannels.choose`)."""
+        return frozenset(self._problem().choose(q)) if self.saving else frozenset()
 
 
 def _bits(mask: int) -> list[int]:
@@ -407,9 +458,138 @@ class CostModel:
             return self._best[key]
         except KeyError:
             pass
-        tiling = self._pick(self.curve(_bits(mask)), rules)
+        tiling = self._pick_at_few_strips(_bits(mask), rules)
         self._best[key] = tiling
         return tiling
+
+    def _pick_at_few_strips(self, members: list[int], rules: TilingRules) -> Tiling | None:
+        """:meth:`_pick` of the group's curve, computed at a few strip counts only.
+
+        The least footprint is non-increasing in Q (every row count is, and so is the least over Φ of sums of
+        them), so "the least Q whose footprint fits" is found by bisection over Q, each probe a scalar pass
+        (:meth:`_at_strips`) with the same arithmetic as one entry of :meth:`curve`'s vectors; the Q, b, Φ and
+        bytes chosen are those of :meth:`_pick` (tests/test_properties.py checks both agree).
+        """
+        plan = self._plan(members)
+        io, buf, qlimit = plan.io, self.buffer, plan.qlimit
+        probes: dict[int, _Probe] = {}
+
+        def probe(q: int) -> _Probe:
+            hit = probes.get(q)
+            if hit is None:
+                hit = probes[q] = self._at_strips(plan, q, rules.reduced_channels)
+            return hit
+
+        def fits(q: int, extra: int) -> bool:  # footprint(q) + extra <= buffer, solving Φ only when it decides
+            p = probe(q)
+            if p.low + extra > buf:
+                return False
+            if p.high + extra <= buf:
+                return True
+            return p.exact() + extra <= buf
+
+        def least(extra: int) -> int:  # the least q in 1..qlimit that fits, given that qlimit fits (monotone)
+            if fits(1, extra):
+                return 1
+            lo, hi = 1, qlimit
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if fits(mid, extra):
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+
+        w = io.weight_bytes
+        if fits(qlimit, w):
+            q = least(w)
+            return self._tiling_at(plan, q, 1, probes[q], True)
+        blk = io.weight_block_bytes
+        if rules.resident_only or not fits(qlimit, blk):
+            return None
+        if fits(1, blk):
+            largest = min(self.batch, (buf - blk) // probes[1].exact())
+            blocks = -(-self.batch // largest)
+            return self._tiling_at(plan, 1, -(-self.batch // blocks), probes[1], False)
+        q = least(blk)
+        return self._tiling_at(plan, q, 1, probes[q], False)
+
+    def _plan(self, members: Iterable[int]) -> "_Plan":
+        """What a group's footprint at any Q depends on, gathered once: members in reverse topological order with
+        their consumers inside the group, the external inputs with theirs, and the conflict graph of Φ."""
+        io = self.io(members)
+        g, inside = io.members, set(io.members)
+        esc = set(io.esc)
+        rule = lambda c: (c, self.kind[c], self.stride[c], self.span[c], self.scale[c])  # noqa: E731
+        order = [(u, self.H[u], u in esc, [rule(c) for c in self.consumers[u] if c in inside], self.C[u] * self.W[u],
+                  self.saving[u] if self.saving[u] and u not in io.full_channels else 0) for u in reversed(g)]
+        ext = [(x, self.H[x], [rule(c) for c in self.consumers[x] if c in inside], self.C[x] * self.W[x])
+               for x in io.ext]
+        saving = [u for u, *_, sv in order if sv]
+        in_phi = set(saving)
+        adj = {u: 0 for u in saving}
+        for u in saving:
+            for c in self.consumers[u]:
+                if c in in_phi:
+                    adj[u] |= 1 << c
+                    adj[c] |= 1 << u
+        qmax = max(self.H[u] for u in (*g, *io.ext))
+        return _Plan(io=io, qmax=qmax, qlimit=1 if io.gated else qmax, order=order, ext=ext,
+                     phi_nodes=sorted(saving), phi_adj=adj)
+
+    @staticmethod
+    def _rows_needed(h: int, q: int, rows: dict[int, int], consumers: list[tuple]) -> int:
+        """The rows a tensor of height h keeps at Q = q for its consumers inside the group (0 if none)."""
+        r = 0
+        for c, kind, stride, span, scale in consumers:
+            rc = rows[c]
+            if kind == WINDOW:
+                need = (rc - 1) * stride + span
+            elif kind == REDUCE:
+                need = -(-h // q)
+            elif kind == PASS:
+                need = rc
+            else:
+                need = (rc + scale - 2) // scale + 1
+            if need > r:
+                r = need
+        return r if r < h else h
+
+    def _at_strips(self, plan: "_Plan", q: int, reduced_channels: bool) -> "_Probe":
+        """The rows per tensor of a group at Q = q and what its least footprint (bytes, b = 1) is made of: one
+        entry of :meth:`curve`, in scalar arithmetic."""
+        rows: dict[int, int] = {}
+        words = 0
+        saving: dict[int, int] = {}
+        need = self._rows_needed
+        for u, h, esc, cons, unit, sv in plan.order:
+            r = need(h, q, rows, cons)
+            if esc:
+                top = -(-h // q)
+                if top > r:
+                    r = top
+            rows[u] = r
+            words += unit * r
+            if sv and reduced_channels:
+                saving[u] = sv * r
+        for x, h, cons, unit in plan.ext:
+            r = need(h, q, rows, cons)
+            rows[x] = r
+            words += unit * r
+        return _Probe(self.word, words, rows, saving, plan)
+
+    def _tiling_at(self, plan: "_Plan", q: int, b: int, probe: tuple, resident: bool) -> Tiling:
+        """The tiling (Q, b, best Φ) of a probed strip count, with the same bytes as :meth:`_tiling`."""
+        io = plan.io
+        rows = probe.rows
+        reduced = probe.reduced(q)
+        words = 0
+        for t, r in rows.items():
+            words += (min(self.tc, self.C[t]) if t in reduced else self.C[t]) * r * self.W[t]
+        weight_traffic = io.weight_bytes if resident else io.weight_bytes * q * -(-self.batch // b)
+        return Tiling(strips=q, batch_block=b, reduced=reduced, resident=resident,
+                      footprint_bytes=b * words * self.word, weight_traffic=weight_traffic,
+                      read_bytes=io.ext_bytes + weight_traffic, write_bytes=io.esc_bytes)
 
     def _pick(self, curve: Curve, rules: TilingRules) -> Tiling | None:
         io, buf = curve.io, self.buffer
@@ -474,7 +654,8 @@ class CostModel:
             if u not in inside:
                 raise ValueError(f"reduced-channel layer '{names[u].name}' is not in the group")
             if not self.is_conv[u]:
-                raise ValueError(f"reduced-channel layer '{names[u].name}' is a {names[u].op}, not a conv")
+                raise ValueError(f"reduced-channel layer '{names[u].name}' is {'an' if names[u].op[0] in 'aeiou' else 'a'} "
+                                 f"{names[u].op}, not a conv")
             if u in io.full_channels:
                 raise ValueError(f"reduced-channel layer '{names[u].name}' produces the tensor a squeeze-"
                                  "excitation gate of the group scales, so it must keep all its channels")
@@ -548,10 +729,12 @@ class CostModel:
         return self.word * sum(self.min_channels[t] * r * self.W[t] for t, r in rows.items()) + block
 
     def compulsory_bytes(self) -> int:
-        """Σ|network inputs| + Σ|network outputs| + all weights once: a lower bound of every schedule."""
+        """Σ|network inputs a layer reads| + Σ|network outputs a layer writes| + all weights once: a lower bound
+        of every schedule. (An input that only a concat joined into an output is neither read nor written.)"""
         net = self.network
-        return (sum(self.tensor_bytes[i] for i in net.input_ids)
-                + sum(self.tensor_bytes[i] for i in net.output_ids)
+        inputs = set(net.input_ids)
+        return (sum(self.tensor_bytes[i] for i in inputs if self.consumers[i])
+                + sum(self.tensor_bytes[i] for i in set(net.output_ids) if i not in inputs)
                 + sum(self.weight_bytes))
 
 

@@ -52,7 +52,7 @@ class InstanceError(OptimusError, ValueError):
 
 
 class ScheduleError(OptimusError, ValueError):
-    """A schedule that breaks a rule of cost-model.md §3–4.
+    """A schedule that breaks a rule of formulations/cost-model.md §3–4.
 
     ``kind`` names the rule (``overlap``, ``missing``, ``unknown-layer``, ``concat-in-group``, ``not-convex``, ``not-connected``,
     ``order``, ``infeasible-tiling``, ``bad-tiling``, ``mismatch``, ``format``) so that tools and tests can tell

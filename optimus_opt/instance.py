@@ -1,4 +1,4 @@
-"""Instances: a network, an accelerator and a batch size, read from and written to JSON or YAML (formats.md).
+"""Instances: a network, an accelerator and a batch size, read from and written to JSON or YAML (formulations/formats.md).
 
 Loading validates against the JSON Schema shipped in ``optimus_opt/schemas/instance.schema.json`` and then the
 semantic rules of the network (shapes, cycles, names). Every failure is an :class:`InstanceError` naming the file,
@@ -19,6 +19,7 @@ import yaml
 
 from .accelerator import Accelerator
 from .errors import InstanceError
+from .limits import check_instance, check_network
 from .network import OP_FIELDS, Network
 
 INSTANCE_FORMAT = "optimus-opt/instance@1"
@@ -38,6 +39,7 @@ class Instance:
     def __post_init__(self) -> None:
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise InstanceError(f"must be a positive integer, got {self.batch!r}", field="batch")
+        check_instance(self)  # sizes the cost model's int64 vectors can hold (optimus_opt/limits.py)
         if not self.name:
             object.__setattr__(self, "name", f"{self.network.name}-{self.accelerator.buffer_bytes}B-n{self.batch}")
 
@@ -78,8 +80,10 @@ class Instance:
         try:
             return cls(network=network, accelerator=accelerator, batch=doc.get("batch", 1),
                        name=doc.get("name", ""))
-        except InstanceError as err:
-            raise err.in_file(where) from None
+        except InstanceError as err:  # a size limit of a layer is the network file's, of the buffer the accelerator's
+            blame = net_file if err.layer is not None else \
+                acc_file if (err.field or "").startswith("accelerator.") else where
+            raise err.in_file(blame) from None
 
     def to_dict(self) -> dict[str, Any]:
         """The instance document with network and accelerator inline."""
@@ -111,9 +115,11 @@ def load_network(path: str | Path) -> Network:
     doc = read_document(str(path), "network")
     _validate(doc, "network", str(path))
     try:
-        return Network.from_dict(doc)
+        network = Network.from_dict(doc)
+        check_network(network)  # heights and element counts the cost model takes, whatever the batch
     except InstanceError as err:
         raise err.in_file(str(path)) from None
+    return network
 
 
 def load_accelerator(path: str | Path) -> Accelerator:
@@ -141,26 +147,89 @@ def dump_document(doc: Mapping[str, Any], path: str | Path) -> None:
     path.write_text(text)
 
 
-def read_document(path: str, kind: str, referenced_by: str | None = None) -> Mapping[str, Any]:
+#: Documents nest a few levels (instance → network → layers → a layer → a list); deeper is not an instance file,
+#: and refusing it here keeps the schema validation and the builders from recursing without end.
+MAX_NESTING = 32
+
+
+def _an(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def read_text(path: str, kind: str, referenced_by: str | None = None) -> str:
+    """The text of a ``kind`` file (UTF-8, a byte-order mark allowed), or an :class:`InstanceError` that says why
+    it cannot be read: not found (and which file named it), a directory, unreadable, or not UTF-8 text."""
+    p = Path(path)
+    if p.is_dir():
+        raise InstanceError(f"is a directory, not {_an(kind)} file", file=path)
     try:
-        text = Path(path).read_text()
+        data = p.read_bytes()
     except FileNotFoundError:
         named = f" (named by field '{kind}' of {referenced_by})" if referenced_by else ""
         raise InstanceError(f"{kind} file not found{named}", file=path) from None
     except OSError as err:
-        raise InstanceError(f"cannot read the {kind} file: {err.strerror}", file=path) from None
+        raise InstanceError(f"cannot read the {kind} file: {err.strerror or err}", file=path) from None
     try:
-        if Path(path).suffix.lower() in (".yaml", ".yml"):
-            doc = yaml.safe_load(text)
-        else:
-            doc = json.loads(text)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InstanceError(f"not a UTF-8 text file (byte 0x{data[err.start]:02x} at offset {err.start:,}); "
+                            f"{_an(kind)} file is JSON or YAML text", file=path) from None
+
+
+def parse_text(text: str, path: str, kind: str) -> Any:
+    """Parse JSON (or YAML for ``.yaml``/``.yml``) into Python values; every failure is one
+    :class:`InstanceError` line naming the line and column, never a traceback (nesting too deep, numbers with
+    more digits than Python reads)."""
+    yaml_file = Path(path).suffix.lower() in (".yaml", ".yml")
+    try:
+        doc = yaml.safe_load(text) if yaml_file else json.loads(text)
     except json.JSONDecodeError as err:
-        raise InstanceError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}",
-                            file=path) from None
+        what = err.msg if err.msg.endswith(" at") else err.msg + " at"  # "Unterminated string starting at"
+        raise InstanceError(f"not valid JSON: {what} line {err.lineno} column {err.colno}", file=path) from None
     except yaml.YAMLError as err:
-        raise InstanceError(f"not valid YAML: {err}", file=path) from None
+        mark = getattr(err, "problem_mark", None)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        raise InstanceError(f"not valid YAML: {problem}{where}", file=path) from None
+    except RecursionError:
+        raise InstanceError(f"nested too deeply to read ({_an(kind)} document nests a few levels, at most "
+                            f"{MAX_NESTING})", file=path) from None
+    except ValueError as err:  # e.g. an integer of more than 4,300 digits
+        text = str(err).split(";")[0]
+        raise InstanceError(f"not valid {'YAML' if yaml_file else 'JSON'}: {text}", file=path) from None
+    depth = _depth(doc)
+    if depth > MAX_NESTING:
+        raise InstanceError(f"nested {depth if depth <= 10 * MAX_NESTING else 'more than ' + str(10 * MAX_NESTING)}"
+                            f" levels deep; {_an(kind)} document nests a few levels, at most {MAX_NESTING}",
+                            file=path)
+    return doc
+
+
+def _depth(doc: Any, stop: int = 10 * MAX_NESTING) -> int:
+    """How deeply lists and objects nest in ``doc`` (iteratively, and each container once: YAML aliases share
+    them), stopping past ``stop``."""
+    deepest = 0
+    seen: set[int] = set()
+    stack = [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        if not isinstance(node, (list, dict)) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        deepest = max(deepest, level)
+        if deepest > stop:
+            return deepest
+        stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def read_document(path: str, kind: str, referenced_by: str | None = None) -> Mapping[str, Any]:
+    """Read a JSON or YAML ``kind`` document that must be an object (see :func:`read_text` and
+    :func:`parse_text` for what is refused, always as one :class:`InstanceError` naming the file)."""
+    doc = parse_text(read_text(path, kind, referenced_by), path, kind)
     if not isinstance(doc, Mapping):
-        raise InstanceError(f"a {kind} document must be an object", file=path)
+        got = {list: "a list", str: "a string", type(None): "nothing", bool: "a boolean"}.get(type(doc), "a number")
+        raise InstanceError(f"{_an(kind)} document must be an object ({{...}}), got {got}", file=path)
     return doc
 
 
@@ -168,7 +237,7 @@ def read_document(path: str, kind: str, referenced_by: str | None = None) -> Map
 
 @lru_cache(maxsize=1)
 def instance_schema() -> dict[str, Any]:
-    """The JSON Schema of formats.md's instance (its ``$defs`` hold the network and accelerator objects)."""
+    """The JSON Schema of formulations/formats.md's instance (its ``$defs`` hold the network and accelerator objects)."""
     text = resources.files("optimus_opt").joinpath("schemas/instance.schema.json").read_text()
     return json.loads(text)
 

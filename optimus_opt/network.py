@@ -102,7 +102,7 @@ class Layer:
         if self.op == "input" and (self.shape is None or len(self.shape) != 3):
             raise InstanceError("an input needs shape [C, H, W]", layer=self.name, field="shape")
         if self.op in ("conv", "fc") and self.channels is None:
-            raise InstanceError(f"a {self.op} layer needs 'channels'", layer=self.name, field="channels")
+            raise InstanceError(f"{_a(self.op)} layer needs 'channels'", layer=self.name, field="channels")
         if self.mode not in ("max", "avg"):
             raise InstanceError(f"pool mode must be 'max' or 'avg', got {self.mode!r}", layer=self.name,
                                 field="mode")
@@ -217,6 +217,11 @@ def _bool(value: Any, name: str, what: str) -> bool:
     return value
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: ``an add``, ``a conv``, ``an upsample``."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def infer_shape(layer: Layer, in_shapes: Sequence[Shape]) -> Shape:
     """The output shape (C, H, W) of ``layer`` given the shapes of its inputs (formulations/cost-model.md §1).
 
@@ -232,10 +237,10 @@ def infer_shape(layer: Layer, in_shapes: Sequence[Shape]) -> Shape:
         return layer.shape
     single = op in ("conv", "fc", "pool", "upsample")
     if single and len(in_shapes) != 1:
-        raise InstanceError(f"a {op} layer takes exactly one input, got {len(in_shapes)}", layer=name,
+        raise InstanceError(f"{_a(op)} layer takes exactly one input, got {len(in_shapes)}", layer=name,
                             field="inputs")
     if op in ELEMENTWISE and len(in_shapes) < 2:
-        raise InstanceError(f"an {op} layer takes two or more inputs, got {len(in_shapes)}", layer=name,
+        raise InstanceError(f"{_a(op)} layer takes two or more inputs, got {len(in_shapes)}", layer=name,
                             field="inputs")
     if op == "concat" and not in_shapes:
         raise InstanceError("a concat layer takes one or more inputs, got 0", layer=name, field="inputs")
@@ -273,7 +278,7 @@ def _broadcast_shape(op: str, name: str, in_shapes: Sequence[Shape]) -> Shape:
     out = full[0]
     for s in in_shapes:
         if s != out and s != (out[0], 1, 1):
-            raise InstanceError(f"an {op} needs inputs of equal shape or (C, 1, 1) operands of the same C, got "
+            raise InstanceError(f"{_a(op)} needs inputs of equal shape or (C, 1, 1) operands of the same C, got "
                                 f"{list(out)} and {list(s)}", layer=name, field="inputs")
     return out
 

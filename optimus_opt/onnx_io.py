@@ -105,7 +105,7 @@ def _onnx():
     try:
         import onnx
     except ImportError:
-        raise OptimusError("ONNX import and export need the onnx package: pip install 'optimus-opt[onnx]'") \
+        raise OptimusError("ONNX import and export need the onnx package: pip install -e '.[onnx]' in the optimus-opt clone, or pip install onnx") \
             from None
     return onnx
 

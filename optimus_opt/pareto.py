@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import progress as _progress
 from .candidates import CandidateSpace
 from .cost import CostModel
 from .errors import SolverError
@@ -72,10 +73,14 @@ class ParetoFront:
 def _model(instance: Instance, max_buffer: int, options: SolveOptions) -> tuple[CostModel, PartitionModel]:
     cm = CostModel(instance.with_overrides(buffer_bytes=max_buffer))
     together, apart, _ = SetPartitionSolver.side_constraints(cm, options)
+    report = _progress.of(options)
+    report.phase(f"enumerating the candidate groups that fit {max_buffer:,} B")
     space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
     if not space.complete:
         raise SolverError("candidate enumeration hit the time limit; raise it or set max_group")
     space.restrict(together, apart)
+    report.update(candidates=len(space))
+    report.phase("listing the tilings of every candidate group")
     deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
     try:
         return cm, build_model(cm, space, all_tilings=True, deadline=deadline)
@@ -105,7 +110,8 @@ def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int 
         m.minimize(z)
     left = None if deadline is None else max(0.01, deadline - time.perf_counter())
     solver = configured_solver(options, left)
-    status = solver.status_name(solver.solve(m))
+    status = solver.status_name(solver.solve(m, _progress.cpsat_callback(options, solver) if cost_cap is None
+                                             else None))
     if status != "OPTIMAL":
         return status, None, None
     chosen = [k for k in range(len(x)) if solver.value(x[k])]
@@ -128,7 +134,7 @@ def _schedule(instance: Instance, buffer: int, groups, dram: int) -> Schedule:
 
 def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_group: int | None = None,
                  time_limit: float | None = None, seed: int = 0, workers: int = 1, progress=None,
-                 **extra: Any) -> ParetoFront:
+                 reporter: _progress.Reporter | None = None, **extra: Any) -> ParetoFront:
     """The exact corners of DRAM traffic against buffer capacity for ``min_buffer`` ≤ B ≤ ``max_buffer``.
 
     Parameters
@@ -141,6 +147,9 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
         As for :func:`optimus_opt.solve`; ``extra`` may hold ``together``/``apart``.
     progress:
         Called with each point as it is found (long sweeps show progress).
+    reporter:
+        A :class:`~optimus_opt.progress.Reporter` told the phase, the candidates, each solve's incumbent and
+        bound, and the corners found so far.
 
     Returns
     -------
@@ -151,11 +160,16 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
         raise SolverError(f"expected 1 <= min_buffer <= max_buffer, got {min_buffer} and {max_buffer}")
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
-    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra)
+    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
+                           progress=reporter)
     _, data = _model(instance, max_buffer, options)
+    report = _progress.of(options)
+    report.update(columns=len(data.columns))
     points: list[ParetoPoint] = []
     cap, complete, solves = max_buffer, True, 0
     while cap >= min_buffer:
+        report.phase(f"the optimum at {cap:,} B")
+        report.update(corners=len(points), incumbent=None, bound=None)
         status, best, groups = _solve(data, options, cap, None, deadline)
         solves += 1
         if status == "INFEASIBLE":
@@ -168,6 +182,7 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
         if need is None:
             complete = False
             break
+        report.phase(f"the least buffer for {best:,} B")
         point = ParetoPoint(buffer_bytes=need, dram_bytes=best, schedule=_schedule(instance, need, groups, best))
         if need < min_buffer:  # the corner lies below the range: the optimum holds down to min_buffer
             point = ParetoPoint(buffer_bytes=min_buffer, dram_bytes=best,
@@ -184,13 +199,15 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
 
 def least_buffer(instance: Instance, target_bytes: int, max_buffer: int, *, max_group: int | None = None,
                  time_limit: float | None = None, seed: int = 0, workers: int = 1,
-                 **extra: Any) -> ParetoPoint | None:
+                 reporter: _progress.Reporter | None = None, **extra: Any) -> ParetoPoint | None:
     """The least buffer capacity (≤ ``max_buffer``) at which some schedule moves at most ``target_bytes``, with
     that schedule; None if none does even at ``max_buffer``."""
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
-    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra)
+    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
+                           progress=reporter)
     _, data = _model(instance, max_buffer, options)
+    _progress.of(options).phase(f"the least buffer that moves at most {target_bytes:,} B")
     status, need, groups = _solve(data, options, max_buffer, target_bytes, deadline)
     if status == "INFEASIBLE":
         return None

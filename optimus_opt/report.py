@@ -52,6 +52,11 @@ _CSV_FIELDS = ("network", "accelerator", "buffer_bytes", "batch", "instance", "l
                "geomean_seconds", "total_seconds")
 
 
+def _n(count: int, word: str) -> str:
+    """``1 run``, ``2 runs``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def solver_rank(name: str) -> tuple[int, str]:
     return (SOLVER_ORDER.index(name) if name in SOLVER_ORDER else len(SOLVER_ORDER), name)
 
@@ -247,7 +252,7 @@ def _markdown(s: Summary, *, title: str, paper: bool) -> str:
     for row in s.rows:
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
     lines = [f"# {title}", "",
-             f"{n_runs} runs: {len(s.instances)} instances × {len(s.solvers)} solvers "
+             f"{_n(n_runs, 'run')}: {_n(len(s.instances), 'instance')} × {_n(len(s.solvers), 'solver')} "
              f"({', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}).", "",
              "DRAM traffic in MB (10^6 bytes). The gap is (DRAM − best proven bound) / best proven bound, where the "
              "best proven bound is the largest bound proven by an exact solver run without a group cap "
@@ -560,9 +565,10 @@ def _short(inst: Mapping[str, Any]) -> str:
 def read_manifest(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / MANIFEST_FILE
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        doc = json.loads(path.read_text(errors="replace"))
+    except (OSError, ValueError, RecursionError):  # missing, unreadable or damaged: the records still render
         return {}
+    return doc if isinstance(doc, dict) else {}
 
 
 def render(directory: str | Path, *, plots: bool = True, paper: bool | None = None) -> Summary:

@@ -142,6 +142,13 @@ class Schedule:
             unknown = sorted(set(g) - allowed)
             if unknown:
                 raise ScheduleError(f"{where}group {k}: unknown field '{unknown[0]}'", kind="format")
+            if "reduced_channels" in g and not (isinstance(g["reduced_channels"], list) and all(
+                    isinstance(n, str) for n in g["reduced_channels"])):
+                raise ScheduleError(f"{where}group {k}: field 'reduced_channels': expected a list of layer names, "
+                                    f"got {g['reduced_channels']!r}", kind="format")
+            if "resident_weights" in g and not isinstance(g["resident_weights"], bool):
+                raise ScheduleError(f"{where}group {k}: field 'resident_weights': expected true or false, got "
+                                    f"{g['resident_weights']!r}", kind="format")
             kw = dict(g)
             kw["layers"] = tuple(g["layers"])
             if "reduced_channels" in g:
@@ -151,6 +158,7 @@ class Schedule:
                     raise ScheduleError(f"{where}group {k}: field '{key}': expected an integer, got {g[key]!r}",
                                         kind="format")
             groups.append(Group(**kw))
+        _check_top_fields(d, where)
         status = d.get("status", "feasible")
         if status not in STATUSES:
             raise ScheduleError(f"{where}field 'status': expected one of {', '.join(STATUSES)}, got {status!r}",
@@ -160,6 +168,22 @@ class Schedule:
                    compulsory_bytes=d.get("compulsory_bytes"), solve_seconds=d.get("solve_seconds"),
                    solver_info=d.get("solver_info", {}), unplaced=tuple(d.get("unplaced", ())),
                    message=d.get("message"))
+
+
+def _check_top_fields(d: Mapping[str, Any], where: str) -> None:
+    """The types of a schedule document's own fields (its groups are checked where they are read)."""
+    kinds = {"dram_bytes": (int,), "bound_bytes": (int,), "compulsory_bytes": (int,), "solve_seconds": (int, float),
+             "instance": (str,), "solver": (str,), "message": (str,), "solver_info": (Mapping,)}
+    names = {int: "an integer", float: "a number", str: "a string", Mapping: "an object"}
+    for key, types in kinds.items():
+        value = d.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
+            raise ScheduleError(f"{where}field '{key}': expected {names[types[-1]]} or null, got {value!r}",
+                                kind="format")
+    unplaced = d.get("unplaced", [])
+    if not isinstance(unplaced, list) or not all(isinstance(n, str) for n in unplaced):
+        raise ScheduleError(f"{where}field 'unplaced': expected a list of layer names, got {unplaced!r}",
+                            kind="format")
 
 
 def load_schedule(path: str | Path) -> Schedule:
@@ -289,7 +313,7 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
         if g.strips is None:
             if best is None:
                 raise ScheduleError(f"no tiling of the group fits the buffer: it needs at least "
-                                    f"{cm.least_buffer(ids)} bytes, the buffer has {cm.buffer}",
+                                    f"{cm.least_buffer(ids):,} bytes, the buffer has {cm.buffer:,}",
                                     kind="infeasible-tiling", group=k)
             tiling = best
         else:

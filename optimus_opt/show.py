@@ -176,7 +176,8 @@ def draw_schedule(instance: Instance, schedule: Schedule, path: str | Path, *, e
                                "graphviz)")
         use_dot = engine == "graphviz" or (engine == "auto" and shutil.which("dot") is not None)
         if not use_dot and not extras.available("plot"):
-            raise OptimusError(_NEEDS_A_DRAWER)
+            raise OptimusError(_NEEDS_A_DRAWER if engine == "auto" else
+                               extras.missing_message("plot", "the matplotlib engine needs"))
     sched = evaluate(instance, schedule).schedule
     title = title or headline(instance, sched)
     if suffix == ".dot":

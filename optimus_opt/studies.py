@@ -20,8 +20,8 @@ Robustness:
   The study goes on either way.
 
 Executors: ``local`` starts one fresh process per run (forked from the study where the platform can fork), at most
-``jobs`` at a time; ``dask`` submits the runs to an existing Dask distributed cluster (``pip install
-'optimus-opt[dask]'``; every worker needs optimus-opt installed); ``inline`` runs them one after another in the
+``jobs`` at a time; ``dask`` submits the runs to an existing Dask distributed cluster (``pip install -e
+'.[dask]'`` in the clone; every worker needs optimus-opt installed); ``inline`` runs them one after another in the
 calling process (for debugging; no hard limit, no crash isolation).
 
 Peak memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` read in the process that ran the solve, at its end
@@ -158,6 +158,19 @@ def solver_options(solver: str, *, time_limit: float | None = None, seed: int = 
     return opts
 
 
+def check_options(spec: "RunSpec") -> None:
+    """Refuse options no run could use (a time limit of 0 or less, no workers...), naming the solver."""
+    from .errors import SolverError
+    from .solvers.base import SolveOptions
+
+    opts = spec.options
+    try:
+        SolveOptions(time_limit=opts.get("time_limit"), seed=opts.get("seed", 0), workers=opts.get("workers", 1),
+                     max_group=opts.get("max_group"), extra=dict(opts.get("extra", {})))
+    except SolverError as err:
+        raise SolverError(f"solver '{spec.solver}': {err}") from None
+
+
 def default_hard_limit(time_limit: float | None) -> float | None:
     """The wall time after which the local pool gives a run up: the time limit × 3 + 30 s (none without one)."""
     return None if time_limit is None else 3 * float(time_limit) + 30.0
@@ -281,14 +294,14 @@ def load_records(directory: str | Path, *, latest: bool = True) -> list[dict[str
     if not path.is_file():
         return []
     out: list[dict[str, Any]] = []
-    with path.open() as fh:
+    with path.open(errors="replace") as fh:  # a damaged byte spoils its line only, which is skipped
         for line in fh:
             line = line.strip()
             if not line:
                 continue
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(rec, dict) and rec.get("format") == RECORD_FORMAT and "run_id" in rec:
                 out.append(rec)
@@ -342,6 +355,28 @@ class ResultStore:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+        self.compact()
+
+    def compact(self) -> int:
+        """Keep one line per run id, the newest, where a retried run (``retry_failed``) appended a second record;
+        the file is replaced atomically, so a kill meanwhile leaves the old or the new file, each valid. Lines that
+        do not parse (a killed writer's half line) go too. Returns the number of lines dropped."""
+        if not self.path.is_file():
+            return 0
+        lines = self.path.read_text(errors="replace").splitlines()
+        newest: dict[str, int] = {}
+        for k, line in enumerate(lines):
+            try:
+                rec = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(rec, dict) and rec.get("format") == RECORD_FORMAT and "run_id" in rec:
+                newest[str(rec["run_id"])] = k
+        keep = sorted(newest.values())
+        if len(keep) == len(lines):
+            return 0
+        write_atomic(self.path, "".join(lines[k] + "\n" for k in keep))
+        return len(lines) - len(keep)
 
     def add(self, record: Mapping[str, Any], schedule: Mapping[str, Any] | None) -> None:
         """Store the schedule (atomically), then append the record line and flush it to disk."""
@@ -470,11 +505,17 @@ def plan(instances: Sequence[Instance], solvers: Sequence[str], *, time_limit: f
 
 
 class Progress:
-    """A minimal progress bar with an ETA on stderr: redrawn in place on a terminal, one line per run otherwise.
+    """A progress bar with an ETA on stderr: redrawn in place on a terminal, one line per run otherwise.
 
-    The ETA weighs the remaining runs by a rough estimate of their cost (exact solvers and large networks
-    count more), so that it does not swing when slow runs come first.
+    It shows the runs in flight and how long each has been running (on a terminal, redrawn twice a second while
+    they run, so a long run is seen to be alive; in a log, a line listing them once a run has gone a minute
+    without news). The ETA weighs the remaining runs by a rough estimate of their cost (exact solvers and large
+    networks count more), counts the time the runs in flight have already had, and rises while nothing finishes,
+    so it does not sit at a stale value.
     """
+
+    #: Seconds without a line after which a log (not a terminal) gets one listing the runs in flight.
+    QUIET_SECONDS = 60.0
 
     def __init__(self, specs: Sequence[RunSpec], *, enabled: bool = True, stream=None, skipped: int = 0) -> None:
         self.stream = stream or sys.stderr
@@ -488,13 +529,17 @@ class Progress:
         self.start = time.perf_counter()
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.last = ""
+        self.running: dict[str, tuple[str, float]] = {}
         self._drawn = 0.0
+        self._logged = time.perf_counter()
 
     def eta(self) -> float | None:
         if not self.done_weight:
             return None
-        elapsed = time.perf_counter() - self.start
-        return elapsed / self.done_weight * self.left
+        now = time.perf_counter()
+        rate = (now - self.start) / self.done_weight  # seconds per unit of estimated work, so far
+        credit = sum(min(self.weights.get(rid, 1.0), (now - t0) / rate) for rid, (_, t0) in self.running.items())
+        return max(0.0, rate * max(0.0, self.left - credit))
 
     def line(self) -> str:
         frac = self.done / self.total if self.total else 1.0
@@ -506,8 +551,33 @@ class Progress:
         return (f"[{bar}] {self.done}/{self.total}{skipped} {frac:4.0%} elapsed {_clock(elapsed)} eta "
                 f"{_clock(eta) if eta is not None else '?'}")
 
+    def in_flight(self) -> str:
+        """``running: resnet18 cpsat 0:12, nasnet exact-dp 0:05`` (longest first), or ``""``."""
+        if not self.running:
+            return ""
+        now = time.perf_counter()
+        runs = sorted(self.running.values(), key=lambda r: r[1])
+        return "running: " + ", ".join(f"{label} {_clock(now - t0)}" for label, t0 in runs)
+
+    def start_run(self, spec: RunSpec) -> None:
+        """A run started (its process is up)."""
+        self.running[spec.run_id] = (spec.label, time.perf_counter())
+        if self.enabled and self.tty:
+            self._draw()
+
+    def draw_now(self) -> None:
+        """Draw the bar at once (before any run has finished)."""
+        if not self.enabled:
+            return
+        if self.tty:
+            self._draw()
+        elif self.total:
+            print(f"{self.line()}  {self.total} runs to go", file=self.stream, flush=True)
+            self._logged = time.perf_counter()
+
     def update(self, record: Mapping[str, Any]) -> None:
         self.done += 1
+        self.running.pop(record["run_id"], None)
         w = self.weights.get(record["run_id"], 1.0)
         self.done_weight += w
         self.left = max(0.0, self.left - w)
@@ -520,19 +590,28 @@ class Progress:
             self._draw()
         else:
             print(f"{self.line()}  {self.last}", file=self.stream, flush=True)
+            self._logged = time.perf_counter()
 
     def tick(self) -> None:
-        if self.enabled and self.tty and time.perf_counter() - self._drawn > 0.5:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.tty and now - self._drawn > 0.5:
             self._draw()
+        elif not self.tty and self.running and now - self._logged > self.QUIET_SECONDS:
+            print(f"{self.line()}  {self.in_flight()}", file=self.stream, flush=True)
+            self._logged = now
 
     def _draw(self) -> None:
         self._drawn = time.perf_counter()
-        text = f"{self.line()}  {self.last}"
-        cols = 120
+        news = self.in_flight() or self.last
+        text = f"{self.line()}  {news}"
+        cols = 0
         try:
             cols = os.get_terminal_size(self.stream.fileno()).columns
         except (OSError, ValueError, AttributeError):
             pass
+        cols = cols if cols >= 20 else 120  # a pseudo-terminal without a size reports 0
         print("\r" + text[: cols - 1].ljust(cols - 1), end="", file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -595,9 +674,10 @@ def _context():
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
-def run_local(specs: Sequence[RunSpec], sink: Sink, *, jobs: int = 1, tick: Callable[[], None] = lambda: None
-              ) -> None:
-    """Run each spec in a fresh process, at most ``jobs`` at once, and hand each outcome to ``sink`` as it comes.
+def run_local(specs: Sequence[RunSpec], sink: Sink, *, jobs: int = 1, tick: Callable[[], None] = lambda: None,
+              started: Callable[[RunSpec], None] = lambda spec: None) -> None:
+    """Run each spec in a fresh process, at most ``jobs`` at once, and hand each outcome to ``sink`` as it comes
+    (``started`` hears of each run as its process starts).
 
     A process that exceeds its spec's hard limit is killed (a ``timeout`` record); one that dies without an
     answer gives an ``error`` record. On any exception (Ctrl-C, or one raised by ``sink``) every running process
@@ -618,6 +698,7 @@ def run_local(specs: Sequence[RunSpec], sink: Sink, *, jobs: int = 1, tick: Call
                 proc.start()
                 send.close()
                 running[recv] = (proc, spec, time.perf_counter())
+                started(spec)
             _wait_connections(list(running), timeout=0.25)
             now = time.perf_counter()
             for conn in list(running):
@@ -681,9 +762,11 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def run_inline(specs: Sequence[RunSpec], sink: Sink, *, tick: Callable[[], None] = lambda: None) -> None:
+def run_inline(specs: Sequence[RunSpec], sink: Sink, *, tick: Callable[[], None] = lambda: None,
+               started: Callable[[RunSpec], None] = lambda spec: None) -> None:
     """Run every spec in this process, one after another (no hard limit, no crash isolation)."""
     for spec in specs:
+        started(spec)
         sink(*execute(spec))
         tick()
 
@@ -704,8 +787,9 @@ def run_dask(specs: Sequence[RunSpec], sink: Sink, *, scheduler: Any,
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise OptimusError("the dask executor needs the distributed package: pip install 'optimus-opt[dask]'") \
-            from None
+        from .extras import missing_message
+
+        raise OptimusError(missing_message("dask", "the dask executor needs")) from None
     own = not isinstance(scheduler, Client)
     client = Client(scheduler, set_as_default=False, timeout="30s") if own else scheduler
     futures = {}
@@ -739,13 +823,15 @@ class StudyResult:
 
     Iterating gives the summary rows (one per instance × solver, as dicts); ``records`` are the raw run records
     (the newest per run id); ``executed`` and ``skipped`` count the runs of this call; ``directory`` is where
-    the study lives (None for a study kept in memory).
+    the study lives (None for a study kept in memory). ``retried`` are the run ids among ``executed`` that had
+    failed before (``retry_failed``); their new record replaced the old one.
     """
 
     records: list[dict[str, Any]]
     directory: Path | None = None
     executed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     wall_seconds: float = 0.0
 
@@ -850,7 +936,7 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
 
     started = time.time()
     t0 = time.perf_counter()
-    names = list(solvers) if solvers else list(_solvers.available())
+    names = list(solvers) if solvers else list(_solvers.study_default())
     for name in names:
         _solvers.get(name)  # unknown or not installed: a SolverError now, not one error record per run
     for name in dict(solver_options or {}):
@@ -862,19 +948,25 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
         raise OptimusError(f"unknown executor '{executor}' (known: local, dask, inline)")
     if executor == "dask" and scheduler is None:
         raise OptimusError("the dask executor needs a scheduler address (--scheduler tcp://HOST:PORT)")
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise InstanceError("is a file, not a study directory", file=str(out), field="out")
     instances = expand(resolve_inputs(inputs), sizes, list(batches or ()))
     specs = plan(instances, names, time_limit=time_limit, seed=seed, workers=workers, max_group=max_group,
                  solver_options_=solver_options, hard_limit=hard_limit)
+    for spec in {(s.solver, _canonical(s.options)): s for s in specs}.values():
+        check_options(spec)  # a time limit of 0, say: refused now, not recorded as one error per run
 
     directory = Path(out) if out is not None else None
     previous = load_records(directory) if directory is not None else []
     done = {r["run_id"] for r in previous if not (retry_failed and r["status"] in RUN_FAILURES)}
+    failed_before = {r["run_id"] for r in previous if r["status"] in RUN_FAILURES}
     pending = [s for s in specs if s.run_id not in done]
     skipped = [s.run_id for s in specs if s.run_id in done]
     # longest first: the slow runs do not end up alone at the end of the study
     pending.sort(key=_estimate, reverse=True)
 
-    result = StudyResult(records=[], directory=directory, skipped=skipped)
+    result = StudyResult(records=[], directory=directory, skipped=skipped,
+                         retried=[s.run_id for s in pending if s.run_id in failed_before])
     bar = Progress(pending, enabled=progress, skipped=len(skipped))
     manifest = _manifest(directory, command=command, preset=preset, options=dict(
         solvers=names, buffers=sizes or None, batches=list(batches) if batches else None, time_limit=time_limit,
@@ -901,10 +993,11 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
     try:
         if store is not None:
             store.__enter__()
+        bar.draw_now()  # at once, so that a resumed study says how far it is before its first run ends
         if executor == "local":
-            run_local(pending, sink, jobs=jobs, tick=bar.tick)
+            run_local(pending, sink, jobs=jobs, tick=bar.tick, started=bar.start_run)
         elif executor == "inline":
-            run_inline(pending, sink, tick=bar.tick)
+            run_inline(pending, sink, tick=bar.tick, started=bar.start_run)
         else:
             run_dask(pending, sink, scheduler=scheduler, tick=bar.tick)
     except BaseException:
@@ -941,8 +1034,8 @@ def _manifest(directory: Path | None, *, command: Sequence[str] | None, preset: 
     history: list[dict[str, Any]] = []
     if directory is not None and (directory / MANIFEST_FILE).is_file():
         try:
-            history = list(json.loads((directory / MANIFEST_FILE).read_text()).get("history", []))
-        except (json.JSONDecodeError, AttributeError):
+            history = list(json.loads((directory / MANIFEST_FILE).read_text(errors="replace")).get("history", []))
+        except (OSError, ValueError, RecursionError, AttributeError, TypeError):
             history = []
     cmd = list(command) if command is not None else ["optimus_opt.study(...)"]
     seeds = sorted({s.options.get("seed", 0) for s in specs})
@@ -1013,7 +1106,7 @@ def paper_study(**kwargs: Any) -> StudyResult:
     options = {name: dict(opts) for name, opts in PAPER_OPTIONS.items()}
     for name, opts in dict(kwargs.pop("solver_options", None) or {}).items():
         options.setdefault(name, {}).update(opts)
-    names = list(kwargs.pop("solvers", None) or _solvers.available())
+    names = list(kwargs.pop("solvers", None) or _solvers.study_default())
     options = {k: v for k, v in options.items() if k.partition("@")[0] in names}
     kwargs.setdefault("preset", "paper")
     return study(paper_instances(), solvers=names, solver_options=options, **kwargs)

@@ -19,17 +19,14 @@ buffers, then batches, outermost first; its instances are named ``<network>-<acc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import yaml
-
 from . import zoo
 from .accelerator import Accelerator, format_size, parse_size
 from .errors import InstanceError
-from .instance import Instance, load_instance, load_network
+from .instance import Instance, load_instance, load_network, parse_text, read_text
 from .network import Network
 from .presets import looks_like_path, preset_names, resolve_accelerator
 
@@ -115,18 +112,7 @@ def load_suite(path: str | Path) -> Suite:
     """
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise InstanceError("suite file not found", file=where) from None
-    except OSError as err:
-        raise InstanceError(f"cannot read the suite file: {err.strerror}", file=where) from None
-    try:
-        doc = yaml.safe_load(text) if path.suffix.lower() in (".yaml", ".yml") else json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InstanceError(f"not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", file=where) from None
-    except yaml.YAMLError as err:
-        raise InstanceError(f"not valid YAML: {err}", file=where) from None
+    doc = parse_text(read_text(where, "suite"), where, "suite")  # one-line errors for unreadable or bad files
     return suite_from_dict(doc, file=path)
 
 

@@ -17,49 +17,50 @@ EXAMPLE = str(ROOT / "instances" / "example-64k.json")
 
 def test_solve_prints_a_summary_and_writes_the_schedule(tmp_path, capsys):
     out = tmp_path / "s.json"
-    assert main(["solve", EXAMPLE, "-o", str(out)]) == 0
+    assert main(["solve", EXAMPLE, "--solver", "layerwise", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "DRAM traffic 1,024,020 B (8.367 x compulsory 122,388 B)" in text
+    # every layer alone (the concat is a view, in no group): 892,948 / 122,388 = 7.296
+    assert "DRAM traffic 892,948 B (7.296 x compulsory 122,388 B)" in text
     assert "layerwise: feasible" in text
-    assert "groups       10" in text
+    assert "groups       9" in text
     doc = json.loads(out.read_text())
-    assert doc["format"] == "optimus-opt/schedule@1" and doc["dram_bytes"] == 1024020
-    assert doc["compulsory_bytes"] == 122388 and len(doc["groups"]) == 10
+    assert doc["format"] == "optimus-opt/schedule@2" and doc["dram_bytes"] == 892948
+    assert doc["compulsory_bytes"] == 122388 and len(doc["groups"]) == 9
 
 
 def test_solve_json_and_evaluate(tmp_path, capsys):
-    assert main(["solve", EXAMPLE, "--json"]) == 0
+    assert main(["solve", EXAMPLE, "--solver", "layerwise", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     path = tmp_path / "s.json"
     path.write_text(json.dumps(doc))
     assert main(["evaluate", EXAMPLE, str(path)]) == 0
     assert "valid: every group is convex" in capsys.readouterr().out
     assert main(["evaluate", EXAMPLE, str(path), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["dram_bytes"] == 1024020
+    assert json.loads(capsys.readouterr().out)["dram_bytes"] == 892948
 
 
 def test_overrides(capsys):
     # With 16 KiB, c2 and c3 (18,432 weight bytes each) can no longer keep their weights resident and read them
-    # once per strip (11 strips): 2 · 10 · 18,432 bytes more, plus c5 streaming at 3 strips (2 · 36,864) and the
-    # rest unchanged: 1,024,020 + 368,640 + 73,728 = 1,466,388.
-    assert main(["solve", EXAMPLE, "--buffer", "16KiB"]) == 0
+    # once per strip (8 strips, staging one 1,152-byte block): 2 · 7 · 18,432 bytes more, plus c5 streaming at 2
+    # strips (36,864) and the rest unchanged: 892,948 + 258,048 + 36,864 = 1,187,860.
+    assert main(["solve", EXAMPLE, "--solver", "layerwise", "--buffer", "16KiB"]) == 0
     text = capsys.readouterr().out
-    assert "buffer 16,384 B (16 KiB)" in text and "DRAM traffic 1,466,388 B" in text
-    assert main(["solve", EXAMPLE, "--batch", "4", "--json"]) == 0
+    assert "buffer 16,384 B (16 KiB)" in text and "DRAM traffic 1,187,860 B" in text
+    assert main(["solve", EXAMPLE, "--solver", "layerwise", "--batch", "4", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["compulsory_bytes"] == 4 * (32768 + 20) + 89600
 
 
 def test_invalid_schedule_exits_1(tmp_path, capsys):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"format": "optimus-opt/schedule@1", "groups": [
-        {"layers": ["c1", "a1"]}, {"layers": ["c2", "c3"]}, {"layers": ["p1", "c4", "c5", "cat", "g", "fc"]}]}))
+    path.write_text(json.dumps({"format": "optimus-opt/schedule@2", "groups": [
+        {"layers": ["c1", "a1"]}, {"layers": ["c2", "c3"]}, {"layers": ["p1", "c4", "c5", "g", "fc"]}]}))
     assert main(["evaluate", EXAMPLE, str(path)]) == 1
     assert "invalid schedule (not-convex): group 0: not convex" in capsys.readouterr().err
 
 
 def test_layerwise_infeasible_names_the_layer(capsys):
-    assert main(["solve", EXAMPLE, "--buffer", "4096"]) == 1
+    assert main(["solve", EXAMPLE, "--solver", "layerwise", "--buffer", "4096"]) == 1
     out = capsys.readouterr().out
     assert "layerwise: infeasible" in out
     assert "'c1' needs at least" in out
@@ -79,7 +80,7 @@ def test_bad_input_exits_2_without_traceback(tmp_path):
 
 def test_unknown_solver_and_bad_size(capsys):
     assert main(["solve", EXAMPLE, "--solver", "nope"]) == 2
-    assert "unknown solver 'nope' (known: layerwise" in capsys.readouterr().err
+    assert "unknown solver 'nope' (known: auto, layerwise" in capsys.readouterr().err
     try:
         main(["solve", EXAMPLE, "--buffer", "12 parsecs"])
     except SystemExit as exit_:
@@ -113,7 +114,7 @@ def test_zoo_list_prints_every_network_against_published_figures(capsys):
     assert list(rows) == list(zoo.names())
     assert rows["alexnet"] == ["alexnet", "224", "11", "61,100,840", "61.1", "M", "+0.00%", "714,188,480", "0.71",
                                "G", "+0.59%"]
-    assert rows["inception_v3"][:7] == ["inception_v3", "299", "124", "23,817,352", "23.83", "M", "-0.07%"]
+    assert rows["inception_v3"][:7] == ["inception_v3", "299", "109", "23,817,352", "23.83", "M", "-0.07%"]
     assert rows["unet"][7:] == ["218,154,139,648", "218.2", "G", "+0.00%"]
     for row in rows.values():  # every network within 2 % of its published weights and MACs
         assert abs(float(row[6].rstrip("%"))) < 2 and abs(float(row[10].rstrip("%"))) < 2
@@ -129,10 +130,10 @@ def test_zoo_export_loads_and_solves(tmp_path, capsys):
     assert doc == zoo.build("squeezenet1_1").to_dict(with_format=True)
     out = tmp_path / "sq.json"
     assert main(["zoo", "export", "squeezenet1_1", "--resolution", "112", "-o", str(out)]) == 0
-    assert capsys.readouterr().out == f"network squeezenet1_1 (38 layers) written to {out}\n"
+    assert capsys.readouterr().out == f"network squeezenet1_1 (30 layers) written to {out}\n"
     assert load_network(out).shape("data") == (3, 112, 112)
     # A network file solves like a zoo name: on the Optimus NPU at batch 4 unless told otherwise.
-    assert main(["solve", str(out)]) == 0
+    assert main(["solve", str(out), "--solver", "layerwise"]) == 0
     text = capsys.readouterr().out
     assert "instance     squeezenet1_1-optimus-npu-b4:" in text and "layerwise: feasible" in text
     assert main(["zoo", "export", "yolov3_tiny", "--resolution", "100"]) == 2
@@ -141,14 +142,14 @@ def test_zoo_export_loads_and_solves(tmp_path, capsys):
 
 
 def test_solve_a_zoo_name_is_the_paper_instance(capsys):
-    assert main(["solve", "mobilenet_v1", "--json"]) == 0
+    assert main(["solve", "mobilenet_v1", "--solver", "layerwise", "--json"]) == 0
     by_name = json.loads(capsys.readouterr().out)
-    assert main(["solve", PAPER_MOBILENET, "--json"]) == 0
+    assert main(["solve", PAPER_MOBILENET, "--solver", "layerwise", "--json"]) == 0
     by_file = json.loads(capsys.readouterr().out)
     assert by_name["instance"] == by_file["instance"] == "mobilenet_v1-optimus-npu-b4"
-    assert by_name["dram_bytes"] == by_file["dram_bytes"] == 139_855_376
+    assert by_name["dram_bytes"] == by_file["dram_bytes"] == 118_851_088
     assert by_name["groups"] == by_file["groups"]
-    assert main(["solve", "mobilenet_v1"]) == 0
+    assert main(["solve", "mobilenet_v1", "--solver", "layerwise"]) == 0
     text = capsys.readouterr().out
     assert "accelerator  optimus-npu: buffer 131,072 B (128 KiB), 2-byte words, channel tile 32; batch 4" in text
 
@@ -159,23 +160,24 @@ def test_solve_and_evaluate_with_accelerator_batch_and_buffer(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "instance     squeezenet1_0-eyeriss-b1:" in text
     assert "accelerator  eyeriss: buffer 185,856 B (181.5 KiB), 2-byte words, channel tile 16; batch 1" in text
-    assert "DRAM traffic 9,155,504 B" in text and "exact-dp: optimal" in text
+    assert "DRAM traffic 5,126,944 B" in text and "exact-dp: optimal" in text
     assert main(["evaluate", "squeezenet1_0", str(tmp_path / "s.json"), "--accelerator", "eyeriss",
                  "--batch", "1"]) == 0
     assert "valid: every group is convex" in capsys.readouterr().out
     # An accelerator file works as well as a preset name; --buffer still applies on top and names the instance.
     acc = str(ROOT / "instances" / "accelerators" / "shidiannao.json")
-    assert main(["solve", "mobilenet_v1", "--accelerator", acc, "--buffer", "64KiB"]) == 0
+    assert main(["solve", "mobilenet_v1", "--solver", "layerwise", "--accelerator", acc, "--buffer", "64KiB"]) == 0
     text = capsys.readouterr().out
     assert "instance     mobilenet_v1-shidiannao-64KiB-b4:" in text and "buffer 65,536 B (64 KiB)" in text
-    # --accelerator replaces an instance file's accelerator: VGG-16, infeasible on the Optimus NPU, fits ShiDianNao.
+    # --accelerator replaces an instance file's accelerator: VGG-16 at 96 KiB, infeasible layer by layer on the
+    # Optimus NPU (Tc 32: 32 x 32 weight blocks), fits ShiDianNao's (Tc 1) at the same buffer.
     vgg = str(ROOT / "instances" / "paper" / "vgg16-optimus-npu-b4.json")
-    assert main(["solve", vgg]) == 1
+    assert main(["solve", vgg, "--solver", "layerwise", "--buffer", "96KiB"]) == 1
     assert "layerwise: infeasible" in capsys.readouterr().out
-    assert main(["solve", vgg, "--accelerator", "shidiannao"]) == 0
+    assert main(["solve", vgg, "--solver", "layerwise", "--accelerator", "shidiannao", "--buffer", "96KiB"]) == 0
     text = capsys.readouterr().out
     assert "accelerator  shidiannao:" in text and "channel tile 1; batch 4" in text
-    assert "DRAM traffic 1,287,869,840 B" in text
+    assert "DRAM traffic 3,233,015,056 B" in text
 
 
 def test_unknown_zoo_name_or_preset_exits_2_listing_the_known_names(capsys):
@@ -183,7 +185,9 @@ def test_unknown_zoo_name_or_preset_exits_2_listing_the_known_names(capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("optimus-opt: error: 'lenet' is neither a file nor a zoo network (known networks: "
-                          "alexnet, vgg16,") and err.rstrip().endswith("yolov3_tiny, unet)")
+                          "alexnet, vgg16,") and err.rstrip().endswith("yolov3_tiny, unet, mobilenet_v3_large, "
+                                                                    "mobilenet_v3_small, efficientnet_b0, mnasnet1_0, "
+                                                                    "regnet_y_400mf, resnext50_32x4d)")
     assert main(["zoo", "export", "lenet"]) == 2
     assert capsys.readouterr().err.startswith("optimus-opt: error: unknown zoo network 'lenet' (known networks: ")
     assert main(["solve", "mobilenet_v1", "--accelerator", "tpu"]) == 2

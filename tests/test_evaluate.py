@@ -141,7 +141,7 @@ def test_bad_tilings(example):
     reject(example, sched(adjacent, OPTIMUM[1]), "bad-tiling",
            "reduced-channel layers 'c1' and 'c2' are joined by an edge inside the group")
     not_conv = oo.Group(layers=tuple(OPTIMUM[0]), strips=32, reduced_channels=("a1",))
-    reject(example, sched(not_conv, OPTIMUM[1]), "bad-tiling", "reduced-channel layer 'a1' is a add, not a conv")
+    reject(example, sched(not_conv, OPTIMUM[1]), "bad-tiling", "reduced-channel layer 'a1' is an add, not a conv")
     outside = oo.Group(layers=tuple(OPTIMUM[0]), strips=32, reduced_channels=("c4",))
     reject(example, sched(outside, OPTIMUM[1]), "bad-tiling", "reduced-channel layer 'c4' is not in the group")
     too_many = oo.Group(layers=tuple(OPTIMUM[0]), strips=33)

@@ -114,11 +114,35 @@ def test_time_limit_gives_an_honest_status():
     from optimus_opt import zoo
 
     inst = oo.Instance(zoo.build("nasnet_a_mobile"), oo.Accelerator(131072, 2, 32), batch=4)
-    r = oo.solve(inst, "exact-dp", time_limit=0.5)
-    assert r.status == "unknown" and not r.groups and "no proven schedule" in r.message
-    for name in ("cpsat", "milp"):  # the limit also covers enumerating and tiling the candidates
-        r = oo.solve(inst, name, time_limit=1.0)
-        assert r.status == "unknown" and not r.groups and r.solve_seconds < 30, (name, r.solve_seconds)
+    compulsory = oo.CostModel(inst).compulsory_bytes()
+    heuristic = oo.solve(inst, "optimus")
+    for name, limit in (("exact-dp", 0.5), ("cpsat", 1.0), ("milp", 1.0)):
+        # the limit stops enumeration; the solver falls back on the heuristic's schedule and proves a bound
+        r = oo.solve(inst, name, time_limit=limit)
+        assert r.status == "feasible" and r.groups and r.solve_seconds < 60, (name, r.status, r.solve_seconds)
+        assert r.solver_info["incumbent"] == "optimus" and r.dram_bytes == heuristic.dram_bytes
+        assert oo.evaluate(inst, r).dram_bytes == r.dram_bytes
+        assert r.bound_bytes == compulsory < r.dram_bytes, name
+        assert "stopped by the time limit while enumerating" in r.message
+    # without the fallback nothing is claimed, but the bound still is
+    r = oo.solve(inst, "exact-dp", time_limit=0.5, anytime=False)
+    assert r.status == "unknown" and not r.groups and r.bound_bytes == compulsory
+
+
+def test_stopped_dp_proves_its_frontier_bound():
+    inst = oo.load_instance(ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json")
+    optimum = oo.solve(inst, "exact-dp")
+    compulsory = oo.CostModel(inst).compulsory_bytes()
+    # a down-set limit stops the DP half-way: the least f(D) + remaining floor over its frontier is a bound
+    r = oo.solve(inst, "exact-dp", max_downsets=8)
+    assert r.status == "feasible" and "down-set limit" in r.message
+    assert compulsory < r.bound_bytes <= optimum.dram_bytes <= r.dram_bytes
+    assert r.solver_info["bound"].startswith("DP frontier")
+    assert oo.evaluate(inst, r).dram_bytes == r.dram_bytes
+    # a warm start that is a valid schedule is the incumbent when it is the cheaper one
+    warm = oo.solve(inst, "exact-dp", max_downsets=8, warm_start=optimum)
+    assert warm.solver_info["incumbent"] == "warm_start" and warm.dram_bytes == optimum.dram_bytes
+    assert warm.status == "feasible" and warm.bound_bytes == r.bound_bytes
 
 
 def test_side_constraints_match_brute_force():

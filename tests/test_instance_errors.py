@@ -34,7 +34,7 @@ CASES = [
     ("cycle", lambda d: layer(d, "c1").update(inputs=["c3"]),
      "layer 'c1': field 'inputs': the network has a cycle: c1 -> c2 -> c3 -> c1"),
     ("add shape mismatch", lambda d: layer(d, "a1").update(inputs=["c3", "x"]),
-     "layer 'a1': field 'inputs': an add needs inputs of equal shape, got [32, 32, 32] and [16, 32, 32]"),
+     "layer 'a1': field 'inputs': an add needs inputs of equal shape or (C, 1, 1) operands of the same C, got [32, 32, 32] and [16, 32, 32]"),
     ("concat shape mismatch", lambda d: layer(d, "cat").update(inputs=["c4", "a1"]),
      "layer 'cat': field 'inputs': a concat needs inputs of equal H and W, got [64, 16, 16] and [32, 32, 32]"),
     ("groups", lambda d: layer(d, "c2").update(groups=3),

@@ -54,7 +54,7 @@ def test_generated_layout() -> None:
     assert docs["paper/squeezenet1_0-optimus-npu-b4.json"] == {
         "format": "optimus-opt/instance@1", "name": "squeezenet1_0-optimus-npu-b4", "batch": 4,
         "accelerator": "../accelerators/optimus-npu.json", "network": "../networks/squeezenet1_0.json"}
-    # The hand-written worked example stays as it is (cost-model.md section 6: optimum 253,460 bytes).
+    # The hand-written worked example stays as it is (formulations/cost-model.md section 6: optimum 253,460 bytes).
     example = oo.load_instance(INSTANCES / "example-64k.json")
     assert (example.name, example.accelerator.buffer_bytes, example.accelerator.channel_tile) == \
         ("cost-model-example-64k", 65536, 8)

@@ -354,17 +354,16 @@ def test_pad_feeding_other_than_conv_or_pool_is_refused():
     assert "pad the batch or the channels" in refusal(g.model([g.conv(p, 10, 8, 1, "a")]))
 
 
-def test_batch_mismatch_on_the_command_line(tmp_path, capsys):
+def test_solve_of_an_onnx_file_runs_at_the_batch_asked_for(tmp_path, capsys):
+    """``solve MODEL.onnx`` runs at batch 4, like ``import-onnx`` then ``solve``, whatever batch the model was
+    exported at; ``--batch`` overrides it."""
     g = G()
     x = g.input("x", [2, 3, 16, 16])
     path = tmp_path / "b2.onnx"
     onnx.save(g.model([g.conv(x, 3, 8, 3, "c")]), path)
-    assert main(["solve", str(path), "--batch", "4"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"optimus-opt: error: {path}: cannot import the model:")
-    assert "input 'x': the model's batch is 2 but the instance's batch is 4" in err
-    # without --batch it runs at the model's own batch
-    assert main(["solve", str(path), "--accelerator", "eyeriss"]) == 0
+    assert main(["solve", str(path), "--solver", "layerwise", "--accelerator", "eyeriss"]) == 0
+    assert "batch 4" in capsys.readouterr().out
+    assert main(["solve", str(path), "--solver", "layerwise", "--accelerator", "eyeriss", "--batch", "2"]) == 0
     assert "batch 2" in capsys.readouterr().out
 
 

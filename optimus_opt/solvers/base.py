@@ -9,6 +9,7 @@ separate from back-ends, one small interface, registration in one place).
 from __future__ import annotations
 
 import importlib.util
+import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -37,6 +38,15 @@ class SolveOptions:
         says so in ``solver_info``.
     extra:
         Solver-specific options, by name.
+    progress:
+        A :class:`~optimus_opt.progress.Reporter` that solvers tell their phase, candidates, incumbent and bound
+        (``progress.of(options)`` gives it, or one that ignores everything); not part of a run's identity.
+
+    Raises
+    ------
+    SolverError
+        A time limit that is not a positive number of seconds (0 or less would stop before any work and answer
+        ``unknown``), fewer than one worker, or a group cap below one layer.
     """
 
     time_limit: float | None = None
@@ -44,6 +54,21 @@ class SolveOptions:
     workers: int = 1
     max_group: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    progress: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        limit = self.time_limit
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
+                                  or not math.isfinite(limit) or limit <= 0):
+            raise SolverError(f"time_limit must be a positive number of seconds, got {limit!r} (give none for no "
+                              "limit)")
+        for key, value in (("workers", self.workers), ("max_group", self.max_group)):
+            if value is None and key == "max_group":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SolverError(f"{key} must be a positive integer, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise SolverError(f"seed must be an integer, got {self.seed!r}")
 
 
 @dataclass(frozen=True)
@@ -123,8 +148,18 @@ class Solver(ABC):
         groups = tuple(Group.from_tiling(instance, members, tiling) for members, tiling in result.groups)
         info = {"space": self.space, "seed": options.seed, "workers": options.workers,
                 "time_limit_s": options.time_limit, "max_group": options.max_group, **result.info}
+        if result.bound_bytes is not None:  # over which schedules the bound holds: "all", or the restriction
+            info.setdefault("bound_scope", bound_scope(options))
         return Schedule(instance=instance.name, solver=self.name, status=result.status, groups=groups,
                         dram_bytes=sum(t.cost for _, t in result.groups) if result.groups else None,
                         bound_bytes=result.bound_bytes, compulsory_bytes=cm.compulsory_bytes(),
                         solve_seconds=seconds, solver_info=info,
                         unplaced=tuple(net.layers[u].name for u in result.unplaced), message=result.message)
+
+
+def bound_scope(options: SolveOptions) -> str:
+    """``all`` when a bound proven under ``options`` holds over every schedule of the cost model, else the
+    restriction it holds under: ``max_group=4``, side constraints (``together``, ``apart``, ``max_groups``)."""
+    parts = [f"max_group={options.max_group}"] if options.max_group is not None else []
+    parts += [key for key in ("together", "apart", "max_groups") if options.extra.get(key)]
+    return ", ".join(parts) if parts else "all"

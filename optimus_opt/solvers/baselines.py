@@ -242,7 +242,7 @@ class _SegmentBaseline(Solver):
             names = ", ".join(f"'{net.layers[u].name}'" for u in stuck[:5])
             return SolverResult(
                 status="infeasible", unplaced=stuck, info=info,
-                message=f"no schedule of {self.name}'s space fits the {cm.buffer}-byte buffer: no group of its space "
+                message=f"no schedule of {self.name}'s space fits the {cm.buffer:,}-byte buffer: no group of its space "
                         f"starting at {names} has a feasible tiling")
         return SolverResult(status="feasible", groups=[(g, costs(_mask(g))) for g in groups],  # type: ignore[misc]
                             info=info)

@@ -8,8 +8,10 @@ Objective: Σ c_S x_S in exact integer bytes (no scaling). See formulations/cpsa
 
 from __future__ import annotations
 
+from .. import progress
 from ..cost import CostModel
 from ..errors import SolverError
+from . import anytime
 from .base import SolveOptions, SolverResult
 from .setpartition import PartitionModel, SetPartitionSolver, same_group_pairs
 
@@ -40,20 +42,32 @@ class CPSat(SetPartitionSolver):
         if export:
             m.export_to_file(str(export))
         solver = configured_solver(options, time_left)
-        code = solver.solve(m)
+        code = solver.solve(m, progress.cpsat_callback(options, solver))  # incumbents and bounds, if anyone listens
         status = _STATUS[solver.status_name(code)]
         info.update(cpsat_status=solver.status_name(code), branches=solver.num_branches,
                     conflicts=solver.num_conflicts, wall_seconds=round(solver.wall_time, 6), ortools=_version())
         if status == "infeasible":
             return SolverResult(status="infeasible", info=info,
                                 message="no ordered partition into candidate groups exists")
+        bound = _bound(solver.best_objective_bound)
+        side = self.side_constraints(cm, options)
         if status == "unknown":
-            return SolverResult(status="unknown", info=info, bound_bytes=None,
-                                message="no schedule found within the limits")
+            return anytime.stopped(cm, options, info, why="time limit before CP-SAT found a schedule", bound=bound,
+                                   bound_kind="CP-SAT objective bound over the candidate columns", side=side)
         chosen = [k for k in range(len(x)) if solver.value(x[k])]
         groups = self.in_order(model_data, chosen, lambda u: solver.value(t[u]))
-        bound = int(round(solver.best_objective_bound))
+        if status == "feasible":
+            return anytime.stopped(cm, options, info, why="time limit before CP-SAT proved its schedule optimal",
+                                   bound=bound, bound_kind="CP-SAT objective bound over the candidate columns",
+                                   found=groups, side=side)
         return SolverResult(status=status, groups=groups, bound_bytes=bound, info=info)
+
+
+def _bound(value: float) -> int | None:
+    """CP-SAT's objective bound as whole bytes (rounded up: costs are integers), or None when it has none."""
+    import math
+
+    return int(math.ceil(value - 1e-6)) if math.isfinite(value) else None
 
 
 def state_partition(m, data: PartitionModel):

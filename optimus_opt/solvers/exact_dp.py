@@ -16,61 +16,84 @@ from __future__ import annotations
 
 import time
 
+from .. import progress
 from ..candidates import CandidateSpace, bits
 from ..cost import CostModel
 from ..errors import SolverError
+from . import anytime
 from .base import Solver, SolveOptions, SolverResult
 
 
 def downset_dp(cm: CostModel, space: CandidateSpace, time_limit: float | None = None,
-               max_states: int | None = None):
-    """Run the DP; returns (cost or None, groups as candidates in order, statistics dict, finished flag)."""
+               max_states: int | None = None, prune: bool = True):
+    """Run the DP; returns (cost or None, groups as candidates in order, statistics dict, finished flag).
+
+    Transitions are *pulled*: expanding a final down-set D only records, for each candidate S it can take, the
+    bound f(D) + floor(S) under D ∪ S. When D ∪ S comes up (all smaller down-sets are final by then), its
+    transitions are tiled by increasing bound, and with ``prune`` the first bound that reaches the best value
+    found ends the scan: no later transition can beat it (formulations/exact-dp.md, rule DP-1). A down-set no
+    feasible transition reaches is dropped.
+    """
     start = time.perf_counter()
     full = space.layer_mask
+    layers = space.layers
     pred = space.pred
-    consumers = cm.consumers
     best: dict[int, int] = {0: 0}
     back: dict[int, tuple[int, object]] = {}
-    ready_of: dict[int, int] = {0: sum(1 << u for u in space.layers if pred[u] == 0)}
+    pending: dict[int, list[tuple[int, int, object]]] = {}
     buckets: dict[int, list[int]] = {0: [0]}
-    tilings = relaxed = 0
+    tilings = transitions = 0
     finished = True
+    stopped_by = None
     for size in range(full.bit_count() + 1):
         for d in buckets.pop(size, ()):
             if (time_limit is not None and time.perf_counter() - start > time_limit) or \
                     (max_states is not None and len(best) > max_states):
                 finished = False
+                stopped_by = "time limit" if max_states is None or len(best) <= max_states else "down-set limit"
+                buckets.setdefault(size, []).append(d)  # still open, for the frontier bound
                 break
+            if d:
+                incoming = pending.pop(d)
+                incoming.sort(key=lambda e: e[0])  # stable: equal bounds keep the order they were found in
+                value = arg = None
+                for bound, src, cand in incoming:
+                    if prune and value is not None and bound >= value:
+                        break
+                    tilings += 1
+                    tiling = cand.tiling(cm)
+                    if tiling is not None and (value is None or best[src] + tiling.cost < value):
+                        value, arg = best[src] + tiling.cost, (src, cand)
+                if value is None:
+                    continue  # no feasible group reaches d
+                best[d], back[d] = value, arg
             fd = best[d]
-            ready = ready_of.pop(d)
+            ready = 0
+            for u in layers:
+                if not d >> u & 1 and pred[u] & ~d == 0:
+                    ready |= 1 << u
             for r in bits(ready):
                 for cand in space.by_first[r]:
                     mask = cand.mask
                     if mask & d or cand.needs & ~d:
                         continue
                     nd = d | mask
-                    old = best.get(nd)
-                    if old is not None and fd + cand.cost_floor >= old:
-                        continue
-                    tilings += 1
-                    tiling = cand.tiling(cm)
-                    if tiling is None or (old is not None and fd + tiling.cost >= old):
-                        continue
-                    relaxed += 1
-                    best[nd] = fd + tiling.cost
-                    back[nd] = (d, cand)
-                    if old is None:
+                    transitions += 1
+                    entry = (fd + cand.cost_floor, d, cand)
+                    waiting = pending.get(nd)
+                    if waiting is None:
+                        pending[nd] = [entry]
                         buckets.setdefault(nd.bit_count(), []).append(nd)
-                        new_ready = ready & ~mask
-                        for u in bits(mask):
-                            for c in consumers[u]:
-                                if not nd >> c & 1 and pred[c] & ~nd == 0:
-                                    new_ready |= 1 << c
-                        ready_of[nd] = new_ready
+                    else:
+                        waiting.append(entry)
         if not finished:
             break
-    stats = {"downsets": len(best), "tilings_asked": tilings, "improvements": relaxed,
+    stats = {"downsets": len(best), "transitions": transitions, "tilings_asked": tilings,
              "dp_seconds": round(time.perf_counter() - start, 6)}
+    if not finished:  # every schedule enters an open down-set from a final one (formulations/exact-dp.md)
+        stats["stopped_by"] = stopped_by
+        stats["frontier_bound"] = min((min(e[0] for e in pending[d]) + remaining_floor(cm, space, d)
+                                       for ds in buckets.values() for d in ds if d in pending), default=None)
     if full not in best:
         return None, [], stats, finished
     groups = []
@@ -81,6 +104,22 @@ def downset_dp(cm: CostModel, space: CandidateSpace, time_limit: float | None = 
         d = prev
     groups.reverse()
     return best[full], groups, stats, finished
+
+
+def remaining_floor(cm: CostModel, space: CandidateSpace, done: int) -> int:
+    """A lower bound of the traffic still to come once the layers of the down-set ``done`` have run: every other
+    layer's weights once, every network output not yet written, and one read of every tensor (of ``done`` or a
+    network input) that a layer outside ``done`` reads. The three sums are over disjoint tensors."""
+    total = 0
+    for u in space.layers:
+        if not done >> u & 1:
+            total += cm.weight_bytes[u]
+            if cm.is_output[u]:
+                total += cm.tensor_bytes[u]
+    for t in range(cm.n):
+        if (done >> t & 1 or not cm.producers[t]) and any(not done >> c & 1 for c in cm.consumers[t]):
+            total += cm.tensor_bytes[t]
+    return total
 
 
 class ExactDP(Solver):
@@ -94,18 +133,27 @@ class ExactDP(Solver):
         if max_groups is not None:
             raise SolverError("exact-dp cannot cap the number of groups (its state has no group count); "
                               "use cpsat or milp for max_groups")
+        report = progress.of(options)  # the CLI's status line, or nothing
+        report.phase("enumerating candidate groups")
         space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
         space.restrict(together, apart)
+        report.update(candidates=len(space))
+        report.phase("dynamic program over down-sets")
         left = None if options.time_limit is None else max(0.0, options.time_limit - (time.perf_counter() - start))
         max_states = options.extra.get("max_downsets")
-        cost, groups, stats, finished = downset_dp(cm, space, left, max_states)
+        cost, groups, stats, finished = downset_dp(cm, space, left, max_states,
+                                                   prune=bool(options.extra.get("prune", True)))
         info = {"space": space.describe(), "candidates": len(space), "candidates_explored": space.explored,
                 "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats}
         if not space.complete or not finished:
-            why = "time limit" if options.time_limit is not None else "down-set limit"
-            return SolverResult(status="unknown", info=info,
-                                message=f"stopped at the {why} after {stats['downsets']} down-sets and {len(space)} "
-                                        "candidate groups; no proven schedule")
+            why = stats.get("stopped_by") or "time limit"
+            where = "while enumerating candidate groups" if not space.complete else \
+                f"after {stats['downsets']:,} down-sets of {len(space):,} candidate groups"
+            frontier = stats.get("frontier_bound") if space.complete else None
+            return anytime.stopped(cm, options, info, why=f"{why} {where}", bound=frontier,
+                                   bound_kind="DP frontier: least f(D) + remaining floor over reached, unexpanded "
+                                              "down-sets D", side=(together, apart, None),
+                                   found=[(bits(c.mask), c.tiling(cm)) for c in groups])
         if cost is None:
             covered = 0
             for cand in space:
@@ -115,7 +163,8 @@ class ExactDP(Solver):
             scope = "" if options.max_group is None else f" with at most {options.max_group} layers per group"
             return SolverResult(status="infeasible", unplaced=unplaced, info=info,
                                 message=f"no valid schedule{scope}: "
-                                        + (f"{len(unplaced)} layers fit no group" if unplaced else
+                                        + (f"{len(unplaced)} layer{'s' if len(unplaced) != 1 else ''} fit no "
+                                           "group" if unplaced else
                                            "every layer fits some group, but no ordered partition does"))
         return SolverResult(status="optimal", groups=[(bits(c.mask), c.tiling(cm)) for c in groups],
                             bound_bytes=cost, info=info)

@@ -23,11 +23,12 @@ class Layerwise(Solver):
                 groups.append(((u,), tiling))
         if unplaced:
             names = cm.network.layers
-            worst = ", ".join(f"'{names[u].name}' needs at least {cm.least_buffer([u])} bytes" for u in unplaced[:3])
-            more = f" (and {len(unplaced) - 3} more layers)" if len(unplaced) > 3 else ""
+            worst = ", ".join(f"'{names[u].name}' needs at least {cm.least_buffer([u]):,} bytes" for u in unplaced[:3])
+            rest = len(unplaced) - 3
+            more = f" (and {rest} more layer{'s' if rest != 1 else ''})" if rest > 0 else ""
             return SolverResult(
                 status="infeasible", unplaced=unplaced,
-                message=f"no layer-by-layer schedule fits the {cm.buffer}-byte buffer: {worst}{more}. "
+                message=f"no layer-by-layer schedule fits the {cm.buffer:,}-byte buffer: {worst}{more}. "
                         "A fused group may still place them (reduced channels of a producer shrink what a "
                         "layer reads); try an exact solver.")
         return SolverResult(status="feasible", groups=groups)

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from ..cost import CostModel
+from . import anytime
 from .base import SolveOptions, SolverResult
 from .setpartition import PartitionModel, SetPartitionSolver, same_group_pairs
 
@@ -83,9 +84,11 @@ class Milp(SetPartitionSolver):
         if status == highspy.HighsModelStatus.kInfeasible:
             return SolverResult(status="infeasible", info=info,
                                 message="no ordered partition into candidate groups exists")
+        side = self.side_constraints(cm, options)
+        kind = "HiGHS dual bound over the candidate columns"
         if hinfo.primal_solution_status != 2:  # no feasible point
-            return SolverResult(status="unknown", info=info, bound_bytes=bound_bytes,
-                                message=f"no schedule found ({h.modelStatusToString(status)})")
+            return anytime.stopped(cm, options, info, bound=bound_bytes, bound_kind=kind, side=side,
+                                   why=f"limit before HiGHS found a schedule ({h.modelStatusToString(status)})")
         values = h.getSolution().col_value
         chosen = [k for k in range(n_x) if values[k] > 0.5]
         groups = self.in_order(data, chosen, lambda u: values[level_of[u]])
@@ -93,8 +96,10 @@ class Milp(SetPartitionSolver):
         optimal = status == highspy.HighsModelStatus.kOptimal
         if optimal:
             bound_bytes = total if bound_bytes is None else min(bound_bytes, total)
-        return SolverResult(status="optimal" if optimal else "feasible", groups=groups, bound_bytes=bound_bytes,
-                            info=info)
+        if not optimal:
+            return anytime.stopped(cm, options, info, bound=bound_bytes, bound_kind=kind, found=groups, side=side,
+                                   why=f"limit before HiGHS proved its schedule optimal ({h.modelStatusToString(status)})")
+        return SolverResult(status="optimal", groups=groups, bound_bytes=bound_bytes, info=info)
 
 
 @contextlib.contextmanager

@@ -303,7 +303,7 @@ def _solve(cm: CostModel, rec: OptimusRecursion, restrictions: str, info: dict, 
         return SolverResult(
             status="infeasible", unplaced=out.dead_ends, info=info,
             message=f"the Optimus recursion finds no schedule{cut}: every branch stops at a layer that would start "
-                    f"a group, and no tiling of it alone fits the {cm.buffer}-byte buffer ({stuck}{more}); no "
+                    f"a group, and no tiling of it alone fits the {cm.buffer:,}-byte buffer ({stuck}{more}); no "
                     "group the recursion can grow reaches past it")
     groups = [(tuple(bits(g)), rec.cost(g)) for g in out.groups]
     return SolverResult(status="feasible", groups=groups, info=info)  # type: ignore[arg-type]

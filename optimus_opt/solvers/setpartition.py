@@ -20,7 +20,9 @@ import time
 from abc import abstractmethod
 
 from ..candidates import Candidate, CandidateSpace, bits
+from .. import progress
 from ..cost import CostModel, Tiling
+from . import anytime
 from .base import Solver, SolveOptions, SolverResult
 
 
@@ -73,9 +75,6 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: float | Non
     dropped: set[int] = set()
     for k, cand in enumerate(sorted(space, key=lambda c: c.size)):
         _check(deadline, k)
-        tiling = cand.tiling(cm)
-        if tiling is None:
-            continue
         mask = cand.mask
         split = None
         if cand.size > 1:
@@ -85,6 +84,15 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: float | Non
                 rest, single = g.get(mask & ~(1 << u)), g.get(1 << u)
                 if (source or sink) and rest is not None and single is not None:
                     split = rest + single if split is None else min(split, rest + single)
+        if split is not None and split <= cand.cost_floor:  # rule SP-2: dominated whatever its tiling costs
+            dropped.add(mask)
+            g[mask] = split
+            continue
+        tiling = cand.tiling(cm)
+        if tiling is None:
+            if split is not None:  # g(S) = split(S) (cost(S) is infinite): the split still replaces S
+                g[mask] = split
+            continue
         if split is not None and split <= tiling.cost:
             dropped.add(mask)
             g[mask] = split
@@ -109,8 +117,8 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
         if all_tilings:
             options = cm.tiling_options(bits(cand.mask))
         else:
-            tiling = cand.tiling(cm)
-            options = [] if tiling is None or cand.mask in dropped else [(0, tiling)]
+            tiling = None if cand.mask in dropped else cand.tiling(cm)
+            options = [] if tiling is None else [(0, tiling)]
         for need, tiling in options:
             columns.append(cand)
             tilings.append(tiling)
@@ -148,24 +156,33 @@ class SetPartitionSolver(Solver):
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         start = time.perf_counter()
         together, apart, max_groups = self.side_constraints(cm, options)
+        report = progress.of(options)  # the CLI's status line, or nothing
+        report.phase("enumerating candidate groups")
         space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
         space.restrict(together, apart)
+        report.update(candidates=len(space))
+        report.phase("tiling the candidate groups")
         info = {"space": space.describe(), "candidates": len(space)}
+        side = (together, apart, max_groups)
         if not space.complete:
-            return SolverResult(status="unknown", info=info, message="candidate enumeration hit the time limit")
+            return anytime.stopped(cm, options, info, why="time limit while enumerating candidate groups", side=side)
         deadline = None if options.time_limit is None else start + options.time_limit
         try:
             # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
-            data = build_model(cm, space, prune_dominated=max_groups is None, deadline=deadline)
+            data = build_model(cm, space, prune_dominated=max_groups is None and options.extra.get("prune", True),
+                               deadline=deadline)
         except OutOfTime:
-            return SolverResult(status="unknown", info=info,
-                                message=f"the time limit passed while tiling the {len(space)} candidate groups")
+            return anytime.stopped(cm, options, info, side=side,
+                                   why=f"time limit while tiling the {len(space):,} candidate groups")
         info["columns"] = len(data.columns)
         uncovered = data.uncovered()
         if uncovered:
             return SolverResult(status="infeasible", unplaced=uncovered, info=info,
-                                message=f"{len(uncovered)} layers fit no group of the candidate space")
+                                message=f"{len(uncovered)} layer{'s' if len(uncovered) != 1 else ''} fit no "
+                                        "group of the candidate space")
         left = None if options.time_limit is None else max(0.01, options.time_limit - (time.perf_counter() - start))
+        report.update(columns=len(data.columns))
+        report.phase("solving the set-partitioning model")
         return self.optimise(cm, data, options, max_groups, left, info)
 
     @abstractmethod

@@ -1,0 +1,106 @@
+"""Anytime behaviour of the exact solvers: what ``exact-dp``, ``cpsat`` and ``milp`` return when a limit stops them.
+
+An exact solver that runs out of time before it proves anything still knows two things worth reporting: a good
+schedule (the ``warm_start`` the caller gave, else the ``optimus`` heuristic, run on the spot: a few seconds even on
+NASNet) and a lower bound of every schedule (at least the compulsory traffic, often better: the DP's frontier, the
+MILP's dual bound, CP-SAT's objective bound). So a study can always report a gap. Such a result has status
+``feasible``; ``solver_info.incumbent`` says where the schedule came from and ``solver_info.bound`` what the bound is.
+
+The fallback schedule must lie in the solver's stated space: under ``max_group``, ``together``, ``apart`` or
+``max_groups`` a heuristic schedule that breaks them is not used (the status stays ``unknown``).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..cost import CostModel, Tiling
+from ..errors import OptimusError
+from ..schedule import Schedule, check_structure, group_ids
+from .base import SolveOptions, SolverResult
+
+Groups = Sequence[tuple[Sequence[int], Tiling]]
+
+
+def warm_groups(cm: CostModel, schedule: Schedule) -> list[tuple[tuple[int, ...], Tiling]] | None:
+    """A ``warm_start`` schedule as groups of node ids with their best tilings, or ``None`` when it is not a valid
+    schedule of this instance (unknown layers, a group that fits no tiling, broken convexity or order)."""
+    try:
+        ids = group_ids(cm.instance, schedule)
+        check_structure(cm.instance, ids)
+    except OptimusError:
+        return None
+    out = []
+    for members in ids:
+        tiling = cm.best_tiling(members)
+        if tiling is None:
+            return None
+        out.append((tuple(members), tiling))
+    return out
+
+
+def heuristic_groups(cm: CostModel, options: SolveOptions) -> tuple[list[tuple[tuple[int, ...], Tiling]] | None, str]:
+    """The incumbent of a stopped exact solver and where it came from: the caller's ``warm_start`` when it is a
+    valid schedule, else the ``optimus`` heuristic's schedule (same ``max_group``), else ``None``."""
+    hint = options.extra.get("warm_start")
+    if isinstance(hint, Schedule):
+        groups = warm_groups(cm, hint)
+        if groups is not None:
+            return groups, "warm_start"
+    from .optimus_dp import Optimus  # imported here: optimus_dp imports the solver machinery too
+
+    result = Optimus().search(cm, SolveOptions(max_group=options.max_group, seed=options.seed))
+    if result.status != "feasible" or not result.groups:
+        return None, "optimus"
+    return [(tuple(m), t) for m, t in result.groups], "optimus"
+
+
+def admissible(groups: Groups, options: SolveOptions, together: list[int], apart: list[int],
+               max_groups: int | None) -> bool:
+    """Whether a schedule respects the solver's space: the group cap and the side constraints."""
+    if max_groups is not None and len(groups) > max_groups:
+        return False
+    for members, _ in groups:
+        mask = 0
+        for u in members:
+            mask |= 1 << u
+        if options.max_group is not None and len(members) > options.max_group:
+            return False
+        if any(mask & t not in (0, t) for t in together) or any((mask & a).bit_count() > 1 for a in apart):
+            return False
+    return True
+
+
+def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound: int | None = None,
+            bound_kind: str | None = None, found: Groups = (), side: tuple[list[int], list[int], int | None] = ([], [], None)
+            ) -> SolverResult:
+    """The result of an exact solver that a limit stopped: the cheaper of ``found`` (the solver's own incumbent,
+    if any) and the warm start or heuristic, status ``feasible``, with the larger of ``bound`` and the compulsory
+    traffic as the proven bound; ``unknown`` (no schedule claimed) when neither exists.
+
+    ``why`` says what stopped the solver ("time limit while enumerating candidates", …) and ``bound_kind`` what
+    ``bound`` is; both go to ``solver_info`` and the message.
+    """
+    compulsory = cm.compulsory_bytes()
+    if bound is None or bound <= compulsory:
+        bound, bound_kind = compulsory, "compulsory traffic (inputs, outputs and all weights once)"
+    info["bound"] = bound_kind
+    best = list(found)
+    best_cost = sum(t.cost for _, t in best) if best else None
+    source = "solver" if best else None
+    if options.extra.get("anytime", True):
+        groups, origin = heuristic_groups(cm, options)
+        if groups is not None and admissible(groups, options, *side):
+            cost = sum(t.cost for _, t in groups)
+            if best_cost is None or cost < best_cost:
+                best, best_cost, source = groups, cost, origin
+    if best_cost is None:
+        return SolverResult(status="unknown", info=info, bound_bytes=bound,
+                            message=f"stopped by the {why}; no schedule found (proven bound {bound:,} B)")
+    info["incumbent"] = source
+    if best_cost <= bound:  # the incumbent meets the bound: proven after all
+        return SolverResult(status="optimal", groups=best, bound_bytes=best_cost, info=info)
+    gap = (best_cost - bound) / bound if bound else float("inf")
+    return SolverResult(status="feasible", groups=best, bound_bytes=bound, info=info,
+                        message=f"stopped by the {why}: the schedule of {source} is within {gap:.2%} of the proven "
+                                f"bound ({bound_kind})")

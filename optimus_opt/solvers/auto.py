@@ -1,0 +1,142 @@
+"""``auto``: the best schedule a user can have within a stated time, with its proven bound (the CLI's default).
+
+It runs the ``optimus`` heuristic first (usually well under a second, and a good schedule on every zoo network),
+then an exact solver over all valid schedules, warm-started from that schedule, for the rest of the time limit
+(:data:`DEFAULT_TIME_LIMIT` seconds unless ``time_limit`` says otherwise): ``cpsat`` when OR-Tools is installed,
+else ``exact-dp`` (which takes no warm start). It returns the cheaper of the two schedules with
+
+* status ``optimal`` when the exact solver proved it (its cost equals the proven bound), ``feasible`` when the
+  limit stopped the proof (the bound the exact solver proved by then is kept, so the gap is known), ``infeasible``
+  when the exact solver proved that no schedule exists, ``unknown`` when neither found one in time;
+* ``solver_info.phases``: what each solver did (status, bytes, seconds), and ``solver_info.chosen``: whose
+  schedule was returned.
+
+With ``max_group`` both solvers search groups of at most that many layers, and the proof holds over that space
+only (``solver_info.bound_scope``). Side constraints (``together``, ``apart``, ``max_groups``) are refused: the
+heuristic cannot honour them; use ``cpsat`` or ``milp`` for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from .. import progress
+from ..cost import CostModel
+from ..errors import SolverError
+from ..schedule import Group, Schedule
+from .base import Solver, SolveOptions, SolverResult
+from .cpsat import CPSat
+from .exact_dp import ExactDP
+from .optimus_dp import Optimus
+
+#: The time limit of ``auto`` when none is given, in seconds (the CLI's ``--help`` states it).
+DEFAULT_TIME_LIMIT = 30.0
+#: Below this many seconds left after the heuristic, the exact solver is not started (it could prove nothing).
+MIN_EXACT_SECONDS = 0.5
+
+
+class Auto(Solver):
+    name = "auto"
+    description = (f"the best schedule in a stated time (default {DEFAULT_TIME_LIMIT:g} s): optimus, then cpsat "
+                   "(exact-dp without OR-Tools) warm-started from it; proven bound and status")
+    space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
+
+    def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
+        start = time.perf_counter()
+        for key in ("together", "apart", "max_groups"):
+            if options.extra.get(key):
+                raise SolverError(f"auto takes no side constraint '{key}' (its heuristic cannot honour it); use "
+                                  "cpsat or milp")
+        limit = options.time_limit if options.time_limit is not None else DEFAULT_TIME_LIMIT
+        report = progress.of(options)
+        phases: list[dict] = []
+
+        report.solver("optimus")
+        report.phase("growing groups (the Optimus recursion)")
+        heuristic = Optimus().search(cm, SolveOptions(max_group=options.max_group, seed=options.seed,
+                                                      progress=options.progress))
+        h_cost = _cost(heuristic)
+        phases.append(_phase("optimus", heuristic, time.perf_counter() - start))
+
+        exact_cls = CPSat if CPSat.is_available() else ExactDP
+        left = limit - (time.perf_counter() - start)
+        exact: SolverResult | None = None
+        if left >= MIN_EXACT_SECONDS:
+            extra = {}
+            if exact_cls is CPSat and heuristic.groups:
+                extra["warm_start"] = _hint(cm, heuristic)
+            report.solver(exact_cls.name + (" (warm-started from optimus)" if extra else ""))
+            if h_cost is not None:
+                report.update(incumbent=h_cost)
+            t0 = time.perf_counter()
+            exact = exact_cls().search(cm, dataclasses.replace(options, time_limit=left, extra=extra))
+            phases.append(_phase(exact_cls.name, exact, time.perf_counter() - t0, warm=bool(extra)))
+
+        info = {"time_limit_s": limit, "exact_solver": exact_cls.name, "phases": phases}
+        if exact is not None:
+            info.update({k: v for k, v in exact.info.items() if k in ("space", "candidates", "columns")})
+        return _combine(heuristic, exact, info, exact_cls.name, limit)
+
+
+def _cost(result: SolverResult) -> int | None:
+    return sum(t.cost for _, t in result.groups) if result.groups else None
+
+
+def _phase(name: str, result: SolverResult, seconds: float, *, warm: bool = False) -> dict:
+    phase = {"solver": name, "status": result.status, "dram_bytes": _cost(result),
+             "bound_bytes": result.bound_bytes, "seconds": round(seconds, 6)}
+    if warm:
+        phase["warm_start"] = "optimus"
+    if result.message:
+        phase["message"] = result.message
+    return phase
+
+
+def _hint(cm: CostModel, result: SolverResult) -> Schedule:
+    """The heuristic's groups as a schedule, the form cpsat's ``warm_start`` takes."""
+    inst = cm.instance
+    return Schedule(instance=inst.name, solver="optimus", status="feasible",
+                    groups=tuple(Group.from_tiling(inst, members, tiling) for members, tiling in result.groups))
+
+
+def _combine(heuristic: SolverResult, exact: SolverResult | None, info: dict, exact_name: str,
+             limit: float) -> SolverResult:
+    """The cheaper schedule, with the exact solver's bound and an honest status (see the module's docstring)."""
+    h_cost = _cost(heuristic)
+    e_cost = _cost(exact) if exact is not None else None
+    bound = exact.bound_bytes if exact is not None and exact.status in ("optimal", "feasible") else None
+    if exact is not None and exact.status == "infeasible" and h_cost is None:
+        info["chosen"] = None
+        return SolverResult(status="infeasible", unplaced=exact.unplaced, info=info,
+                            message=f"{exact_name} proved that no schedule exists: {exact.message}"
+                            if exact.message else f"{exact_name} proved that no schedule exists")
+    better = e_cost is not None and (h_cost is None or e_cost < h_cost or
+                                     (e_cost == h_cost and exact.status == "optimal"))  # type: ignore[union-attr]
+    if better:
+        chosen, groups, cost = exact_name, exact.groups, e_cost  # type: ignore[union-attr]
+    elif h_cost is not None:
+        chosen, groups, cost = "optimus", heuristic.groups, h_cost
+    else:
+        info["chosen"] = None
+        why = "no exact solver ran (the heuristic used the whole limit)" if exact is None else \
+            f"{exact_name}: {exact.message or exact.status}"
+        return SolverResult(status="unknown", unplaced=heuristic.unplaced, info=info,
+                            message=f"no schedule found within {limit:g} s: optimus found none ({heuristic.message}); "
+                                    f"{why}. Raise --time-limit")
+    info["chosen"] = chosen
+    if bound is not None and cost <= bound:
+        return SolverResult(status="optimal", groups=groups, bound_bytes=bound, info=info)
+    if exact is None:
+        note = f"not proven optimal: the {limit:g} s limit left no time for {exact_name}; raise --time-limit"
+    elif bound is not None:
+        note = (f"not proven optimal within {limit:g} s: {exact_name} proved that no schedule moves less than "
+                f"{bound:,} B, so this one is at most {(cost - bound) / bound:.2%} above the optimum; raise "
+                "--time-limit to close the gap")
+    else:
+        note = f"not proven optimal within {limit:g} s ({exact_name}: {exact.message or exact.status}); raise " \
+               "--time-limit"
+    return SolverResult(status="feasible", groups=groups, bound_bytes=bound, info=info, message=note)
+
+
+__all__ = ["Auto", "DEFAULT_TIME_LIMIT"]

@@ -1,0 +1,96 @@
+"""The speed-ups of the exact solvers never change what they prove.
+
+* the incremental enumeration yields exactly the convex connected sets whose footprint floor fits;
+* the cost floor of every candidate is at most its cost (what pruning rules DP-1 and SP-2 rely on);
+* the best tiling computed at a few strip counts equals the one read off the full curve;
+* pruning on and off gives the same optimum, equal to a brute force (random DAGs) and across the three solvers
+  (the smoke suite).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+import optimus_opt as oo
+from optimus_opt.candidates import CandidateSpace, bits
+from optimus_opt.cost import FULL, CostModel, TilingRules
+
+from bruteforce import _valid_group, brute_force_optimum, resolved_graph
+from strategies import instances
+
+ROOT = Path(__file__).resolve().parents[1]
+EXACT = ("exact-dp", "cpsat", "milp")
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(instances(min_layers=2, max_layers=8))
+def test_enumeration_is_every_convex_connected_set_that_may_fit(inst):
+    cm = CostModel(inst)
+    space = CandidateSpace(cm)
+    g = resolved_graph(inst)
+    net = inst.network
+    layers = list(net.layer_ids)
+    expected = set()
+    for k in range(1, len(layers) + 1):
+        for combo in itertools.combinations(layers, k):
+            if _valid_group(g, frozenset(net.layers[u].name for u in combo)) and \
+                    cm.footprint_floor(combo) <= cm.buffer:
+                expected.add(sum(1 << u for u in combo))
+    masks = [c.mask for c in space]
+    assert len(masks) == len(set(masks))
+    assert set(masks) == expected
+
+
+@SETTINGS
+@given(instances(min_layers=2, max_layers=10))
+def test_cost_floor_is_a_lower_bound(inst):
+    cm = CostModel(inst)
+    for cand in CandidateSpace(cm):
+        tiling = cand.tiling(cm)
+        if tiling is not None:
+            assert cand.cost_floor <= tiling.cost, bits(cand.mask)
+
+
+@SETTINGS
+@given(instances(min_layers=2, max_layers=10))
+def test_best_tiling_at_few_strips_equals_the_curve(inst):
+    cm = CostModel(inst)
+    rules = (FULL, TilingRules(resident_only=True, reduced_channels=False), TilingRules(reduced_channels=False))
+    for cand in CandidateSpace(cm, max_group=6):
+        members = bits(cand.mask)
+        for r in rules:
+            assert cm._pick_at_few_strips(members, r) == cm._pick(cm.curve(members), r)
+
+
+def _solve(inst, prune: bool) -> dict[str, oo.Schedule]:
+    return {name: oo.solve(inst, name, prune=prune) for name in EXACT}
+
+
+@SETTINGS
+@given(instances(min_layers=2, max_layers=8))
+def test_pruning_never_changes_the_optimum(inst):
+    expected, _ = brute_force_optimum(inst)
+    for prune in (True, False):
+        for name, r in _solve(inst, prune).items():
+            if expected is None:
+                assert r.status == "infeasible", (name, prune)
+            else:
+                assert (r.status, r.dram_bytes, r.bound_bytes) == ("optimal", expected, expected), (name, prune)
+
+
+def test_smoke_suite_with_pruning_on_and_off():
+    from optimus_opt.suite import load_suite
+
+    for inst in load_suite(ROOT / "instances" / "suites" / "smoke.json").instances():
+        on, off = _solve(inst, True), _solve(inst, False)
+        costs = {r.dram_bytes for r in (*on.values(), *off.values())}
+        assert len(costs) == 1 and None not in costs, inst.name
+        assert all(r.status == "optimal" for r in (*on.values(), *off.values()))
+        # pruning only ever saves work: fewer tilings in the DP, no more columns in the set partitioning
+        assert on["exact-dp"].solver_info["tilings_asked"] <= off["exact-dp"].solver_info["tilings_asked"]
+        for name in ("cpsat", "milp"):
+            assert on[name].solver_info["columns"] <= off[name].solver_info["columns"]
