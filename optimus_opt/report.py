@@ -33,7 +33,7 @@ from .studies import EXACT_SOLVERS, MANIFEST_FILE, RUN_FAILURES, load_records, w
 SOLVER_ORDER = ("layerwise", "dnnvm", "efficient-s", "optimus-online", "optimus", "exact-dp", "cpsat", "milp")
 
 #: DRAM traffic the Optimus paper reports from its artifact (128 KB, batch 4; MB): Optimus, Efficient-S, DNNVM,
-#: no fusion (background.md). Keys are our zoo names; the paper's MobileNet is MobileNetV1.
+#: no fusion (the LCTES 2021 artifact). Keys are our zoo names; the paper's MobileNet is MobileNetV1.
 PAPER_MB: dict[str, tuple[str, float, float, float, float]] = {
     "squeezenet1_0": ("SqueezeNet", 19.7, 37.9, 64.4, 74.8),
     "vgg16": ("VGG16", 333.0, 427.0, 427.0, 465.0),
@@ -375,7 +375,7 @@ def _markdown(s: Summary, *, title: str, paper: bool) -> str:
 
 
 def paper_comparison(s: Summary) -> str:
-    """The Optimus paper's reductions (from its artifact's MB, background.md) next to ours, in its setting."""
+    """The Optimus paper's reductions (from its artifact's MB, LCTES 2021) next to ours, in its setting."""
     lines = ["## Against the Optimus paper", "",
              "The paper reports 17–75 % fewer off-chip accesses than its baselines (Optimus NPU, 128 KB, batch 4). "
              "Below, the reduction of Optimus's DRAM traffic against each baseline: the paper's, from the MB its "

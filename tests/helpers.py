@@ -17,3 +17,15 @@ def make_instance(layers: Sequence[dict[str, Any]], buffer: int, *, tc: int = 8,
 
 def ids(inst: Instance, names: Sequence[str]) -> list[int]:
     return [inst.network.index[n] for n in names]
+
+
+def run_cli(argv: Sequence[str], capsys) -> tuple[int, str, str]:
+    """Run the CLI in this process and return (exit status, stdout, stderr); argparse's exits count like returns."""
+    from optimus_opt.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 2
+    out, err = capsys.readouterr()
+    return code, out, err

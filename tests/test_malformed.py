@@ -20,6 +20,7 @@ import pytest
 from optimus_opt.cli import main
 from optimus_opt.limits import MAX_BYTES, MAX_ROWS
 
+from helpers import run_cli
 from test_instance_errors import CASES as INSTANCE_CASES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,14 +29,7 @@ BASE = json.loads(EXAMPLE.read_text())
 ALL_LAYERS = [layer["name"] for layer in BASE["network"]["layers"] if layer["op"] not in ("input", "concat")]
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the CLI in this process; argparse's exits count like returns."""
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 class Files:

@@ -19,20 +19,14 @@ from optimus_opt.cli import build_parser, main
 from optimus_opt.diagnose import least_buffer
 from optimus_opt.solvers.auto import DEFAULT_TIME_LIMIT
 
-from helpers import make_instance
+from helpers import make_instance, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "instances" / "example-64k.json"
 E = str(EXAMPLE)
 
 
-def run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture
