@@ -664,8 +664,9 @@ def _add_study_parsers(sub) -> None:
                    help="suite files or bundled suite names (paper, all, smoke), instance or network files, zoo "
                         "network names (a network runs on optimus-npu at batch 4)")
     p.add_argument("--preset", choices=("paper",),
-                   help="paper: the Optimus paper's study (the paper suite and the SqueezeNet buffer sweep 16 KiB "
-                        "... 1 MiB, every solver, the exact ones under time limits and group caps)")
+                   help="paper: the Optimus paper's evaluation (its networks on its three accelerators, the artifact's "
+                        "setting, the buffer, batch and PE-array sweeps; exact solvers under time limits; "
+                        "docs/reproduction.md)")
     p.add_argument("--solvers", metavar="A,B,...",
                    help="solvers to run (default: every installed solver but the composite auto)")
     p.add_argument("--buffers", metavar="SIZE,...", help="cross every instance with these buffer capacities")
@@ -686,6 +687,9 @@ def _add_study_parsers(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--hard-limit", type=_seconds, metavar="S",
                    help="kill a run after S seconds (local pool; default: time limit x 3 + 30)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the study already in --out (an error if there is none): only the runs it has no "
+                        "record of are run, as always, then every table and plot is rewritten")
     p.add_argument("--retry-failed", action="store_true", help="also run again the runs recorded as error/timeout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plots", action="store_true", help="tables only")
@@ -760,6 +764,9 @@ def _study_command(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise InstanceError(f"the folder '{out.parent}' does not exist; create it first", file=str(out),
                             field="--out")
+    if args.resume and not (out / studies.RESULTS_FILE).is_file():
+        raise InstanceError(f"nothing to resume: no {studies.RESULTS_FILE} here (run without --resume to start the "
+                            "study)", file=str(out), field="--resume")
     plots = not args.no_plots and _plots_available()
     common = dict(buffers=buffers, batches=batches, time_limit=args.time_limit, seed=args.seed,
                   workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option),
@@ -782,7 +789,7 @@ def _study_command(args: argparse.Namespace) -> int:
     agg = summary.to_markdown().split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
     print("\n" + agg)
     if args.preset == "paper":
-        print("\n" + report.paper_comparison(summary))
+        print(f"\n{report.artifact_comparison(summary)}\n\nEvery experiment's table and plot: {out / 'summary.md'}")
     mine = set(result.executed) | set(result.skipped)
     failed = [r for r in result.records if r["run_id"] in mine and r["status"] in studies.RUN_FAILURES]
     if failed:

@@ -221,7 +221,8 @@ def base_record(spec: RunSpec) -> dict[str, Any]:
     return {
         "format": RECORD_FORMAT, "run_id": spec.run_id, "instance_id": spec.instance_id, "instance": inst.name,
         "network": inst.network.name, "layers": len(inst.network.layer_ids), "accelerator": inst.accelerator.name,
-        "buffer_bytes": inst.accelerator.buffer_bytes, "batch": inst.batch, "solver": spec.solver,
+        "buffer_bytes": inst.accelerator.buffer_bytes, "channel_tile": inst.accelerator.channel_tile,
+        "weight_staging": inst.accelerator.weight_staging, "batch": inst.batch, "solver": spec.solver,
         "options": dict(spec.options), "bound_scope": spec.bound_scope(),
     }
 
@@ -494,6 +495,49 @@ def plan(instances: Sequence[Instance], solvers: Sequence[str], *, time_limit: f
             limit = hard_limit if hard_limit is not None else default_hard_limit(
                 opts["time_limit"] if opts["time_limit"] is not None else time_limit)
             spec = RunSpec(inst, solver, opts, hard_limit=limit)
+            if spec.run_id not in seen:
+                seen.add(spec.run_id)
+                specs.append(spec)
+    return specs
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of a study: its instances, the solvers it runs on them and their options.
+
+    ``key`` names it in the manifest and the report (``overall``, ``buffer``...); ``title`` and ``description``
+    are what the report prints above its table. ``options`` are per-solver options as in :func:`study`'s
+    ``solver_options`` (``"cpsat"`` or ``"cpsat@network"``). Experiments may share instances: a run with the same
+    instance, solver and options is one run (one run id) whichever experiments list it.
+    """
+
+    key: str
+    title: str
+    instances: tuple[Instance, ...]
+    solvers: tuple[str, ...]
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    description: str = ""
+
+    def instance_ids(self) -> list[str]:
+        """The ids of its instances, in its order."""
+        return [instance_id(i) for i in self.instances]
+
+
+def plan_experiments(experiments: Sequence[Experiment], *, time_limit: float | None = None, seed: int = 0,
+                     workers: int = 1, max_group: int | None = None,
+                     solver_options_: Mapping[str, Mapping[str, Any]] | None = None,
+                     hard_limit: float | None = None) -> list[RunSpec]:
+    """The runs of several experiments, each planned like :func:`plan` with its own solvers and options (the
+    study's ``solver_options_`` on top of them), without duplicates."""
+    specs: list[RunSpec] = []
+    seen: set[str] = set()
+    for exp in experiments:
+        merged = {name: dict(opts) for name, opts in exp.options.items()}
+        for name, opts in dict(solver_options_ or {}).items():
+            merged.setdefault(name, {}).update(opts)
+        merged = {k: v for k, v in merged.items() if k.partition("@")[0] in exp.solvers}
+        for spec in plan(exp.instances, exp.solvers, time_limit=time_limit, seed=seed, workers=workers,
+                         max_group=max_group, solver_options_=merged, hard_limit=hard_limit):
             if spec.run_id not in seen:
                 seen.add(spec.run_id)
                 specs.append(spec)
@@ -888,7 +932,8 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
           jobs: int = 1, out: str | Path | None = None, executor: str = "local", scheduler: Any = None,
           hard_limit: float | None = None, retry_failed: bool = False, progress: bool = False,
           render: bool = True, plots: bool = True, callback: Callable[[dict], None] | None = None,
-          command: Sequence[str] | None = None, preset: str | None = None) -> StudyResult:
+          command: Sequence[str] | None = None, preset: str | None = None,
+          experiments: Sequence["Experiment"] | None = None) -> StudyResult:
     """Run every solver on every instance (× buffers × batches) and return the records and their summary.
 
     Parameters
@@ -924,6 +969,10 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
         Called with each record right after it was stored.
     command, preset:
         What to write into the manifest as the command (default: a description of this call) and the preset.
+    experiments:
+        Instead of ``inputs`` × ``solvers``: the union of each :class:`Experiment`'s runs (its instances × its
+        solvers, with its options under ``solver_options``), so that an experiment runs only the solvers it needs.
+        ``buffers`` and ``batches`` must then be empty: an experiment's instances are already its matrix.
 
     Raises
     ------
@@ -936,7 +985,13 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
 
     started = time.time()
     t0 = time.perf_counter()
-    names = list(solvers) if solvers else list(_solvers.study_default())
+    if experiments is not None:
+        if buffers or batches:
+            raise OptimusError("a study of experiments takes no --buffers or --batch: each experiment's instances "
+                               "are its matrix")
+        names = list(dict.fromkeys(sv for exp in experiments for sv in exp.solvers))
+    else:
+        names = list(solvers) if solvers else list(_solvers.study_default())
     for name in names:
         _solvers.get(name)  # unknown or not installed: a SolverError now, not one error record per run
     for name in dict(solver_options or {}):
@@ -950,9 +1005,13 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
         raise OptimusError("the dask executor needs a scheduler address (--scheduler tcp://HOST:PORT)")
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise InstanceError("is a file, not a study directory", file=str(out), field="out")
-    instances = expand(resolve_inputs(inputs), sizes, list(batches or ()))
-    specs = plan(instances, names, time_limit=time_limit, seed=seed, workers=workers, max_group=max_group,
-                 solver_options_=solver_options, hard_limit=hard_limit)
+    if experiments is not None:
+        specs = plan_experiments(experiments, time_limit=time_limit, seed=seed, workers=workers,
+                                 max_group=max_group, solver_options_=solver_options, hard_limit=hard_limit)
+    else:
+        instances = expand(resolve_inputs(inputs), sizes, list(batches or ()))
+        specs = plan(instances, names, time_limit=time_limit, seed=seed, workers=workers, max_group=max_group,
+                     solver_options_=solver_options, hard_limit=hard_limit)
     for spec in {(s.solver, _canonical(s.options)): s for s in specs}.values():
         check_options(spec)  # a time limit of 0, say: refused now, not recorded as one error per run
 
@@ -973,6 +1032,10 @@ def study(inputs: Any, *, solvers: Sequence[str] | None = None, buffers: Sequenc
         seed=seed, workers=workers, max_group=max_group, solver_options=dict(solver_options or {}), jobs=jobs,
         executor=executor, scheduler=str(scheduler) if scheduler is not None else None, hard_limit=hard_limit,
         retry_failed=retry_failed), specs=specs, started=started)
+    if experiments is not None:
+        manifest["experiments"] = {exp.key: {"title": exp.title, "solvers": list(exp.solvers),
+                                             "instances": [instance_id(i) for i in exp.instances]}
+                                   for exp in experiments}
     fresh: list[dict[str, Any]] = []
     store = ResultStore(directory) if directory is not None else None
     if directory is not None:
@@ -1066,53 +1129,127 @@ def _manifest(directory: Path | None, *, command: Sequence[str] | None, preset: 
 # --------------------------------------------------------------------------------------------------------------
 # The paper preset
 
-#: Buffer capacities of the paper's SqueezeNet sweep, 16 KB … 1 MB (KB read as KiB, as the paper's 128 KB).
-PAPER_SWEEP = tuple(k * 1024 for k in (16, 32, 64, 128, 256, 512, 1024))
+#: Buffer capacities of the paper's SqueezeNet sweep: the 17 sizes of the authors' artifact
+#: (fusion/experiment/buffer_size.py), 16 KiB … 1 MiB. The artifact turns each size into bf·1024/2 words, i.e.
+#: bf KiB of bytes, so these are bytes as the rest of optimus-opt counts them.
+PAPER_SWEEP = tuple(k * 1024 for k in (16, 32, 64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896,
+                                       1024))
+#: Batch sizes of the paper's batch sweep and its networks (fusion/experiment/batch_size.py of the artifact).
+PAPER_BATCHES = (1, 2, 4, 6, 8, 16, 32)
+PAPER_BATCH_NETWORKS = ("vgg16", "squeezenet1_0")
+#: The PE-array sweep: channel tiles (the side of a Tc × Tc array) × buffer capacities, SqueezeNet at batch 4.
+PAPER_PE_TILES = (16, 32, 64)
+PAPER_PE_BUFFERS = tuple(k * 1024 for k in (128, 256, 512))
+#: The networks whose figures the artifact publishes (report.ARTIFACT_MIB), run on the optimus-artifact preset.
+ARTIFACT_NETWORKS = ("squeezenet1_0", "vgg16", "mobilenet_v1", "resnet18")
+#: The exact solver the sweeps and the artifact experiment run (the overall comparison runs all three).
+SWEEP_EXACT = "exact-dp"
 
-#: The preset's per-solver options: the exact solvers under time limits and group caps chosen so that the whole
-#: preset finishes within 10 minutes on 2 cores (``--jobs 2``); exact-dp runs uncapped, so that wherever it
-#: finishes its bound holds over every schedule, and cpsat and milp run capped (their bounds then hold over
-#: groups of at most that many layers only, which the report says).
+#: The preset's per-solver options: every exact solver under a 30 s limit and no group cap, in every experiment
+#: (the same options everywhere, so that an instance two experiments share is solved once). Measured on 2 cores:
+#: under version 2 of the cost model every instance but NASNet-A Mobile's three is proven in about 10 s or less
+#: (GoogLeNet's are the slowest); NASNet's stop at the limit and report, as an anytime exact solver does, the
+#: optimus schedule with the bound proven so far, over every schedule (``bound_scope`` all), which the report marks
+#: as a bound, not an optimum. The overall comparison runs all three exact solvers; the sweeps and the artifact
+#: experiment run :data:`SWEEP_EXACT` only (on SqueezeNet and VGG-16 it proves the optimum in well under a second
+#: at every buffer, batch and tile), so that the whole preset finishes in under 15 minutes with ``--jobs 2``.
 PAPER_OPTIONS: dict[str, dict[str, Any]] = {
-    "exact-dp": {"time_limit": 45.0},
-    "cpsat": {"time_limit": 60.0},
-    "milp": {"time_limit": 60.0},
-    "cpsat@nasnet_a_mobile": {"time_limit": 60.0, "max_group": 4},
-    "milp@nasnet_a_mobile": {"time_limit": 60.0, "max_group": 4},
+    "exact-dp": {"time_limit": 30.0},
+    "cpsat": {"time_limit": 30.0},
+    "milp": {"time_limit": 30.0},
 }
 
 
-def paper_instances() -> list[Instance]:
-    """The Optimus paper's study: the ``paper`` suite (its eight networks on the Optimus NPU, Eyeriss-like and
-    ShiDianNao-like accelerators, batch 4) and SqueezeNet 1.0 on the Optimus NPU at batch 4 across the buffer
-    sweep 16 KiB … 1 MiB (the paper's figure). Without the repository's suite file, the same matrix is built from
-    the zoo and the presets."""
+def _paper_base() -> list[Instance]:
+    """The ``paper`` suite's 24 instances (eight networks × Optimus NPU, Eyeriss-like, ShiDianNao-like, batch 4),
+    from the repository's suite file, or built from the zoo and the presets without it."""
     path = bundled_suite("paper")
     if path is not None:
-        base = list(load_suite(path).instances())
-    else:
-        doc = {"format": SUITE_FORMAT, "name": "paper",
-               "networks": ["alexnet", "vgg16", "googlenet", "squeezenet1_0", "mobilenet_v1", "resnet18",
-                            "resnet50", "nasnet_a_mobile"],
-               "accelerators": ["optimus-npu", "eyeriss", "shidiannao"], "batches": [4]}
-        base = list(suite_from_dict(doc).instances())
-    squeeze = next(i for i in base if i.network.name == "squeezenet1_0" and i.accelerator.name == "optimus-npu")
-    return base + [i for i in expand([squeeze], PAPER_SWEEP, None) if i is not squeeze]
+        return list(load_suite(path).instances())
+    from .regenerate import PAPER_NETWORKS
+
+    doc = {"format": SUITE_FORMAT, "name": "paper", "networks": list(PAPER_NETWORKS),
+           "accelerators": ["optimus-npu", "eyeriss", "shidiannao"], "batches": [4]}
+    return list(suite_from_dict(doc).instances())
+
+
+def _with_tile(inst: Instance, tile: int) -> Instance:
+    """``inst`` on a Tc × Tc PE array (the channel tile), named ``<accelerator>-tc<Tc>``; Tc of the instance's
+    own accelerator keeps the instance (and its run) as it is."""
+    acc = inst.accelerator
+    if tile == acc.channel_tile:
+        return inst
+    variant = dataclasses.replace(acc, name=f"{acc.name}-tc{tile}", channel_tile=tile, pe_array=(tile, tile),
+                                  description=f"{acc.name} with a {tile}x{tile} PE array (channel tile {tile}), "
+                                              "for the PE-array sweep of the Optimus paper")
+    return Instance(inst.network, variant, inst.batch, name=inst.name.replace(f"-{acc.name}", f"-{variant.name}", 1))
+
+
+def paper_experiments(solvers: Sequence[str] | None = None) -> list[Experiment]:
+    """The Optimus paper's evaluation as this cost model can express it (docs/reproduction.md lists what it
+    cannot), one :class:`Experiment` each:
+
+    * ``overall``: the eight networks × Optimus NPU, Eyeriss-like, ShiDianNao-like at batch 4, every solver;
+    * ``artifact``: SqueezeNet, VGG-16, MobileNet, ResNet-18 on the ``optimus-artifact`` preset at batch 4 (the
+      setting of the artifact's published figures), the heuristics and :data:`SWEEP_EXACT`;
+    * ``buffer``: SqueezeNet on the Optimus NPU at batch 4 over :data:`PAPER_SWEEP`;
+    * ``batch``: VGG-16 and SqueezeNet on the Optimus NPU at :data:`PAPER_BATCHES`;
+    * ``pe-array``: SqueezeNet at batch 4, channel tile :data:`PAPER_PE_TILES` × :data:`PAPER_PE_BUFFERS`.
+
+    ``solvers`` (default: every available one but ``auto``) limits every experiment to those; the sweeps run the
+    heuristics and one exact solver, :data:`SWEEP_EXACT` when it is among them, else the first exact one that is.
+    """
+    names = list(solvers) if solvers else list(_solvers.study_default())
+    heuristics = tuple(n for n in names if n not in EXACT_SOLVERS)
+    exact = [n for n in names if n in EXACT_SOLVERS]
+    one_exact = tuple([SWEEP_EXACT] if SWEEP_EXACT in exact else exact[:1])
+    sweep_solvers = heuristics + one_exact
+    options = {name: dict(opts) for name, opts in PAPER_OPTIONS.items()}
+    base = _paper_base()
+    npu = {i.network.name: i for i in base if i.accelerator.name == "optimus-npu"}
+    squeeze = npu["squeezenet1_0"]
+    artifact_acc = resolve_accelerator("optimus-artifact")
+    artifact = [Instance(zoo.build(n), artifact_acc, 4, name=instance_name(n, artifact_acc.name, 4))
+                for n in ARTIFACT_NETWORKS]
+    pe = [_with_tile(v, tile) for tile in PAPER_PE_TILES for v in expand([squeeze], list(PAPER_PE_BUFFERS))]
+    return [
+        Experiment("overall", "Overall comparison", tuple(base), tuple(names), options,
+                   "The paper's eight networks on its three accelerators (Optimus NPU 128 KiB, Eyeriss-like and "
+                   "ShiDianNao-like 181.5 KiB) at batch 4, every solver."),
+        Experiment("artifact", "Against the authors' artifact", tuple(artifact), sweep_solvers, options,
+                   "The four networks whose DRAM traffic the authors' artifact publishes, on the accelerator it "
+                   "measured them on (optimus-artifact: 131,072 16-bit words = 256 KiB, Tc 32, weights streamed "
+                   "past the buffer), batch 4."),
+        Experiment("buffer", "Buffer sweep", tuple(expand([squeeze], list(PAPER_SWEEP))), sweep_solvers, options,
+                   "SqueezeNet 1.0 on the Optimus NPU at batch 4, buffer 16 KiB … 1 MiB (the artifact's 17 sizes)."),
+        Experiment("batch", "Batch sweep", tuple(expand([npu[n] for n in PAPER_BATCH_NETWORKS], None,
+                                                        list(PAPER_BATCHES))), sweep_solvers, options,
+                   "VGG-16 and SqueezeNet 1.0 on the Optimus NPU (128 KiB), batch 1 … 32."),
+        Experiment("pe-array", "PE-array sweep", tuple(pe), sweep_solvers, options,
+                   "SqueezeNet 1.0 at batch 4 on the Optimus NPU with a 16×16, 32×32 or 64×64 PE array (channel "
+                   "tile Tc 16, 32, 64) and a 128, 256 or 512 KiB buffer."),
+    ]
+
+
+def paper_instances() -> list[Instance]:
+    """Every instance of :func:`paper_experiments`, each once, in the experiments' order."""
+    out: dict[str, Instance] = {}
+    for exp in paper_experiments():
+        for inst in exp.instances:
+            out.setdefault(instance_id(inst), inst)
+    return list(out.values())
 
 
 def paper_study(**kwargs: Any) -> StudyResult:
-    """:func:`study` with the paper preset (every available solver, :data:`PAPER_OPTIONS`); keyword arguments
-    override it."""
-    options = {name: dict(opts) for name, opts in PAPER_OPTIONS.items()}
-    for name, opts in dict(kwargs.pop("solver_options", None) or {}).items():
-        options.setdefault(name, {}).update(opts)
-    names = list(kwargs.pop("solvers", None) or _solvers.study_default())
-    options = {k: v for k, v in options.items() if k.partition("@")[0] in names}
+    """:func:`study` of :func:`paper_experiments` (``solvers`` limits them; :data:`PAPER_OPTIONS`); other keyword
+    arguments go to :func:`study`, ``solver_options`` on top of the preset's."""
+    experiments = paper_experiments(kwargs.pop("solvers", None))
     kwargs.setdefault("preset", "paper")
-    return study(paper_instances(), solvers=names, solver_options=options, **kwargs)
+    return study(None, experiments=experiments, **kwargs)
 
 
-__all__ = ["EXACT_SOLVERS", "PAPER_OPTIONS", "PAPER_SWEEP", "Progress", "ResultStore", "RunSpec", "StudyResult",
-           "execute", "expand", "instance_id", "load_records", "load_run_schedule", "paper_instances",
-           "paper_study", "plan", "resolve_inputs", "run_dask", "run_id", "run_inline", "run_local",
-           "solver_options", "study", "versions", "write_atomic"]
+__all__ = ["ARTIFACT_NETWORKS", "EXACT_SOLVERS", "Experiment", "PAPER_BATCHES", "PAPER_OPTIONS", "PAPER_SWEEP",
+           "Progress", "ResultStore", "RunSpec", "StudyResult", "execute", "expand", "instance_id", "load_records",
+           "load_run_schedule", "paper_experiments", "paper_instances", "paper_study", "plan", "plan_experiments",
+           "resolve_inputs", "run_dask", "run_id", "run_inline", "run_local", "solver_options", "study", "versions",
+           "write_atomic"]

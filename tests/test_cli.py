@@ -193,7 +193,7 @@ def test_unknown_zoo_name_or_preset_exits_2_listing_the_known_names(capsys):
     assert main(["solve", "mobilenet_v1", "--accelerator", "tpu"]) == 2
     assert capsys.readouterr().err == ("optimus-opt: error: unknown accelerator preset 'tpu' (known: optimus-npu, "
                                        "optimus-npu-256k, optimus-npu-512k, optimus-npu-1m, eyeriss, shidiannao, "
-                                       "hpca20-lb)\n")
+                                       "hpca20-lb, optimus-artifact)\n")
     assert main(["solve", EXAMPLE, "--resolution", "100"]) == 2
     assert "--resolution applies to a zoo network, not to a file" in capsys.readouterr().err
     assert main(["solve", "missing.json"]) == 2

@@ -45,7 +45,7 @@ def test_generated_layout() -> None:
     assert sorted(k for k in docs if k.startswith("networks/")) == sorted(f"networks/{n}.json" for n in zoo.names())
     assert sorted(k for k in docs if k.startswith("accelerators/")) == sorted(
         f"accelerators/{n}.json" for n in ("optimus-npu", "optimus-npu-256k", "optimus-npu-512k", "optimus-npu-1m",
-                                          "eyeriss", "shidiannao", "hpca20-lb"))
+                                          "eyeriss", "shidiannao", "hpca20-lb", "optimus-artifact"))
     assert sorted(k for k in docs if k.startswith("paper/")) == sorted(
         f"paper/{n}-optimus-npu-b4.json" for n in ("alexnet", "vgg16", "googlenet", "squeezenet1_0", "mobilenet_v1",
                                                    "resnet18", "resnet50", "nasnet_a_mobile"))
@@ -71,6 +71,7 @@ def test_presets_and_their_files() -> None:
         "eyeriss": (185_856, 2, 16, (12, 14)),          # 181.5 KiB = 108 KiB + 168 x 448 B
         "shidiannao": (185_856, 2, 1, (8, 8)),
         "hpca20-lb": (177_664, 2, 32, (32, 32)),        # 173.5 KiB, 1024 PEs
+        "optimus-artifact": (262_144, 2, 32, (32, 32)),  # the artifact's "128KB": 131,072 16-bit words
     }
     assert preset_names() == tuple(expected)
     assert 108 * 1024 + 168 * 448 == 185_856 == oo.parse_size("181.5KiB")
@@ -81,13 +82,15 @@ def test_presets_and_their_files() -> None:
         from_file = oo.load_accelerator(INSTANCES / "accelerators" / f"{name}.json")
         assert from_file == acc
         assert resolve_accelerator(name) is acc
+        # only the artifact's accelerator streams weights past the buffer (its cost model does)
+        assert acc.weight_staging == ("none" if name == "optimus-artifact" else "block")
         assert resolve_accelerator(f"accelerators/{name}.json", INSTANCES) == acc
     assert PRESETS[0].pe_array[0] * PRESETS[0].pe_array[1] == 1024
 
 
 def test_unknown_preset_lists_the_known_ones() -> None:
     with pytest.raises(InstanceError, match=r"^unknown accelerator preset 'tpu' \(known: optimus-npu, "
-                                            r"optimus-npu-256k, .*hpca20-lb\)$"):
+                                            r"optimus-npu-256k, .*hpca20-lb, optimus-artifact\)$"):
         accelerator_preset("tpu")
     with pytest.raises(InstanceError, match="accelerator file not found"):
         resolve_accelerator("nowhere/acc.json")
@@ -187,7 +190,7 @@ def test_paper_and_all_suites() -> None:
     assert names[-1] == "nasnet_a_mobile-shidiannao-b4"
     everything = load_suite(INSTANCES / "suites" / "all.json")
     insts = list(everything.instances())
-    assert len(everything) == len(insts) == len(zoo.names()) * len(preset_names()) * 2 == 24 * 7 * 2
+    assert len(everything) == len(insts) == len(zoo.names()) * len(preset_names()) * 2 == 24 * 8 * 2
     assert insts[0].name == "alexnet-optimus-npu-b1" and insts[1].name == "alexnet-optimus-npu-b4"
     assert {(i.accelerator.name, i.batch) for i in insts if i.network.name == "unet"} == \
         {(a, b) for a in preset_names() for b in (1, 4)}
@@ -195,7 +198,8 @@ def test_paper_and_all_suites() -> None:
     assert list(dict.fromkeys(i.network.name for i in insts))[-6:] == [
         "mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0", "mnasnet1_0", "regnet_y_400mf",
         "resnext50_32x4d"]
-    assert insts[-1].accelerator == accelerator_preset("hpca20-lb") and insts[-1].network.name == "resnext50_32x4d"
+    assert insts[-1].accelerator == accelerator_preset("optimus-artifact")
+    assert insts[-1].network.name == "resnext50_32x4d"
 
 
 def test_suite_matrix_with_files_buffers_and_yaml(tmp_path: Path) -> None:

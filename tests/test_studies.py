@@ -4,6 +4,7 @@ after an interruption, failures recorded without stopping, the Dask executor, th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -217,29 +218,95 @@ def test_infeasible_and_unproven_runs_are_reported_honestly(tmp_path):
 
 
 def test_paper_preset_plan_and_comparison(tmp_path):
-    instances = studies.paper_instances()
-    names = [i.name for i in instances]
-    assert len(instances) == 24 + 6 and len(set(names)) == 30
-    sweep = sorted(i.accelerator.buffer_bytes for i in instances
-                   if i.network.name == "squeezenet1_0" and i.accelerator.name == "optimus-npu")
-    assert sweep == [k * 1024 for k in (16, 32, 64, 128, 256, 512, 1024)]
-    specs = studies.plan(instances, ["cpsat", "exact-dp", "optimus"], solver_options_=studies.PAPER_OPTIONS)
-    nas = {s.solver: s.options for s in specs if s.instance.name == "nasnet_a_mobile-optimus-npu-b4"}
-    assert nas["cpsat"]["max_group"] == 4 and nas["exact-dp"]["max_group"] is None
-    assert nas["optimus"]["time_limit"] is None
-    squeeze_cpsat = next(s for s in specs if s.instance.name == "squeezenet1_0-optimus-npu-b4" and s.solver == "cpsat")
-    assert squeeze_cpsat.options["max_group"] is None and squeeze_cpsat.bound_scope() == "all"
+    # the plan: the experiments issue 14 lists, each with its instances and solvers
+    exps = {e.key: e for e in studies.paper_experiments()}
+    assert list(exps) == ["overall", "artifact", "buffer", "batch", "pe-array"]
+    everything = set(oo.solvers.study_default())
+    overall = exps["overall"]
+    assert {(i.network.name, i.accelerator.name, i.batch) for i in overall.instances} == {
+        (n, a, 4) for n in ("alexnet", "vgg16", "googlenet", "squeezenet1_0", "mobilenet_v1", "resnet18",
+                            "resnet50", "nasnet_a_mobile") for a in ("optimus-npu", "eyeriss", "shidiannao")}
+    assert set(overall.solvers) == everything and {"exact-dp", "cpsat", "milp"} <= everything
+    sweep_solvers = (everything - {"cpsat", "milp"})
+    for key in ("artifact", "buffer", "batch", "pe-array"):
+        assert set(exps[key].solvers) == sweep_solvers
+    art = exps["artifact"].instances
+    assert [i.network.name for i in art] == ["squeezenet1_0", "vgg16", "mobilenet_v1", "resnet18"]
+    assert {(i.accelerator.name, i.accelerator.buffer_bytes, i.accelerator.word_bytes, i.accelerator.channel_tile,
+             i.accelerator.weight_staging, i.batch) for i in art} == {("optimus-artifact", 262_144, 2, 32, "none", 4)}
+    buffer = exps["buffer"].instances
+    assert {(i.network.name, i.accelerator.name, i.batch) for i in buffer} == {("squeezenet1_0", "optimus-npu", 4)}
+    assert [i.accelerator.buffer_bytes for i in buffer] == [k * 1024 for k in (
+        16, 32, 64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024)]
+    assert [(i.network.name, i.batch, i.accelerator.buffer_bytes) for i in exps["batch"].instances] == [
+        (n, b, 131_072) for n in ("vgg16", "squeezenet1_0") for b in (1, 2, 4, 6, 8, 16, 32)]
+    pe = exps["pe-array"].instances
+    assert [(i.accelerator.channel_tile, i.accelerator.buffer_bytes // 1024) for i in pe] == [
+        (t, k) for t in (16, 32, 64) for k in (128, 256, 512)]
+    assert {(i.network.name, i.batch) for i in pe} == {("squeezenet1_0", 4)}
+    assert pe[0].name == "squeezenet1_0-optimus-npu-tc16-b4" and pe[0].accelerator.pe_array == (16, 16)
+    specs = studies.plan_experiments(list(exps.values()))
+    assert len({s.run_id for s in specs}) == len(specs) == 24 * 8 + 38 * 6  # 62 instances, shared runs once
+    assert len(studies.paper_instances()) == 62
+    for spec in specs:  # every exact run under the preset's 30 s, uncapped: its bound holds over every schedule
+        if spec.solver in studies.EXACT_SOLVERS:
+            assert spec.options["time_limit"] == 30.0 and spec.options["max_group"] is None
+            assert spec.bound_scope() == "all"
+        else:
+            assert spec.options["time_limit"] is None
 
-    # the comparison, on the two paper-setting instances that run in a second
-    result = oo.study([str(SQUEEZE), str(VGG)], solvers=["layerwise", "dnnvm", "efficient-s", "optimus", "exact-dp"],
-                      time_limit=20, out=tmp_path, plots=False, preset="paper")
-    text = report.paper_comparison(result.table)
-    assert "| SqueezeNet | Optimus vs no fusion | 73.7 % (19.7 vs 74.8 MB) | 43.5 % (54.636 vs 96.671 MB) |" in text
-    assert "| SqueezeNet | Optimus vs Efficient-S | 48.0 % (19.7 vs 37.9 MB) | -3.4 % (54.636 vs 52.861 MB) |" in text
-    assert "| VGG16 | Optimus vs no fusion | 28.4 % (333 vs 465 MB) | 1.7 % (2,713.551 vs 2,761.789 MB) |" in text
-    assert "| SqueezeNet | proven optimum vs no fusion | - | 64.7 % (34.121 vs 96.671 MB) |" in text
-    assert "| MobileNet | Optimus vs DNNVM | 30.7 % (33.6 vs 48.5 MB) | not run |" in text
-    assert "## Against the Optimus paper" in (tmp_path / "summary.md").read_text()
+    # the artifact's published figures, as given
+    assert report.ARTIFACT_MIB == {
+        "squeezenet1_0": ("SqueezeNet", 19.74, 37.88, 64.35, 74.78), "vgg16": ("VGG-16", 333.0, 427.2, 427.2, 464.8),
+        "mobilenet_v1": ("MobileNet", 33.63, 48.46, 48.46, 68.12),
+        "resnet18": ("ResNet-18", 57.87, 70.08, 77.19, 80.07)}
+
+    # the reproduction table, from a small recorded study: SqueezeNet and VGG-16 in the artifact's setting
+    small = dataclasses.replace(exps["artifact"], instances=art[:2])
+    result = oo.study(None, experiments=[small], solvers=None, out=tmp_path, plots=False, preset="paper",
+                      executor="inline")
+    by = {(r["network"], r["solver"]): r for r in result.rows}
+    assert by["squeezenet1_0", "optimus"]["dram_bytes"] == 27_520_000
+    assert by["squeezenet1_0", "layerwise"]["dram_bytes"] == 88_761_984
+    assert by["squeezenet1_0", "exact-dp"]["status"] == "optimal"
+    assert by["squeezenet1_0", "exact-dp"]["dram_bytes"] == 13_585_280
+    text = report.artifact_comparison(result.table)
+    assert "in **MiB = 2^20 bytes, 2 bytes per 16-bit word**" in text
+    for line in ("| SqueezeNet | Optimus | 19.74 | 73.6 % | 26.25 | 69.0 % | 1.33× |",   # 27,520,000 / 2^20
+                 "| SqueezeNet | no fusion | 74.78 | 0 % | 84.65 | 0 % | 1.13× |",
+                 "| SqueezeNet | optimum | - | - | 12.96 (proven) | 84.7 % | - |",
+                 "| VGG-16 | DNNVM | 427.2 | 8.1 % | 797.65 | 5.8 % | 1.87× |",
+                 "| VGG-16 | no fusion | 464.8 | 0 % | 846.65 | 0 % | 1.82× |",
+                 "| MobileNet | Optimus | 33.63 | 50.6 % | not run | - | - |",
+                 "| ResNet-18 | DNNVM | 77.19 | 3.6 % | not run | - | - |"):
+        assert line in text
+    # the paragraphs quantify the notes from the network: VGG-16's 123,642,856 fc weights of 2 bytes
+    assert "Note (4): our fully connected weights are 235.83 MiB" in text
+    assert f"Our proven optimum is 12.96 MiB: optimus is {100 * (27_520_000 / 13_585_280 - 1):+.2f} %" in text
+    assert "**MobileNet.** Not run in this study." in text
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## The Optimus paper's evaluation" in summary and "| SqueezeNet | Efficient-S | 37.88 |" in summary
+    assert "_Buffer sweep: no run of it is in this study._" in summary
+    assert "![Against the authors' artifact](plots/paper-artifact.png)" in summary
+
+    # an optimum that no exact solver proved is shown as a bound, never as proven
+    records = [dict(r) for r in studies.load_records(tmp_path)]
+    for r in records:
+        if r["network"] == "squeezenet1_0" and r["solver"] == "exact-dp":
+            r.update(status="feasible", dram_bytes=27_520_000, bound_bytes=12_000_000)
+    text = report.artifact_comparison(report.summarize(records))
+    # best found: efficient-s, 25,278,464 bytes
+    assert "| SqueezeNet | optimum (bound only) | - | - | ≥ 11.44 (bound, not proven; best found 24.11) | " \
+        "≤ 86.5 % |" in text
+    assert "No exact solver finished; the optimum is at least 11.44 MiB" in text
+
+
+def test_cli_resume_needs_a_study(tmp_path, capsys):
+    # --resume continues a study; with nothing recorded in --out it refuses before any run
+    assert main(["gap", "--preset", "paper", "--resume", "--out", str(tmp_path / "fresh"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing to resume: no results.jsonl here" in err and "fresh" in err
+    assert not (tmp_path / "fresh").exists()
 
 
 def test_cli_gap_then_report(tmp_path, capsys):
