@@ -23,17 +23,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .cost import CostModel, Tiling
+from .cost import CostModel, Tiling, bits
 
-
-def bits(mask: int) -> list[int]:
-    """The ids set in a bitset, ascending."""
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
+__all__ = ["Candidate", "CandidateSpace", "bits"]
 
 
 @dataclass(frozen=True)

@@ -142,13 +142,13 @@ class _ReducedChannels:
         hit = self.memo.get(comp)
         if hit is not None:
             return hit
-        nodes = _bits(comp)
+        nodes = bits(comp)
         edges = sum((self.adj[u] & comp).bit_count() for u in nodes) // 2
         if edges == len(nodes) - 1:
             root = nodes[0]
             order, children, parent = [root], {root: []}, {root: -1}
             for u in order:
-                for v in _bits(self.adj[u] & comp):
+                for v in bits(self.adj[u] & comp):
                     if v != parent[u]:
                         parent[v] = u
                         children[u].append(v)
@@ -266,7 +266,8 @@ class _Probe:
         return frozenset(self._problem().choose(q)) if self.saving else frozenset()
 
 
-def _bits(mask: int) -> list[int]:
+def bits(mask: int) -> list[int]:
+    """The ids set in a bitset (a Python int over node ids), ascending."""
     out = []
     while mask:
         low = mask & -mask
@@ -458,7 +459,7 @@ class CostModel:
             return self._best[key]
         except KeyError:
             pass
-        tiling = self._pick_at_few_strips(_bits(mask), rules)
+        tiling = self._pick_at_few_strips(bits(mask), rules)
         self._best[key] = tiling
         return tiling
 

@@ -68,7 +68,6 @@ ARTIFACT_NETWORK_NOTES: dict[str, tuple[str, ...]] = {
     "mobilenet_v1": ("ride", "dw-weights", "last-output"),
     "resnet18": ("ride", "last-output", "no-fc"),
 }
-INFEASIBLE_NOTE = "n/a (infeasible under the exact cost model)"
 
 _KEY = ("network", "accelerator", "buffer_bytes", "batch")
 _CSV_FIELDS = ("network", "accelerator", "buffer_bytes", "batch", "instance", "layers", "solver", "status",
@@ -77,6 +76,18 @@ _CSV_FIELDS = ("network", "accelerator", "buffer_bytes", "batch", "instance", "l
                "peak_rss_bytes", "bound_bytes", "bound_scope", "compulsory_bytes", "groups", "options", "run_id",
                "error", "runs", "found", "with_gap", "optimal", "geomean_gap", "worst_gap", "geomean_reduction",
                "geomean_seconds", "total_seconds")
+
+
+def _plotting(directory: str | Path):
+    """pyplot on the file-only Agg back-end, the plot directory (created), and a fixed colour per known solver."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    return plt, out, {sv: plt.get_cmap("tab10")(k % 10) for k, sv in enumerate(SOLVER_ORDER)}
 
 
 def _n(count: int, word: str) -> str:
@@ -699,15 +710,8 @@ def plot(summary: Summary, directory: str | Path) -> list[Path]:
     ImportError
         Without matplotlib.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    plt, out, colors = _plotting(directory)
     written: list[Path] = []
-    colors = {sv: plt.get_cmap("tab10")(k % 10) for k, sv in enumerate(SOLVER_ORDER)}
     for k, sv in enumerate(x for x in summary.solvers if x not in colors):
         colors[sv] = plt.get_cmap("Dark2")(k % 8)
 
@@ -827,17 +831,10 @@ def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[An
     ImportError
         Without matplotlib.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from .studies import paper_experiments
 
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    plt, out, colors = _plotting(directory)
     written: list[Path] = []
-    colors = {sv: plt.get_cmap("tab10")(k % 10) for k, sv in enumerate(SOLVER_ORDER)}
 
     def save(fig, stem: str) -> None:
         fig.tight_layout()
