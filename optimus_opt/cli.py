@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", default="auto",
                    help=f"auto (the default: optimus, then cpsat warm-started from it, within --time-limit, "
                         f"{DEFAULT_TIME_LIMIT:g} s by default), or one of: "
-                        f"{', '.join(n for n in solvers.registered() if n != 'auto')} ('optimus-opt solvers' says "
+                        f"{', '.join(n for n in solvers.registered() if n not in solvers.composite())} ('optimus-opt solvers' says "
                         "what each proves)")
     p.add_argument("--time-limit", type=_seconds, metavar="S",
                    help=f"wall-clock limit in seconds of the searching solvers (auto: {DEFAULT_TIME_LIMIT:g} s "
@@ -250,6 +250,16 @@ def _network_instance(network: Network, acc, batch: int, name: str, buffer: int 
         raise (err.in_file(file) if err.layer is not None else err) from None
 
 
+def _capability_line(cls: type[solvers.Solver]) -> str:
+    """What ``optimus-opt solvers`` says a solver proves and takes, from the capabilities its class states."""
+    proves = "proves: the optimum and infeasibility" if cls.exact else \
+        "proves: what its exact phase proves" if cls.composite else "proves: nothing (heuristic)"
+    takes = ["--time-limit"] if cls.timed else []
+    takes += ["--workers"] if cls.threaded else []
+    extra = f"; options: {', '.join(cls.extra_options)}" if cls.extra_options else ""
+    return f"{proves}; takes {', '.join(takes) if takes else 'no time limit'}{extra}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -319,9 +329,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return _onnx_or_show(args)
         if args.command == "solvers":
             for name in solvers.registered():
-                cls = solvers._SOLVERS[name]
+                cls = solvers.capabilities(name)
                 mark = "" if cls.is_available() else "  (not installed: needs " + ", ".join(cls.requires) + ")"
                 print(f"{name:14s} {cls.description}{mark}")
+                print(f"{'':14s}   {_capability_line(cls)}")
             return EXIT_OK
         if args.command == "pareto":
             return _pareto(args)

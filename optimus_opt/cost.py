@@ -284,8 +284,8 @@ class CostModel:
 
     Examples
     --------
-    >>> from optimus_opt.zoo.examples import worked_example
-    >>> inst = worked_example()
+    >>> from optimus_opt import load_instance
+    >>> inst = load_instance("instances/example-64k.json")  # the worked example of formulations/cost-model.md
     >>> cm = CostModel(inst)
     >>> t = cm.best_tiling([inst.network.index["c1"]]); (t.cost, t.strips, t.resident)
     (107520, 1, True)
@@ -398,6 +398,18 @@ class CostModel:
         scale = self.scale[c]
         return np.minimum(h_u, (rows_c + scale - 2) // scale + 1)
 
+    def _conflicts(self, saving: Iterable[int]) -> dict[int, int]:
+        """The conflict graph of Φ: each saving conv of the group and the bitset of the saving convs it shares an
+        edge with (a producer or a consumer); no two of them may both keep reduced channels."""
+        nodes = set(saving)
+        adj = {u: 0 for u in nodes}
+        for u in nodes:
+            for c in self.consumers[u]:
+                if c in nodes:
+                    adj[u] |= 1 << c
+                    adj[c] |= 1 << u
+        return adj
+
     def curve(self, members: Iterable[int]) -> Curve:
         """Rows of every tensor and the least footprint for every Q, in one reverse-topological pass."""
         io = self.io(members)
@@ -428,13 +440,7 @@ class CostModel:
                     r = np.maximum(r, self._need(c, rows[c], h_x, qs))
             rows[x] = r
             words += self.C[x] * self.W[x] * r
-        adj = {u: 0 for u in saving}
-        for u in saving:
-            for c in self.consumers[u]:
-                if c in saving:
-                    adj[u] |= 1 << c
-                    adj[c] |= 1 << u
-        phi = _ReducedChannels(sorted(saving), adj, saving, qmax)
+        phi = _ReducedChannels(sorted(saving), self._conflicts(saving), saving, qmax)
         full = self.word * words
         return Curve(io=io, qmax=qmax, qlimit=1 if io.gated else qmax, rows=rows,
                      footprint=full - self.word * phi.value(), full_footprint=full, phi=phi)
@@ -527,13 +533,7 @@ class CostModel:
         ext = [(x, self.H[x], [rule(c) for c in self.consumers[x] if c in inside], self.C[x] * self.W[x])
                for x in io.ext]
         saving = [u for u, *_, sv in order if sv]
-        in_phi = set(saving)
-        adj = {u: 0 for u in saving}
-        for u in saving:
-            for c in self.consumers[u]:
-                if c in in_phi:
-                    adj[u] |= 1 << c
-                    adj[c] |= 1 << u
+        adj = self._conflicts(saving)
         qmax = max(self.H[u] for u in (*g, *io.ext))
         return _Plan(io=io, qmax=qmax, qlimit=1 if io.gated else qmax, order=order, ext=ext,
                      phi_nodes=sorted(saving), phi_adj=adj)

@@ -102,8 +102,8 @@ def load_instance(path: str | Path) -> Instance:
 
     Examples
     --------
-    >>> inst = load_instance("instances/example-64k.json")  # doctest: +SKIP
-    >>> inst.accelerator.buffer_bytes  # doctest: +SKIP
+    >>> inst = load_instance("instances/example-64k.json")
+    >>> inst.accelerator.buffer_bytes
     65536
     """
     doc = read_document(str(path), "instance")

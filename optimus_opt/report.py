@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .accelerator import format_size
-from .studies import EXACT_SOLVERS, MANIFEST_FILE, RUN_FAILURES, load_records, write_atomic
-
-#: Solver order in tables: the no-fusion reference, the baselines, the Optimus DPs, the exact solvers.
-SOLVER_ORDER = ("layerwise", "dnnvm", "efficient-s", "optimus-online", "optimus", "exact-dp", "cpsat", "milp")
+from . import solvers as _solvers
+from .studies import MANIFEST_FILE, RUN_FAILURES, load_records, write_atomic
 
 #: DRAM traffic the Optimus authors' artifact publishes (LCTES 2021, "Towards Optimal Layer-Fusion on Deep Learning
 #: Processors", github.com/SheaCai/optimus; the figures of optimus-opt issue 14), batch 4 on its NPU (our
@@ -87,7 +85,7 @@ def _plotting(directory: str | Path):
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    return plt, out, {sv: plt.get_cmap("tab10")(k % 10) for k, sv in enumerate(SOLVER_ORDER)}
+    return plt, out, {sv: plt.get_cmap("tab10")(k % 10) for k, sv in enumerate(sorted(_solvers.registered(), key=solver_rank))}
 
 
 def _n(count: int, word: str) -> str:
@@ -96,7 +94,9 @@ def _n(count: int, word: str) -> str:
 
 
 def solver_rank(name: str) -> tuple[int, str]:
-    return (SOLVER_ORDER.index(name) if name in SOLVER_ORDER else len(SOLVER_ORDER), name)
+    """Where a solver goes in tables: the ``order`` its class states (the no-fusion reference, the baselines, the
+    Optimus DPs, the exact solvers), then its name; a solver not registered goes last."""
+    return _solvers.sort_key(name)
 
 
 def best_bounds(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -112,8 +112,9 @@ def best_bounds(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 def proven_infeasible(records: Iterable[Mapping[str, Any]]) -> set[str]:
     """Instances (ids) for which an exact solver without restrictions proved that no schedule exists."""
+    exact = _solvers.exact_solvers()
     return {r["instance_id"] for r in records
-            if r.get("status") == "infeasible" and r.get("solver") in EXACT_SOLVERS and r.get("bound_scope") == "all"}
+            if r.get("status") == "infeasible" and r.get("solver") in exact and r.get("bound_scope") == "all"}
 
 
 def _geomean(values: Sequence[float]) -> float | None:
@@ -426,7 +427,7 @@ def optimum(s: Summary, instance_id: str) -> dict[str, Any]:
     proved that no schedule exists) or ``none``.
     """
     rows = [r for r in s.rows if r["instance_id"] == instance_id]
-    proven = [r for r in rows if r["solver"] in EXACT_SOLVERS and r["status"] == "optimal"
+    proven = [r for r in rows if r["solver"] in _solvers.exact_solvers() and r["status"] == "optimal"
               and r["bound_scope"] == "all" and r["dram_bytes"] is not None]
     found = min((r["dram_bytes"] for r in rows if r["dram_bytes"] is not None), default=None)
     if proven:
@@ -473,8 +474,8 @@ def experiment_table(s: Summary, experiment: Any) -> list[str]:
     insts = _experiment_instances(s, experiment)
     if not insts:
         return [f"_{experiment.title}: no run of it is in this study._"]
-    heuristics = [sv for sv in SOLVER_ORDER if sv in experiment.solvers and sv not in EXACT_SOLVERS]
-    heuristics += [sv for sv in experiment.solvers if sv not in heuristics and sv not in EXACT_SOLVERS]
+    exact = _solvers.exact_solvers()
+    heuristics = sorted((sv for sv in dict.fromkeys(experiment.solvers) if sv not in exact), key=solver_rank)
     key_head, key_of = _experiment_key(experiment.key)
     body = []
     for inst in insts:
@@ -759,7 +760,7 @@ def plot(summary: Summary, directory: str | Path) -> list[Path]:
         save(fig, f"traffic-vs-buffer-{_slug(net)}-{_slug(acc)}-b{batch}")
 
     # gap per heuristic
-    heuristics = [sv for sv in summary.solvers if sv not in EXACT_SOLVERS]
+    heuristics = [sv for sv in summary.solvers if sv not in _solvers.exact_solvers()]
     with_bound = [i for i in summary.instances if i["best_bound_bytes"]]
     fig, ax = plt.subplots(figsize=(max(6.4, 0.45 * len(with_bound) * max(1, len(heuristics)) / 2.5 + 2), 5.4))
     if with_bound and heuristics:
@@ -853,7 +854,8 @@ def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[An
         insts = _experiment_instances(summary, exp)
         if not insts:
             continue
-        heuristics = [sv for sv in SOLVER_ORDER if sv in exp.solvers and sv not in EXACT_SOLVERS]
+        heuristics = sorted((sv for sv in dict.fromkeys(exp.solvers) if sv not in _solvers.exact_solvers()),
+                            key=solver_rank)
         opts = [optimum(summary, i["instance_id"]) for i in insts]
         if exp.key == "artifact":
             nets = [i for i in insts if i["network"] in ARTIFACT_MIB]

@@ -30,10 +30,11 @@ process is a fresh one per run, forked from the study driver, so the peak is thi
 from the driver (the start value); on a Dask worker or inline it is the long-lived process's peak so far, an upper
 bound for the run. ``memory_measure`` in each record says which.
 
-Which solver gets which option: ``time_limit`` goes to the solvers that search under one (exact-dp, cpsat, milp,
-and any solver this module does not know), ``workers`` to cpsat and milp, ``max_group`` (the study's) to the exact
-solvers; the heuristics run with their own defaults. ``solver_options`` overrides any of these per solver, and
-passes other keys as solver-specific options.
+Which solver gets which option is what each solver class states (see :class:`~optimus_opt.solvers.Solver`):
+``time_limit`` goes to the ``timed`` solvers (exact-dp, cpsat, milp, auto), ``workers`` to the ``threaded`` ones
+(cpsat, milp, auto), ``max_group`` (the study's) to the ``exact`` ones; the heuristics run with their own defaults.
+``solver_options`` overrides any of these per solver, and passes other keys as solver-specific options, which must be
+among the solver's ``extra_options``.
 """
 
 from __future__ import annotations
@@ -70,12 +71,6 @@ RESULTS_FILE = "results.jsonl"
 MANIFEST_FILE = "manifest.json"
 SCHEDULES_DIR = "schedules"
 
-#: Solvers that prove a bound over the whole space of the cost model when run without a group cap.
-EXACT_SOLVERS = ("exact-dp", "cpsat", "milp")
-#: Solvers that take no time limit (they run to their own work limits); every other solver is given the study's.
-UNTIMED_SOLVERS = ("layerwise", "dnnvm", "efficient-s", "optimus", "optimus-online")
-#: Solvers that use more than one thread when given ``workers``.
-THREADED_SOLVERS = ("cpsat", "milp")
 #: Statuses a record can have besides the schedule statuses: the run raised or died, or outlived its hard limit.
 RUN_FAILURES = ("error", "timeout")
 _OPTION_KEYS = ("time_limit", "seed", "workers", "max_group")
@@ -142,12 +137,27 @@ class RunSpec:
 
 def solver_options(solver: str, *, time_limit: float | None = None, seed: int = 0, workers: int = 1,
                    max_group: int | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The options a study gives ``solver`` (see the module's docstring for which solver gets what)."""
+    """The options a study gives ``solver`` (see the module's docstring for which solver gets what).
+
+    Raises
+    ------
+    SolverError
+        An unknown solver, or an override that is neither a common option nor one of the solver's
+        ``extra_options``.
+
+    Examples
+    --------
+    >>> solver_options("cpsat", time_limit=10, workers=2, max_group=6)
+    {'time_limit': 10, 'seed': 0, 'workers': 2, 'max_group': 6, 'extra': {}}
+    >>> solver_options("optimus", time_limit=10, workers=2, max_group=6, overrides={"beam": 8})
+    {'time_limit': None, 'seed': 0, 'workers': 1, 'max_group': None, 'extra': {'beam': 8}}
+    """
+    cls = _solvers.capabilities(solver)
     opts: dict[str, Any] = {
-        "time_limit": None if solver in UNTIMED_SOLVERS else time_limit,
+        "time_limit": time_limit if cls.timed else None,
         "seed": seed,
-        "workers": workers if solver in THREADED_SOLVERS else 1,
-        "max_group": max_group if solver in EXACT_SOLVERS else None,
+        "workers": workers if cls.threaded else 1,
+        "max_group": max_group if cls.exact else None,
         "extra": {},
     }
     for key, value in dict(overrides or {}).items():
@@ -155,6 +165,7 @@ def solver_options(solver: str, *, time_limit: float | None = None, seed: int = 
             opts[key] = value
         else:
             opts["extra"][key] = value
+    cls.check_options(opts["extra"])
     return opts
 
 
@@ -665,7 +676,7 @@ class Progress:
 
 def _estimate(spec: RunSpec) -> float:
     size = max(1, len(spec.instance.network.layer_ids))
-    if spec.solver in EXACT_SOLVERS:
+    if spec.solver in _solvers.exact_solvers():
         cost = 0.01 * size ** 1.5
         limit = spec.options.get("time_limit")
         return min(cost, float(limit)) if limit else cost
@@ -779,16 +790,13 @@ def run_local(specs: Sequence[RunSpec], sink: Sink, *, jobs: int = 1, tick: Call
             conn.close()
 
 
-#: Modules a solver imports when it runs: imported once in the driver, so that a forked run does not pay (and
-#: time) the import of its solver's package.
-_SOLVER_MODULES = {"cpsat": ("ortools.sat.python.cp_model",), "milp": ("highspy",)}
-
-
 def _preload(names: Iterable[str]) -> None:
+    """Import the modules each named solver states in ``preload``, once in the driver, so that a forked run does
+    not pay (and time) the import of its solver's package."""
     import importlib
 
     for name in names:
-        for module in _SOLVER_MODULES.get(name, ()):
+        for module in _solvers.capabilities(name).preload:
             try:
                 importlib.import_module(module)
             except ImportError:
@@ -1200,8 +1208,9 @@ def paper_experiments(solvers: Sequence[str] | None = None) -> list[Experiment]:
     heuristics and one exact solver, :data:`SWEEP_EXACT` when it is among them, else the first exact one that is.
     """
     names = list(solvers) if solvers else list(_solvers.study_default())
-    heuristics = tuple(n for n in names if n not in EXACT_SOLVERS)
-    exact = [n for n in names if n in EXACT_SOLVERS]
+    exact_names = _solvers.exact_solvers()
+    heuristics = tuple(n for n in names if n not in exact_names)
+    exact = [n for n in names if n in exact_names]
     one_exact = tuple([SWEEP_EXACT] if SWEEP_EXACT in exact else exact[:1])
     sweep_solvers = heuristics + one_exact
     options = {name: dict(opts) for name, opts in PAPER_OPTIONS.items()}
@@ -1248,7 +1257,7 @@ def paper_study(**kwargs: Any) -> StudyResult:
     return study(None, experiments=experiments, **kwargs)
 
 
-__all__ = ["ARTIFACT_NETWORKS", "EXACT_SOLVERS", "Experiment", "PAPER_BATCHES", "PAPER_OPTIONS", "PAPER_SWEEP",
+__all__ = ["ARTIFACT_NETWORKS", "Experiment", "PAPER_BATCHES", "PAPER_OPTIONS", "PAPER_SWEEP",
            "Progress", "ResultStore", "RunSpec", "StudyResult", "execute", "expand", "instance_id", "load_records",
            "load_run_schedule", "paper_experiments", "paper_instances", "paper_study", "plan", "plan_experiments",
            "resolve_inputs", "run_dask", "run_id", "run_inline", "run_local", "solver_options", "study", "versions",

@@ -13,11 +13,6 @@ from helpers import make_instance
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def example():
-    return oo.load_instance(ROOT / "instances" / "example-64k.json")
-
-
 def sched(*groups, **kw):
     return oo.Schedule(instance="t", solver="hand", status="feasible",
                        groups=tuple(g if isinstance(g, oo.Group) else oo.Group(layers=tuple(g)) for g in groups),

@@ -29,11 +29,6 @@ E = str(EXAMPLE)
 run = run_cli
 
 
-@pytest.fixture
-def example() -> oo.Instance:
-    return oo.load_instance(EXAMPLE)
-
-
 # -- auto: the default of solve -----------------------------------------------------------------------------------
 
 def test_solve_defaults_to_auto_and_says_what_ran(capsys, example):
@@ -83,7 +78,8 @@ def test_auto_proves_infeasibility_and_refuses_side_constraints(example):
     tight = example.with_overrides(buffer_bytes=4096)
     sched = oo.solve(tight, "auto")
     assert sched.status == "infeasible" and sched.unplaced and "cpsat proved that no schedule exists" in sched.message
-    with pytest.raises(oo.SolverError, match="auto takes no side constraint 'apart'"):
+    with pytest.raises(oo.SolverError, match=r"solver 'auto' takes no option 'apart' \(it takes none\); exact-dp, "
+                                             "cpsat, milp take it"):
         oo.solve(example, "auto", apart=[["c2", "c3"]])
 
 
@@ -329,8 +325,9 @@ def test_install_hints_work_from_a_clone():
 
 def test_retry_failed_replaces_the_record(tmp_path, capsys):
     out_dir = tmp_path / "study"
-    # exact-dp refuses max_groups when it runs: the run is recorded as an error, every time
-    bad = ["gap", E, "--solvers", "layerwise,exact-dp", "--option", "exact-dp:max_groups=2", "--out", str(out_dir),
+    # exact-dp refuses a side constraint on an unknown layer when it runs: the run is recorded as an error, every time
+    bad = ["gap", E, "--solvers", "layerwise,exact-dp", "--option", "exact-dp:apart=[[c2, nosuch]]", "--out",
+           str(out_dir),
            "--no-progress", "--no-plots", "--executor", "inline"]
     assert main(bad) == 1
     capsys.readouterr()

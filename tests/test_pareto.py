@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import optimus_opt as oo
 from optimus_opt.pareto import least_buffer, pareto_front
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def example():
-    return oo.load_instance(ROOT / "instances" / "example-64k.json")
 
 
 @pytest.fixture(scope="module")

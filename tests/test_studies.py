@@ -16,7 +16,6 @@ import pytest
 import optimus_opt as oo
 from optimus_opt import report, studies
 from optimus_opt.cli import main
-from optimus_opt.solvers import _SOLVERS
 from optimus_opt.solvers.base import Solver, SolverResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -182,9 +181,9 @@ class _Dies(Solver):
         os._exit(3)
 
 
-def test_failures_are_recorded_and_do_not_stop_the_study(tmp_path, monkeypatch):
+def test_failures_are_recorded_and_do_not_stop_the_study(tmp_path, register_solver):
     for cls in (_Boom, _Sleepy, _Dies):
-        monkeypatch.setitem(_SOLVERS, cls.name, cls)
+        register_solver(cls)
     solvers = ["test-boom", "test-sleepy", "test-dies", "layerwise"]
     result = oo.study(str(EXAMPLE), solvers=solvers, jobs=2, hard_limit=1.5, out=tmp_path, plots=False)
     by_solver = {r["solver"]: r for r in result.records}
@@ -249,7 +248,7 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     assert len({s.run_id for s in specs}) == len(specs) == 24 * 8 + 38 * 6  # 62 instances, shared runs once
     assert len(studies.paper_instances()) == 62
     for spec in specs:  # every exact run under the preset's 30 s, uncapped: its bound holds over every schedule
-        if spec.solver in studies.EXACT_SOLVERS:
+        if spec.solver in oo.solvers.exact_solvers():
             assert spec.options["time_limit"] == 30.0 and spec.options["max_group"] is None
             assert spec.bound_scope() == "all"
         else:

@@ -1,6 +1,14 @@
 """Solvers behind one interface (:class:`Solver`) and one registry.
 
-Adding a solver touches one module and one line here.
+Adding a solver touches one module (its class, with its capabilities: see :class:`Solver`) and one line here (or a
+call of :func:`register`); studies, reports and the command line read everything else from the registry.
+
+Examples
+--------
+>>> "cpsat" in registered() and "cpsat" in exact_solvers() and "optimus" not in exact_solvers()
+True
+>>> capabilities("milp").extra_options
+('anytime', 'apart', 'export_model', 'max_groups', 'prune', 'together', 'warm_start')
 """
 
 from __future__ import annotations
@@ -17,24 +25,77 @@ from .optimus_dp import Optimus, OptimusOnline
 
 _SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (Auto, Layerwise, ExactDP, CPSat, Milp, Optimus,
                                                                 OptimusOnline, EfficientS, DNNVM)}
-#: Solvers that only combine others (``auto``): a study runs the solvers themselves, so it leaves these out
-#: unless they are named.
-COMPOSITE = ("auto",)
+
+
+def register(cls: type[Solver]) -> type[Solver]:
+    """Add a solver class to the registry under its ``name`` (usable as a class decorator) and return it.
+
+    Raises
+    ------
+    SolverError
+        A class that is no :class:`Solver`, has no name, or whose name another class already holds.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Solver)) or not getattr(cls, "name", ""):
+        raise SolverError(f"{cls!r} is no named Solver subclass")
+    if _SOLVERS.get(cls.name, cls) is not cls:
+        raise SolverError(f"solver name '{cls.name}' is taken by {_SOLVERS[cls.name].__qualname__}")
+    _SOLVERS[cls.name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove a solver from the registry (a no-op for an unknown name)."""
+    _SOLVERS.pop(name, None)
 
 
 def registered() -> tuple[str, ...]:
-    """Names of every solver the project has, installed or not."""
+    """Names of every solver the project has, installed or not, in registration order (``auto``, the default,
+    first); :func:`sort_key` gives the order of tables."""
     return tuple(_SOLVERS)
+
+
+def capabilities(name: str) -> type[Solver]:
+    """The class registered under ``name`` (its capabilities, description and requirements), installed or not.
+
+    Raises
+    ------
+    SolverError
+        An unknown name (the message lists the known ones).
+    """
+    if name not in _SOLVERS:
+        raise SolverError(f"unknown solver '{name}' (known: {', '.join(registered())})")
+    return _SOLVERS[name]
+
+
+def exact_solvers() -> tuple[str, ...]:
+    """Registered solvers that prove their bound and infeasibility over the whole space of the cost model."""
+    return tuple(sorted((n for n in _SOLVERS if _SOLVERS[n].exact), key=sort_key))
+
+
+def composite() -> tuple[str, ...]:
+    """Registered solvers that only combine others (``auto``): a study leaves them out unless they are named."""
+    return tuple(n for n in registered() if _SOLVERS[n].composite)
+
+
+def takers(option: str) -> tuple[str, ...]:
+    """Registered solvers that take the solver-specific option ``option``."""
+    return tuple(n for n in registered() if option in _SOLVERS[n].extra_options)
+
+
+def sort_key(name: str) -> tuple[int, str]:
+    """Where a solver goes in tables: by its ``order``, then by name; a name not registered goes last."""
+    cls = _SOLVERS.get(name)
+    return (cls.order if cls is not None else 1 << 30, name)
 
 
 def available() -> tuple[str, ...]:
     """Names of the solvers whose packages are installed."""
-    return tuple(name for name, cls in _SOLVERS.items() if cls.is_available())
+    return tuple(name for name in registered() if _SOLVERS[name].is_available())
 
 
 def study_default() -> tuple[str, ...]:
     """The solvers a study runs when none are named: every available one except the composites."""
-    return tuple(name for name in available() if name not in COMPOSITE)
+    return tuple(name for name in available() if not _SOLVERS[name].composite)
 
 
 def get(name: str) -> Solver:
@@ -45,9 +106,7 @@ def get(name: str) -> Solver:
     SolverError
         An unknown name (the message lists the known ones) or a solver whose package is missing.
     """
-    if name not in _SOLVERS:
-        raise SolverError(f"unknown solver '{name}' (known: {', '.join(_SOLVERS)})")
-    cls = _SOLVERS[name]
+    cls = capabilities(name)
     if not cls.is_available():
         raise SolverError(f"solver '{name}' needs the packages {', '.join(cls.requires)}; install them with pip")
     return cls()
@@ -64,13 +123,15 @@ def solve(instance, solver: str = "layerwise", *, time_limit: float | None = Non
 
     Examples
     --------
-    >>> import optimus_opt as oo                                          # doctest: +SKIP
-    >>> sched = oo.solve(oo.load_instance("instances/example-64k.json"))  # doctest: +SKIP
+    >>> import optimus_opt as oo
+    >>> sched = oo.solve(oo.load_instance("instances/example-64k.json"), "cpsat")
+    >>> sched.status, sched.dram_bytes, sched.bound_bytes
+    ('optimal', 253460, 253460)
     """
     options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
                            progress=progress)
     return get(solver).solve(instance, options)
 
 
-__all__ = ["COMPOSITE", "Solver", "SolveOptions", "SolverResult", "available", "get", "registered", "solve",
-           "study_default"]
+__all__ = ["Solver", "SolveOptions", "SolverResult", "available", "capabilities", "composite", "exact_solvers",
+           "get", "register", "registered", "solve", "sort_key", "study_default", "takers", "unregister"]

@@ -41,6 +41,9 @@ class Auto(Solver):
     description = (f"the best schedule in a stated time (default {DEFAULT_TIME_LIMIT:g} s): optimus, then cpsat "
                    "(exact-dp without OR-Tools) warm-started from it; proven bound and status")
     space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
+    #: Its status is its exact phase's, but a study runs the phases' solvers themselves: not counted as exact.
+    timed = threaded = composite = True
+    order = 90
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         start = time.perf_counter()

@@ -88,17 +88,73 @@ class Solver(ABC):
 
     Subclasses set ``name`` (the registry key), ``description``, ``space`` (which schedules it searches, in words a
     reader of a result needs) and ``requires`` (Python packages it imports), and implement :meth:`search`.
+
+    They also state their capabilities, which studies, reports and the command line read from the registry (so a
+    new solver needs no edit there):
+
+    ``exact``
+        A run without a group cap or side constraints proves its bound (and ``infeasible``) over every schedule of
+        the cost model; a study gives it its ``max_group`` and a report trusts its infeasibility.
+    ``timed``
+        It searches under a time limit; a study gives it its ``time_limit`` (the others run to their own limits).
+    ``threaded``
+        It uses more than one thread when given ``workers``.
+    ``composite``
+        It only combines other solvers (``auto``); a study leaves it out unless it is named.
+    ``extra_options``
+        The names of the solver-specific options (``SolveOptions.extra``) it reads; any other is an error.
+    ``order``
+        Its place in tables and plots (lowest first; equal places by name).
+    ``preload``
+        Modules a study imports once before forking its runs, so that no run pays (and times) their import.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
     space: ClassVar[str]
     requires: ClassVar[tuple[str, ...]] = ()
+    exact: ClassVar[bool] = False
+    timed: ClassVar[bool] = False
+    threaded: ClassVar[bool] = False
+    composite: ClassVar[bool] = False
+    extra_options: ClassVar[tuple[str, ...]] = ()
+    order: ClassVar[int] = 1000
+    preload: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def is_available(cls) -> bool:
         """Whether the packages this solver needs are installed."""
         return all(importlib.util.find_spec(p) is not None for p in cls.requires)
+
+    @classmethod
+    def check_options(cls, extra: Mapping[str, Any]) -> None:
+        """Refuse solver-specific options this solver does not read.
+
+        Raises
+        ------
+        SolverError
+            Naming the solver, the first unknown option, the options it takes and which registered solvers take
+            that option, if any.
+
+        Examples
+        --------
+        >>> from optimus_opt.solvers import get
+        >>> type(get("cpsat")).check_options({"warm_start": None, "prune": False})
+        >>> type(get("layerwise")).check_options({"beam": 4})
+        Traceback (most recent call last):
+        ...
+        optimus_opt.errors.SolverError: solver 'layerwise' takes no option 'beam' (it takes none); optimus, optimus-online take it
+        """
+        for key in extra:
+            if key in cls.extra_options:
+                continue
+            from . import takers  # the registry imports this module
+
+            takes = ", ".join(sorted(cls.extra_options)) if cls.extra_options else None
+            others = takers(key)
+            hint = f"; {', '.join(others)} take{'s' if len(others) == 1 else ''} it" if others else ""
+            raise SolverError(f"solver '{cls.name}' takes no option '{key}' "
+                              f"({'it takes: ' + takes if takes else 'it takes none'}){hint}")
 
     @abstractmethod
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
@@ -140,6 +196,7 @@ class Solver(ABC):
     def solve(self, instance: Instance, options: SolveOptions | None = None) -> Schedule:
         """Run :meth:`search` and package its result as a schedule with every number filled in."""
         options = options or SolveOptions()
+        self.check_options(options.extra)
         cm = CostModel(instance)
         start = time.perf_counter()
         result = self.search(cm, options)

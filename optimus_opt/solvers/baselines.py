@@ -224,7 +224,7 @@ class _SegmentBaseline(Solver):
     order_name: str
     restrictions: str
 
-    def order(self, net: Network) -> list[int]:
+    def layer_order(self, net: Network) -> list[int]:
         raise NotImplementedError
 
     def rule(self, net: Network) -> SegmentValidity:
@@ -233,7 +233,7 @@ class _SegmentBaseline(Solver):
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         net = cm.network
         costs = GroupCosts(cm, BASELINE_RULES)
-        total, groups, stuck = segment_dp(cm, self.order(net), self.rule(net), costs, options.max_group)
+        total, groups, stuck = segment_dp(cm, self.layer_order(net), self.rule(net), costs, options.max_group)
         info = {"restrictions": self.restrictions + (f"; groups of at most {options.max_group} layers"
                                                      if options.max_group else ""),
                 "order": self.order_name, "resident_only": True, "reduced_channels": False,
@@ -261,10 +261,11 @@ class EfficientS(_SegmentBaseline):
     space = ("contiguous segments of one breadth-first topological order that are connected; fused groups only "
              "with all weights resident and no reduced channels (a single layer keeps its best tiling)")
     order_name = "breadth-first"
+    order = 30
     restrictions = ("fused groups: contiguous connected segments of one breadth-first topological order, all "
                     "weights resident, no reduced channels; single layers: best tiling")
 
-    def order(self, net: Network) -> list[int]:
+    def layer_order(self, net: Network) -> list[int]:
         return breadth_first_order(net)
 
     def rule(self, net: Network) -> SegmentValidity:
@@ -278,10 +279,11 @@ class DNNVM(_SegmentBaseline):
              "no network output); fused groups only with all weights resident and no reduced channels (a single "
              "layer keeps its best tiling)")
     order_name = "chains contiguous (lowest id first)"
+    order = 20
     restrictions = ("fused groups: chains only, all weights resident, no reduced channels; single layers: best "
                     "tiling")
 
-    def order(self, net: Network) -> list[int]:
+    def layer_order(self, net: Network) -> list[int]:
         return chain_order(net)
 
     def rule(self, net: Network) -> SegmentValidity:

@@ -23,6 +23,10 @@ class CPSat(SetPartitionSolver):
     name = "cpsat"
     description = "exact optimum: set partitioning with level-based acyclicity, OR-Tools CP-SAT"
     requires = ("ortools",)
+    exact = timed = threaded = True
+    extra_options = ("anytime", "apart", "export_model", "max_groups", "parameters", "prune", "together", "warm_start")
+    order = 70
+    preload = ("ortools.sat.python.cp_model",)
 
     def optimise(self, cm: CostModel, model_data: PartitionModel, options: SolveOptions, max_groups: int | None,
                  time_left: float | None, info: dict) -> SolverResult:

@@ -125,6 +125,10 @@ def remaining_floor(cm: CostModel, space: CandidateSpace, done: int) -> int:
 class ExactDP(Solver):
     name = "exact-dp"
     description = "exact optimum: dynamic program over the network's down-sets"
+    exact = timed = True
+    #: ``max_groups`` is refused: the DP's state has no group count.
+    extra_options = ("anytime", "apart", "max_downsets", "prune", "together", "warm_start")
+    order = 60
     space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:

@@ -11,6 +11,7 @@ class Layerwise(Solver):
     name = "layerwise"
     description = "no fusion: every layer alone, with its best tiling"
     space = "layer-by-layer schedules (one layer per group)"
+    order = 10
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         groups = []

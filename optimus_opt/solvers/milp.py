@@ -25,6 +25,11 @@ class Milp(SetPartitionSolver):
     name = "milp"
     description = "exact optimum: set partitioning with big-M level acyclicity, HiGHS MILP"
     requires = ("highspy",)
+    exact = timed = threaded = True
+    #: ``warm_start`` is the incumbent a limit leaves (solvers/anytime.py), not a MIP start; no ``parameters``.
+    extra_options = ("anytime", "apart", "export_model", "max_groups", "prune", "together", "warm_start")
+    order = 80
+    preload = ("highspy",)
 
     def optimise(self, cm: CostModel, data: PartitionModel, options: SolveOptions, max_groups: int | None,
                  time_left: float | None, info: dict) -> SolverResult:

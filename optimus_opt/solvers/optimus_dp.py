@@ -121,8 +121,10 @@ class OptimusRecursion:
 
     Examples
     --------
-    >>> out = OptimusRecursion(CostModel(instance)).run()     # doctest: +SKIP
-    >>> out.total, [bits(g) for g in out.groups]              # doctest: +SKIP
+    >>> from optimus_opt import load_instance
+    >>> out = OptimusRecursion(CostModel(load_instance("instances/example-64k.json"))).run()
+    >>> out.total, [bits(g) for g in out.groups]
+    (253460, [[1, 2, 3, 4], [5, 6, 7, 9, 10]])
     """
 
     def __init__(self, cm: CostModel, *, max_group: int | None = None, beam: int | None = None,
@@ -320,6 +322,8 @@ class Optimus(Solver):
     space = _REACH + "; work limits in solver_info (exhaustive = true: the recursion's optimum)"
     #: Work limits: none binds on the classic networks and GoogLeNet at the paper's setting; NASNet needs them.
     DEFAULTS = {"beam": 32, "group_budget": 64, "max_group": None}
+    extra_options = ("beam", "group_budget")
+    order = 50
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         lim = _limits(options, self.DEFAULTS)
@@ -367,6 +371,8 @@ class OptimusOnline(Solver):
              "limits in solver_info")
     DEFAULTS = {"beam": 4, "group_budget": 32, "max_group": 8}
     DEFAULT_MIN_SAVING = 0.25
+    extra_options = ("beam", "group_budget", "min_saving")
+    order = 40
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         lim = _limits(options, self.DEFAULTS)
