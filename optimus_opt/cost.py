@@ -478,7 +478,7 @@ class CostModel:
         bytes chosen are those of :meth:`_pick` (tests/test_properties.py checks both agree).
         """
         plan = self._plan(members)
-        io, buf, qlimit = plan.io, self.buffer, plan.qlimit
+        buf = self.buffer
         probes: dict[int, _Probe] = {}
 
         def probe(q: int) -> _Probe:
@@ -495,7 +495,21 @@ class CostModel:
                 return True
             return p.exact() + extra <= buf
 
-        def least(extra: int) -> int:  # the least q in 1..qlimit that fits, given that qlimit fits (monotone)
+        choice = self._choose(plan.io, plan.qlimit, fits, lambda: probe(1).exact(), rules)
+        if choice is None:
+            return None
+        q, b, resident = choice
+        return self._assemble(plan.io, q, b, probes[q].reduced(q), probes[q].rows, resident)
+
+    def _choose(self, io: GroupIO, qlimit: int, fits, footprint_at_1, rules: TilingRules
+                ) -> tuple[int, int, bool] | None:
+        """The best (Q, b, resident) of a group, or ``None``: resident at the least Q that fits, else streamed at
+        Q = 1 with the largest batch block that fits, else at the least Q that fits with b = 1 (the module's
+        docstring says why). ``fits(q, extra)`` says whether the least footprint at Q = q (b = 1) plus ``extra``
+        bytes fits the buffer; ``footprint_at_1()`` is that footprint at Q = 1. The footprint is non-increasing in
+        Q, so the least Q that fits is found by bisection."""
+
+        def least(extra: int) -> int:  # the least q in 1..qlimit that fits, given that qlimit fits
             if fits(1, extra):
                 return 1
             lo, hi = 1, qlimit
@@ -507,19 +521,16 @@ class CostModel:
                     lo = mid
             return hi
 
-        w = io.weight_bytes
-        if fits(qlimit, w):
-            q = least(w)
-            return self._tiling_at(plan, q, 1, probes[q], True)
+        if fits(qlimit, io.weight_bytes):
+            return least(io.weight_bytes), 1, True
         blk = io.weight_block_bytes
         if rules.resident_only or not fits(qlimit, blk):
             return None
         if fits(1, blk):
-            largest = min(self.batch, (buf - blk) // probes[1].exact())
+            largest = min(self.batch, (self.buffer - blk) // footprint_at_1())
             blocks = -(-self.batch // largest)
-            return self._tiling_at(plan, 1, -(-self.batch // blocks), probes[1], False)
-        q = least(blk)
-        return self._tiling_at(plan, q, 1, probes[q], False)
+            return 1, -(-self.batch // blocks), False
+        return least(blk), 1, False
 
     def _plan(self, members: Iterable[int]) -> "_Plan":
         """What a group's footprint at any Q depends on, gathered once: members in reverse topological order with
@@ -579,52 +590,37 @@ class CostModel:
             words += unit * r
         return _Probe(self.word, words, rows, saving, plan)
 
-    def _tiling_at(self, plan: "_Plan", q: int, b: int, probe: tuple, resident: bool) -> Tiling:
-        """The tiling (Q, b, best Φ) of a probed strip count, with the same bytes as :meth:`_tiling`."""
-        io = plan.io
-        rows = probe.rows
-        reduced = probe.reduced(q)
-        words = 0
-        for t, r in rows.items():
-            words += (min(self.tc, self.C[t]) if t in reduced else self.C[t]) * r * self.W[t]
-        weight_traffic = io.weight_bytes if resident else io.weight_bytes * q * -(-self.batch // b)
-        return Tiling(strips=q, batch_block=b, reduced=reduced, resident=resident,
-                      footprint_bytes=b * words * self.word, weight_traffic=weight_traffic,
-                      read_bytes=io.ext_bytes + weight_traffic, write_bytes=io.esc_bytes)
-
     def _pick(self, curve: Curve, rules: TilingRules) -> Tiling | None:
-        io, buf = curve.io, self.buffer
-        fp = (curve.footprint if rules.reduced_channels else curve.full_footprint)[:curve.qlimit]
-        phi = curve.reduced_set if rules.reduced_channels else (lambda q: frozenset())
-        resident = fp + io.weight_bytes <= buf
-        if resident[-1]:
-            q = int(np.argmax(resident)) + 1
-            return self._tiling(curve, q, 1, phi(q), True)
-        streamed = fp + io.weight_block_bytes <= buf
-        if rules.resident_only or not streamed[-1]:
+        """:meth:`best_tiling` read off the group's whole curve (the vectorised oracle of the few-strips path)."""
+        fp = curve.footprint if rules.reduced_channels else curve.full_footprint
+        choice = self._choose(curve.io, curve.qlimit, lambda q, extra: int(fp[q - 1]) + extra <= self.buffer,
+                              lambda: int(fp[0]), rules)
+        if choice is None:
             return None
-        if streamed[0]:
-            largest = min(self.batch, (buf - io.weight_block_bytes) // int(fp[0]))
-            blocks = -(-self.batch // largest)
-            b = -(-self.batch // blocks)
-            return self._tiling(curve, 1, b, phi(1), False)
-        q = int(np.argmax(streamed)) + 1
-        return self._tiling(curve, q, 1, phi(q), False)
+        q, b, resident = choice
+        return self._tiling(curve, q, b, curve.reduced_set(q) if rules.reduced_channels else frozenset(), resident)
 
     def _tiling(self, curve: Curve, q: int, b: int, reduced: frozenset[int], resident: bool) -> Tiling:
-        io = curve.io
-        footprint = b * self._footprint_words(curve, q, reduced) * self.word
-        weight_traffic = io.weight_bytes if resident else io.weight_bytes * q * -(-self.batch // b)
-        return Tiling(strips=q, batch_block=b, reduced=reduced, resident=resident, footprint_bytes=footprint,
-                      weight_traffic=weight_traffic, read_bytes=io.ext_bytes + weight_traffic,
-                      write_bytes=io.esc_bytes)
+        return self._assemble(curve.io, q, b, reduced, self._rows_at(curve, q), resident)
+
+    @staticmethod
+    def _rows_at(curve: Curve, q: int) -> dict[int, int]:
+        return {t: int(r[q - 1]) for t, r in curve.rows.items()}
+
+    def _words(self, rows: dict[int, int], reduced: frozenset[int]) -> int:
+        """Feature-map words (b = 1) of tensors holding ``rows`` rows, with the layers of Φ at min(Tc, C) channels."""
+        return sum((min(self.tc, self.C[t]) if t in reduced else self.C[t]) * r * self.W[t] for t, r in rows.items())
 
     def _footprint_words(self, curve: Curve, q: int, reduced: frozenset[int]) -> int:
-        total = 0
-        for t, r in curve.rows.items():
-            channels = min(self.tc, self.C[t]) if t in reduced else self.C[t]
-            total += channels * int(r[q - 1]) * self.W[t]
-        return total
+        return self._words(self._rows_at(curve, q), reduced)
+
+    def _assemble(self, io: GroupIO, q: int, b: int, reduced: frozenset[int], rows: dict[int, int],
+                  resident: bool) -> Tiling:
+        """The tiling (Q, b, Φ) with the rows it holds at Q, and the traffic it implies."""
+        weight_traffic = io.weight_bytes if resident else io.weight_bytes * q * -(-self.batch // b)
+        return Tiling(strips=q, batch_block=b, reduced=reduced, resident=resident,
+                      footprint_bytes=b * self._words(rows, reduced) * self.word, weight_traffic=weight_traffic,
+                      read_bytes=io.ext_bytes + weight_traffic, write_bytes=io.esc_bytes)
 
     def tiling(self, members: Iterable[int], strips: int, batch_block: int = 1,
                reduced: Iterable[int] = ()) -> Tiling:

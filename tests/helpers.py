@@ -29,3 +29,8 @@ def run_cli(argv: Sequence[str], capsys) -> tuple[int, str, str]:
         code = exit_.code if isinstance(exit_.code, int) else 2
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def rel(value: float, reference: float) -> float:
+    """The relative difference of ``value`` from a published ``reference``."""
+    return abs(value - reference) / reference

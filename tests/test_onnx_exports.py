@@ -6,50 +6,33 @@ which are refused with the reason; and the ``import-onnx --check`` report."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
+from onnx import helper  # noqa: E402
 
 import optimus_opt as oo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
-from optimus_opt.errors import InstanceError  # noqa: E402
 from optimus_opt.onnx_io import NodeTally, import_report, network_to_onnx, read_onnx  # noqa: E402
 from optimus_opt.zoo.builder import NetBuilder  # noqa: E402
+from onnx_graphs import G, refusal  # noqa: E402
 
 
-class Export:
+class Export(G):
     """An ONNX graph written the way torch.onnx.export writes a torchvision model: nodes named by module path
     (``/features/features.0/Conv``) with outputs ``<node>_output_0``, batch-norm folded into the Conv's weights,
     which get names like ``onnx::Conv_101``. ``shape_only=True`` gives every weight as a typed graph input without
     data (as the shape-only files of accelerator tools do); otherwise weights are initializers (zeros)."""
 
     def __init__(self, shape_only: bool = False, opset: int = 17) -> None:
-        self.shape_only, self.opset = shape_only, opset
-        self.nodes: list = []
-        self.inputs: list = []
-        self.inits: list = []
+        super().__init__(weights=not shape_only, opset=opset)
         self.serial = 100
 
-    def input(self, name: str, dims) -> str:
-        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(dims)))
-        return name
-
-    def weight(self, dims, name: str | None = None) -> str:
+    def weight(self, dims, name: str | None = None) -> str:  # type: ignore[override]
         if name is None:
             self.serial += 1
             name = f"onnx::Conv_{self.serial}"
-        if self.shape_only:
-            self.inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(dims)))
-        else:
-            self.inits.append(onnx.numpy_helper.from_array(np.zeros(dims, dtype=np.float32), name))
-        return name
-
-    def const(self, name: str, values, dtype=np.int64) -> str:
-        """A small constant (axes, shapes): always an initializer, as exporters write them."""
-        self.inits.append(onnx.numpy_helper.from_array(np.asarray(values, dtype=dtype), name))
-        return name
+        return super().weight(name, dims)
 
     def identity(self, of: str) -> str:
         """The Identity node torch puts in front of a weight equal to another one it de-duplicated."""
@@ -58,12 +41,12 @@ class Export:
         self.nodes.append(helper.make_node("Identity", [of], [out], name=f"Identity_{self.serial}"))
         return out
 
-    def node(self, op: str, inputs, path: str, **attrs) -> str:
+    def node(self, op: str, inputs, path: str, **attrs) -> str:  # type: ignore[override]
         name = f"{path}/{op}"
         self.nodes.append(helper.make_node(op, list(inputs), [f"{name}_output_0"], name=name, **attrs))
         return f"{name}_output_0"
 
-    def conv(self, x, c_in, c_out, k, path, *, stride=1, groups=1, bias=True, weights=None) -> str:
+    def conv(self, x, c_in, c_out, k, path, *, stride=1, groups=1, bias=True, weights=None) -> str:  # type: ignore[override]
         """A Conv (with the bias a folded batch-norm leaves, unless ``bias=False``), padding (k - 1) / 2."""
         w, b = weights or (self.weight((c_out, c_in // groups, k, k)), self.weight((c_out,)) if bias else None)
         pad = (k - 1) // 2
@@ -71,17 +54,7 @@ class Export:
                          strides=[stride, stride], pads=[pad] * 4)
 
     def model(self, outputs, name: str = "main_graph"):
-        outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs]
-        graph = helper.make_graph(self.nodes, name, self.inputs, outs, initializer=self.inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
-        model.ir_version = 8
-        return model
-
-
-def refusal(model, **kw) -> str:
-    with pytest.raises(InstanceError) as info:
-        read_onnx(model, **kw)
-    return str(info.value)
+        return super().model(outputs, name)
 
 
 def tallies(found) -> dict[str, tuple[int, int, int, int, int]]:

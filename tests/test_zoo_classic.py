@@ -19,6 +19,8 @@ import pytest
 from optimus_opt.network import Network
 from optimus_opt.zoo import classic
 
+from helpers import rel
+
 # name: (params, MACs, source) -- the rounded figures the 2 % checks use.
 PUBLISHED: dict[str, tuple[float, float, str]] = {
     "alexnet": (61.1e6, 0.71e9, "TV"),
@@ -111,10 +113,6 @@ def nets() -> dict[str, Network]:
     return {name: ENTRIES[name].build(224) for name in NAMES}
 
 
-def _rel(value: float, reference: float) -> float:
-    return abs(value - reference) / reference
-
-
 def test_entries_cover_the_brief() -> None:
     assert [e.name for e in classic.ENTRIES] == NAMES
     for e in classic.ENTRIES:
@@ -127,12 +125,12 @@ def test_entries_cover_the_brief() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_params_within_2_percent(nets: dict[str, Network], name: str) -> None:
-    assert _rel(nets[name].total_weight_words, PUBLISHED[name][0]) <= 0.02
+    assert rel(nets[name].total_weight_words, PUBLISHED[name][0]) <= 0.02
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_macs_within_2_percent(nets: dict[str, Network], name: str) -> None:
-    assert _rel(nets[name].total_macs, PUBLISHED[name][1]) <= 0.02
+    assert rel(nets[name].total_macs, PUBLISHED[name][1]) <= 0.02
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -15,6 +15,8 @@ import pytest
 from optimus_opt.network import Network
 from optimus_opt.zoo import detection, inception, nasnet
 
+from helpers import rel
+
 ALL_ENTRIES = [*inception.ENTRIES, *nasnet.ENTRIES, *detection.ENTRIES]
 ENTRY = {e.name: e for e in ALL_ENTRIES}
 
@@ -23,10 +25,6 @@ ENTRY = {e.name: e for e in ALL_ENTRIES}
 def nets() -> dict[str, Network]:
     """Every network of these modules at its default resolution, built once."""
     return {e.name: e.build(e.resolution) for e in ALL_ENTRIES}
-
-
-def rel(value: float, reference: float) -> float:
-    return abs(value - reference) / reference
 
 
 def conv_bias_words(net: Network) -> int:

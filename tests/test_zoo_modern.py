@@ -21,6 +21,8 @@ from optimus_opt.network import Network
 from optimus_opt.zoo import modern
 from optimus_opt.zoo.modern import make_divisible, regnet_stages
 
+from helpers import rel
+
 # name: (num_params, _ops GFLOPS, the docs' rounded GFLOPS)
 TORCHVISION: dict[str, tuple[int, float, float]] = {
     "mobilenet_v3_large": (5_483_032, 0.217, 0.22),
@@ -67,10 +69,6 @@ NAMES = list(TORCHVISION)
 @pytest.fixture(scope="module")
 def nets() -> dict[str, Network]:
     return {name: ENTRIES[name].build(224) for name in NAMES}
-
-
-def rel(value: float, reference: float) -> float:
-    return abs(value - reference) / reference
 
 
 def batch_normed_channels(net: Network) -> int:
