@@ -17,6 +17,7 @@ from optimus_opt import zoo
 from optimus_opt.accelerator import parse_size
 from optimus_opt.presets import accelerator_preset
 from optimus_opt.regenerate import PAPER_NETWORKS
+from optimus_opt.resolve import PAPER_SETTING
 
 HEURISTICS = ("layerwise", "optimus", "efficient-s", "dnnvm")
 
@@ -38,9 +39,10 @@ def main() -> None:
     print("| network | buffer | " + " | ".join(HEURISTICS) + " | " + " | ".join(exact) + " |")
     print("|---" * (2 + len(HEURISTICS) + len(exact)) + "|")
     for buffer in args.buffers.split(","):
-        acc = accelerator_preset("optimus-npu")
+        acc = accelerator_preset(PAPER_SETTING.accelerator)
         for name in args.networks.split(","):
-            inst = oo.Instance(zoo.build(name), acc, batch=4).with_overrides(buffer_bytes=parse_size(buffer))
+            inst = oo.Instance(zoo.build(name), acc, batch=PAPER_SETTING.batch).with_overrides(
+                buffer_bytes=parse_size(buffer))
             cells = []
             for solver in HEURISTICS:
                 start = time.perf_counter()

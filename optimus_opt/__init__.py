@@ -24,14 +24,14 @@ from .presets import accelerator_preset, preset_names
 from .schedule import Evaluation, Group, Schedule, evaluate, load_schedule
 from .solvers import solve
 from .suite import Suite, load_suite
-from .studies import StudyResult, study
+from .studies import StudyConfig, StudyResult, study
+from .version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
     "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "evaluate",
     "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "network_from_onnx",
     "network_to_onnx", "parse_size",
-    "preset_names", "save_instance", "solve", "solvers", "study", "StudyResult", "__version__",
+    "preset_names", "save_instance", "solve", "solvers", "study", "StudyConfig", "StudyResult", "__version__",
 ]

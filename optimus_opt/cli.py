@@ -12,23 +12,27 @@ it off); results go to stdout.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from . import extras, progress, solvers, zoo
 from .accelerator import describe_size, parse_size
 from .errors import InstanceError, OptimusError, ScheduleError, SolverError
 from .limits import MAX_ROWS
 from .solvers.auto import DEFAULT_TIME_LIMIT
-from .instance import NETWORK_FORMAT, Instance, read_document, dump_document, load_instance, load_network
-from .network import Network
-from .presets import PRESETS, looks_like_path, resolve_accelerator
+from .executors import EXECUTORS
+from .instance import Instance, dump_document
+from .presets import PRESETS
+from .records import RESULTS_FILE, RUN_FAILURES
+from .resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
 from .schedule import Schedule, evaluate, load_schedule
-from .suite import instance_name
+from .version import __version__
+
+if TYPE_CHECKING:  # the studies are imported when a study runs, not for every command
+    from .studies import StudyConfig
 
 EXIT_OK, EXIT_NO_SCHEDULE, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
 
@@ -42,10 +46,6 @@ EPILOG = ("Exit status: 0 a schedule was found (or is valid), 1 none was found (
 MAX_WORKERS = 256
 #: Seeds are 32-bit in CP-SAT and HiGHS.
 MAX_SEED = 2 ** 31 - 1
-
-#: What ``solve`` and ``evaluate`` use for a zoo network name: the Optimus paper's setting.
-ZOO_ACCELERATOR, ZOO_BATCH = "optimus-npu", 4
-
 
 def _size(text: str) -> int:
     try:
@@ -101,16 +101,16 @@ def _add_instance_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("instance", metavar="INSTANCE|NETWORK",
                    help="an instance file (JSON or YAML), or a network: the name of a zoo network ('optimus-opt zoo "
                         "list'), a network file ('optimus-opt zoo export') or an ONNX model (.onnx), which runs on "
-                        f"--accelerator ({ZOO_ACCELERATOR} by default) at --batch ({ZOO_BATCH} by default, an ONNX "
+                        f"--accelerator ({PAPER_SETTING.accelerator} by default) at --batch ({PAPER_SETTING.batch} by default, an ONNX "
                         "model too)")
     p.add_argument("--accelerator", metavar="NAME|FILE",
                    help="an accelerator preset ('optimus-opt accelerators') or an accelerator file; for a network "
-                        f"the default is {ZOO_ACCELERATOR}, for an instance file it replaces the file's accelerator")
+                        f"the default is {PAPER_SETTING.accelerator}, for an instance file it replaces the file's accelerator")
     p.add_argument("--buffer", type=_size, metavar="SIZE",
                    help="override the buffer capacity: bytes, or 128KiB / 1MiB (binary) / 128KB (decimal), at most "
                         "2^53 bytes")
     p.add_argument("--batch", type=_positive, metavar="N",
-                   help=f"override the batch size (a network, ONNX models included, runs at batch {ZOO_BATCH}, the "
+                   help=f"override the batch size (a network, ONNX models included, runs at batch {PAPER_SETTING.batch}, the "
                         "Optimus paper's, unless given)")
     p.add_argument("--resolution", type=_resolution, metavar="R",
                    help="input resolution of a zoo network (default: the network's own)")
@@ -126,7 +126,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="optimus-opt", description=DESCRIPTION, epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("solve", help="find a fusion schedule for an instance",
@@ -187,67 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def _is_network_name(spec: str) -> bool:
-    """An argument that names no file or directory and does not look like a path is taken for a zoo network
-    name."""
-    return not Path(spec).exists() and not looks_like_path(spec)
-
-
-def _zoo_network(name: str, resolution: int | None, *, or_file: bool = False) -> Network:
-    """Build a zoo network; an unknown name or a resolution it cannot take is an :class:`InstanceError`."""
-    known = zoo.names()
-    if name not in known:
-        what = f"'{name}' is neither a file nor a zoo network" if or_file else f"unknown zoo network '{name}'"
-        raise InstanceError(f"{what} (known networks: {', '.join(known)})")
-    try:
-        return zoo.build(name, resolution)
-    except InstanceError:
-        raise
-    except ValueError as err:  # a resolution the network cannot take
-        raise InstanceError(str(err), field="resolution") from None
-
-
 def _load(args: argparse.Namespace) -> Instance:
-    """The instance of ``solve``/``evaluate``: an instance file, a network file or a zoo network, with the command
-    line's overrides. A network (zoo or file) runs on ``--accelerator`` (default optimus-npu) at ``--batch``
-    (default 4, the Optimus paper's setting)."""
-    spec = args.instance
-    if spec.lower().endswith(".onnx"):
-        return _load_onnx(args)
-    if _is_network_name(spec):
-        network = _zoo_network(spec, args.resolution, or_file=True)
-        label = spec if args.resolution is None else f"{spec}-{args.resolution}"
-    else:
-        if args.resolution is not None:
-            raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
-        doc = read_document(spec, "instance")
-        if doc.get("format") != NETWORK_FORMAT:
-            inst = load_instance(spec)
-            if args.accelerator:
-                inst = dataclasses.replace(inst, accelerator=resolve_accelerator(args.accelerator))
-            return inst.with_overrides(buffer_bytes=args.buffer, batch=args.batch)
-        network = load_network(spec)
-        label = network.name
-    acc = resolve_accelerator(args.accelerator or ZOO_ACCELERATOR)
-    batch = args.batch or ZOO_BATCH
-    name = instance_name(label, acc.name, batch, args.buffer)
-    return _network_instance(network, acc, batch, name, args.buffer,
-                             None if _is_network_name(spec) else spec)
+    """The instance of ``solve``, ``evaluate``, ``show`` and ``pareto``: the argument with the command line's
+    accelerator, buffer, batch and resolution (:func:`optimus_opt.resolve.resolve_instance`); a note on stderr
+    says when an ONNX model was exported at another batch than it runs at."""
+    return resolve_instance(args.instance, accelerator=args.accelerator, buffer=args.buffer, batch=args.batch,
+                            resolution=args.resolution, note=_note)
 
 
-def _network_instance(network: Network, acc, batch: int, name: str, buffer: int | None,
-                      file: str | None) -> Instance:
-    """A network on an accelerator at a batch; a size the cost model cannot take names the network's file."""
-    try:
-        return Instance(network, acc, batch, name=name).with_overrides(buffer_bytes=buffer)
-    except InstanceError as err:
-        raise (err.in_file(file) if err.layer is not None else err) from None
+def _note(text: str) -> None:
+    print(f"optimus-opt: note: {text}", file=sys.stderr)
 
 
 def _capability_line(cls: type[solvers.Solver]) -> str:
@@ -525,7 +474,7 @@ def plot_front(front, path: str) -> None:
 
 
 def _zoo_export(args: argparse.Namespace) -> int:
-    network = _zoo_network(args.name, args.resolution)
+    network = zoo_network(args.name, args.resolution)
     doc = network.to_dict(with_format=True)
     if args.output:
         dump_document(doc, args.output)
@@ -673,7 +622,7 @@ def _add_study_parsers(sub) -> None:
     p = sub.add_parser("gap", help="run every solver over suites × buffers × batches: gaps, tables, plots")
     p.add_argument("inputs", nargs="*", metavar="SUITE|INSTANCE",
                    help="suite files or bundled suite names (paper, all, smoke), instance or network files, zoo "
-                        "network names (a network runs on optimus-npu at batch 4)")
+                        f"network names (a network runs on {PAPER_SETTING.accelerator} at batch {PAPER_SETTING.batch})")
     p.add_argument("--preset", choices=("paper",),
                    help="paper: the Optimus paper's evaluation (its networks on its three accelerators, the artifact's "
                         "setting, the buffer, batch and PE-array sweeps; exact solvers under time limits; "
@@ -693,7 +642,7 @@ def _add_study_parsers(sub) -> None:
     p.add_argument("--jobs", type=_workers, default=1, help="runs at once in the local process pool (default 1)")
     p.add_argument("--out", metavar="DIR", help="study directory (default gap-study, or gap-<preset>); runs "
                    "already recorded there are skipped")
-    p.add_argument("--executor", choices=("local", "dask", "inline"), default="local",
+    p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="local process pool (default), an existing Dask cluster, or inline (debugging)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
     p.add_argument("--hard-limit", type=_seconds, metavar="S",
@@ -737,21 +686,60 @@ def _plots_available() -> bool:
 
 
 def _study_command(args: argparse.Namespace) -> int:
+    """``gap``: run the study the arguments describe, then print its aggregates (``report``: re-render one)."""
     from . import report, studies
 
     if args.command == "report":
-        directory = Path(args.directory)
-        if not directory.is_dir():
-            what = "is a file, not a study directory" if directory.exists() else "no such study directory"
-            raise InstanceError(what, file=str(directory))
-        if not (directory / studies.RESULTS_FILE).is_file():
-            raise InstanceError(f"no {studies.RESULTS_FILE} here: not a study directory (write one with "
-                                "'optimus-opt gap ... --out DIR')", file=str(directory))
-        plots = not args.no_plots and _plots_available()
-        s = report.render(directory, plots=plots, paper=True if args.paper else None)
-        print(f"{_count(len(s.rows), 'run')}; wrote {directory / 'summary.md'}, {directory / 'summary.csv'}"
-              + (f" and {directory / 'plots'}/" if plots else ""))
-        return EXIT_OK
+        return _report_command(args)
+    config = _study_config(args)
+    out = config.directory
+    try:
+        if args.preset == "paper":
+            result = studies.paper_study(config)
+        else:
+            result = studies.study(args.inputs, config)
+    except KeyboardInterrupt:
+        print(f"optimus-opt: interrupted; every finished run is in {out / RESULTS_FILE} (summaries "
+              "rewritten); run the same command again to finish the rest", file=sys.stderr)
+        return 130
+    summary = result.table
+    retried = f" ({len(result.retried)} of them again after an error or timeout)" if result.retried else ""
+    print(f"{_count(len(result.executed) + len(result.skipped), 'run')} ({len(result.executed)} run now{retried}, "
+          f"{len(result.skipped)} recorded before) in {result.wall_seconds:.1f} s; results in {out}/")
+    agg = summary.to_markdown().split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
+    print("\n" + agg)
+    if args.preset == "paper":
+        print(f"\n{report.artifact_comparison(summary)}\n\nEvery experiment's table and plot: {out / 'summary.md'}")
+    mine = set(result.executed) | set(result.skipped)
+    failed = [r for r in result.records if r["run_id"] in mine and r["status"] in RUN_FAILURES]
+    if failed:
+        print(f"\n{_count(len(failed), 'run')} failed (error or timeout); see {out / 'summary.md'}; "
+              "--retry-failed runs them again", file=sys.stderr)
+        return EXIT_NO_SCHEDULE
+    return EXIT_OK
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    """``report``: the tables and plots of a study directory, again."""
+    from . import report
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        what = "is a file, not a study directory" if directory.exists() else "no such study directory"
+        raise InstanceError(what, file=str(directory))
+    if not (directory / RESULTS_FILE).is_file():
+        raise InstanceError(f"no {RESULTS_FILE} here: not a study directory (write one with "
+                            "'optimus-opt gap ... --out DIR')", file=str(directory))
+    plots = not args.no_plots and _plots_available()
+    s = report.render(directory, plots=plots, paper=True if args.paper else None)
+    print(f"{_count(len(s.rows), 'run')}; wrote {directory / 'summary.md'}, {directory / 'summary.csv'}"
+          + (f" and {directory / 'plots'}/" if plots else ""))
+    return EXIT_OK
+
+
+def _study_config(args: argparse.Namespace) -> StudyConfig:
+    """The :class:`~optimus_opt.studies.StudyConfig` of ``gap``'s arguments, each checked before any work."""
+    from .studies import StudyConfig
 
     if args.preset and args.inputs:
         raise InstanceError("give a preset or inputs, not both", field="inputs")
@@ -775,39 +763,16 @@ def _study_command(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise InstanceError(f"the folder '{out.parent}' does not exist; create it first", file=str(out),
                             field="--out")
-    if args.resume and not (out / studies.RESULTS_FILE).is_file():
-        raise InstanceError(f"nothing to resume: no {studies.RESULTS_FILE} here (run without --resume to start the "
+    if args.resume and not (out / RESULTS_FILE).is_file():
+        raise InstanceError(f"nothing to resume: no {RESULTS_FILE} here (run without --resume to start the "
                             "study)", file=str(out), field="--resume")
     plots = not args.no_plots and _plots_available()
-    common = dict(buffers=buffers, batches=batches, time_limit=args.time_limit, seed=args.seed,
-                  workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option),
-                  jobs=args.jobs, out=out, executor=args.executor, scheduler=args.scheduler,
-                  hard_limit=args.hard_limit, retry_failed=args.retry_failed, progress=not args.no_progress,
-                  plots=plots, command=["optimus-opt", *getattr(args, "argv", [])])
-    try:
-        if args.preset == "paper":
-            result = studies.paper_study(solvers=names, **common)
-        else:
-            result = studies.study(args.inputs, solvers=names, **common)
-    except KeyboardInterrupt:
-        print(f"optimus-opt: interrupted; every finished run is in {out / studies.RESULTS_FILE} (summaries "
-              "rewritten); run the same command again to finish the rest", file=sys.stderr)
-        return 130
-    summary = result.table
-    retried = f" ({len(result.retried)} of them again after an error or timeout)" if result.retried else ""
-    print(f"{_count(len(result.executed) + len(result.skipped), 'run')} ({len(result.executed)} run now{retried}, "
-          f"{len(result.skipped)} recorded before) in {result.wall_seconds:.1f} s; results in {out}/")
-    agg = summary.to_markdown().split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
-    print("\n" + agg)
-    if args.preset == "paper":
-        print(f"\n{report.artifact_comparison(summary)}\n\nEvery experiment's table and plot: {out / 'summary.md'}")
-    mine = set(result.executed) | set(result.skipped)
-    failed = [r for r in result.records if r["run_id"] in mine and r["status"] in studies.RUN_FAILURES]
-    if failed:
-        print(f"\n{_count(len(failed), 'run')} failed (error or timeout); see {out / 'summary.md'}; "
-              "--retry-failed runs them again", file=sys.stderr)
-        return EXIT_NO_SCHEDULE
-    return EXIT_OK
+    return StudyConfig(
+        solvers=names, buffers=buffers, batches=batches, time_limit=args.time_limit, seed=args.seed,
+        workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option), jobs=args.jobs,
+        out=out, executor=args.executor, scheduler=args.scheduler, hard_limit=args.hard_limit,
+        retry_failed=args.retry_failed, progress=not args.no_progress, plots=plots,
+        command=["optimus-opt", *getattr(args, "argv", [])])
 
 
 # ---- ONNX and pictures: ``import-onnx``, ``export-onnx``, ``show`` (optimus_opt/onnx_io.py, optimus_opt/show.py) ----
@@ -853,26 +818,6 @@ def _add_onnx_show_parsers(sub) -> None:
                    help="auto (default): Graphviz's dot where it is installed, else matplotlib")
 
 
-def _load_onnx(args: argparse.Namespace) -> Instance:
-    """An ONNX model runs like any network file, and so like ``import-onnx`` followed by ``solve``: at
-    ``--batch``, by default 4 (the Optimus paper's), whatever batch the model was exported with; the network is
-    per sample, so the model's batch only says how it was exported. A note on stderr says when the two differ."""
-    from .onnx_io import read_onnx
-
-    spec = args.instance
-    if args.resolution is not None:
-        raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
-    extras.require("onnx", "reading an ONNX model needs")
-    found = read_onnx(spec)  # the model's own batch is read, never refused
-    acc = resolve_accelerator(args.accelerator or ZOO_ACCELERATOR)
-    batch = args.batch or ZOO_BATCH
-    if found.batch is not None and found.batch != batch and not args.batch:
-        print(f"optimus-opt: note: {spec}: the model was exported at batch {found.batch}; it runs at batch {batch} "
-              f"like every network (--batch {found.batch} runs it at the model's)", file=sys.stderr)
-    name = instance_name(found.network.name, acc.name, batch, args.buffer)
-    return _network_instance(found.network, acc, batch, name, args.buffer, spec)
-
-
 def _onnx_or_show(args: argparse.Namespace) -> int:
     if args.command == "import-onnx":
         from .onnx_io import import_report, read_onnx
@@ -895,17 +840,9 @@ def _onnx_or_show(args: argparse.Namespace) -> int:
     if args.command == "export-onnx":
         from .onnx_io import network_to_onnx
 
-        spec, batch = args.network, args.batch
-        if _is_network_name(spec):
-            network = _zoo_network(spec, args.resolution, or_file=True)
-        else:
-            if args.resolution is not None:
-                raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
-            if read_document(spec, "network").get("format") == NETWORK_FORMAT:
-                network = load_network(spec)
-            else:
-                inst = load_instance(spec)
-                network, batch = inst.network, batch or inst.batch
+        source = read_source(args.network, resolution=args.resolution, kind="network")
+        network = source.network
+        batch = args.batch or (source.instance.batch if source.instance is not None else None)
         network_to_onnx(network, args.output, batch=batch or 1)
         print(f"network {network.name} ({len(network.layer_ids)} layers) written to {args.output} as a shape-only "
               f"ONNX graph (batch {batch or 1})")

@@ -2,8 +2,8 @@
 
 ``write_generated(root)`` writes all of them under ``root`` (``instances/regenerate.py`` calls it on the checked-in
 directory; tests/test_instances.py calls it on a temporary one and compares byte for byte). Everything comes from
-:mod:`optimus_opt.zoo` and :mod:`optimus_opt.presets`; nothing here holds a number of its own except the paper's
-setting (batch 4 on the Optimus NPU) and the choice of suites.
+:mod:`optimus_opt.zoo` and :mod:`optimus_opt.presets`, the paper's setting (batch 4 on the Optimus NPU) and the
+instance names from :mod:`optimus_opt.resolve`; nothing here holds a number of its own except the choice of suites.
 
 Layout::
 
@@ -24,14 +24,14 @@ from typing import Any
 from . import zoo
 from .instance import INSTANCE_FORMAT, dump_document
 from .presets import PRESETS, preset_names
-from .suite import SUITE_FORMAT, instance_name
+from .resolve import PAPER_SETTING, instance_name
+from .suite import SUITE_FORMAT
 
 #: The networks of the Optimus paper's evaluation ("MobileNet" there is MobileNet v1, "ResNet" 18 and 50).
 PAPER_NETWORKS = ("alexnet", "vgg16", "googlenet", "squeezenet1_0", "mobilenet_v1", "resnet18", "resnet50",
                   "nasnet_a_mobile")
-#: The paper's main setting.
-PAPER_ACCELERATOR = "optimus-npu"
-PAPER_BATCH = 4
+#: The accelerators the paper compares the Optimus NPU (:data:`~optimus_opt.resolve.PAPER_SETTING`) with.
+PAPER_OTHER_ACCELERATORS = ("eyeriss", "shidiannao")
 
 #: Files under instances/ that are written by hand, not generated.
 HAND_WRITTEN = ("example-64k.json", "example-32k.json", "example-se.json", "regenerate.py")
@@ -39,11 +39,12 @@ HAND_WRITTEN = ("example-64k.json", "example-32k.json", "example-se.json", "rege
 
 def paper_instance_path(network: str) -> str:
     """``'paper/mobilenet_v1-optimus-npu-b4.json'``, relative to ``instances/``."""
-    return f"paper/{instance_name(network, PAPER_ACCELERATOR, PAPER_BATCH)}.json"
+    return f"paper/{instance_name(network, PAPER_SETTING.accelerator, PAPER_SETTING.batch)}.json"
 
 
 def generated_documents() -> dict[str, dict[str, Any]]:
     """Every generated document by its path relative to ``instances/``, in writing order."""
+    npu, batch = PAPER_SETTING.accelerator, PAPER_SETTING.batch
     docs: dict[str, dict[str, Any]] = {}
     for name in zoo.names():
         docs[f"networks/{name}.json"] = zoo.build(name).to_dict(with_format=True)
@@ -51,8 +52,8 @@ def generated_documents() -> dict[str, dict[str, Any]]:
         docs[f"accelerators/{acc.name}.json"] = acc.to_dict(with_format=True)
     for name in PAPER_NETWORKS:
         docs[paper_instance_path(name)] = {
-            "format": INSTANCE_FORMAT, "name": instance_name(name, PAPER_ACCELERATOR, PAPER_BATCH),
-            "batch": PAPER_BATCH, "accelerator": f"../accelerators/{PAPER_ACCELERATOR}.json",
+            "format": INSTANCE_FORMAT, "name": instance_name(name, npu, batch),
+            "batch": batch, "accelerator": f"../accelerators/{npu}.json",
             "network": f"../networks/{name}.json"}
     docs["suites/paper.json"] = {
         "format": SUITE_FORMAT, "name": "paper",
@@ -60,11 +61,11 @@ def generated_documents() -> dict[str, dict[str, Any]]:
                        "instance files in ../paper/), then the same networks on the Eyeriss-like and ShiDianNao-like "
                        "accelerators.",
         "instances": [f"../{paper_instance_path(name)}" for name in PAPER_NETWORKS],
-        "networks": list(PAPER_NETWORKS), "accelerators": ["eyeriss", "shidiannao"], "batches": [PAPER_BATCH]}
+        "networks": list(PAPER_NETWORKS), "accelerators": list(PAPER_OTHER_ACCELERATORS), "batches": [batch]}
     docs["suites/all.json"] = {
         "format": SUITE_FORMAT, "name": "all",
         "description": "Every zoo network on every accelerator preset, at batch 1 and at the paper's batch 4.",
-        "networks": list(zoo.names()), "accelerators": list(preset_names()), "batches": [1, PAPER_BATCH]}
+        "networks": list(zoo.names()), "accelerators": list(preset_names()), "batches": [1, batch]}
     docs["suites/smoke.json"] = {
         "format": SUITE_FORMAT, "name": "smoke",
         "description": "A few small instances that every solver, the exact ones included, solves in well under a "
@@ -72,7 +73,7 @@ def generated_documents() -> dict[str, dict[str, Any]]:
                        "paper's setting, and SqueezeNet 1.1 on the Optimus NPU at batch 4.",
         "instances": ["../example-64k.json", f"../{paper_instance_path('squeezenet1_0')}",
                       f"../{paper_instance_path('mobilenet_v1')}"],
-        "networks": ["squeezenet1_1"], "accelerators": [PAPER_ACCELERATOR], "batches": [PAPER_BATCH]}
+        "networks": ["squeezenet1_1"], "accelerators": [npu], "batches": [batch]}
     return docs
 
 
@@ -88,5 +89,5 @@ def write_generated(root: str | Path) -> list[Path]:
     return written
 
 
-__all__ = ["HAND_WRITTEN", "PAPER_ACCELERATOR", "PAPER_BATCH", "PAPER_NETWORKS", "generated_documents",
+__all__ = ["HAND_WRITTEN", "PAPER_NETWORKS", "PAPER_OTHER_ACCELERATORS", "generated_documents",
            "paper_instance_path", "write_generated"]

@@ -1,4 +1,4 @@
-"""Tables and plots of a study, from its records alone (``DIR/results.jsonl``, see :mod:`optimus_opt.studies`).
+"""Tables and plots of a study, from its records alone (``DIR/results.jsonl``, see :mod:`optimus_opt.records`).
 
 Definitions the tables use:
 
@@ -28,7 +28,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .accelerator import format_size
 from . import solvers as _solvers
-from .studies import MANIFEST_FILE, RUN_FAILURES, load_records, write_atomic
+from .paper import paper_experiments
+from .planning import Experiment
+from .records import MANIFEST_FILE, RUN_FAILURES, load_records, write_atomic
 
 #: DRAM traffic the Optimus authors' artifact publishes (LCTES 2021, "Towards Optimal Layer-Fusion on Deep Learning
 #: Processors", github.com/SheaCai/optimus; the figures of optimus-opt issue 14), batch 4 on its NPU (our
@@ -461,13 +463,13 @@ def _above_optimum(row: Mapping[str, Any] | None, opt: Mapping[str, Any]) -> str
     return _pct(gap, signed=True) if opt["status"] == "proven" else f"≤ {_pct(gap, signed=True)}"
 
 
-def _experiment_instances(s: Summary, experiment: Any) -> list[dict[str, Any]]:
+def _experiment_instances(s: Summary, experiment: Experiment) -> list[dict[str, Any]]:
     """The summary's instances that belong to ``experiment``, in the experiment's order."""
     by_id = {i["instance_id"]: i for i in s.instances}
     return [by_id[iid] for iid in dict.fromkeys(experiment.instance_ids()) if iid in by_id]
 
 
-def experiment_table(s: Summary, experiment: Any) -> list[str]:
+def experiment_table(s: Summary, experiment: Experiment) -> list[str]:
     """The markdown table of one experiment of the paper preset: its key columns, the DRAM traffic of each of its
     heuristics (MiB), the optimum (proven, or the bound and the best schedule found) and how far optimus is above
     it."""
@@ -640,12 +642,10 @@ def _network_facts(net: str, inst: Mapping[str, Any]) -> dict[str, Any] | None:
             "output_bytes": outputs, "reread_bytes": reread}
 
 
-def paper_comparison(s: Summary, experiments: Sequence[Any] | None = None) -> str:
+def paper_comparison(s: Summary, experiments: Sequence[Experiment] | None = None) -> str:
     """The Optimus paper's evaluation as the paper preset reproduces it: one section per experiment of
-    :func:`optimus_opt.studies.paper_experiments` (a table and its plot), the comparison with the authors'
+    :func:`optimus_opt.paper.paper_experiments` (a table and its plot), the comparison with the authors'
     artifact (:func:`artifact_comparison`) and what the proven optimum says about the paper's heuristic."""
-    from .studies import paper_experiments
-
     exps = list(experiments) if experiments is not None else paper_experiments()
     lines = ["## The Optimus paper's evaluation", "",
              "Each experiment of the paper that the cost model can express (docs/reproduction.md lists the others). "
@@ -664,7 +664,7 @@ def paper_comparison(s: Summary, experiments: Sequence[Any] | None = None) -> st
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _optimality_summary(s: Summary, experiments: Sequence[Any]) -> list[str]:
+def _optimality_summary(s: Summary, experiments: Sequence[Experiment]) -> list[str]:
     """How far optimus is above the optimum over every instance of the experiments: worst, geometric mean and how
     often it is optimal, counting proven optima only."""
     gaps: list[float] = []
@@ -816,7 +816,7 @@ def plot(summary: Summary, directory: str | Path) -> list[Path]:
     return written
 
 
-def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[Any] | None = None) -> list[Path]:
+def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[Experiment] | None = None) -> list[Path]:
     """Draw one figure per experiment of the paper preset into ``directory`` (``paper-<key>.png`` and ``.svg``,
     the files :func:`paper_comparison` links); return the files written. Traffic in MiB.
 
@@ -832,8 +832,6 @@ def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[An
     ImportError
         Without matplotlib.
     """
-    from .studies import paper_experiments
-
     plt, out, colors = _plotting(directory)
     written: list[Path] = []
 

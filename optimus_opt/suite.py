@@ -14,7 +14,9 @@ batch sizes (optionally × buffer capacities), or both; the listed instances com
 - ``buffers`` (optional): buffer capacities (``131072``, ``"64KiB"``, ``"1MiB"``) that replace each accelerator's.
 
 ``networks``, ``accelerators`` and ``batches`` go together. The matrix runs networks, then accelerators, then
-buffers, then batches, outermost first; its instances are named ``<network>-<accelerator>[-<buffer>]-b<batch>``.
+buffers, then batches, outermost first; its instances are named ``<network>-<accelerator>[-<buffer>]-b<batch>``
+(:func:`optimus_opt.resolve.network_instance`). The suites the repository ships (``instances/suites/``) are found by
+name (:func:`bundled_suite`).
 """
 
 from __future__ import annotations
@@ -24,25 +26,30 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from . import zoo
-from .accelerator import Accelerator, format_size, parse_size
+from .accelerator import Accelerator, parse_size
 from .errors import InstanceError
 from .instance import Instance, load_instance, load_network, parse_text, read_text
 from .network import Network
 from .presets import looks_like_path, preset_names, resolve_accelerator
+from .resolve import network_instance
 
 SUITE_FORMAT = "optimus-opt/suite@1"
 _KEYS = ("format", "name", "description", "instances", "networks", "accelerators", "batches", "buffers")
 
 
-def size_label(nbytes: int) -> str:
-    """``65536`` → ``'64KiB'``, ``185856`` → ``'181.5KiB'``, ``1000`` → ``'1000B'`` (for instance names)."""
-    return format_size(nbytes).replace(" ", "")
+#: Where the repository keeps its suites (found in a source checkout or an editable install).
+SUITES_DIR = Path(__file__).resolve().parent.parent / "instances" / "suites"
 
 
-def instance_name(network: str, accelerator: str, batch: int, buffer_bytes: int | None = None) -> str:
-    """The name a matrix instance gets: ``mobilenet_v1-optimus-npu-b4``, ``unet-eyeriss-64KiB-b1``."""
-    middle = f"-{size_label(buffer_bytes)}" if buffer_bytes is not None else ""
-    return f"{network}-{accelerator}{middle}-b{batch}"
+def bundled_suite(name: str) -> Path | None:
+    """The file of a suite the repository ships (``paper``, ``all``, ``smoke``), if there is one."""
+    path = SUITES_DIR / f"{name}.json"
+    return path if path.is_file() else None
+
+
+def bundled_suite_names() -> list[str]:
+    """The names of the suites the repository ships (none outside a checkout)."""
+    return sorted(p.stem for p in SUITES_DIR.glob("*.json")) if SUITES_DIR.is_dir() else []
 
 
 @dataclass(frozen=True)
@@ -89,8 +96,7 @@ class Suite:
             for _, acc in accelerators:
                 for buffer in self.buffers or (None,):
                     for batch in self.batches:
-                        inst = Instance(network, acc, batch, name=instance_name(network.name, acc.name, batch, buffer))
-                        yield inst.with_overrides(buffer_bytes=buffer)
+                        yield network_instance(network, acc, batch, buffer=buffer)
 
     def _network(self, spec: str) -> Network:
         if spec in zoo.names() and not (self._base / spec).is_file():
@@ -203,4 +209,5 @@ def suite_from_dict(doc: Any, *, file: str | Path | None = None) -> Suite:
                  batches=tuple(batches), buffers=tuple(buffers))
 
 
-__all__ = ["SUITE_FORMAT", "Suite", "instance_name", "load_suite", "size_label", "suite_from_dict"]
+__all__ = ["SUITES_DIR", "SUITE_FORMAT", "Suite", "bundled_suite", "bundled_suite_names", "load_suite",
+           "suite_from_dict"]

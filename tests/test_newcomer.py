@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import progress, studies
+from optimus_opt import planning, progress, study_progress
 from optimus_opt.cli import build_parser, main
 from optimus_opt.diagnose import least_buffer
+from optimus_opt.records import RECORD_FORMAT, RESULTS_FILE, ResultStore
 from optimus_opt.solvers.auto import DEFAULT_TIME_LIMIT
 
 from helpers import make_instance, run_cli
@@ -176,9 +177,9 @@ def test_the_header_comes_before_the_solve(monkeypatch, capsys):
 
 
 def test_gap_progress_shows_the_runs_in_flight(capsys):
-    specs = studies.plan([oo.load_instance(EXAMPLE)], ["layerwise", "exact-dp"])
+    specs = planning.plan([oo.load_instance(EXAMPLE)], ["layerwise", "exact-dp"])
     term = FakeTerminal()
-    bar = studies.Progress(specs, stream=term, skipped=3)
+    bar = study_progress.Progress(specs, stream=term, skipped=3)
     bar.draw_now()
     assert "0/2, 3 done before" in term.getvalue()
     bar.start_run(specs[0])
@@ -188,7 +189,7 @@ def test_gap_progress_shows_the_runs_in_flight(capsys):
                 "status": "feasible", "wall_seconds": 0.01})
     assert bar.running == {} and bar.eta() is not None
     log = io.StringIO()
-    quiet = studies.Progress(specs, stream=log)
+    quiet = study_progress.Progress(specs, stream=log)
     quiet.QUIET_SECONDS = 0.0
     quiet.start_run(specs[1])
     quiet.tick()
@@ -345,14 +346,14 @@ def test_retry_failed_replaces_the_record(tmp_path, capsys):
 
 
 def test_compaction_keeps_the_newest_record_and_drops_half_lines(tmp_path):
-    store = studies.ResultStore(tmp_path)
-    rec = {"format": studies.RECORD_FORMAT, "run_id": "a", "status": "error"}
+    store = ResultStore(tmp_path)
+    rec = {"format": RECORD_FORMAT, "run_id": "a", "status": "error"}
     newer = dict(rec, status="feasible")
     other = dict(rec, run_id="b")
-    (tmp_path / studies.RESULTS_FILE).write_text(
+    (tmp_path / RESULTS_FILE).write_text(
         "\n".join(json.dumps(r) for r in (rec, other, newer)) + "\n{\"format\": \"optimus-o")
     assert store.compact() == 2
-    assert [json.loads(line) for line in (tmp_path / studies.RESULTS_FILE).read_text().splitlines()] == [other, newer]
+    assert [json.loads(line) for line in (tmp_path / RESULTS_FILE).read_text().splitlines()] == [other, newer]
     assert store.compact() == 0
 
 

@@ -9,9 +9,10 @@ import re
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import report, solvers, studies
+from optimus_opt import planning, report, solvers
 from optimus_opt.cost import CostModel
 from optimus_opt.errors import OptimusError
+from optimus_opt.records import load_records
 from optimus_opt.schedule import check_structure
 from optimus_opt.solvers.base import Solver, SolveOptions, SolverResult
 
@@ -77,7 +78,7 @@ def test_toy_solver_is_listed_solved_and_tabled(tmp_path, capsys, register_solve
     code, out, err = run_cli(["gap", str(EXAMPLE), "--solvers", "toy-pairs,layerwise,exact-dp", "--time-limit", "7",
                               "--executor", "inline", "--out", str(tmp_path), "--no-plots", "--no-progress"], capsys)
     assert code == 0, err
-    records = {r["solver"]: r for r in studies.load_records(tmp_path)}
+    records = {r["solver"]: r for r in load_records(tmp_path)}
     assert set(records) == {"toy-pairs", "layerwise", "exact-dp"}
     toy = records["toy-pairs"]
     assert toy["status"] == "feasible" and toy["dram_bytes"] == sched.dram_bytes
@@ -105,8 +106,8 @@ def test_an_exact_toy_solver_counts_as_proving_infeasibility(register_solver):
     assert "toy-never" in solvers.exact_solvers()
     record = {"instance_id": "i", "solver": "toy-never", "status": "infeasible", "bound_scope": "all"}
     assert report.proven_infeasible([record]) == {"i"}
-    assert studies.solver_options("toy-never", max_group=3, time_limit=5)["max_group"] == 3
-    assert studies.solver_options("toy-never", max_group=3, time_limit=5)["time_limit"] is None  # not timed
+    assert planning.solver_options("toy-never", max_group=3, time_limit=5)["max_group"] == 3
+    assert planning.solver_options("toy-never", max_group=3, time_limit=5)["time_limit"] is None  # not timed
     solvers.unregister("toy-never")
     assert report.proven_infeasible([record]) == set()
 
@@ -121,7 +122,7 @@ def test_unknown_or_unsupported_options_name_the_solver_and_what_it_takes(regist
                                              r"group_budget\)$"):
         oo.solve(inst, "optimus", baem=4)
     with pytest.raises(oo.SolverError, match="solver 'layerwise' takes no option 'prune' .*exact-dp, cpsat, milp"):
-        studies.solver_options("layerwise", overrides={"prune": False})
+        planning.solver_options("layerwise", overrides={"prune": False})
     register_solver(Pairs)
     with pytest.raises(oo.SolverError, match="solver 'toy-pairs' takes no option 'greed' \\(it takes: greedy\\)"):
         oo.solve(inst, "toy-pairs", greed=False)

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import report, studies
+from optimus_opt import paper, planning, report
 from optimus_opt.cli import main
+from optimus_opt.records import instance_id, load_records, load_run_schedule, run_id
 from optimus_opt.solvers.base import Solver, SolverResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,7 @@ EXACT = ("exact-dp", "cpsat", "milp")
 
 
 def _instances_by_id(inputs) -> dict[str, oo.Instance]:
-    return {studies.instance_id(i): i for i in studies.resolve_inputs(inputs)}
+    return {instance_id(i): i for i in planning.resolve_inputs(inputs)}
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +46,13 @@ def test_smoke_study_writes_every_file_and_numbers_re_evaluate(smoke_study):
     for stem in ("gap", "time-vs-size"):
         for ext in ("png", "svg"):
             assert (out / "plots" / f"{stem}.{ext}").stat().st_size > 1000
-    records = studies.load_records(out)
+    records = load_records(out)
     assert len(records) == 4 * len(solvers) == len(result.records) == len(result.executed)
     by_id = _instances_by_id(str(SMOKE))
     for rec in records:
         assert rec["status"] in ("optimal", "feasible"), rec
         inst = by_id[rec["instance_id"]]
-        sched = studies.load_run_schedule(out, rec)
+        sched = load_run_schedule(out, rec)
         assert sched is not None and sched.solver == rec["solver"]
         ev = oo.evaluate(inst, sched)
         assert ev.dram_bytes == rec["dram_bytes"]
@@ -67,7 +68,7 @@ def test_smoke_study_writes_every_file_and_numbers_re_evaluate(smoke_study):
 
 def test_smoke_study_gaps_are_exact(smoke_study):
     out, solvers, result = smoke_study
-    records = studies.load_records(out)
+    records = load_records(out)
     optimum = {r["instance_id"]: r["dram_bytes"] for r in records if r["solver"] == "exact-dp"}
     rows = result.rows
     assert len(rows) == len(records)
@@ -104,14 +105,14 @@ def test_smoke_study_gaps_are_exact(smoke_study):
 
 def test_run_ids_are_stable_and_depend_on_content_solver_and_options():
     inst = oo.load_instance(EXAMPLE)
-    opts = studies.solver_options("cpsat", time_limit=10)
-    assert studies.run_id(inst, "cpsat", opts) == studies.run_id(oo.load_instance(EXAMPLE), "cpsat", dict(opts))
-    assert studies.run_id(inst, "cpsat", opts) != studies.run_id(inst, "milp", opts)
-    assert studies.run_id(inst, "cpsat", opts) != studies.run_id(inst, "cpsat", {**opts, "time_limit": 11})
+    opts = planning.solver_options("cpsat", time_limit=10)
+    assert run_id(inst, "cpsat", opts) == run_id(oo.load_instance(EXAMPLE), "cpsat", dict(opts))
+    assert run_id(inst, "cpsat", opts) != run_id(inst, "milp", opts)
+    assert run_id(inst, "cpsat", opts) != run_id(inst, "cpsat", {**opts, "time_limit": 11})
     bigger = inst.with_overrides(buffer_bytes=2 * inst.accelerator.buffer_bytes)
-    assert studies.run_id(inst, "cpsat", opts) != studies.run_id(bigger, "cpsat", opts)
+    assert run_id(inst, "cpsat", opts) != run_id(bigger, "cpsat", opts)
     # heuristics take no time limit, so a new limit does not make their runs new
-    assert studies.solver_options("optimus", time_limit=5) == studies.solver_options("optimus", time_limit=50)
+    assert planning.solver_options("optimus", time_limit=5) == planning.solver_options("optimus", time_limit=50)
 
 
 class _Stop(Exception):
@@ -131,7 +132,7 @@ def test_resume_after_interruption_runs_exactly_the_missing_runs(tmp_path):
 
     with pytest.raises(_Stop):
         oo.study(inputs, jobs=2, callback=stop_after_three, **kw)
-    recorded = [r["run_id"] for r in studies.load_records(tmp_path)]
+    recorded = [r["run_id"] for r in load_records(tmp_path)]
     assert recorded == seen  # every finished run was stored, in order, nothing else
     assert (tmp_path / "summary.md").is_file()  # summaries are written on the way out
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -140,13 +141,13 @@ def test_resume_after_interruption_runs_exactly_the_missing_runs(tmp_path):
     with (tmp_path / "results.jsonl").open("a") as fh:
         fh.write('{"format": "optimus-opt/run@1", "run_id": "dead')
 
-    planned = studies.plan(studies.expand(studies.resolve_inputs(inputs), [65536, 131072]), solvers,
+    planned = planning.plan(planning.expand(planning.resolve_inputs(inputs), [65536, 131072]), solvers,
                            time_limit=20)
     assert len(planned) == 12
     again = oo.study(inputs, jobs=2, **kw)
     assert sorted(again.skipped) == sorted(seen)
     assert sorted(again.executed) == sorted({s.run_id for s in planned} - set(seen))
-    records = studies.load_records(tmp_path)
+    records = load_records(tmp_path)
     assert sorted(r["run_id"] for r in records) == sorted(s.run_id for s in planned)
     third = oo.study(inputs, jobs=2, **kw)
     assert third.executed == [] and len(third.skipped) == 12
@@ -218,7 +219,7 @@ def test_infeasible_and_unproven_runs_are_reported_honestly(tmp_path):
 
 def test_paper_preset_plan_and_comparison(tmp_path):
     # the plan: the experiments issue 14 lists, each with its instances and solvers
-    exps = {e.key: e for e in studies.paper_experiments()}
+    exps = {e.key: e for e in paper.paper_experiments()}
     assert list(exps) == ["overall", "artifact", "buffer", "batch", "pe-array"]
     everything = set(oo.solvers.study_default())
     overall = exps["overall"]
@@ -244,9 +245,9 @@ def test_paper_preset_plan_and_comparison(tmp_path):
         (t, k) for t in (16, 32, 64) for k in (128, 256, 512)]
     assert {(i.network.name, i.batch) for i in pe} == {("squeezenet1_0", 4)}
     assert pe[0].name == "squeezenet1_0-optimus-npu-tc16-b4" and pe[0].accelerator.pe_array == (16, 16)
-    specs = studies.plan_experiments(list(exps.values()))
+    specs = planning.plan_experiments(list(exps.values()))
     assert len({s.run_id for s in specs}) == len(specs) == 24 * 8 + 38 * 6  # 62 instances, shared runs once
-    assert len(studies.paper_instances()) == 62
+    assert len(paper.paper_instances()) == 62
     for spec in specs:  # every exact run under the preset's 30 s, uncapped: its bound holds over every schedule
         if spec.solver in oo.solvers.exact_solvers():
             assert spec.options["time_limit"] == 30.0 and spec.options["max_group"] is None
@@ -289,7 +290,7 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     assert "![Against the authors' artifact](plots/paper-artifact.png)" in summary
 
     # an optimum that no exact solver proved is shown as a bound, never as proven
-    records = [dict(r) for r in studies.load_records(tmp_path)]
+    records = [dict(r) for r in load_records(tmp_path)]
     for r in records:
         if r["network"] == "squeezenet1_0" and r["solver"] == "exact-dp":
             r.update(status="feasible", dram_bytes=27_520_000, bound_bytes=12_000_000)
@@ -348,8 +349,8 @@ def test_dask_cluster_gives_the_same_results_as_the_local_pool(tmp_path):
         for key in ("status", "dram_bytes", "bound_bytes", "compulsory_bytes", "groups", "instance"):
             assert b[rid][key] == rec[key], key
         assert "Dask worker" in b[rid]["memory_measure"]
-        sa = studies.load_run_schedule(tmp_path / "local", rec)
-        sb = studies.load_run_schedule(tmp_path / "dask", b[rid])
+        sa = load_run_schedule(tmp_path / "local", rec)
+        sb = load_run_schedule(tmp_path / "dask", b[rid])
         assert [g.layers for g in sa.groups] == [g.layers for g in sb.groups]
     assert [r["gap"] for r in local.rows] == [r["gap"] for r in remote.rows]
 
