@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 
 from .cost import CostModel, Tiling, bits
+from .deadline import NEVER, Deadline
 
 __all__ = ["Candidate", "CandidateSpace", "bits"]
 
@@ -53,11 +54,12 @@ class CandidateSpace:
         The instance's cost model.
     max_group:
         At most this many layers per group (``None``: no cap).
-    time_limit:
-        Seconds after which enumeration stops and :attr:`complete` is False.
+    deadline:
+        The run's deadline (:class:`~optimus_opt.deadline.Deadline`); once it passes, enumeration stops and
+        :attr:`complete` is False. By default there is none.
     """
 
-    def __init__(self, cm: CostModel, max_group: int | None = None, time_limit: float | None = None) -> None:
+    def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER) -> None:
         self.cm = cm
         self.max_group = max_group
         net = cm.network
@@ -92,7 +94,7 @@ class CandidateSpace:
         self.pruned = 0
         self.complete = True
         self.seconds = 0.0
-        self._enumerate(time_limit)
+        self._enumerate(deadline)
 
     # -- bounds ----------------------------------------------------------------------------------------------
 
@@ -189,7 +191,7 @@ class CandidateSpace:
                 readers[p].append((c, min(cm.H[p], cm.span[c])))
         self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
 
-    def _enumerate(self, time_limit: float | None) -> None:
+    def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'
         descendants, ancestors, neighbours and producers, its weight bytes and its footprint floor, so that a
         growth step costs a few bitset operations instead of a pass over the members (formulations/
@@ -216,8 +218,7 @@ class CandidateSpace:
                 mask, size, d, a, near, rd, w, rows, blk = stack.pop()
                 self.explored += 1
                 found.append(self._make(mask, r, size, rd, w, rows, blk))
-                if time_limit is not None and self.explored % 256 == 0 \
-                        and time.perf_counter() - start > time_limit:
+                if self.explored % 256 == 0 and deadline.expired():
                     self.complete = False
                     self.seconds = time.perf_counter() - start
                     return
@@ -255,6 +256,8 @@ class CandidateSpace:
     def restrict(self, together: list[int] = (), apart: list[int] = ()) -> None:
         """Keep only groups that hold each ``together`` set whole or not at all, and at most one layer of each
         ``apart`` set (bitsets). Growth already passed through the dropped sets, so no kept group is lost."""
+        if not together and not apart:  # nothing to drop: skip a pass over every candidate
+            return
         for r, found in self.by_first.items():
             self.by_first[r] = [c for c in found
                                 if all(c.mask & t in (0, t) for t in together)

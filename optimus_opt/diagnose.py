@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from . import progress as _progress
 from .candidates import CandidateSpace, bits
 from .cost import CostModel
+from .deadline import Deadline
 from .instance import Instance
 
 
@@ -55,14 +56,15 @@ class BufferNeed:
 
 
 def least_buffer(instance: Instance, *, layers: list[str] | None = None, time_limit: float | None = 10.0,
-                 reporter: _progress.Reporter | None = None) -> BufferNeed:
+                 reporter: _progress.Reporter | None = None, deadline: Deadline | None = None) -> BufferNeed:
     """The least buffer capacity (bytes) with which ``instance`` has a valid schedule, and what ``layers`` (names;
     default none) need. The instance's own buffer does not matter. See the module's docstring for the method.
 
-    Raises nothing for a hard instance: past ``time_limit`` seconds the result holds bounds (``least`` is None).
+    Raises nothing for a hard instance: past ``time_limit`` seconds (or ``deadline``, a
+    :class:`~optimus_opt.deadline.Deadline` to draw on instead) the result holds bounds (``least`` is None).
     """
     start = time.perf_counter()
-    deadline = None if time_limit is None else start + time_limit
+    deadline = deadline or Deadline.after(time_limit)
     report = reporter or _progress.NULL
     report.phase("finding the least buffer with which a schedule exists")
     cm = CostModel(instance)
@@ -83,18 +85,18 @@ def least_buffer(instance: Instance, *, layers: list[str] | None = None, time_li
 
 
 def _bottleneck(instance: Instance, ids: list[int], alone: dict[int, int], low: int, high: int,
-                deadline: float | None, report: _progress.Reporter) -> tuple[int, int, dict[int, int]]:
-    """Tighten [low, high] by the candidate groups that fit ``high`` and the bottleneck DP over them."""
+                deadline: Deadline, report: _progress.Reporter) -> tuple[int, int, dict[int, int]]:
+    """Tighten [low, high] by the candidate groups that fit ``high`` and the bottleneck DP over them, until
+    ``deadline``."""
     cm = CostModel(instance.with_overrides(buffer_bytes=high))
-    left = None if deadline is None else max(0.01, deadline - time.perf_counter())
-    space = CandidateSpace(cm, time_limit=left)
+    space = CandidateSpace(cm, deadline=deadline)
     in_group = dict(alone)
     report.update(candidates=len(space))
     if not space.complete:
         return low, high, in_group
     need: dict[int, int] = {}
     for k, cand in enumerate(space):
-        if deadline is not None and k % 256 == 0 and time.perf_counter() > deadline:
+        if k % 256 == 0 and deadline.expired():
             return low, high, in_group
         n = cm.least_buffer(bits(cand.mask))
         need[cand.mask] = n
@@ -113,8 +115,8 @@ def _bottleneck(instance: Instance, ids: list[int], alone: dict[int, int], low: 
     for size in range(full.bit_count() + 1):
         for d in buckets.pop(size, ()):
             visited += 1
-            if deadline is not None and visited % 256 == 0:
-                if time.perf_counter() > deadline:
+            if visited % 256 == 0:
+                if deadline.expired():
                     return low, high, in_group
                 report.update(downsets=len(best))
             gd = best[d]

@@ -23,12 +23,13 @@ from typing import Any
 from . import progress as _progress
 from .candidates import CandidateSpace
 from .cost import CostModel
+from .deadline import Deadline, OutOfTime
 from .errors import SolverError
 from .instance import Instance
 from .schedule import Group, Schedule
 from .solvers.base import SolveOptions
 from .solvers.cpsat import configured_solver, state_partition
-from .solvers.setpartition import OutOfTime, PartitionModel, SetPartitionSolver, build_model
+from .solvers.setpartition import PartitionModel, SetPartitionSolver, build_model
 
 
 @dataclass(frozen=True)
@@ -75,26 +76,29 @@ def _model(instance: Instance, max_buffer: int, options: SolveOptions) -> tuple[
     together, apart, _ = SetPartitionSolver.side_constraints(cm, options)
     report = _progress.of(options)
     report.phase(f"enumerating the candidate groups that fit {max_buffer:,} B")
-    space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+    space = CandidateSpace(cm, max_group=options.max_group, deadline=options.deadline)
     if not space.complete:
         raise SolverError("candidate enumeration hit the time limit; raise it or set max_group")
     space.restrict(together, apart)
     report.update(candidates=len(space))
     report.phase("listing the tilings of every candidate group")
-    deadline = None if options.time_limit is None else time.perf_counter() + options.time_limit
-    try:
-        return cm, build_model(cm, space, all_tilings=True, deadline=deadline)
+    try:  # the same deadline as enumeration's: the limit bounds the whole sweep
+        return cm, build_model(cm, space, all_tilings=True, deadline=options.deadline)
     except OutOfTime:
         raise SolverError("the time limit passed while listing the tilings of the candidate groups; raise it or "
                           "set max_group") from None
 
 
-def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int | None, deadline: float | None):
-    """Minimise traffic (cost_cap None) or, with traffic ≤ cost_cap, the largest need; columns need ≤ cap."""
+def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int | None):
+    """Minimise traffic (cost_cap None) or, with traffic ≤ cost_cap, the largest need; columns need ≤ cap. A
+    passed deadline (stating the model or CP-SAT's search) gives status ``UNKNOWN`` and no answer."""
     from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
-    x, t = state_partition(m, data)
+    try:
+        x, t = state_partition(m, data, options.deadline)
+    except OutOfTime:
+        return "UNKNOWN", None, None
     for k, need in enumerate(data.needs):
         if need > cap:
             m.add(x[k] == 0)
@@ -108,8 +112,9 @@ def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int 
             if need <= cap:
                 m.add(z >= need).only_enforce_if(x[k])
         m.minimize(z)
-    left = None if deadline is None else max(0.01, deadline - time.perf_counter())
-    solver = configured_solver(options, left)
+    if options.deadline.expired():
+        return "UNKNOWN", None, None
+    solver = configured_solver(options, options.deadline)
     status = solver.status_name(solver.solve(m, _progress.cpsat_callback(options, solver) if cost_cap is None
                                              else None))
     if status != "OPTIMAL":
@@ -134,7 +139,8 @@ def _schedule(instance: Instance, buffer: int, groups, dram: int) -> Schedule:
 
 def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_group: int | None = None,
                  time_limit: float | None = None, seed: int = 0, workers: int = 1, progress=None,
-                 reporter: _progress.Reporter | None = None, **extra: Any) -> ParetoFront:
+                 reporter: _progress.Reporter | None = None, deadline: Deadline | None = None,
+                 **extra: Any) -> ParetoFront:
     """The exact corners of DRAM traffic against buffer capacity for ``min_buffer`` ≤ B ≤ ``max_buffer``.
 
     Parameters
@@ -150,6 +156,9 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
     reporter:
         A :class:`~optimus_opt.progress.Reporter` told the phase, the candidates, each solve's incumbent and
         bound, and the corners found so far.
+    deadline:
+        The :class:`~optimus_opt.deadline.Deadline` the whole sweep draws on (enumeration, tilings, every solve);
+        by default ``time_limit`` seconds from the call.
 
     Returns
     -------
@@ -159,9 +168,8 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
     if not 1 <= min_buffer <= max_buffer:
         raise SolverError(f"expected 1 <= min_buffer <= max_buffer, got {min_buffer} and {max_buffer}")
     start = time.perf_counter()
-    deadline = None if time_limit is None else start + time_limit
     options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
-                           progress=reporter)
+                           progress=reporter, deadline=deadline)
     _, data = _model(instance, max_buffer, options)
     report = _progress.of(options)
     report.update(columns=len(data.columns))
@@ -170,14 +178,14 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
     while cap >= min_buffer:
         report.phase(f"the optimum at {cap:,} B")
         report.update(corners=len(points), incumbent=None, bound=None)
-        status, best, groups = _solve(data, options, cap, None, deadline)
+        status, best, groups = _solve(data, options, cap, None)
         solves += 1
         if status == "INFEASIBLE":
             break
         if best is None:
             complete = False
             break
-        status, need, groups = _solve(data, options, cap, best, deadline)
+        status, need, groups = _solve(data, options, cap, best)
         solves += 1
         if need is None:
             complete = False
@@ -199,22 +207,22 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
 
 def least_buffer(instance: Instance, target_bytes: int, max_buffer: int, *, max_group: int | None = None,
                  time_limit: float | None = None, seed: int = 0, workers: int = 1,
-                 reporter: _progress.Reporter | None = None, **extra: Any) -> ParetoPoint | None:
+                 reporter: _progress.Reporter | None = None, deadline: Deadline | None = None,
+                 **extra: Any) -> ParetoPoint | None:
     """The least buffer capacity (≤ ``max_buffer``) at which some schedule moves at most ``target_bytes``, with
-    that schedule; None if none does even at ``max_buffer``."""
-    start = time.perf_counter()
-    deadline = None if time_limit is None else start + time_limit
+    that schedule; None if none does even at ``max_buffer``. The options are :func:`pareto_front`'s; one deadline
+    bounds enumeration, tilings and both solves."""
     options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
-                           progress=reporter)
+                           progress=reporter, deadline=deadline)
     _, data = _model(instance, max_buffer, options)
     _progress.of(options).phase(f"the least buffer that moves at most {target_bytes:,} B")
-    status, need, groups = _solve(data, options, max_buffer, target_bytes, deadline)
+    status, need, groups = _solve(data, options, max_buffer, target_bytes)
     if status == "INFEASIBLE":
         return None
     if need is None:
         raise SolverError(f"no proof within the time limit (CP-SAT status {status})")
     # the least traffic at that capacity may be below the target: report it
-    status, best, best_groups = _solve(data, options, need, None, deadline)
+    status, best, best_groups = _solve(data, options, need, None)
     if best is None:
         raise SolverError(f"no proof within the time limit (CP-SAT status {status})")
     return ParetoPoint(buffer_bytes=need, dram_bytes=best, schedule=_schedule(instance, need, best_groups, best))

@@ -52,6 +52,8 @@ class Auto(Solver):
                 raise SolverError(f"auto takes no side constraint '{key}' (its heuristic cannot honour it); use "
                                   "cpsat or milp")
         limit = options.time_limit if options.time_limit is not None else DEFAULT_TIME_LIMIT
+        # one deadline for both stages: the run's, or the default limit's when the run has none
+        deadline = options.deadline if options.deadline.bounded else options.deadline.sub(DEFAULT_TIME_LIMIT)
         report = progress.of(options)
         phases: list[dict] = []
 
@@ -63,9 +65,8 @@ class Auto(Solver):
         phases.append(_phase("optimus", heuristic, time.perf_counter() - start))
 
         exact_cls = CPSat if CPSat.is_available() else ExactDP
-        left = limit - (time.perf_counter() - start)
         exact: SolverResult | None = None
-        if left >= MIN_EXACT_SECONDS:
+        if deadline.left() >= MIN_EXACT_SECONDS:
             extra = {}
             if exact_cls is CPSat and heuristic.groups:
                 extra["warm_start"] = _hint(cm, heuristic)
@@ -73,7 +74,7 @@ class Auto(Solver):
             if h_cost is not None:
                 report.update(incumbent=h_cost)
             t0 = time.perf_counter()
-            exact = exact_cls().search(cm, dataclasses.replace(options, time_limit=left, extra=extra))
+            exact = exact_cls().search(cm, dataclasses.replace(options, deadline=deadline, extra=extra))
             phases.append(_phase(exact_cls.name, exact, time.perf_counter() - t0, warm=bool(extra)))
 
         info = {"time_limit_s": limit, "exact_solver": exact_cls.name, "phases": phases}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
 from ..cost import CostModel, Tiling
+from ..deadline import Deadline
 from ..errors import SolverError
 from ..instance import Instance
 from ..schedule import Group, Schedule
@@ -28,7 +29,8 @@ class SolveOptions:
     Parameters
     ----------
     time_limit:
-        Wall-clock seconds, for solvers that search (None: no limit).
+        Wall-clock seconds, for solvers that search (None: no limit): the user's number, kept for records and
+        messages. Solvers draw on ``deadline``, never on this.
     seed:
         Random seed of solvers with randomness; the same seed gives the same schedule.
     workers:
@@ -41,6 +43,11 @@ class SolveOptions:
     progress:
         A :class:`~optimus_opt.progress.Reporter` that solvers tell their phase, candidates, incumbent and bound
         (``progress.of(options)`` gives it, or one that ignores everything); not part of a run's identity.
+    deadline:
+        The run's :class:`~optimus_opt.deadline.Deadline`, which every phase of every solver draws on (enumeration,
+        tiling, model building, the back-end's search, the anytime fallback). By default ``time_limit`` seconds
+        from when the options are made, i.e. where the user's limit enters (:func:`optimus_opt.solve`); give one
+        to share a deadline between runs or to use another clock. Not part of a run's identity.
 
     Raises
     ------
@@ -55,6 +62,7 @@ class SolveOptions:
     max_group: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     progress: Any = field(default=None, compare=False, repr=False)
+    deadline: Deadline = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         limit = self.time_limit
@@ -62,6 +70,8 @@ class SolveOptions:
                                   or not math.isfinite(limit) or limit <= 0):
             raise SolverError(f"time_limit must be a positive number of seconds, got {limit!r} (give none for no "
                               "limit)")
+        if self.deadline is None:  # frozen: set once, here, where the limit enters
+            object.__setattr__(self, "deadline", Deadline.after(limit))
         for key, value in (("workers", self.workers), ("max_group", self.max_group)):
             if value is None and key == "max_group":
                 continue

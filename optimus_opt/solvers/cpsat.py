@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from .. import progress
 from ..cost import CostModel
+from ..deadline import NEVER, Deadline
 from ..errors import SolverError
 from . import anytime
 from .base import SolveOptions, SolverResult
-from .setpartition import PartitionModel, SetPartitionSolver, same_group_pairs
+from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs
 
 _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasible", "UNKNOWN": "unknown",
            "MODEL_INVALID": "unknown"}
@@ -29,11 +30,11 @@ class CPSat(SetPartitionSolver):
     preload = ("ortools.sat.python.cp_model",)
 
     def optimise(self, cm: CostModel, model_data: PartitionModel, options: SolveOptions, max_groups: int | None,
-                 time_left: float | None, info: dict) -> SolverResult:
+                 deadline: Deadline, info: dict) -> SolverResult:
         from ortools.sat.python import cp_model
 
         m = cp_model.CpModel()
-        x, t = state_partition(m, model_data)
+        x, t = state_partition(m, model_data, deadline)
         if max_groups is not None:
             m.add(sum(x) <= max_groups)
         m.minimize(sum(c * x[k] for k, c in enumerate(model_data.costs)))
@@ -45,7 +46,10 @@ class CPSat(SetPartitionSolver):
         export = options.extra.get("export_model")
         if export:
             m.export_to_file(str(export))
-        solver = configured_solver(options, time_left)
+        deadline.check(f"stating the CP-SAT model of {len(x):,} columns")
+        solver = configured_solver(options, deadline)
+        if deadline.bounded:
+            info["backend_time_limit_s"] = round(solver.parameters.max_time_in_seconds, 6)
         code = solver.solve(m, progress.cpsat_callback(options, solver))  # incumbents and bounds, if anyone listens
         status = _STATUS[solver.status_name(code)]
         info.update(cpsat_status=solver.status_name(code), branches=solver.num_branches,
@@ -74,18 +78,25 @@ def _bound(value: float) -> int | None:
     return int(math.ceil(value - 1e-6)) if math.isfinite(value) else None
 
 
-def state_partition(m, data: PartitionModel):
+def state_partition(m, data: PartitionModel, deadline: Deadline = NEVER):
     """Add the columns, the cover and the level-based acyclicity of ``data`` to the CP-SAT model ``m``; return
-    the column Booleans x and the layer levels t."""
+    the column Booleans x and the layer levels t. Raises :class:`~optimus_opt.deadline.OutOfTime` once
+    ``deadline`` has passed."""
+    what = f"stating the CP-SAT model of {len(data.columns):,} columns"
     x = [m.new_bool_var(f"x{k}") for k in range(len(data.columns))]
     t = {u: m.new_int_var(0, data.levels - 1, f"t{u}") for u in data.layers}
+    deadline.check(what)
     for u in data.layers:
         m.add_exactly_one(x[k] for k in data.cover[u])
+    deadline.check(what)
     y = {}
-    for (u, v) in same_group_pairs(data):
+    for k, (u, v) in enumerate(same_group_pairs(data)):
+        if k % CHECK_EVERY == 0:
+            deadline.check(what)
         y[(u, v)] = m.new_bool_var(f"y{u}_{v}")
         m.add(sum(x[k] for k in data.pairs[(u, v)]) == y[(u, v)])
         m.add(t[u] == t[v]).only_enforce_if(y[(u, v)])
+    deadline.check(what)
     for (u, v) in data.edges:
         pair = y.get((u, v))
         if pair is None:
@@ -96,17 +107,18 @@ def state_partition(m, data: PartitionModel):
     return x, t
 
 
-def configured_solver(options: SolveOptions, time_left: float | None):
-    """A CP-SAT solver with the project's settings, the options' seed, workers and limit, and any
-    ``parameters={...}`` overrides."""
+def configured_solver(options: SolveOptions, deadline: Deadline):
+    """A CP-SAT solver with the project's settings, the options' seed and workers, what is left of ``deadline`` as
+    its time limit (make it just before solving), and any ``parameters={...}`` overrides."""
     from ortools.sat.python import cp_model
 
     solver = cp_model.CpSolver()
     params = solver.parameters
     params.num_workers = max(1, options.workers)
     params.random_seed = options.seed
-    if time_left is not None:
-        params.max_time_in_seconds = time_left
+    seconds = deadline.budget()
+    if seconds is not None:
+        params.max_time_in_seconds = seconds
     # The LP relaxation of set partitioning is nearly integral here: keep the full linearisation and skip the
     # presolve, which on 2 workers costs seconds to tens of seconds and wins nothing (formulations/cpsat.md).
     params.linearization_level = 2

@@ -19,14 +19,16 @@ import time
 from .. import progress
 from ..candidates import CandidateSpace, bits
 from ..cost import CostModel
+from ..deadline import NEVER, Deadline
 from ..errors import SolverError
 from . import anytime
 from .base import Solver, SolveOptions, SolverResult
 
 
-def downset_dp(cm: CostModel, space: CandidateSpace, time_limit: float | None = None,
+def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
                max_states: int | None = None, prune: bool = True):
-    """Run the DP; returns (cost or None, groups as candidates in order, statistics dict, finished flag).
+    """Run the DP until it finishes, ``deadline`` passes or it holds more than ``max_states`` down-sets; returns
+    (cost or None, groups as candidates in order, statistics dict, finished flag).
 
     Transitions are *pulled*: expanding a final down-set D only records, for each candidate S it can take, the
     bound f(D) + floor(S) under D ∪ S. When D ∪ S comes up (all smaller down-sets are final by then), its
@@ -47,10 +49,10 @@ def downset_dp(cm: CostModel, space: CandidateSpace, time_limit: float | None = 
     stopped_by = None
     for size in range(full.bit_count() + 1):
         for d in buckets.pop(size, ()):
-            if (time_limit is not None and time.perf_counter() - start > time_limit) or \
-                    (max_states is not None and len(best) > max_states):
+            over = max_states is not None and len(best) > max_states
+            if over or deadline.expired():
                 finished = False
-                stopped_by = "time limit" if max_states is None or len(best) <= max_states else "down-set limit"
+                stopped_by = "down-set limit" if over else "time limit"
                 buckets.setdefault(size, []).append(d)  # still open, for the frontier bound
                 break
             if d:
@@ -132,23 +134,23 @@ class ExactDP(Solver):
     space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
-        start = time.perf_counter()
         together, apart, max_groups = self.side_constraints(cm, options)
         if max_groups is not None:
             raise SolverError("exact-dp cannot cap the number of groups (its state has no group count); "
                               "use cpsat or milp for max_groups")
+        deadline, reserve = anytime.exact_phase(options)
         report = progress.of(options)  # the CLI's status line, or nothing
         report.phase("enumerating candidate groups")
-        space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+        space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
         space.restrict(together, apart)
         report.update(candidates=len(space))
         report.phase("dynamic program over down-sets")
-        left = None if options.time_limit is None else max(0.0, options.time_limit - (time.perf_counter() - start))
         max_states = options.extra.get("max_downsets")
-        cost, groups, stats, finished = downset_dp(cm, space, left, max_states,
+        cost, groups, stats, finished = downset_dp(cm, space, deadline, max_states,
                                                    prune=bool(options.extra.get("prune", True)))
         info = {"space": space.describe(), "candidates": len(space), "candidates_explored": space.explored,
-                "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats}
+                "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats,
+                **reserve}
         if not space.complete or not finished:
             why = stats.get("stopped_by") or "time limit"
             where = "while enumerating candidate groups" if not space.complete else \

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import time
 from abc import abstractmethod
 
 from ..candidates import Candidate, CandidateSpace, bits
 from .. import progress
 from ..cost import CostModel, Tiling
+from ..deadline import NEVER, Deadline, OutOfTime
 from . import anytime
 from .base import Solver, SolveOptions, SolverResult
 
@@ -53,28 +53,27 @@ class PartitionModel:
         return [u for u in self.layers if not self.cover[u]]
 
 
-class OutOfTime(Exception):
-    """Building the model's columns passed the deadline."""
+#: Candidates handled between two looks at the deadline while the model is built (a tiling takes well under a
+#: millisecond, so the deadline is seen within a fraction of a second).
+CHECK_EVERY = 64
 
 
-def _check(deadline: float | None, k: int) -> None:
-    if deadline is not None and k % 512 == 0 and time.perf_counter() > deadline:
-        raise OutOfTime
-
-
-def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: float | None = None) -> set[int]:
+def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER) -> set[int]:
     """Feasible candidates that some split of themselves runs at no greater cost.
 
     A layer u without producers in a group S (or without consumers in it) can run just before (or after) S − u,
     which stays convex; when S − u is a candidate, "u, then S − u" (or the reverse) replaces S in any schedule.
     With g(S) = min(cost(S), split(S)) and split(S) = min over such u of g(S − u) + g({u}), every S with
     split(S) ≤ cost(S) can be dropped: what g promises is always reachable with the groups kept (singletons are
-    never dropped), so the optimum is unchanged.
+    never dropped), so the optimum is unchanged. Raises :class:`~optimus_opt.deadline.OutOfTime` once ``deadline``
+    has passed.
     """
     g: dict[int, int] = {}
     dropped: set[int] = set()
+    what = f"tiling the {len(space):,} candidate groups"
     for k, cand in enumerate(sorted(space, key=lambda c: c.size)):
-        _check(deadline, k)
+        if k % CHECK_EVERY == 0:
+            deadline.check(what)
         mask = cand.mask
         split = None
         if cand.size > 1:
@@ -102,18 +101,21 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: float | Non
 
 
 def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool = True,
-                all_tilings: bool = False, deadline: float | None = None) -> PartitionModel:
+                all_tilings: bool = False, deadline: Deadline = NEVER) -> PartitionModel:
     """Compute every candidate's best tiling and keep the feasible, undominated ones as columns (stable order).
 
     With ``prune_dominated``, a group that some split of itself runs at no greater cost (:func:`dominated_groups`)
     is not a column: the optimum is unchanged and the model is smaller. With ``all_tilings`` (the buffer as a
     decision), every tiling of :meth:`~optimus_opt.cost.CostModel.tiling_options` is a column of its own, with
-    the buffer it needs; dominance is then off. Raises :class:`OutOfTime` past ``deadline`` (perf_counter).
+    the buffer it needs; dominance is then off. Raises :class:`~optimus_opt.deadline.OutOfTime` once ``deadline``
+    has passed, in any of its loops.
     """
     dropped = dominated_groups(cm, space, deadline) if prune_dominated and not all_tilings else set()
     columns, tilings, members, needs = [], [], [], []
+    what = f"tiling the {len(space):,} candidate groups"
     for k, cand in enumerate(space):
-        _check(deadline, k)
+        if k % CHECK_EVERY == 0:
+            deadline.check(what)
         if all_tilings:
             options = cm.tiling_options(bits(cand.mask))
         else:
@@ -129,6 +131,8 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
     pairs: dict[tuple[int, int], list[int]] = {}
     adjacent = space.adj
     for k, group in enumerate(members):
+        if k % CHECK_EVERY == 0:
+            deadline.check(f"building the covers of the {len(members):,} columns")
         inside = columns[k].mask
         for u in group:
             cover[u].append(k)
@@ -154,41 +158,42 @@ class SetPartitionSolver(Solver):
     space = "convex connected groups, or groups of at most max_group layers"
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
-        start = time.perf_counter()
         together, apart, max_groups = self.side_constraints(cm, options)
+        deadline, reserve = anytime.exact_phase(options)
         report = progress.of(options)  # the CLI's status line, or nothing
         report.phase("enumerating candidate groups")
-        space = CandidateSpace(cm, max_group=options.max_group, time_limit=options.time_limit)
+        space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
         space.restrict(together, apart)
         report.update(candidates=len(space))
         report.phase("tiling the candidate groups")
-        info = {"space": space.describe(), "candidates": len(space)}
+        info = {"space": space.describe(), "candidates": len(space), **reserve}
         side = (together, apart, max_groups)
         if not space.complete:
             return anytime.stopped(cm, options, info, why="time limit while enumerating candidate groups", side=side)
-        deadline = None if options.time_limit is None else start + options.time_limit
         try:
             # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
             data = build_model(cm, space, prune_dominated=max_groups is None and options.extra.get("prune", True),
                                deadline=deadline)
-        except OutOfTime:
-            return anytime.stopped(cm, options, info, side=side,
-                                   why=f"time limit while tiling the {len(space):,} candidate groups")
-        info["columns"] = len(data.columns)
-        uncovered = data.uncovered()
-        if uncovered:
-            return SolverResult(status="infeasible", unplaced=uncovered, info=info,
-                                message=f"{len(uncovered)} layer{'s' if len(uncovered) != 1 else ''} fit no "
-                                        "group of the candidate space")
-        left = None if options.time_limit is None else max(0.01, options.time_limit - (time.perf_counter() - start))
-        report.update(columns=len(data.columns))
-        report.phase("solving the set-partitioning model")
-        return self.optimise(cm, data, options, max_groups, left, info)
+            info["columns"] = len(data.columns)
+            uncovered = data.uncovered()
+            if uncovered:
+                return SolverResult(status="infeasible", unplaced=uncovered, info=info,
+                                    message=f"{len(uncovered)} layer{'s' if len(uncovered) != 1 else ''} fit no "
+                                            "group of the candidate space")
+            report.update(columns=len(data.columns))
+            report.phase("solving the set-partitioning model")
+            return self.optimise(cm, data, options, max_groups, deadline, info)
+        except OutOfTime as stop:
+            return anytime.stopped(cm, options, info, side=side, why=f"time limit while {stop}")
 
     @abstractmethod
     def optimise(self, cm: CostModel, data: PartitionModel, options: SolveOptions, max_groups: int | None,
-                 time_left: float | None, info: dict) -> SolverResult:
-        """State the model in the back-end's terms, solve it and return the result (``info`` to be extended)."""
+                 deadline: Deadline, info: dict) -> SolverResult:
+        """State the model in the back-end's terms, solve it and return the result (``info`` to be extended).
+
+        Stating the model draws on ``deadline`` too (:meth:`~optimus_opt.deadline.Deadline.check`, whose
+        :class:`~optimus_opt.deadline.OutOfTime` the caller turns into a stopped result); the back-end gets what is
+        left (:meth:`~optimus_opt.deadline.Deadline.budget`), read just before it starts."""
 
     @staticmethod
     def in_order(data: PartitionModel, chosen: list[int], level) -> list[tuple[tuple[int, ...], Tiling]]:
