@@ -18,7 +18,7 @@ import time
 
 import optimus_opt as oo
 from optimus_opt import zoo
-from optimus_opt.accelerator import parse_size
+from optimus_opt.model.accelerator import parse_size
 
 
 def run(name: str, buffer: str, solver: str, *, batch: int, limit: float, workers: int) -> dict:

@@ -13,7 +13,7 @@ import argparse
 import time
 
 from optimus_opt import Accelerator, Instance
-from optimus_opt.cost import CostModel
+from optimus_opt.cost.cost_model import CostModel
 from optimus_opt.zoo.builder import NetBuilder
 
 

@@ -19,8 +19,8 @@ import argparse
 import time
 
 import optimus_opt as oo
-from optimus_opt.accelerator import parse_size
-from optimus_opt.network import Layer, Network
+from optimus_opt.model.accelerator import parse_size
+from optimus_opt.model.network import Layer, Network
 
 
 def conv(name: str, src: str, channels: int, k: int = 3) -> Layer:

@@ -4,7 +4,7 @@
     python instances/regenerate.py            # rewrite instances/ in place
     python instances/regenerate.py OUT_DIR    # write the same files elsewhere
 
-What is generated and why: optimus_opt/regenerate.py. tests/test_instances.py fails when a checked-in file differs
+What is generated and why: optimus_opt/studies/regenerate.py. tests/test_instances.py fails when a checked-in file differs
 from what this writes; run this after changing a zoo builder, a preset or a suite, and commit the result.
 The worked examples ``example-64k.json``, ``example-32k.json`` and ``example-se.json`` are written by hand and
 left alone.
@@ -13,7 +13,7 @@ left alone.
 import sys
 from pathlib import Path
 
-from optimus_opt.regenerate import write_generated
+from optimus_opt.studies.regenerate import write_generated
 
 
 def main(argv: list[str]) -> int:

@@ -14,17 +14,18 @@ recomputes from the instance and the groups alone.
 """
 
 from . import solvers
-from .accelerator import Accelerator, parse_size
-from .cost import CostModel, Tiling
-from .errors import InstanceError, OptimusError, ScheduleError, SolverError
-from .instance import Instance, load_accelerator, load_instance, load_network, save_instance
-from .network import Layer, Network
-from .onnx_io import network_from_onnx, network_to_onnx  # the onnx package is imported only when they run
-from .presets import accelerator_preset, preset_names
-from .schedule import Evaluation, Group, Schedule, evaluate, load_schedule
+from .model.accelerator import Accelerator, parse_size
+from .cost.cost_model import CostModel, Tiling
+from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
+from .model.instance import Instance, load_accelerator, load_instance, load_network, save_instance
+from .model.network import Layer, Network
+from .io.onnx import network_from_onnx, network_to_onnx  # the onnx package is imported only when they run
+from .model.presets import accelerator_preset, preset_names
+from .cost.schedule import Evaluation, Group, Schedule, evaluate, load_schedule
 from .solvers import solve
-from .suite import Suite, load_suite
-from .studies import StudyConfig, StudyResult, study
+from .solvers.pareto import pareto_front
+from .studies.suite import Suite, load_suite
+from .studies.study import StudyConfig, StudyResult, paper_study, study
 from .version import __version__
 
 
@@ -32,6 +33,6 @@ __all__ = [
     "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
     "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "evaluate",
     "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "network_from_onnx",
-    "network_to_onnx", "parse_size",
+    "network_to_onnx", "pareto_front", "paper_study", "parse_size",
     "preset_names", "save_instance", "solve", "solvers", "study", "StudyConfig", "StudyResult", "__version__",
 ]

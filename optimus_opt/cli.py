@@ -5,7 +5,7 @@ Exit status: 0 when a schedule was found (or a schedule is valid), 1 when none w
 one line each, never a traceback: bad input names the file, the layer and the field (or the option); an error
 that is a bug of optimus-opt says so in one line and exits 3 (``OPTIMUS_OPT_DEBUG=1`` shows its traceback).
 
-Long solves show their progress on stderr when it is a terminal (:mod:`optimus_opt.progress`; ``--quiet`` turns
+Long solves show their progress on stderr when it is a terminal (:mod:`optimus_opt.utils.progress`; ``--quiet`` turns
 it off); results go to stdout.
 """
 
@@ -18,21 +18,22 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from . import extras, progress, solvers, zoo
-from .accelerator import describe_size, parse_size
-from .errors import InstanceError, OptimusError, ScheduleError, SolverError
-from .limits import MAX_ROWS
+from .utils import extras, progress
+from . import solvers, zoo
+from .model.accelerator import describe_size, parse_size
+from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
+from .model.limits import MAX_ROWS
 from .solvers.auto import DEFAULT_TIME_LIMIT
-from .executors import EXECUTORS
-from .instance import Instance, dump_document
-from .presets import PRESETS
-from .records import RESULTS_FILE, RUN_FAILURES
-from .resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
-from .schedule import Schedule, evaluate, load_schedule
+from .studies.executors import EXECUTORS
+from .model.instance import Instance, dump_document
+from .model.presets import PRESETS
+from .studies.records import RESULTS_FILE, RUN_FAILURES
+from .io.resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
+from .cost.schedule import Schedule, evaluate, load_schedule
 from .version import __version__
 
 if TYPE_CHECKING:  # the studies are imported when a study runs, not for every command
-    from .studies import StudyConfig
+    from .studies.study import StudyConfig
 
 EXIT_OK, EXIT_NO_SCHEDULE, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
 
@@ -189,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> Instance:
     """The instance of ``solve``, ``evaluate``, ``show`` and ``pareto``: the argument with the command line's
-    accelerator, buffer, batch and resolution (:func:`optimus_opt.resolve.resolve_instance`); a note on stderr
+    accelerator, buffer, batch and resolution (:func:`optimus_opt.io.resolve.resolve_instance`); a note on stderr
     says when an ONNX model was exported at another batch than it runs at."""
     return resolve_instance(args.instance, accelerator=args.accelerator, buffer=args.buffer, batch=args.batch,
                             resolution=args.resolution, note=_note)
@@ -336,7 +337,7 @@ def _solve(args: argparse.Namespace) -> int:
         sched = solvers.solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
                               max_group=args.max_group, progress=None if reporter is progress.NULL else reporter)
         if sched.status == "infeasible" and not args.json:
-            from .diagnose import explain
+            from .solvers.diagnose import explain
 
             reporter.solver("diagnosis")
             why, least = explain(inst, sched.unplaced, time_limit=args.time_limit or DIAGNOSIS_SECONDS,
@@ -389,7 +390,7 @@ PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 def _pareto(args: argparse.Namespace) -> int:
-    from .pareto import least_buffer, pareto_front
+    from .solvers.pareto import least_buffer, pareto_front
 
     solvers.get("cpsat")  # the front is computed with CP-SAT: a missing OR-Tools is said before any work
     if args.plot and args.target is None:  # refused now, not after minutes of solving
@@ -615,7 +616,7 @@ def body(sched: Schedule, *, max_rows: int = 60) -> str:
     return "\n".join(lines)
 
 
-# ---- studies: ``gap`` and ``report`` (optimus_opt/studies.py, optimus_opt/report.py) ----------------------------
+# ---- studies: ``gap`` and ``report`` (optimus_opt/studies/study.py, optimus_opt/studies/report.py) -------------
 
 
 def _add_study_parsers(sub) -> None:
@@ -687,7 +688,7 @@ def _plots_available() -> bool:
 
 def _study_command(args: argparse.Namespace) -> int:
     """``gap``: run the study the arguments describe, then print its aggregates (``report``: re-render one)."""
-    from . import report, studies
+    from .studies import report, study as studies
 
     if args.command == "report":
         return _report_command(args)
@@ -721,7 +722,7 @@ def _study_command(args: argparse.Namespace) -> int:
 
 def _report_command(args: argparse.Namespace) -> int:
     """``report``: the tables and plots of a study directory, again."""
-    from . import report
+    from .studies import report
 
     directory = Path(args.directory)
     if not directory.is_dir():
@@ -738,8 +739,8 @@ def _report_command(args: argparse.Namespace) -> int:
 
 
 def _study_config(args: argparse.Namespace) -> StudyConfig:
-    """The :class:`~optimus_opt.studies.StudyConfig` of ``gap``'s arguments, each checked before any work."""
-    from .studies import StudyConfig
+    """The :class:`~optimus_opt.studies.study.StudyConfig` of ``gap``'s arguments, each checked before any work."""
+    from .studies.study import StudyConfig
 
     if args.preset and args.inputs:
         raise InstanceError("give a preset or inputs, not both", field="inputs")
@@ -775,11 +776,11 @@ def _study_config(args: argparse.Namespace) -> StudyConfig:
         command=["optimus-opt", *getattr(args, "argv", [])])
 
 
-# ---- ONNX and pictures: ``import-onnx``, ``export-onnx``, ``show`` (optimus_opt/onnx_io.py, optimus_opt/show.py) ----
+# ---- ONNX and pictures: ``import-onnx``, ``export-onnx``, ``show`` (optimus_opt/io/onnx.py, io/show.py) -----
 
 
 def _input_shape(text: str) -> tuple[int, int, int]:
-    from .onnx_io import parse_input_shape
+    from .io.onnx import parse_input_shape
 
     try:
         return parse_input_shape(text)
@@ -820,7 +821,7 @@ def _add_onnx_show_parsers(sub) -> None:
 
 def _onnx_or_show(args: argparse.Namespace) -> int:
     if args.command == "import-onnx":
-        from .onnx_io import import_report, read_onnx
+        from .io.onnx import import_report, read_onnx
 
         found = read_onnx(args.model, input_shape=args.input_shape, batch=args.batch)
         net = found.network
@@ -838,7 +839,7 @@ def _onnx_or_show(args: argparse.Namespace) -> int:
               f"{args.output}; the model has {batch}")
         return EXIT_OK
     if args.command == "export-onnx":
-        from .onnx_io import network_to_onnx
+        from .io.onnx import network_to_onnx
 
         source = read_source(args.network, resolution=args.resolution, kind="network")
         network = source.network
@@ -847,7 +848,7 @@ def _onnx_or_show(args: argparse.Namespace) -> int:
         print(f"network {network.name} ({len(network.layer_ids)} layers) written to {args.output} as a shape-only "
               f"ONNX graph (batch {batch or 1})")
         return EXIT_OK
-    from .show import draw_schedule
+    from .io.show import draw_schedule
 
     inst = _load(args)
     sched = load_schedule(args.schedule)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import networkx as nx
 
 from optimus_opt import Instance
-from optimus_opt.cost import CostModel
+from optimus_opt.cost.cost_model import CostModel
 
 
 def resolved_graph(inst: Instance) -> nx.DiGraph:

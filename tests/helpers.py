@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from optimus_opt import Accelerator, Instance, Network
-from optimus_opt.network import Layer
+from optimus_opt.model.network import Layer
 
 
 def make_instance(layers: Sequence[dict[str, Any]], buffer: int, *, tc: int = 8, word: int = 2, batch: int = 1,

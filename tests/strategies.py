@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from optimus_opt import Accelerator, Instance, Network
-from optimus_opt.network import Layer, infer_shape
+from optimus_opt.model.network import Layer, infer_shape
 
 
 @st.composite

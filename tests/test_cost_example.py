@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import optimus_opt as oo
-from optimus_opt.cost import FULL, CostModel, TilingRules
+from optimus_opt.cost.cost_model import FULL, CostModel, TilingRules
 
 from helpers import ids
 

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from optimus_opt.cost import CostModel
+from optimus_opt.cost.cost_model import CostModel
 
 from helpers import ids, make_instance
 

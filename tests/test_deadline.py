@@ -1,5 +1,5 @@
-"""One deadline per run (optimus_opt/deadline.py): every phase draws on it, the back-ends get only what is left, and
-an exact solver keeps a share of it for its fallback heuristics.
+"""One deadline per run (optimus_opt/utils/deadline.py): every phase draws on it, the back-ends get only what is
+left, and an exact solver keeps a share of it for its fallback heuristics.
 
 No test here waits: a fake clock moves when a phase starts (a reporter hears the phase names), so the tests say
 exactly where time ran out and assert what each phase did about it.
@@ -12,11 +12,11 @@ import dataclasses
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import progress
-from optimus_opt.candidates import CandidateSpace
-from optimus_opt.deadline import NEVER, Deadline, OutOfTime
-from optimus_opt.diagnose import least_buffer
-from optimus_opt.pareto import pareto_front
+from optimus_opt.utils import progress
+from optimus_opt.cost.candidates import CandidateSpace
+from optimus_opt.utils.deadline import NEVER, Deadline, OutOfTime
+from optimus_opt.solvers.diagnose import least_buffer
+from optimus_opt.solvers.pareto import pareto_front
 from optimus_opt.solvers import get
 from optimus_opt.solvers.anytime import FALLBACK_SHARE
 from optimus_opt.solvers.base import SolveOptions

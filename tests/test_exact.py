@@ -172,7 +172,7 @@ def test_max_groups(example):
 
 
 def test_smoke_suite_agreement():
-    from optimus_opt.suite import load_suite
+    from optimus_opt.studies.suite import load_suite
 
     costs = {}
     for inst in load_suite(ROOT / "instances" / "suites" / "smoke.json").instances():

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import optimus_opt as oo
 from optimus_opt import Accelerator, Instance, Network
-from optimus_opt.cost import CostModel
-from optimus_opt.network import Layer, infer_shape
-from optimus_opt.partition import components
+from optimus_opt.cost.cost_model import CostModel
+from optimus_opt.model.network import Layer, infer_shape
+from optimus_opt.cost.partition import components
 from optimus_opt.solvers.baselines import BASELINE_RULES, breadth_first_order, chain_link, chain_order
 from optimus_opt.zoo import classic
 

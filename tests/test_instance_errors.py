@@ -136,7 +136,7 @@ def test_round_trip(tmp_path, suffix):
 
 
 def test_shorthands_normalise():
-    from optimus_opt.network import Layer
+    from optimus_opt.model.network import Layer
 
     a = Layer.from_dict({"name": "c", "op": "conv", "inputs": "x", "channels": 4, "kernel": [3, 1],
                          "padding": [1, 0], "stride": 1})
@@ -148,8 +148,8 @@ def test_shorthands_normalise():
 
 
 def test_schema_allows_exactly_the_fields_of_each_op():
-    from optimus_opt.instance import instance_schema
-    from optimus_opt.network import OP_FIELDS
+    from optimus_opt.model.instance import instance_schema
+    from optimus_opt.model.network import OP_FIELDS
 
     for branch in instance_schema()["$defs"]["layer"]["allOf"]:
         op = branch["if"]["properties"]["op"]["const"]
@@ -158,7 +158,7 @@ def test_schema_allows_exactly_the_fields_of_each_op():
 
 
 def test_program_built_layers_are_checked():
-    from optimus_opt.network import Layer
+    from optimus_opt.model.network import Layer
 
     with pytest.raises(oo.InstanceError, match="layer 'c': field 'stride': must be positive"):
         Layer(name="c", op="conv", channels=4, stride=(0, 1))

@@ -11,11 +11,11 @@ import pytest
 
 import optimus_opt as oo
 from optimus_opt import zoo
-from optimus_opt.errors import InstanceError
-from optimus_opt.presets import PRESETS, accelerator_preset, preset_names, resolve_accelerator
-from optimus_opt.regenerate import HAND_WRITTEN, PAPER_NETWORKS, generated_documents
-from optimus_opt.resolve import instance_name, size_label
-from optimus_opt.suite import Suite, load_suite, suite_from_dict
+from optimus_opt.model.errors import InstanceError
+from optimus_opt.model.presets import PRESETS, accelerator_preset, preset_names, resolve_accelerator
+from optimus_opt.studies.regenerate import HAND_WRITTEN, PAPER_NETWORKS, generated_documents
+from optimus_opt.io.resolve import instance_name, size_label
+from optimus_opt.studies.suite import Suite, load_suite, suite_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"

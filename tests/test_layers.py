@@ -76,9 +76,27 @@ def import_graph() -> nx.DiGraph:
     return graph
 
 
+#: The floors of the house, lowest first; a module imports only from its own floor and the floors below it. The
+#: floors that share a rank (cost and zoo, io and solvers) know nothing of each other.
+FLOORS = {"version": 0, "model": 0, "utils": 1, "cost": 2, "zoo": 2, "solvers": 3, "io": 3, "studies": 4, "cli": 5,
+          "": 6}
+
+
+def _floor(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
+
+
+def test_every_import_goes_down_the_floors():
+    graph = import_graph()
+    assert {_floor(m) for m in graph} == set(FLOORS), "a new folder: give it its floor in FLOORS"
+    upward = sorted((a, b) for a, b in graph.edges
+                    if _floor(a) != _floor(b) and FLOORS[_floor(a)] <= FLOORS[_floor(b)])
+    assert upward == [], f"imports that do not go down a floor: {upward}"
+
+
 def test_the_modules_import_each_other_without_a_cycle():
     graph = import_graph()
-    assert {"optimus_opt.studies", "optimus_opt.report", "optimus_opt.records"} <= set(graph)
+    assert {"optimus_opt.studies.study", "optimus_opt.studies.report", "optimus_opt.studies.records"} <= set(graph)
     assert set(KNOWN_BACK_EDGES) <= set(graph.edges), "a known cycle is gone: drop it from KNOWN_BACK_EDGES"
     graph.remove_edges_from(KNOWN_BACK_EDGES)
     cycles = list(nx.simple_cycles(graph))
@@ -87,17 +105,18 @@ def test_the_modules_import_each_other_without_a_cycle():
 
 def test_the_record_store_is_below_studies_and_report():
     graph = import_graph()
-    assert "optimus_opt.studies" not in nx.descendants(graph, "optimus_opt.report")
-    assert "optimus_opt.records" in graph["optimus_opt.report"]
-    assert "optimus_opt.report" in graph["optimus_opt.studies"]  # studies renders through report, not lazily
-    below = nx.descendants(graph, "optimus_opt.records")
-    assert not below & {"optimus_opt.studies", "optimus_opt.report", "optimus_opt.executors", "optimus_opt.planning",
-                        "optimus_opt"}
+    assert "optimus_opt.studies.study" not in nx.descendants(graph, "optimus_opt.studies.report")
+    assert "optimus_opt.studies.records" in graph["optimus_opt.studies.report"]
+    assert "optimus_opt.studies.report" in graph["optimus_opt.studies.study"]  # through report, not lazily
+    below = nx.descendants(graph, "optimus_opt.studies.records")
+    assert not below & {f"optimus_opt.studies.{m}" for m in ("study", "report", "executors", "planning")}
+    assert "optimus_opt" not in below
 
 
 def test_one_resolver_below_the_cli_studies_and_regeneration():
     graph = import_graph()
-    for user in ("optimus_opt.cli", "optimus_opt.planning", "optimus_opt.suite", "optimus_opt.regenerate"):
-        assert "optimus_opt.resolve" in graph[user], user
-    assert not nx.descendants(graph, "optimus_opt.resolve") & {
-        "optimus_opt.cli", "optimus_opt.studies", "optimus_opt.suite", "optimus_opt.planning"}
+    for user in ("optimus_opt.cli", "optimus_opt.studies.planning", "optimus_opt.studies.suite",
+                 "optimus_opt.studies.regenerate"):
+        assert "optimus_opt.io.resolve" in graph[user], user
+    assert not nx.descendants(graph, "optimus_opt.io.resolve") & {
+        "optimus_opt.cli", "optimus_opt.studies.study", "optimus_opt.studies.suite", "optimus_opt.studies.planning"}

@@ -18,7 +18,7 @@ from typing import Callable
 import pytest
 
 from optimus_opt.cli import main
-from optimus_opt.limits import MAX_BYTES, MAX_ROWS
+from optimus_opt.model.limits import MAX_BYTES, MAX_ROWS
 
 from helpers import run_cli
 from test_instance_errors import CASES as INSTANCE_CASES
@@ -374,7 +374,7 @@ def test_limits_are_what_the_cost_model_takes():
 
 def test_parse_size_is_exact():
     from optimus_opt import parse_size
-    from optimus_opt.accelerator import describe_size, format_size
+    from optimus_opt.model.accelerator import describe_size, format_size
 
     assert parse_size("9007199254740991") == 2 ** 53 - 1  # a float would round it to 2^53
     assert parse_size("9007199254740993B".replace("3B", "2B")) == 2 ** 53

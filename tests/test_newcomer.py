@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import planning, progress, study_progress
+from optimus_opt.studies import planning, study_progress
+from optimus_opt.utils import progress
 from optimus_opt.cli import build_parser, main
-from optimus_opt.diagnose import least_buffer
-from optimus_opt.records import RECORD_FORMAT, RESULTS_FILE, ResultStore
+from optimus_opt.solvers.diagnose import least_buffer
+from optimus_opt.studies.records import RECORD_FORMAT, RESULTS_FILE, ResultStore
 from optimus_opt.solvers.auto import DEFAULT_TIME_LIMIT
 
 from helpers import make_instance, run_cli
@@ -232,7 +233,7 @@ def test_least_buffer_below_layer_by_layer_when_fusion_helps():
 
 
 def test_least_buffer_gives_bounds_when_out_of_time(example, monkeypatch):
-    import optimus_opt.diagnose as diagnose
+    import optimus_opt.solvers.diagnose as diagnose
 
     inst = make_instance([
         {"name": "x", "op": "input", "shape": [4, 16, 16]},
@@ -274,7 +275,7 @@ def no_matplotlib(monkeypatch):
 
 
 def test_pareto_plot_without_matplotlib_is_refused_before_the_work(no_matplotlib, monkeypatch, capsys, tmp_path):
-    from optimus_opt import pareto
+    from optimus_opt.solvers import pareto
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("the front was computed")
@@ -302,7 +303,7 @@ def test_gap_and_report_without_matplotlib_say_so_and_write_no_plots(no_matplotl
 def test_show_without_a_drawer_is_refused_before_the_work(no_matplotlib, monkeypatch, capsys, tmp_path):
     import shutil
 
-    from optimus_opt import show
+    from optimus_opt.io import show
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(show, "evaluate", lambda *a, **k: (_ for _ in ()).throw(AssertionError("evaluated")))
@@ -314,7 +315,7 @@ def test_show_without_a_drawer_is_refused_before_the_work(no_matplotlib, monkeyp
 
 
 def test_install_hints_work_from_a_clone():
-    from optimus_opt import extras
+    from optimus_opt.utils import extras
 
     for extra in ("plot", "onnx", "dask"):
         assert f"pip install -e '.[{extra}]'" in extras.install_hint(extra)
@@ -384,7 +385,7 @@ def test_solve_onnx_runs_like_its_imported_network(tmp_path, capsys):
 # -- pictures: groups that can be told apart ------------------------------------------------------------------------
 
 def test_palette_colours_differ():
-    from optimus_opt.show import PALETTE, delta_e
+    from optimus_opt.io.show import PALETTE, delta_e
 
     assert delta_e("#ffffff", "#ffffff") == 0
     # the pairs the issue could not tell apart in the former palette
@@ -395,7 +396,7 @@ def test_palette_colours_differ():
 
 
 def test_past_the_palette_touching_groups_differ():
-    from optimus_opt.show import PALETTE, delta_e, group_colors
+    from optimus_opt.io.show import PALETTE, delta_e, group_colors
 
     n = len(PALETTE) + 12
     layers = [{"name": "x", "op": "input", "shape": [4, 8, 8]}]

@@ -1,4 +1,4 @@
-"""ONNX files as researchers have them (optimus_opt/onnx_io.py): models built here with onnx.helper in the way
+"""ONNX files as researchers have them (optimus_opt/io/onnx.py): models built here with onnx.helper in the way
 torch.onnx.export writes torchvision's networks, with weights as initializers or, as shape-only files ship them, as
 typed graph inputs without data, some behind Identity nodes; weights in an external data file that is absent;
 ReduceMean pooling; DenseNet's one-input Concat; squeeze-excitation with 1x1 convs and with Gemm; channel shuffles,
@@ -13,7 +13,7 @@ from onnx import helper  # noqa: E402
 
 import optimus_opt as oo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
-from optimus_opt.onnx_io import NodeTally, import_report, network_to_onnx, read_onnx  # noqa: E402
+from optimus_opt.io.onnx import NodeTally, import_report, network_to_onnx, read_onnx  # noqa: E402
 from optimus_opt.zoo.builder import NetBuilder  # noqa: E402
 from onnx_graphs import G, refusal  # noqa: E402
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import optimus_opt as oo
-from optimus_opt.pareto import least_buffer, pareto_front
+from optimus_opt.solvers.pareto import least_buffer, pareto_front
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import optimus_opt as oo
-from optimus_opt.cost import CostModel
-from optimus_opt.partition import components
+from optimus_opt.cost.cost_model import CostModel
+from optimus_opt.cost.partition import components
 
 from strategies import instances
 

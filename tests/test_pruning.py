@@ -15,8 +15,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 import optimus_opt as oo
-from optimus_opt.candidates import CandidateSpace, bits
-from optimus_opt.cost import FULL, CostModel, TilingRules
+from optimus_opt.cost.candidates import CandidateSpace, bits
+from optimus_opt.cost.cost_model import FULL, CostModel, TilingRules
 
 from bruteforce import _valid_group, brute_force_optimum, resolved_graph
 from strategies import instances
@@ -83,7 +83,7 @@ def test_pruning_never_changes_the_optimum(inst):
 
 
 def test_smoke_suite_with_pruning_on_and_off():
-    from optimus_opt.suite import load_suite
+    from optimus_opt.studies.suite import load_suite
 
     for inst in load_suite(ROOT / "instances" / "suites" / "smoke.json").instances():
         on, off = _solve(inst, True), _solve(inst, False)

@@ -1,4 +1,4 @@
-"""The picture of a schedule (optimus_opt/show.py): the layered layout, the matplotlib drawing (what CI has), the
+"""The picture of a schedule (optimus_opt/io/show.py): the layered layout, the matplotlib drawing (what CI has), the
 Graphviz source, and the Graphviz drawing where ``dot`` is installed."""
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import pytest
 pytest.importorskip("matplotlib")
 
 import optimus_opt as oo  # noqa: E402
-from optimus_opt import show, zoo  # noqa: E402
+from optimus_opt.io import show
+from optimus_opt import zoo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
-from optimus_opt.errors import OptimusError, ScheduleError  # noqa: E402
-from optimus_opt.schedule import Group, Schedule  # noqa: E402
+from optimus_opt.model.errors import OptimusError, ScheduleError  # noqa: E402
+from optimus_opt.cost.schedule import Group, Schedule  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "instances" / "example-64k.json"

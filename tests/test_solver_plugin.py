@@ -1,5 +1,5 @@
-"""A solver added in one file (this one) appears everywhere solvers are listed, without editing studies.py,
-report.py or cli.py: ``optimus-opt solvers``, a ``gap`` study, its tables; its capabilities decide its options."""
+"""A solver added in one file (this one) appears everywhere solvers are listed, without editing the studies,
+the report or cli.py: ``optimus-opt solvers``, a ``gap`` study, its tables; its capabilities decide its options."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import re
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import planning, report, solvers
-from optimus_opt.cost import CostModel
-from optimus_opt.errors import OptimusError
-from optimus_opt.records import load_records
-from optimus_opt.schedule import check_structure
+from optimus_opt.studies import planning, report
+from optimus_opt import solvers
+from optimus_opt.cost.cost_model import CostModel
+from optimus_opt.model.errors import OptimusError
+from optimus_opt.studies.records import load_records
+from optimus_opt.cost.schedule import check_structure
 from optimus_opt.solvers.base import Solver, SolveOptions, SolverResult
 
 from conftest import EXAMPLE, ROOT

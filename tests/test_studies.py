@@ -1,4 +1,4 @@
-"""Studies (optimus_opt/studies.py, optimus_opt/report.py): the run matrix, records that re-evaluate, gaps, resume
+"""Studies (optimus_opt/studies/study.py, report.py): the run matrix, records that re-evaluate, gaps, resume
 after an interruption, failures recorded without stopping, the Dask executor, the CLI and the paper preset."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import optimus_opt as oo
-from optimus_opt import paper, planning, report
+from optimus_opt.studies import paper, planning, report
 from optimus_opt.cli import main
-from optimus_opt.records import instance_id, load_records, load_run_schedule, run_id
+from optimus_opt.studies.records import instance_id, load_records, load_run_schedule, run_id
 from optimus_opt.solvers.base import Solver, SolverResult
 
 ROOT = Path(__file__).resolve().parents[1]

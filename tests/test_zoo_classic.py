@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from optimus_opt.network import Network
+from optimus_opt.model.network import Network
 from optimus_opt.zoo import classic
 
 from helpers import rel

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from optimus_opt.network import Network
+from optimus_opt.model.network import Network
 from optimus_opt.zoo import detection, inception, nasnet
 
 from helpers import rel

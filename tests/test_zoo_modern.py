@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from optimus_opt import zoo
-from optimus_opt.network import Network
+from optimus_opt.model.network import Network
 from optimus_opt.zoo import modern
 from optimus_opt.zoo.modern import make_divisible, regnet_stages
 

@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from ..errors import SolverError
+from ..model.errors import SolverError
 from .auto import Auto
 from .base import Solver, SolveOptions, SolverResult
 from .baselines import DNNVM, EfficientS
@@ -114,9 +114,9 @@ def get(name: str) -> Solver:
 
 def solve(instance, solver: str = "layerwise", *, time_limit: float | None = None, seed: int = 0,
           workers: int = 1, max_group: int | None = None, progress=None, **extra):
-    """Solve an instance with the named solver and return its :class:`~optimus_opt.schedule.Schedule`.
+    """Solve an instance with the named solver and return its :class:`~optimus_opt.cost.schedule.Schedule`.
 
-    ``progress`` is an optional :class:`~optimus_opt.progress.Reporter` that hears the solver's phases,
+    ``progress`` is an optional :class:`~optimus_opt.utils.progress.Reporter` that hears the solver's phases,
     candidates, incumbent and bound (the CLI draws them on a terminal); the other options are
     :class:`SolveOptions`'s. ``solver="auto"`` gives the best schedule within the time limit (30 s by default)
     with its proven bound.

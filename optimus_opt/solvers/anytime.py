@@ -23,10 +23,10 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from ..cost import CostModel, Tiling
-from ..deadline import Deadline
-from ..errors import OptimusError
-from ..schedule import Schedule, check_structure, group_ids
+from ..cost.cost_model import CostModel, Tiling
+from ..utils.deadline import Deadline
+from ..model.errors import OptimusError
+from ..cost.schedule import Schedule, check_structure, group_ids
 from .base import SolveOptions, SolverResult
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]

@@ -21,10 +21,10 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from .. import progress
-from ..cost import CostModel
-from ..errors import SolverError
-from ..schedule import Group, Schedule
+from ..utils import progress
+from ..cost.cost_model import CostModel
+from ..model.errors import SolverError
+from ..cost.schedule import Group, Schedule
 from .base import Solver, SolveOptions, SolverResult
 from .cpsat import CPSat
 from .exact_dp import ExactDP

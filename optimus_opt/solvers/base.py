@@ -1,9 +1,9 @@
 """The one interface every solver answers, and the result type solvers hand back.
 
 A solver searches a stated space of schedules (``space``) and returns groups of node ids, each with a tiling, plus
-what it proved. :meth:`Solver.solve` turns that into a :class:`~optimus_opt.schedule.Schedule`, times it and fills in
-the numbers every schedule carries, so that a solver module holds only its algorithm (the cvxpy pattern: modelling
-separate from back-ends, one small interface, registration in one place).
+what it proved. :meth:`Solver.solve` turns that into a :class:`~optimus_opt.cost.schedule.Schedule`, times it and
+fills in the numbers every schedule carries, so that a solver module holds only its algorithm (the cvxpy pattern:
+modelling separate from back-ends, one small interface, registration in one place).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
-from ..cost import CostModel, Tiling
-from ..deadline import Deadline
-from ..errors import SolverError
-from ..instance import Instance
-from ..schedule import Group, Schedule
+from ..cost.cost_model import CostModel, Tiling
+from ..utils.deadline import Deadline
+from ..model.errors import SolverError
+from ..model.instance import Instance
+from ..cost.schedule import Group, Schedule
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,13 @@ class SolveOptions:
     extra:
         Solver-specific options, by name.
     progress:
-        A :class:`~optimus_opt.progress.Reporter` that solvers tell their phase, candidates, incumbent and bound
+        A :class:`~optimus_opt.utils.progress.Reporter` that solvers tell their phase, candidates, incumbent and bound
         (``progress.of(options)`` gives it, or one that ignores everything); not part of a run's identity.
     deadline:
-        The run's :class:`~optimus_opt.deadline.Deadline`, which every phase of every solver draws on (enumeration,
-        tiling, model building, the back-end's search, the anytime fallback). By default ``time_limit`` seconds
-        from when the options are made, i.e. where the user's limit enters (:func:`optimus_opt.solve`); give one
-        to share a deadline between runs or to use another clock. Not part of a run's identity.
+        The run's :class:`~optimus_opt.utils.deadline.Deadline`, which every phase of every solver draws on
+        (enumeration, tiling, model building, the back-end's search, the anytime fallback). By default ``time_limit``
+        seconds from when the options are made, i.e. where the user's limit enters (:func:`optimus_opt.solve`); give
+        one to share a deadline between runs or to use another clock. Not part of a run's identity.
 
     Raises
     ------
@@ -153,7 +153,7 @@ class Solver(ABC):
         >>> type(get("layerwise")).check_options({"beam": 4})
         Traceback (most recent call last):
         ...
-        optimus_opt.errors.SolverError: solver 'layerwise' takes no option 'beam' (it takes none); optimus, optimus-online take it
+        optimus_opt.model.errors.SolverError: solver 'layerwise' takes no option 'beam' (it takes none); optimus, optimus-online take it
         """
         for key in extra:
             if key in cls.extra_options:

@@ -12,8 +12,8 @@ model's baseline restrictions.
 
 The restrictions (resident weights, no reduced channels, one linear order, chains) apply to fused groups of two or
 more layers; a single layer keeps its best tiling, as in the paper's "no fusion" schedule. Costs come from
-:meth:`~optimus_opt.cost.CostModel.best_tiling` under :data:`BASELINE_RULES` (see
-:class:`~optimus_opt.cost.GroupCosts`); the DP is exact over its space, but the space is the
+:meth:`~optimus_opt.cost.cost_model.CostModel.best_tiling` under :data:`BASELINE_RULES` (see
+:class:`~optimus_opt.cost.cost_model.GroupCosts`); the DP is exact over its space, but the space is the
 baseline's, so the status is ``feasible``.
 """
 
@@ -23,8 +23,8 @@ import heapq
 from collections import deque
 from typing import Sequence
 
-from ..cost import CostModel, GroupCosts, GrowingFloor, TilingRules
-from ..network import Network
+from ..cost.cost_model import CostModel, GroupCosts, GrowingFloor, TilingRules
+from ..model.network import Network
 from .base import Solver, SolveOptions, SolverResult
 
 #: The rules under which Efficient-S and DNNVM fuse layers: weights resident, every channel kept.
@@ -168,7 +168,7 @@ def segment_dp(cm: CostModel, order: Sequence[int], rule: SegmentValidity, costs
         the layers at which every partition stops (reachable positions from which no segment is feasible).
 
     When fused groups must keep their weights resident without reduced channels, extension stops once
-    :class:`~optimus_opt.cost.GrowingFloor` exceeds the buffer: no longer segment can fit either.
+    :class:`~optimus_opt.cost.cost_model.GrowingFloor` exceeds the buffer: no longer segment can fit either.
     """
     n = len(order)
     best = [INF] * (n + 1)

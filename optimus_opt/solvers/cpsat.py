@@ -8,10 +8,10 @@ Objective: Σ c_S x_S in exact integer bytes (no scaling). See formulations/cpsa
 
 from __future__ import annotations
 
-from .. import progress
-from ..cost import CostModel
-from ..deadline import NEVER, Deadline
-from ..errors import SolverError
+from ..utils import progress
+from ..cost.cost_model import CostModel
+from ..utils.deadline import NEVER, Deadline
+from ..model.errors import SolverError
 from . import anytime
 from .base import SolveOptions, SolverResult
 from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs
@@ -80,7 +80,7 @@ def _bound(value: float) -> int | None:
 
 def state_partition(m, data: PartitionModel, deadline: Deadline = NEVER):
     """Add the columns, the cover and the level-based acyclicity of ``data`` to the CP-SAT model ``m``; return
-    the column Booleans x and the layer levels t. Raises :class:`~optimus_opt.deadline.OutOfTime` once
+    the column Booleans x and the layer levels t. Raises :class:`~optimus_opt.utils.deadline.OutOfTime` once
     ``deadline`` has passed."""
     what = f"stating the CP-SAT model of {len(data.columns):,} columns"
     x = [m.new_bool_var(f"x{k}") for k in range(len(data.columns))]

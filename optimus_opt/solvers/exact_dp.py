@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import time
 
-from .. import progress
-from ..candidates import CandidateSpace, bits
-from ..cost import CostModel
-from ..deadline import NEVER, Deadline
-from ..errors import SolverError
+from ..utils import progress
+from ..cost.candidates import CandidateSpace, bits
+from ..cost.cost_model import CostModel
+from ..utils.deadline import NEVER, Deadline
+from ..model.errors import SolverError
 from . import anytime
 from .base import Solver, SolveOptions, SolverResult
 

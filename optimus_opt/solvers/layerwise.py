@@ -3,7 +3,7 @@ Optimus paper)."""
 
 from __future__ import annotations
 
-from ..cost import CostModel
+from ..cost.cost_model import CostModel
 from .base import Solver, SolveOptions, SolverResult
 
 

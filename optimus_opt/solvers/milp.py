@@ -15,8 +15,8 @@ import sys
 
 import numpy as np
 
-from ..cost import CostModel
-from ..deadline import Deadline
+from ..cost.cost_model import CostModel
+from ..utils.deadline import Deadline
 from . import anytime
 from .base import SolveOptions, SolverResult
 from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs

@@ -17,7 +17,7 @@ Implementation. The scheduled layers S are a bitset (a Python int); node ids are
 the lowest unscheduled id, the *level* of S. For one S, :meth:`OptimusRecursion.groups` enumerates every group the
 growth from v' can close (a set of visited bitsets plays the memo of M(G, V) at that V); M over scheduled sets is
 then a shortest path, solved level by level since every closed group holds v' and so raises the level. Group
-costs come from :meth:`~optimus_opt.cost.CostModel.best_tiling`, cached per group.
+costs come from :meth:`~optimus_opt.cost.cost_model.CostModel.best_tiling`, cached per group.
 
 The recursion is exponential on wide cell-based networks (on NASNet-A Mobile at 128 KiB: over 700,000 scheduled
 sets, and up to 13,000 feasible groups from one start). Three work limits, each reported in ``solver_info`` when
@@ -37,9 +37,9 @@ import heapq
 from dataclasses import dataclass
 from typing import Callable
 
-from ..candidates import bits
-from ..cost import CostModel, GroupCosts, Tiling
-from ..partition import components
+from ..cost.candidates import bits
+from ..cost.cost_model import CostModel, GroupCosts, Tiling
+from ..cost.partition import components
 from .base import Solver, SolveOptions, SolverResult
 
 INF = float("inf")

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from abc import abstractmethod
 
-from ..candidates import Candidate, CandidateSpace, bits
-from .. import progress
-from ..cost import CostModel, Tiling
-from ..deadline import NEVER, Deadline, OutOfTime
+from ..cost.candidates import Candidate, CandidateSpace, bits
+from ..utils import progress
+from ..cost.cost_model import CostModel, Tiling
+from ..utils.deadline import NEVER, Deadline, OutOfTime
 from . import anytime
 from .base import Solver, SolveOptions, SolverResult
 
@@ -65,7 +65,7 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: Deadline = 
     which stays convex; when S − u is a candidate, "u, then S − u" (or the reverse) replaces S in any schedule.
     With g(S) = min(cost(S), split(S)) and split(S) = min over such u of g(S − u) + g({u}), every S with
     split(S) ≤ cost(S) can be dropped: what g promises is always reachable with the groups kept (singletons are
-    never dropped), so the optimum is unchanged. Raises :class:`~optimus_opt.deadline.OutOfTime` once ``deadline``
+    never dropped), so the optimum is unchanged. Raises :class:`~optimus_opt.utils.deadline.OutOfTime` once ``deadline``
     has passed.
     """
     g: dict[int, int] = {}
@@ -106,9 +106,9 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
 
     With ``prune_dominated``, a group that some split of itself runs at no greater cost (:func:`dominated_groups`)
     is not a column: the optimum is unchanged and the model is smaller. With ``all_tilings`` (the buffer as a
-    decision), every tiling of :meth:`~optimus_opt.cost.CostModel.tiling_options` is a column of its own, with
-    the buffer it needs; dominance is then off. Raises :class:`~optimus_opt.deadline.OutOfTime` once ``deadline``
-    has passed, in any of its loops.
+    decision), every tiling of :meth:`~optimus_opt.cost.cost_model.CostModel.tiling_options` is a column of its own,
+    with the buffer it needs; dominance is then off. Raises :class:`~optimus_opt.utils.deadline.OutOfTime` once
+    ``deadline`` has passed, in any of its loops.
     """
     dropped = dominated_groups(cm, space, deadline) if prune_dominated and not all_tilings else set()
     columns, tilings, members, needs = [], [], [], []
@@ -191,9 +191,9 @@ class SetPartitionSolver(Solver):
                  deadline: Deadline, info: dict) -> SolverResult:
         """State the model in the back-end's terms, solve it and return the result (``info`` to be extended).
 
-        Stating the model draws on ``deadline`` too (:meth:`~optimus_opt.deadline.Deadline.check`, whose
-        :class:`~optimus_opt.deadline.OutOfTime` the caller turns into a stopped result); the back-end gets what is
-        left (:meth:`~optimus_opt.deadline.Deadline.budget`), read just before it starts."""
+        Stating the model draws on ``deadline`` too (:meth:`~optimus_opt.utils.deadline.Deadline.check`, whose
+        :class:`~optimus_opt.utils.deadline.OutOfTime` the caller turns into a stopped result); the back-end gets
+        what is left (:meth:`~optimus_opt.utils.deadline.Deadline.budget`), read just before it starts."""
 
     @staticmethod
     def in_order(data: PartitionModel, chosen: list[int], level) -> list[tuple[tuple[int, ...], Tiling]]:

@@ -1,7 +1,7 @@
 """The network zoo: builders of well-known DNNs, each faithful to its original definition (torchvision's where
 it has one), batch-norm and activations folded into their producers.
 
-``build(name, resolution=None)`` returns a :class:`~optimus_opt.network.Network`; ``entries()`` lists what is
+``build(name, resolution=None)`` returns a :class:`~optimus_opt.model.network.Network`; ``entries()`` lists what is
 here with the published figures each builder is checked against (tests/test_zoo*.py).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from ..network import Network
+from ..model.network import Network
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..network import Layer, Network, infer_shape
+from ..model.network import Layer, Network, infer_shape
 
 
 class NetBuilder:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..network import Network
+from ..model.network import Network
 from . import ZooEntry
 from .builder import NetBuilder
 

@@ -23,7 +23,7 @@ bias; U-Net's convs have biases).
 
 from __future__ import annotations
 
-from ..network import Network
+from ..model.network import Network
 from .builder import NetBuilder
 from . import ZooEntry
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 
-from ..network import Network
+from ..model.network import Network
 from .builder import NetBuilder
 from . import ZooEntry
 

@@ -38,7 +38,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..network import Network
+from ..model.network import Network
 from . import ZooEntry
 from .builder import NetBuilder
 from .classic import _stem

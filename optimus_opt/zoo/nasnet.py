@@ -37,7 +37,7 @@ Approximations forced by the cost model's op set:
 
 from __future__ import annotations
 
-from ..network import Network
+from ..model.network import Network
 from .builder import NetBuilder
 from . import ZooEntry
 

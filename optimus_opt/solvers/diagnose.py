@@ -2,8 +2,8 @@
 exists.
 
 A group is feasible at buffer B exactly when B is at least its *need*: the least footprint over its strip counts
-plus its largest weight block (:meth:`~optimus_opt.cost.CostModel.least_buffer`; a tiling that keeps all weights
-resident needs more, and the footprint only shrinks with more strips). So the least buffer B* with which the
+plus its largest weight block (:meth:`~optimus_opt.cost.cost_model.CostModel.least_buffer`; a tiling that keeps all
+weights resident needs more, and the footprint only shrinks with more strips). So the least buffer B* with which the
 instance has any valid schedule is a bottleneck problem over the same chains of down-sets as ``exact-dp``:
 
     g(∅) = 0,    g(D ∪ S) = min over candidates S that can follow D of max(g(D), need(S)),
@@ -20,11 +20,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from . import progress as _progress
-from .candidates import CandidateSpace, bits
-from .cost import CostModel
-from .deadline import Deadline
-from .instance import Instance
+from ..utils import progress as _progress
+from ..cost.candidates import CandidateSpace, bits
+from ..cost.cost_model import CostModel
+from ..utils.deadline import Deadline
+from ..model.instance import Instance
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def least_buffer(instance: Instance, *, layers: list[str] | None = None, time_li
     default none) need. The instance's own buffer does not matter. See the module's docstring for the method.
 
     Raises nothing for a hard instance: past ``time_limit`` seconds (or ``deadline``, a
-    :class:`~optimus_opt.deadline.Deadline` to draw on instead) the result holds bounds (``least`` is None).
+    :class:`~optimus_opt.utils.deadline.Deadline` to draw on instead) the result holds bounds (``least`` is None).
     """
     start = time.perf_counter()
     deadline = deadline or Deadline.after(time_limit)
@@ -145,7 +145,7 @@ def explain(instance: Instance, unplaced: list[str] | tuple[str, ...], *, time_l
     """Why there is no schedule, in figures: a line per layer that fits no group (at most 10) with what it needs,
     and a line with the least buffer with which the instance has a schedule (proven, or bracketed when the time
     limit stopped the search)."""
-    from .accelerator import describe_size
+    from ..model.accelerator import describe_size
 
     result = least_buffer(instance, layers=list(unplaced), time_limit=time_limit, reporter=reporter)
     buffer = instance.accelerator.buffer_bytes

@@ -1,10 +1,10 @@
 """The runs of a study: its inputs as instances, crossed with buffers, batches and solvers, each with its options.
 
 A study's inputs (suites, instance or network files, ONNX models, zoo names, :class:`Instance` objects) become
-instances (:func:`resolve_inputs`, through :func:`optimus_opt.resolve.resolve_instance`), optionally crossed with
+instances (:func:`resolve_inputs`, through :func:`optimus_opt.io.resolve.resolve_instance`), optionally crossed with
 buffer capacities and batch sizes (:func:`expand`), and those with solvers (:func:`plan`), or several
 :class:`Experiment` objects each with its own (:func:`plan_experiments`). Each (instance, solver, options) is one
-:class:`~optimus_opt.records.RunSpec`; the same run planned twice is one run.
+:class:`~optimus_opt.studies.records.RunSpec`; the same run planned twice is one run.
 
 Which solver gets which option is what each solver class states (see :class:`~optimus_opt.solvers.Solver`):
 ``time_limit`` goes to the ``timed`` solvers (exact-dp, cpsat, milp, auto), ``workers`` to the ``threaded`` ones
@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from . import solvers as _solvers
-from . import zoo
-from .errors import InstanceError, SolverError
-from .instance import INSTANCE_FORMAT, NETWORK_FORMAT, Instance, read_document
-from .presets import looks_like_path
+from .. import solvers as _solvers
+from .. import zoo
+from ..model.errors import InstanceError, SolverError
+from ..model.instance import INSTANCE_FORMAT, NETWORK_FORMAT, Instance, read_document
+from ..model.presets import looks_like_path
 from .records import RunSpec, canonical, instance_id
-from .resolve import is_onnx, resolve_instance, variant_name
-from .solvers.base import SolveOptions
+from ..io.resolve import is_onnx, resolve_instance, variant_name
+from ..solvers.base import SolveOptions
 from .suite import SUITE_FORMAT, Suite, bundled_suite, bundled_suite_names, load_suite
 
 _OPTION_KEYS = ("time_limit", "seed", "workers", "max_group")
@@ -108,7 +108,7 @@ def resolve_inputs(items: Iterable[Any] | Any) -> list[Instance]:
     """Instances from suites, suite or instance or network files, ONNX models, bundled suite names, zoo names or
     objects.
 
-    A network (file or zoo name) runs in the Optimus paper's setting (:data:`~optimus_opt.resolve.PAPER_SETTING`:
+    A network (file or zoo name) runs in the Optimus paper's setting (:data:`~optimus_opt.io.resolve.PAPER_SETTING`:
     the Optimus NPU at batch 4).
 
     Raises
@@ -158,7 +158,7 @@ def expand(instances: Sequence[Instance], buffers: Sequence[int] | None = None,
     """Each instance × each buffer capacity × each batch size (an empty or None axis keeps the instance's own).
 
     A variant is named like a suite's matrix instance (``squeezenet1_0-optimus-npu-64KiB-b1``,
-    :func:`~optimus_opt.resolve.variant_name`); one equal to its instance keeps the instance's name, so that it is
+    :func:`~optimus_opt.io.resolve.variant_name`); one equal to its instance keeps the instance's name, so that it is
     the same run.
     """
     out = []

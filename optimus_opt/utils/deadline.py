@@ -4,10 +4,11 @@ A solve passes through several phases — enumerating candidate groups, tiling t
 falling back on a heuristic — and the user's ``time_limit`` bounds them all together. If each phase computed what
 is left of the limit from its own start, the phases would add up to more than the limit (the Pareto sweep once
 spent it twice: once enumerating, once solving). So the limit becomes one :class:`Deadline` when it enters
-(:func:`optimus_opt.solve`, :func:`~optimus_opt.pareto.pareto_front`, :func:`~optimus_opt.diagnose.least_buffer`)
-and is handed down: a phase asks it whether time is up (:meth:`Deadline.expired`, :meth:`Deadline.check`), a back-end
-gets what is left (:meth:`Deadline.budget`), and a stage that must leave time for a later one gets a
-:meth:`Deadline.sub` deadline that ends earlier. A deadline without a limit never expires.
+(:func:`optimus_opt.solve`, :func:`~optimus_opt.solvers.pareto.pareto_front`,
+:func:`~optimus_opt.solvers.diagnose.least_buffer`) and is handed down: a phase asks it whether time is up
+(:meth:`Deadline.expired`, :meth:`Deadline.check`), a back-end gets what is left (:meth:`Deadline.budget`), and a
+stage that must leave time for a later one gets a :meth:`Deadline.sub` deadline that ends earlier. A deadline
+without a limit never expires.
 
 The clock is injectable (any zero-argument callable returning seconds, :func:`time.perf_counter` by default), so
 tests can move time forward without waiting.

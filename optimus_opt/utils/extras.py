@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import OptimusError
+from ..model.errors import OptimusError
 
 #: extra → (the module to import, the distribution pip installs).
 EXTRAS: dict[str, tuple[str, str]] = {
@@ -45,7 +45,7 @@ def missing_message(extra: str, needs: str) -> str:
 
 
 def require(extra: str, needs: str) -> None:
-    """Raise an :class:`~optimus_opt.errors.OptimusError` saying what is missing and how to install it, unless the
+    """Raise an :class:`~optimus_opt.model.errors.OptimusError` saying what is missing and how to install it, unless the
     extra's module imports (``needs`` as for :func:`missing_message`)."""
     if not available(extra):
         raise OptimusError(missing_message(extra, needs))

@@ -4,14 +4,14 @@ A study runs (instance, solver, options) triples, each one :class:`RunSpec` with
 instance's content, the solver's name and the options it is given (:func:`run_id`). A run's outcome is one
 *record*, a JSON object of format :data:`RECORD_FORMAT`, one line of ``DIR/results.jsonl``, and its schedule
 (``DIR/schedules/<run-id>.json``), so that every number can be re-evaluated later with
-:func:`~optimus_opt.schedule.evaluate`. ``DIR/manifest.json`` (:data:`MANIFEST_FORMAT`) says how the study was run.
+:func:`~optimus_opt.cost.schedule.evaluate`. ``DIR/manifest.json`` (:data:`MANIFEST_FORMAT`) says how the study was run.
 
 The store is append-only and robust to being killed: :class:`ResultStore` writes a run's schedule file first
 (atomically, :func:`write_atomic`), then appends its record and flushes and fsyncs it, so an interrupted study
 loses no finished run; :func:`load_records` skips a half-written last line and keeps the newest record of a run.
 
-:mod:`optimus_opt.studies` writes records (through :mod:`optimus_opt.executors`), :mod:`optimus_opt.report` reads
-them; neither needs the other for that.
+:mod:`optimus_opt.studies.study` writes records (through :mod:`optimus_opt.studies.executors`),
+:mod:`optimus_opt.studies.report` reads them; neither needs the other for that.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
-from .instance import Instance
-from .schedule import Schedule
-from .version import __version__
+from ..model.instance import Instance
+from ..cost.schedule import Schedule
+from ..version import __version__
 
 RECORD_FORMAT = "optimus-opt/run@1"
 MANIFEST_FORMAT = "optimus-opt/study@1"

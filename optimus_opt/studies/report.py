@@ -1,4 +1,4 @@
-"""Tables and plots of a study, from its records alone (``DIR/results.jsonl``, see :mod:`optimus_opt.records`).
+"""Tables and plots of a study, from its records alone (``DIR/results.jsonl``, see :mod:`optimus_opt.studies.records`).
 
 Definitions the tables use:
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .accelerator import format_size
-from . import solvers as _solvers
+from ..model.accelerator import format_size
+from .. import solvers as _solvers
 from .paper import paper_experiments
 from .planning import Experiment
 from .records import MANIFEST_FILE, RUN_FAILURES, load_records, write_atomic
@@ -608,10 +608,10 @@ def _network_facts(net: str, inst: Mapping[str, Any]) -> dict[str, Any] | None:
     not start a group there (pools, adds, depthwise convs) as groups of their own, depthwise and fully connected
     weights, the network outputs, the weights its layers alone read more than once. None when the network is not
     in the zoo."""
-    from . import zoo
-    from .cost import CostModel
-    from .instance import Instance
-    from .presets import accelerator_preset
+    from .. import zoo
+    from ..cost.cost_model import CostModel
+    from ..model.instance import Instance
+    from ..model.presets import accelerator_preset
 
     if net not in zoo.names():
         return None
@@ -644,7 +644,7 @@ def _network_facts(net: str, inst: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def paper_comparison(s: Summary, experiments: Sequence[Experiment] | None = None) -> str:
     """The Optimus paper's evaluation as the paper preset reproduces it: one section per experiment of
-    :func:`optimus_opt.paper.paper_experiments` (a table and its plot), the comparison with the authors'
+    :func:`optimus_opt.studies.paper.paper_experiments` (a table and its plot), the comparison with the authors'
     artifact (:func:`artifact_comparison`) and what the proven optimum says about the paper's heuristic."""
     exps = list(experiments) if experiments is not None else paper_experiments()
     lines = ["## The Optimus paper's evaluation", "",

@@ -15,7 +15,7 @@ batch sizes (optionally × buffer capacities), or both; the listed instances com
 
 ``networks``, ``accelerators`` and ``batches`` go together. The matrix runs networks, then accelerators, then
 buffers, then batches, outermost first; its instances are named ``<network>-<accelerator>[-<buffer>]-b<batch>``
-(:func:`optimus_opt.resolve.network_instance`). The suites the repository ships (``instances/suites/``) are found by
+(:func:`optimus_opt.io.resolve.network_instance`). The suites the repository ships (``instances/suites/``) are found by
 name (:func:`bundled_suite`).
 """
 
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from . import zoo
-from .accelerator import Accelerator, parse_size
-from .errors import InstanceError
-from .instance import Instance, load_instance, load_network, parse_text, read_text
-from .network import Network
-from .presets import looks_like_path, preset_names, resolve_accelerator
-from .resolve import network_instance
+from .. import zoo
+from ..model.accelerator import Accelerator, parse_size
+from ..model.errors import InstanceError
+from ..model.instance import Instance, load_instance, load_network, parse_text, read_text
+from ..model.network import Network
+from ..model.presets import looks_like_path, preset_names, resolve_accelerator
+from ..io.resolve import network_instance
 
 SUITE_FORMAT = "optimus-opt/suite@1"
 _KEYS = ("format", "name", "description", "instances", "networks", "accelerators", "batches", "buffers")

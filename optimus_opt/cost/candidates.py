@@ -11,7 +11,7 @@ that only convex, connected sets are ever built:
   adjacent member at a time; every hull along the way stays inside it).
 
 Growth stops at sets that cannot fit the buffer however they are tiled, by a bound that only grows with the set
-(:meth:`~optimus_opt.cost.CostModel.footprint_floor`): a layer keeps at least one row of at least min(Tc, C)
+(:meth:`~optimus_opt.cost.cost_model.CostModel.footprint_floor`): a layer keeps at least one row of at least min(Tc, C)
 channels, at least the kernel's span of rows of an input its window consumer reads in the group, and the largest
 weight block must fit. A set that fails the bound is dropped with all its supersets; a set that passes is a candidate even when its
 exact tilings all fail, since a larger group may still fit (reduced channels of a producer shrink what a layer
@@ -23,8 +23,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .cost import CostModel, Tiling, bits
-from .deadline import NEVER, Deadline
+from .cost_model import CostModel, Tiling, bits
+from ..utils.deadline import NEVER, Deadline
 
 __all__ = ["Candidate", "CandidateSpace", "bits"]
 
@@ -55,7 +55,7 @@ class CandidateSpace:
     max_group:
         At most this many layers per group (``None``: no cap).
     deadline:
-        The run's deadline (:class:`~optimus_opt.deadline.Deadline`); once it passes, enumeration stops and
+        The run's deadline (:class:`~optimus_opt.utils.deadline.Deadline`); once it passes, enumeration stops and
         :attr:`complete` is False. By default there is none.
     """
 

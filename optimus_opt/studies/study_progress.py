@@ -2,8 +2,8 @@
 
 On a terminal it is one line redrawn in place; in a log (stderr not a terminal) it is one line per finished run,
 and a line listing the runs in flight once a run has gone a minute without news, so a log shows a long run is
-alive without filling up. :func:`optimus_opt.studies.study` draws it with ``progress=True`` (the ``gap`` command
-unless ``--no-progress``); a solve's own status line is :mod:`optimus_opt.progress`.
+alive without filling up. :func:`optimus_opt.studies.study.study` draws it with ``progress=True`` (the ``gap`` command
+unless ``--no-progress``); a solve's own status line is :mod:`optimus_opt.utils.progress`.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from . import extras
-from .errors import OptimusError
-from .instance import Instance
-from .schedule import Schedule, evaluate
+from ..utils import extras
+from ..model.errors import OptimusError
+from ..model.instance import Instance
+from ..cost.schedule import Schedule, evaluate
 
 #: Why nothing can draw a picture: neither matplotlib nor Graphviz is installed.
 _NEEDS_A_DRAWER = ("drawing a schedule needs matplotlib or Graphviz's dot, and neither is installed: "
@@ -143,7 +143,7 @@ def group_colors(instance: Instance, sched: Schedule) -> list[int]:
 
 def draw_schedule(instance: Instance, schedule: Schedule, path: str | Path, *, engine: str = "auto",
                   title: str | None = None) -> str:
-    """Draw ``schedule`` (recomputed by :func:`~optimus_opt.schedule.evaluate` first) to ``path``.
+    """Draw ``schedule`` (recomputed by :func:`~optimus_opt.cost.schedule.evaluate` first) to ``path``.
 
     Parameters
     ----------

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import extras, zoo
-from .accelerator import Accelerator, format_size
-from .errors import InstanceError
-from .instance import NETWORK_FORMAT, Instance, load_instance, load_network, read_document
-from .network import Network
-from .presets import looks_like_path, resolve_accelerator
+from ..utils import extras
+from .. import zoo
+from ..model.accelerator import Accelerator, format_size
+from ..model.errors import InstanceError
+from ..model.instance import NETWORK_FORMAT, Instance, load_instance, load_network, read_document
+from ..model.network import Network
+from ..model.presets import looks_like_path, resolve_accelerator
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def read_source(spec: str, *, resolution: int | None = None, kind: str = "instan
     if resolution is not None:
         raise InstanceError("--resolution applies to a zoo network, not to a file", file=spec)
     if is_onnx(spec):
-        from .onnx_io import read_onnx
+        from .onnx import read_onnx
 
         extras.require("onnx", "reading an ONNX model needs")
         found = read_onnx(spec)  # the model's own batch is read, never refused

@@ -3,8 +3,8 @@
 Why these limits
 ----------------
 Byte counts are Python integers everywhere they are added up for a schedule, but the cost model
-(:mod:`optimus_opt.cost`) computes the rows and footprints of a group for every strip count Q = 1 … H at once, as
-numpy ``int64`` vectors. Two things can then go wrong with absurd inputs:
+(:mod:`optimus_opt.cost.cost_model`) computes the rows and footprints of a group for every strip count Q = 1 … H at
+once, as numpy ``int64`` vectors. Two things can then go wrong with absurd inputs:
 
 * **overflow**: a footprint is a sum over the group's tensors of (channels × kept rows × width × word bytes), and
   it is compared with the weights and the buffer; with channels of 10^40 the int64 arithmetic wraps or numpy
@@ -22,7 +22,7 @@ numpy ``int64`` vectors. Two things can then go wrong with absurd inputs:
 
 Real networks are nowhere near these limits: the largest zoo instance (U-Net at batch 4) totals a few GB.
 
-Every refusal is an :class:`~optimus_opt.errors.InstanceError` naming the layer and the field that made the size
+Every refusal is an :class:`~optimus_opt.model.errors.InstanceError` naming the layer and the field that made the size
 too large (``channels``, ``shape``, ``scale``, ``padding``, ``inputs``, ``batch``, ``accelerator.word_bytes`` or
 ``accelerator.buffer_bytes``); the caller adds the file.
 """

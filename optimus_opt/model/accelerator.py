@@ -49,7 +49,7 @@ class Accelerator:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InstanceError(f"must be a positive integer, got {value!r}", field=f"accelerator.{what}")
             check_size(value, "a buffer" if what == "buffer_bytes" else f"a {what.replace('_', ' ')}",
-                       field=f"accelerator.{what}")  # the cost model's limit (optimus_opt/limits.py)
+                       field=f"accelerator.{what}")  # the cost model's limit (optimus_opt/model/limits.py)
         if self.weight_staging not in WEIGHT_STAGING:
             raise InstanceError(f"must be one of {', '.join(WEIGHT_STAGING)}, got {self.weight_staging!r}",
                                 field="accelerator.weight_staging")
@@ -87,7 +87,7 @@ def parse_size(text: str) -> int:
     The binary and decimal prefixes are kept apart on purpose: the Optimus paper's "128 KB" is 128 KiB, and a
     summary always prints the plain byte count it used. The arithmetic is exact (integers, never a float), so
     ``99999999999999999999999`` is that many bytes, and sizes above the cost model's limit
-    (:data:`~optimus_opt.limits.MAX_BYTES`, 2^53 bytes) are refused.
+    (:data:`~optimus_opt.model.limits.MAX_BYTES`, 2^53 bytes) are refused.
 
     Raises
     ------

@@ -1,9 +1,9 @@
 """The Optimus paper's evaluation as experiments of a study: the ``paper`` preset (``optimus-opt gap --preset paper``).
 
 :func:`paper_experiments` lists them (the overall comparison, the comparison with the authors' artifact, the buffer,
-batch and PE-array sweeps), each an :class:`~optimus_opt.planning.Experiment` with its instances, solvers and
-options; :func:`optimus_opt.studies.paper_study` runs them, and :mod:`optimus_opt.report` draws a table and a plot
-per experiment. docs/reproduction.md says what the cost model cannot express and how the numbers compare.
+batch and PE-array sweeps), each an :class:`~optimus_opt.studies.planning.Experiment` with its instances, solvers and
+options; :func:`optimus_opt.studies.study.paper_study` runs them, and :mod:`optimus_opt.studies.report` draws a table
+and a plot per experiment. docs/reproduction.md says what the cost model cannot express and how the numbers compare.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Sequence
 
-from . import solvers as _solvers
-from . import zoo
-from .instance import Instance
+from .. import solvers as _solvers
+from .. import zoo
+from ..model.instance import Instance
 from .planning import Experiment, expand
-from .presets import resolve_accelerator
+from ..model.presets import resolve_accelerator
 from .records import instance_id
 from .regenerate import PAPER_NETWORKS, PAPER_OTHER_ACCELERATORS
-from .resolve import PAPER_SETTING, network_instance
+from ..io.resolve import PAPER_SETTING, network_instance
 from .suite import SUITE_FORMAT, bundled_suite, load_suite, suite_from_dict
 
 

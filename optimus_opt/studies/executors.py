@@ -1,8 +1,8 @@
 """Where the runs of a study execute: a local process pool, a Dask cluster, or this process.
 
-Every executor takes :class:`~optimus_opt.records.RunSpec` objects and hands each outcome, a record and its schedule
-document (None when the run produced none), to a *sink* the moment it is known; the study stores it there. A run
-that fails never stops the others: it becomes a record (:func:`~optimus_opt.records.failure_record`).
+Every executor takes :class:`~optimus_opt.studies.records.RunSpec` objects and hands each outcome, a record and its
+schedule document (None when the run produced none), to a *sink* the moment it is known; the study stores it there. A
+run that fails never stops the others: it becomes a record (:func:`~optimus_opt.studies.records.failure_record`).
 
 * ``local`` (:func:`run_local`) starts one fresh process per run (forked from the study where the platform can
   fork), at most ``jobs`` at a time. A run that outlives its hard wall limit is killed (a ``timeout`` record), a
@@ -34,10 +34,10 @@ from multiprocessing.connection import wait as _wait_connections
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from . import solvers as _solvers
-from .errors import OptimusError, ScheduleError
+from .. import solvers as _solvers
+from ..model.errors import OptimusError, ScheduleError
 from .records import RunSpec, failure_record, run_record
-from .schedule import Schedule, evaluate
+from ..cost.schedule import Schedule, evaluate
 
 #: The executors :func:`run` knows.
 EXECUTORS = ("local", "dask", "inline")
@@ -274,7 +274,7 @@ def run_dask(specs: Sequence[RunSpec], sink: Sink, *, scheduler: Any, tick: Call
     try:
         from distributed import Client, as_completed
     except ImportError:
-        from .extras import missing_message
+        from ..utils.extras import missing_message
 
         raise OptimusError(missing_message("dask", "the dask executor needs")) from None
     own = not isinstance(scheduler, Client)

@@ -20,16 +20,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import progress as _progress
-from .candidates import CandidateSpace
-from .cost import CostModel
-from .deadline import Deadline, OutOfTime
-from .errors import SolverError
-from .instance import Instance
-from .schedule import Group, Schedule
-from .solvers.base import SolveOptions
-from .solvers.cpsat import configured_solver, state_partition
-from .solvers.setpartition import PartitionModel, SetPartitionSolver, build_model
+from ..utils import progress as _progress
+from ..cost.candidates import CandidateSpace
+from ..cost.cost_model import CostModel
+from ..utils.deadline import Deadline, OutOfTime
+from ..model.errors import SolverError
+from ..model.instance import Instance
+from ..cost.schedule import Group, Schedule
+from .base import SolveOptions
+from .cpsat import configured_solver, state_partition
+from .setpartition import PartitionModel, SetPartitionSolver, build_model
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,10 @@ def pareto_front(instance: Instance, min_buffer: int, max_buffer: int, *, max_gr
     progress:
         Called with each point as it is found (long sweeps show progress).
     reporter:
-        A :class:`~optimus_opt.progress.Reporter` told the phase, the candidates, each solve's incumbent and
+        A :class:`~optimus_opt.utils.progress.Reporter` told the phase, the candidates, each solve's incumbent and
         bound, and the corners found so far.
     deadline:
-        The :class:`~optimus_opt.deadline.Deadline` the whole sweep draws on (enumeration, tilings, every solve);
+        The :class:`~optimus_opt.utils.deadline.Deadline` the whole sweep draws on (enumeration, tilings, every solve);
         by default ``time_limit`` seconds from the call.
 
     Returns

@@ -34,8 +34,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .instance import Instance
-from .network import is_broadcast_operand
+from ..model.instance import Instance
+from ..model.network import is_broadcast_operand
 
 # How a consumer's rows translate into the rows it needs of one of its inputs (formulations/cost-model.md §4).
 WINDOW, REDUCE, PASS, UPSAMPLE = 0, 1, 2, 3

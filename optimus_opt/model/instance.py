@@ -39,7 +39,7 @@ class Instance:
     def __post_init__(self) -> None:
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise InstanceError(f"must be a positive integer, got {self.batch!r}", field="batch")
-        check_instance(self)  # sizes the cost model's int64 vectors can hold (optimus_opt/limits.py)
+        check_instance(self)  # sizes the cost model's int64 vectors can hold (optimus_opt/model/limits.py)
         if not self.name:
             object.__setattr__(self, "name", f"{self.network.name}-{self.accelerator.buffer_bytes}B-n{self.batch}")
 

@@ -2,11 +2,11 @@
 
 A study expands its inputs (suites, instance files, network files, ONNX models, zoo names, :class:`Instance`
 objects) into instances, optionally crossed with buffer capacities and batch sizes, and crosses those with solvers
-(:mod:`optimus_opt.planning`). Each (instance, solver, options) is one *run* with a stable id; its outcome is one
-*record* in the study directory (:mod:`optimus_opt.records`), written by the executor that ran it
-(:mod:`optimus_opt.executors`: a local process pool, a Dask cluster, or inline), and at the end the tables and
-plots are rendered from the records (:mod:`optimus_opt.report`). :func:`study` ties these together, configured by
-one :class:`StudyConfig`.
+(:mod:`optimus_opt.studies.planning`). Each (instance, solver, options) is one *run* with a stable id; its outcome is
+one *record* in the study directory (:mod:`optimus_opt.studies.records`), written by the executor that ran it
+(:mod:`optimus_opt.studies.executors`: a local process pool, a Dask cluster, or inline), and at the end the tables and
+plots are rendered from the records (:mod:`optimus_opt.studies.report`). :func:`study` ties these together,
+configured by one :class:`StudyConfig`.
 
 Robustness:
 
@@ -21,8 +21,8 @@ Robustness:
   The study goes on either way.
 
 Which solver gets which option (``time_limit``, ``workers``, ``max_group``, ``solver_options``) is what each solver
-class states; :mod:`optimus_opt.planning` says how. The Optimus paper's evaluation is :func:`paper_study`
-(:mod:`optimus_opt.paper`).
+class states; :mod:`optimus_opt.studies.planning` says how. The Optimus paper's evaluation is :func:`paper_study`
+(:mod:`optimus_opt.studies.paper`).
 """
 
 from __future__ import annotations
@@ -36,16 +36,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from . import solvers as _solvers
-from .accelerator import parse_size
-from .errors import InstanceError, OptimusError
+from .. import solvers as _solvers
+from ..model.accelerator import parse_size
+from ..model.errors import InstanceError, OptimusError
 from .executors import check_executor, run
 from .paper import paper_experiments
 from .planning import Experiment, check_runs, estimate, expand, plan, plan_experiments, resolve_inputs
 from .records import (MANIFEST_FILE, MANIFEST_FORMAT, RUN_FAILURES, ResultStore, RunSpec, instance_id, iso_time,
                       load_records, load_run_schedule, versions, write_atomic)
 from .report import Summary, render, summarize
-from .schedule import Schedule
+from ..cost.schedule import Schedule
 from .study_progress import Progress
 
 
@@ -59,7 +59,7 @@ class StudyConfig:
     buffers, batches:
         Cross every instance with these buffer capacities (bytes or ``"64KiB"``; stored as bytes) and batch sizes.
     time_limit, seed, workers, max_group:
-        Solver options; who gets which is in :mod:`optimus_opt.planning`. ``solver_options`` overrides them per
+        Solver options; who gets which is in :mod:`optimus_opt.studies.planning`. ``solver_options`` overrides them per
         solver (``{"cpsat": {"max_group": 12, "time_limit": 60}}``), or per solver on one network (key
         ``"cpsat@nasnet_a_mobile"``, which wins), and passes solver-specific keys.
     jobs:
@@ -69,7 +69,7 @@ class StudyConfig:
         ``summary.csv``, ``plots/``). Runs already recorded there are skipped. None keeps everything in memory.
     executor, scheduler:
         ``local`` (default), ``dask`` (``scheduler``: the address of a running scheduler, or a Client) or
-        ``inline`` (:mod:`optimus_opt.executors`).
+        ``inline`` (:mod:`optimus_opt.studies.executors`).
     hard_limit:
         Seconds after which the local pool kills a run (default: time limit × 3 + 30 s; none without one).
     retry_failed:
@@ -116,8 +116,8 @@ class StudyConfig:
         return Path(self.out) if self.out is not None else None
 
     def plan_options(self) -> dict[str, Any]:
-        """The keyword arguments of :func:`~optimus_opt.planning.plan` and
-        :func:`~optimus_opt.planning.plan_experiments` this configuration gives."""
+        """The keyword arguments of :func:`~optimus_opt.studies.planning.plan` and
+        :func:`~optimus_opt.studies.planning.plan_experiments` this configuration gives."""
         return dict(time_limit=self.time_limit, seed=self.seed, workers=self.workers, max_group=self.max_group,
                     solver_options_=self.solver_options, hard_limit=self.hard_limit)
 
@@ -163,7 +163,7 @@ class StudyResult:
 
     @functools.cached_property
     def table(self) -> Summary:
-        """The summary (:class:`optimus_opt.report.Summary`): rows, aggregates, renderers."""
+        """The summary (:class:`optimus_opt.studies.report.Summary`): rows, aggregates, renderers."""
         return summarize(self.records)
 
     @property
@@ -219,10 +219,10 @@ def study(inputs: Any = None, config: StudyConfig | None = None, *,
     config:
         How the study runs (:class:`StudyConfig`; default: its defaults).
     experiments:
-        Instead of ``inputs`` × ``solvers``: the union of each :class:`~optimus_opt.planning.Experiment`'s runs (its
-        instances × its solvers, with its options under ``solver_options``), so that an experiment runs only the
-        solvers it needs. ``buffers`` and ``batches`` must then be empty: an experiment's instances are already its
-        matrix.
+        Instead of ``inputs`` × ``solvers``: the union of each :class:`~optimus_opt.studies.planning.Experiment`'s
+        runs (its instances × its solvers, with its options under ``solver_options``), so that an experiment runs
+        only the solvers it needs. ``buffers`` and ``batches`` must then be empty: an experiment's instances are
+        already its matrix.
     **options:
         Fields of :class:`StudyConfig` (``solvers``, ``buffers``, ``batches``, ``time_limit``, ``seed``,
         ``workers``, ``max_group``, ``solver_options``, ``jobs``, ``out``, ``executor``, ``scheduler``,
@@ -249,7 +249,7 @@ def study(inputs: Any = None, config: StudyConfig | None = None, *,
 
 def _solver_names(config: StudyConfig, experiments: Sequence[Experiment] | None) -> list[str]:
     """The study's solvers, each known and installed, and every per-solver option for one of them (a
-    :class:`~optimus_opt.errors.SolverError` now, not one error record per run)."""
+    :class:`~optimus_opt.model.errors.SolverError` now, not one error record per run)."""
     if experiments is not None:
         if config.buffers or config.batches:
             raise OptimusError("a study of experiments takes no --buffers or --batch: each experiment's instances "
@@ -392,7 +392,7 @@ def _history(directory: Path | None) -> list[dict[str, Any]]:
 
 
 def _manifest_versions(executor: str) -> dict[str, str]:
-    """:func:`~optimus_opt.records.versions`, with the distributed package's for a Dask study."""
+    """:func:`~optimus_opt.studies.records.versions`, with the distributed package's for a Dask study."""
     vers = versions()
     if executor == "dask":
         try:
@@ -403,8 +403,8 @@ def _manifest_versions(executor: str) -> dict[str, str]:
 
 
 def paper_study(config: StudyConfig | None = None, **options: Any) -> StudyResult:
-    """:func:`study` of :func:`~optimus_opt.paper.paper_experiments` (``solvers`` limits them;
-    :data:`~optimus_opt.paper.PAPER_OPTIONS`); ``config`` and ``options`` as for :func:`study`,
+    """:func:`study` of :func:`~optimus_opt.studies.paper.paper_experiments` (``solvers`` limits them;
+    :data:`~optimus_opt.studies.paper.PAPER_OPTIONS`); ``config`` and ``options`` as for :func:`study`,
     ``solver_options`` on top of the preset's, ``preset`` ``paper`` unless given."""
     config = configure(config, **options)
     experiments = paper_experiments(config.solvers)

@@ -1,6 +1,6 @@
 """The structural rules of a schedule's groups (formulations/cost-model.md §3): convex, connected, topologically ordered.
 
-Functions here take a :class:`~optimus_opt.network.Network` and sets of node ids; they return ``None`` when a rule
+Functions here take a :class:`~optimus_opt.model.network.Network` and sets of node ids; they return ``None`` when a rule
 holds and a short human reason when it does not, so that both solvers (which only need the yes/no) and
 ``evaluate`` (which must explain) use the same code.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Collection, Sequence
 
-from .network import Network
+from ..model.network import Network
 
 
 def convexity_violation(net: Network, group: Collection[int]) -> list[int] | None:

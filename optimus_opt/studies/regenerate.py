@@ -2,8 +2,8 @@
 
 ``write_generated(root)`` writes all of them under ``root`` (``instances/regenerate.py`` calls it on the checked-in
 directory; tests/test_instances.py calls it on a temporary one and compares byte for byte). Everything comes from
-:mod:`optimus_opt.zoo` and :mod:`optimus_opt.presets`, the paper's setting (batch 4 on the Optimus NPU) and the
-instance names from :mod:`optimus_opt.resolve`; nothing here holds a number of its own except the choice of suites.
+:mod:`optimus_opt.zoo` and :mod:`optimus_opt.model.presets`, the paper's setting (batch 4 on the Optimus NPU) and the
+instance names from :mod:`optimus_opt.io.resolve`; nothing here holds a number of its own except the choice of suites.
 
 Layout::
 
@@ -21,16 +21,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import zoo
-from .instance import INSTANCE_FORMAT, dump_document
-from .presets import PRESETS, preset_names
-from .resolve import PAPER_SETTING, instance_name
+from .. import zoo
+from ..model.instance import INSTANCE_FORMAT, dump_document
+from ..model.presets import PRESETS, preset_names
+from ..io.resolve import PAPER_SETTING, instance_name
 from .suite import SUITE_FORMAT
 
 #: The networks of the Optimus paper's evaluation ("MobileNet" there is MobileNet v1, "ResNet" 18 and 50).
 PAPER_NETWORKS = ("alexnet", "vgg16", "googlenet", "squeezenet1_0", "mobilenet_v1", "resnet18", "resnet50",
                   "nasnet_a_mobile")
-#: The accelerators the paper compares the Optimus NPU (:data:`~optimus_opt.resolve.PAPER_SETTING`) with.
+#: The accelerators the paper compares the Optimus NPU (:data:`~optimus_opt.io.resolve.PAPER_SETTING`) with.
 PAPER_OTHER_ACCELERATORS = ("eyeriss", "shidiannao")
 
 #: Files under instances/ that are written by hand, not generated.

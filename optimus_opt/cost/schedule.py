@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .cost import CostModel, Tiling
-from .errors import ScheduleError
-from .instance import Instance
+from .cost_model import CostModel, Tiling
+from ..model.errors import ScheduleError
+from ..model.instance import Instance
 from .partition import components, convexity_violation, order_violation, quotient_cycle
 
 SCHEDULE_FORMAT = "optimus-opt/schedule@2"
@@ -188,8 +188,8 @@ def _check_top_fields(d: Mapping[str, Any], where: str) -> None:
 
 def load_schedule(path: str | Path) -> Schedule:
     """Read a schedule file written by ``optimus-opt solve -o`` (or by hand)."""
-    from .errors import InstanceError
-    from .instance import parse_text, read_text
+    from ..model.errors import InstanceError
+    from ..model.instance import parse_text, read_text
 
     try:  # one-line errors: not found, a directory, not UTF-8, bad JSON, nested too deeply
         doc = parse_text(read_text(str(path), "schedule"), str(path), "schedule")

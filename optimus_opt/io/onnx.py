@@ -1,4 +1,4 @@
-"""The ONNX boundary: read an ONNX model as a :class:`~optimus_opt.network.Network`, and write a network as a
+"""The ONNX boundary: read an ONNX model as a :class:`~optimus_opt.model.network.Network`, and write a network as a
 shape-only ONNX graph.
 
 **Import** (:func:`read_onnx`, :func:`network_from_onnx`) runs ONNX shape inference with the model's input sizes
@@ -44,7 +44,7 @@ the network's layers, weights and MACs (``import-onnx --check``).
 
 The batch is the first dimension of the model's inputs: a fixed N is recorded (:attr:`OnnxImport.batch`), a
 symbolic one is allowed and treated as 1 for shape inference. A symbolic channel or spatial dimension is refused
-unless ``input_shape`` gives (C, H, W). Every refusal is one :class:`~optimus_opt.errors.InstanceError` naming
+unless ``input_shape`` gives (C, H, W). Every refusal is one :class:`~optimus_opt.model.errors.InstanceError` naming
 the file and listing every offending node with its op type; nothing is half-imported.
 
 **Export** (:func:`network_to_onnx`) writes one ONNX node per layer, named after the layer, whose output tensor
@@ -65,8 +65,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import InstanceError, OptimusError
-from .network import OPS, Layer, Network, Shape, infer_shape
+from ..model.errors import InstanceError, OptimusError
+from ..model.network import OPS, Layer, Network, Shape, infer_shape
 
 #: The opset and IR version of exported files (opset 17 / IR 8: read by every current ONNX tool).
 EXPORT_OPSET = 17
