@@ -15,7 +15,7 @@ from optimus_opt.model.errors import InstanceError
 from optimus_opt.model.presets import PRESETS, accelerator_preset, preset_names, resolve_accelerator
 from optimus_opt.studies.regenerate import HAND_WRITTEN, PAPER_NETWORKS, generated_documents
 from optimus_opt.io.resolve import instance_name, size_label
-from optimus_opt.studies.suite import Suite, load_suite, suite_from_dict
+from optimus_opt.studies.suite import Suite, bundled_suite, bundled_suite_names, load_suite, suite_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
@@ -201,6 +201,13 @@ def test_paper_and_all_suites() -> None:
         "resnext50_32x4d"]
     assert insts[-1].accelerator == accelerator_preset("optimus-artifact")
     assert insts[-1].network.name == "resnext50_32x4d"
+
+
+def test_bundled_suites_are_the_files_of_instances_suites() -> None:
+    """Suites given by name (``optimus-opt gap smoke``) are the checked-in files, found from the package's place."""
+    assert bundled_suite_names() == ["all", "paper", "smoke"]
+    assert bundled_suite("smoke") == INSTANCES / "suites" / "smoke.json"
+    assert bundled_suite("nope") is None
 
 
 def test_suite_matrix_with_files_buffers_and_yaml(tmp_path: Path) -> None:

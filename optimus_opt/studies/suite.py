@@ -38,7 +38,7 @@ _KEYS = ("format", "name", "description", "instances", "networks", "accelerators
 
 
 #: Where the repository keeps its suites (found in a source checkout or an editable install).
-SUITES_DIR = Path(__file__).resolve().parent.parent / "instances" / "suites"
+SUITES_DIR = Path(__file__).resolve().parents[2] / "instances" / "suites"
 
 
 def bundled_suite(name: str) -> Path | None:
