@@ -24,7 +24,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..model.accelerator import format_size
 from .. import solvers as _solvers
@@ -282,101 +282,103 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], align: str | None
         ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
-def _markdown(s: Summary, *, title: str, paper: bool) -> str:
-    key_head = ["network", "accelerator", "buffer", "batch"]
-    key_align = "llrr"
+#: The columns that name an instance in every per-instance table, and their alignment.
+_KEY_HEAD = ["network", "accelerator", "buffer", "batch"]
+_KEY_ALIGN = "llrr"
 
-    def key(inst):
-        return [str(inst["network"]), str(inst["accelerator"]), _buffer(inst["buffer_bytes"]), str(inst["batch"])]
 
-    n_runs = len(s.rows)
+def _instance_key(inst: dict[str, Any]) -> list[str]:
+    return [str(inst["network"]), str(inst["accelerator"]), _buffer(inst["buffer_bytes"]), str(inst["batch"])]
+
+
+def _per_instance_table(s: Summary, solvers: list[str], cell: Callable[[dict[str, Any], dict | None], str], *,
+                        extra_head: tuple[str, ...] = (),
+                        extra: Callable[[dict[str, Any]], list[str]] = lambda inst: []) -> list[str]:
+    """One row per instance (its key, then ``extra`` columns, then ``cell(inst, row)`` for each of ``solvers``)."""
+    body = [_instance_key(inst) + extra(inst) + [cell(inst, s.cell(inst["instance_id"], solver)) for solver in solvers]
+            for inst in s.instances]
+    return _table(_KEY_HEAD + list(extra_head) + solvers, body,
+                  _KEY_ALIGN + "r" * (len(extra_head) + len(solvers)))
+
+
+def _intro(s: Summary, title: str) -> list[str]:
     statuses: dict[str, int] = {}
     for row in s.rows:
         statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-    lines = [f"# {title}", "",
-             f"{_n(n_runs, 'run')}: {_n(len(s.instances), 'instance')} × {_n(len(s.solvers), 'solver')} "
-             f"({', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}).", "",
-             "DRAM traffic in MB (10^6 bytes). The gap is (DRAM − best proven bound) / best proven bound, where the "
-             "best proven bound is the largest bound proven by an exact solver run without a group cap "
-             "(`bound_scope` all); `unproven` marks an instance without one (the gap to the best schedule any "
-             "solver found is given beside it, which proves nothing). A solver's status stands where it "
-             "found no schedule: `infeasible` (none in its space), `unknown` (stopped at its time limit), `error` "
-             "(the run raised or died), `timeout` (killed at the hard wall limit).", ""]
+    return [f"# {title}", "",
+            f"{_n(len(s.rows), 'run')}: {_n(len(s.instances), 'instance')} × {_n(len(s.solvers), 'solver')} "
+            f"({', '.join(f'{v} {k}' for k, v in sorted(statuses.items()))}).", "",
+            "DRAM traffic in MB (10^6 bytes). The gap is (DRAM − best proven bound) / best proven bound, where the "
+            "best proven bound is the largest bound proven by an exact solver run without a group cap "
+            "(`bound_scope` all); `unproven` marks an instance without one (the gap to the best schedule any "
+            "solver found is given beside it, which proves nothing). A solver's status stands where it "
+            "found no schedule: `infeasible` (none in its space), `unknown` (stopped at its time limit), `error` "
+            "(the run raised or died), `timeout` (killed at the hard wall limit).", ""]
 
-    # DRAM traffic
-    lines += ["## DRAM traffic (MB)", ""]
-    body = []
-    for inst in s.instances:
+
+def _dram_section(s: Summary) -> list[str]:
+    def best_bound(inst):
         bound = inst["best_bound_bytes"]
-        bound_txt = _mb(bound) if bound else ("infeasible (proven)" if inst["proven_infeasible"] else "unproven")
-        cells = []
-        for solver in s.solvers:
-            row = s.cell(inst["instance_id"], solver)
-            restricted = row is not None and row["bound_bytes"] is not None and row["bound_scope"] != "all"
-            cells.append(_status_word(row) or _mb(row["dram_bytes"]) + (" †" if restricted else ""))
-        body.append(key(inst) + [bound_txt] + cells)
-    lines += _table(key_head + ["best bound"] + s.solvers, body, key_align + "r" * (1 + len(s.solvers)))
+        return [_mb(bound) if bound else ("infeasible (proven)" if inst["proven_infeasible"] else "unproven")]
+
+    def dram(inst, row):
+        restricted = row is not None and row["bound_bytes"] is not None and row["bound_scope"] != "all"
+        return _status_word(row) or _mb(row["dram_bytes"]) + (" †" if restricted else "")
+
+    lines = ["## DRAM traffic (MB)", ""]
+    lines += _per_instance_table(s, s.solvers, dram, extra_head=("best bound",), extra=best_bound)
     if any(r["bound_bytes"] is not None and r["bound_scope"] != "all" for r in s.rows):
         lines += ["", "†: an exact solver run under a restriction (`bound_scope`, e.g. a group cap): its status and "
                       "bound hold only over that restricted space, so its bound is not a proven bound here."]
+    return lines
 
-    # gap
-    lines += ["", "## Gap to the best proven bound", ""]
-    body = []
-    for inst in s.instances:
-        cells = []
-        for solver in s.solvers:
-            row = s.cell(inst["instance_id"], solver)
-            word = _status_word(row)
-            if word is not None:
-                cells.append(word)
-            elif row["gap"] is None:
-                cells.append(f"unproven ({_pct(row['gap_to_best_known'], signed=True)} vs best found)")
-            else:
-                cells.append(_pct(row["gap"], signed=True))
-        body.append(key(inst) + cells)
-    lines += _table(key_head + s.solvers, body, key_align + "r" * len(s.solvers))
 
-    # reduction against layerwise
+def _gap_section(s: Summary) -> list[str]:
+    def gap(inst, row):
+        word = _status_word(row)
+        if word is not None:
+            return word
+        if row["gap"] is None:
+            return f"unproven ({_pct(row['gap_to_best_known'], signed=True)} vs best found)"
+        return _pct(row["gap"], signed=True)
+
+    return ["", "## Gap to the best proven bound", ""] + _per_instance_table(s, s.solvers, gap)
+
+
+def _reduction_section(s: Summary) -> list[str]:
     others = [x for x in s.solvers if x != "layerwise"]
-    if "layerwise" in s.solvers and others:
-        lines += ["", "## Reduction of DRAM traffic against layerwise (no fusion)", ""]
-        body = []
-        for inst in s.instances:
+    if "layerwise" not in s.solvers or not others:
+        return []
+
+    def reduction(inst, row):
+        word = _status_word(row)
+        if word is not None:
+            return word
+        if row["reduction_vs_layerwise"] is None:
             base = s.cell(inst["instance_id"], "layerwise")
-            cells = []
-            for solver in others:
-                row = s.cell(inst["instance_id"], solver)
-                word = _status_word(row)
-                if word is not None:
-                    cells.append(word)
-                elif row["reduction_vs_layerwise"] is None:
-                    cells.append(f"n/a (layerwise {base['status'] if base else 'not run'})")
-                else:
-                    cells.append(_pct(row["reduction_vs_layerwise"]))
-            body.append(key(inst) + cells)
-        lines += _table(key_head + others, body, key_align + "r" * len(others))
+            return f"n/a (layerwise {base['status'] if base else 'not run'})"
+        return _pct(row["reduction_vs_layerwise"])
 
-    # time
-    lines += ["", "## Solve time (s)", ""]
-    body = []
-    for inst in s.instances:
-        cells = []
-        for solver in s.solvers:
-            row = s.cell(inst["instance_id"], solver)
-            if row is None:
-                cells.append("not run")
-            elif row["solve_seconds"] is not None:
-                cells.append(f"{row['solve_seconds']:.3f}" + ("" if row["dram_bytes"] is not None or
-                                                              row["status"] == "infeasible" else f" ({row['status']})"))
-            else:
-                wall = row.get("wall_seconds")
-                cells.append(f"{row['status']}" + (f" after {wall:.1f}" if wall is not None else ""))
-        body.append(key(inst) + [str(inst["layers"])] + cells)
-    lines += _table(key_head + ["layers"] + s.solvers, body, key_align + "r" * (1 + len(s.solvers)))
+    return (["", "## Reduction of DRAM traffic against layerwise (no fusion)", ""]
+            + _per_instance_table(s, others, reduction))
 
-    # aggregates
-    lines += ["", "## Aggregates", ""]
+
+def _time_section(s: Summary) -> list[str]:
+    def seconds(inst, row):
+        if row is None:
+            return "not run"
+        if row["solve_seconds"] is not None:
+            found = row["dram_bytes"] is not None or row["status"] == "infeasible"
+            return f"{row['solve_seconds']:.3f}" + ("" if found else f" ({row['status']})")
+        wall = row.get("wall_seconds")
+        return f"{row['status']}" + (f" after {wall:.1f}" if wall is not None else "")
+
+    return (["", "## Solve time (s)", ""]
+            + _per_instance_table(s, s.solvers, seconds, extra_head=("layers",),
+                                  extra=lambda inst: [str(inst["layers"])]))
+
+
+def _aggregates_section(s: Summary) -> list[str]:
     body = []
     for a in s.aggregates:
         failed = a["unknown"] + a["error"] + a["timeout"]
@@ -385,18 +387,19 @@ def _markdown(s: Summary, *, title: str, paper: bool) -> str:
                      f"{a['optimal']}/{a['with_gap']}", _pct(a["geomean_reduction"]),
                      f"{a['geomean_seconds']:.3g}" if a["geomean_seconds"] is not None else "-",
                      f"{a['total_seconds']:.1f}"])
-    lines += _table(["solver", "runs", "schedule found", "infeasible", "unknown / error / timeout",
-                     "geomean gap", "worst gap", "optimal (gap 0)", "geomean reduction vs layerwise",
-                     "geomean time (s)", "total wall (s)"], body, "lrrrrrrrrrr")
-    lines += ["", "`optimal (gap 0)`: instances where the solver's traffic equals the best proven bound, out of "
-                  "those with a proven bound and a schedule of this solver."]
+    return (["", "## Aggregates", ""]
+            + _table(["solver", "runs", "schedule found", "infeasible", "unknown / error / timeout",
+                      "geomean gap", "worst gap", "optimal (gap 0)", "geomean reduction vs layerwise",
+                      "geomean time (s)", "total wall (s)"], body, "lrrrrrrrrrr")
+            + ["", "`optimal (gap 0)`: instances where the solver's traffic equals the best proven bound, out of "
+                   "those with a proven bound and a schedule of this solver."])
 
-    # options
+
+def _runs_sections(s: Summary) -> list[str]:
+    """The options each solver ran with, the failed runs and the ten slowest."""
     opts = sorted({(row["solver"], row["options"]) for row in s.rows}, key=lambda p: solver_rank(p[0]))
-    lines += ["", "## Solver options", ""]
+    lines = ["", "## Solver options", ""]
     lines += _table(["solver", "options"], [[sv, f"`{o}`" if o else "defaults"] for sv, o in opts])
-
-    # failures and slowest runs
     failures = [row for row in s.rows if row["status"] in RUN_FAILURES]
     if failures:
         lines += ["", "## Failed runs", ""]
@@ -411,6 +414,12 @@ def _markdown(s: Summary, *, title: str, paper: bool) -> str:
                         [[r["instance"], r["solver"], r["status"], f"{r['wall_seconds']:.2f}",
                           f"{r['peak_rss_bytes'] / 1e6:.0f}" if r.get("peak_rss_bytes") else "-"] for r in slow],
                         "lllrr")
+    return lines
+
+
+def _markdown(s: Summary, *, title: str, paper: bool) -> str:
+    lines = (_intro(s, title) + _dram_section(s) + _gap_section(s) + _reduction_section(s) + _time_section(s)
+             + _aggregates_section(s) + _runs_sections(s))
     if paper:
         lines += ["", paper_comparison(s).rstrip()]
     return "\n".join(lines) + "\n"
