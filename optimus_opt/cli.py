@@ -28,6 +28,7 @@ from .studies.executors import EXECUTORS
 from .model.instance import Instance, dump_document
 from .model.presets import PRESETS
 from .studies.records import RESULTS_FILE, RUN_FAILURES
+from .io.figures import plot_front
 from .io.resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
 from .cost.schedule import Schedule, evaluate, load_schedule
 from .version import __version__
@@ -446,32 +447,6 @@ def _pareto(args: argparse.Namespace) -> int:
         plot_front(front, args.plot)
         print(f"plot written to {args.plot}")
     return EXIT_OK if front.points else EXIT_NO_SCHEDULE
-
-
-def plot_front(front, path: str) -> None:
-    """Draw the front as a staircase: traffic against capacity, log-scaled capacity axis."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise SolverError(extras.missing_message("plot", "--plot needs")) from None
-    pts = sorted(front.points, key=lambda p: p.buffer_bytes)
-    xs = [p.buffer_bytes / 1024 for p in pts] + [front.max_buffer / 1024]
-    ys = [p.dram_bytes / 1e6 for p in pts] + [pts[-1].dram_bytes / 1e6] if pts else []
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    if pts:
-        ax.step(xs, ys, where="post", color="tab:blue")
-        ax.plot(xs[:-1], ys[:-1], "o", color="tab:blue", markersize=3)
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("buffer capacity (KiB)")
-    ax.set_ylabel("optimal DRAM traffic (MB)")
-    ax.set_title(f"{front.instance}: exact traffic/capacity front")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def _zoo_export(args: argparse.Namespace) -> int:

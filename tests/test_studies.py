@@ -363,3 +363,18 @@ def test_in_memory_study_keeps_schedules():
         assert oo.evaluate(inst, result.schedule(rec)).dram_bytes == rec["dram_bytes"]
     assert [r["solver"] for r in result] == ["layerwise", "exact-dp"]
     assert result[1]["gap"] == 0 and result.to_csv().startswith("network,accelerator,buffer_bytes")
+
+
+def test_paper_plots_one_figure_per_experiment(tmp_path):
+    """Every experiment of the paper preset draws its figure (each kind has its own drawing code), from a study
+    that keeps two or three cheap instances of each and three solvers."""
+    pytest.importorskip("matplotlib")
+    keep = {"overall": 2, "artifact": 1, "buffer": 3, "batch": 2, "pe-array": 2}
+    small = [dataclasses.replace(e, instances=[i for i in e.instances if i.network.name in ("squeezenet1_0", "vgg16")]
+                                 [:keep[e.key]], solvers=("layerwise", "optimus", "exact-dp"))
+             for e in paper.paper_experiments()]
+    oo.study(None, experiments=small, solvers=None, out=tmp_path, preset="paper", executor="inline",
+             progress=False)
+    written = sorted(p.name for p in (tmp_path / "plots").glob("paper-*"))
+    assert written == sorted(f"paper-{k}.{ext}" for k in keep for ext in ("png", "svg"))
+    assert all((tmp_path / "plots" / name).stat().st_size > 10_000 for name in written)

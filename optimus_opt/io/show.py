@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..utils import extras
+from . import figures
 from ..model.errors import OptimusError
 from ..model.instance import Instance
 from ..cost.schedule import Schedule, evaluate
@@ -424,10 +425,7 @@ def _fit(name: str) -> tuple[str, float]:
 
 def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str) -> None:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = figures.pyplot()
         from matplotlib.patches import FancyBboxPatch, Rectangle
     except ImportError:
         raise OptimusError(_NEEDS_A_DRAWER) from None
@@ -505,6 +503,6 @@ def _draw_matplotlib(instance: Instance, sched: Schedule, path: Path, title: str
             "channel tile on chip)", fontsize=6, va="top", color="#555555", linespacing=1.5)
     # PNG: 110 dpi, less for a drawing so large that Agg could not hold it; SVG: text kept as text (searchable)
     save = {"dpi": min(110.0, 60000 / max(fig_w, fig_h))} if path.suffix.lower() == ".png" else {}
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(path, **save)
+    with plt.rc_context({"svg.fonttype": "none"}):
+        figures.save_atomically(fig, path, **save)
     plt.close(fig)
