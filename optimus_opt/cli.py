@@ -467,14 +467,15 @@ def _delta(value: float, published: float | None) -> str:
 
 def zoo_table(*, sources: bool = False) -> str:
     """What ``zoo list`` prints: every zoo network at its default resolution against its published figures."""
-    head = (f"{'network':<16} {'res':>4} {'layers':>6} {'weights':>12} {'published':>10} {'diff':>7} "
+    width = max(len("network"), *map(len, zoo.names()))
+    head = (f"{'network':<{width}} {'res':>4} {'layers':>6} {'weights':>12} {'published':>10} {'diff':>7} "
             f"{'MACs':>16} {'published':>10} {'diff':>7}")
     lines = [head]
     for name, entry in zoo.entries().items():
         net = entry.build(entry.resolution)
         pub_w = f"{entry.published_params / 1e6:.4g} M" if entry.published_params else "-"
         pub_m = f"{entry.published_macs / 1e9:.4g} G" if entry.published_macs else "-"
-        lines.append(f"{name:<16} {entry.resolution:>4} {len(net.layer_ids):>6} {net.total_weight_words:>12,} "
+        lines.append(f"{name:<{width}} {entry.resolution:>4} {len(net.layer_ids):>6} {net.total_weight_words:>12,} "
                      f"{pub_w:>10} {_delta(net.total_weight_words, entry.published_params):>7} "
                      f"{net.total_macs:>16,} {pub_m:>10} {_delta(net.total_macs, entry.published_macs):>7}")
     lines.append("weights: words, batch-norm folded into one bias word per channel; MACs: per sample; diff: against")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,9 @@ def test_zoo_list_prints_every_network_against_published_figures(capsys):
     assert rows["unet"][7:] == ["218,154,139,648", "218.2", "G", "+0.00%"]
     for row in rows.values():  # every network within 2 % of its published weights and MACs
         assert abs(float(row[6].rstrip("%"))) < 2 and abs(float(row[10].rstrip("%"))) < 2
+    # the columns line up under the head, the longest names included: every line's second column ends in one place
+    ends = {re.match(r"\S+\s+\S+", line).end() for line in lines[:1 + len(zoo.names())]}
+    assert len(ends) == 1, ends
     assert main(["zoo", "list", "--sources"]) == 0
     assert "inception_v3: torchvision docs" in capsys.readouterr().out
 
@@ -235,3 +239,17 @@ def test_pareto_command(tmp_path, capsys):
     assert "least buffer for at most 300,000 B: 60,416 B" in capsys.readouterr().out
     assert main(["pareto", EXAMPLE, "--buffers", "64KiB"]) == 2
     assert "field '--buffers': expected MIN..MAX, got '64KiB'" in capsys.readouterr().err
+
+
+def test_version_has_one_place(capsys):
+    """``--version``, the package and the installed distribution's metadata all read optimus_opt/version.py."""
+    import importlib.metadata
+
+    from optimus_opt.version import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out == f"optimus-opt {__version__}\n"
+    assert importlib.metadata.version("optimus-opt") == __version__
+    assert 'version = "' not in (Path(__file__).parents[1] / "pyproject.toml").read_text()
