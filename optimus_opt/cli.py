@@ -683,7 +683,7 @@ def _study_command(args: argparse.Namespace) -> int:
     retried = f" ({len(result.retried)} of them again after an error or timeout)" if result.retried else ""
     print(f"{_count(len(result.executed) + len(result.skipped), 'run')} ({len(result.executed)} run now{retried}, "
           f"{len(result.skipped)} recorded before) in {result.wall_seconds:.1f} s; results in {out}/")
-    agg = summary.to_markdown().split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
+    agg = report.markdown(summary).split("## Aggregates", 1)[1].split("\n## ", 1)[0].strip()
     print("\n" + agg)
     if args.preset == "paper":
         print(f"\n{report.artifact_comparison(summary)}\n\nEvery experiment's table and plot: {out / 'summary.md'}")

@@ -44,7 +44,7 @@ from .paper import paper_experiments
 from .planning import Experiment, check_runs, estimate, expand, plan, plan_experiments, resolve_inputs
 from .records import (MANIFEST_FILE, MANIFEST_FORMAT, RUN_FAILURES, ResultStore, RunSpec, instance_id, iso_time,
                       load_records, load_run_schedule, versions, write_atomic)
-from .report import Summary, render, summarize
+from .report import Summary, markdown, render, summarize
 from ..cost.schedule import Schedule
 from .study_progress import Progress
 
@@ -191,7 +191,7 @@ class StudyResult:
         return load_run_schedule(self.directory, record) if self.directory is not None else None
 
     def to_markdown(self) -> str:
-        return self.table.to_markdown()
+        return markdown(self.table)
 
     def to_csv(self, path: str | Path | None = None) -> str:
         text = self.table.to_csv()
