@@ -439,3 +439,15 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def test_onnx_export_without_onnx_says_how_to_install_it(monkeypatch, example):
+    """The library call (not only the CLI, which checks first) names the missing extra and its install command."""
+    for name in list(sys.modules):
+        if name == "onnx" or name.startswith("onnx."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(oo.OptimusError) as err:
+        oo.network_to_onnx(example.network)
+    assert str(err.value) == ("ONNX import and export need onnx, which is not installed: pip install -e '.[onnx]' in "
+                              "the optimus-opt clone, or pip install onnx")

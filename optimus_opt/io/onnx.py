@@ -67,6 +67,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..model.errors import InstanceError, OptimusError
 from ..model.network import OPS, Layer, Network, Shape, infer_shape
+from ..utils import extras
 
 #: The opset and IR version of exported files (opset 17 / IR 8: read by every current ONNX tool).
 EXPORT_OPSET = 17
@@ -105,8 +106,7 @@ def _onnx():
     try:
         import onnx
     except ImportError:
-        raise OptimusError("ONNX import and export need the onnx package: pip install -e '.[onnx]' in the optimus-opt clone, or pip install onnx") \
-            from None
+        raise OptimusError(extras.missing_message("onnx", "ONNX import and export need")) from None
     return onnx
 
 
@@ -329,14 +329,33 @@ class _Importer:
         return InstanceError(f"{head}:\n  {lines}", file=self.file)
 
     def run(self) -> OnnxImport:
+        """Import the model: pick the nodes that reach an output, fix the inputs' sizes, run shape inference, map
+        every node in order, then build the network, or raise one error listing every problem found."""
+        self._index_constants()
+        nodes = self._select_nodes()
+        net_inputs = self._network_inputs()
+        self.names = self._node_names(nodes, net_inputs)
+        batch = self._fix_inputs(net_inputs)
+        self._seed_values(net_inputs)
+        unsupported = self._map_nodes()
+        outputs = self._outputs()
+        self._refuse_problems(unsupported)
+        return OnnxImport(self._network(net_inputs, outputs), batch, self.file, self._tally(nodes))
+
+    def _index_constants(self) -> None:
+        """Index the initializers, and the small constants whose external data file could not be read (weights are
+        never read, so only these matter: a refusal that needs one names its missing file)."""
         g = self.graph
         self.inits = {t.name: t for t in g.initializer}
         self.inits.update({t.values.name: t.values for t in g.sparse_initializer})
-        # small constants whose external data file could not be read (weights are never read, so only these matter)
         self.absent_constants = {
             t.name: {e.key: e.value for e in t.external_data}.get("location", "?") for t in g.initializer
             if self.onnx.external_data_helper.uses_external_data(t) and not t.HasField("raw_data")
             and math.prod(t.dims) <= _SMALL_CONSTANT}
+
+    def _select_nodes(self) -> list:
+        """Every node in a topological order (returned, for the tally); keep the ones that reach a graph output as
+        the nodes to map, index their readers, and give the others the role "unused"."""
         nodes = self._sorted_nodes()
         needed = self._needed(nodes)
         self.nodes = [n for n in nodes if id(n) in needed]
@@ -345,8 +364,11 @@ class _Importer:
             for x in dict.fromkeys(i for i in n.input if i):
                 self.readers.setdefault(x, []).append(n)
         self.roles: dict[int, str] = {id(n): "unused" for n in nodes if id(n) not in needed}
-        net_inputs = self._network_inputs()
-        self.names = self._node_names(nodes, net_inputs)
+        return nodes
+
+    def _fix_inputs(self, net_inputs: list) -> int | None:
+        """Check the network inputs (refusing the model if they are wrong, before shape inference could fail on
+        them), then run shape inference with their sizes fixed; return the model's batch (None when symbolic)."""
         batch = self._check_inputs(net_inputs)
         if self.problems:
             if self.batch_problem:
@@ -354,7 +376,11 @@ class _Importer:
             raise self.fail("cannot import the model's inputs")
         self.batch = batch if batch is not None else 1
         self.shapes = self._infer_shapes(net_inputs)
-        used = self._used_values()
+        return batch
+
+    def _seed_values(self, net_inputs: list) -> None:
+        """What is known before any node is mapped: each network input's layer holds its graph input, and every
+        initializer, and every other graph input (a weight given with its shape only), is a constant."""
         for gi in net_inputs:
             c, h, w = self.input_dims[gi.name]
             name = self.names[("input", gi.name)]
@@ -363,45 +389,64 @@ class _Importer:
             self.shapes_of[name] = (c, h, w)
         for name in self.inits:
             self.consts[name] = self.inits[name]
-        for gi in g.input:
+        for gi in self.graph.input:
             if gi.name not in self.vals and gi.name not in self.consts:
                 self.consts[gi.name] = None  # a weight given as a shape-only input
+
+    def _map_nodes(self) -> bool:
+        """Map every node that reaches an output, in order, collecting the problems; True where some node's op is
+        unsupported (the refusal then lists the ops the cost model has)."""
+        used = self._used_values()
         unsupported = False
         for node in self.nodes:
-            label = self.names[id(node)]
-            data = [x for x in node.input if x and (x in self.vals or x in self.poisoned)]
-            if node.op_type in SHAPE_OPS and node.domain in ("", "ai.onnx") or not data:
-                for out in node.output:
-                    self.consts[out] = node
-                self.roles[id(node)] = "constant"
-                continue
-            if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED_OPS:
-                domain = f" of domain '{node.domain}'" if node.domain not in ("", "ai.onnx") else ""
-                self.problems.append(f"node '{label}' ({node.op_type}): unsupported op{domain}")
-                self.poisoned.update(node.output)
+            if self._map_node(node, used):
                 unsupported = True
-                continue
-            if any(x in self.poisoned for x in data):
-                self.poisoned.update(node.output)
-                continue
-            extra = [o for o in node.output[1:] if o and o in used]
-            try:
-                if extra:
-                    raise _Refuse(f"its output '{extra[0]}' is used; only the first output of this op can be")
-                layers_before = len(self.order)
-                self._map(node, label)
-                added = self.layers[self.order[-1]].op if len(self.order) > layers_before else None
-                self.roles[id(node)] = "view" if added == "concat" or (
-                    added is None and node.op_type in VIEW_OPS + EXPLAINED_OPS) else "layer" if added else "folded"
-            except _Refuse as why:
-                absent = [x for x in node.input if x in self.absent_constants]
-                note = f"; its input '{absent[0]}' is a constant kept in the external data file " \
-                       f"'{self.absent_constants[absent[0]]}', which is missing" if absent else ""
-                self.problems.append(f"node '{label}' ({node.op_type}): {why}{note}")
-                self.poisoned.update(node.output)
-            except _Skip:
-                self.poisoned.update(node.output)
-        outputs = self._outputs()
+        return unsupported
+
+    def _map_node(self, node, used: set[str]) -> bool:
+        """Map one node: a node that computes on constants only is a constant; one whose op is unsupported, or that
+        reads a value a problem already poisoned, poisons its outputs. True where the op is unsupported."""
+        label = self.names[id(node)]
+        data = [x for x in node.input if x and (x in self.vals or x in self.poisoned)]
+        if node.op_type in SHAPE_OPS and node.domain in ("", "ai.onnx") or not data:
+            for out in node.output:
+                self.consts[out] = node
+            self.roles[id(node)] = "constant"
+            return False
+        if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED_OPS:
+            domain = f" of domain '{node.domain}'" if node.domain not in ("", "ai.onnx") else ""
+            self.problems.append(f"node '{label}' ({node.op_type}): unsupported op{domain}")
+            self.poisoned.update(node.output)
+            return True
+        if any(x in self.poisoned for x in data):
+            self.poisoned.update(node.output)
+        else:
+            self._map_supported(node, label, used)
+        return False
+
+    def _map_supported(self, node, label: str, used: set[str]) -> None:
+        """Map a node of a supported op that reads the network's data and note its role; a refusal becomes a
+        problem (naming a missing external data file where one is the cause) and poisons the node's outputs."""
+        extra = [o for o in node.output[1:] if o and o in used]
+        try:
+            if extra:
+                raise _Refuse(f"its output '{extra[0]}' is used; only the first output of this op can be")
+            layers_before = len(self.order)
+            self._map(node, label)
+            added = self.layers[self.order[-1]].op if len(self.order) > layers_before else None
+            self.roles[id(node)] = "view" if added == "concat" or (
+                added is None and node.op_type in VIEW_OPS + EXPLAINED_OPS) else "layer" if added else "folded"
+        except _Refuse as why:
+            absent = [x for x in node.input if x in self.absent_constants]
+            note = f"; its input '{absent[0]}' is a constant kept in the external data file " \
+                   f"'{self.absent_constants[absent[0]]}', which is missing" if absent else ""
+            self.problems.append(f"node '{label}' ({node.op_type}): {why}{note}")
+            self.poisoned.update(node.output)
+        except _Skip:
+            self.poisoned.update(node.output)
+
+    def _refuse_problems(self, unsupported: bool) -> None:
+        """Raise one error listing every problem (a batch that differs from the instance's first), if any."""
         if self.batch_problem:
             self.problems.insert(0, self.batch_problem)
         if self.problems:
@@ -410,15 +455,17 @@ class _Importer:
                                      + ", ".join(FOLDED_OPS + VIEW_OPS + FLAT_FOLDED_OPS + AFFINE_OPS)
                                      + " and Pad)")
             raise self.fail("cannot import the model")
+
+    def _network(self, net_inputs: list, outputs: list[str]) -> Network:
+        """The network of the mapped layers, with the network inputs that some layer reads."""
         read = {src for layer in self.layers.values() for src in layer.inputs}
         inputs = [self.input_layers[gi.name] for gi in net_inputs if self.input_layers[gi.name].name in read]
         layers = inputs + [self.layers[n] for n in self.order]
-        name = g.name if g.name not in _GENERIC_GRAPH_NAMES else self.stem
+        name = self.graph.name if self.graph.name not in _GENERIC_GRAPH_NAMES else self.stem
         try:
-            network = Network(name, tuple(layers), outputs=tuple(outputs))
+            return Network(name, tuple(layers), outputs=tuple(outputs))
         except InstanceError as err:
             raise err.in_file(self.file) from None
-        return OnnxImport(network, batch, self.file, self._tally(nodes))
 
     def _tally(self, nodes: list) -> tuple[NodeTally, ...]:
         """How many nodes of each op type took each role (:data:`NODE_ROLES`), op types in order of appearance."""
@@ -1110,130 +1157,193 @@ def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: 
     tensor.
     """
     onnx = _onnx()
-    helper, TP = onnx.helper, onnx.TensorProto
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise InstanceError(f"must be a positive integer, got {batch!r}", field="batch")
-    fresh = _Namer(layer.name for layer in network.layers)
-
-    nodes, inputs, weights, inits = [], [], [], []
-    rank: dict[str, int] = {}
-    as4: dict[str, str] = {}
-    as2: dict[str, str] = {}
-
-    def four(src: str) -> str:
-        """``src`` as [N, C, H, W] (a flat fc output is reshaped, once)."""
-        if rank[src] == 4:
-            return src
-        if src not in as4:
-            c, h, w = network.shape(src)
-            shape_name = fresh(f"{src}.shape4")
-            inits.append(helper.make_tensor(shape_name, TP.INT64, [4], [batch, c, h, w]))
-            as4[src] = fresh(f"{src}.4d")
-            nodes.append(helper.make_node("Reshape", [src, shape_name], [as4[src]], name=as4[src]))
-        return as4[src]
-
-    def two(src: str) -> str:
-        """``src`` flattened to [N, C·H·W] (once)."""
-        if rank[src] == 2:
-            return src
-        if src not in as2:
-            as2[src] = fresh(f"{src}.flat")
-            nodes.append(helper.make_node("Flatten", [src], [as2[src]], name=as2[src], axis=1))
-        return as2[src]
-
-    def weight(name: str, dims: Sequence[int]) -> str:
-        w = fresh(name)
-        weights.append(helper.make_tensor_value_info(w, TP.FLOAT, list(dims)))
-        return w
-
-    for i, layer in enumerate(network.layers):
-        name = layer.name
-        if layer.op == "input":
-            c, h, w = network.shapes[i]
-            inputs.append(helper.make_tensor_value_info(name, TP.FLOAT, [batch, c, h, w]))
-            rank[name] = 4
-            continue
-        srcs = list(layer.inputs)
-        in_shape = network.shape(srcs[0])
-        t, b, l, r = layer.padding
-        if layer.op == "conv":
-            assert layer.channels is not None
-            ins = [four(srcs[0]), weight(f"{name}.weight", (layer.channels, in_shape[0] // layer.groups,
-                                                            *layer.kernel))]
-            if layer.bias:
-                ins.append(weight(f"{name}.bias", (layer.channels,)))
-            nodes.append(helper.make_node("Conv", ins, [name], name=name, kernel_shape=list(layer.kernel),
-                                          strides=list(layer.stride), pads=[t, l, b, r],
-                                          dilations=list(layer.dilation), group=layer.groups))
-            rank[name] = 4
-        elif layer.op == "pool" and layer.global_pool:
-            op = "GlobalMaxPool" if layer.mode == "max" else "GlobalAveragePool"
-            nodes.append(helper.make_node(op, [four(srcs[0])], [name], name=name))
-            rank[name] = 4
-        elif layer.op == "pool":
-            op = "MaxPool" if layer.mode == "max" else "AveragePool"
-            nodes.append(helper.make_node(op, [four(srcs[0])], [name], name=name, kernel_shape=list(layer.kernel),
-                                          strides=list(layer.stride), pads=[t, l, b, r]))
-            rank[name] = 4
-        elif layer.op == "fc":
-            assert layer.channels is not None
-            features = in_shape[0] * in_shape[1] * in_shape[2]
-            ins = [two(srcs[0]), weight(f"{name}.weight", (layer.channels, features))]
-            if layer.bias:
-                ins.append(weight(f"{name}.bias", (layer.channels,)))
-            nodes.append(helper.make_node("Gemm", ins, [name], name=name, transB=1))
-            rank[name] = 2
-        elif layer.op in ("add", "mul", "concat"):
-            flat = all(rank[s] == 2 for s in srcs)
-            ins = srcs if flat else [four(s) for s in srcs]
-            if layer.op == "concat":
-                nodes.append(helper.make_node("Concat", ins, [name], name=name, axis=1))
-            elif layer.op == "add":
-                nodes.append(helper.make_node("Add" if len(ins) == 2 else "Sum", ins, [name], name=name))
-            else:  # ONNX's Mul is binary: a chain
-                acc = ins[0]
-                for k, other in enumerate(ins[1:], start=1):
-                    last = k == len(ins) - 1
-                    part = name if last else fresh(f"{name}.part{k}")
-                    nodes.append(helper.make_node("Mul", [acc, other], [part], name=part))
-                    acc = part
-            rank[name] = 2 if flat else 4
-        elif layer.op == "upsample":
-            s = float(layer.scale)
-            scales = fresh(f"{name}.scales")
-            inits.append(helper.make_tensor(scales, TP.FLOAT, [4], [1.0, 1.0, s, s]))
-            nodes.append(helper.make_node("Resize", [four(srcs[0]), "", scales], [name], name=name,
-                                          mode="nearest"))
-            rank[name] = 4
-        else:  # pragma: no cover - every op of formulations/cost-model.md §1 is handled above
-            raise InstanceError(f"no ONNX form for op '{layer.op}'", layer=name, field="op")
-
-    outputs = []
-    for o in network.outputs or ():
-        c, h, w = network.shape(o)
-        dims = [batch, c, h, w] if rank[o] == 4 else [batch, c * h * w]
-        outputs.append(helper.make_tensor_value_info(o, TP.FLOAT, dims))
-    graph = helper.make_graph(nodes, network.name, inputs + weights, outputs, initializer=inits,
-                              doc_string="A shape-only graph written by optimus-opt: weights are inputs without "
-                                         "values.")
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", EXPORT_OPSET)],
-                              producer_name="optimus-opt")
-    model.ir_version = EXPORT_IR_VERSION
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    # the inferred shapes of every layer are the cost model's
-    inferred = {vi.name: _dims(vi.type) for vi in list(model.graph.value_info) + list(model.graph.output)}
-    for i, layer in enumerate(network.layers):
-        if layer.op == "input":
-            continue
-        c, h, w = network.shapes[i]
-        want = (batch, c, h, w) if rank[layer.name] == 4 else (batch, c * h * w)
-        if inferred.get(layer.name) != want:
-            raise InstanceError(f"ONNX's shape inference gives {_fmt(inferred.get(layer.name))} where the cost "
-                                f"model gives {_fmt(want)}", layer=layer.name)
+    writer = _OnnxWriter(onnx, network, batch)
+    for layer in network.layers:
+        writer.layer(layer)
+    model = onnx.shape_inference.infer_shapes(writer.model(), strict_mode=True)
+    _check_inferred_shapes(model, network, batch, writer.rank)
     onnx.checker.check_model(model)
     if path is not None:
         onnx.save(model, str(path))
     return model
+
+
+def _export_dims(batch: int, shape: Shape, rank: int) -> tuple[int, ...]:
+    """The ONNX dims of a layer's output of ``shape`` (C, H, W): [N, C, H, W], or [N, C·H·W] where it is flat."""
+    c, h, w = shape
+    return (batch, c, h, w) if rank == 4 else (batch, c * h * w)
+
+
+def _onnx_pads(layer: Layer) -> list[int]:
+    """The layer's padding in ONNX's order: begins, then ends ([top, left, bottom, right])."""
+    t, b, l, r = layer.padding
+    return [t, l, b, r]
+
+
+class _OnnxWriter:
+    """The graph :func:`network_to_onnx` builds, one layer at a time: its nodes, data inputs, weight inputs and
+    initializers, the rank of each layer's output (4: [N, C, H, W]; 2: flat, as an fc's), and the reshaped and
+    flattened copies made so far, so that a tensor read in another rank by several layers is converted once.
+    Helper tensors take names no layer has (:class:`_Namer`)."""
+
+    def __init__(self, onnx, network: Network, batch: int) -> None:
+        self.helper, self.TP = onnx.helper, onnx.TensorProto
+        self.network = network
+        self.batch = batch
+        self.fresh = _Namer(layer.name for layer in network.layers)
+        self.nodes: list = []
+        self.inputs: list = []
+        self.weights: list = []
+        self.inits: list = []
+        self.rank: dict[str, int] = {}
+        self.as4: dict[str, str] = {}
+        self.as2: dict[str, str] = {}
+
+    # -- tensors -------------------------------------------------------------------------------------------
+
+    def four(self, src: str) -> str:
+        """``src`` as [N, C, H, W] (a flat fc output is reshaped, once)."""
+        if self.rank[src] == 4:
+            return src
+        if src not in self.as4:
+            c, h, w = self.network.shape(src)
+            shape_name = self.fresh(f"{src}.shape4")
+            self.inits.append(self.helper.make_tensor(shape_name, self.TP.INT64, [4], [self.batch, c, h, w]))
+            self.as4[src] = self.fresh(f"{src}.4d")
+            self.node("Reshape", [src, shape_name], self.as4[src])
+        return self.as4[src]
+
+    def two(self, src: str) -> str:
+        """``src`` flattened to [N, C·H·W] (once)."""
+        if self.rank[src] == 2:
+            return src
+        if src not in self.as2:
+            self.as2[src] = self.fresh(f"{src}.flat")
+            self.node("Flatten", [src], self.as2[src], axis=1)
+        return self.as2[src]
+
+    def weight(self, name: str, dims: Sequence[int]) -> str:
+        """A shape-only graph input for a weight or bias (no values: the file stays small)."""
+        w = self.fresh(name)
+        self.weights.append(self.helper.make_tensor_value_info(w, self.TP.FLOAT, list(dims)))
+        return w
+
+    def node(self, op: str, ins: Sequence[str], out: str, **attrs: Any) -> None:
+        """Append a node of one output, named after that output (as every layer's node is named after it)."""
+        self.nodes.append(self.helper.make_node(op, ins, [out], name=out, **attrs))
+
+    # -- layers --------------------------------------------------------------------------------------------
+
+    def layer(self, layer: Layer) -> None:
+        """Write ``layer``'s node(s), the network's layers coming in topological order, and note its rank."""
+        write = {"input": self.input, "conv": self.conv, "pool": self.pool, "fc": self.fc, "add": self.combine,
+                 "mul": self.combine, "concat": self.combine, "upsample": self.upsample}.get(layer.op)
+        if write is None:  # pragma: no cover - every op of formulations/cost-model.md §1 has a writer
+            raise InstanceError(f"no ONNX form for op '{layer.op}'", layer=layer.name, field="op")
+        self.rank[layer.name] = write(layer)
+
+    def input(self, layer: Layer) -> int:
+        """A network input: a graph input [N, C, H, W]."""
+        c, h, w = self.network.shape(layer.name)
+        self.inputs.append(self.helper.make_tensor_value_info(layer.name, self.TP.FLOAT, [self.batch, c, h, w]))
+        return 4
+
+    def conv(self, layer: Layer) -> int:
+        """A Conv, with its weights [K, C/groups, kh, kw] and, where the layer has one, its bias [K]."""
+        assert layer.channels is not None
+        src = layer.inputs[0]
+        x = self.four(src)
+        ins = [x, self.weight(f"{layer.name}.weight", (layer.channels, self.network.shape(src)[0] // layer.groups,
+                                                         *layer.kernel))]
+        if layer.bias:
+            ins.append(self.weight(f"{layer.name}.bias", (layer.channels,)))
+        self.node("Conv", ins, layer.name, kernel_shape=list(layer.kernel), strides=list(layer.stride),
+                  pads=_onnx_pads(layer), dilations=list(layer.dilation), group=layer.groups)
+        return 4
+
+    def pool(self, layer: Layer) -> int:
+        """A MaxPool / AveragePool, or their global forms."""
+        x = self.four(layer.inputs[0])
+        if layer.global_pool:
+            self.node("GlobalMaxPool" if layer.mode == "max" else "GlobalAveragePool", [x], layer.name)
+        else:
+            self.node("MaxPool" if layer.mode == "max" else "AveragePool", [x], layer.name,
+                      kernel_shape=list(layer.kernel), strides=list(layer.stride), pads=_onnx_pads(layer))
+        return 4
+
+    def fc(self, layer: Layer) -> int:
+        """A Gemm of the flattened input by weights [K, C·H·W] (transB=1), and a bias [K] where the layer has one."""
+        assert layer.channels is not None
+        src = layer.inputs[0]
+        c, h, w = self.network.shape(src)
+        ins = [self.two(src), self.weight(f"{layer.name}.weight", (layer.channels, c * h * w))]
+        if layer.bias:
+            ins.append(self.weight(f"{layer.name}.bias", (layer.channels,)))
+        self.node("Gemm", ins, layer.name, transB=1)
+        return 2
+
+    def combine(self, layer: Layer) -> int:
+        """An add, mul or concat: flat where every input is flat, else of [N, C, H, W] inputs (a flat (C, 1, 1)
+        input reshaped, so that it broadcasts as a gate)."""
+        srcs = list(layer.inputs)
+        flat = all(self.rank[s] == 2 for s in srcs)
+        ins = srcs if flat else [self.four(s) for s in srcs]
+        if layer.op == "concat":
+            self.node("Concat", ins, layer.name, axis=1)
+        elif layer.op == "add":
+            self.node("Add" if len(ins) == 2 else "Sum", ins, layer.name)
+        else:
+            self.mul_chain(layer.name, ins)
+        return 2 if flat else 4
+
+    def mul_chain(self, name: str, ins: Sequence[str]) -> None:
+        """ONNX's Mul is binary: a product of more than two inputs is a chain whose last node is ``name``."""
+        acc = ins[0]
+        for k, other in enumerate(ins[1:], start=1):
+            part = name if k == len(ins) - 1 else self.fresh(f"{name}.part{k}")
+            self.node("Mul", [acc, other], part)
+            acc = part
+
+    def upsample(self, layer: Layer) -> int:
+        """A nearest Resize by constant scales (1, 1, s, s)."""
+        s = float(layer.scale)
+        scales = self.fresh(f"{layer.name}.scales")
+        self.inits.append(self.helper.make_tensor(scales, self.TP.FLOAT, [4], [1.0, 1.0, s, s]))
+        self.node("Resize", [self.four(layer.inputs[0]), "", scales], layer.name, mode="nearest")
+        return 4
+
+    # -- the model -----------------------------------------------------------------------------------------
+
+    def model(self):
+        """The ``onnx.ModelProto`` of what was written, the network's outputs as graph outputs (before shape
+        inference)."""
+        helper = self.helper
+        outputs = [helper.make_tensor_value_info(o, self.TP.FLOAT,
+                                                 list(_export_dims(self.batch, self.network.shape(o), self.rank[o])))
+                   for o in self.network.outputs or ()]
+        graph = helper.make_graph(self.nodes, self.network.name, self.inputs + self.weights, outputs,
+                                  initializer=self.inits,
+                                  doc_string="A shape-only graph written by optimus-opt: weights are inputs without "
+                                             "values.")
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", EXPORT_OPSET)],
+                                  producer_name="optimus-opt")
+        model.ir_version = EXPORT_IR_VERSION
+        return model
+
+
+def _check_inferred_shapes(model, network: Network, batch: int, rank: Mapping[str, int]) -> None:
+    """Check that ONNX's shape inference gives every layer's output the shape the cost model gives it, so that an
+    exported file never describes another network than the one it was written from."""
+    inferred = {vi.name: _dims(vi.type) for vi in list(model.graph.value_info) + list(model.graph.output)}
+    for layer, shape in zip(network.layers, network.shapes):
+        if layer.op == "input":
+            continue
+        want = _export_dims(batch, shape, rank[layer.name])
+        if inferred.get(layer.name) != want:
+            raise InstanceError(f"ONNX's shape inference gives {_fmt(inferred.get(layer.name))} where the cost "
+                                f"model gives {_fmt(want)}", layer=layer.name)
 
 
 class _Namer:
