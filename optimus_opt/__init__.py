@@ -19,7 +19,8 @@ from .cost.cost_model import CostModel, Tiling
 from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
 from .model.instance import Instance, load_accelerator, load_instance, load_network, save_instance
 from .model.network import Layer, Network
-from .io.onnx import network_from_onnx, network_to_onnx  # the onnx package is imported only when they run
+from .io.onnx import network_from_onnx  # the onnx package is imported only when these run
+from .io.onnx_export import network_to_onnx
 from .model.presets import accelerator_preset, preset_names
 from .cost.schedule import Evaluation, Group, Schedule, evaluate, load_schedule
 from .solvers import solve

@@ -752,7 +752,7 @@ def _study_config(args: argparse.Namespace) -> StudyConfig:
         command=["optimus-opt", *getattr(args, "argv", [])])
 
 
-# ---- ONNX and pictures: ``import-onnx``, ``export-onnx``, ``show`` (optimus_opt/io/onnx.py, io/show.py) -----
+# ---- ONNX and pictures: ``import-onnx``, ``export-onnx``, ``show`` (io/onnx.py, onnx_export.py, show.py) ----
 
 
 def _input_shape(text: str) -> tuple[int, int, int]:
@@ -815,7 +815,7 @@ def _onnx_or_show(args: argparse.Namespace) -> int:
               f"{args.output}; the model has {batch}")
         return EXIT_OK
     if args.command == "export-onnx":
-        from .io.onnx import network_to_onnx
+        from .io.onnx_export import network_to_onnx
 
         source = read_source(args.network, resolution=args.resolution, kind="network")
         network = source.network

@@ -1,4 +1,4 @@
-"""ONNX in and out (optimus_opt/io/onnx.py): models built here with onnx.helper, the way exporters write them,
+"""ONNX in and out (optimus_opt/io/onnx.py, onnx_export.py): models built here with onnx.helper, the way exporters write them,
 import to the expected layers, shapes and weights; every zoo network survives export and import; every refusal
 names its nodes."""
 
@@ -18,7 +18,8 @@ import optimus_opt as oo  # noqa: E402
 from optimus_opt import zoo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
 from optimus_opt.model.errors import InstanceError  # noqa: E402
-from optimus_opt.io.onnx import network_to_onnx, parse_input_shape, read_onnx  # noqa: E402
+from optimus_opt.io.onnx import parse_input_shape, read_onnx  # noqa: E402
+from optimus_opt.io.onnx_export import network_to_onnx  # noqa: E402
 from onnx_graphs import G, refusal  # noqa: E402
 from strategies import networks  # noqa: E402
 

@@ -1,5 +1,5 @@
-"""The ONNX boundary: read an ONNX model as a :class:`~optimus_opt.model.network.Network`, and write a network as a
-shape-only ONNX graph.
+"""The ONNX boundary: read an ONNX model as a :class:`~optimus_opt.model.network.Network` (this module), and write a
+network as a shape-only ONNX graph (:mod:`optimus_opt.io.onnx_export`).
 
 **Import** (:func:`read_onnx`, :func:`network_from_onnx`) runs ONNX shape inference with the model's input sizes
 fixed, then maps each node that computes on the network's data:
@@ -47,13 +47,8 @@ symbolic one is allowed and treated as 1 for shape inference. A symbolic channel
 unless ``input_shape`` gives (C, H, W). Every refusal is one :class:`~optimus_opt.model.errors.InstanceError` naming
 the file and listing every offending node with its op type; nothing is half-imported.
 
-**Export** (:func:`network_to_onnx`) writes one ONNX node per layer, named after the layer, whose output tensor
-has the layer's name: Conv, MaxPool/AveragePool, GlobalMaxPool/GlobalAveragePool, Gemm (after a Flatten of a
-feature map) for ``fc``, Add (Sum for three or more inputs), Mul (an fc's (C, 1, 1) output reshaped to
-[N, C, 1, 1] where it broadcasts), Concat(axis=1) of any number of inputs, Resize (nearest, constant scales).
-Weights and biases are graph inputs with their shapes and no values, so files stay small; the file holds
-the shapes of every tensor (``value_info``). ``network_from_onnx`` of an exported file gives back the same network
-(the one exception: a ``mul`` of more than two inputs is written, and read back, as a chain of binary Muls).
+**Export** (:func:`~optimus_opt.io.onnx_export.network_to_onnx`) is the other direction, in
+:mod:`optimus_opt.io.onnx_export`.
 """
 
 from __future__ import annotations
@@ -102,7 +97,7 @@ _GENERIC_GRAPH_NAMES = ("", "main_graph", "torch_jit", "torch-jit-export", "tf2o
 _SMALL_CONSTANT = 64
 
 
-def _onnx():
+def onnx_module():
     try:
         import onnx
     except ImportError:
@@ -167,7 +162,7 @@ def network_from_onnx(source: Any, input_shape: Sequence[int] | None = None, bat
 
 def read_onnx(source: Any, input_shape: Sequence[int] | None = None, batch: int | None = None) -> OnnxImport:
     """Like :func:`network_from_onnx`, also returning the model's batch."""
-    onnx = _onnx()
+    onnx = onnx_module()
     if isinstance(source, onnx.ModelProto):
         model, file = source, None
     else:
@@ -281,7 +276,7 @@ def _attrs(onnx, node) -> dict[str, Any]:
     return out
 
 
-def _dims(type_proto) -> tuple[int | None, ...] | None:
+def tensor_dims(type_proto) -> tuple[int | None, ...] | None:
     """The dims of a tensor type (None for a symbolic or unknown dim), or None without a known rank."""
     if not type_proto.HasField("tensor_type") or not type_proto.tensor_type.HasField("shape"):
         return None
@@ -289,7 +284,7 @@ def _dims(type_proto) -> tuple[int | None, ...] | None:
                  for d in type_proto.tensor_type.shape.dim)
 
 
-def _fmt(dims: Iterable[int | None] | None) -> str:
+def format_dims(dims: Iterable[int | None] | None) -> str:
     if dims is None:
         return "[unknown rank]"
     return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
@@ -520,7 +515,7 @@ class _Importer:
 
     def _node_names(self, nodes: list, net_inputs: list) -> dict:
         """Unique layer names: graph inputs first, then nodes (``{op_type}_{index}`` for an unnamed node)."""
-        unique = _Namer()
+        unique = Namer()
         names: dict = {}
 
         for gi in net_inputs:
@@ -566,7 +561,7 @@ class _Importer:
                 continue
             if gi.type.tensor_type.elem_type not in _FLOAT_TYPES:
                 continue  # integer inputs (shapes, indices) are parameters
-            dims = _dims(gi.type)
+            dims = tensor_dims(gi.type)
             rank = len(dims) if dims is not None else None
             if any(rank == 4 if op in _MULTI_DATA_OPS else slot == 0 for op, slot in uses(gi.name, set())):
                 found.append(gi)
@@ -585,10 +580,10 @@ class _Importer:
             return None
         batches: dict[str, int] = {}
         for gi in net_inputs:
-            dims = _dims(gi.type)
+            dims = tensor_dims(gi.type)
             what = f"input '{gi.name}'"
             if dims is None or len(dims) != 4:
-                self.problems.append(f"{what}: shape {_fmt(dims)}: expected [N, C, H, W]")
+                self.problems.append(f"{what}: shape {format_dims(dims)}: expected [N, C, H, W]")
                 continue
             if dims[0] is not None:
                 batches[gi.name] = dims[0]
@@ -597,8 +592,8 @@ class _Importer:
                 continue
             missing = [axis for axis, d in zip(("channels", "height", "width"), dims[1:]) if d is None]
             if missing:
-                self.problems.append(f"{what}: shape {_fmt(dims)}: dynamic {', '.join(missing)} (only the batch may "
-                                     "be dynamic; give the input shape, --input-shape CxHxW)")
+                self.problems.append(f"{what}: shape {format_dims(dims)}: dynamic {', '.join(missing)} "
+                                     "(only the batch may be dynamic; give the input shape, --input-shape CxHxW)")
                 continue
             self.input_dims[gi.name] = (dims[1], dims[2], dims[3])  # type: ignore[assignment]
         if len(set(batches.values())) > 1:
@@ -643,7 +638,7 @@ class _Importer:
             raise InstanceError(f"ONNX shape inference failed: {err}", file=self.file) from None
         shapes: dict[str, tuple[int | None, ...] | None] = {}
         for vi in list(inferred.graph.input) + list(inferred.graph.value_info) + list(inferred.graph.output):
-            dims = _dims(vi.type)
+            dims = tensor_dims(vi.type)
             if dims is not None or vi.name not in shapes:
                 shapes[vi.name] = dims
         for t in g.initializer:
@@ -677,10 +672,10 @@ class _Importer:
     def _static(self, value: str, rank: int | None = None) -> tuple[int, ...]:
         dims = self._shape(value)
         if dims is None or any(d is None for d in dims):
-            raise _Refuse(f"the shape of '{value}' is not static after shape inference ({_fmt(dims)}); give "
+            raise _Refuse(f"the shape of '{value}' is not static after shape inference ({format_dims(dims)}); give "
                           "--input-shape, or export the model with fixed sizes")
         if rank is not None and len(dims) != rank:
-            raise _Refuse(f"'{value}' has shape {_fmt(dims)}, expected rank {rank}")
+            raise _Refuse(f"'{value}' has shape {format_dims(dims)}, expected rank {rank}")
         return dims  # type: ignore[return-value]
 
     def _pad_problem(self, v: _Val, why: str) -> None:
@@ -697,14 +692,15 @@ class _Importer:
             self._pad_problem(v, f"it feeds '{reader}'")
             raise _Skip()
         if v.between_views is not None and not view:
-            raise _Refuse(f"reads '{value}' of shape {_fmt(v.between_views)}; expected [N, C, H, W] or a tensor "
+            raise _Refuse(f"reads '{value}' of shape {format_dims(v.between_views)}; expected [N, C, H, W] or a tensor "
                           "flattened to [N, C·H·W]")
         return v
 
     def _feature_map(self, value: str, reader: str, *, padded: bool = False) -> _Val:
         v = self._data(value, padded=padded, reader=reader)
         if v.flat:
-            raise _Refuse(f"reads the flattened tensor '{value}' {_fmt(self._shape(value))}; expected [N, C, H, W]")
+            raise _Refuse(f"reads the flattened tensor '{value}' {format_dims(self._shape(value))}; "
+                          "expected [N, C, H, W]")
         return v
 
     def _const_value(self, value: str):
@@ -790,9 +786,10 @@ class _Importer:
         dims = self._shape(out)
         if dims is not None and None not in dims:
             if tuple(dims) != want:
-                raise _Refuse(f"ONNX gives its output the shape {_fmt(dims)}, the cost model {_fmt(want)}")
+                raise _Refuse(f"ONNX gives its output the shape {format_dims(dims)}, "
+                              f"the cost model {format_dims(want)}")
         elif dims is not None and (len(dims) != len(want) or any(d not in (None, e) for d, e in zip(dims, want))):
-            raise _Refuse(f"ONNX gives its output the shape {_fmt(dims)}, the cost model {_fmt(want)}")
+            raise _Refuse(f"ONNX gives its output the shape {format_dims(dims)}, the cost model {format_dims(want)}")
         else:
             self.shapes[out] = want
 
@@ -884,13 +881,13 @@ class _Importer:
         groups = int(a.get("group", 1))
         kernel = tuple(a.get("kernel_shape", wdims[2:]))
         if len(kernel) != 2 or any(k is None for k in kernel):
-            raise _Refuse(f"kernel {_fmt(kernel)}: only 2-D convolutions")
+            raise _Refuse(f"kernel {format_dims(kernel)}: only 2-D convolutions")
         dilation = tuple(a.get("dilations", (1, 1)))
         stride, padding = self._window(a, (h, w), kernel, dilation)  # type: ignore[arg-type]
         padding = self._plus(padding, x.pad)
         k_out = wdims[0] if wdims[0] is not None else self._static(out, 4)[1]
         if wdims[1] is not None and wdims[1] * groups != c:
-            raise _Refuse(f"weights {_fmt(wdims)} do not match {c} input channels, {k_out} output channels and "
+            raise _Refuse(f"weights {format_dims(wdims)} do not match {c} input channels, {k_out} output channels and "
                           f"group {groups}")
         bias = len(ins) > 2 and bool(ins[2])
         layer = Layer(name=label, op="conv", inputs=(x.layer,), channels=k_out, kernel=kernel,  # type: ignore[arg-type]
@@ -932,8 +929,8 @@ class _Importer:
         x = self._data(ins[0], reader=label)
         xdims = self._static(ins[0])
         if not x.flat or len(xdims) != 2:
-            raise _Refuse(f"reads '{ins[0]}' of shape {_fmt(xdims)}; expected a tensor flattened to [N, C·H·W] "
-                          "(by Flatten or Reshape)")
+            raise _Refuse(f"reads '{ins[0]}' of shape {format_dims(xdims)}; "
+                          "expected a tensor flattened to [N, C·H·W] (by Flatten or Reshape)")
         if op == "Gemm" and a.get("transA", 0):
             raise _Refuse("transA=1: only Gemm of the flattened input by weights")
         dims = self._static(out, 2)
@@ -941,7 +938,7 @@ class _Importer:
         if wdims is not None and None not in wdims:
             want = (dims[1], xdims[1]) if op == "Gemm" and a.get("transB", 0) else (xdims[1], dims[1])
             if tuple(wdims) != want:
-                raise _Refuse(f"weights {_fmt(wdims)} do not match {xdims[1]} inputs and {dims[1]} outputs")
+                raise _Refuse(f"weights {format_dims(wdims)} do not match {xdims[1]} inputs and {dims[1]} outputs")
         bias = op == "Gemm" and len(ins) > 2 and bool(ins[2])
         layer = Layer(name=label, op="fc", inputs=(x.layer,), channels=dims[1], bias=bias)
         self._add_layer(layer, out, flat=True)
@@ -972,9 +969,9 @@ class _Importer:
         full = max(shapes, key=math.prod)
         gate = (full[0], full[1], 1, 1) if len(full) == 4 else None
         if any(s != full and s != gate for s in shapes):
-            raise _Refuse(f"inputs of shapes {', '.join(_fmt(s) for s in shapes)}: the cost model's add and mul take "
-                          "tensors of equal shape, or [N, C, 1, 1] operands of the same C (a squeeze-and-excitation "
-                          "gate) that broadcast over H and W")
+            raise _Refuse(f"inputs of shapes {', '.join(format_dims(s) for s in shapes)}: "
+                          "the cost model's add and mul take tensors of equal shape, or [N, C, 1, 1] operands of the "
+                          "same C (a squeeze-and-excitation gate) that broadcast over H and W")
         flat = self._flat_inputs(data)
         kind = "mul" if op == "Mul" else "add"
         self._add_layer(Layer(name=label, op=kind, inputs=tuple(v.layer for v in vals)), out, flat=flat)
@@ -1012,8 +1009,8 @@ class _Importer:
         n, c, h, w = self._static(ins[0], 4)
         n2, c2, ho, wo = self._static(out, 4)
         if (n2, c2) != (n, c) or ho % h or wo % w or ho // h != wo // w:
-            raise _Refuse(f"resizes {_fmt((n, c, h, w))} to {_fmt((n2, c2, ho, wo))}: only one integer scale for "
-                          "height and width")
+            raise _Refuse(f"resizes {format_dims((n, c, h, w))} to {format_dims((n2, c2, ho, wo))}: "
+                          "only one integer scale for height and width")
         self._add_layer(Layer(name=label, op="upsample", inputs=(x.layer,), scale=ho // h), out)
 
     def _view(self, node, label, ins, out) -> None:
@@ -1025,8 +1022,9 @@ class _Importer:
             if shuffle is not None:
                 raise _Refuse(shuffle)
             c, h, w = shape
-            raise _Refuse(f"reshapes {_fmt(self._shape(ins[0]))} to {_fmt(dims)}; only a flatten to "
-                          f"[N, C·H·W] = {_fmt((self.batch, c * h * w))} or back to {_fmt((self.batch, c, h, w))}")
+            raise _Refuse(f"reshapes {format_dims(self._shape(ins[0]))} to {format_dims(dims)}; only a flatten to "
+                          f"[N, C·H·W] = {format_dims((self.batch, c * h * w))} or back to "
+                          f"{format_dims((self.batch, c, h, w))}")
 
     def _reshape(self, v: _Val, dims: tuple[int, ...], out: str) -> bool:
         """Give ``out`` the view ``dims`` of the layer that holds ``v``, if the cost model has it: flattened
@@ -1058,8 +1056,9 @@ class _Importer:
         if back:
             steps += f" and '{self.names[id(back[0])]}' ({back[0].op_type})"
         return (f"with {steps}, a channel shuffle (as in ShuffleNet): it splits the {c} channels of "
-                f"{_fmt((self.batch, c, h, w))} into {dims[1]} groups of {dims[2]} and interleaves them, and the cost "
-                "model has no op that reorders channels (a layer reads the channels of its input in order)")
+                f"{format_dims((self.batch, c, h, w))} into {dims[1]} groups of {dims[2]} and interleaves them, "
+                "and the cost model has no op that reorders channels (a layer reads the channels of its input in "
+                "order)")
 
     def _transpose(self, label, a, ins, out) -> None:
         """A Transpose that moves only axes of size 1 is a view; any other is refused (the cost model has no op
@@ -1071,7 +1070,7 @@ class _Importer:
                 [p for p in perm if dims[p] != 1] == [i for i in range(len(dims)) if dims[i] != 1] and \
                 self._reshape(v, tuple(dims[p] for p in perm), out):
             return
-        raise _Refuse(f"permutes the axes of {_fmt(dims)} by perm {perm}; the cost model keeps every tensor as "
+        raise _Refuse(f"permutes the axes of {format_dims(dims)} by perm {perm}; the cost model keeps every tensor as "
                       "[N, C, H, W] (or flattened to [N, C·H·W]) and has no op that moves axes or reorders channels")
 
     def _reduce(self, node, label, a, ins, out) -> None:
@@ -1147,206 +1146,7 @@ class _Importer:
         self.vals[out] = v
 
 
-# -- export ----------------------------------------------------------------------------------------------------
-
-def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: int = 1):
-    """A shape-only ONNX model of ``network`` (written to ``path`` when given); returns the ``onnx.ModelProto``.
-
-    Every layer is one node named after it, whose output tensor bears its name; weights and biases are graph
-    inputs with shapes only (``{layer}.weight``, ``{layer}.bias``). ``batch`` is the first dimension of every
-    tensor.
-    """
-    onnx = _onnx()
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise InstanceError(f"must be a positive integer, got {batch!r}", field="batch")
-    writer = _OnnxWriter(onnx, network, batch)
-    for layer in network.layers:
-        writer.layer(layer)
-    model = onnx.shape_inference.infer_shapes(writer.model(), strict_mode=True)
-    _check_inferred_shapes(model, network, batch, writer.rank)
-    onnx.checker.check_model(model)
-    if path is not None:
-        onnx.save(model, str(path))
-    return model
-
-
-def _export_dims(batch: int, shape: Shape, rank: int) -> tuple[int, ...]:
-    """The ONNX dims of a layer's output of ``shape`` (C, H, W): [N, C, H, W], or [N, C·H·W] where it is flat."""
-    c, h, w = shape
-    return (batch, c, h, w) if rank == 4 else (batch, c * h * w)
-
-
-def _onnx_pads(layer: Layer) -> list[int]:
-    """The layer's padding in ONNX's order: begins, then ends ([top, left, bottom, right])."""
-    t, b, l, r = layer.padding
-    return [t, l, b, r]
-
-
-class _OnnxWriter:
-    """The graph :func:`network_to_onnx` builds, one layer at a time: its nodes, data inputs, weight inputs and
-    initializers, the rank of each layer's output (4: [N, C, H, W]; 2: flat, as an fc's), and the reshaped and
-    flattened copies made so far, so that a tensor read in another rank by several layers is converted once.
-    Helper tensors take names no layer has (:class:`_Namer`)."""
-
-    def __init__(self, onnx, network: Network, batch: int) -> None:
-        self.helper, self.TP = onnx.helper, onnx.TensorProto
-        self.network = network
-        self.batch = batch
-        self.fresh = _Namer(layer.name for layer in network.layers)
-        self.nodes: list = []
-        self.inputs: list = []
-        self.weights: list = []
-        self.inits: list = []
-        self.rank: dict[str, int] = {}
-        self.as4: dict[str, str] = {}
-        self.as2: dict[str, str] = {}
-
-    # -- tensors -------------------------------------------------------------------------------------------
-
-    def four(self, src: str) -> str:
-        """``src`` as [N, C, H, W] (a flat fc output is reshaped, once)."""
-        if self.rank[src] == 4:
-            return src
-        if src not in self.as4:
-            c, h, w = self.network.shape(src)
-            shape_name = self.fresh(f"{src}.shape4")
-            self.inits.append(self.helper.make_tensor(shape_name, self.TP.INT64, [4], [self.batch, c, h, w]))
-            self.as4[src] = self.fresh(f"{src}.4d")
-            self.node("Reshape", [src, shape_name], self.as4[src])
-        return self.as4[src]
-
-    def two(self, src: str) -> str:
-        """``src`` flattened to [N, C·H·W] (once)."""
-        if self.rank[src] == 2:
-            return src
-        if src not in self.as2:
-            self.as2[src] = self.fresh(f"{src}.flat")
-            self.node("Flatten", [src], self.as2[src], axis=1)
-        return self.as2[src]
-
-    def weight(self, name: str, dims: Sequence[int]) -> str:
-        """A shape-only graph input for a weight or bias (no values: the file stays small)."""
-        w = self.fresh(name)
-        self.weights.append(self.helper.make_tensor_value_info(w, self.TP.FLOAT, list(dims)))
-        return w
-
-    def node(self, op: str, ins: Sequence[str], out: str, **attrs: Any) -> None:
-        """Append a node of one output, named after that output (as every layer's node is named after it)."""
-        self.nodes.append(self.helper.make_node(op, ins, [out], name=out, **attrs))
-
-    # -- layers --------------------------------------------------------------------------------------------
-
-    def layer(self, layer: Layer) -> None:
-        """Write ``layer``'s node(s), the network's layers coming in topological order, and note its rank."""
-        write = {"input": self.input, "conv": self.conv, "pool": self.pool, "fc": self.fc, "add": self.combine,
-                 "mul": self.combine, "concat": self.combine, "upsample": self.upsample}.get(layer.op)
-        if write is None:  # pragma: no cover - every op of formulations/cost-model.md §1 has a writer
-            raise InstanceError(f"no ONNX form for op '{layer.op}'", layer=layer.name, field="op")
-        self.rank[layer.name] = write(layer)
-
-    def input(self, layer: Layer) -> int:
-        """A network input: a graph input [N, C, H, W]."""
-        c, h, w = self.network.shape(layer.name)
-        self.inputs.append(self.helper.make_tensor_value_info(layer.name, self.TP.FLOAT, [self.batch, c, h, w]))
-        return 4
-
-    def conv(self, layer: Layer) -> int:
-        """A Conv, with its weights [K, C/groups, kh, kw] and, where the layer has one, its bias [K]."""
-        assert layer.channels is not None
-        src = layer.inputs[0]
-        x = self.four(src)
-        ins = [x, self.weight(f"{layer.name}.weight", (layer.channels, self.network.shape(src)[0] // layer.groups,
-                                                         *layer.kernel))]
-        if layer.bias:
-            ins.append(self.weight(f"{layer.name}.bias", (layer.channels,)))
-        self.node("Conv", ins, layer.name, kernel_shape=list(layer.kernel), strides=list(layer.stride),
-                  pads=_onnx_pads(layer), dilations=list(layer.dilation), group=layer.groups)
-        return 4
-
-    def pool(self, layer: Layer) -> int:
-        """A MaxPool / AveragePool, or their global forms."""
-        x = self.four(layer.inputs[0])
-        if layer.global_pool:
-            self.node("GlobalMaxPool" if layer.mode == "max" else "GlobalAveragePool", [x], layer.name)
-        else:
-            self.node("MaxPool" if layer.mode == "max" else "AveragePool", [x], layer.name,
-                      kernel_shape=list(layer.kernel), strides=list(layer.stride), pads=_onnx_pads(layer))
-        return 4
-
-    def fc(self, layer: Layer) -> int:
-        """A Gemm of the flattened input by weights [K, C·H·W] (transB=1), and a bias [K] where the layer has one."""
-        assert layer.channels is not None
-        src = layer.inputs[0]
-        c, h, w = self.network.shape(src)
-        ins = [self.two(src), self.weight(f"{layer.name}.weight", (layer.channels, c * h * w))]
-        if layer.bias:
-            ins.append(self.weight(f"{layer.name}.bias", (layer.channels,)))
-        self.node("Gemm", ins, layer.name, transB=1)
-        return 2
-
-    def combine(self, layer: Layer) -> int:
-        """An add, mul or concat: flat where every input is flat, else of [N, C, H, W] inputs (a flat (C, 1, 1)
-        input reshaped, so that it broadcasts as a gate)."""
-        srcs = list(layer.inputs)
-        flat = all(self.rank[s] == 2 for s in srcs)
-        ins = srcs if flat else [self.four(s) for s in srcs]
-        if layer.op == "concat":
-            self.node("Concat", ins, layer.name, axis=1)
-        elif layer.op == "add":
-            self.node("Add" if len(ins) == 2 else "Sum", ins, layer.name)
-        else:
-            self.mul_chain(layer.name, ins)
-        return 2 if flat else 4
-
-    def mul_chain(self, name: str, ins: Sequence[str]) -> None:
-        """ONNX's Mul is binary: a product of more than two inputs is a chain whose last node is ``name``."""
-        acc = ins[0]
-        for k, other in enumerate(ins[1:], start=1):
-            part = name if k == len(ins) - 1 else self.fresh(f"{name}.part{k}")
-            self.node("Mul", [acc, other], part)
-            acc = part
-
-    def upsample(self, layer: Layer) -> int:
-        """A nearest Resize by constant scales (1, 1, s, s)."""
-        s = float(layer.scale)
-        scales = self.fresh(f"{layer.name}.scales")
-        self.inits.append(self.helper.make_tensor(scales, self.TP.FLOAT, [4], [1.0, 1.0, s, s]))
-        self.node("Resize", [self.four(layer.inputs[0]), "", scales], layer.name, mode="nearest")
-        return 4
-
-    # -- the model -----------------------------------------------------------------------------------------
-
-    def model(self):
-        """The ``onnx.ModelProto`` of what was written, the network's outputs as graph outputs (before shape
-        inference)."""
-        helper = self.helper
-        outputs = [helper.make_tensor_value_info(o, self.TP.FLOAT,
-                                                 list(_export_dims(self.batch, self.network.shape(o), self.rank[o])))
-                   for o in self.network.outputs or ()]
-        graph = helper.make_graph(self.nodes, self.network.name, self.inputs + self.weights, outputs,
-                                  initializer=self.inits,
-                                  doc_string="A shape-only graph written by optimus-opt: weights are inputs without "
-                                             "values.")
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", EXPORT_OPSET)],
-                                  producer_name="optimus-opt")
-        model.ir_version = EXPORT_IR_VERSION
-        return model
-
-
-def _check_inferred_shapes(model, network: Network, batch: int, rank: Mapping[str, int]) -> None:
-    """Check that ONNX's shape inference gives every layer's output the shape the cost model gives it, so that an
-    exported file never describes another network than the one it was written from."""
-    inferred = {vi.name: _dims(vi.type) for vi in list(model.graph.value_info) + list(model.graph.output)}
-    for layer, shape in zip(network.layers, network.shapes):
-        if layer.op == "input":
-            continue
-        want = _export_dims(batch, shape, rank[layer.name])
-        if inferred.get(layer.name) != want:
-            raise InstanceError(f"ONNX's shape inference gives {_fmt(inferred.get(layer.name))} where the cost "
-                                f"model gives {_fmt(want)}", layer=layer.name)
-
-
-class _Namer:
+class Namer:
     """Hands out names not taken yet: ``base``, else ``base_2``, ``base_3``, ..."""
 
     def __init__(self, taken=()) -> None:
