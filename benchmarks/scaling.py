@@ -65,8 +65,8 @@ def main() -> None:
     ap.add_argument("--plot", default=None)
     args = ap.parse_args()
     acc = oo.Accelerator(parse_size(args.buffer), 2, 32, name="optimus-npu")
-    nets = [("depth", d, residual_stack(d)) for d in map(int, args.depths.split(","))]
-    nets += [("width", b, cell_stack(b)) for b in map(int, args.widths.split(","))]
+    nets = [("depth", int(d), residual_stack(int(d))) for d in args.depths.split(",") if d]  # "" for none
+    nets += [("width", int(b), cell_stack(int(b))) for b in args.widths.split(",") if b]
     rows = []
     print(f"{'family':6s} {'size':>4} {'layers':>6} {'cands':>9} {'solver':9s} {'status':9s} {'seconds':>8}")
     for family, size, net in nets:
