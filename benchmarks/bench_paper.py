@@ -14,10 +14,10 @@ import time
 
 import optimus_opt as oo
 from optimus_opt import zoo
+from optimus_opt.io.resolve import PAPER_SETTING
 from optimus_opt.model.accelerator import parse_size
 from optimus_opt.model.presets import accelerator_preset
 from optimus_opt.studies.regenerate import PAPER_NETWORKS
-from optimus_opt.io.resolve import PAPER_SETTING
 
 HEURISTICS = ("layerwise", "optimus", "efficient-s", "dnnvm")
 

@@ -14,21 +14,20 @@ recomputes from the instance and the groups alone.
 """
 
 from . import solvers
-from .model.accelerator import Accelerator, parse_size
 from .cost.cost_model import CostModel, Tiling
+from .cost.schedule import Evaluation, Group, Schedule, evaluate, load_schedule
+from .io.onnx import network_from_onnx  # the onnx package is imported only when it runs
+from .io.onnx_export import network_to_onnx  # the same
+from .model.accelerator import Accelerator, parse_size
 from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
 from .model.instance import Instance, load_accelerator, load_instance, load_network, save_instance
 from .model.network import Layer, Network
-from .io.onnx import network_from_onnx  # the onnx package is imported only when these run
-from .io.onnx_export import network_to_onnx
 from .model.presets import accelerator_preset, preset_names
-from .cost.schedule import Evaluation, Group, Schedule, evaluate, load_schedule
 from .solvers import solve
 from .solvers.pareto import pareto_front
-from .studies.suite import Suite, load_suite
 from .studies.study import StudyConfig, StudyResult, paper_study, study
+from .studies.suite import Suite, load_suite
 from .version import __version__
-
 
 __all__ = [
     "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",

@@ -18,19 +18,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from .utils import extras, progress
 from . import solvers, zoo
-from .model.accelerator import describe_size, parse_size
-from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
-from .model.limits import MAX_ROWS
-from .solvers.auto import DEFAULT_TIME_LIMIT
-from .studies.executors import EXECUTORS
-from .model.instance import Instance, dump_document
-from .model.presets import PRESETS
-from .studies.records import RESULTS_FILE, RUN_FAILURES
+from .cost.schedule import Schedule, evaluate, load_schedule
 from .io.figures import plot_front
 from .io.resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
-from .cost.schedule import Schedule, evaluate, load_schedule
+from .model.accelerator import describe_size, parse_size
+from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
+from .model.instance import Instance, dump_document
+from .model.limits import MAX_ROWS
+from .model.presets import PRESETS
+from .solvers.auto import DEFAULT_TIME_LIMIT
+from .studies.executors import EXECUTORS
+from .studies.records import RESULTS_FILE, RUN_FAILURES
+from .utils import extras, progress
 from .version import __version__
 
 if TYPE_CHECKING:  # the studies are imported when a study runs, not for every command
@@ -664,7 +664,8 @@ def _plots_available() -> bool:
 
 def _study_command(args: argparse.Namespace) -> int:
     """``gap``: run the study the arguments describe, then print its aggregates (``report``: re-render one)."""
-    from .studies import report, study as studies
+    from .studies import report
+    from .studies import study as studies
 
     if args.command == "report":
         return _report_command(args)

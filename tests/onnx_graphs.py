@@ -8,8 +8,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from optimus_opt.model.errors import InstanceError
 from optimus_opt.io.onnx import read_onnx
+from optimus_opt.model.errors import InstanceError
 
 
 class G:

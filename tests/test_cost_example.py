@@ -7,11 +7,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from helpers import ids
 
 import optimus_opt as oo
 from optimus_opt.cost.cost_model import FULL, CostModel, TilingRules
-
-from helpers import ids
 
 ROOT = Path(__file__).resolve().parents[1]
 EXACT = ("exact-dp", "cpsat", "milp")

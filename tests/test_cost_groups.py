@@ -6,10 +6,9 @@ Notation: R_u rows per strip, Q strips, w = 2 bytes, F footprint; W_G all weight
 import dataclasses
 
 import pytest
+from helpers import ids, make_instance
 
 from optimus_opt.cost.cost_model import CostModel
-
-from helpers import ids, make_instance
 
 
 def best(inst, names):

@@ -10,19 +10,18 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import ROOT
 
 import optimus_opt as oo
-from optimus_opt.utils import progress
 from optimus_opt.cost.candidates import CandidateSpace
-from optimus_opt.utils.deadline import NEVER, Deadline, OutOfTime
-from optimus_opt.solvers.diagnose import least_buffer
-from optimus_opt.solvers.pareto import pareto_front
 from optimus_opt.solvers import get
 from optimus_opt.solvers.anytime import FALLBACK_SHARE
 from optimus_opt.solvers.base import SolveOptions
+from optimus_opt.solvers.diagnose import least_buffer
+from optimus_opt.solvers.pareto import pareto_front
 from optimus_opt.solvers.setpartition import build_model
-
-from conftest import ROOT
+from optimus_opt.utils import progress
+from optimus_opt.utils.deadline import NEVER, Deadline, OutOfTime
 
 #: Efficient-S beats the Optimus recursion here (tests/test_pruning.py): a stopped solver returns its schedule.
 SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"

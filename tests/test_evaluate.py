@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import make_instance
 
 import optimus_opt as oo
-
-from helpers import make_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-
-import optimus_opt as oo
-
 from bruteforce import brute_force_optimum
 from helpers import make_instance
+from hypothesis import HealthCheck, given, settings
 from strategies import instances
+
+import optimus_opt as oo
 
 ROOT = Path(__file__).resolve().parents[1]
 EXACT = ("exact-dp", "cpsat", "milp")

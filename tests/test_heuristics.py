@@ -8,21 +8,19 @@ from functools import lru_cache
 from itertools import product
 from pathlib import Path
 
-import pytest
+from bruteforce import brute_force_optimum
+from helpers import make_instance
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import instances
 
 import optimus_opt as oo
 from optimus_opt import Accelerator, Instance, Network
 from optimus_opt.cost.cost_model import CostModel
-from optimus_opt.model.network import Layer, infer_shape
 from optimus_opt.cost.partition import components
+from optimus_opt.model.network import Layer, infer_shape
 from optimus_opt.solvers.baselines import BASELINE_RULES, breadth_first_order, chain_link, chain_order
 from optimus_opt.zoo import classic
-
-from bruteforce import brute_force_optimum
-from helpers import make_instance
-from strategies import instances
 
 ROOT = Path(__file__).resolve().parents[1]
 HEURISTICS = ("optimus", "optimus-online", "efficient-s", "dnnvm")

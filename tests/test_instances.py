@@ -11,10 +11,10 @@ import pytest
 
 import optimus_opt as oo
 from optimus_opt import zoo
+from optimus_opt.io.resolve import instance_name, size_label
 from optimus_opt.model.errors import InstanceError
 from optimus_opt.model.presets import PRESETS, accelerator_preset, preset_names, resolve_accelerator
 from optimus_opt.studies.regenerate import HAND_WRITTEN, PAPER_NETWORKS, generated_documents
-from optimus_opt.io.resolve import instance_name, size_label
 from optimus_opt.studies.suite import Suite, bundled_suite, bundled_suite_names, load_suite, suite_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

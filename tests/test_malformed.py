@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from helpers import run_cli
+from test_instance_errors import CASES as INSTANCE_CASES
 
 from optimus_opt.cli import main
 from optimus_opt.model.limits import MAX_BYTES, MAX_ROWS
-
-from helpers import run_cli
-from test_instance_errors import CASES as INSTANCE_CASES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "instances" / "example-64k.json"

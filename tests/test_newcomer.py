@@ -12,16 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import make_instance, run_cli
 
 import optimus_opt as oo
-from optimus_opt.studies import planning, study_progress
-from optimus_opt.utils import progress
 from optimus_opt.cli import build_parser, main
-from optimus_opt.solvers.diagnose import least_buffer
-from optimus_opt.studies.records import RECORD_FORMAT, RESULTS_FILE, ResultStore
 from optimus_opt.solvers.auto import DEFAULT_TIME_LIMIT
-
-from helpers import make_instance, run_cli
+from optimus_opt.solvers.diagnose import least_buffer
+from optimus_opt.studies import planning, study_progress
+from optimus_opt.studies.records import RECORD_FORMAT, RESULTS_FILE, ResultStore
+from optimus_opt.utils import progress
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "instances" / "example-64k.json"

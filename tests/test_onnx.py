@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, given, settings
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
+from onnx_graphs import G, refusal  # noqa: E402
+from strategies import networks  # noqa: E402
 
 import optimus_opt as oo  # noqa: E402
 from optimus_opt import zoo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
-from optimus_opt.model.errors import InstanceError  # noqa: E402
 from optimus_opt.io.onnx import parse_input_shape, read_onnx  # noqa: E402
 from optimus_opt.io.onnx_export import network_to_onnx  # noqa: E402
-from onnx_graphs import G, refusal  # noqa: E402
-from strategies import networks  # noqa: E402
+from optimus_opt.model.errors import InstanceError  # noqa: E402
 
 
 def layers(net: oo.Network) -> list[dict]:

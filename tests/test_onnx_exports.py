@@ -10,13 +10,13 @@ import pytest
 
 onnx = pytest.importorskip("onnx")
 from onnx import helper  # noqa: E402
+from onnx_graphs import G, refusal  # noqa: E402
 
 import optimus_opt as oo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
 from optimus_opt.io.onnx import NodeTally, import_report, read_onnx  # noqa: E402
 from optimus_opt.io.onnx_export import network_to_onnx  # noqa: E402
 from optimus_opt.zoo.builder import NetBuilder  # noqa: E402
-from onnx_graphs import G, refusal  # noqa: E402
 
 
 class Export(G):

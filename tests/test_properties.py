@@ -6,12 +6,11 @@ import itertools
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import instances
 
 import optimus_opt as oo
 from optimus_opt.cost.cost_model import CostModel
 from optimus_opt.cost.partition import components
-
-from strategies import instances
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from bruteforce import _valid_group, brute_force_optimum, resolved_graph
 from hypothesis import HealthCheck, given, settings
+from strategies import instances
 
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace, bits
 from optimus_opt.cost.cost_model import FULL, CostModel, TilingRules
-
-from bruteforce import _valid_group, brute_force_optimum, resolved_graph
-from strategies import instances
 
 ROOT = Path(__file__).resolve().parents[1]
 EXACT = ("exact-dp", "cpsat", "milp")

@@ -12,11 +12,11 @@ import pytest
 pytest.importorskip("matplotlib")
 
 import optimus_opt as oo  # noqa: E402
-from optimus_opt.io import show
 from optimus_opt import zoo  # noqa: E402
 from optimus_opt.cli import main  # noqa: E402
-from optimus_opt.model.errors import OptimusError, ScheduleError  # noqa: E402
 from optimus_opt.cost.schedule import Group, Schedule  # noqa: E402
+from optimus_opt.io import show
+from optimus_opt.model.errors import OptimusError, ScheduleError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "instances" / "example-64k.json"

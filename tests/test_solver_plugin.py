@@ -7,18 +7,17 @@ import csv
 import re
 
 import pytest
-
-import optimus_opt as oo
-from optimus_opt.studies import planning, report
-from optimus_opt import solvers
-from optimus_opt.cost.cost_model import CostModel
-from optimus_opt.model.errors import OptimusError
-from optimus_opt.studies.records import load_records
-from optimus_opt.cost.schedule import check_structure
-from optimus_opt.solvers.base import Solver, SolveOptions, SolverResult
-
 from conftest import EXAMPLE, ROOT
 from helpers import run_cli
+
+import optimus_opt as oo
+from optimus_opt import solvers
+from optimus_opt.cost.cost_model import CostModel
+from optimus_opt.cost.schedule import check_structure
+from optimus_opt.model.errors import OptimusError
+from optimus_opt.solvers.base import SolveOptions, Solver, SolverResult
+from optimus_opt.studies import planning, report
+from optimus_opt.studies.records import load_records
 
 
 class Pairs(Solver):

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import optimus_opt as oo
-from optimus_opt.studies import paper, planning, report
 from optimus_opt.cli import main
-from optimus_opt.studies.records import instance_id, load_records, load_run_schedule, run_id
 from optimus_opt.solvers.base import Solver, SolverResult
+from optimus_opt.studies import paper, planning, report
+from optimus_opt.studies.records import instance_id, load_records, load_run_schedule, run_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "instances" / "suites" / "smoke.json"

@@ -15,11 +15,10 @@ The exact-count tests below check that this is the whole difference.
 from __future__ import annotations
 
 import pytest
+from helpers import rel
 
 from optimus_opt.model.network import Network
 from optimus_opt.zoo import classic
-
-from helpers import rel
 
 # name: (params, MACs, source) -- the rounded figures the 2 % checks use.
 PUBLISHED: dict[str, tuple[float, float, str]] = {

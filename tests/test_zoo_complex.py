@@ -11,11 +11,10 @@ The modules are imported directly (not through the registry in zoo/__init__.py, 
 from __future__ import annotations
 
 import pytest
+from helpers import rel
 
 from optimus_opt.model.network import Network
 from optimus_opt.zoo import detection, inception, nasnet
-
-from helpers import rel
 
 ALL_ENTRIES = [*inception.ENTRIES, *nasnet.ENTRIES, *detection.ENTRIES]
 ENTRY = {e.name: e for e in ALL_ENTRIES}

@@ -15,13 +15,12 @@ folded, that is 1 bias word. So ``num_params`` = our words + the channels of the
 from __future__ import annotations
 
 import pytest
+from helpers import rel
 
 from optimus_opt import zoo
 from optimus_opt.model.network import Network
 from optimus_opt.zoo import modern
 from optimus_opt.zoo.modern import make_divisible, regnet_stages
-
-from helpers import rel
 
 # name: (num_params, _ops GFLOPS, the docs' rounded GFLOPS)
 TORCHVISION: dict[str, tuple[int, float, float]] = {

@@ -23,8 +23,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .cost_model import CostModel, Tiling, bits
 from ..utils.deadline import NEVER, Deadline
+from .cost_model import CostModel, Tiling, bits
 
 __all__ = ["Candidate", "CandidateSpace", "bits"]
 

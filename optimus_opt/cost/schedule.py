@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .cost_model import CostModel, Tiling
 from ..model.errors import ScheduleError
 from ..model.instance import Instance
+from .cost_model import CostModel, Tiling
 from .partition import components, convexity_violation, order_violation, quotient_cycle
 
 SCHEDULE_FORMAT = "optimus-opt/schedule@2"

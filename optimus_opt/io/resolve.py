@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..utils import extras
 from .. import zoo
 from ..model.accelerator import Accelerator, format_size
 from ..model.errors import InstanceError
 from ..model.instance import NETWORK_FORMAT, Instance, load_instance, load_network, read_document
 from ..model.network import Network
 from ..model.presets import looks_like_path, resolve_accelerator
+from ..utils import extras
 
 
 @dataclass(frozen=True)

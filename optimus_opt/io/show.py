@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..utils import extras
-from . import figures
+from ..cost.schedule import Schedule, evaluate
 from ..model.errors import OptimusError
 from ..model.instance import Instance
-from ..cost.schedule import Schedule, evaluate
+from ..utils import extras
+from . import figures
 
 #: Why nothing can draw a picture: neither matplotlib nor Graphviz is installed.
 _NEEDS_A_DRAWER = ("drawing a schedule needs matplotlib or Graphviz's dot, and neither is installed: "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..model.errors import SolverError
 from .auto import Auto
-from .base import Solver, SolveOptions, SolverResult
+from .base import SolveOptions, Solver, SolverResult
 from .baselines import DNNVM, EfficientS
 from .cpsat import CPSat
 from .exact_dp import ExactDP

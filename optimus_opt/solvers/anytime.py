@@ -24,9 +24,9 @@ import time
 from typing import Sequence
 
 from ..cost.cost_model import CostModel, Tiling
-from ..utils.deadline import Deadline
-from ..model.errors import OptimusError
 from ..cost.schedule import Schedule, check_structure, group_ids
+from ..model.errors import OptimusError
+from ..utils.deadline import Deadline
 from .base import SolveOptions, SolverResult
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]

@@ -21,11 +21,11 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from ..utils import progress
 from ..cost.cost_model import CostModel
-from ..model.errors import SolverError
 from ..cost.schedule import Group, Schedule
-from .base import Solver, SolveOptions, SolverResult
+from ..model.errors import SolverError
+from ..utils import progress
+from .base import SolveOptions, Solver, SolverResult
 from .cpsat import CPSat
 from .exact_dp import ExactDP
 from .optimus_dp import Optimus

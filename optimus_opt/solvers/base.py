@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
 from ..cost.cost_model import CostModel, Tiling
-from ..utils.deadline import Deadline
+from ..cost.schedule import Group, Schedule
 from ..model.errors import SolverError
 from ..model.instance import Instance
-from ..cost.schedule import Group, Schedule
+from ..utils.deadline import Deadline
 
 
 @dataclass(frozen=True)

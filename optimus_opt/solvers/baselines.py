@@ -25,7 +25,7 @@ from typing import Sequence
 
 from ..cost.cost_model import CostModel, GroupCosts, GrowingFloor, TilingRules
 from ..model.network import Network
-from .base import Solver, SolveOptions, SolverResult
+from .base import SolveOptions, Solver, SolverResult
 
 #: The rules under which Efficient-S and DNNVM fuse layers: weights resident, every channel kept.
 BASELINE_RULES = TilingRules(resident_only=True, reduced_channels=False)

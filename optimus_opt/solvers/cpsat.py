@@ -8,10 +8,10 @@ Objective: Σ c_S x_S in exact integer bytes (no scaling). See formulations/cpsa
 
 from __future__ import annotations
 
-from ..utils import progress
 from ..cost.cost_model import CostModel
-from ..utils.deadline import NEVER, Deadline
 from ..model.errors import SolverError
+from ..utils import progress
+from ..utils.deadline import NEVER, Deadline
 from . import anytime
 from .base import SolveOptions, SolverResult
 from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs

@@ -20,11 +20,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..utils import progress as _progress
 from ..cost.candidates import CandidateSpace, bits
 from ..cost.cost_model import CostModel
-from ..utils.deadline import Deadline
 from ..model.instance import Instance
+from ..utils import progress as _progress
+from ..utils.deadline import Deadline
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import time
 
-from ..utils import progress
 from ..cost.candidates import CandidateSpace, bits
 from ..cost.cost_model import CostModel
-from ..utils.deadline import NEVER, Deadline
 from ..model.errors import SolverError
+from ..utils import progress
+from ..utils.deadline import NEVER, Deadline
 from . import anytime
-from .base import Solver, SolveOptions, SolverResult
+from .base import SolveOptions, Solver, SolverResult
 
 
 def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,

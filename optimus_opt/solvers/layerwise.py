@@ -4,7 +4,7 @@ Optimus paper)."""
 from __future__ import annotations
 
 from ..cost.cost_model import CostModel
-from .base import Solver, SolveOptions, SolverResult
+from .base import SolveOptions, Solver, SolverResult
 
 
 class Layerwise(Solver):

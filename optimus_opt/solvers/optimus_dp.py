@@ -40,7 +40,7 @@ from typing import Callable
 from ..cost.candidates import bits
 from ..cost.cost_model import CostModel, GroupCosts, Tiling
 from ..cost.partition import components
-from .base import Solver, SolveOptions, SolverResult
+from .base import SolveOptions, Solver, SolverResult
 
 INF = float("inf")
 

@@ -20,13 +20,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..utils import progress as _progress
 from ..cost.candidates import CandidateSpace
 from ..cost.cost_model import CostModel
-from ..utils.deadline import Deadline, OutOfTime
+from ..cost.schedule import Group, Schedule
 from ..model.errors import SolverError
 from ..model.instance import Instance
-from ..cost.schedule import Group, Schedule
+from ..utils import progress as _progress
+from ..utils.deadline import Deadline, OutOfTime
 from .base import SolveOptions
 from .cpsat import configured_solver, state_partition
 from .setpartition import PartitionModel, SetPartitionSolver, build_model

@@ -14,16 +14,15 @@ not every pair of layers. This module builds the data; the back-ends state it in
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 
-from abc import abstractmethod
-
 from ..cost.candidates import Candidate, CandidateSpace, bits
-from ..utils import progress
 from ..cost.cost_model import CostModel, Tiling
+from ..utils import progress
 from ..utils.deadline import NEVER, Deadline, OutOfTime
 from . import anytime
-from .base import Solver, SolveOptions, SolverResult
+from .base import SolveOptions, Solver, SolverResult
 
 
 @dataclass(frozen=True)

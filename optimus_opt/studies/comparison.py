@@ -16,7 +16,6 @@ from .planning import Experiment
 from .summary import Summary, geomean, solver_rank
 from .tables import buffer_label, markdown_table, percent, plural, status_word
 
-
 #: DRAM traffic the Optimus authors' artifact publishes (LCTES 2021, "Towards Optimal Layer-Fusion on Deep Learning
 #: Processors", github.com/SheaCai/optimus; the figures of optimus-opt issue 14), batch 4 on its NPU (our
 #: ``optimus-artifact`` preset): Optimus (its HaFS), Efficient-S, DNNVM, no fusion. The artifact prints

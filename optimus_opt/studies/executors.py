@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .. import solvers as _solvers
+from ..cost.schedule import Schedule, evaluate
 from ..model.errors import OptimusError, ScheduleError
 from .records import RunSpec, failure_record, run_record
-from ..cost.schedule import Schedule, evaluate
 
 #: The executors :func:`run` knows.
 EXECUTORS = ("local", "dask", "inline")

@@ -13,14 +13,13 @@ from typing import Any, Sequence
 
 from .. import solvers as _solvers
 from .. import zoo
+from ..io.resolve import PAPER_SETTING, network_instance
 from ..model.instance import Instance
-from .planning import Experiment, expand
 from ..model.presets import resolve_accelerator
+from .planning import Experiment, expand
 from .records import instance_id
 from .regenerate import PAPER_NETWORKS, PAPER_OTHER_ACCELERATORS
-from ..io.resolve import PAPER_SETTING, network_instance
 from .suite import SUITE_FORMAT, bundled_suite, load_suite, suite_from_dict
-
 
 #: Buffer capacities of the paper's SqueezeNet sweep: the 17 sizes of the authors' artifact
 #: (fusion/experiment/buffer_size.py), 16 KiB … 1 MiB. The artifact turns each size into bf·1024/2 words, i.e.

@@ -22,12 +22,12 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .. import solvers as _solvers
 from .. import zoo
+from ..io.resolve import is_onnx, resolve_instance, variant_name
 from ..model.errors import InstanceError, SolverError
 from ..model.instance import INSTANCE_FORMAT, NETWORK_FORMAT, Instance, read_document
 from ..model.presets import looks_like_path
-from .records import RunSpec, canonical, instance_id
-from ..io.resolve import is_onnx, resolve_instance, variant_name
 from ..solvers.base import SolveOptions
+from .records import RunSpec, canonical, instance_id
 from .suite import SUITE_FORMAT, Suite, bundled_suite, bundled_suite_names, load_suite
 
 _OPTION_KEYS = ("time_limit", "seed", "workers", "max_group")

@@ -18,7 +18,6 @@ from .summary import Summary, solver_rank
 from .tables import buffer_label
 
 
-
 @dataclass(frozen=True)
 class _Figures:
     """Where a report's figures go: pyplot, the plot directory, a fixed colour per solver, and the files written."""

@@ -28,8 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..model.instance import Instance
 from ..cost.schedule import Schedule
+from ..model.instance import Instance
 from ..version import __version__
 
 RECORD_FORMAT = "optimus-opt/run@1"

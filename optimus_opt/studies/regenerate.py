@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import zoo
+from ..io.resolve import PAPER_SETTING, instance_name
 from ..model.instance import INSTANCE_FORMAT, dump_document
 from ..model.presets import PRESETS, preset_names
-from ..io.resolve import PAPER_SETTING, instance_name
 from .suite import SUITE_FORMAT
 
 #: The networks of the Optimus paper's evaluation ("MobileNet" there is MobileNet v1, "ResNet" 18 and 50).

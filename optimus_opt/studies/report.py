@@ -11,8 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .comparison import (ARTIFACT_MIB, ARTIFACT_NOTES, MIB, artifact_comparison, experiment_table, optimum,
-                         paper_comparison)
+from .comparison import (
+    ARTIFACT_MIB,
+    ARTIFACT_NOTES,
+    MIB,
+    artifact_comparison,
+    experiment_table,
+    optimum,
+    paper_comparison,
+)
 from .plots import plot, plot_paper
 from .records import MANIFEST_FILE, load_records, write_atomic
 from .summary import Summary, best_bounds, proven_infeasible, solver_rank, summarize

@@ -37,15 +37,26 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .. import solvers as _solvers
+from ..cost.schedule import Schedule
 from ..model.accelerator import parse_size
 from ..model.errors import InstanceError, OptimusError
 from .executors import check_executor, run
 from .paper import paper_experiments
 from .planning import Experiment, check_runs, estimate, expand, plan, plan_experiments, resolve_inputs
-from .records import (MANIFEST_FILE, MANIFEST_FORMAT, RUN_FAILURES, ResultStore, RunSpec, instance_id, iso_time,
-                      load_records, load_run_schedule, versions, write_atomic)
+from .records import (
+    MANIFEST_FILE,
+    MANIFEST_FORMAT,
+    RUN_FAILURES,
+    ResultStore,
+    RunSpec,
+    instance_id,
+    iso_time,
+    load_records,
+    load_run_schedule,
+    versions,
+    write_atomic,
+)
 from .report import Summary, markdown, render, summarize
-from ..cost.schedule import Schedule
 from .study_progress import Progress
 
 

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from .. import zoo
+from ..io.resolve import network_instance
 from ..model.accelerator import Accelerator, parse_size
 from ..model.errors import InstanceError
 from ..model.instance import Instance, load_instance, load_network, parse_text, read_text
 from ..model.network import Network
 from ..model.presets import looks_like_path, preset_names, resolve_accelerator
-from ..io.resolve import network_instance
 
 SUITE_FORMAT = "optimus-opt/suite@1"
 _KEYS = ("format", "name", "description", "instances", "networks", "accelerators", "batches", "buffers")

@@ -27,7 +27,6 @@ from typing import Any, Iterable, Mapping, Sequence
 from .. import solvers as _solvers
 from .records import RUN_FAILURES
 
-
 _KEY = ("network", "accelerator", "buffer_bytes", "batch")
 
 

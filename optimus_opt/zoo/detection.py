@@ -24,8 +24,8 @@ bias; U-Net's convs have biases).
 from __future__ import annotations
 
 from ..model.network import Network
-from .builder import NetBuilder
 from . import ZooEntry
+from .builder import NetBuilder
 
 __all__ = ["yolov3_tiny", "unet", "ENTRIES"]
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 
 from ..model.network import Network
-from .builder import NetBuilder
 from . import ZooEntry
+from .builder import NetBuilder
 
 __all__ = ["googlenet", "inception_v3", "ENTRIES"]
 

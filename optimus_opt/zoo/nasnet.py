@@ -38,8 +38,8 @@ Approximations forced by the cost model's op set:
 from __future__ import annotations
 
 from ..model.network import Network
-from .builder import NetBuilder
 from . import ZooEntry
+from .builder import NetBuilder
 
 __all__ = ["nasnet_a_mobile", "ENTRIES"]
 
