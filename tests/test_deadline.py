@@ -159,13 +159,16 @@ def test_no_share_is_kept_when_no_fallback_can_run():
 # -- auto, pareto and the diagnosis draw on one deadline --------------------------------------------------------
 
 def test_auto_gives_its_exact_stage_only_what_the_heuristic_left(example):
-    # the heuristic took 9.8 s of 10: too little is left to start the exact solver
+    # the first heuristic took 9.8 s of 10: the second still runs, but too little is left to start the exact solver
     r = run(example, "auto", 10, {"growing groups": 9.8})
-    assert r.status == "feasible" and [p["solver"] for p in r.solver_info["phases"]] == ["optimus"]
+    assert r.status == "feasible" and [p["solver"] for p in r.solver_info["phases"]] == ["optimus", "efficient-s"]
     assert "left no time" in r.message
+    # past the limit after the first heuristic (which found a schedule): nothing else runs
+    r = run(example, "auto", 10, {"growing groups": 10.5})
+    assert r.status == "feasible" and [p["solver"] for p in r.solver_info["phases"]] == ["optimus"]
     # with no limit given, auto's default limit is counted from the same start
     r = run(example, "auto", None, {"growing groups": 29.8})
-    assert [p["solver"] for p in r.solver_info["phases"]] == ["optimus"]
+    assert [p["solver"] for p in r.solver_info["phases"]] == ["optimus", "efficient-s"]
 
 
 def test_pareto_spends_one_limit_on_enumeration_and_tilings(example):

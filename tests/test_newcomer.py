@@ -15,6 +15,7 @@ import pytest
 from helpers import make_instance, run_cli
 
 import optimus_opt as oo
+from optimus_opt import zoo
 from optimus_opt.cli import build_parser, main
 from optimus_opt.solvers.auto import DEFAULT_TIME_LIMIT
 from optimus_opt.solvers.diagnose import least_buffer
@@ -36,7 +37,8 @@ def test_solve_defaults_to_auto_and_says_what_ran(capsys, example):
     code, out, err = run(["solve", E, "--quiet"], capsys)
     assert code == 0
     assert "solver       auto: optimal" in out
-    assert "ran          optimus (feasible" in out and "then cpsat warm-started from optimus (optimal" in out
+    assert "ran          optimus (feasible" in out and "then efficient-s (feasible" in out
+    assert "then cpsat warm-started from optimus (optimal" in out
     assert f"limit {DEFAULT_TIME_LIMIT:g} s" in out
     exact = oo.solve(example, "exact-dp")
     assert f"DRAM traffic {exact.dram_bytes:,} B" in out and f"lower bound  {exact.dram_bytes:,} B (gap 0" in out
@@ -51,8 +53,10 @@ def test_auto_returns_the_best_schedule_with_its_bound(example):
     assert sched.dram_bytes <= heuristic.dram_bytes
     assert oo.evaluate(example, sched).dram_bytes == sched.dram_bytes
     phases = sched.solver_info["phases"]
-    assert [p["solver"] for p in phases] == ["optimus", "cpsat"] and phases[1]["warm_start"] == "optimus"
-    assert phases[0]["dram_bytes"] == heuristic.dram_bytes
+    assert [p["solver"] for p in phases] == ["optimus", "efficient-s", "cpsat"]
+    assert phases[2]["warm_start"] == "optimus"  # on the worked example optimus finds the optimum, efficient-s not
+    assert phases[0]["dram_bytes"] == heuristic.dram_bytes == 253_460
+    assert phases[1]["dram_bytes"] == oo.solve(example, "efficient-s").dram_bytes > 253_460
     assert sched.solver_info["time_limit_s"] == DEFAULT_TIME_LIMIT and sched.solver_info["bound_scope"] == "all"
 
 
@@ -66,12 +70,31 @@ def test_auto_keeps_the_heuristic_when_the_exact_solver_has_no_time(example, mon
     assert sched.solver_info["chosen"] == "optimus" and "raise --time-limit" in sched.message
 
 
+def test_auto_starts_from_the_better_heuristic(monkeypatch):
+    """On SqueezeNet 1.0 at 512 KiB Efficient-S's schedule (11,422,688 B) beats the Optimus recursion's
+    (15,416,160 B): auto keeps it when the exact phase has no time, and warm-starts cpsat from it otherwise."""
+    from optimus_opt.solvers import auto
+
+    inst = oo.Instance(zoo.build("squeezenet1_0"), oo.Accelerator(512 * 1024, 2, 32, name="optimus-npu"), batch=4)
+    sched = oo.solve(inst, "auto")
+    phases = sched.solver_info["phases"]
+    assert [(p["solver"], p["dram_bytes"]) for p in phases[:2]] == [("optimus", 15_416_160),
+                                                                     ("efficient-s", 11_422_688)]
+    assert phases[2]["warm_start"] == "efficient-s" and sched.status == "optimal"
+    assert sched.dram_bytes == oo.solve(inst, "exact-dp").dram_bytes == 7_289_696
+    monkeypatch.setattr(auto, "MIN_EXACT_SECONDS", 1e9)
+    sched = oo.solve(inst, "auto", time_limit=5)
+    assert sched.status == "feasible" and sched.solver_info["chosen"] == "efficient-s"
+    assert sched.dram_bytes == 11_422_688 and oo.evaluate(inst, sched).dram_bytes == 11_422_688
+
+
 def test_auto_without_ortools_falls_back_to_exact_dp(example, monkeypatch):
     from optimus_opt.solvers.cpsat import CPSat
 
     monkeypatch.setattr(CPSat, "is_available", classmethod(lambda cls: False))
     sched = oo.solve(example, "auto")
-    assert sched.status == "optimal" and [p["solver"] for p in sched.solver_info["phases"]] == ["optimus", "exact-dp"]
+    assert sched.status == "optimal"
+    assert [p["solver"] for p in sched.solver_info["phases"]] == ["optimus", "efficient-s", "exact-dp"]
     assert sched.dram_bytes == oo.solve(example, "exact-dp").dram_bytes
 
 
