@@ -11,6 +11,8 @@ import math
 from typing import Any, Mapping, Sequence
 
 from .. import solvers as _solvers
+from ..io.resolve import PAPER_SETTING
+from ..model.presets import accelerator_preset
 from .paper import paper_experiments
 from .planning import Experiment
 from .summary import Summary, geomean, solver_rank
@@ -29,8 +31,10 @@ ARTIFACT_MIB: dict[str, tuple[str, float, float, float, float]] = {
 }
 
 
-#: The setting of the artifact's figures, as our instances name it.
-ARTIFACT_SETTING = {"accelerator": "optimus-artifact", "buffer_bytes": 262_144, "batch": 4}
+#: The setting of the artifact's figures, as our instances name it: the ``optimus-artifact`` preset (its buffer, its
+#: name) at the paper's batch.
+ARTIFACT_SETTING = {"accelerator": "optimus-artifact",
+                    "buffer_bytes": accelerator_preset("optimus-artifact").buffer_bytes, "batch": PAPER_SETTING.batch}
 
 
 #: Bytes per MiB, the artifact's unit.

@@ -32,7 +32,7 @@ PAPER_BATCH_NETWORKS = ("vgg16", "squeezenet1_0")
 #: The PE-array sweep: channel tiles (the side of a Tc × Tc array) × buffer capacities, SqueezeNet at batch 4.
 PAPER_PE_TILES = (16, 32, 64)
 PAPER_PE_BUFFERS = tuple(k * 1024 for k in (128, 256, 512))
-#: The networks whose figures the artifact publishes (report.ARTIFACT_MIB), run on the optimus-artifact preset.
+#: The networks whose figures the artifact publishes (comparison.ARTIFACT_MIB), run on the optimus-artifact preset.
 ARTIFACT_NETWORKS = ("squeezenet1_0", "vgg16", "mobilenet_v1", "resnet18")
 #: The exact solver the sweeps and the artifact experiment run (the overall comparison runs all three).
 SWEEP_EXACT = "exact-dp"
