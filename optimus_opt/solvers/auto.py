@@ -13,9 +13,9 @@ installed, else ``exact-dp`` (which takes no warm start). It returns the cheapes
 * ``solver_info.phases``: what each solver did (status, bytes, seconds), and ``solver_info.chosen``: whose
   schedule was returned.
 
-With ``max_group`` both solvers search groups of at most that many layers, and the proof holds over that space
+With ``max_group`` every phase searches groups of at most that many layers, and the proof holds over that space
 only (``solver_info.bound_scope``). Side constraints (``together``, ``apart``, ``max_groups``) are refused: the
-heuristic cannot honour them; use ``cpsat`` or ``milp`` for them.
+heuristics cannot honour them; use ``cpsat`` or ``milp`` for them.
 """
 
 from __future__ import annotations
