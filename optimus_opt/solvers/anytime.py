@@ -26,7 +26,8 @@ from typing import Sequence
 from ..cost.cost_model import CostModel, Tiling
 from ..cost.schedule import Schedule, check_structure, group_ids
 from ..model.errors import OptimusError
-from ..utils.deadline import Deadline
+from ..utils import progress
+from ..utils.deadline import NEVER, Deadline
 from .base import SolveOptions, SolverResult
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]
@@ -67,30 +68,60 @@ def warm_groups(cm: CostModel, schedule: Schedule) -> list[tuple[tuple[int, ...]
     return out
 
 
-def heuristic_groups(cm: CostModel, options: SolveOptions) -> tuple[list[tuple[tuple[int, ...], Tiling]] | None, str]:
+def heuristic_runs(cm: CostModel, options: SolveOptions, deadline: Deadline = NEVER, *,
+                   report: bool = False) -> list[tuple[str, SolverResult, float]]:
+    """Run the heuristics that give a stopped exact solver (and ``auto``) its incumbent, ``optimus`` then
+    ``efficient-s``, with the options' ``max_group`` and seed; each run as (solver name, result, seconds). Neither
+    dominates the other: Efficient-S's breadth-first segments reach sibling groups that the Optimus recursion
+    cannot, as on SqueezeNet and NASNet-A Mobile at 512 KiB. Once ``deadline`` has passed and a run has found a
+    schedule, no further heuristic starts. With ``report`` each says so on the options' progress reporter."""
+    # imported here: the heuristics import the solver machinery too
+    from .baselines import EfficientS
+    from .optimus_dp import Optimus
+
+    reporter = progress.of(options) if report else None
+    runs: list[tuple[str, SolverResult, float]] = []
+    for cls in (Optimus, EfficientS):
+        if deadline.expired() and any(result.groups for _, result, _ in runs):
+            break
+        if reporter is not None:
+            reporter.solver(cls.name)
+            reporter.phase("growing groups (heuristic)")
+        start = time.perf_counter()
+        result = cls().search(cm, SolveOptions(max_group=options.max_group, seed=options.seed,
+                                               progress=options.progress if report else None))
+        runs.append((cls.name, result, time.perf_counter() - start))
+    return runs
+
+
+def cheapest(runs: Sequence[tuple[str, SolverResult, float]]) -> tuple[str, SolverResult]:
+    """The run whose schedule moves the fewest bytes (the first on a tie), or the first run when none found one."""
+    best = runs[0]
+    for run in runs[1:]:
+        cost, least = schedule_cost(run[1]), schedule_cost(best[1])
+        if cost is not None and (least is None or cost < least):
+            best = run
+    return best[0], best[1]
+
+
+def schedule_cost(result: SolverResult) -> int | None:
+    """The bytes a result's schedule moves, or None when it has none."""
+    return sum(t.cost for _, t in result.groups) if result.groups else None
+
+
+def heuristic_groups(cm: CostModel,
+                     options: SolveOptions) -> tuple[list[tuple[tuple[int, ...], Tiling]] | None, str]:
     """The incumbent of a stopped exact solver and where it came from: the caller's ``warm_start`` when it is a
-    valid schedule, else the cheaper of the ``optimus`` and ``efficient-s`` heuristics' schedules (same
-    ``max_group``; neither dominates the other: Efficient-S's breadth-first segments reach sibling groups that the
-    Optimus recursion cannot, as on SqueezeNet and NASNet-A Mobile at 512 KiB), else ``None``."""
+    valid schedule, else the cheaper of the :func:`heuristic_runs`' schedules, else ``None``."""
     hint = options.extra.get("warm_start")
     if isinstance(hint, Schedule):
         groups = warm_groups(cm, hint)
         if groups is not None:
             return groups, "warm_start"
-    # imported here: the heuristics import the solver machinery too
-    from .baselines import EfficientS
-    from .optimus_dp import Optimus
-
-    best: list[tuple[tuple[int, ...], Tiling]] | None = None
-    origin = "optimus"
-    for solver in (Optimus(), EfficientS()):
-        result = solver.search(cm, SolveOptions(max_group=options.max_group, seed=options.seed))
-        if result.status != "feasible" or not result.groups:
-            continue
-        groups = [(tuple(m), t) for m, t in result.groups]
-        if best is None or sum(t.cost for _, t in groups) < sum(t.cost for _, t in best):
-            best, origin = groups, solver.name
-    return best, origin
+    name, result = cheapest(heuristic_runs(cm, options))
+    if not result.groups:
+        return None, "optimus"
+    return [(tuple(m), t) for m, t in result.groups], name
 
 
 def admissible(groups: Groups, options: SolveOptions, together: list[int], apart: list[int],

@@ -1,8 +1,9 @@
 """``auto``: the best schedule a user can have within a stated time, with its proven bound (the CLI's default).
 
-It runs the :data:`HEURISTICS` first, the ``optimus`` recursion and the ``efficient-s`` baseline (together about
-3 s on NASNet-A Mobile, the largest zoo network, and well under a second on the others; neither dominates: on
-SqueezeNet 1.0 and NASNet-A Mobile at 512 KiB Efficient-S's schedule moves 26 % and 10 % fewer bytes), then an
+It runs the heuristics first (:func:`~optimus_opt.solvers.anytime.heuristic_runs`: the ``optimus`` recursion and
+the ``efficient-s`` baseline, together about 3 s on NASNet-A Mobile, the largest zoo network, and well under a
+second on the others; neither dominates: on SqueezeNet 1.0 and NASNet-A Mobile at 512 KiB Efficient-S's schedule
+moves 26 % and 10 % fewer bytes), then an
 exact solver over all valid schedules, warm-started from the cheaper heuristic schedule, for the rest of the time
 limit (:data:`DEFAULT_TIME_LIMIT` seconds unless ``time_limit`` says otherwise): ``cpsat`` when OR-Tools is
 installed, else ``exact-dp`` (which takes no warm start). It returns the cheapest schedule with
@@ -27,17 +28,13 @@ from ..cost.cost_model import CostModel
 from ..cost.schedule import Group, Schedule
 from ..model.errors import SolverError
 from ..utils import progress
-from ..utils.deadline import Deadline
+from . import anytime
 from .base import SolveOptions, Solver, SolverResult
-from .baselines import EfficientS
 from .cpsat import CPSat
 from .exact_dp import ExactDP
-from .optimus_dp import Optimus
 
 #: The time limit of ``auto`` when none is given, in seconds (the CLI's ``--help`` states it).
 DEFAULT_TIME_LIMIT = 30.0
-#: The heuristics ``auto`` runs before its exact phase, in this order (on a tie the first one's schedule is kept).
-HEURISTICS: tuple[type[Solver], ...] = (Optimus, EfficientS)
 #: Below this many seconds left after the heuristic, the exact solver is not started (it could prove nothing).
 MIN_EXACT_SECONDS = 0.5
 
@@ -63,8 +60,10 @@ class Auto(Solver):
         report = progress.of(options)
         phases: list[dict] = []
 
-        heuristic, h_name = self._heuristics(cm, options, deadline, phases)
-        h_cost = _cost(heuristic)
+        runs = anytime.heuristic_runs(cm, options, deadline, report=True)
+        phases.extend(_phase(name, result, seconds) for name, result, seconds in runs)
+        h_name, heuristic = anytime.cheapest(runs)
+        h_cost = anytime.schedule_cost(heuristic)
 
         exact_cls = CPSat if CPSat.is_available() else ExactDP
         exact: SolverResult | None = None
@@ -84,36 +83,9 @@ class Auto(Solver):
             info.update({k: v for k, v in exact.info.items() if k in ("space", "candidates", "columns")})
         return _combine(heuristic, h_name, exact, info, exact_cls.name, limit)
 
-    @staticmethod
-    def _heuristics(cm: CostModel, options: SolveOptions, deadline: Deadline,
-                    phases: list[dict]) -> tuple[SolverResult, str]:
-        """Run each of :data:`HEURISTICS`, recording a phase for each, until the deadline passes once one has found
-        a schedule; the cheapest result and its solver's name (the first one's when none finds a schedule, so that
-        its message explains why)."""
-        report = progress.of(options)
-        best: tuple[SolverResult, str] | None = None
-        for cls in HEURISTICS:
-            if best is not None and _cost(best[0]) is not None and deadline.expired():
-                break
-            report.solver(cls.name)
-            report.phase("growing groups (heuristic)")
-            t0 = time.perf_counter()
-            result = cls().search(cm, SolveOptions(max_group=options.max_group, seed=options.seed,
-                                                   progress=options.progress))
-            phases.append(_phase(cls.name, result, time.perf_counter() - t0))
-            cost = _cost(result)
-            if best is None or (cost is not None and (_cost(best[0]) is None or cost < _cost(best[0]))):
-                best = (result, cls.name)
-        assert best is not None
-        return best
-
-
-def _cost(result: SolverResult) -> int | None:
-    return sum(t.cost for _, t in result.groups) if result.groups else None
-
 
 def _phase(name: str, result: SolverResult, seconds: float, *, warm: str | None = None) -> dict:
-    phase = {"solver": name, "status": result.status, "dram_bytes": _cost(result),
+    phase = {"solver": name, "status": result.status, "dram_bytes": anytime.schedule_cost(result),
              "bound_bytes": result.bound_bytes, "seconds": round(seconds, 6)}
     if warm:
         phase["warm_start"] = warm
@@ -132,8 +104,8 @@ def _hint(cm: CostModel, result: SolverResult, solver: str) -> Schedule:
 def _combine(heuristic: SolverResult, h_name: str, exact: SolverResult | None, info: dict, exact_name: str,
              limit: float) -> SolverResult:
     """The cheaper schedule, with the exact solver's bound and an honest status (see the module's docstring)."""
-    h_cost = _cost(heuristic)
-    e_cost = _cost(exact) if exact is not None else None
+    h_cost = anytime.schedule_cost(heuristic)
+    e_cost = anytime.schedule_cost(exact) if exact is not None else None
     bound = exact.bound_bytes if exact is not None and exact.status in ("optimal", "feasible") else None
     if exact is not None and exact.status == "infeasible" and h_cost is None:
         info["chosen"] = None
