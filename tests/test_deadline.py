@@ -140,7 +140,9 @@ def test_a_stopped_exact_solver_leaves_its_fallback_time_within_the_limit(solver
     r = run(inst, solver, 100, {phase: 95})
     assert r.status == "feasible" and "stopped by the time limit" in r.message, (r.status, r.message)
     assert r.solver_info["fallback_reserve_s"] == pytest.approx(100 * FALLBACK_SHARE)
-    assert r.solver_info["incumbent"] == "efficient-s" and r.solver_info["fallback_seconds"] >= 0
+    # the better heuristic's schedule, improved window by window in the time left (5 s on the fake clock)
+    assert r.solver_info["incumbent"] == "efficient-s + refine" and r.solver_info["fallback_seconds"] >= 0
+    assert r.dram_bytes < oo.solve(inst, "efficient-s").dram_bytes
     assert r.bound_bytes == oo.CostModel(inst).compulsory_bytes() < r.dram_bytes
     assert r.solver_info["time_limit_s"] == 100
 

@@ -57,9 +57,14 @@ class CandidateSpace:
     deadline:
         The run's deadline (:class:`~optimus_opt.utils.deadline.Deadline`); once it passes, enumeration stops and
         :attr:`complete` is False. By default there is none.
+    within:
+        Only groups inside this set of layers (a bitset; ``None``: the whole network). The set must be convex, as
+        a window of consecutive groups of a schedule is (the window refinement, ``optimus_opt/solvers/
+        refine.py``): the hull of a subset of a convex set stays inside it, so growth never leaves the window.
     """
 
-    def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER) -> None:
+    def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER,
+                 within: int | None = None) -> None:
         self.cm = cm
         self.max_group = max_group
         net = cm.network
@@ -68,6 +73,7 @@ class CandidateSpace:
         self.layers = net.layer_ids
         is_layer = [net.is_layer(u) for u in range(n)]
         self.layer_mask = sum(1 << u for u in self.layers)
+        self.within = self.layer_mask if within is None else within & self.layer_mask
         self.pred = [sum(1 << p for p in net.producers[u] if is_layer[p]) for u in range(n)]
         adj = [0] * n
         for u in self.layers:
@@ -203,7 +209,10 @@ class CandidateSpace:
         self._prepare_floor()
         desc, anc, adj, reads = self.desc, self.anc, self.adj, self.reads
         wb, blocks = cm.weight_bytes, cm.block_bytes
+        within = self.within
         for r in self.layers:
+            if not within >> r & 1:
+                continue
             seed = 1 << r
             rows0 = self._floor_step(0, seed, seed)
             if rows0 + blocks[r] > buffer:
@@ -212,7 +221,7 @@ class CandidateSpace:
             seen = {seed}
             # (set, size, descendants, ancestors, neighbours, producers, weight bytes, floor rows part, block)
             stack = [(seed, 1, desc[r], anc[r], adj[r], reads[r], wb[r], rows0, blocks[r])]
-            above = ~((1 << (r + 1)) - 1)
+            above = ~((1 << (r + 1)) - 1) & within
             found = self.by_first[r]
             while stack:
                 mask, size, d, a, near, rd, w, rows, blk = stack.pop()

@@ -22,9 +22,10 @@ from .exact_dp import ExactDP
 from .layerwise import Layerwise
 from .milp import Milp
 from .optimus_dp import Optimus, OptimusOnline
+from .refine import Refine
 
 _SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (Auto, Layerwise, ExactDP, CPSat, Milp, Optimus,
-                                                                OptimusOnline, EfficientS, DNNVM)}
+                                                                OptimusOnline, EfficientS, DNNVM, Refine)}
 
 
 def register(cls: type[Solver]) -> type[Solver]:

@@ -29,6 +29,7 @@ from ..model.errors import OptimusError
 from ..utils import progress
 from ..utils.deadline import NEVER, Deadline
 from .base import SolveOptions, SolverResult
+from .windows import refine
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]
 
@@ -109,19 +110,27 @@ def schedule_cost(result: SolverResult) -> int | None:
     return sum(t.cost for _, t in result.groups) if result.groups else None
 
 
-def heuristic_groups(cm: CostModel,
-                     options: SolveOptions) -> tuple[list[tuple[tuple[int, ...], Tiling]] | None, str]:
+def heuristic_groups(cm: CostModel, options: SolveOptions,
+                     refined: bool = True) -> tuple[list[tuple[tuple[int, ...], Tiling]] | None, str, bool]:
     """The incumbent of a stopped exact solver and where it came from: the caller's ``warm_start`` when it is a
-    valid schedule, else the cheaper of the :func:`heuristic_runs`' schedules, else ``None``."""
+    valid schedule, else the cheaper of the :func:`heuristic_runs`' schedules, else ``None``. When the run has a
+    limit and ``refined`` is true, the heuristic schedule is then improved window by window until the run's deadline
+    (:func:`~optimus_opt.solvers.refine.refine`; where it came from is then "<heuristic> + refine"). The flag says
+    whether the refinement proved it optimal (one window held the whole network)."""
     hint = options.extra.get("warm_start")
     if isinstance(hint, Schedule):
         groups = warm_groups(cm, hint)
         if groups is not None:
-            return groups, "warm_start"
+            return groups, "warm_start", False
     name, result = cheapest(heuristic_runs(cm, options))
     if not result.groups:
-        return None, "optimus"
-    return [(tuple(m), t) for m, t in result.groups], name
+        return None, "optimus", False
+    groups = [(tuple(m), t) for m, t in result.groups]
+    if refined and options.deadline.bounded and not options.deadline.expired():
+        out = refine(cm, groups, options.deadline, window=len(cm.network.layer_ids), max_group=options.max_group)
+        if out.cost < sum(t.cost for _, t in groups) or out.proven:
+            return list(out.groups), f"{name} + refine", out.proven
+    return groups, name, False
 
 
 def admissible(groups: Groups, options: SolveOptions, together: list[int], apart: list[int],
@@ -159,12 +168,15 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
     source = "solver" if best else None
     if options.extra.get("anytime", True):
         start = time.perf_counter()
-        groups, origin = heuristic_groups(cm, options)
+        # the refinement does not know the side constraints: it only refines when there are none
+        groups, origin, proven = heuristic_groups(cm, options, refined=not any(side))
         info["fallback_seconds"] = round(time.perf_counter() - start, 6)
         if groups is not None and admissible(groups, options, *side):
             cost = sum(t.cost for _, t in groups)
             if best_cost is None or cost < best_cost:
                 best, best_cost, source = groups, cost, origin
+            if proven:
+                bound, info["bound"] = cost, "window refinement: one window held the whole network"
     if best_cost is None:
         return SolverResult(status="unknown", info=info, bound_bytes=bound,
                             message=f"stopped by the {why}; no schedule found (proven bound {bound:,} B)")

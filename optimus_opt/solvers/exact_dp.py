@@ -1,127 +1,17 @@
-"""``exact-dp``: the exact optimum by dynamic programming over the down-sets of the network.
-
-A valid schedule is a chain of down-sets ∅ = D0 ⊂ D1 ⊂ … ⊂ Dk = all layers whose differences are the groups: each
-group reads only network inputs and tensors of earlier groups exactly when every prefix is a down-set, and the
-difference of two nested down-sets is convex. Hence
-
-    f(∅) = 0,    f(D ∪ S) = min over candidates S with S ∩ D = ∅ and needs(S) ⊆ D of f(D) + cost(S),
-
-and f(all layers) is the optimum over the candidate space (formulations/exact-dp.md). Down-sets are visited in
-order of size, so each f(D) is final before it is extended; a candidate is indexed by its first layer, which must
-be ready (all producers in D). A candidate's tiling is computed only if f(D) plus the cost it has with resident
-weights (a bound needing no tiling) can still improve f(D ∪ S).
+"""``exact-dp``: the exact optimum by dynamic programming over the down-sets of the network
+(:func:`~optimus_opt.solvers.downsets.downset_dp`, formulations/exact-dp.md), over every convex connected group
+that may fit the buffer, with the anytime fallback of :mod:`~optimus_opt.solvers.anytime` when a limit stops it.
 """
 
 from __future__ import annotations
-
-import time
 
 from ..cost.candidates import CandidateSpace, bits
 from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..utils import progress
-from ..utils.deadline import NEVER, Deadline
 from . import anytime
 from .base import SolveOptions, Solver, SolverResult
-
-
-def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
-               max_states: int | None = None, prune: bool = True):
-    """Run the DP until it finishes, ``deadline`` passes or it holds more than ``max_states`` down-sets; returns
-    (cost or None, groups as candidates in order, statistics dict, finished flag).
-
-    Transitions are *pulled*: expanding a final down-set D only records, for each candidate S it can take, the
-    bound f(D) + floor(S) under D ∪ S. When D ∪ S comes up (all smaller down-sets are final by then), its
-    transitions are tiled by increasing bound, and with ``prune`` the first bound that reaches the best value
-    found ends the scan: no later transition can beat it (formulations/exact-dp.md, rule DP-1). A down-set no
-    feasible transition reaches is dropped.
-    """
-    start = time.perf_counter()
-    full = space.layer_mask
-    layers = space.layers
-    pred = space.pred
-    best: dict[int, int] = {0: 0}
-    back: dict[int, tuple[int, object]] = {}
-    pending: dict[int, list[tuple[int, int, object]]] = {}
-    buckets: dict[int, list[int]] = {0: [0]}
-    tilings = transitions = 0
-    finished = True
-    stopped_by = None
-    for size in range(full.bit_count() + 1):
-        for d in buckets.pop(size, ()):
-            over = max_states is not None and len(best) > max_states
-            if over or deadline.expired():
-                finished = False
-                stopped_by = "down-set limit" if over else "time limit"
-                buckets.setdefault(size, []).append(d)  # still open, for the frontier bound
-                break
-            if d:
-                incoming = pending.pop(d)
-                incoming.sort(key=lambda e: e[0])  # stable: equal bounds keep the order they were found in
-                value = arg = None
-                for bound, src, cand in incoming:
-                    if prune and value is not None and bound >= value:
-                        break
-                    tilings += 1
-                    tiling = cand.tiling(cm)
-                    if tiling is not None and (value is None or best[src] + tiling.cost < value):
-                        value, arg = best[src] + tiling.cost, (src, cand)
-                if value is None:
-                    continue  # no feasible group reaches d
-                best[d], back[d] = value, arg
-            fd = best[d]
-            ready = 0
-            for u in layers:
-                if not d >> u & 1 and pred[u] & ~d == 0:
-                    ready |= 1 << u
-            for r in bits(ready):
-                for cand in space.by_first[r]:
-                    mask = cand.mask
-                    if mask & d or cand.needs & ~d:
-                        continue
-                    nd = d | mask
-                    transitions += 1
-                    entry = (fd + cand.cost_floor, d, cand)
-                    waiting = pending.get(nd)
-                    if waiting is None:
-                        pending[nd] = [entry]
-                        buckets.setdefault(nd.bit_count(), []).append(nd)
-                    else:
-                        waiting.append(entry)
-        if not finished:
-            break
-    stats = {"downsets": len(best), "transitions": transitions, "tilings_asked": tilings,
-             "dp_seconds": round(time.perf_counter() - start, 6)}
-    if not finished:  # every schedule enters an open down-set from a final one (formulations/exact-dp.md)
-        stats["stopped_by"] = stopped_by
-        stats["frontier_bound"] = min((min(e[0] for e in pending[d]) + remaining_floor(cm, space, d)
-                                       for ds in buckets.values() for d in ds if d in pending), default=None)
-    if full not in best:
-        return None, [], stats, finished
-    groups = []
-    d = full
-    while d:
-        prev, cand = back[d]
-        groups.append(cand)
-        d = prev
-    groups.reverse()
-    return best[full], groups, stats, finished
-
-
-def remaining_floor(cm: CostModel, space: CandidateSpace, done: int) -> int:
-    """A lower bound of the traffic still to come once the layers of the down-set ``done`` have run: every other
-    layer's weights once, every network output not yet written, and one read of every tensor (of ``done`` or a
-    network input) that a layer outside ``done`` reads. The three sums are over disjoint tensors."""
-    total = 0
-    for u in space.layers:
-        if not done >> u & 1:
-            total += cm.weight_bytes[u]
-            if cm.is_output[u]:
-                total += cm.tensor_bytes[u]
-    for t in range(cm.n):
-        if (done >> t & 1 or not cm.producers[t]) and any(not done >> c & 1 for c in cm.consumers[t]):
-            total += cm.tensor_bytes[t]
-    return total
+from .downsets import downset_dp
 
 
 class ExactDP(Solver):
