@@ -14,7 +14,7 @@ from conftest import ROOT
 
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace
-from optimus_opt.solvers import get
+from optimus_opt.solvers import anytime, get, windows
 from optimus_opt.solvers.anytime import FALLBACK_SHARE
 from optimus_opt.solvers.base import SolveOptions
 from optimus_opt.solvers.diagnose import least_buffer
@@ -111,8 +111,12 @@ def test_enumeration_and_model_building_stop_at_the_deadline():
 @pytest.mark.parametrize("solver", ["cpsat", "milp"])
 def test_a_limit_passed_while_tiling_stops_the_model(solver, example):
     r = run(example, solver, 100, {"tiling the candidate groups": 95})
-    assert r.status == "feasible" and r.groups and "columns" not in r.solver_info
-    assert "time limit while tiling the" in r.message and r.solver_info["incumbent"] in ("optimus", "efficient-s")
+    assert r.groups and "columns" not in r.solver_info and "time limit while tiling the" in r.message
+    # the fallback refines the heuristic's schedule in the 5 s left: one window holds the example's 9 layers, so
+    # the stopped solver still proves the optimum
+    assert (r.status, r.dram_bytes, r.bound_bytes) == ("optimal", 253_460, 253_460)
+    assert r.solver_info["incumbent"] == "optimus + refine"
+    assert r.solver_info["bound"] == "window refinement: one window held the whole network"
 
 
 @pytest.mark.parametrize("solver, stated", [("cpsat", "CP-SAT"), ("milp", "HiGHS")])
@@ -124,27 +128,37 @@ def test_the_back_end_gets_only_what_is_left(solver, stated, example):
     assert r.solver_info["backend_time_limit_s"] == pytest.approx(100 * (1 - FALLBACK_SHARE) - 50)
     # past the deadline by then, the back-end is not started at all (milp once gave HiGHS 0.01 s and solved on)
     r = run(example, solver, 100, {"solving the set-partitioning model": 95})
-    assert r.status == "feasible" and r.groups and f"time limit while stating the {stated} model" in r.message
+    assert r.groups and f"time limit while stating the {stated} model" in r.message
     assert "backend_time_limit_s" not in r.solver_info and f"{solver}_status" not in r.solver_info
-    assert "highs_status" not in r.solver_info and r.bound_bytes == oo.CostModel(example).compulsory_bytes()
+    assert "highs_status" not in r.solver_info
+    # the proof comes from the fallback's window refinement, not from the back-end
+    assert r.status == "optimal" and r.solver_info["incumbent"] == "optimus + refine"
 
 
 # -- the fallback's share --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("solver, phase", [("exact-dp", "dynamic program"), ("cpsat", "tiling the candidate"),
                                            ("milp", "tiling the candidate")])
-def test_a_stopped_exact_solver_leaves_its_fallback_time_within_the_limit(solver, phase):
+def test_a_stopped_exact_solver_leaves_its_fallback_time_within_the_limit(solver, phase, monkeypatch):
     """95 s of a 100 s limit gone before the exact work: the exact phase ended at 90 s, so the solver stops and
-    the heuristics run in the 10 s kept for them; the result is feasible, with the compulsory bound."""
+    the heuristics run in the 10 s kept for them, then the window refinement of their better schedule. On the fake
+    clock no time passes while it runs, so its windows widen until one holds SqueezeNet's 26 layers: the stopped
+    solver proves the optimum after all."""
     inst = oo.load_instance(SQUEEZENET)
     r = run(inst, solver, 100, {phase: 95})
-    assert r.status == "feasible" and "stopped by the time limit" in r.message, (r.status, r.message)
+    assert r.status == "optimal" and "stopped by the time limit" in r.message, (r.status, r.message)
     assert r.solver_info["fallback_reserve_s"] == pytest.approx(100 * FALLBACK_SHARE)
-    # the better heuristic's schedule, improved window by window in the time left (5 s on the fake clock)
     assert r.solver_info["incumbent"] == "efficient-s + refine" and r.solver_info["fallback_seconds"] >= 0
-    assert r.dram_bytes < oo.solve(inst, "efficient-s").dram_bytes
-    assert r.bound_bytes == oo.CostModel(inst).compulsory_bytes() < r.dram_bytes
+    assert r.dram_bytes == r.bound_bytes == oo.solve(inst, "exact-dp").dram_bytes
     assert r.solver_info["time_limit_s"] == 100
+    # when the deadline stops the refinement in its first window, the heuristic's schedule is kept, with the
+    # compulsory bound
+    monkeypatch.setattr(anytime, "refine", lambda cm, groups, deadline, **kw: windows.Refinement(
+        groups=tuple(groups), proven=False, stopped=True, windows=0, improved=0, widest=0, seconds=0.0))
+    r = run(inst, solver, 100, {phase: 95})
+    assert r.status == "feasible" and r.solver_info["incumbent"] == "efficient-s"
+    assert r.dram_bytes == oo.solve(inst, "efficient-s").dram_bytes
+    assert r.bound_bytes == oo.CostModel(inst).compulsory_bytes() < r.dram_bytes
 
 
 def test_no_share_is_kept_when_no_fallback_can_run():

@@ -176,13 +176,16 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
             if best_cost is None or cost < best_cost:
                 best, best_cost, source = groups, cost, origin
             if proven:
-                bound, info["bound"] = cost, "window refinement: one window held the whole network"
+                bound, bound_kind = cost, "window refinement: one window held the whole network"
+                info["bound"] = bound_kind
     if best_cost is None:
         return SolverResult(status="unknown", info=info, bound_bytes=bound,
                             message=f"stopped by the {why}; no schedule found (proven bound {bound:,} B)")
     info["incumbent"] = source
     if best_cost <= bound:  # the incumbent meets the bound: proven after all
-        return SolverResult(status="optimal", groups=best, bound_bytes=best_cost, info=info)
+        return SolverResult(status="optimal", groups=best, bound_bytes=best_cost, info=info,
+                            message=f"stopped by the {why}; the schedule of {source} meets the proven bound "
+                                    f"({info['bound']})")
     gap = (best_cost - bound) / bound if bound else float("inf")
     return SolverResult(status="feasible", groups=best, bound_bytes=bound, info=info,
                         message=f"stopped by the {why}: the schedule of {source} is within {gap:.2%} of the proven "

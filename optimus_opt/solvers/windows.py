@@ -97,11 +97,14 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                     break
                 solved += 1
                 widest = max(widest, size)
-                proven = i == 0 and j == len(current) and max_group is None
+                whole = i == 0 and j == len(current)
                 if better is not None:
                     current[i:j] = better
                     improved += 1
                     changed = True
+                if whole and max_group is None:  # the window held the whole schedule: the DP proved it
+                    proven = True
+                    break
                 i += max(1, (j - i if better is None else len(better)) // 2)
         if stopped or proven:
             break

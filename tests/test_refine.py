@@ -1,0 +1,101 @@
+"""The window refinement (optimus_opt/solvers/windows.py, the ``refine`` solver) and the pieces it stands on: the
+candidate space of a convex window and the down-set DP started at a down-set (formulations/refine.md)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from strategies import instances
+
+import optimus_opt as oo
+from optimus_opt import zoo
+from optimus_opt.cost.candidates import CandidateSpace, bits
+from optimus_opt.cost.schedule import Group, Schedule
+from optimus_opt.model.errors import SolverError
+from optimus_opt.solvers.downsets import downset_dp
+from optimus_opt.solvers.windows import refine, widths
+from optimus_opt.utils.deadline import Deadline
+
+EXAMPLE_32K = ROOT / "instances" / "example-32k.json"
+SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
+
+
+def _mask(inst: oo.Instance, names) -> int:
+    return sum(1 << inst.network.index[n] for n in names)
+
+
+def test_a_window_is_solved_after_its_start_down_set():
+    """The worked example at 32 KiB (formulations/cost-model.md §6): its optimum is {c1}, {c2}, {c3}, {a1, p1},
+    {c4, c5, g, fc} = 613,908 B. With {c1, c2, c3} run, the window of the other layers costs the optimum less the
+    three single layers, and its best schedule is the optimum's last two groups."""
+    inst = oo.load_instance(EXAMPLE_32K)
+    cm = oo.CostModel(inst)
+    start = _mask(inst, ["c1", "c2", "c3"])
+    window = _mask(inst, ["a1", "p1", "c4", "c5", "g", "fc"])
+    space = CandidateSpace(cm, within=window)
+    assert all(c.mask & ~window == 0 for c in space) and {c.first for c in space} <= set(bits(window))
+    cost, groups, _, finished = downset_dp(cm, space, start=start)
+    singles = sum(cm.best_tiling([u]).cost for u in bits(start))
+    assert finished and cost == 613_908 - singles
+    assert [sorted(inst.network.layers[u].name for u in bits(c.mask)) for c in groups] == [
+        ["a1", "p1"], ["c4", "c5", "fc", "g"]]
+    # the layers before the window are not scheduled again: without the start down-set nothing is ready
+    assert downset_dp(cm, space)[0] is None
+
+
+def test_widths_grow_by_half_up_to_the_widest():
+    assert widths(24) == [8, 12, 18, 24] and widths(40) == [8, 12, 18, 27, 40] and widths(3) == [3]
+
+
+def test_one_window_over_the_whole_network_proves_the_optimum(example):
+    """The example has 9 layers: the 12-layer window holds the whole schedule, so refine is the exact DP."""
+    sched = oo.solve(example, "refine")
+    assert (sched.status, sched.dram_bytes, sched.bound_bytes) == ("optimal", 253_460, 253_460)
+    assert sched.solver_info["widest_window"] == 9
+    # with windows of 2 layers it proves nothing, and still never does worse than where it started
+    narrow = oo.solve(example, "refine", window=2)
+    assert narrow.status == "feasible" and narrow.bound_bytes is None
+    assert 253_460 <= narrow.dram_bytes <= narrow.solver_info["start_bytes"]
+
+
+def test_refine_improves_squeezenet_to_its_optimum():
+    """SqueezeNet 1.0 at 512 KiB, batch 4: efficient-s moves 11,422,688 B, the proven optimum is 7,289,696 B
+    (tests/test_newcomer.py); windows of 8 to 24 layers reach it."""
+    inst = oo.Instance(zoo.build("squeezenet1_0"), oo.Accelerator(512 * 1024, 2, 32, name="optimus-npu"), batch=4)
+    sched = oo.solve(inst, "refine")
+    assert sched.solver_info["start"] == "efficient-s" and sched.solver_info["start_bytes"] == 11_422_688
+    assert sched.dram_bytes == 7_289_696 == oo.solve(inst, "exact-dp").dram_bytes
+    assert oo.evaluate(inst, sched).dram_bytes == sched.dram_bytes  # recomputable from the groups alone
+    assert oo.solve(inst, "refine").groups == sched.groups  # deterministic
+
+
+def test_a_passed_deadline_changes_nothing():
+    inst = oo.load_instance(SQUEEZENET)
+    cm = oo.CostModel(inst)
+    start = [(m, t) for m, t in ((tuple(g), cm.best_tiling(g)) for g in ([u] for u in inst.network.layer_ids))]
+    out = refine(cm, start, Deadline(end=0.0, clock=lambda: 1.0))
+    assert out.stopped and out.windows == 0 and not out.proven
+    assert [m for m, _ in out.groups] == [m for m, _ in start]
+
+
+def test_the_window_option_is_checked(example):
+    with pytest.raises(SolverError, match="option window: expected a positive number of layers, got 0"):
+        oo.solve(example, "refine", window=0)
+
+
+@given(instances(max_layers=8))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_refine_never_worsens_and_stays_above_the_optimum(inst):
+    """From the no-fusion schedule with windows of at most 3 layers: the result is a valid schedule that
+    evaluate() prices the same, no dearer than the start and no cheaper than exact-dp's optimum."""
+    cm = oo.CostModel(inst)
+    start = [((u,), cm.best_tiling([u])) for u in inst.network.layer_ids]
+    if any(t is None for _, t in start):
+        return  # a layer that fits no tiling alone: no no-fusion schedule to start from
+    out = refine(cm, start, window=3)
+    optimum = oo.solve(inst, "exact-dp")
+    assert optimum.dram_bytes <= out.cost <= sum(t.cost for _, t in start)
+    sched = Schedule(instance=inst.name, solver="refine", status="feasible",
+                     groups=tuple(Group.from_tiling(inst, members, tiling) for members, tiling in out.groups))
+    assert oo.evaluate(inst, sched).dram_bytes == out.cost
