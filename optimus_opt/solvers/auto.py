@@ -50,8 +50,8 @@ EXACT_SHARE = 2 / 3
 class Auto(Solver):
     name = "auto"
     description = (f"the best schedule in a stated time (default {DEFAULT_TIME_LIMIT:g} s): optimus and "
-                   "efficient-s, then cpsat (exact-dp without OR-Tools) warm-started from the better; proven bound "
-                   "and status")
+                   "efficient-s, then cpsat (exact-dp without OR-Tools) warm-started from the better, then refine "
+                   "if that proved nothing; proven bound and status")
     space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
     #: Its status is its exact phase's, but a study runs the phases' solvers themselves: not counted as exact.
     timed = threaded = composite = True
