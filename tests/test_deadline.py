@@ -219,3 +219,21 @@ def test_milp_switches_off_the_presolve_that_ignores_its_limit_on_large_models(e
     after = oo.solve(example, "milp")
     assert after.solver_info["highs_presolve"] == "off"
     assert (after.status, after.dram_bytes) == ("optimal", before.dram_bytes)
+
+
+def test_the_fallback_reserve_grows_with_the_network():
+    """10 % of what is left, but at least 8 ms per layer (optimus and efficient-s take about 3.2 s on NASNet-A
+    Mobile's 498 layers) and at most half of what is left."""
+    from optimus_opt.solvers.anytime import exact_phase
+
+    def reserve(limit: float, layers: int) -> float:
+        clock = FakeClock()
+        options = SolveOptions(time_limit=limit, deadline=Deadline.after(limit, clock=clock))
+        deadline, info = exact_phase(options, layers)
+        assert deadline.left() == pytest.approx(limit - info["fallback_reserve_s"])
+        return info["fallback_reserve_s"]
+
+    assert reserve(100, 498) == pytest.approx(10.0)  # 10 % is more than 3.984 s
+    assert reserve(10, 498) == pytest.approx(3.984)  # 10 % (1 s) would not hold the heuristics
+    assert reserve(4, 498) == pytest.approx(2.0)  # never more than half
+    assert reserve(10, 30) == pytest.approx(1.0)

@@ -11,7 +11,9 @@ The fallback schedule must lie in the solver's stated space: under ``max_group``
 
 The fallback's time comes out of the limit, not on top of it: the heuristics run to completion (they are what makes
 a stopped result ``feasible``) and take no time limit of their own, so an exact solver that will need them stops its
-exact phase early. :func:`exact_phase` keeps :data:`FALLBACK_SHARE` of the run's deadline back for them when a
+exact phase early. :func:`exact_phase` keeps :data:`FALLBACK_SHARE` of the run's deadline back for them (more on
+a large network: :data:`FALLBACK_SECONDS_PER_LAYER`), and the window refinement of their schedule uses what the
+heuristics leave of it (:mod:`~optimus_opt.solvers.windows`), when a
 limit is set, the fallback is on and no ``warm_start`` is given (``solver_info.fallback_reserve_s`` says how many
 seconds; ``solver_info.fallback_seconds`` how long the heuristics then took). A run that finishes its exact phase
 never runs them; its result is the same as without the reserve unless it would have finished in the reserved
@@ -34,22 +36,26 @@ from .windows import refine
 Groups = Sequence[tuple[Sequence[int], Tiling]]
 
 
-#: The share of what is left of a run's deadline that an exact solver keeps for its fallback heuristics (10 %: on
-#: NASNet-A Mobile, the largest zoo network, optimus and efficient-s take about 2 s, a tenth of a 20 s limit).
+#: The share of what is left of a run's deadline that an exact solver keeps for its fallback heuristics (10 %), at
+#: least :data:`FALLBACK_SECONDS_PER_LAYER` per layer and at most half of what is left: on NASNet-A Mobile, the
+#: largest zoo network (498 layers), optimus and efficient-s take about 3.2 s, more than a tenth of a 10 s limit.
 FALLBACK_SHARE = 0.1
+FALLBACK_SECONDS_PER_LAYER = 0.008
 
 
-def exact_phase(options: SolveOptions) -> tuple[Deadline, dict]:
+def exact_phase(options: SolveOptions, layers: int = 0) -> tuple[Deadline, dict]:
     """The deadline of an exact solver's own phases (enumeration, tiling, model, search), and what goes into its
-    ``solver_info`` about it: the run's deadline less :data:`FALLBACK_SHARE` of what is left, kept for the fallback
-    heuristics, when the run has a limit and may need them (``anytime`` on and no ``warm_start``); else the run's
-    deadline, unchanged."""
+    ``solver_info`` about it: the run's deadline less a reserve kept for the fallback heuristics (the larger of
+    :data:`FALLBACK_SHARE` of what is left and :data:`FALLBACK_SECONDS_PER_LAYER` per layer of the network's
+    ``layers``, at most half of what is left), when the run has a limit and may need them (``anytime`` on and no
+    ``warm_start``); else the run's deadline, unchanged."""
     deadline = options.deadline
     if not deadline.bounded or not options.extra.get("anytime", True) \
             or isinstance(options.extra.get("warm_start"), Schedule):
         return deadline, {}
     left = deadline.left()
-    return deadline.sub(share=1.0 - FALLBACK_SHARE), {"fallback_reserve_s": round(FALLBACK_SHARE * left, 6)}
+    reserve = min(0.5 * left, max(FALLBACK_SHARE * left, FALLBACK_SECONDS_PER_LAYER * layers))
+    return deadline.sub(left - reserve), {"fallback_reserve_s": round(reserve, 6)}
 
 
 def warm_groups(cm: CostModel, schedule: Schedule) -> list[tuple[tuple[int, ...], Tiling]] | None:

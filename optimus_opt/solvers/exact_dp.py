@@ -28,7 +28,7 @@ class ExactDP(Solver):
         if max_groups is not None:
             raise SolverError("exact-dp cannot cap the number of groups (its state has no group count); "
                               "use cpsat or milp for max_groups")
-        deadline, reserve = anytime.exact_phase(options)
+        deadline, reserve = anytime.exact_phase(options, len(cm.network.layer_ids))
         report = progress.of(options)  # the CLI's status line, or nothing
         report.phase("enumerating candidate groups")
         space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)

@@ -158,7 +158,7 @@ class SetPartitionSolver(Solver):
 
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         together, apart, max_groups = self.side_constraints(cm, options)
-        deadline, reserve = anytime.exact_phase(options)
+        deadline, reserve = anytime.exact_phase(options, len(cm.network.layer_ids))
         report = progress.of(options)  # the CLI's status line, or nothing
         report.phase("enumerating candidate groups")
         space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
