@@ -121,7 +121,7 @@ def heuristic_groups(cm: CostModel, options: SolveOptions,
     """The incumbent of a stopped exact solver and where it came from: the caller's ``warm_start`` when it is a
     valid schedule, else the cheaper of the :func:`heuristic_runs`' schedules, else ``None``. When the run has a
     limit and ``refined`` is true, the heuristic schedule is then improved window by window until the run's deadline
-    (:func:`~optimus_opt.solvers.refine.refine`; where it came from is then "<heuristic> + refine"). The flag says
+    (:func:`~optimus_opt.solvers.windows.refine`; where it came from is then "<heuristic> + refine"). The flag says
     whether the refinement proved it optimal (one window held the whole network)."""
     hint = options.extra.get("warm_start")
     if isinstance(hint, Schedule):
