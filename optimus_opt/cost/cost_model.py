@@ -266,6 +266,14 @@ class _Probe:
         return frozenset(self._problem().choose(q)) if self.saving else frozenset()
 
 
+def mask_of(ids: Iterable[int]) -> int:
+    """The bitset of a set of node ids (the inverse of :func:`bits`)."""
+    mask = 0
+    for u in ids:
+        mask |= 1 << u
+    return mask
+
+
 def bits(mask: int) -> list[int]:
     """The ids set in a bitset (a Python int over node ids), ascending."""
     out = []
@@ -453,10 +461,7 @@ class CostModel:
         Ties are broken towards fewer strips, then the smallest batch block with the same number of blocks.
         Results are cached per group and rules.
         """
-        mask = 0
-        for u in members:
-            mask |= 1 << u
-        return self.best_tiling_of_mask(mask, rules)
+        return self.best_tiling_of_mask(mask_of(members), rules)
 
     def best_tiling_of_mask(self, mask: int, rules: TilingRules = FULL) -> Tiling | None:
         """:meth:`best_tiling` of a group given as a bitset of node ids."""

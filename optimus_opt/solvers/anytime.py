@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from ..cost.cost_model import CostModel, Tiling
+from ..cost.cost_model import CostModel, Tiling, mask_of
 from ..cost.schedule import Schedule, check_structure, group_ids
 from ..model.errors import OptimusError
 from ..utils import progress
@@ -133,7 +133,7 @@ def heuristic_groups(cm: CostModel, options: SolveOptions,
         return None, "optimus", False
     groups = [(tuple(m), t) for m, t in result.groups]
     if refined and options.deadline.bounded and not options.deadline.expired():
-        out = refine(cm, groups, options.deadline, window=len(cm.network.layer_ids), max_group=options.max_group)
+        out = refine(cm, groups, options.deadline, window=None, max_group=options.max_group)
         if out.cost < sum(t.cost for _, t in groups) or out.proven:
             return list(out.groups), f"{name} + refine", out.proven
     return groups, name, False
@@ -145,9 +145,7 @@ def admissible(groups: Groups, options: SolveOptions, together: list[int], apart
     if max_groups is not None and len(groups) > max_groups:
         return False
     for members, _ in groups:
-        mask = 0
-        for u in members:
-            mask |= 1 << u
+        mask = mask_of(members)
         if options.max_group is not None and len(members) > options.max_group:
             return False
         if any(mask & t not in (0, t) for t in together) or any((mask & a).bit_count() > 1 for a in apart):

@@ -107,7 +107,7 @@ def _refined(cm: CostModel, options: SolveOptions, deadline, h_name: str, heuris
     if not start.groups:
         return h_name, heuristic
     progress.of(options).solver(f"refine (windows of {name}'s groups)")
-    out = refine(cm, start.groups, deadline, window=len(cm.network.layer_ids), max_group=options.max_group)
+    out = refine(cm, start.groups, deadline, window=None, max_group=options.max_group)
     result = SolverResult(status="optimal" if out.proven else "feasible", groups=out.groups,
                           bound_bytes=out.cost if out.proven else None, info=out.info())
     phases.append(dict(_phase("refine", result, out.seconds), start=name, **out.info()))

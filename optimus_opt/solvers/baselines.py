@@ -23,7 +23,7 @@ import heapq
 from collections import deque
 from typing import Sequence
 
-from ..cost.cost_model import CostModel, GroupCosts, GrowingFloor, TilingRules
+from ..cost.cost_model import CostModel, GroupCosts, GrowingFloor, TilingRules, mask_of
 from ..model.network import Network
 from .base import SolveOptions, Solver, SolverResult
 
@@ -244,15 +244,8 @@ class _SegmentBaseline(Solver):
                 status="infeasible", unplaced=stuck, info=info,
                 message=f"no schedule of {self.name}'s space fits the {cm.buffer:,}-byte buffer: no group of its space "
                         f"starting at {names} has a feasible tiling")
-        return SolverResult(status="feasible", groups=[(g, costs(_mask(g))) for g in groups],  # type: ignore[misc]
+        return SolverResult(status="feasible", groups=[(g, costs(mask_of(g))) for g in groups],  # type: ignore[misc]
                             info=info)
-
-
-def _mask(group: Sequence[int]) -> int:
-    m = 0
-    for u in group:
-        m |= 1 << u
-    return m
 
 
 class EfficientS(_SegmentBaseline):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..cost.candidates import CandidateSpace, bits
-from ..cost.cost_model import CostModel, Tiling
+from ..cost.cost_model import CostModel, Tiling, mask_of
 from ..utils.deadline import NEVER, Deadline
 from .downsets import downset_dp
 
@@ -70,12 +70,15 @@ class Refinement:
 
 
 def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadline: Deadline = NEVER, *,
-           window: int = DEFAULT_WINDOW, max_group: int | None = None) -> Refinement:
+           window: int | None = DEFAULT_WINDOW, max_group: int | None = None) -> Refinement:
     """Improve a valid schedule (groups in execution order) window by window until no window of the widest width
-    improves it or ``deadline`` passes; a window cut short by the deadline changes nothing. ``max_group`` caps the
-    groups the windows may form. Deterministic: windows and the DP go in a fixed order."""
+    improves it or ``deadline`` passes; a window cut short by the deadline changes nothing. ``window`` is the
+    widest width in layers; ``None`` widens until one window holds the whole schedule (or the deadline passes).
+    ``max_group`` caps the groups the windows may form. Deterministic: windows and the DP go in a fixed order."""
     began = time.perf_counter()
-    current = [(_mask(members), tiling) for members, tiling in groups]
+    current = [(mask_of(members), tiling) for members, tiling in groups]
+    if window is None:
+        window = sum(mask.bit_count() for mask, _ in current)
     solved = improved = widest = 0
     proven = stopped = False
     for width in widths(window):
@@ -111,13 +114,6 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
     out = tuple((tuple(bits(mask)), tiling) for mask, tiling in current)
     return Refinement(groups=out, proven=proven, stopped=stopped, windows=solved, improved=improved, widest=widest,
                       seconds=time.perf_counter() - began)
-
-
-def _mask(members: Sequence[int]) -> int:
-    mask = 0
-    for u in members:
-        mask |= 1 << u
-    return mask
 
 
 def _solve_window(cm: CostModel, current: list[tuple[int, Tiling]], i: int, j: int, deadline: Deadline,
