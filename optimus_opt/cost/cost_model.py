@@ -395,7 +395,10 @@ class CostModel:
                 full.update(p for p in self.full_operands[m] if p in inside)
         return gated, frozenset(full)
 
-    def _need(self, c: int, rows_c: np.ndarray, h_u: int, qs: np.ndarray) -> np.ndarray:
+    def need(self, c: int, rows_c: np.ndarray, h_u: int, qs: np.ndarray) -> np.ndarray:
+        """The rows of an input of height ``h_u`` that consumer ``c`` needs per strip when it computes
+        ``rows_c`` rows, for each number of strips in ``qs`` (§4, "Rows per strip"); never above ``h_u``, and
+        non-decreasing in ``rows_c``."""
         kind = self.kind[c]
         if kind == WINDOW:
             return np.minimum(h_u, (rows_c - 1) * self.stride[c] + self.span[c])
@@ -418,6 +421,11 @@ class CostModel:
                     adj[c] |= 1 << u
         return adj
 
+    def largest_saving(self, saving: dict[int, np.ndarray], qmax: int) -> np.ndarray:
+        """The most words Φ can save at every Q, given what reducing each conv saves (``saving[u]``, by Q): a
+        maximum-weight independent set of their conflict graph (§4, "Reduced channels")."""
+        return _ReducedChannels(sorted(saving), self._conflicts(saving), saving, qmax).value()
+
     def curve(self, members: Iterable[int]) -> Curve:
         """Rows of every tensor and the least footprint for every Q, in one reverse-topological pass."""
         io = self.io(members)
@@ -434,7 +442,7 @@ class CostModel:
             r = -(-h_u // qs) if u in esc else zero
             for c in self.consumers[u]:
                 if c in inside:
-                    r = np.maximum(r, self._need(c, rows[c], h_u, qs))
+                    r = np.maximum(r, self.need(c, rows[c], h_u, qs))
             r = np.minimum(r, h_u)
             rows[u] = r
             words += self.C[u] * self.W[u] * r
@@ -445,7 +453,7 @@ class CostModel:
             r = zero
             for c in self.consumers[x]:
                 if c in inside:
-                    r = np.maximum(r, self._need(c, rows[c], h_x, qs))
+                    r = np.maximum(r, self.need(c, rows[c], h_x, qs))
             rows[x] = r
             words += self.C[x] * self.W[x] * r
         phi = _ReducedChannels(sorted(saving), self._conflicts(saving), saving, qmax)

@@ -1,0 +1,264 @@
+"""A lower bound of the optimum that needs no exact solve of the whole network: cut the layers into segments of
+consecutive ids, solve each segment exactly under a cost that never exceeds what a group spends inside it, and add
+the segments' optima (formulations/segment-bound.md).
+
+Why it is a bound. Let P_i = G ∩ Σ_i be what a group G of a schedule holds of segment Σ_i. The *local cost*
+c̃_i(P) charges
+
+* the loads of the tensors P reads whose producer lies in Σ_i − P (surely outside G), and of the network inputs P
+  reads when Σ_i is the input's designated segment (the one holding its first reader), so that each load is
+  charged at most once;
+* the stores of the members of P that are network outputs or have a reader in Σ_i − P (surely outside G);
+* the weights of P times k(P), the fewest reloads any tiling of any group containing P can have. k(P) comes from a
+  footprint that no superset's tiling undercuts at the same strips Q: each member keeps at least the rows its
+  readers in P need, all ⌈H/Q⌉ rows if it escapes locally, and, if it has readers outside Σ_i, at least the least
+  of ⌈H/Q⌉ and what those readers need with their own least rows (:func:`least_rows`); channels are min(Tc, C)
+  for a conv, which Φ may reduce; an input of P keeps what its readers in P need, with all channels when it is
+  surely outside G.
+
+Each charged byte is a byte G moves and no byte is charged twice, so c(G) ≥ Σ_i c̃_i(G ∩ Σ_i). The pieces of one
+segment, taken in the schedule's order, run one after another as a schedule of the segment (split into connected
+parts, which changes no local traffic and only lowers k), so Σ_G c̃_i(G ∩ Σ_i) ≥ OPT_i, the best such schedule,
+found by the down-set DP over the segment's convex connected pieces. Summing, every schedule costs at least
+Σ_i OPT_i. What the bound cannot see are the tensors that cross a cut; the cuts are placed where those are
+lightest (:func:`segments`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cost.candidates import CandidateSpace, bits
+from ..cost.cost_model import CostModel
+from ..utils.deadline import NEVER, Deadline
+
+#: Layers per segment by default: each segment's DP stays within seconds on NASNet-class cells.
+DEFAULT_SEGMENT = 24
+#: Layers each window shows beyond its core on either side.
+DEFAULT_OVERLAP = 0
+
+
+@dataclass(frozen=True)
+class SegmentBound:
+    """The bound (bytes) and how it was reached: the segments as (first id, last id) of their layers, each one's
+    optimum under the local cost (or its local compulsory traffic where its DP did not finish), the bytes of the
+    tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds."""
+
+    bytes: int
+    segments: tuple[tuple[int, int], ...]
+    per_segment: tuple[int, ...]
+    finished: tuple[bool, ...]
+    crossing_bytes: int
+    pieces: int
+    downsets: int
+    seconds: float
+
+    @property
+    def complete(self) -> bool:
+        """Every segment's DP finished (otherwise those segments count only their local compulsory traffic)."""
+        return all(self.finished)
+
+    def info(self) -> dict:
+        return {"bound": "segments", "segments": len(self.segments), "segment_bound_bytes": self.bytes,
+                "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
+                "segment_pieces": self.pieces, "segment_downsets": self.downsets,
+                "segment_seconds": round(self.seconds, 3)}
+
+
+def least_rows(cm: CostModel, qs: np.ndarray) -> list[np.ndarray]:
+    """For every node and every number of strips in ``qs``, the fewest rows per strip it keeps in any group that
+    holds it: ⌈H/Q⌉ if it escapes, else what some reader in the group needs at that reader's own fewest rows
+    (by induction from the last node back, since ``need`` grows with the rows it is given)."""
+    rows: list[np.ndarray] = [np.zeros(0)] * cm.n
+    for u in reversed(range(cm.n)):
+        r = -(-cm.H[u] // qs)
+        for c in cm.consumers[u]:
+            r = np.minimum(r, cm.need(c, rows[c], cm.H[u], qs))
+        rows[u] = r
+    return rows
+
+
+def segments(cm: CostModel, size: int) -> list[tuple[int, int]]:
+    """Cut the layers, in id order, into runs of at most ``size`` layers so that the bytes of the tensors produced
+    before a cut and read after it, summed over the cuts, are least (a DP over cut positions; ties go to the
+    earliest cut)."""
+    layers = list(cm.network.layer_ids)
+    n = len(layers)
+    last_reader = [max(cm.consumers[t], default=-1) for t in range(cm.n)]
+    crossing = [0] * n  # bytes crossing a cut just after layers[i]
+    for i, u in enumerate(layers):
+        crossing[i] = sum(cm.tensor_bytes[t] for t in layers[:i + 1] if last_reader[t] > u)
+    inf = float("inf")
+    best = [0.0] + [inf] * n  # best[j]: least crossing bytes covering layers[:j]
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(max(0, j - size), j):
+            value = best[i] + (crossing[j - 1] if j < n else 0)
+            if value < best[j]:
+                best[j], cut[j] = value, i
+    spans = []
+    j = n
+    while j > 0:
+        spans.append((layers[cut[j]], layers[j - 1]))
+        j = cut[j]
+    return spans[::-1]
+
+
+class _LocalCost:
+    """c̃_i of the pieces of one window: what a group spends on the layers of the segment's core that the window
+    shows it surely spends (module docstring)."""
+
+    def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray]) -> None:
+        self.cm, self.core, self.window, self.qs = cm, core, window, qs
+        self.ceil = {u: -(-cm.H[u] // qs) for u in bits(window)}
+        self.beyond: dict[int, np.ndarray] = {}  # members with readers outside the window: their least rows
+        for u in bits(window):
+            far = [c for c in cm.consumers[u] if not window >> c & 1]
+            if far:
+                r = self.ceil[u]
+                for c in far:
+                    r = np.minimum(r, cm.need(c, least[c], cm.H[u], qs))
+                self.beyond[u] = r
+        self.inputs = set(cm.network.input_ids)
+        self.zero = np.zeros(len(qs), dtype=np.int64)
+
+    def __call__(self, piece: int) -> int | None:
+        """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
+        if not piece & self.core:
+            return 0
+        cm, core, window, need, qs = self.cm, self.core, self.window, self.cm.need, self.qs
+        members = bits(piece)
+        rows: dict[int, np.ndarray] = {}
+        words = self.zero.copy()
+        saving: dict[int, np.ndarray] = {}
+        traffic = weights = charged_weights = block = 0
+        for u in reversed(members):
+            h = cm.H[u]
+            local_out = cm.is_output[u] or any(window >> c & 1 and not piece >> c & 1 for c in cm.consumers[u])
+            r = self.ceil[u] if local_out else self.zero
+            for c in cm.consumers[u]:
+                if piece >> c & 1:
+                    r = np.maximum(r, need(c, rows[c], h, qs))
+            if u in self.beyond:
+                r = np.maximum(r, self.beyond[u])
+            rows[u] = r
+            words += cm.C[u] * cm.W[u] * r
+            if cm.saving[u]:
+                saving[u] = cm.saving[u] * r
+            weights += cm.weight_bytes[u]
+            block = max(block, cm.block_bytes[u])
+            if core >> u & 1:
+                charged_weights += cm.weight_bytes[u]
+                if local_out:
+                    traffic += cm.tensor_bytes[u]
+        for x in sorted({p for u in members for p in cm.producers[u]} - set(members)):
+            readers = [c for c in cm.consumers[x] if piece >> c & 1]
+            r = self.zero
+            for c in readers:
+                r = np.maximum(r, need(c, rows[c], cm.H[x], qs))
+            outside = x in self.inputs or window >> x & 1  # surely not in the group
+            words += (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x] * r
+            first = readers[0]  # the group's first reader of x, if no earlier reader can be in the group
+            if outside and core >> first & 1 and all(window >> c & 1 for c in cm.consumers[x] if c < first):
+                traffic += cm.tensor_bytes[x]
+        if saving:
+            words -= cm.largest_saving(saving, len(qs))
+        reloads = self._fewest_reloads(weights, block, cm.word * words)
+        return None if reloads is None else traffic + charged_weights * reloads
+
+    def _fewest_reloads(self, weights: int, block: int, footprint: np.ndarray) -> int | None:
+        """How often, at least, weights cross DRAM in a group whose footprint (bytes per sample, by strips) is at
+        least ``footprint``, with at least ``weights`` bytes of weights and a block of ``block``; None if no
+        tiling fits."""
+        cm = self.cm
+        buffer, batch = cm.buffer, cm.batch
+        least = int(footprint[-1])  # rows only shrink as Q grows
+        if least + block > buffer:
+            return None
+        if least + weights <= buffer:
+            return 1  # resident at some Q
+        one = int(footprint[0])
+        if one + block <= buffer:  # one strip, the largest batch block that fits
+            return -(-batch // min(batch, (buffer - block) // one))
+        fits = np.nonzero(footprint + block <= buffer)[0]
+        return int(self.qs[fits[0]]) * batch
+
+
+def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline) -> tuple[int | None, int, int]:
+    """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first), with the
+    pieces costed and down-sets visited."""
+    space = CandidateSpace(cm, within=seg, deadline=deadline)
+    if not space.complete:
+        return None, 0, 0
+    by_first: dict[int, list[tuple[int, int, int]]] = {}
+    pieces = 0
+    for r, cands in space.by_first.items():
+        for cand in cands:
+            pieces += 1
+            if pieces % 256 == 0 and deadline.expired():
+                return None, pieces, 0
+            c = cost(cand.mask)
+            if c is not None:
+                by_first.setdefault(r, []).append((cand.mask, cand.needs & seg, c))
+    pred = [p & seg for p in space.pred]
+    layers = bits(seg)
+    best = {0: 0}
+    buckets: dict[int, list[int]] = {0: [0]}
+    for size in range(len(layers) + 1):
+        for d in buckets.pop(size, ()):
+            if deadline.expired():
+                return None, pieces, len(best)
+            value = best[d]
+            for r in layers:
+                if d >> r & 1 or pred[r] & ~d:
+                    continue
+                for mask, needs, c in by_first.get(r, ()):
+                    if mask & d or needs & ~d:
+                        continue
+                    e = d | mask
+                    old = best.get(e)
+                    if old is None:
+                        buckets.setdefault(e.bit_count(), []).append(e)
+                    if old is None or value + c < old:
+                        best[e] = value + c
+    return best.get(seg), pieces, len(best)
+
+
+def _local_compulsory(cm: CostModel, core: int) -> int:
+    """What every schedule spends on a core whatever its groups: its weights once and its network outputs."""
+    return sum(cm.weight_bytes[u] + (cm.tensor_bytes[u] if cm.is_output[u] else 0) for u in bits(core))
+
+
+def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
+                  deadline: Deadline = NEVER) -> SegmentBound:
+    """Σ over cores of at most ``segment_layers`` layers of the optimum of each one's window (the core and
+    ``overlap`` layers on either side) under the local cost: a lower bound of every schedule's traffic (module
+    docstring). A window whose DP the deadline stops counts its core's weights and outputs instead, so the
+    result is a bound whenever it returns."""
+    began = time.perf_counter()
+    layers = list(cm.network.layer_ids)
+    spans = segments(cm, segment_layers)
+    position = {u: i for i, u in enumerate(layers)}
+    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
+    least = least_rows(cm, qs)
+    per, done = [], []
+    pieces = downsets = 0
+    for a, b in spans:
+        core = sum(1 << u for u in layers[position[a]:position[b] + 1])
+        lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
+        window = sum(1 << u for u in layers[lo:hi])
+        value, p, d = (None, 0, 0) if deadline.expired() else _segment_dp(
+            cm, window, _LocalCost(cm, core, window, qs, least), deadline)
+        pieces += p
+        downsets += d
+        done.append(value is not None)
+        per.append(value if value is not None else _local_compulsory(cm, core))
+    cuts = [b for _, b in spans[:-1]]
+    crossing = sum(cm.tensor_bytes[t] for t in cm.network.layer_ids
+                   for b in cuts if t <= b < max(cm.consumers[t], default=-1))
+    return SegmentBound(bytes=sum(per), segments=tuple(spans), per_segment=tuple(per), finished=tuple(done),
+                        crossing_bytes=crossing, pieces=pieces, downsets=downsets,
+                        seconds=time.perf_counter() - began)
