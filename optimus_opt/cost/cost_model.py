@@ -421,10 +421,10 @@ class CostModel:
                     adj[c] |= 1 << u
         return adj
 
-    def largest_saving(self, saving: dict[int, np.ndarray], qmax: int) -> np.ndarray:
-        """The most words Φ can save at every Q, given what reducing each conv saves (``saving[u]``, by Q): a
+    def largest_saving(self, saving: dict[int, int]) -> int:
+        """The most words Φ can save at one Q, given what reducing each conv saves there (``saving[u]``): a
         maximum-weight independent set of their conflict graph (§4, "Reduced channels")."""
-        return _ReducedChannels(sorted(saving), self._conflicts(saving), saving, qmax).value()
+        return _ReducedChannels(sorted(saving), self._conflicts(saving), saving, 0, scalar=True).value()
 
     def curve(self, members: Iterable[int]) -> Curve:
         """Rows of every tensor and the least footprint for every Q, in one reverse-topological pass."""
@@ -551,7 +551,7 @@ class CostModel:
         io = self.io(members)
         g, inside = io.members, set(io.members)
         esc = set(io.esc)
-        rule = lambda c: (c, self.kind[c], self.stride[c], self.span[c], self.scale[c])  # noqa: E731
+        rule = self.reader_rule
         order = [(u, self.H[u], u in esc, [rule(c) for c in self.consumers[u] if c in inside], self.C[u] * self.W[u],
                   self.saving[u] if self.saving[u] and u not in io.full_channels else 0) for u in reversed(g)]
         ext = [(x, self.H[x], [rule(c) for c in self.consumers[x] if c in inside], self.C[x] * self.W[x])
@@ -562,9 +562,14 @@ class CostModel:
         return _Plan(io=io, qmax=qmax, qlimit=1 if io.gated else qmax, order=order, ext=ext,
                      phi_nodes=sorted(saving), phi_adj=adj)
 
+    def reader_rule(self, c: int) -> tuple[int, int, int, int, int]:
+        """What :meth:`rows_needed` needs to know of a reader: (c, kind, stride, span, scale)."""
+        return c, self.kind[c], self.stride[c], self.span[c], self.scale[c]
+
     @staticmethod
-    def _rows_needed(h: int, q: int, rows: dict[int, int], consumers: list[tuple]) -> int:
-        """The rows a tensor of height h keeps at Q = q for its consumers inside the group (0 if none)."""
+    def rows_needed(h: int, q: int, rows: dict[int, int], consumers: list[tuple]) -> int:
+        """The rows a tensor of height h keeps at Q = q for its consumers inside the group (0 if none), given
+        their rows and, per consumer, (c, kind, stride, span, scale) as :meth:`reader_rule` gives them."""
         r = 0
         for c, kind, stride, span, scale in consumers:
             rc = rows[c]
@@ -586,7 +591,7 @@ class CostModel:
         rows: dict[int, int] = {}
         words = 0
         saving: dict[int, int] = {}
-        need = self._rows_needed
+        need = self.rows_needed
         for u, h, esc, cons, unit, sv in plan.order:
             r = need(h, q, rows, cons)
             if esc:

@@ -44,13 +44,15 @@ DEFAULT_OVERLAP = 0
 @dataclass(frozen=True)
 class SegmentBound:
     """The bound (bytes) and how it was reached: the segments as (first id, last id) of their layers, each one's
-    optimum under the local cost (or its local compulsory traffic where its DP did not finish), the bytes of the
-    tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds."""
+    optimum under the local cost (or its local compulsory traffic where its DP did not finish), whether each DP
+    finished, ``feasible`` False when some window has no schedule (a proof that the network has none), the bytes
+    of the tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds."""
 
     bytes: int
     segments: tuple[tuple[int, int], ...]
     per_segment: tuple[int, ...]
     finished: tuple[bool, ...]
+    feasible: bool
     crossing_bytes: int
     pieces: int
     downsets: int
@@ -109,45 +111,34 @@ def segments(cm: CostModel, size: int) -> list[tuple[int, int]]:
 
 class _LocalCost:
     """c̃_i of the pieces of one window: what a group spends on the layers of the segment's core that the window
-    shows it surely spends (module docstring)."""
+    shows it surely spends (module docstring). Footprints are evaluated at the few strip counts that decide the
+    reloads, in scalar arithmetic, with Φ solved only when the buffer falls between its extremes."""
 
     def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray]) -> None:
-        self.cm, self.core, self.window, self.qs = cm, core, window, qs
-        self.ceil = {u: -(-cm.H[u] // qs) for u in bits(window)}
-        self.beyond: dict[int, np.ndarray] = {}  # members with readers outside the window: their least rows
+        self.cm, self.core, self.window = cm, core, window
+        self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
+        self.beyond: dict[int, list[int]] = {}  # members with readers outside the window: their least rows by Q
         for u in bits(window):
             far = [c for c in cm.consumers[u] if not window >> c & 1]
             if far:
-                r = self.ceil[u]
+                r = -(-cm.H[u] // qs)
                 for c in far:
                     r = np.minimum(r, cm.need(c, least[c], cm.H[u], qs))
-                self.beyond[u] = r
+                self.beyond[u] = r.tolist()
         self.inputs = set(cm.network.input_ids)
-        self.zero = np.zeros(len(qs), dtype=np.int64)
 
     def __call__(self, piece: int) -> int | None:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
         if not piece & self.core:
             return 0
-        cm, core, window, need, qs = self.cm, self.core, self.window, self.cm.need, self.qs
+        cm, core, window = self.cm, self.core, self.window
         members = bits(piece)
-        rows: dict[int, np.ndarray] = {}
-        words = self.zero.copy()
-        saving: dict[int, np.ndarray] = {}
+        order, ext = [], []
         traffic = weights = charged_weights = block = 0
         for u in reversed(members):
-            h = cm.H[u]
             local_out = cm.is_output[u] or any(window >> c & 1 and not piece >> c & 1 for c in cm.consumers[u])
-            r = self.ceil[u] if local_out else self.zero
-            for c in cm.consumers[u]:
-                if piece >> c & 1:
-                    r = np.maximum(r, need(c, rows[c], h, qs))
-            if u in self.beyond:
-                r = np.maximum(r, self.beyond[u])
-            rows[u] = r
-            words += cm.C[u] * cm.W[u] * r
-            if cm.saving[u]:
-                saving[u] = cm.saving[u] * r
+            inside = [cm.reader_rule(c) for c in cm.consumers[u] if piece >> c & 1]
+            order.append((u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u], self.beyond.get(u)))
             weights += cm.weight_bytes[u]
             block = max(block, cm.block_bytes[u])
             if core >> u & 1:
@@ -156,40 +147,76 @@ class _LocalCost:
                     traffic += cm.tensor_bytes[u]
         for x in sorted({p for u in members for p in cm.producers[u]} - set(members)):
             readers = [c for c in cm.consumers[x] if piece >> c & 1]
-            r = self.zero
-            for c in readers:
-                r = np.maximum(r, need(c, rows[c], cm.H[x], qs))
             outside = x in self.inputs or window >> x & 1  # surely not in the group
-            words += (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x] * r
+            ext.append((cm.H[x], [cm.reader_rule(c) for c in readers],
+                        (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x]))
             first = readers[0]  # the group's first reader of x, if no earlier reader can be in the group
             if outside and core >> first & 1 and all(window >> c & 1 for c in cm.consumers[x] if c < first):
                 traffic += cm.tensor_bytes[x]
-        if saving:
-            words -= cm.largest_saving(saving, len(qs))
-        reloads = self._fewest_reloads(weights, block, cm.word * words)
+        reloads = self._fewest_reloads(order, ext, weights, block)
         return None if reloads is None else traffic + charged_weights * reloads
 
-    def _fewest_reloads(self, weights: int, block: int, footprint: np.ndarray) -> int | None:
-        """How often, at least, weights cross DRAM in a group whose footprint (bytes per sample, by strips) is at
-        least ``footprint``, with at least ``weights`` bytes of weights and a block of ``block``; None if no
-        tiling fits."""
+    def _footprint(self, order: list, ext: list, q: int) -> tuple[int, int]:
+        """Bytes per sample at Q = q with every conv at full channels, and the most Φ could save (ignoring its
+        conflicts); with the saving dictionary for the exact Φ."""
         cm = self.cm
-        buffer, batch = cm.buffer, cm.batch
-        least = int(footprint[-1])  # rows only shrink as Q grows
-        if least + block > buffer:
+        need = cm.rows_needed
+        rows: dict[int, int] = {}
+        words = 0
+        saving: dict[int, int] = {}
+        for u, h, local_out, inside, unit, sv, beyond in order:
+            r = need(h, q, rows, inside)
+            if local_out:
+                top = -(-h // q)
+                if top > r:
+                    r = top
+            if beyond is not None and beyond[q - 1] > r:
+                r = beyond[q - 1]
+            rows[u] = r
+            words += unit * r
+            if sv:
+                saving[u] = sv * r
+        for h, readers, unit in ext:
+            words += unit * need(h, q, rows, readers)
+        return words, saving
+
+    def _fits(self, order: list, ext: list, q: int, extra: int) -> bool:
+        """Whether the footprint at Q = q, with Φ at its best, plus ``extra`` bytes fits the buffer."""
+        cm = self.cm
+        words, saving = self._footprint(order, ext, q)
+        room = cm.buffer - extra
+        if cm.word * words <= room:
+            return True
+        if cm.word * (words - sum(saving.values())) > room:
+            return False
+        return cm.word * (words - cm.largest_saving(saving)) <= room
+
+    def _fewest_reloads(self, order: list, ext: list, weights: int, block: int) -> int | None:
+        """How often, at least, weights cross DRAM in a group whose footprint is at least the pieces' at every Q,
+        with at least ``weights`` bytes of weights and a block of ``block``; None if no tiling fits."""
+        cm = self.cm
+        buffer, batch, top = cm.buffer, cm.batch, self.top
+        if not self._fits(order, ext, top, block):  # rows only shrink as Q grows
             return None
-        if least + weights <= buffer:
+        if self._fits(order, ext, top, weights):
             return 1  # resident at some Q
-        one = int(footprint[0])
-        if one + block <= buffer:  # one strip, the largest batch block that fits
+        if self._fits(order, ext, 1, block):  # one strip, the largest batch block that fits
+            words, saving = self._footprint(order, ext, 1)
+            one = cm.word * (words - (cm.largest_saving(saving) if saving else 0))
             return -(-batch // min(batch, (buffer - block) // one))
-        fits = np.nonzero(footprint + block <= buffer)[0]
-        return int(self.qs[fits[0]]) * batch
+        lo, hi = 2, top  # the fewest strips that fit: top fits, 1 does not
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._fits(order, ext, mid, block):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo * batch
 
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline) -> tuple[int | None, int, int]:
-    """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first), with the
-    pieces costed and down-sets visited."""
+    """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first; -1 if the
+    window has no schedule, so neither has the network), with the pieces costed and down-sets visited."""
     space = CandidateSpace(cm, within=seg, deadline=deadline)
     if not space.complete:
         return None, 0, 0
@@ -224,7 +251,7 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline) -
                         buckets.setdefault(e.bit_count(), []).append(e)
                     if old is None or value + c < old:
                         best[e] = value + c
-    return best.get(seg), pieces, len(best)
+    return best.get(seg, -1), pieces, len(best)
 
 
 def _local_compulsory(cm: CostModel, core: int) -> int:
@@ -246,6 +273,7 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     least = least_rows(cm, qs)
     per, done = [], []
     pieces = downsets = 0
+    feasible = True
     for a, b in spans:
         core = sum(1 << u for u in layers[position[a]:position[b] + 1])
         lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
@@ -255,10 +283,12 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
         pieces += p
         downsets += d
         done.append(value is not None)
-        per.append(value if value is not None else _local_compulsory(cm, core))
+        feasible = feasible and value != -1
+        per.append(value if value is not None and value >= 0 else _local_compulsory(cm, core))
     cuts = [b for _, b in spans[:-1]]
     crossing = sum(cm.tensor_bytes[t] for t in cm.network.layer_ids
                    for b in cuts if t <= b < max(cm.consumers[t], default=-1))
     return SegmentBound(bytes=sum(per), segments=tuple(spans), per_segment=tuple(per), finished=tuple(done),
+                        feasible=feasible,
                         crossing_bytes=crossing, pieces=pieces, downsets=downsets,
                         seconds=time.perf_counter() - began)
