@@ -112,10 +112,16 @@ def test_enumeration_and_model_building_stop_at_the_deadline():
 def test_a_limit_passed_while_tiling_stops_the_model(solver, example):
     r = run(example, solver, 100, {"tiling the candidate groups": 95})
     assert r.groups and "columns" not in r.solver_info and "time limit while tiling the" in r.message
-    # the fallback refines the heuristic's schedule in the 5 s left: one window holds the example's 9 layers, so
-    # the stopped solver still proves the optimum
+    # in the 5 s left the segment bound (one window of the example's 9 layers) reaches the optimum, which the
+    # optimus schedule meets: the stopped solver still proves it, with nothing to refine
     assert (r.status, r.dram_bytes, r.bound_bytes) == ("optimal", 253_460, 253_460)
-    assert r.solver_info["incumbent"] == "optimus + refine"
+    assert r.solver_info["incumbent"] == "optimus" and r.solver_info["segment_bound_bytes"] == 253_460
+    assert r.solver_info["bound"] == "segment bound: 1 of 1 windows solved exactly (formulations/segment-bound.md)"
+    # when the segment bound's share of the time passes before it starts (its windows then count only their
+    # compulsory traffic), the window refinement proves it: one window holds the whole network
+    r = run(example, solver, 100, {"tiling the candidate groups": 95, "segment bound": 3})
+    assert (r.status, r.dram_bytes, r.bound_bytes) == ("optimal", 253_460, 253_460)
+    assert r.solver_info["segments_finished"] == 0 and r.solver_info["incumbent"] == "optimus + refine"
     assert r.solver_info["bound"] == "window refinement: one window held the whole network"
 
 
@@ -131,8 +137,8 @@ def test_the_back_end_gets_only_what_is_left(solver, stated, example):
     assert r.groups and f"time limit while stating the {stated} model" in r.message
     assert "backend_time_limit_s" not in r.solver_info and f"{solver}_status" not in r.solver_info
     assert "highs_status" not in r.solver_info
-    # the proof comes from the fallback's window refinement, not from the back-end
-    assert r.status == "optimal" and r.solver_info["incumbent"] == "optimus + refine"
+    # the proof comes from the fallback (the segment bound), not from the back-end
+    assert r.status == "optimal" and r.solver_info["bound"].startswith("segment bound")
 
 
 # -- the fallback's share --------------------------------------------------------------------------------------
@@ -145,7 +151,7 @@ def test_a_stopped_exact_solver_leaves_its_fallback_time_within_the_limit(solver
     clock no time passes while it runs, so its windows widen until one holds SqueezeNet's 26 layers: the stopped
     solver proves the optimum after all."""
     inst = oo.load_instance(SQUEEZENET)
-    r = run(inst, solver, 100, {phase: 95})
+    r = run(inst, solver, 100, {phase: 95, "segment bound": 3})  # past the segment bound's share (2.5 s)
     assert r.status == "optimal" and "stopped by the time limit" in r.message, (r.status, r.message)
     assert r.solver_info["fallback_reserve_s"] == pytest.approx(100 * FALLBACK_SHARE)
     assert r.solver_info["incumbent"] == "efficient-s + refine" and r.solver_info["fallback_seconds"] >= 0
@@ -155,7 +161,7 @@ def test_a_stopped_exact_solver_leaves_its_fallback_time_within_the_limit(solver
     # compulsory bound
     monkeypatch.setattr(anytime, "refine", lambda cm, groups, deadline, **kw: windows.Refinement(
         groups=tuple(groups), proven=False, stopped=True, windows=0, improved=0, widest=0, seconds=0.0))
-    r = run(inst, solver, 100, {phase: 95})
+    r = run(inst, solver, 100, {phase: 95, "segment bound": 3})
     assert r.status == "feasible" and r.solver_info["incumbent"] == "efficient-s"
     assert r.dram_bytes == oo.solve(inst, "efficient-s").dram_bytes
     assert r.bound_bytes == oo.CostModel(inst).compulsory_bytes() < r.dram_bytes

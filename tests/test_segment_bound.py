@@ -73,7 +73,7 @@ def test_worked_example_in_segments_of_three():
     # at most three layers per segment the least total is 147,712, reached first by cutting after c2, p1 and g.
     inst = oo.load_instance("instances/example-64k.json")
     cm = oo.CostModel(inst)
-    bound = segment_bound(cm, segment_layers=3)
+    bound = segment_bound(cm, segment_layers=3, overlap=0)
     names = [(inst.network.layers[a].name, inst.network.layers[b].name) for a, b in bound.segments]
     assert names == [("c1", "c2"), ("c3", "p1"), ("c4", "g"), ("fc", "fc")]
     assert bound.crossing_bytes == 147_712

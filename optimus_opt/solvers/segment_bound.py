@@ -1,27 +1,29 @@
 """A lower bound of the optimum that needs no exact solve of the whole network: cut the layers into segments of
-consecutive ids, solve each segment exactly under a cost that never exceeds what a group spends inside it, and add
-the segments' optima (formulations/segment-bound.md).
+consecutive ids (the *cores*), solve each core's *window* (the core and ``overlap`` layers on either side) exactly
+under a cost that never exceeds what a group spends on the core, and add the windows' optima
+(formulations/segment-bound.md).
 
-Why it is a bound. Let P_i = G ∩ Σ_i be what a group G of a schedule holds of segment Σ_i. The *local cost*
-c̃_i(P) charges
+Why it is a bound. Let P = G ∩ W_i be what a group G of a schedule holds of window W_i, whose core is Σ_i. The
+*local cost* c̃_i(P) charges
 
-* the loads of the tensors P reads whose producer lies in Σ_i − P (surely outside G), and of the network inputs P
-  reads when Σ_i is the input's designated segment (the one holding its first reader), so that each load is
-  charged at most once;
-* the stores of the members of P that are network outputs or have a reader in Σ_i − P (surely outside G);
-* the weights of P times k(P), the fewest reloads any tiling of any group containing P can have. k(P) comes from a
-  footprint that no superset's tiling undercuts at the same strips Q: each member keeps at least the rows its
-  readers in P need, all ⌈H/Q⌉ rows if it escapes locally, and, if it has readers outside Σ_i, at least the least
-  of ⌈H/Q⌉ and what those readers need with their own least rows (:func:`least_rows`); channels are min(Tc, C)
-  for a conv, which Φ may reduce; an input of P keeps what its readers in P need, with all channels when it is
-  surely outside G.
+* the loads of the tensors P reads whose producer lies in W_i − P (surely outside G), or that are network inputs,
+  when G's first reader of the tensor lies in Σ_i and every earlier reader lies in W_i (so that the reader is
+  surely G's first, and each load is charged in one core only);
+* the stores of the members of P ∩ Σ_i that are network outputs or have a reader in W_i − P (surely outside G);
+* the weights of P ∩ Σ_i times k(P), the fewest reloads any tiling of any group containing P can have. k(P) comes
+  from a footprint that no superset's tiling undercuts at the same strips Q: each member keeps at least the rows
+  its readers in P need, all ⌈H/Q⌉ rows if it escapes within W_i, and, if it has readers outside W_i, at least
+  the least of ⌈H/Q⌉ and what those readers need with their own least rows (:func:`least_rows`); channels are
+  full for a conv, which Φ may reduce; an input of P keeps what its readers in P need, with all channels when it
+  is surely outside G, else its fewest.
 
-Each charged byte is a byte G moves and no byte is charged twice, so c(G) ≥ Σ_i c̃_i(G ∩ Σ_i). The pieces of one
-segment, taken in the schedule's order, run one after another as a schedule of the segment (split into connected
-parts, which changes no local traffic and only lowers k), so Σ_G c̃_i(G ∩ Σ_i) ≥ OPT_i, the best such schedule,
-found by the down-set DP over the segment's convex connected pieces. Summing, every schedule costs at least
-Σ_i OPT_i. What the bound cannot see are the tensors that cross a cut; the cuts are placed where those are
-lightest (:func:`segments`).
+Each charged byte is a byte G moves and no byte is charged in two cores, so c(G) ≥ Σ_i c̃_i(G ∩ W_i). The pieces
+of one window, taken in the schedule's order, run one after another as a schedule of the window (split into
+connected parts, which changes no charged traffic and only lowers k), so Σ_G c̃_i(G ∩ W_i) ≥ OPT_i, the best such
+schedule, found by the down-set DP over the window's convex connected pieces. Summing, every schedule costs at
+least Σ_i OPT_i. Under ``max_group`` the pieces are capped too, and the bound holds over capped schedules. What
+the bound cannot see are the tensors that reach past a window; the cuts are placed where the tensors crossing
+them are lightest (:func:`segments`).
 """
 
 from __future__ import annotations
@@ -33,12 +35,15 @@ import numpy as np
 
 from ..cost.candidates import CandidateSpace, bits
 from ..cost.cost_model import CostModel
+from ..model.errors import SolverError
+from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
 
 #: Layers per segment by default: each segment's DP stays within seconds on NASNet-class cells.
 DEFAULT_SEGMENT = 24
-#: Layers each window shows beyond its core on either side.
-DEFAULT_OVERLAP = 0
+#: Layers each window shows beyond its core on either side: enough to see a residual or inception block's other
+#: end; wider windows multiply the pieces on NASNet-class cells (formulations/segment-bound.md).
+DEFAULT_OVERLAP = 4
 
 
 @dataclass(frozen=True)
@@ -214,10 +219,11 @@ class _LocalCost:
         return lo * batch
 
 
-def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline) -> tuple[int | None, int, int]:
+def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
+                max_group: int | None) -> tuple[int | None, int, int]:
     """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first; -1 if the
     window has no schedule, so neither has the network), with the pieces costed and down-sets visited."""
-    space = CandidateSpace(cm, within=seg, deadline=deadline)
+    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline)
     if not space.complete:
         return None, 0, 0
     by_first: dict[int, list[tuple[int, int, int]]] = {}
@@ -260,11 +266,11 @@ def _local_compulsory(cm: CostModel, core: int) -> int:
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
-                  deadline: Deadline = NEVER) -> SegmentBound:
+                  deadline: Deadline = NEVER, max_group: int | None = None) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` layers of the optimum of each one's window (the core and
-    ``overlap`` layers on either side) under the local cost: a lower bound of every schedule's traffic (module
-    docstring). A window whose DP the deadline stops counts its core's weights and outputs instead, so the
-    result is a bound whenever it returns."""
+    ``overlap`` layers on either side) under the local cost: a lower bound of every schedule's traffic, or of
+    every schedule with at most ``max_group`` layers per group (module docstring). A window whose DP the deadline
+    stops counts its core's weights and outputs instead, so the result is a bound whenever it returns."""
     began = time.perf_counter()
     layers = list(cm.network.layer_ids)
     spans = segments(cm, segment_layers)
@@ -279,7 +285,7 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
         lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
         window = sum(1 << u for u in layers[lo:hi])
         value, p, d = (None, 0, 0) if deadline.expired() else _segment_dp(
-            cm, window, _LocalCost(cm, core, window, qs, least), deadline)
+            cm, window, _LocalCost(cm, core, window, qs, least), deadline, max_group)
         pieces += p
         downsets += d
         done.append(value is not None)
@@ -292,3 +298,17 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
                         feasible=feasible,
                         crossing_bytes=crossing, pieces=pieces, downsets=downsets,
                         seconds=time.perf_counter() - began)
+
+
+def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
+                segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP) -> SegmentBound:
+    """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
+    bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
+    windows not finished count only their compulsory traffic, so what returns is a bound either way."""
+    if segment_layers < 1:
+        raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
+    if overlap < 0:
+        raise SolverError(f"overlap must be at least 0, got {overlap}")
+    if max_group is not None and max_group < 1:
+        raise SolverError(f"max_group must be at least 1, got {max_group}")
+    return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group)
