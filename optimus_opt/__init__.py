@@ -25,6 +25,7 @@ from .model.network import Layer, Network
 from .model.presets import accelerator_preset, preset_names
 from .solvers import solve
 from .solvers.pareto import pareto_front
+from .solvers.segment_bound import SegmentBound, lower_bound
 from .studies.study import StudyConfig, StudyResult, paper_study, study
 from .studies.suite import Suite, load_suite
 from .version import __version__
@@ -33,6 +34,6 @@ __all__ = [
     "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
     "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "evaluate",
     "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "network_from_onnx",
-    "network_to_onnx", "pareto_front", "paper_study", "parse_size",
+    "lower_bound", "network_to_onnx", "pareto_front", "SegmentBound", "paper_study", "parse_size",
     "preset_names", "save_instance", "solve", "solvers", "study", "StudyConfig", "StudyResult", "__version__",
 ]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from . import solvers, zoo
+from .cost.cost_model import CostModel
 from .cost.schedule import Schedule, evaluate, load_schedule
 from .io.figures import plot_front
 from .io.resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
@@ -28,6 +29,7 @@ from .model.instance import Instance, dump_document
 from .model.limits import MAX_ROWS
 from .model.presets import PRESETS
 from .solvers.auto import DEFAULT_TIME_LIMIT
+from .solvers.segment_bound import DEFAULT_OVERLAP, DEFAULT_SEGMENT, lower_bound
 from .studies.executors import EXECUTORS
 from .studies.records import RESULTS_FILE, RUN_FAILURES
 from .utils import extras, progress
@@ -73,6 +75,10 @@ def _integer(text: str, low: int, high: int | None = None, what: str = "") -> in
 
 def _positive(text: str) -> int:
     return _integer(text, 1)
+
+
+def _non_negative(text: str) -> int:
+    return _integer(text, 0)
 
 
 def _workers(text: str) -> int:
@@ -169,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FRONT.json", help="write the front (with each corner's groups)")
     p.add_argument("--plot", metavar="FRONT.png|svg", help="draw the front (needs matplotlib)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+
+    p = sub.add_parser("bound", help="a proven lower bound of every schedule's DRAM traffic (the segment bound)",
+                       description="Prove that no schedule moves fewer bytes than the segment bound: exact dynamic "
+                                   "programs over windows of consecutive layers under a cost that never exceeds a "
+                                   "group's (formulations/segment-bound.md). Useful where no exact solver finishes "
+                                   "(NASNet-A Mobile).")
+    _add_instance_args(p)
+    p.add_argument("--segment", type=_positive, default=DEFAULT_SEGMENT, metavar="L",
+                   help=f"layers per segment (default {DEFAULT_SEGMENT})")
+    p.add_argument("--overlap", type=_non_negative, default=DEFAULT_OVERLAP, metavar="O",
+                   help=f"layers each window shows beyond its segment on either side (default {DEFAULT_OVERLAP})")
+    p.add_argument("--max-group", type=_positive, metavar="K", help="bound the schedules with at most K layers per "
+                   "group (default: no cap)")
+    p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds: the windows not solved "
+                   "count only their compulsory traffic, so the result is still a bound (default: no limit)")
+    p.add_argument("--json", action="store_true", help="print the bound and its figures as JSON")
 
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
 
@@ -287,6 +309,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.command == "pareto":
             return _pareto(args)
+        if args.command == "bound":
+            return _bound(args)
         if args.command in ("gap", "report"):
             return _study_command(args)
         if args.command == "accelerators":
@@ -388,6 +412,34 @@ def _buffer_range(text: str) -> tuple[int, int]:
 
 #: What ``pareto --plot`` draws to.
 PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def _bound(args: argparse.Namespace) -> int:
+    inst = _load(args)
+    if not args.json:
+        print(header(inst), flush=True)
+    result = lower_bound(inst, time_limit=args.time_limit, max_group=args.max_group, segment_layers=args.segment,
+                         overlap=args.overlap)
+    compulsory = CostModel(inst).compulsory_bytes()
+    if args.json:
+        print(json.dumps({"instance": inst.name, "lower_bound_bytes": result.bytes, "compulsory_bytes": compulsory,
+                          "feasible": result.feasible, "complete": result.complete,
+                          "segments": [list(span) for span in result.segments],
+                          "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
+                          "crossing_bytes": result.crossing_bytes, "pieces": result.pieces,
+                          "downsets": result.downsets, "seconds": round(result.seconds, 3),
+                          "max_group": args.max_group}, indent=2))
+        return EXIT_OK
+    scope = "every schedule" if args.max_group is None else f"every schedule of groups of at most {args.max_group} layers"
+    print(f"{'lower bound':<12} {result.bytes:,} B: {scope} moves at least this much")
+    print(f"{'compulsory':<12} {compulsory:,} B (inputs, outputs and weights once)")
+    print(f"{'windows':<12} {sum(result.finished)} of {len(result.segments)} solved exactly (segments of at most "
+          f"{args.segment} layers, overlap {args.overlap}); the others count their compulsory traffic")
+    print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the bound cannot charge them)")
+    print(f"{'work':<12} {result.pieces:,} pieces, {result.downsets:,} down-sets, {result.seconds:.2f} s")
+    if not result.feasible:
+        print(f"{'infeasible':<12} a window has no schedule, so the instance has none")
+    return EXIT_OK
 
 
 def _pareto(args: argparse.Namespace) -> int:

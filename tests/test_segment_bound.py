@@ -105,3 +105,24 @@ def test_deadline_leaves_a_valid_bound():
     bound = segment_bound(cm, 24, 0, deadline=Deadline.after(0.0))
     assert not bound.complete and bound.bytes == cm.compulsory_bytes() - sum(
         cm.tensor_bytes[x] for x in inst.network.input_ids)
+
+
+def test_library_and_cli(capsys):
+    from helpers import run_cli
+
+    inst = oo.load_instance("instances/example-64k.json")
+    # one window holds the example's 9 layers: the bound is the optimum, 253,460 B (tests/test_cost_example.py)
+    assert oo.lower_bound(inst).bytes == 253_460
+    thirds = oo.lower_bound(inst, segment_layers=3, overlap=0)
+    assert thirds.per_segment[0] == 60_416 and thirds.bytes == sum(thirds.per_segment)
+    # capped at one layer per group the bound is layer-by-layer's traffic, which is then optimal
+    assert oo.lower_bound(inst, max_group=1).bytes == oo.solve(inst, "layerwise").dram_bytes == 892_948
+    with pytest.raises(oo.SolverError, match="overlap must be at least 0"):
+        oo.lower_bound(inst, overlap=-1)
+    code, out, _ = run_cli(["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0"], capsys)
+    assert code == 0 and f"lower bound  {thirds.bytes:,} B: every schedule moves at least this much" in out
+    assert "unseen       147,712 B" in out and "windows      4 of 4 solved exactly" in out
+    code, out, _ = run_cli(["bound", "instances/example-64k.json", "--json"], capsys)
+    assert code == 0 and '"lower_bound_bytes": 253460' in out
+    code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
+    assert code == 2 and "argument --overlap: must be at least 0, got -1" in err

@@ -39,8 +39,9 @@ from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
 
-#: Layers per segment by default: each segment's DP stays within seconds on NASNet-class cells.
-DEFAULT_SEGMENT = 24
+#: Layers per segment by default: NASNet-A Mobile's 34 windows then take 18–28 s; with 24 the bound is a few per
+#: cent higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
+DEFAULT_SEGMENT = 16
 #: Layers each window shows beyond its core on either side: enough to see a residual or inception block's other
 #: end; wider windows multiply the pieces on NASNet-class cells (formulations/segment-bound.md).
 DEFAULT_OVERLAP = 4
