@@ -15,9 +15,8 @@ The fallback schedule must lie in the solver's stated space: under ``max_group``
 The fallback's time comes out of the limit, not on top of it: the heuristics run to completion (they are what makes
 a stopped result ``feasible``) and take no time limit of their own, so an exact solver that will need them stops its
 exact phase early. :func:`exact_phase` keeps :data:`FALLBACK_SHARE` of the run's deadline back for them (more on
-a large network: :data:`FALLBACK_SECONDS_PER_LAYER`), and the window refinement of their schedule uses what the
-heuristics leave of it (:mod:`~optimus_opt.solvers.windows`), when a
-limit is set, the fallback is on and no ``warm_start`` is given (``solver_info.fallback_reserve_s`` says how many
+a large network: :data:`FALLBACK_SECONDS_PER_LAYER`), and the segment bound and the window refinement of their
+schedule (:mod:`~optimus_opt.solvers.windows`) share what the heuristics leave of it, when a limit is set, the fallback is on and no ``warm_start`` is given (``solver_info.fallback_reserve_s`` says how many
 seconds; ``solver_info.fallback_seconds`` how long the heuristics then took). A run that finishes its exact phase
 never runs them; its result is the same as without the reserve unless it would have finished in the reserved
 share. See formulations/exact-dp.md, "When a limit stops it".
