@@ -29,10 +29,11 @@ from .model.instance import Instance, dump_document
 from .model.limits import MAX_ROWS
 from .model.presets import PRESETS
 from .solvers.auto import DEFAULT_TIME_LIMIT
-from .solvers.segment_bound import DEFAULT_OVERLAP, DEFAULT_SEGMENT, lower_bound
+from .solvers.segment_bound import DEFAULT_OVERLAP, DEFAULT_SEGMENT, segment_bound
 from .studies.executors import EXECUTORS
 from .studies.records import RESULTS_FILE, RUN_FAILURES
 from .utils import extras, progress
+from .utils.deadline import Deadline
 from .version import __version__
 
 if TYPE_CHECKING:  # the studies are imported when a study runs, not for every command
@@ -418,9 +419,9 @@ def _bound(args: argparse.Namespace) -> int:
     inst = _load(args)
     if not args.json:
         print(header(inst), flush=True)
-    result = lower_bound(inst, time_limit=args.time_limit, max_group=args.max_group, segment_layers=args.segment,
-                         overlap=args.overlap)
-    compulsory = CostModel(inst).compulsory_bytes()
+    cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
+    result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group)
+    compulsory = cm.compulsory_bytes()
     if args.json:
         print(json.dumps({"instance": inst.name, "lower_bound_bytes": result.bytes, "compulsory_bytes": compulsory,
                           "feasible": result.feasible, "complete": result.complete,

@@ -16,9 +16,10 @@ The fallback's time comes out of the limit, not on top of it: the heuristics run
 a stopped result ``feasible``) and take no time limit of their own, so an exact solver that will need them stops its
 exact phase early. :func:`exact_phase` keeps :data:`FALLBACK_SHARE` of the run's deadline back for them (more on
 a large network: :data:`FALLBACK_SECONDS_PER_LAYER`), and the segment bound and the window refinement of their
-schedule (:mod:`~optimus_opt.solvers.windows`) share what the heuristics leave of it, when a limit is set, the fallback is on and no ``warm_start`` is given (``solver_info.fallback_reserve_s`` says how many
-seconds; ``solver_info.fallback_seconds`` how long the heuristics then took). A run that finishes its exact phase
-never runs them; its result is the same as without the reserve unless it would have finished in the reserved
+schedule (:mod:`~optimus_opt.solvers.windows`) share what the heuristics leave of it, when a limit is set, the
+fallback is on and no ``warm_start`` is given (``solver_info.fallback_reserve_s`` says how many seconds;
+``solver_info.fallback_seconds`` how long the heuristics then took). A run that finishes its exact phase never runs
+them; its result is the same as without the reserve unless it would have finished in the reserved
 share. See formulations/exact-dp.md, "When a limit stops it".
 """
 
@@ -194,11 +195,9 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
         if cost is not None and (best_cost is None or cost < best_cost):
             best, best_cost, source = groups, cost, origin
         if best_cost is None or best_cost > bound:
-            start = time.perf_counter()
             bound, bound_kind = better_bound(cm, options, bound, bound_kind, info,
                                              options.deadline.sub(share=SEGMENT_SHARE))
             info["bound"] = bound_kind
-            info["segment_seconds"] = round(time.perf_counter() - start, 6)
         # the refinement does not know the side constraints, nor improves a caller's schedule
         if best_cost is not None and best_cost > bound and source not in ("solver", "warm_start") \
                 and not any(side) and options.deadline.bounded and not options.deadline.expired():

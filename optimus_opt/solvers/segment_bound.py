@@ -70,7 +70,7 @@ class SegmentBound:
         return all(self.finished)
 
     def info(self) -> dict:
-        return {"bound": "segments", "segments": len(self.segments), "segment_bound_bytes": self.bytes,
+        return {"segments": len(self.segments), "segment_bound_bytes": self.bytes,
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)}
@@ -162,9 +162,9 @@ class _LocalCost:
         reloads = self._fewest_reloads(order, ext, weights, block)
         return None if reloads is None else traffic + charged_weights * reloads
 
-    def _footprint(self, order: list, ext: list, q: int) -> tuple[int, int]:
-        """Bytes per sample at Q = q with every conv at full channels, and the most Φ could save (ignoring its
-        conflicts); with the saving dictionary for the exact Φ."""
+    def _footprint(self, order: list, ext: list, q: int) -> tuple[int, dict[int, int]]:
+        """Words per sample at Q = q with every conv at full channels, and the words reducing each conv would
+        save there (what Φ chooses from)."""
         cm = self.cm
         need = cm.rows_needed
         rows: dict[int, int] = {}
@@ -207,7 +207,7 @@ class _LocalCost:
         if self._fits(order, ext, top, weights):
             return 1  # resident at some Q
         if self._fits(order, ext, 1, block):  # one strip, the largest batch block that fits
-            words, saving = self._footprint(order, ext, 1)
+            words, saving = self._footprint(order, ext, 1)  # again, for Φ exactly: _fits may have skipped it
             one = cm.word * (words - (cm.largest_saving(saving) if saving else 0))
             return -(-batch // min(batch, (buffer - block) // one))
         lo, hi = 2, top  # the fewest strips that fit: top fits, 1 does not
