@@ -36,167 +36,12 @@ import numpy as np
 
 from ..model.instance import Instance
 from ..model.network import is_broadcast_operand
+from ..model.network import macs as network_macs
+from .parts import FULL, GroupIO, ReducedChannels, Tiling, TilingRules, bits, mask_of
+from .tiles import HALO_MODES, TileCosts
 
 # How a consumer's rows translate into the rows it needs of one of its inputs (formulations/cost-model.md §4).
 WINDOW, REDUCE, PASS, UPSAMPLE = 0, 1, 2, 3
-
-
-@dataclass(frozen=True)
-class TilingRules:
-    """Restrictions on the tilings a group may use; the default admits every tiling of the cost model.
-
-    ``resident_only`` admits only tilings that keep all weights on chip and ``reduced_channels=False`` fixes Φ
-    empty: the restrictions under which the Optimus paper's baselines (Efficient-S, DNNVM) fuse layers.
-    """
-
-    resident_only: bool = False
-    reduced_channels: bool = True
-
-
-FULL = TilingRules()
-
-
-@dataclass(frozen=True)
-class Tiling:
-    """A feasible tiling (Q, b, Φ) of a group and the traffic it implies (bytes)."""
-
-    strips: int
-    batch_block: int
-    reduced: frozenset[int]
-    resident: bool
-    footprint_bytes: int
-    weight_traffic: int
-    read_bytes: int
-    write_bytes: int
-
-    @property
-    def cost(self) -> int:
-        """DRAM bytes of the group: read + write (formulations/cost-model.md §5)."""
-        return self.read_bytes + self.write_bytes
-
-
-@dataclass(frozen=True)
-class GroupIO:
-    """What a group exchanges with DRAM and its weights, independent of its tiling.
-
-    ``gated`` marks a squeeze-excitation gate computed and applied inside the group (only Q = 1 is feasible);
-    ``full_channels`` are the layers that must then keep all their channels (producers of gated tensors).
-    """
-
-    members: tuple[int, ...]
-    ext: tuple[int, ...]
-    esc: tuple[int, ...]
-    ext_bytes: int
-    esc_bytes: int
-    weight_bytes: int
-    weight_block_bytes: int
-    gated: bool
-    full_channels: frozenset[int]
-
-
-class _ReducedChannels:
-    """The best Φ of one group at every Q: a maximum-weight independent set of the conflict graph.
-
-    ``weight[u]`` is the saving (words) of reducing u's channels at every Q; ``adj[u]`` the bitset of u's
-    conflict neighbours. :meth:`value` gives the largest saving at every Q, :meth:`choose` the set at one Q.
-    """
-
-    def __init__(self, nodes: list[int], adj: dict[int, int], weight: dict[int, np.ndarray], qmax: int,
-                 scalar: bool = False) -> None:
-        # ``scalar``: the weights are plain ints, for one Q (CostModel._at_strips); the arithmetic is the same,
-        # element by element, so the values and choices equal the vectors' entry at that Q
-        self.adj = adj
-        self.weight = weight
-        self.scalar = scalar
-        self.zero = 0 if scalar else np.zeros(qmax, dtype=np.int64)
-        self._max = max if scalar else np.maximum
-        self.memo: dict[int, tuple] = {}
-        self.mask = 0
-        for u in nodes:
-            self.mask |= 1 << u
-
-    def _components(self, mask: int) -> list[int]:
-        comps = []
-        while mask:
-            seed = mask & -mask
-            comp, frontier = seed, seed
-            while frontier:
-                low = frontier & -frontier
-                frontier ^= low
-                new = self.adj[low.bit_length() - 1] & mask & ~comp
-                comp |= new
-                frontier |= new
-            comps.append(comp)
-            mask &= ~comp
-        return comps
-
-    def value(self, mask: int | None = None) -> np.ndarray:
-        mask = self.mask if mask is None else mask
-        total = self.zero
-        for comp in self._components(mask):
-            total = total + self._solve(comp)[0]
-        return total
-
-    def _solve(self, comp: int) -> tuple:
-        """(value vector, how): ``how`` is ("tree", root, children, inc, exc) or ("branch", v)."""
-        hit = self.memo.get(comp)
-        if hit is not None:
-            return hit
-        nodes = bits(comp)
-        edges = sum((self.adj[u] & comp).bit_count() for u in nodes) // 2
-        if edges == len(nodes) - 1:
-            root = nodes[0]
-            order, children, parent = [root], {root: []}, {root: -1}
-            for u in order:
-                for v in bits(self.adj[u] & comp):
-                    if v != parent[u]:
-                        parent[v] = u
-                        children[u].append(v)
-                        children[v] = []
-                        order.append(v)
-            inc: dict[int, np.ndarray] = {}
-            exc: dict[int, np.ndarray] = {}
-            for u in reversed(order):
-                i, e = self.weight[u], self.zero
-                for k in children[u]:
-                    i = i + exc[k]
-                    e = e + self._max(inc[k], exc[k])
-                inc[u], exc[u] = i, e
-            out = (self._max(inc[root], exc[root]), ("tree", root, children, inc, exc))
-        else:
-            v = max(nodes, key=lambda u: ((self.adj[u] & comp).bit_count(), -u))
-            without = self.value(comp & ~(1 << v))
-            with_v = self.weight[v] + self.value(comp & ~(1 << v) & ~self.adj[v])
-            out = (self._max(without, with_v), ("branch", v))
-        self.memo[comp] = out
-        return out
-
-    def choose(self, q: int, mask: int | None = None) -> set[int]:
-        """The best Φ at Q = q (index q − 1); ties keep full channels."""
-        mask = self.mask if mask is None else mask
-        chosen: set[int] = set()
-        at = (lambda v: v) if self.scalar else (lambda v: v[q - 1])
-        for comp in self._components(mask):
-            how = self._solve(comp)[1]
-            if how[0] == "tree":
-                _, root, children, inc, exc = how
-                stack = [(root, False)]
-                while stack:
-                    u, parent_in = stack.pop()
-                    take = not parent_in and at(inc[u]) > at(exc[u])
-                    if take:
-                        chosen.add(u)
-                    stack.extend((k, take) for k in children[u])
-            else:
-                v = how[1]
-                rest = comp & ~(1 << v)
-                with_v = at(self.weight[v]) + at(self.value(rest & ~self.adj[v]))
-                if with_v > at(self.value(rest)):
-                    chosen.add(v)
-                    chosen |= self.choose(q, rest & ~self.adj[v])
-                else:
-                    chosen |= self.choose(q, rest)
-        return chosen
 
 
 @dataclass(frozen=True)
@@ -214,7 +59,7 @@ class Curve:
     rows: dict[int, np.ndarray]
     footprint: np.ndarray
     full_footprint: np.ndarray
-    phi: _ReducedChannels
+    phi: ReducedChannels
 
     def reduced_set(self, strips: int) -> frozenset[int]:
         """The best Φ at Q = ``strips``."""
@@ -247,12 +92,12 @@ class _Probe:
         self.word, self.words, self.rows, self.saving, self.plan = word, words, rows, saving, plan
         self.high = word * words
         self.low = word * (words - sum(saving.values()))
-        self._phi: _ReducedChannels | None = None
+        self._phi: ReducedChannels | None = None
         self._exact: int | None = None if saving else self.high
 
-    def _problem(self) -> _ReducedChannels:
+    def _problem(self) -> ReducedChannels:
         if self._phi is None:
-            self._phi = _ReducedChannels(self.plan.phi_nodes, self.plan.phi_adj, self.saving, 0, scalar=True)
+            self._phi = ReducedChannels(self.plan.phi_nodes, self.plan.phi_adj, self.saving, 0, scalar=True)
         return self._phi
 
     def exact(self) -> int:
@@ -262,26 +107,8 @@ class _Probe:
         return self._exact
 
     def reduced(self, q: int) -> frozenset[int]:
-        """The best Φ (ties keep full channels, as :meth:`_ReducedChannels.choose`)."""
+        """The best Φ (ties keep full channels, as :meth:`ReducedChannels.choose`)."""
         return frozenset(self._problem().choose(q)) if self.saving else frozenset()
-
-
-def mask_of(ids: Iterable[int]) -> int:
-    """The bitset of a set of node ids (the inverse of :func:`bits`)."""
-    mask = 0
-    for u in ids:
-        mask |= 1 << u
-    return mask
-
-
-def bits(mask: int) -> list[int]:
-    """The ids set in a bitset (a Python int over node ids), ascending."""
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
 
 
 class CostModel:
@@ -347,7 +174,17 @@ class CostModel:
                 if gates:
                     self.gate_operands[i] = gates
                     self.full_operands[i] = tuple(p for p in self.producers[i] if p not in gates)
+        # MACs (formulations/cost-model.md §7.5): per output element, and each layer's own over the batch
+        in_shapes = [net.shapes[net.written_producers[i][0]] if net.written_producers[i] else None
+                     for i in range(self.n)]
+        self.layer_macs = [self.batch * network_macs(layer, in_shapes[i], net.shapes[i])
+                           for i, layer in enumerate(net.layers)]
+        self.mac_per_element = [self.layer_macs[i] // max(1, self.batch * self.C[i] * self.H[i] * self.W[i])
+                                for i in range(self.n)]
         self._best: dict[tuple[int, TilingRules], Tiling | None] = {}
+        #: Version 3 (``tiling: tiles``) prices groups in :mod:`optimus_opt.cost.tiles`; None under ``strips``.
+        self.tiles = TileCosts(self, HALO_MODES if acc.halo == "choose" else (acc.halo,)) \
+            if acc.tiling == "tiles" else None
 
     def _block_words(self, i: int) -> int:
         """blk(u): the weight words one Tc × Tc block of layer u holds (bias words are not staged)."""
@@ -375,7 +212,7 @@ class CostModel:
                        esc_bytes=sum(self.tensor_bytes[u] for u in esc),
                        weight_bytes=sum(self.weight_bytes[u] for u in g),
                        weight_block_bytes=max(self.block_bytes[u] for u in g),
-                       gated=gated, full_channels=full)
+                       gated=gated, full_channels=full, macs=sum(self.layer_macs[u] for u in g))
 
     def _gates(self, g: tuple[int, ...], inside: set[int]) -> tuple[bool, frozenset[int]]:
         """Whether a reduction of G over more than one row reaches, by edges inside G, a broadcast operand of an
@@ -424,7 +261,7 @@ class CostModel:
     def largest_saving(self, saving: dict[int, int]) -> int:
         """The most words Φ can save at one Q, given what reducing each conv saves there (``saving[u]``): a
         maximum-weight independent set of their conflict graph (§4, "Reduced channels")."""
-        return _ReducedChannels(sorted(saving), self._conflicts(saving), saving, 0, scalar=True).value()
+        return ReducedChannels(sorted(saving), self._conflicts(saving), saving, 0, scalar=True).value()
 
     def curve(self, members: Iterable[int]) -> Curve:
         """Rows of every tensor and the least footprint for every Q, in one reverse-topological pass."""
@@ -456,7 +293,7 @@ class CostModel:
                     r = np.maximum(r, self.need(c, rows[c], h_x, qs))
             rows[x] = r
             words += self.C[x] * self.W[x] * r
-        phi = _ReducedChannels(sorted(saving), self._conflicts(saving), saving, qmax)
+        phi = ReducedChannels(sorted(saving), self._conflicts(saving), saving, qmax)
         full = self.word * words
         return Curve(io=io, qmax=qmax, qlimit=1 if io.gated else qmax, rows=rows,
                      footprint=full - self.word * phi.value(), full_footprint=full, phi=phi)
@@ -478,7 +315,10 @@ class CostModel:
             return self._best[key]
         except KeyError:
             pass
-        tiling = self._pick_at_few_strips(bits(mask), rules)
+        if self.tiles is not None:
+            tiling = self.tiles.best(bits(mask), rules)
+        else:
+            tiling = self._pick_at_few_strips(bits(mask), rules)
         self._best[key] = tiling
         return tiling
 
@@ -638,23 +478,33 @@ class CostModel:
         weight_traffic = io.weight_bytes if resident else io.weight_bytes * q * -(-self.batch // b)
         return Tiling(strips=q, batch_block=b, reduced=reduced, resident=resident,
                       footprint_bytes=b * self._words(rows, reduced) * self.word, weight_traffic=weight_traffic,
-                      read_bytes=io.ext_bytes + weight_traffic, write_bytes=io.esc_bytes)
+                      read_bytes=io.ext_bytes + weight_traffic, write_bytes=io.esc_bytes, macs=io.macs)
 
     def tiling(self, members: Iterable[int], strips: int, batch_block: int = 1,
-               reduced: Iterable[int] = ()) -> Tiling:
-        """The traffic of a group under a given tiling, checked against every rule of formulations/cost-model.md §4.
+               reduced: Iterable[int] = (), *, tile_cols: int = 1, halo: str | None = None,
+               passes: int = 1) -> Tiling:
+        """The traffic of a group under a given tiling, checked against every rule of formulations/cost-model.md §4
+        (``tiling: strips``) or §7 (``tiling: tiles``, where ``strips`` is the tile rows).
 
         Raises
         ------
         ValueError
             If Q or b is out of range (a gated group needs Q = 1), Φ holds a non-conv layer, a layer outside the
-            group, two layers joined by an edge inside the group or a producer of a gated tensor, or the tiling
-            does not fit the buffer (the message gives the bytes).
+            group, two layers joined by an edge inside the group or a producer of a gated tensor, a version 3
+            field is given under ``strips``, or the tiling does not fit the buffer (the message gives the bytes).
         """
-        curve = self.curve(members)
-        io = curve.io
-        names = self.network.layers
+        members = list(members)
         phi = frozenset(reduced)
+        if self.tiles is None:
+            for what, value, default in (("tile_cols", tile_cols, 1), ("halo", halo, None), ("passes", passes, 1)):
+                if value != default:
+                    raise ValueError(f"{what} {value!r} needs the accelerator's tiling: tiles (this one tiles in "
+                                     "strips, cost model version 2)")
+        io = self.io(members)
+        self._check_reduced(io, phi)
+        if self.tiles is not None:
+            return self.tiles.check(members, strips, tile_cols, batch_block, phi, halo or "cache", passes)
+        curve = self.curve(members)
         if io.gated and strips != 1:
             raise ValueError(f"strips {strips}: the group computes and applies a squeeze-excitation gate, which "
                              "needs whole tensors on chip (strips = 1)")
@@ -664,6 +514,19 @@ class CostModel:
             raise ValueError(f"batch_block {batch_block} out of range 1..{self.batch}")
         if batch_block > 1 and strips > 1:
             raise ValueError(f"batch_block {batch_block} > 1 needs strips = 1, got {strips}")
+        footprint = batch_block * self._footprint_words(curve, strips, phi) * self.word
+        if footprint + io.weight_bytes <= self.buffer:
+            resident = True
+        elif footprint + io.weight_block_bytes <= self.buffer:
+            resident = False
+        else:
+            raise ValueError(f"tiling does not fit: footprint {footprint:,} B + weight block "
+                             f"{io.weight_block_bytes:,} B > buffer {self.buffer:,} B")
+        return self._tiling(curve, strips, batch_block, phi, resident)
+
+    def _check_reduced(self, io: GroupIO, phi: frozenset[int]) -> None:
+        """Φ's own rules (§4): conv layers of the group, not producers of a gated tensor, no two joined."""
+        names = self.network.layers
         inside = set(io.members)
         for u in sorted(phi):
             if u not in inside:
@@ -678,15 +541,6 @@ class CostModel:
                 if p in phi:
                     raise ValueError(f"reduced-channel layers '{names[p].name}' and '{names[u].name}' are joined "
                                      "by an edge inside the group")
-        footprint = batch_block * self._footprint_words(curve, strips, phi) * self.word
-        if footprint + io.weight_bytes <= self.buffer:
-            resident = True
-        elif footprint + io.weight_block_bytes <= self.buffer:
-            resident = False
-        else:
-            raise ValueError(f"tiling does not fit: footprint {footprint:,} B + weight block "
-                             f"{io.weight_block_bytes:,} B > buffer {self.buffer:,} B")
-        return self._tiling(curve, strips, batch_block, phi, resident)
 
     def tiling_options(self, members: Iterable[int]) -> list[tuple[int, Tiling]]:
         """The tilings of a group that no other tiling beats in both the buffer it needs and its DRAM bytes, as
@@ -697,6 +551,8 @@ class CostModel:
         stream. For every capacity B, the cheapest option needing at most B costs what :meth:`best_tiling` finds
         at buffer B.
         """
+        if self.tiles is not None:
+            return self.tiles.options(list(members), FULL)
         curve = self.curve(members)
         io, fp = curve.io, curve.footprint
         qlimit, n = curve.qlimit, self.batch
@@ -722,7 +578,9 @@ class CostModel:
 
     def least_buffer(self, members: Iterable[int]) -> int:
         """The least buffer capacity in bytes at which the group has any feasible tiling (the largest feasible Q,
-        b = 1, weights streamed)."""
+        b = 1, weights streamed; under ``tiles`` also a pass of one output channel)."""
+        if self.tiles is not None:
+            return self.tiles.least_buffer(list(members))
         curve = self.curve(members)
         return int(curve.footprint[curve.qlimit - 1]) + curve.io.weight_block_bytes
 
@@ -731,8 +589,11 @@ class CostModel:
 
         Every tensor of the group keeps at least one row of at least min(Tc, C) channels (C for a non-conv), a
         tensor that a window layer of the group reads keeps at least min(H, the window's span) rows, and the
-        weight block must fit. Each term only grows when the group grows.
+        weight block must fit. Each term only grows when the group grows. Under ``tiles`` a tile may be one row
+        and one column: :meth:`~optimus_opt.cost.tiles.TileCosts.floor`.
         """
+        if self.tiles is not None:
+            return self.tiles.floor(members)
         rows: dict[int, int] = {}
         block = 0
         for c in members:

@@ -11,6 +11,11 @@ from .limits import MAX_BYTES, amount, check_size, limit_text
 
 #: How a group whose weights do not stay resident stages them (formulations/cost-model.md §4).
 WEIGHT_STAGING = ("block", "none")
+#: How a group is tiled: version 2's full-width row strips, or version 3's 2-D tiles (formulations/cost-model.md §7).
+TILINGS = ("strips", "tiles")
+#: Under ``tiles``, what a group does with the overlap of consecutive tiles (§7.3): each group takes the better of
+#: the two (``choose``), or every group keeps it (``cache``) or computes it again (``recompute``).
+HALOS = ("choose", "cache", "recompute")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,14 @@ class Accelerator:
         ``"block"`` (the default): a group whose weights do not stay resident stages one weight block of
         min(Tc, K) × min(Tc, C/g) kernels of one layer at a time in the buffer. ``"none"``: streamed weights go
         straight from DRAM to the PE array and take no buffer space, as in the Optimus authors' artifact.
+    tiling:
+        ``"strips"`` (the default): cost model version 2, full-width row strips, every number as before.
+        ``"tiles"``: version 3, Q_r × Q_c tiles with exact per-tile intervals, halo modes, output-channel passes
+        and MACs (formulations/cost-model.md §7).
+    halo:
+        Under ``tiles``: ``"choose"`` (the default) lets each group keep its tiles' overlap on chip or compute it
+        again, whichever is better; ``"cache"`` or ``"recompute"`` fixes the mode. Only ``choose`` is accepted
+        under ``strips``, which has no halo choice.
     name, pe_array, source, description:
         Documentation only; they do not enter the cost model.
     """
@@ -38,6 +51,8 @@ class Accelerator:
     word_bytes: int = 2
     channel_tile: int = 32
     weight_staging: str = "block"
+    tiling: str = "strips"
+    halo: str = "choose"
     name: str = "accelerator"
     pe_array: tuple[int, int] | None = None
     source: str | None = None
@@ -53,12 +68,20 @@ class Accelerator:
         if self.weight_staging not in WEIGHT_STAGING:
             raise InstanceError(f"must be one of {', '.join(WEIGHT_STAGING)}, got {self.weight_staging!r}",
                                 field="accelerator.weight_staging")
+        if self.tiling not in TILINGS:
+            raise InstanceError(f"must be one of {', '.join(TILINGS)}, got {self.tiling!r}", field="accelerator.tiling")
+        if self.halo not in HALOS:
+            raise InstanceError(f"must be one of {', '.join(HALOS)}, got {self.halo!r}", field="accelerator.halo")
+        if self.tiling == "strips" and self.halo != "choose":
+            raise InstanceError(f"halo {self.halo!r} needs tiling: tiles (strips keep every overlap on chip and "
+                                "have no halo to choose)", field="accelerator.halo")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Accelerator":
         pe = d.get("pe_array")
         return cls(buffer_bytes=d["buffer_bytes"], word_bytes=d.get("word_bytes", 2),
                    channel_tile=d.get("channel_tile", 32), weight_staging=d.get("weight_staging", "block"),
+                   tiling=d.get("tiling", "strips"), halo=d.get("halo", "choose"),
                    name=d.get("name", "accelerator"),
                    pe_array=tuple(pe) if pe is not None else None,  # type: ignore[arg-type]
                    source=d.get("source"), description=d.get("description"))
@@ -67,6 +90,8 @@ class Accelerator:
         d: dict[str, Any] = {"format": "optimus-opt/accelerator@1"} if with_format else {}
         d.update(name=self.name, buffer_bytes=self.buffer_bytes, word_bytes=self.word_bytes,
                  channel_tile=self.channel_tile, weight_staging=self.weight_staging)
+        if self.tiling != "strips":  # version 2 documents stay byte for byte as they were
+            d.update(tiling=self.tiling, halo=self.halo)
         if self.pe_array is not None:
             d["pe_array"] = list(self.pe_array)
         for key in ("source", "description"):
