@@ -135,7 +135,7 @@ class CandidateSpace:
                 floor += tb[u]
                 whole += unit[u] * (height[u] - self._row_need(u, mask))
         buffer, batch = cm.buffer, cm.batch
-        if weights and rows + weights > buffer:
+        if weights and rows + weights > buffer and cm.tiles is None:  # tiles: passes load weights once
             if whole + block > buffer:
                 floor += weights * (2 * batch - 1)
             else:
@@ -190,11 +190,14 @@ class CandidateSpace:
             for c in cm.consumers[u]:
                 self.outside[u] |= 1 << c
         self.is_output = cm.is_output
-        self.row_unit = [cm.word * cm.min_channels[t] * cm.W[t] for t in range(n)]
+        # under tiles a tile may be one row and one column, and a window clipped at the border may be narrower
+        # than the kernel: the floor keeps one cell of each tensor (formulations/cost-model.md §7)
+        tiles = cm.tiles is not None
+        self.row_unit = [cm.word * cm.min_channels[t] * (1 if tiles else cm.W[t]) for t in range(n)]
         readers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         for c in self.layers:
             for p in set(cm.producers[c]):
-                readers[p].append((c, min(cm.H[p], cm.span[c])))
+                readers[p].append((c, 1 if tiles else min(cm.H[p], cm.span[c])))
         self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
 
     def _enumerate(self, deadline: Deadline) -> None:
@@ -215,7 +218,7 @@ class CandidateSpace:
                 continue
             seed = 1 << r
             rows0 = self._floor_step(0, seed, seed)
-            if rows0 + blocks[r] > buffer:
+            if rows0 + blocks[r] > buffer and cm.footprint_floor([r]) > buffer:  # tiles: passes need no block
                 self.pruned += 1
                 continue
             seen = {seed}

@@ -624,7 +624,9 @@ class GrowingFloor:
 
     def __init__(self, cm: CostModel) -> None:
         self.cm = cm
-        self.row_bytes = [cm.word * cm.C[t] * cm.W[t] for t in range(cm.n)]
+        # under tiles one cell of each tensor (a tile may be one row and one column)
+        self.tiles = cm.tiles is not None
+        self.row_bytes = [cm.word * cm.C[t] * (1 if self.tiles else cm.W[t]) for t in range(cm.n)]
         self.rows: dict[int, int] = {}
         self.total = 0
 
@@ -646,7 +648,7 @@ class GrowingFloor:
         self.total += cm.weight_bytes[u]
         self._bump(u, 1)
         for p in cm.producers[u]:
-            self._bump(p, min(cm.H[p], cm.span[u]))
+            self._bump(p, 1 if self.tiles else min(cm.H[p], cm.span[u]))
         return self.total
 
 

@@ -69,6 +69,9 @@ class _Tiles:
         self.q = counts[self.seg]
         self.first = self.index == 0
         self.last = self.index == self.q - 1
+        big = np.int64(1 << 41)  # segment keys for running maxima of values in [0, 2**41)
+        self.key = self.seg * big
+        self.rkey = ((len(counts) - self.seg) * big)[::-1].copy()
 
     def partition(self, h: int) -> tuple[np.ndarray, np.ndarray]:
         """E(i) = [i·t, min((i+1)·t, h)), t = ⌈h/Q⌉; empty tiles as sentinels."""
@@ -78,34 +81,43 @@ class _Tiles:
         empty = a >= h
         return np.where(empty, _NONE_A, a), np.where(empty, _NONE_E, e)
 
-    def _cummax(self, x: np.ndarray, reverse: bool = False) -> np.ndarray:
-        """Running maximum within each segment (forwards, or backwards with ``reverse``); x ≥ 0 and < 2**40."""
-        big = np.int64(1 << 41)
-        if reverse:
-            key = (len(self.counts) - self.seg)[::-1] * big + x[::-1]
-            return (np.maximum.accumulate(key) - (len(self.counts) - self.seg)[::-1] * big)[::-1]
-        key = self.seg * big + x
-        return np.maximum.accumulate(key) - self.seg * big
+    def _cummax(self, x: np.ndarray) -> np.ndarray:
+        """Running maximum along each row within each segment; 0 ≤ x < 2**41."""
+        return np.maximum.accumulate(x + self.key, axis=1) - self.key
+
+    def _cummax_back(self, x: np.ndarray) -> np.ndarray:
+        """Running maximum backwards (from the segment's last tile) along each row within each segment."""
+        return (np.maximum.accumulate(x[:, ::-1] + self.rkey, axis=1) - self.rkey)[:, ::-1]
+
+    def previous_end(self, a: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """M_{i-1}: the largest end of the non-empty intervals before each tile in its segment (0 if none)."""
+        upto = self._cummax(np.where(e <= a, 0, e)[None, :])[0]
+        before = np.zeros_like(upto)
+        before[1:] = upto[:-1]
+        before[self.first] = 0
+        return before
 
     def counts_of(self, a: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Span, line, repeated and distinct (§7.2) of one tensor's intervals, per tile count."""
+        """Span, line, repeated and distinct (§7.2) per tile count (columns) of several tensors' intervals (one
+        tensor per row of ``a`` and ``e``)."""
         empty = e <= a
         length = np.where(empty, 0, e - a)
         starts = self.offsets
-        span = np.maximum.reduceat(length, starts)
+        span = np.maximum.reduceat(length, starts, axis=1)
         e0 = np.where(empty, 0, e)
         upto = self._cummax(e0)  # M_i: the largest end over non-empty tiles ≤ i (0 if none)
-        before = np.where(self.first, 0, np.roll(upto, 1))  # M_{i-1}
+        before = np.zeros_like(upto)  # M_{i-1}, 0 at a segment's first tile
+        before[:, 1:] = upto[:, :-1]
+        before[:, self.first] = 0
         rep = np.where(empty, 0, np.maximum(0, np.minimum(e, before) - a))
-        repeated = np.add.reduceat(rep, starts)
-        distinct = np.add.reduceat(length, starts) - repeated
-        after_e = self._cummax(e0, reverse=True)  # largest end over non-empty tiles ≥ i
-        a_far = np.where(empty, _NONE_A, a)
-        after_a = _NONE_A - self._cummax(_NONE_A - a_far, reverse=True)  # smallest start over non-empty tiles ≥ i
-        nxt_e = np.where(self.last, 0, np.roll(after_e, -1))
-        nxt_a = np.where(self.last, _NONE_A, np.roll(after_a, -1))
-        keep = np.maximum(0, np.minimum(upto, nxt_e) - nxt_a)
-        line = np.maximum.reduceat(keep, starts)
+        repeated = np.add.reduceat(rep, starts, axis=1)
+        distinct = np.add.reduceat(length, starts, axis=1) - repeated
+        after_e = self._cummax_back(e0)  # largest end over non-empty tiles ≥ i
+        after_a = _NONE_A - self._cummax_back(np.where(empty, 0, _NONE_A - a))  # smallest start over them
+        keep = np.zeros_like(upto)  # rows kept across the boundary after tile i (none after the last)
+        keep[:, :-1] = np.maximum(0, np.minimum(upto[:, :-1], after_e[:, 1:]) - after_a[:, 1:])
+        keep[:, self.last] = 0
+        line = np.maximum.reduceat(keep, starts, axis=1)
         return span, line, repeated, distinct
 
 
@@ -133,6 +145,8 @@ class TileGeometry:
             for u in cm.producers[c]:
                 for axis in (0, 1):
                     self.readers[axis][(c, u)] = self._reader(c, u, axis)
+        self._tiles: dict[bytes, _Tiles] = {}  # the tiles of each list of tile counts, built once
+        self._useful: dict[tuple[int, frozenset[int]], np.ndarray] = {}
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
         from ..model.network import is_broadcast_operand
@@ -151,15 +165,23 @@ class TileGeometry:
             return _Reader("broadcast")
         return _Reader("pass")
 
-    def direction(self, io: GroupIO, axis: int, qs: np.ndarray) -> Direction:
-        """Propagate every tile of every count in ``qs`` through the group (reverse topological order) and count."""
-        tiles = _Tiles(qs)
+    def direction(self, io: GroupIO, axis: int, qs: np.ndarray, cached: bool = True) -> Direction:
+        """Propagate every tile of every count in ``qs`` through the group (reverse topological order) and count.
+
+        In a ``cached`` direction (columns always, rows under ``cache``) a consumer needs only the window of the
+        rows it computes new at a tile, the others being kept from earlier tiles; otherwise (rows under
+        ``recompute``) the window of every row it holds there (§7.2)."""
+        key = qs.tobytes()
+        tiles = self._tiles.get(key)
+        if tiles is None:
+            tiles = self._tiles[key] = _Tiles(qs)
         size = self.size[axis]
         readers = self.readers[axis]
         cm = self.cm
         inside = set(io.members)
         esc = set(io.esc)
         iv: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        new: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # what each member computes new at each tile
         total = int(qs.sum())
         none_a = np.full(total, _NONE_A, dtype=np.int64)
         none_e = np.full(total, _NONE_E, dtype=np.int64)
@@ -169,7 +191,7 @@ class TileGeometry:
             h = size[u]
             if r.kind == "reduce":
                 return tiles.partition(h)
-            a, e = iv[c]
+            a, e = new[c] if cached else iv[c]
             empty = e <= a
             if r.kind == "window":
                 na, ne = a * r.stride - r.pad, (e - 1) * r.stride - r.pad + r.span
@@ -196,11 +218,15 @@ class TileGeometry:
             parts = [tiles.partition(size[u])] if u in esc else []
             parts += [need(c, u) for c in cm.consumers[u] if c in inside]
             hull(u, parts)
+            if cached:
+                a, e = iv[u]
+                na = np.maximum(a, tiles.previous_end(a, e))
+                new[u] = (np.where(na < e, na, _NONE_A), np.where(na < e, e, _NONE_E))
         for x in io.ext:
             hull(x, [need(c, x) for c in cm.consumers[x] if c in inside])
-        span, line, rep, dist = {}, {}, {}, {}
-        for t, (a, e) in iv.items():
-            span[t], line[t], rep[t], dist[t] = tiles.counts_of(a, e)
+        order = list(iv)
+        counted = tiles.counts_of(np.stack([iv[t][0] for t in order]), np.stack([iv[t][1] for t in order]))
+        span, line, rep, dist = ({t: c[k] for k, t in enumerate(order)} for c in counted)
         return Direction(qs=qs, span=span, line=line, repeated=rep, distinct=dist)
 
     def useful(self, io: GroupIO, axis: int) -> np.ndarray:
@@ -211,7 +237,11 @@ class TileGeometry:
         qmax = max(size[t] for t in tensors)
         heights = {size[u] for u in io.esc}
         heights |= {size[p] for u in io.members if self.reduction[u] for p in self.cm.producers[u]}
-        return useful_counts(heights, qmax)
+        key = (qmax, frozenset(heights))
+        hit = self._useful.get(key)
+        if hit is None:
+            hit = self._useful[key] = useful_counts(heights, qmax)
+        return hit
 
 
 @dataclass(frozen=True)
@@ -295,14 +325,18 @@ class TileCosts:
 
     # -- the pieces ------------------------------------------------------------------------------------------
 
-    def _directions(self, io: GroupIO, qr: Sequence[int] | None = None,
-                    qc: Sequence[int] | None = None) -> tuple[Direction, Direction]:
+    def _directions(self, io: GroupIO, qr: Sequence[int] | None = None, qc: Sequence[int] | None = None,
+                    halos: Sequence[str] | None = None) -> tuple[dict[str, Direction], Direction]:
+        """The rows under each halo mode (cached or recomputed) and the columns (always cached) of a group, at the
+        given tile counts or at every useful one."""
+        halos = self.halos if halos is None else halos
         geo = self.geometry
         if io.gated:
             qr, qc = (1,), (1,)
         rows_q = np.asarray(qr, dtype=np.int64) if qr is not None else geo.useful(io, 0)
         cols_q = np.asarray(qc, dtype=np.int64) if qc is not None else geo.useful(io, 1)
-        return geo.direction(io, 0, rows_q), geo.direction(io, 1, cols_q)
+        rows = {halo: geo.direction(io, 0, rows_q, cached=halo == "cache") for halo in halos}
+        return rows, geo.direction(io, 1, cols_q)
 
     def _phi(self, io: GroupIO, g: Grid, rules: TilingRules):
         saving = phi_saving(self.cm, io, g, rules)
@@ -352,7 +386,7 @@ class TileCosts:
         keys: list[np.ndarray] = []  # per option family: cost, macs, tiles, qr, halo, passes, b, family, index
         found = []
         for h, halo in enumerate(self.halos):
-            g = grid(cm, io, rows, cols, halo)
+            g = grid(cm, io, rows[halo], cols, halo)
             phi = self._phi(io, g, rules)
             fp = word * (g.full_words - (phi.value() if phi.mask else 0))
             tiles = g.qr * g.qc
@@ -457,8 +491,8 @@ class TileCosts:
                                  "tensor of the group)")
         if batch_block > 1 and (tile_rows, tile_cols) != (1, 1):
             raise ValueError(f"batch_block {batch_block} > 1 needs one tile, got {tile_rows} x {tile_cols}")
-        rows, cols = self._directions(io, (tile_rows,), (tile_cols,))
-        g = grid(cm, io, rows, cols, halo)
+        rows, cols = self._directions(io, (tile_rows,), (tile_cols,), (halo,))
+        g = grid(cm, io, rows[halo], cols, halo)
         if passes > 1:
             u = io.members[0]
             layer = cm.network.layers[u]
@@ -494,7 +528,7 @@ class TileCosts:
         rows, cols = self._directions(io)
         raw = []
         for h, halo in enumerate(self.halos):
-            g = grid(cm, io, rows, cols, halo)
+            g = grid(cm, io, rows[halo], cols, halo)
             phi = self._phi(io, g, rules)
             fp = cm.word * (g.full_words - (phi.value() if phi.mask else 0))
             tiles = g.qr * g.qc
@@ -547,7 +581,7 @@ class TileCosts:
         rows, cols = self._directions(io)
         least = None
         for halo in self.halos:
-            g = grid(cm, io, rows, cols, halo)
+            g = grid(cm, io, rows[halo], cols, halo)
             phi = self._phi(io, g, FULL)
             fp = cm.word * (g.full_words - (phi.value() if phi.mask else 0))
             need = int(fp.min()) + io.weight_block_bytes
@@ -562,12 +596,20 @@ class TileCosts:
     def floor(self, members: Iterable[int]) -> int:
         """A lower bound of the buffer any tiling of the group or of a group containing it needs: one cell of
         min(Tc, C) channels (C for a non-conv) per tensor, and the weight block (a tile may be one row and one
-        column, and windows clipped at the border can be narrower than the kernel)."""
+        column, and windows clipped at the border can be narrower than the kernel). A single conv or fc may
+        instead run in passes of one output channel, which stage no block but one channel's weights."""
         cm = self.cm
+        members = list(members)
         tensors: set[int] = set()
         block = 0
         for c in members:
             tensors.add(c)
             tensors.update(cm.producers[c])
             block = max(block, cm.block_bytes[c])
-        return cm.word * sum(cm.min_channels[t] for t in tensors) + block
+        floor = cm.word * sum(cm.min_channels[t] for t in tensors) + block
+        if len(members) == 1:
+            u = members[0]
+            if cm.network.layers[u].op in ("conv", "fc") and cm.weight_bytes[u]:
+                one = 1 + sum(cm.C[x] for x in set(cm.producers[u])) + cm.network.weights[u] // cm.C[u]
+                floor = min(floor, cm.word * one)
+        return floor

@@ -159,7 +159,9 @@ class _LocalCost:
             first = readers[0]  # the group's first reader of x, if no earlier reader can be in the group
             if outside and core >> first & 1 and all(window >> c & 1 for c in cm.consumers[x] if c < first):
                 traffic += cm.tensor_bytes[x]
-        reloads = self._fewest_reloads(order, ext, weights, block)
+        # under tiles (cost model version 3) a group's footprint is not bounded by rows, and a single layer may load
+        # its weights once in passes: the local cost charges weights once, which every tiling spends
+        reloads = 1 if cm.tiles is not None else self._fewest_reloads(order, ext, weights, block)
         return None if reloads is None else traffic + charged_weights * reloads
 
     def _footprint(self, order: list, ext: list, q: int) -> tuple[int, dict[int, int]]:
