@@ -133,9 +133,10 @@ class CandidateSpace:
             m ^= low
             if out[u] & ~mask or self.is_output[u]:
                 floor += tb[u]
-                whole += unit[u] * (height[u] - self._row_need(u, mask))
+                whole += self.whole_unit[u] - unit[u] * self._row_need(u, mask)
         buffer, batch = cm.buffer, cm.batch
-        if weights and rows + weights > buffer and cm.tiles is None:  # tiles: passes load weights once
+        # under tiles a single conv or fc may run in output-channel passes that load its weights once
+        if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
             if whole + block > buffer:
                 floor += weights * (2 * batch - 1)
             else:
@@ -194,6 +195,8 @@ class CandidateSpace:
         # than the kernel: the floor keeps one cell of each tensor (formulations/cost-model.md §7)
         tiles = cm.tiles is not None
         self.row_unit = [cm.word * cm.min_channels[t] * (1 if tiles else cm.W[t]) for t in range(n)]
+        # what an escaping member holds at one strip (one tile): all its rows (and columns)
+        self.whole_unit = [cm.word * cm.min_channels[t] * cm.H[t] * cm.W[t] for t in range(n)]
         readers: list[list[tuple[int, int]]] = [[] for _ in range(n)]
         for c in self.layers:
             for p in set(cm.producers[c]):

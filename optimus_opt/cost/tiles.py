@@ -24,15 +24,13 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from .parts import FULL, GroupIO, ReducedChannels, Tiling, TilingRules
+from .tile_counts import BROADCAST, PASS, REDUCE, UPSAMPLE, WINDOW, direction_counts
 
 if TYPE_CHECKING:
     from .cost_model import CostModel
 
 #: The halo modes of §7.3, in the tie-break order of §7.7.
 HALO_MODES = ("cache", "recompute")
-#: Sentinels of an empty interval: it contributes nothing to a hull and needs nothing.
-_NONE_A = 1 << 40
-_NONE_E = -(1 << 40)
 
 
 def useful_counts(heights: Iterable[int], qmax: int) -> np.ndarray:
@@ -47,89 +45,32 @@ def useful_counts(heights: Iterable[int], qmax: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Reader:
-    """How a consumer maps its interval to an input's in one direction (§7.2 "Needs")."""
+    """How a consumer maps its interval to an input's in one direction (§7.2 "Needs"; rules of
+    :mod:`.tile_counts`)."""
 
-    kind: str  # "window", "pass", "broadcast", "upsample", "reduce"
+    kind: int
     stride: int = 1
     pad: int = 0
     span: int = 1
     scale: int = 1
 
 
-class _Tiles:
-    """The tiles of several tile counts laid end to end: ``q[k]`` tiles per count, tile ``i`` of count ``q``
-    at positions ``offsets[k] + i``."""
-
-    def __init__(self, counts: np.ndarray) -> None:
-        self.counts = counts
-        self.offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        total = int(counts.sum())
-        self.seg = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        self.index = np.arange(total, dtype=np.int64) - self.offsets[self.seg]
-        self.q = counts[self.seg]
-        self.first = self.index == 0
-        self.last = self.index == self.q - 1
-        big = np.int64(1 << 41)  # segment keys for running maxima of values in [0, 2**41)
-        self.key = self.seg * big
-        self.rkey = ((len(counts) - self.seg) * big)[::-1].copy()
-
-    def partition(self, h: int) -> tuple[np.ndarray, np.ndarray]:
-        """E(i) = [i·t, min((i+1)·t, h)), t = ⌈h/Q⌉; empty tiles as sentinels."""
-        t = -(-h // self.q)
-        a = self.index * t
-        e = np.minimum(a + t, h)
-        empty = a >= h
-        return np.where(empty, _NONE_A, a), np.where(empty, _NONE_E, e)
-
-    def _cummax(self, x: np.ndarray) -> np.ndarray:
-        """Running maximum along each row within each segment; 0 ≤ x < 2**41."""
-        return np.maximum.accumulate(x + self.key, axis=1) - self.key
-
-    def _cummax_back(self, x: np.ndarray) -> np.ndarray:
-        """Running maximum backwards (from the segment's last tile) along each row within each segment."""
-        return (np.maximum.accumulate(x[:, ::-1] + self.rkey, axis=1) - self.rkey)[:, ::-1]
-
-    def previous_end(self, a: np.ndarray, e: np.ndarray) -> np.ndarray:
-        """M_{i-1}: the largest end of the non-empty intervals before each tile in its segment (0 if none)."""
-        upto = self._cummax(np.where(e <= a, 0, e)[None, :])[0]
-        before = np.zeros_like(upto)
-        before[1:] = upto[:-1]
-        before[self.first] = 0
-        return before
-
-    def counts_of(self, a: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Span, line, repeated and distinct (§7.2) per tile count (columns) of several tensors' intervals (one
-        tensor per row of ``a`` and ``e``)."""
-        empty = e <= a
-        length = np.where(empty, 0, e - a)
-        starts = self.offsets
-        span = np.maximum.reduceat(length, starts, axis=1)
-        e0 = np.where(empty, 0, e)
-        upto = self._cummax(e0)  # M_i: the largest end over non-empty tiles ≤ i (0 if none)
-        before = np.zeros_like(upto)  # M_{i-1}, 0 at a segment's first tile
-        before[:, 1:] = upto[:, :-1]
-        before[:, self.first] = 0
-        rep = np.where(empty, 0, np.maximum(0, np.minimum(e, before) - a))
-        repeated = np.add.reduceat(rep, starts, axis=1)
-        distinct = np.add.reduceat(length, starts, axis=1) - repeated
-        after_e = self._cummax_back(e0)  # largest end over non-empty tiles ≥ i
-        after_a = _NONE_A - self._cummax_back(np.where(empty, 0, _NONE_A - a))  # smallest start over them
-        keep = np.zeros_like(upto)  # rows kept across the boundary after tile i (none after the last)
-        keep[:, :-1] = np.maximum(0, np.minimum(upto[:, :-1], after_e[:, 1:]) - after_a[:, 1:])
-        keep[:, self.last] = 0
-        line = np.maximum.reduceat(keep, starts, axis=1)
-        return span, line, repeated, distinct
-
-
 @dataclass(frozen=True)
 class Direction:
-    """The four counts of §7.2 for every tensor of a group in one direction, one entry per tile count of ``qs``."""
+    """The four counts of §7.2 in one direction: one row per tensor of the group (members in reverse topological
+    order, then the external inputs: ``tensors``), one column per tile count of ``qs``."""
 
     qs: np.ndarray
-    span: dict[int, np.ndarray]
-    line: dict[int, np.ndarray]
-    repeated: dict[int, np.ndarray]
-    distinct: dict[int, np.ndarray]
+    tensors: tuple[int, ...]
+    span: np.ndarray
+    line: np.ndarray
+    repeated: np.ndarray
+    distinct: np.ndarray
+
+    def of(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Span, line, repeated and distinct of tensor ``t``."""
+        k = self.tensors.index(t)
+        return self.span[k], self.line[k], self.repeated[k], self.distinct[k]
 
 
 class TileGeometry:
@@ -140,12 +81,11 @@ class TileGeometry:
         self.cm = cm
         self.size = ([s[1] for s in net.shapes], [s[2] for s in net.shapes])
         self.readers: list[dict[tuple[int, int], _Reader]] = [{}, {}]
-        self.reduction = [cm.kind[i] == 1 for i in range(cm.n)]  # REDUCE
+        self.reduction = [layer.op == "fc" or (layer.op == "pool" and layer.global_pool) for layer in net.layers]
         for c, layer in enumerate(net.layers):
             for u in cm.producers[c]:
                 for axis in (0, 1):
                     self.readers[axis][(c, u)] = self._reader(c, u, axis)
-        self._tiles: dict[bytes, _Tiles] = {}  # the tiles of each list of tile counts, built once
         self._useful: dict[tuple[int, frozenset[int]], np.ndarray] = {}
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
@@ -155,79 +95,42 @@ class TileGeometry:
         layer = net.layers[c]
         if layer.op == "conv" or (layer.op == "pool" and not layer.global_pool):
             dil = layer.dilation[axis] if layer.op == "conv" else 1
-            return _Reader("window", stride=layer.stride[axis], pad=layer.padding[2 * axis],
+            return _Reader(WINDOW, stride=layer.stride[axis], pad=layer.padding[2 * axis],
                            span=(layer.kernel[axis] - 1) * dil + 1)
         if layer.op in ("fc", "pool"):
-            return _Reader("reduce")
+            return _Reader(REDUCE)
         if layer.op == "upsample":
-            return _Reader("upsample", scale=layer.scale)
+            return _Reader(UPSAMPLE, scale=layer.scale)
         if is_broadcast_operand(net.shapes[u], net.shapes[c]):
-            return _Reader("broadcast")
-        return _Reader("pass")
+            return _Reader(BROADCAST)
+        return _Reader(PASS)
 
     def direction(self, io: GroupIO, axis: int, qs: np.ndarray, cached: bool = True) -> Direction:
-        """Propagate every tile of every count in ``qs`` through the group (reverse topological order) and count.
-
-        In a ``cached`` direction (columns always, rows under ``cache``) a consumer needs only the window of the
-        rows it computes new at a tile, the others being kept from earlier tiles; otherwise (rows under
-        ``recompute``) the window of every row it holds there (§7.2)."""
-        key = qs.tobytes()
-        tiles = self._tiles.get(key)
-        if tiles is None:
-            tiles = self._tiles[key] = _Tiles(qs)
-        size = self.size[axis]
-        readers = self.readers[axis]
-        cm = self.cm
+        """The counts of every tensor of the group at every tile count of ``qs`` (:func:`.tile_counts.
+        direction_counts`). In a ``cached`` direction (columns always, rows under ``cache``) a consumer needs only
+        the window of the rows it computes new at a tile, the others being kept from earlier tiles; otherwise
+        (rows under ``recompute``) the window of every row it holds there (§7.2)."""
+        order = (*reversed(io.members), *io.ext)
+        where = {t: k for k, t in enumerate(order)}
         inside = set(io.members)
         esc = set(io.esc)
-        iv: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        new: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # what each member computes new at each tile
-        total = int(qs.sum())
-        none_a = np.full(total, _NONE_A, dtype=np.int64)
-        none_e = np.full(total, _NONE_E, dtype=np.int64)
+        size = self.size[axis]
+        readers = self.readers[axis]
+        first = [0]
+        edges: list[tuple[int, _Reader]] = []
+        for t in order:
+            edges += [(where[c], readers[(c, t)]) for c in self.cm.consumers[t] if c in inside]
+            first.append(len(edges))
 
-        def need(c: int, u: int) -> tuple[np.ndarray, np.ndarray]:
-            r = readers[(c, u)]
-            h = size[u]
-            if r.kind == "reduce":
-                return tiles.partition(h)
-            a, e = new[c] if cached else iv[c]
-            empty = e <= a
-            if r.kind == "window":
-                na, ne = a * r.stride - r.pad, (e - 1) * r.stride - r.pad + r.span
-            elif r.kind == "pass":
-                na, ne = a, e
-            elif r.kind == "broadcast":
-                na, ne = np.zeros_like(a), np.ones_like(e)
-            else:
-                na, ne = a // r.scale, (e - 1) // r.scale + 1
-            na, ne = np.maximum(na, 0), np.minimum(ne, h)
-            gone = empty | (ne <= na)
-            return np.where(gone, _NONE_A, na), np.where(gone, _NONE_E, ne)
+        def column(values) -> np.ndarray:
+            return np.array(values, dtype=np.int64)
 
-        def hull(tensor: int, parts: list[tuple[np.ndarray, np.ndarray]]) -> None:
-            if not parts:
-                iv[tensor] = (none_a, none_e)
-                return
-            a, e = parts[0]
-            for pa, pe in parts[1:]:
-                a, e = np.minimum(a, pa), np.maximum(e, pe)
-            iv[tensor] = (a, e)
-
-        for u in reversed(io.members):
-            parts = [tiles.partition(size[u])] if u in esc else []
-            parts += [need(c, u) for c in cm.consumers[u] if c in inside]
-            hull(u, parts)
-            if cached:
-                a, e = iv[u]
-                na = np.maximum(a, tiles.previous_end(a, e))
-                new[u] = (np.where(na < e, na, _NONE_A), np.where(na < e, e, _NONE_E))
-        for x in io.ext:
-            hull(x, [need(c, x) for c in cm.consumers[x] if c in inside])
-        order = list(iv)
-        counted = tiles.counts_of(np.stack([iv[t][0] for t in order]), np.stack([iv[t][1] for t in order]))
-        span, line, rep, dist = ({t: c[k] for k, t in enumerate(order)} for c in counted)
-        return Direction(qs=qs, span=span, line=line, repeated=rep, distinct=dist)
+        counted = direction_counts(
+            qs, column([size[t] for t in order]), np.array([t in esc for t in order], dtype=np.bool_),
+            column(first), column([c for c, _ in edges]), column([r.kind for _, r in edges]),
+            column([r.stride for _, r in edges]), column([r.pad for _, r in edges]),
+            column([r.span for _, r in edges]), column([r.scale for _, r in edges]), cached)
+        return Direction(qs, order, *counted)
 
     def useful(self, io: GroupIO, axis: int) -> np.ndarray:
         """The tile counts worth examining in one direction (§7.7): where an escaping tensor's or a reduction's
@@ -247,59 +150,48 @@ class TileGeometry:
 @dataclass(frozen=True)
 class Grid:
     """Everything the choice of a tiling needs, over the grid of tile counts (Q_r × Q_c, flattened row-major) for
-    one halo mode: feature-map words with all channels, what Φ can save, re-read bytes and added MACs."""
+    one halo mode: feature-map words with all channels, each tensor's cells and interior cells (§7.4; one row per
+    tensor, ``row`` maps a tensor to its row), re-read bytes and added MACs (§7.5)."""
 
     halo: str
     qr: np.ndarray
     qc: np.ndarray
+    row: dict[int, int]
     full_words: np.ndarray
-    cells: dict[int, np.ndarray]
-    interior: dict[int, np.ndarray]
+    cells: np.ndarray
+    interior: np.ndarray
     reread: np.ndarray
     added_macs: np.ndarray
 
 
 def grid(cm: "CostModel", io: GroupIO, rows: Direction, cols: Direction, halo: str) -> Grid:
-    """Footprint words (b = 1, Φ empty), Φ's cells, re-reads and added MACs of every (Q_r, Q_c) (§7.4–§7.5)."""
+    """Footprint words (b = 1, Φ empty), Φ's cells, re-reads and added MACs of every (Q_r, Q_c) (§7.4–§7.5),
+    for all tensors at once (tensor × Q_r × Q_c arrays)."""
     nr, nc = len(rows.qs), len(cols.qs)
     qr = np.repeat(rows.qs, nc)
     qc = np.tile(cols.qs, nr)
-    full = np.zeros(nr * nc, dtype=np.int64)
-    cells: dict[int, np.ndarray] = {}
-    interior: dict[int, np.ndarray] = {}
-    reread = np.zeros(nr * nc, dtype=np.int64)
-    added = np.zeros(nr * nc, dtype=np.int64)
-    keep = halo == "cache"
-    n = cm.batch
-    for t in (*io.members, *io.ext):
-        sr, sc = rows.span[t], cols.span[t]
-        lr = rows.line[t] if keep else np.zeros_like(sr)
-        lc, dc = cols.line[t], cols.distinct[t]
-        c = (np.outer(lr, dc - sc) + np.outer(sr, sc)).ravel()
-        cells[t] = c
-        interior[t] = np.outer(sr - lr, sc - lc).ravel()
-        full += cm.C[t] * c
-        if not keep:
-            again = np.outer(rows.repeated[t], dc).ravel()
-            if t in io.ext:
-                reread += n * cm.C[t] * cm.word * again
-            else:
-                added += n * cm.C[t] * cm.mac_per_element[t] * again
-    return Grid(halo=halo, qr=qr, qc=qc, full_words=full, cells=cells, interior=interior, reread=reread,
-                added_macs=added)
-
-
-@dataclass(frozen=True)
-class TileChoice:
-    """One tiling under ``tiles`` before its Φ is fixed: where it sits in its grid and its numbers."""
-
-    grid: Grid
-    index: int
-    batch_block: int
-    passes: int
-    resident: bool
-    cost: int
-    macs: int
+    tensors = rows.tensors
+    count = len(tensors)
+    sr, sc = rows.span[:, :, None], cols.span[:, None, :]
+    lc, dc = cols.line[:, None, :], cols.distinct[:, None, :]
+    channels = np.array([cm.C[t] for t in tensors], dtype=np.int64)
+    if halo == "cache":
+        lr = rows.line[:, :, None]
+        cells = (lr * (dc - sc) + sr * sc).reshape(count, -1)
+        interior = ((sr - lr) * (sc - lc)).reshape(count, -1)
+        reread = added = np.zeros(nr * nc, dtype=np.int64)
+    else:
+        cells = (sr * sc).reshape(count, -1)
+        interior = (sr * (sc - lc)).reshape(count, -1)
+        again = (rows.repeated[:, :, None] * dc).reshape(count, -1)
+        ext = set(io.ext)
+        per_ext = np.array([cm.batch * cm.C[t] * cm.word if t in ext else 0 for t in tensors], dtype=np.int64)
+        per_mac = np.array([0 if t in ext else cm.batch * cm.C[t] * cm.mac_per_element[t] for t in tensors],
+                           dtype=np.int64)
+        reread = per_ext @ again
+        added = per_mac @ again
+    return Grid(halo=halo, qr=qr, qc=qc, row={t: k for k, t in enumerate(tensors)}, full_words=channels @ cells,
+                cells=cells, interior=interior, reread=reread, added_macs=added)
 
 
 def phi_saving(cm: "CostModel", io: GroupIO, g: Grid, rules: TilingRules,
@@ -311,7 +203,7 @@ def phi_saving(cm: "CostModel", io: GroupIO, g: Grid, rules: TilingRules,
     for u in io.members:
         c = (channels or {}).get(u, cm.C[u])
         if cm.is_conv[u] and c > cm.tc and u not in io.full_channels:
-            out[u] = (c - cm.tc) * g.interior[u]
+            out[u] = (c - cm.tc) * g.interior[g.row[u]]
     return out
 
 
@@ -342,6 +234,35 @@ class TileCosts:
         saving = phi_saving(self.cm, io, g, rules)
         return ReducedChannels(sorted(saving), self.cm._conflicts(saving), saving, len(g.qr))
 
+    def _footprint(self, io: GroupIO, g: Grid, rules: TilingRules) -> np.ndarray:
+        """The least footprint (bytes, b = 1) with the best Φ wherever it decides whether weights stay resident
+        or stream (between Φ taking every saving at once and Φ empty, §7.4), and at the one-tile point (its
+        batch block); elsewhere the footprint with Φ empty, which decides the same. Φ, a maximum-weight
+        independent set, is solved over those points only."""
+        cm = self.cm
+        word = cm.word
+        saving = phi_saving(cm, io, g, rules)
+        high = word * g.full_words
+        if not saving:
+            return high
+        low = high - word * sum(saving.values())
+        undecided = (low + io.weight_block_bytes <= cm.buffer) & (high + io.weight_bytes > cm.buffer)
+        undecided[0] = True
+        at = np.flatnonzero(undecided)
+        part = {u: w[at] for u, w in saving.items()}
+        phi = ReducedChannels(sorted(part), cm._conflicts(part), part, len(at))
+        fp = high.copy()
+        fp[at] -= word * phi.value()
+        return fp
+
+    def _reduced_at(self, io: GroupIO, g: Grid, index: int, rules: TilingRules) -> frozenset[int]:
+        """The best Φ at one grid point (ties keep full channels)."""
+        saving = {u: int(w[index]) for u, w in phi_saving(self.cm, io, g, rules).items()}
+        if not saving:
+            return frozenset()
+        phi = ReducedChannels(sorted(saving), self.cm._conflicts(saving), saving, 0, scalar=True)
+        return frozenset(phi.choose(1))
+
     def _pass_plan(self, io: GroupIO, g: Grid, rules: TilingRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For a single conv or fc with weights: at each grid point the fewest passes P ≥ 2 that fit (0 where
         none does or one pass fits), the channels per pass k = ⌈K/P⌉ and whether the layer is then in Φ."""
@@ -355,7 +276,7 @@ class TileCosts:
             return none
         k_out = cm.C[u]
         per_out = cm.network.weights[u] // k_out
-        cells, inter = g.cells[u], g.interior[u]
+        cells, inter = g.cells[g.row[u]], g.interior[g.row[u]]
         cap = cm.buffer // cm.word - (g.full_words - k_out * cells)
         k_full = cap // (cells + per_out)
         reducible = rules.reduced_channels and cm.is_conv[u]
@@ -376,19 +297,45 @@ class TileCosts:
     # -- the best tiling -------------------------------------------------------------------------------------
 
     def best(self, members: Sequence[int], rules: TilingRules):
-        """The least (DRAM bytes, MACs, tiles, Q_r, halo, P, b) tiling of a group, or ``None`` (§7.7)."""
+        """The least (DRAM bytes, MACs, tiles, Q_r, halo, P, b) tiling of a group, or ``None`` (§7.7).
+
+        When no tiling can keep the weights resident (the footprint floor plus the weights exceeds the buffer) and
+        passes do not apply, every tiling of T ≥ 2 tiles costs at least ext + esc + W_G·T·N, which grows with T.
+        The grid is then examined at tile counts up to K = 4, 16, 64, … only, until the best tiling found costs
+        less than any tiling with more than K tiles could (ext + esc + W_G·(K + 1)·N): the same answer as the
+        whole grid, at a fraction of the tiles."""
         cm = self.cm
         io = cm.io(members)
-        rows, cols = self._directions(io)
+        geo = self.geometry
+        rows_q = np.ones(1, dtype=np.int64) if io.gated else geo.useful(io, 0)
+        cols_q = np.ones(1, dtype=np.int64) if io.gated else geo.useful(io, 1)
+        single = len(io.members) == 1 and cm.network.layers[io.members[0]].op in ("conv", "fc")
+        streams_only = io.weight_bytes and not single and self.floor(io.members) + io.weight_bytes > cm.buffer
+        if not streams_only or rules.resident_only:
+            found = self._best_over(io, rows_q, cols_q, rules)
+            return None if found is None else found[1]
+        limit = 4
+        while True:
+            qr, qc = rows_q[rows_q <= limit], cols_q[cols_q <= limit]
+            found = self._best_over(io, qr, qc, rules)
+            whole = len(qr) == len(rows_q) and len(qc) == len(cols_q)
+            more = io.ext_bytes + io.esc_bytes + io.weight_bytes * (limit + 1) * cm.batch
+            if whole or (found is not None and found[0][0] < more):
+                return None if found is None else found[1]
+            limit *= 4
+
+    def _best_over(self, io: GroupIO, rows_q: np.ndarray, cols_q: np.ndarray, rules: TilingRules):
+        """The best tiling with Q_r in ``rows_q`` and Q_c in ``cols_q`` and its key (cost, MACs, tiles, Q_r,
+        halo, P, b), or None."""
+        cm = self.cm
+        rows, cols = self._directions(io, rows_q, cols_q)
         buf, word = cm.buffer, cm.word
         w_g, blk = io.weight_bytes, io.weight_block_bytes
         fixed = io.esc_bytes + io.ext_bytes
-        keys: list[np.ndarray] = []  # per option family: cost, macs, tiles, qr, halo, passes, b, family, index
-        found = []
+        found = []  # per option family: cost, macs, tiles, qr, halo, passes, b, grid indices, family, …
         for h, halo in enumerate(self.halos):
             g = grid(cm, io, rows[halo], cols, halo)
-            phi = self._phi(io, g, rules)
-            fp = word * (g.full_words - (phi.value() if phi.mask else 0))
+            fp = self._footprint(io, g, rules)
             tiles = g.qr * g.qc
             base = fixed + g.reread
             macs = io.macs + g.added_macs
@@ -407,12 +354,12 @@ class TileCosts:
                 sel = idx[mask]
                 p_arr = np.broadcast_to(np.asarray(p), idx.shape)[sel]
                 found.append((cost[sel], macs[sel], tiles[sel], g.qr[sel], np.full(len(sel), h), p_arr,
-                              np.ones(len(sel), dtype=np.int64), sel, family, g, phi, fp, h))
+                              np.ones(len(sel), dtype=np.int64), sel, family, g, fp))
         if not found:
             return None
         # the streamed (1, 1) point may take a batch block b > 1 (b > 1 needs one tile): its cost then drops
         best = None
-        for cost, macs, tiles, qr, hh, pp, bb, sel, family, g, phi, fp, h in found:
+        for cost, macs, tiles, qr, hh, pp, bb, sel, family, g, fp in found:
             if family == "stream" and cm.batch > 1 and sel[0] == 0 and tiles[0] == 1:
                 fp1 = int(fp[0])
                 largest = min(cm.batch, (buf - blk) // fp1) if fp1 else cm.batch
@@ -425,11 +372,11 @@ class TileCosts:
             k = order[0]
             key = (int(cost[k]), int(macs[k]), int(tiles[k]), int(qr[k]), int(hh[k]), int(pp[k]), int(bb[k]))
             if best is None or key < best[0]:
-                best = (key, family, int(sel[k]), g, phi, h)
-        (cost, macs, _, _, _, passes, b), family, index, g, phi, h = best
-        return self._tiling(io, g, index, b, passes, family, phi, rules)
+                best = (key, family, int(sel[k]), g)
+        key, family, index, g = best
+        return key, self._tiling(io, g, index, key[6], key[5], family, rules)
 
-    def _tiling(self, io: GroupIO, g: Grid, index: int, b: int, passes: int, family: str, phi, rules):
+    def _tiling(self, io: GroupIO, g: Grid, index: int, b: int, passes: int, family: str, rules: TilingRules):
         """The :class:`~optimus_opt.cost.cost_model.Tiling` at one grid point of a chosen family."""
         cm = self.cm
         if family == "pass":
@@ -437,8 +384,8 @@ class TileCosts:
             k = int(kk[index])
             reduced = frozenset(io.members) if bool(red[index]) else frozenset()
             return self.assemble(io, g, index, b=1, reduced=reduced, passes=passes, pass_channels=k)
-        reduced = frozenset(phi.choose(index + 1)) if phi.mask else frozenset()
-        return self.assemble(io, g, index, b=b, reduced=reduced, passes=1, resident=family == "resident")
+        return self.assemble(io, g, index, b=b, reduced=self._reduced_at(io, g, index, rules), passes=1,
+                             resident=family == "resident")
 
     def assemble(self, io: GroupIO, g: Grid, index: int, *, b: int, reduced: frozenset[int], passes: int,
                  resident: bool = True, pass_channels: int | None = None):
@@ -448,10 +395,10 @@ class TileCosts:
         words = int(g.full_words[index])
         for u in reduced:
             f = pass_channels if pass_channels is not None else cm.C[u]
-            words -= (f - min(cm.tc, f)) * int(g.interior[u][index])
+            words -= (f - min(cm.tc, f)) * int(g.interior[g.row[u], index])
         if pass_channels is not None:
             u = io.members[0]
-            words -= (cm.C[u] - pass_channels) * int(g.cells[u][index])
+            words -= (cm.C[u] - pass_channels) * int(g.cells[g.row[u], index])
         qr, qc = int(g.qr[index]), int(g.qc[index])
         if passes > 1:
             weight_traffic = io.weight_bytes
@@ -587,7 +534,7 @@ class TileCosts:
             need = int(fp.min()) + io.weight_block_bytes
             u = io.members[0]
             if len(io.members) == 1 and cm.network.layers[u].op in ("conv", "fc") and cm.weight_bytes[u]:
-                one = cm.word * (g.full_words - (cm.C[u] - 1) * g.cells[u] + cm.network.weights[u] // cm.C[u])
+                one = cm.word * (g.full_words - (cm.C[u] - 1) * g.cells[g.row[u]] + cm.network.weights[u] // cm.C[u])
                 need = min(need, int(one.min()))
             least = need if least is None else min(least, need)
         assert least is not None
