@@ -436,6 +436,8 @@ class TileCosts:
             if not 1 <= q <= top:
                 raise ValueError(f"{what} {q} out of range 1..{top} (the {'tallest' if axis == 0 else 'widest'} "
                                  "tensor of the group)")
+        if not 1 <= batch_block <= cm.batch:
+            raise ValueError(f"batch_block {batch_block} out of range 1..{cm.batch}")
         if batch_block > 1 and (tile_rows, tile_cols) != (1, 1):
             raise ValueError(f"batch_block {batch_block} > 1 needs one tile, got {tile_rows} x {tile_cols}")
         rows, cols = self._directions(io, (tile_rows,), (tile_cols,), (halo,))
