@@ -80,13 +80,20 @@ class TileGeometry:
         net = cm.network
         self.cm = cm
         self.size = ([s[1] for s in net.shapes], [s[2] for s in net.shapes])
-        self.readers: list[dict[tuple[int, int], _Reader]] = [{}, {}]
         self.reduction = [layer.op == "fc" or (layer.op == "pool" and layer.global_pool) for layer in net.layers]
-        for c, layer in enumerate(net.layers):
+        # every edge (reader c, tensor u) of the resolved graph gets an id; its rule per axis lives in arrays
+        self.edge: dict[tuple[int, int], int] = {}
+        rules: list[list[_Reader]] = [[], []]
+        for c in range(cm.n):
             for u in cm.producers[c]:
+                self.edge[(c, u)] = len(self.edge)
                 for axis in (0, 1):
-                    self.readers[axis][(c, u)] = self._reader(c, u, axis)
+                    rules[axis].append(self._reader(c, u, axis))
+        self.rules = [[np.array([getattr(r, f) for r in rules[axis]] or [0], dtype=np.int64)
+                       for f in ("kind", "stride", "pad", "span", "scale")] for axis in (0, 1)]
+        self.sizes = [np.array(self.size[axis], dtype=np.int64) for axis in (0, 1)]
         self._useful: dict[tuple[int, frozenset[int]], np.ndarray] = {}
+        self._structures: dict[tuple[int, ...], tuple] = {}
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
         from ..model.network import is_broadcast_operand
@@ -110,27 +117,37 @@ class TileGeometry:
         direction_counts`). In a ``cached`` direction (columns always, rows under ``cache``) a consumer needs only
         the window of the rows it computes new at a tile, the others being kept from earlier tiles; otherwise
         (rows under ``recompute``) the window of every row it holds there (§7.2)."""
+        order, tensors, escapes, first, reader, edges = self.structure(io)
+        kind, stride, pad, span, scale = (rule[edges] for rule in self.rules[axis])
+        counted = direction_counts(qs, self.sizes[axis][tensors], escapes, first, reader, kind, stride, pad, span,
+                                   scale, cached)
+        return Direction(qs, order, *counted)
+
+    def structure(self, io: GroupIO) -> tuple:
+        """The group in processing order (members in reverse topological order, then external inputs) as the
+        arrays :func:`.tile_counts.direction_counts` takes, built once per group (cached on ``io``)."""
+        hit = self._structures.get(io.members)
+        if hit is not None:
+            return hit
         order = (*reversed(io.members), *io.ext)
         where = {t: k for k, t in enumerate(order)}
         inside = set(io.members)
         esc = set(io.esc)
-        size = self.size[axis]
-        readers = self.readers[axis]
         first = [0]
-        edges: list[tuple[int, _Reader]] = []
+        reader: list[int] = []
+        edges: list[int] = []
         for t in order:
-            edges += [(where[c], readers[(c, t)]) for c in self.cm.consumers[t] if c in inside]
-            first.append(len(edges))
-
-        def column(values) -> np.ndarray:
-            return np.array(values, dtype=np.int64)
-
-        counted = direction_counts(
-            qs, column([size[t] for t in order]), np.array([t in esc for t in order], dtype=np.bool_),
-            column(first), column([c for c, _ in edges]), column([r.kind for _, r in edges]),
-            column([r.stride for _, r in edges]), column([r.pad for _, r in edges]),
-            column([r.span for _, r in edges]), column([r.scale for _, r in edges]), cached)
-        return Direction(qs, order, *counted)
+            for c in self.cm.consumers[t]:
+                if c in inside:
+                    reader.append(where[c])
+                    edges.append(self.edge[(c, t)])
+            first.append(len(reader))
+        out = (order, np.array(order, dtype=np.int64), np.array([t in esc for t in order], dtype=np.bool_),
+               np.array(first, dtype=np.int64), np.array(reader, dtype=np.int64), np.array(edges, dtype=np.int64))
+        if len(self._structures) > 4:  # only the group being tiled is asked for again
+            self._structures.clear()
+        self._structures[io.members] = out
+        return out
 
     def useful(self, io: GroupIO, axis: int) -> np.ndarray:
         """The tile counts worth examining in one direction (§7.7): where an escaping tensor's or a reduction's
@@ -236,9 +253,9 @@ class TileCosts:
 
     def _footprint(self, io: GroupIO, g: Grid, rules: TilingRules) -> np.ndarray:
         """The least footprint (bytes, b = 1) with the best Φ wherever it decides whether weights stay resident
-        or stream (between Φ taking every saving at once and Φ empty, §7.4), and at the one-tile point (its
-        batch block); elsewhere the footprint with Φ empty, which decides the same. Φ, a maximum-weight
-        independent set, is solved over those points only."""
+        or stream (between Φ taking every saving at once and Φ empty, §7.4); elsewhere the footprint with Φ
+        empty, which decides the same. Φ, a maximum-weight independent set, is solved over those points only
+        (:meth:`_exact_footprint` gives it at any one point)."""
         cm = self.cm
         word = cm.word
         saving = phi_saving(cm, io, g, rules)
@@ -247,13 +264,21 @@ class TileCosts:
             return high
         low = high - word * sum(saving.values())
         undecided = (low + io.weight_block_bytes <= cm.buffer) & (high + io.weight_bytes > cm.buffer)
-        undecided[0] = True
         at = np.flatnonzero(undecided)
+        if not len(at):
+            return high
         part = {u: w[at] for u, w in saving.items()}
         phi = ReducedChannels(sorted(part), cm._conflicts(part), part, len(at))
         fp = high.copy()
         fp[at] -= word * phi.value()
         return fp
+
+    def _exact_footprint(self, io: GroupIO, g: Grid, index: int, rules: TilingRules) -> int:
+        """The least footprint (bytes, b = 1) at one grid point, with the best Φ there."""
+        reduced = self._reduced_at(io, g, index, rules)
+        words = int(g.full_words[index]) - sum((self.cm.C[u] - self.cm.tc) * int(g.interior[g.row[u], index])
+                                               for u in reduced)
+        return self.cm.word * words
 
     def _reduced_at(self, io: GroupIO, g: Grid, index: int, rules: TilingRules) -> frozenset[int]:
         """The best Φ at one grid point (ties keep full channels)."""
@@ -303,7 +328,7 @@ class TileCosts:
         passes do not apply, every tiling of T ≥ 2 tiles costs at least ext + esc + W_G·T·N, which grows with T.
         The grid is then examined at tile counts up to K = 4, 16, 64, … only, until the best tiling found costs
         less than any tiling with more than K tiles could (ext + esc + W_G·(K + 1)·N): the same answer as the
-        whole grid, at a fraction of the tiles."""
+        whole grid, at a fraction of the tiles. (When nothing fits up to K = 4, the next look is the whole grid.)"""
         cm = self.cm
         io = cm.io(members)
         geo = self.geometry
@@ -322,7 +347,8 @@ class TileCosts:
             more = io.ext_bytes + io.esc_bytes + io.weight_bytes * (limit + 1) * cm.batch
             if whole or (found is not None and found[0][0] < more):
                 return None if found is None else found[1]
-            limit *= 4
+            # nothing fits with few tiles: most such groups fit nowhere, and one look at the whole grid says so
+            limit = limit * 4 if found is not None else max(int(rows_q[-1]), int(cols_q[-1]))
 
     def _best_over(self, io: GroupIO, rows_q: np.ndarray, cols_q: np.ndarray, rules: TilingRules):
         """The best tiling with Q_r in ``rows_q`` and Q_c in ``cols_q`` and its key (cost, MACs, tiles, Q_r,
@@ -361,7 +387,7 @@ class TileCosts:
         best = None
         for cost, macs, tiles, qr, hh, pp, bb, sel, family, g, fp in found:
             if family == "stream" and cm.batch > 1 and sel[0] == 0 and tiles[0] == 1:
-                fp1 = int(fp[0])
+                fp1 = self._exact_footprint(io, g, 0, rules)
                 largest = min(cm.batch, (buf - blk) // fp1) if fp1 else cm.batch
                 blocks = -(-cm.batch // largest)
                 cost = cost.copy()
