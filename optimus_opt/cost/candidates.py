@@ -194,7 +194,8 @@ class CandidateSpace:
         # under tiles a tile may be one row and one column, and a window clipped at the border may be narrower
         # than the kernel: the floor keeps one cell of each tensor (formulations/cost-model.md §7)
         tiles = cm.tiles is not None
-        self.row_unit = [cm.word * cm.min_channels[t] * (1 if tiles else cm.W[t]) for t in range(n)]
+        cell = 0 if tiles and not cm.tiles.geometry.every_cell_held else 1
+        self.row_unit = [cm.word * cm.min_channels[t] * (cell if tiles else cm.W[t]) for t in range(n)]
         # what an escaping member holds at one strip (one tile): all its rows (and columns)
         self.whole_unit = [cm.word * cm.min_channels[t] * cm.H[t] * cm.W[t] for t in range(n)]
         readers: list[list[tuple[int, int]]] = [[] for _ in range(n)]

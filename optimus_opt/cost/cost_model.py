@@ -626,7 +626,8 @@ class GrowingFloor:
         self.cm = cm
         # under tiles one cell of each tensor (a tile may be one row and one column)
         self.tiles = cm.tiles is not None
-        self.row_bytes = [cm.word * cm.C[t] * (1 if self.tiles else cm.W[t]) for t in range(cm.n)]
+        cell = 0 if self.tiles and not cm.tiles.geometry.every_cell_held else 1
+        self.row_bytes = [cm.word * cm.C[t] * (cell if self.tiles else cm.W[t]) for t in range(cm.n)]
         self.rows: dict[int, int] = {}
         self.total = 0
 

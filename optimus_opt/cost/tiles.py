@@ -92,6 +92,14 @@ class TileGeometry:
         self.rules = [[np.array([getattr(r, f) for r in rules[axis]] or [0], dtype=np.int64)
                        for f in ("kind", "stride", "pad", "span", "scale")] for axis in (0, 1)]
         self.sizes = [np.array(self.size[axis], dtype=np.int64) for axis in (0, 1)]
+        # whether every tensor of every group holds at least one cell at every tiling: true unless some window
+        # can lie wholly in its padding (padding ≥ span on a side) or some layer is read by nobody and no output
+        vanishing = any(layer.op in ("conv", "pool") and not layer.global_pool and any(
+            max(layer.padding[2 * axis], layer.padding[2 * axis + 1]) >=
+            (layer.kernel[axis] - 1) * (layer.dilation[axis] if layer.op == "conv" else 1) + 1 for axis in (0, 1))
+            for layer in net.layers)
+        dead = any(not cm.consumers[u] and not cm.is_output[u] for u in net.layer_ids)
+        self.every_cell_held = not vanishing and not dead
         self._useful: dict[tuple[int, frozenset[int]], np.ndarray] = {}
         self._structures: dict[tuple[int, ...], tuple] = {}
 
@@ -335,7 +343,8 @@ class TileCosts:
         rows_q = np.ones(1, dtype=np.int64) if io.gated else geo.useful(io, 0)
         cols_q = np.ones(1, dtype=np.int64) if io.gated else geo.useful(io, 1)
         single = len(io.members) == 1 and cm.network.layers[io.members[0]].op in ("conv", "fc")
-        streams_only = io.weight_bytes and not single and self.floor(io.members) + io.weight_bytes > cm.buffer
+        streams_only = io.weight_bytes and not single and \
+            self.floor(io.members, block=False) + io.weight_bytes > cm.buffer
         if not streams_only or rules.resident_only:
             found = self._best_over(io, rows_q, cols_q, rules)
             return None if found is None else found[1]
@@ -370,7 +379,7 @@ class TileCosts:
             fams = [(resident, base + w_g, 1, 1, "resident")]
             if not rules.resident_only:
                 stream = (fp + blk <= buf) & ~resident
-                fams.append((stream, base + w_g * tiles, 1, 1, "stream"))
+                fams.append((stream, base + w_g * tiles * cm.batch, 1, 1, "stream"))  # b = 1 (b > 1: below)
                 passes, kk, red = self._pass_plan(io, g, rules)
                 if passes.any():
                     fams.append((passes > 0, passes * (base - io.esc_bytes) + io.esc_bytes + w_g, passes, 1, "pass"))
@@ -568,23 +577,26 @@ class TileCosts:
         assert least is not None
         return least
 
-    def floor(self, members: Iterable[int]) -> int:
+    def floor(self, members: Iterable[int], block: bool = True) -> int:
         """A lower bound of the buffer any tiling of the group or of a group containing it needs: one cell of
-        min(Tc, C) channels (C for a non-conv) per tensor, and the weight block (a tile may be one row and one
-        column, and windows clipped at the border can be narrower than the kernel). A single conv or fc may
-        instead run in passes of one output channel, which stage no block but one channel's weights."""
+        min(Tc, C) channels (C for a non-conv) per tensor, and the weight block (with ``block``). A tile may be
+        one row and one column, and windows clipped at the border can be narrower than the kernel; a window
+        whose padding is at least its span on a side can even need no cell at all, so in a network with such a
+        window, or with a layer nobody reads, the cells are not counted. A single conv or fc may instead run in
+        passes of one output channel, which stage no block but one channel's weights."""
         cm = self.cm
         members = list(members)
         tensors: set[int] = set()
-        block = 0
+        staged = 0
         for c in members:
             tensors.add(c)
             tensors.update(cm.producers[c])
-            block = max(block, cm.block_bytes[c])
-        floor = cm.word * sum(cm.min_channels[t] for t in tensors) + block
-        if len(members) == 1:
+            staged = max(staged, cm.block_bytes[c])
+        cells = cm.word * sum(cm.min_channels[t] for t in tensors) if self.geometry.every_cell_held else 0
+        floor = cells + (staged if block else 0)
+        if len(members) == 1 and block:
             u = members[0]
             if cm.network.layers[u].op in ("conv", "fc") and cm.weight_bytes[u]:
-                one = 1 + sum(cm.C[x] for x in set(cm.producers[u])) + cm.network.weights[u] // cm.C[u]
-                floor = min(floor, cm.word * one)
+                held = 1 + sum(cm.C[x] for x in set(cm.producers[u])) if self.geometry.every_cell_held else 0
+                floor = min(floor, cm.word * (held + cm.network.weights[u] // cm.C[u]))
         return floor
