@@ -23,7 +23,7 @@ from .cost.cost_model import CostModel
 from .cost.schedule import Schedule, evaluate, load_schedule
 from .io.figures import plot_front
 from .io.resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
-from .model.accelerator import describe_size, parse_size
+from .model.accelerator import HALOS, TILINGS, describe_size, parse_size
 from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
 from .model.instance import Instance, dump_document
 from .model.limits import MAX_ROWS
@@ -123,6 +123,13 @@ def _add_instance_args(p: argparse.ArgumentParser) -> None:
                         "Optimus paper's, unless given)")
     p.add_argument("--resolution", type=_resolution, metavar="R",
                    help="input resolution of a zoo network (default: the network's own)")
+    p.add_argument("--tiling", choices=TILINGS,
+                   help="override the tiling model: strips (cost model version 2, full-width row strips, the "
+                        "default) or tiles (version 3: Q_r x Q_c tiles, halos kept or recomputed, output-channel "
+                        "passes, MACs; formulations/cost-model.md section 7)")
+    p.add_argument("--halo", choices=HALOS,
+                   help="with tiles: choose (the default: each group keeps its tiles' overlap on chip or computes "
+                        "it again, whichever moves fewer bytes), cache or recompute (every group)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,11 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Instance:
-    """The instance of ``solve``, ``evaluate``, ``show`` and ``pareto``: the argument with the command line's
-    accelerator, buffer, batch and resolution (:func:`optimus_opt.io.resolve.resolve_instance`); a note on stderr
-    says when an ONNX model was exported at another batch than it runs at."""
-    return resolve_instance(args.instance, accelerator=args.accelerator, buffer=args.buffer, batch=args.batch,
-                            resolution=args.resolution, note=_note)
+    """The instance of ``solve``, ``evaluate``, ``show``, ``pareto`` and ``bound``: the argument with the command
+    line's accelerator, buffer, batch, resolution, tiling and halo (:func:`optimus_opt.io.resolve.resolve_instance`);
+    a note on stderr says when an ONNX model was exported at another batch than it runs at. A ``--halo`` that needs
+    ``--tiling tiles`` is refused naming the option."""
+    try:
+        return resolve_instance(args.instance, accelerator=args.accelerator, buffer=args.buffer, batch=args.batch,
+                                resolution=args.resolution, tiling=args.tiling, halo=args.halo, note=_note)
+    except InstanceError as err:
+        if args.halo is not None and err.field == "accelerator.halo" and not err.file:  # the option is at fault
+            raise InstanceError(f"halo {args.halo} needs --tiling tiles (the instance tiles in strips, which keep "
+                                "every overlap on chip and have no halo to choose)", field="--halo") from None
+        raise
 
 
 def _note(text: str) -> None:
@@ -552,6 +566,8 @@ def accelerator_table(*, verbose: bool = False) -> str:
             lines.append(f"    source: {acc.source}")
     if not verbose:
         lines.append("Tc: channel tile; -v says where each number comes from and how Tc was chosen")
+    lines.append("Every preset tiles in strips (cost model version 2); --tiling tiles (or \"tiling\": \"tiles\" in an "
+                 "accelerator file) prices it in 2-D tiles (version 3), --halo cache|recompute fixes the halo mode")
     return "\n".join(lines)
 
 
@@ -568,7 +584,17 @@ def header(inst: Instance, name: str | None = None) -> str:
         f"{net.total_weight_words:,} weights, {net.total_macs / 1e6:,.1f} M MACs per sample)",
         f"accelerator  {acc.name}: buffer {describe_size(acc.buffer_bytes)}, {acc.word_bytes}-byte words, "
         f"channel tile {acc.channel_tile}; batch {inst.batch}",
+        f"tiling       {tiling_model(acc)}",
     ])
+
+
+def tiling_model(acc) -> str:
+    """The tiling model of an accelerator in words, as the header prints it."""
+    if acc.tiling == "strips":
+        return "strips: full-width row strips (cost model version 2; --tiling tiles for 2-D tiles)"
+    halo = {"choose": "each group keeps its halo on chip or recomputes it, whichever moves fewer bytes",
+            "cache": "every group keeps its halo on chip", "recompute": "every group recomputes its halo rows"}
+    return f"tiles, halo {acc.halo}: Q_r x Q_c tiles, {halo[acc.halo]} (cost model version 3)"
 
 
 def _count(n: int, word: str) -> str:
@@ -618,6 +644,10 @@ def body(sched: Schedule, *, max_rows: int = 60) -> str:
         lines.append(f"DRAM traffic {sched.dram_bytes:,} B ({ratio:.3f} x compulsory {sched.compulsory_bytes:,} B)")
     elif sched.compulsory_bytes is not None:
         lines.append(f"DRAM traffic none found (compulsory {sched.compulsory_bytes:,} B)")
+    if sched.macs is not None:
+        added = sched.added_macs or 0
+        share = f", {added / (sched.macs - added):+.2%}" if added and sched.macs > added else ""
+        lines.append(f"MACs         {sched.macs:,}" + (f" ({added:,} recomputed{share})" if added else ""))
     bound = bound_text(sched)
     if bound is not None:
         lines.append(f"lower bound  {bound}")
@@ -630,16 +660,25 @@ def body(sched: Schedule, *, max_rows: int = 60) -> str:
         lines.append(f"unplaced     {', '.join(sched.unplaced[:10])}{more}")
     if sched.groups:
         lines.append(f"groups       {len(sched.groups):,}")
-        lines.append(f"  {'#':>3} {'strips':>6} {'b':>3} {'weights':>8} {'read B':>12} {'write B':>12}  layers"
+        tiles = any(g.tiles for g in sched.groups)
+        grid = f"{'tiles':>7} {'halo':>9} {'P':>3}" if tiles else f"{'strips':>6}"
+        lines.append(f"  {'#':>3} {grid} {'b':>3} {'weights':>8} {'read B':>12} {'write B':>12}  layers"
                      " (*: reduced channels)")
         for k, g in enumerate(sched.groups[:max_rows]):
             reduced = set(g.reduced_channels or ())
             names = " ".join(n + ("*" if n in reduced else "") for n in g.layers)
             if len(names) > 70:
                 names = names[:67] + "..."
-            lines.append(f"  {k:>3} {g.strips or '-':>6} {g.batch_block or '-':>3} "
+            if tiles:
+                shape = f"{g.tile_rows}x{g.tile_cols or 1}" if g.tile_rows else "-"
+                grid = f"{shape:>7} {g.halo or '-':>9} {g.passes or '-':>3}"
+            else:
+                grid = f"{g.tile_rows or '-':>6}"
+            lines.append(f"  {k:>3} {grid} {g.batch_block or '-':>3} "
                          f"{'resident' if g.resident_weights else 'streamed':>8} {g.read_bytes or 0:>12,} "
                          f"{g.write_bytes or 0:>12,}  {names}")
+        if tiles:
+            lines.append("  tiles: Q_r x Q_c (tile rows x tile columns); P: output-channel passes")
         if len(sched.groups) > max_rows:
             lines.append(f"  ... {len(sched.groups) - max_rows} more groups (write them all with -o)")
     return "\n".join(lines)
@@ -661,6 +700,11 @@ def _add_study_parsers(sub) -> None:
                    help="solvers to run (default: every installed solver but the composite auto)")
     p.add_argument("--buffers", metavar="SIZE,...", help="cross every instance with these buffer capacities")
     p.add_argument("--batch", metavar="N,...", help="cross every instance with these batch sizes")
+    p.add_argument("--tiling", metavar="strips,tiles",
+                   help="cross every instance with these tiling models (strips: cost model version 2, the default; "
+                        "tiles: version 3)")
+    p.add_argument("--halo", metavar="MODE,...",
+                   help="the halo modes of the tiles runs: choose (the default), cache, recompute")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="time limit of each run of a searching solver")
     p.add_argument("--max-group", type=_positive, metavar="K",
                    help="at most K layers per group, for the exact solvers (their bounds then hold only there)")
@@ -768,6 +812,17 @@ def _report_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _choices(text: str | None, known: Sequence[str], option: str) -> list[str] | None:
+    """A comma-separated list of ``known`` words (``--tiling strips,tiles``), or None without the option."""
+    if text is None:
+        return None
+    values = [v for v in text.split(",") if v]
+    bad = [v for v in values if v not in known]
+    if bad or not values:
+        raise InstanceError(f"expected comma-separated values among {', '.join(known)}, got {text!r}", field=option)
+    return values
+
+
 def _study_config(args: argparse.Namespace) -> StudyConfig:
     """The :class:`~optimus_opt.studies.study.StudyConfig` of ``gap``'s arguments, each checked before any work."""
     from .studies.study import StudyConfig
@@ -787,6 +842,11 @@ def _study_config(args: argparse.Namespace) -> StudyConfig:
         raise InstanceError(f"expected comma-separated integers, got {args.batch!r}", field="--batch") from None
     if batches and min(batches) < 1:
         raise InstanceError(f"batch sizes must be positive, got {args.batch!r}", field="--batch")
+    tilings = _choices(args.tiling, TILINGS, "--tiling")
+    halos = _choices(args.halo, HALOS, "--halo")
+    if halos and any(h != "choose" for h in halos) and tilings and "tiles" not in tilings:
+        raise InstanceError(f"halo {args.halo} needs tiles among the tiling models (strips keep every overlap on "
+                            "chip and have no halo to choose)", field="--halo")
     out = Path(args.out or (f"gap-{args.preset}" if args.preset else "gap-study"))
     if out.exists() and not out.is_dir():
         raise InstanceError("is a file; --out names the study directory (a new one, or one to resume)",
@@ -799,8 +859,9 @@ def _study_config(args: argparse.Namespace) -> StudyConfig:
                             "study)", file=str(out), field="--resume")
     plots = not args.no_plots and _plots_available()
     return StudyConfig(
-        solvers=names, buffers=buffers, batches=batches, time_limit=args.time_limit, seed=args.seed,
-        workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option), jobs=args.jobs,
+        solvers=names, buffers=buffers, batches=batches, tilings=tilings, halos=halos, time_limit=args.time_limit,
+        seed=args.seed, workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option),
+        jobs=args.jobs,
         out=out, executor=args.executor, scheduler=args.scheduler, hard_limit=args.hard_limit,
         retry_failed=args.retry_failed, progress=not args.no_progress, plots=plots,
         command=["optimus-opt", *getattr(args, "argv", [])])

@@ -1,11 +1,19 @@
-"""Fixtures several test modules share: the worked example and registering a solver for one test."""
+"""Fixtures several test modules share: the worked example and registering a solver for one test; and the
+hypothesis profiles: ``ci`` (what .ci/run selects) draws a fixed sequence of examples and keeps no database, so CI
+cannot pass or fail by chance; ``dev`` (the default) draws new examples on every run."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 import optimus_opt as oo
 from optimus_opt import solvers

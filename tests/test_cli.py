@@ -25,7 +25,7 @@ def test_solve_prints_a_summary_and_writes_the_schedule(tmp_path, capsys):
     assert "layerwise: feasible" in text
     assert "groups       9" in text
     doc = json.loads(out.read_text())
-    assert doc["format"] == "optimus-opt/schedule@2" and doc["dram_bytes"] == 892948
+    assert doc["format"] == "optimus-opt/schedule@3" and doc["dram_bytes"] == 892948
     assert doc["compulsory_bytes"] == 122388 and len(doc["groups"]) == 9
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from optimus_opt.cost.cost_model import CostModel
 from optimus_opt.model.errors import InstanceError
-from tests.helpers import ids, make_instance
+from helpers import ids, make_instance
 
 
 def tiles(inst, halo: str = "choose"):

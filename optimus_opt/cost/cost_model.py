@@ -164,7 +164,10 @@ class CostModel:
                        for i in range(self.n)]
         self.min_channels = [min(self.tc, self.C[i]) if self.is_conv[i] else self.C[i] for i in range(self.n)]
         # gates: reductions over more than one row, and the broadcast operands of element-wise layers
-        self.gating_reduction = [self.kind[i] == REDUCE and any(self.H[p] > 1 for p in self.producers[i])
+        # (under tiles a reduction over one row of several columns is complete only after the last tile column)
+        wide = acc.tiling == "tiles"
+        self.gating_reduction = [self.kind[i] == REDUCE and any(self.H[p] > 1 or (wide and self.W[p] > 1)
+                                                                for p in self.producers[i])
                                  for i in range(self.n)]
         self.gate_operands: dict[int, tuple[int, ...]] = {}
         self.full_operands: dict[int, tuple[int, ...]] = {}
@@ -503,7 +506,8 @@ class CostModel:
         io = self.io(members)
         self._check_reduced(io, phi)
         if self.tiles is not None:
-            return self.tiles.check(members, strips, tile_cols, batch_block, phi, halo or "cache", passes)
+            # no halo given: the accelerator's own (the first of its modes: cache under choose)
+            return self.tiles.check(members, strips, tile_cols, batch_block, phi, halo or self.tiles.halos[0], passes)
         curve = self.curve(members)
         if io.gated and strips != 1:
             raise ValueError(f"strips {strips}: the group computes and applies a squeeze-excitation gate, which "

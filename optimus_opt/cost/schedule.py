@@ -1,5 +1,6 @@
 """Schedules (formulations/formats.md) and :func:`evaluate`, which recomputes every number of a schedule from the instance and
-its groups alone and rejects a schedule that breaks a rule of formulations/cost-model.md §3–4."""
+its groups alone and rejects a schedule that breaks a rule of formulations/cost-model.md §3–4 (and §7 under
+``tiling: tiles``)."""
 
 from __future__ import annotations
 
@@ -12,28 +13,75 @@ from ..model.errors import ScheduleError
 from ..model.instance import Instance
 from .cost_model import CostModel, Tiling
 from .partition import components, convexity_violation, order_violation, quotient_cycle
+from .tiles import HALO_MODES  # a group's halo modes under tiling: tiles (formulations/cost-model.md §7.3)
 
-SCHEDULE_FORMAT = "optimus-opt/schedule@2"
+SCHEDULE_FORMAT = "optimus-opt/schedule@3"
+#: Schedules still read: version 2 of the format (cost model version 2, before tiles), whose groups say ``strips``
+#: for the tile rows and have no tile columns, halo, passes or MACs.
+READ_FORMATS = (SCHEDULE_FORMAT, "optimus-opt/schedule@2")
 #: Schedules of cost model version 1 (concats were layers then); refused, since their numbers no longer hold.
 OLD_SCHEDULE_FORMATS = ("optimus-opt/schedule@1",)
 STATUSES = ("optimal", "feasible", "infeasible", "unknown")
+#: The fields of a group in a ``schedule@2`` document (``strips`` is read as ``tile_rows``).
+_V2_GROUP_FIELDS = ("layers", "strips", "batch_block", "reduced_channels", "resident_weights", "read_bytes",
+                    "write_bytes", "footprint_bytes")
+#: The integer fields of a group (the others: ``layers``, ``reduced_channels``, ``resident_weights``, ``halo``).
+_INT_FIELDS = ("tile_rows", "tile_cols", "passes", "batch_block", "read_bytes", "write_bytes", "footprint_bytes",
+               "macs", "added_macs")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Group:
-    """One fusion group: its layers (topological order) and, when known, its tiling and traffic.
+    """One fusion group: its layers (topological order) and, when known, its tiling, traffic and MACs.
 
-    A group written by hand may give only ``layers``; :func:`evaluate` then uses the group's best tiling.
+    The tiling is ``tile_rows`` (Q_r; the number of strips under ``tiling: strips``), ``tile_cols`` (Q_c, 1 under
+    strips), ``halo`` (``cache`` or ``recompute``; None under strips), ``passes`` (output-channel passes),
+    ``batch_block`` and ``reduced_channels``; ``macs`` are the group's multiply-accumulates over the batch, of which
+    ``added_macs`` are recomputed (formulations/cost-model.md §7.5). A group written by hand may give only
+    ``layers``; :func:`evaluate` then uses the group's best tiling. ``strips=`` is accepted for ``tile_rows`` (the
+    name of cost model version 2), and :attr:`strips` reads it.
     """
 
     layers: tuple[str, ...]
-    strips: int | None = None
+    tile_rows: int | None = None
+    tile_cols: int | None = None
+    halo: str | None = None
+    passes: int | None = None
     batch_block: int | None = None
     reduced_channels: tuple[str, ...] | None = None
     resident_weights: bool | None = None
     read_bytes: int | None = None
     write_bytes: int | None = None
     footprint_bytes: int | None = None
+    macs: int | None = None
+    added_macs: int | None = None
+
+    def __init__(self, layers: Sequence[str], tile_rows: int | None = None, *, tile_cols: int | None = None,
+                 halo: str | None = None, passes: int | None = None, batch_block: int | None = None,
+                 reduced_channels: Sequence[str] | None = None, resident_weights: bool | None = None,
+                 read_bytes: int | None = None, write_bytes: int | None = None, footprint_bytes: int | None = None,
+                 macs: int | None = None, added_macs: int | None = None, strips: int | None = None) -> None:
+        if strips is not None:
+            if tile_rows is not None and tile_rows != strips:
+                raise TypeError(f"Group: strips={strips} and tile_rows={tile_rows} name the same number (give one)")
+            tile_rows = strips
+        values = dict(layers=tuple(layers), tile_rows=tile_rows, tile_cols=tile_cols, halo=halo, passes=passes,
+                      batch_block=batch_block,
+                      reduced_channels=tuple(reduced_channels) if reduced_channels is not None else None,
+                      resident_weights=resident_weights, read_bytes=read_bytes, write_bytes=write_bytes,
+                      footprint_bytes=footprint_bytes, macs=macs, added_macs=added_macs)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    @property
+    def strips(self) -> int | None:
+        """The tile rows under their version 2 name (the strips of ``tiling: strips``)."""
+        return self.tile_rows
+
+    @property
+    def tiles(self) -> bool:
+        """Whether the group was tiled under ``tiling: tiles`` (it names a halo mode)."""
+        return self.halo is not None
 
     @property
     def dram_bytes(self) -> int | None:
@@ -44,20 +92,35 @@ class Group:
     @classmethod
     def from_tiling(cls, instance: Instance, members: Sequence[int], tiling: Tiling) -> "Group":
         names = instance.network.layers
-        return cls(layers=tuple(names[u].name for u in sorted(members)), strips=tiling.strips,
+        return cls(layers=tuple(names[u].name for u in sorted(members)), tile_rows=tiling.strips,
+                   tile_cols=tiling.tile_cols, halo=tiling.halo, passes=tiling.passes,
                    batch_block=tiling.batch_block,
                    reduced_channels=tuple(names[u].name for u in sorted(tiling.reduced)),
                    resident_weights=tiling.resident, read_bytes=tiling.read_bytes, write_bytes=tiling.write_bytes,
-                   footprint_bytes=tiling.footprint_bytes)
+                   footprint_bytes=tiling.footprint_bytes, macs=tiling.macs, added_macs=tiling.added_macs)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"layers": list(self.layers)}
-        for key in ("strips", "batch_block", "reduced_channels", "resident_weights", "read_bytes", "write_bytes",
-                    "footprint_bytes"):
+        for key in ("tile_rows", "tile_cols", "halo", "passes", "batch_block", "reduced_channels",
+                    "resident_weights", "read_bytes", "write_bytes", "footprint_bytes", "macs", "added_macs"):
             value = getattr(self, key)
             if value is not None:
                 d[key] = list(value) if isinstance(value, tuple) else value
         return d
+
+
+def tiling_text(g: Group) -> str:
+    """A group's tiling in words: ``32 strips`` (``tiling: strips``), or ``4 × 2 tiles, halo cache`` (``tiles``,
+    with ``, 3 passes`` when the group runs in output-channel passes); ``-`` when the group states none."""
+    if g.tile_rows is None:
+        return "-"
+    if not g.tiles:
+        return f"{g.tile_rows} strip" + ("s" if g.tile_rows != 1 else "")
+    rows, cols = g.tile_rows, g.tile_cols or 1
+    text = f"{rows} × {cols} tile" + ("s" if rows * cols != 1 else "") + f", halo {g.halo}"
+    if g.passes and g.passes > 1:
+        text += f", {g.passes} passes"
+    return text
 
 
 @dataclass(frozen=True)
@@ -66,6 +129,8 @@ class Schedule:
 
     ``status`` is ``optimal`` (proven), ``feasible`` (not proven optimal), ``infeasible`` (proven: no valid
     schedule in the solver's space; ``unplaced`` names the layers that could not be placed) or ``unknown``.
+    ``macs`` and ``added_macs`` are the sums over the groups; left out, they are summed from the groups when every
+    group states its own.
     """
 
     instance: str
@@ -79,10 +144,15 @@ class Schedule:
     solver_info: Mapping[str, Any] = field(default_factory=dict)
     unplaced: tuple[str, ...] = ()
     message: str | None = None
+    macs: int | None = None
+    added_macs: int | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        for key in ("macs", "added_macs"):
+            if getattr(self, key) is None and self.groups and all(getattr(g, key) is not None for g in self.groups):
+                object.__setattr__(self, key, sum(getattr(g, key) for g in self.groups))
 
     @property
     def gap(self) -> float | None:
@@ -94,7 +164,7 @@ class Schedule:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"format": SCHEDULE_FORMAT, "instance": self.instance, "solver": self.solver,
                              "status": self.status}
-        for key in ("dram_bytes", "bound_bytes", "compulsory_bytes"):
+        for key in ("dram_bytes", "bound_bytes", "compulsory_bytes", "macs", "added_macs"):
             if getattr(self, key) is not None:
                 d[key] = getattr(self, key)
         d["groups"] = [g.to_dict() for g in self.groups]
@@ -120,20 +190,23 @@ class Schedule:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, file: str | None = None) -> "Schedule":
-        """Read a schedule document; a malformed one raises :class:`ScheduleError` of kind ``format``."""
+        """Read a schedule document (``schedule@3``, or ``schedule@2``, whose ``strips`` are the tile rows); a
+        malformed one raises :class:`ScheduleError` of kind ``format``."""
         where = f"{file}: " if file else ""
         if isinstance(d, Mapping) and d.get("format") in OLD_SCHEDULE_FORMATS:
             raise ScheduleError(f"{where}field 'format': \"{d['format']}\" was computed under version 1 of the "
                                 "cost model (concats were layers then), so its groups and bytes no longer hold; "
                                 "solve the instance again to get a \"" + SCHEDULE_FORMAT + "\" schedule",
                                 kind="format")
-        if not isinstance(d, Mapping) or d.get("format") != SCHEDULE_FORMAT:
-            raise ScheduleError(f"{where}field 'format': expected \"{SCHEDULE_FORMAT}\"", kind="format")
+        if not isinstance(d, Mapping) or d.get("format") not in READ_FORMATS:
+            raise ScheduleError(f"{where}field 'format': expected \"{SCHEDULE_FORMAT}\" (or \"{READ_FORMATS[1]}\")",
+                                kind="format")
+        version2 = d["format"] != SCHEDULE_FORMAT
         groups_doc = d.get("groups")
         if not isinstance(groups_doc, list):
             raise ScheduleError(f"{where}field 'groups': expected a list of groups", kind="format")
         groups = []
-        allowed = set(Group.__dataclass_fields__)
+        allowed = set(_V2_GROUP_FIELDS) if version2 else set(Group.__dataclass_fields__)
         for k, g in enumerate(groups_doc):
             if not isinstance(g, Mapping) or not isinstance(g.get("layers"), list) or not all(
                     isinstance(n, str) for n in g["layers"]):
@@ -141,7 +214,10 @@ class Schedule:
                                     kind="format")
             unknown = sorted(set(g) - allowed)
             if unknown:
-                raise ScheduleError(f"{where}group {k}: unknown field '{unknown[0]}'", kind="format")
+                hint = " (schedule@3 calls the strips 'tile_rows')" if unknown[0] == "strips" else \
+                    f" (it is new in \"{SCHEDULE_FORMAT}\")" if version2 and unknown[0] in Group.__dataclass_fields__ \
+                    else ""
+                raise ScheduleError(f"{where}group {k}: unknown field '{unknown[0]}'{hint}", kind="format")
             if "reduced_channels" in g and not (isinstance(g["reduced_channels"], list) and all(
                     isinstance(n, str) for n in g["reduced_channels"])):
                 raise ScheduleError(f"{where}group {k}: field 'reduced_channels': expected a list of layer names, "
@@ -149,13 +225,16 @@ class Schedule:
             if "resident_weights" in g and not isinstance(g["resident_weights"], bool):
                 raise ScheduleError(f"{where}group {k}: field 'resident_weights': expected true or false, got "
                                     f"{g['resident_weights']!r}", kind="format")
+            if "halo" in g and not isinstance(g["halo"], str):
+                raise ScheduleError(f"{where}group {k}: field 'halo': expected \"cache\" or \"recompute\", got "
+                                    f"{g['halo']!r}", kind="format")
             kw = dict(g)
-            kw["layers"] = tuple(g["layers"])
-            if "reduced_channels" in g:
-                kw["reduced_channels"] = tuple(g["reduced_channels"])
-            for key in ("strips", "batch_block", "read_bytes", "write_bytes", "footprint_bytes"):
-                if key in g and (isinstance(g[key], bool) or not isinstance(g[key], int)):
-                    raise ScheduleError(f"{where}group {k}: field '{key}': expected an integer, got {g[key]!r}",
+            if version2 and "strips" in kw:
+                kw["tile_rows"] = kw.pop("strips")
+            for key in _INT_FIELDS:
+                shown = "strips" if version2 and key == "tile_rows" else key
+                if key in kw and (isinstance(kw[key], bool) or not isinstance(kw[key], int)):
+                    raise ScheduleError(f"{where}group {k}: field '{shown}': expected an integer, got {kw[key]!r}",
                                         kind="format")
             groups.append(Group(**kw))
         _check_top_fields(d, where)
@@ -167,12 +246,14 @@ class Schedule:
                    groups=tuple(groups), dram_bytes=d.get("dram_bytes"), bound_bytes=d.get("bound_bytes"),
                    compulsory_bytes=d.get("compulsory_bytes"), solve_seconds=d.get("solve_seconds"),
                    solver_info=d.get("solver_info", {}), unplaced=tuple(d.get("unplaced", ())),
-                   message=d.get("message"))
+                   message=d.get("message"), macs=None if version2 else d.get("macs"),
+                   added_macs=None if version2 else d.get("added_macs"))
 
 
 def _check_top_fields(d: Mapping[str, Any], where: str) -> None:
     """The types of a schedule document's own fields (its groups are checked where they are read)."""
-    kinds = {"dram_bytes": (int,), "bound_bytes": (int,), "compulsory_bytes": (int,), "solve_seconds": (int, float),
+    kinds = {"dram_bytes": (int,), "bound_bytes": (int,), "compulsory_bytes": (int,), "macs": (int,),
+             "added_macs": (int,), "solve_seconds": (int, float),
              "instance": (str,), "solver": (str,), "message": (str,), "solver_info": (Mapping,)}
     names = {int: "an integer", float: "a number", str: "a string", Mapping: "an object"}
     for key, types in kinds.items():
@@ -219,6 +300,16 @@ class Evaluation:
     def compulsory_bytes(self) -> int:
         assert self.schedule.compulsory_bytes is not None
         return self.schedule.compulsory_bytes
+
+    @property
+    def macs(self) -> int:
+        """The schedule's multiply-accumulates over the batch (formulations/cost-model.md §7.5)."""
+        return sum(t.macs for t in self.tilings)
+
+    @property
+    def added_macs(self) -> int:
+        """Of :attr:`macs`, those that recompute a halo (0 under ``tiling: strips`` and halo ``cache``)."""
+        return sum(t.added_macs for t in self.tilings)
 
 
 def group_ids(instance: Instance, schedule: Schedule) -> list[list[int]]:
@@ -284,11 +375,14 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
     instance:
         The instance the schedule is for.
     schedule:
-        The groups in execution order; each group's tiling (strips, batch block, reduced channels) is used when
-        given, else the group's best tiling.
+        The groups in execution order; each group's tiling (tile rows, and under ``tiling: tiles`` tile columns,
+        halo and passes; batch block, reduced channels) is used when ``tile_rows`` is given, else the group's best
+        tiling. Left out, ``tile_cols`` and ``passes`` are 1, ``batch_block`` 1 and ``halo`` the accelerator's
+        (``cache`` where it lets each group choose).
     check_numbers:
-        Also compare the numbers the schedule states (per-group bytes, ``dram_bytes``, ``compulsory_bytes``,
-        ``resident_weights``) with the recomputed ones and reject a disagreement.
+        Also compare the numbers the schedule states (per-group bytes, MACs and ``resident_weights``,
+        ``dram_bytes``, ``compulsory_bytes``, ``macs``, ``added_macs``) with the recomputed ones and reject a
+        disagreement.
 
     Returns
     -------
@@ -299,18 +393,21 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
     ------
     ScheduleError
         With ``kind`` naming the broken rule: ``unknown-layer``, ``concat-in-group``, ``overlap``, ``missing``, ``not-convex``,
-        ``not-connected``, ``order``, ``bad-tiling``, ``infeasible-tiling`` or ``mismatch``.
+        ``not-connected``, ``order``, ``bad-tiling`` (a tiling field out of its range, or a field of ``tiling:
+        tiles`` on an instance that tiles in strips), ``infeasible-tiling`` or ``mismatch``.
     """
     cm = CostModel(instance)
     net = instance.network
+    acc = instance.accelerator
     groups = group_ids(instance, schedule)
     check_structure(instance, groups)
     tilings: list[Tiling] = []
     suboptimal: list[int] = []
     new_groups: list[Group] = []
     for k, (g, ids) in enumerate(zip(schedule.groups, groups)):
+        _check_tiling_fields(g, acc.tiling, k)
         best = cm.best_tiling(ids)
-        if g.strips is None:
+        if g.tile_rows is None:
             if best is None:
                 raise ScheduleError(f"no tiling of the group fits the buffer: it needs at least "
                                     f"{cm.least_buffer(ids):,} bytes, the buffer has {cm.buffer:,}",
@@ -322,8 +419,12 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
                 if n not in net.index:
                     raise ScheduleError(f"unknown reduced-channel layer '{n}'", kind="bad-tiling", group=k)
                 reduced.append(net.index[n])
+            halo = g.halo
+            if acc.tiling == "tiles" and halo is None:
+                halo = acc.halo if acc.halo in HALO_MODES else "cache"
             try:
-                tiling = cm.tiling(ids, g.strips, g.batch_block or 1, reduced)
+                tiling = cm.tiling(ids, g.tile_rows, g.batch_block or 1, reduced, tile_cols=g.tile_cols or 1,
+                                   halo=halo, passes=g.passes or 1)
             except ValueError as err:
                 kind = "infeasible-tiling" if "does not fit" in str(err) else "bad-tiling"
                 raise ScheduleError(str(err), kind=kind, group=k) from None
@@ -331,7 +432,7 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
                 suboptimal.append(k)
         recomputed = Group.from_tiling(instance, ids, tiling)
         if check_numbers:
-            for key in ("read_bytes", "write_bytes", "footprint_bytes", "resident_weights"):
+            for key in ("read_bytes", "write_bytes", "footprint_bytes", "resident_weights", "macs", "added_macs"):
                 stated = getattr(g, key)
                 if stated is not None and stated != getattr(recomputed, key):
                     raise ScheduleError(f"{key} says {stated} but the cost model gives {getattr(recomputed, key)}",
@@ -339,12 +440,38 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
         tilings.append(tiling)
         new_groups.append(replace(recomputed, layers=tuple(net.layers[i].name for i in ids)))
     total = sum(t.cost for t in tilings)
+    macs = sum(t.macs for t in tilings)
+    added = sum(t.added_macs for t in tilings)
     compulsory = cm.compulsory_bytes()
     if check_numbers:
-        for key, value in (("dram_bytes", total), ("compulsory_bytes", compulsory)):
+        for key, value in (("dram_bytes", total), ("compulsory_bytes", compulsory), ("macs", macs),
+                           ("added_macs", added)):
             stated = getattr(schedule, key)
             if stated is not None and stated != value:
-                raise ScheduleError(f"{key} says {stated} but the groups cost {value}", kind="mismatch")
-    out = replace(schedule, groups=tuple(new_groups), dram_bytes=total, compulsory_bytes=compulsory,
-                  unplaced=(), status=schedule.status if schedule.status in ("optimal", "feasible") else "feasible")
+                raise ScheduleError(f"{key} says {stated} but the groups {'cost' if key.endswith('bytes') else 'make'} "
+                                    f"{value}", kind="mismatch")
+    out = replace(schedule, groups=tuple(new_groups), dram_bytes=total, compulsory_bytes=compulsory, macs=macs,
+                  added_macs=added, unplaced=(),
+                  status=schedule.status if schedule.status in ("optimal", "feasible") else "feasible")
     return Evaluation(schedule=out, tilings=tuple(tilings), suboptimal_groups=tuple(suboptimal))
+
+
+def _check_tiling_fields(g: Group, tiling: str, k: int) -> None:
+    """Refuse, as ``bad-tiling``, the fields of ``tiling: tiles`` on an instance that tiles in strips, a halo
+    that is no mode, and tile columns, a halo or passes without the tile rows they go with."""
+    if tiling == "strips":
+        for key, default in (("tile_cols", 1), ("halo", None), ("passes", 1)):
+            value = getattr(g, key)
+            if value is not None and value != default:
+                raise ScheduleError(f"field '{key}': {json.dumps(value)} needs tiling: tiles, and the instance's "
+                                    "accelerator tiles in strips (cost model version 2: full-width strips, "
+                                    "every overlap kept on chip, no passes); was the schedule solved under "
+                                    "tiling: tiles (--tiling tiles)?", kind="bad-tiling", group=k)
+    elif g.halo is not None and g.halo not in HALO_MODES:
+        raise ScheduleError(f"field 'halo': {json.dumps(g.halo)} is no halo mode (a group's halo is "
+                            f"{' or '.join(HALO_MODES)})", kind="bad-tiling", group=k)
+    if g.tile_rows is None:
+        for key in ("tile_cols", "halo", "passes"):
+            if getattr(g, key) is not None:
+                raise ScheduleError(f"field '{key}' needs 'tile_rows' (the tiling fields go with the tile rows; "
+                                    "a group without any takes its best tiling)", kind="bad-tiling", group=k)

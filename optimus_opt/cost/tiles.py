@@ -80,7 +80,7 @@ class TileGeometry:
         net = cm.network
         self.cm = cm
         self.size = ([s[1] for s in net.shapes], [s[2] for s in net.shapes])
-        self.reduction = [layer.op == "fc" or (layer.op == "pool" and layer.global_pool) for layer in net.layers]
+        self.reduction = [is_reduction(cm, u) for u in range(cm.n)]
         # every edge (reader c, tensor u) of the resolved graph gets an id; its rule per axis lives in arrays
         self.edge: dict[tuple[int, int], int] = {}
         rules: list[list[_Reader]] = [[], []]
@@ -189,6 +189,12 @@ class Grid:
     added_macs: np.ndarray
 
 
+def is_reduction(cm: "CostModel", u: int) -> bool:
+    """Whether layer ``u`` is a reduction (an fc or a global pool)."""
+    layer = cm.network.layers[u]
+    return layer.op == "fc" or (layer.op == "pool" and layer.global_pool)
+
+
 def grid(cm: "CostModel", io: GroupIO, rows: Direction, cols: Direction, halo: str) -> Grid:
     """Footprint words (b = 1, Φ empty), Φ's cells, re-reads and added MACs of every (Q_r, Q_c) (§7.4–§7.5),
     for all tensors at once (tensor × Q_r × Q_c arrays)."""
@@ -203,16 +209,17 @@ def grid(cm: "CostModel", io: GroupIO, rows: Direction, cols: Direction, halo: s
     if halo == "cache":
         lr = rows.line[:, :, None]
         cells = (lr * (dc - sc) + sr * sc).reshape(count, -1)
-        interior = ((sr - lr) * (sc - lc)).reshape(count, -1)
+        interior = (np.maximum(sr - lr, 0) * np.maximum(sc - lc, 0)).reshape(count, -1)
         reread = added = np.zeros(nr * nc, dtype=np.int64)
     else:
         cells = (sr * sc).reshape(count, -1)
-        interior = (sr * (sc - lc)).reshape(count, -1)
+        interior = (sr * np.maximum(sc - lc, 0)).reshape(count, -1)
         again = (rows.repeated[:, :, None] * dc).reshape(count, -1)
         ext = set(io.ext)
         per_ext = np.array([cm.batch * cm.C[t] * cm.word if t in ext else 0 for t in tensors], dtype=np.int64)
-        per_mac = np.array([0 if t in ext else cm.batch * cm.C[t] * cm.mac_per_element[t] for t in tensors],
-                           dtype=np.int64)
+        # a reduction (fc, global pool) accumulates over the tiles once and is never recomputed (§7.5)
+        per_mac = np.array([0 if t in ext or is_reduction(cm, t) else cm.batch * cm.C[t] * cm.mac_per_element[t]
+                            for t in tensors], dtype=np.int64)
         reread = per_ext @ again
         added = per_mac @ again
     return Grid(halo=halo, qr=qr, qc=qc, row={t: k for k, t in enumerate(tensors)}, full_words=channels @ cells,

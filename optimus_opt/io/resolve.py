@@ -5,12 +5,15 @@ into an instance, with an accelerator, a buffer capacity, a batch size and a res
 (``solve``, ``evaluate``, ``show``, ``pareto``), studies and the files of ``instances/`` all go through it, so
 that a network means the same instance wherever it is named:
 
-* an instance file is that instance; ``accelerator`` replaces its accelerator, ``buffer`` and ``batch`` its own;
+* an instance file is that instance; ``accelerator`` replaces its accelerator, ``buffer``, ``batch``,
+  ``tiling`` and ``halo`` its own (its name stays);
 * a network (a zoo name, a network file, an ONNX model) runs on ``accelerator`` at ``batch``, by default in the
   Optimus paper's setting (:data:`PAPER_SETTING`: the Optimus NPU at batch 4), and is named by
   :func:`instance_name`; an ONNX model runs at that batch too, whatever batch it was exported with (the network
   is per sample);
-* ``resolution`` applies to a zoo network only.
+* ``resolution`` applies to a zoo network only;
+* ``tiling`` and ``halo`` replace the accelerator's tiling model and halo mode (formulations/cost-model.md §7), and
+  a network's instance name says so (``squeezenet1_1-optimus-npu-tiles-b4``).
 
 What cannot be resolved is an :class:`InstanceError` naming the file and the field.
 
@@ -59,22 +62,39 @@ def size_label(nbytes: int) -> str:
     return format_size(nbytes).replace(" ", "")
 
 
-def instance_name(network: str, accelerator: str, batch: int, buffer_bytes: int | None = None) -> str:
+def tiling_label(tiling: str = "strips", halo: str = "choose") -> str:
+    """What an instance name adds for a tiling model: nothing for ``strips`` (version 2, the default), ``-tiles``
+    for ``tiles``, ``-tiles-cache`` or ``-tiles-recompute`` for a fixed halo mode."""
+    if tiling == "strips":
+        return ""
+    return f"-{tiling}" + (f"-{halo}" if halo != "choose" else "")
+
+
+def instance_name(network: str, accelerator: str, batch: int, buffer_bytes: int | None = None, *,
+                  tiling: str = "strips", halo: str = "choose") -> str:
     """The name of a network on an accelerator at a batch: ``mobilenet_v1-optimus-npu-b4``,
-    ``unet-eyeriss-64KiB-b1`` (the buffer only where it is not the accelerator's own)."""
+    ``unet-eyeriss-64KiB-b1`` (the buffer only where it is not the accelerator's own),
+    ``unet-eyeriss-tiles-recompute-b1`` (the tiling model where it is not ``strips``, :func:`tiling_label`)."""
     middle = f"-{size_label(buffer_bytes)}" if buffer_bytes is not None else ""
-    return f"{network}-{accelerator}{middle}-b{batch}"
+    return f"{network}-{accelerator}{middle}{tiling_label(tiling, halo)}-b{batch}"
 
 
-def variant_name(name: str, batch: int, *, buffer_bytes: int | None = None, new_batch: int | None = None) -> str:
-    """The name of a variant of instance ``name`` (at ``batch``) with another buffer capacity or batch size, by
-    the rule of :func:`instance_name`: ``squeezenet1_0-optimus-npu-b4`` → ``squeezenet1_0-optimus-npu-64KiB-b1``.
+def variant_name(name: str, batch: int, *, buffer_bytes: int | None = None, new_batch: int | None = None,
+                 tiling: str | None = None, halo: str = "choose") -> str:
+    """The name of a variant of instance ``name`` (at ``batch``) with another buffer capacity, batch size or
+    tiling model (given only where it changes), by the rule of :func:`instance_name`:
+    ``squeezenet1_0-optimus-npu-b4`` → ``squeezenet1_0-optimus-npu-64KiB-b1``,
+    ``squeezenet1_0-optimus-npu-tiles-b4``.
 
     >>> variant_name("example-64k", 4, new_batch=1)
     'example-64k-b1'
+    >>> variant_name("example-64k", 4, tiling="tiles", halo="cache")
+    'example-64k-tiles-cache-b4'
     """
     stem = name[: -len(f"-b{batch}")] if name.endswith(f"-b{batch}") else name
     middle = f"-{size_label(buffer_bytes)}" if buffer_bytes is not None else ""
+    if tiling is not None:  # a variant in strips says so: its instance tiles, or the name would not tell them apart
+        middle += tiling_label(tiling, halo) or f"-{tiling}"
     return f"{stem}{middle}-b{new_batch or batch}"
 
 
@@ -149,25 +169,27 @@ def read_source(spec: str, *, resolution: int | None = None, kind: str = "instan
 
 
 def resolve_instance(spec: str, *, accelerator: str | None = None, buffer: int | None = None,
-                     batch: int | None = None, resolution: int | None = None,
-                     note: Callable[[str], None] | None = None) -> Instance:
+                     batch: int | None = None, resolution: int | None = None, tiling: str | None = None,
+                     halo: str | None = None, note: Callable[[str], None] | None = None) -> Instance:
     """The instance ``spec`` names (see the module's docstring): an instance file with ``accelerator`` (a preset
-    name or an accelerator file), ``buffer`` (bytes) and ``batch`` replacing its own, or a network on
-    ``accelerator`` at ``batch`` (by default :data:`PAPER_SETTING`). ``note`` hears, in one line, that an ONNX
-    model was exported at another batch than the one it runs at.
+    name or an accelerator file), ``buffer`` (bytes), ``batch``, ``tiling`` and ``halo`` replacing its own, or a
+    network on ``accelerator`` (with ``tiling`` and ``halo``) at ``batch`` (by default :data:`PAPER_SETTING`).
+    ``note`` hears, in one line, that an ONNX model was exported at another batch than the one it runs at.
 
     Raises
     ------
     InstanceError
-        Naming the file and the field, for whatever cannot be read or built.
+        Naming the file and the field, for whatever cannot be read or built (a halo mode other than ``choose``
+        under ``tiling: strips`` names ``accelerator.halo``).
     """
     source = read_source(spec, resolution=resolution)
     if source.instance is not None:
         inst = source.instance
         if accelerator:
             inst = dataclasses.replace(inst, accelerator=resolve_accelerator(accelerator))
-        return inst.with_overrides(buffer_bytes=buffer, batch=batch)
+        return inst.with_overrides(buffer_bytes=buffer, batch=batch, tiling=tiling, halo=halo)
     acc = resolve_accelerator(accelerator or PAPER_SETTING.accelerator)
+    acc = acc.with_overrides(tiling=tiling, halo=halo)
     runs_at = batch or PAPER_SETTING.batch
     model = source.model_batch
     if note is not None and model is not None and model != runs_at and not batch:
@@ -181,7 +203,8 @@ def network_instance(network: Network, accelerator: Accelerator, batch: int, *, 
     """``network`` on ``accelerator`` at ``batch`` (with ``buffer`` bytes instead of the accelerator's own), named
     by :func:`instance_name` after ``label`` (default: the network's name); a size the cost model cannot take names
     the network's ``file``."""
-    name = instance_name(label or network.name, accelerator.name, batch, buffer)
+    name = instance_name(label or network.name, accelerator.name, batch, buffer, tiling=accelerator.tiling,
+                         halo=accelerator.halo)
     try:
         return Instance(network, accelerator, batch, name=name).with_overrides(buffer_bytes=buffer)
     except InstanceError as err:
@@ -189,5 +212,5 @@ def network_instance(network: Network, accelerator: Accelerator, batch: int, *, 
 
 
 __all__ = ["PAPER_SETTING", "PaperSetting", "Source", "instance_name", "is_network_name", "is_onnx",
-           "network_instance", "read_source", "resolve_instance", "size_label", "variant_name",
+           "network_instance", "read_source", "resolve_instance", "size_label", "tiling_label", "variant_name",
            "zoo_network"]

@@ -1,5 +1,5 @@
 """A picture of a schedule: the network drawn top to bottom, each fusion group a colour, with its DRAM traffic and
-strips in a legend.
+tiling (strips, or under ``tiling: tiles`` the tile grid, halo mode and passes) in a legend.
 
 :func:`draw_schedule` uses Graphviz's ``dot`` where it is installed (each group a filled, labelled cluster) and a
 matplotlib drawing otherwise. The matplotlib drawing lays the DAG out itself, in the layered (Sugiyama) way:
@@ -12,7 +12,8 @@ matplotlib drawing otherwise. The matplotlib drawing lays the DAG out itself, in
 
 Each layer is a box holding its name (``*``: reduced channels) and ``g<k> · op C×H×W``; a box's colour is its
 group's, inputs are white. An edge inside a group is drawn in the group's colour (its tensor stays on chip), an
-edge between groups in grey (its tensor crosses DRAM). The legend lists every group: ``group k: bytes, strips``.
+edge between groups in grey (its tensor crosses DRAM). The legend lists every group: ``group k: bytes, 32 strips``,
+or under ``tiling: tiles`` ``group k: bytes, 4 × 2 tiles, halo cache`` (and ``, 3 passes``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..cost.schedule import Schedule, evaluate
+from ..cost.schedule import Schedule, evaluate, tiling_text
 from ..model.errors import OptimusError
 from ..model.instance import Instance
 from ..utils import extras
@@ -194,16 +195,19 @@ def draw_schedule(instance: Instance, schedule: Schedule, path: str | Path, *, e
 def headline(instance: Instance, sched: Schedule) -> str:
     total = sched.dram_bytes or 0
     ratio = f" ({total / sched.compulsory_bytes:.3f} x compulsory)" if sched.compulsory_bytes else ""
+    acc = instance.accelerator
+    tiling = "" if acc.tiling == "strips" else f", tiling {acc.tiling} (halo {acc.halo})"
+    macs = f", {sched.added_macs:,} MACs recomputed" if sched.added_macs else ""
     return (f"{instance.name}: {sched.solver} ({sched.status}), DRAM traffic {total:,} B{ratio}, "
-            f"{len(sched.groups)} groups")
+            f"{len(sched.groups)} groups{tiling}{macs}")
 
 
 def group_label(k: int, g) -> str:
-    """The legend entry of group ``k``: ``group k: bytes, strips``."""
-    strips = f"{g.strips} strip" + ("s" if g.strips != 1 else "")
+    """The legend entry of group ``k``: ``group k: bytes, 32 strips``, or ``group k: bytes, 4 × 2 tiles, halo
+    cache`` (:func:`~optimus_opt.cost.schedule.tiling_text`)."""
     extra = f", {g.batch_block} samples at a time" if g.batch_block and g.batch_block > 1 else ""
     weights = "" if g.resident_weights else ", weights streamed"
-    return f"group {k}: {g.dram_bytes:,} B, {strips}{extra}{weights}"
+    return f"group {k}: {g.dram_bytes:,} B, {tiling_text(g)}{extra}{weights}"
 
 
 def _group_of(instance: Instance, sched: Schedule) -> dict[int, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from .errors import InstanceError
@@ -75,6 +75,22 @@ class Accelerator:
         if self.tiling == "strips" and self.halo != "choose":
             raise InstanceError(f"halo {self.halo!r} needs tiling: tiles (strips keep every overlap on chip and "
                                 "have no halo to choose)", field="accelerator.halo")
+
+    def with_overrides(self, *, buffer_bytes: int | None = None, tiling: str | None = None,
+                       halo: str | None = None) -> "Accelerator":
+        """A copy with another buffer capacity, tiling model or halo mode (None keeps this one's).
+        ``tiling="strips"`` without a ``halo`` also sets the halo back to ``choose``, the only mode strips take;
+        an invalid combination raises the :class:`InstanceError` of the constructor."""
+        changes: dict[str, Any] = {}
+        if buffer_bytes is not None:
+            changes["buffer_bytes"] = buffer_bytes
+        if tiling is not None:
+            changes["tiling"] = tiling
+            if tiling == "strips" and halo is None:
+                changes["halo"] = "choose"
+        if halo is not None:
+            changes["halo"] = halo
+        return replace(self, **changes) if changes else self
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Accelerator":

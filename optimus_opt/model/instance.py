@@ -43,12 +43,16 @@ class Instance:
         if not self.name:
             object.__setattr__(self, "name", f"{self.network.name}-{self.accelerator.buffer_bytes}B-n{self.batch}")
 
-    def with_overrides(self, *, buffer_bytes: int | None = None, batch: int | None = None) -> "Instance":
-        """A copy with another buffer capacity or batch size (the CLI's ``--buffer`` and ``--batch``)."""
+    def with_overrides(self, *, buffer_bytes: int | None = None, batch: int | None = None,
+                       tiling: str | None = None, halo: str | None = None) -> "Instance":
+        """A copy with another buffer capacity, batch size, tiling model or halo mode (the CLI's ``--buffer``,
+        ``--batch``, ``--tiling`` and ``--halo``). ``tiling="strips"`` without a ``halo`` also sets the halo back
+        to ``choose`` (strips have none to choose); an invalid combination is the accelerator's
+        :class:`InstanceError` (field ``accelerator.tiling`` or ``accelerator.halo``)."""
         inst = self
-        if buffer_bytes is not None:
-            inst = dataclasses.replace(inst, accelerator=dataclasses.replace(inst.accelerator,
-                                                                               buffer_bytes=buffer_bytes))
+        acc = inst.accelerator.with_overrides(buffer_bytes=buffer_bytes, tiling=tiling, halo=halo)
+        if acc is not inst.accelerator:
+            inst = dataclasses.replace(inst, accelerator=acc)
         if batch is not None:
             inst = dataclasses.replace(inst, batch=batch)
         return inst

@@ -6,6 +6,18 @@ tile was chosen (``description``).
 
 "KB" in the papers is KiB: the Optimus NPU's 128 KB buffer is 131,072 bytes, Eyeriss's 181.5 KB is 185,856 bytes.
 
+Every preset tiles in full-width row strips (``tiling: strips``, cost model version 2), the model of the Optimus
+paper and its artifact, so that every figure computed on them before version 3 still holds. To price a paper
+accelerator in version 3's 2-D tiles (formulations/cost-model.md §7), pick it as usual and add ``--tiling tiles``
+on the command line (``--halo cache`` or ``--halo recompute`` fixes the halo mode; the default ``choose`` lets each
+group take the better), write ``"tiling": "tiles"`` (and ``"halo"``) in an accelerator file (a copy of
+``instances/accelerators/<name>.json``, say), or in Python
+``accelerator_preset("optimus-npu").with_overrides(tiling="tiles")``. (The presets' descriptions do not repeat this:
+a description is part of every instance's content, and so of the id of every study run on it.)
+
+>>> accelerator_preset("eyeriss").with_overrides(tiling="tiles", halo="recompute").tiling
+'tiles'
+
 >>> accelerator_preset("optimus-npu").buffer_bytes
 131072
 >>> preset_names()[:2]

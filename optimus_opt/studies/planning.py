@@ -154,26 +154,58 @@ def _resolve_one(spec: str) -> list[Instance]:
 
 
 def expand(instances: Sequence[Instance], buffers: Sequence[int] | None = None,
-           batches: Sequence[int] | None = None) -> list[Instance]:
-    """Each instance × each buffer capacity × each batch size (an empty or None axis keeps the instance's own).
+           batches: Sequence[int] | None = None, tilings: Sequence[str] | None = None,
+           halos: Sequence[str] | None = None) -> list[Instance]:
+    """Each instance × each buffer capacity × each batch size × each tiling model (an empty or None axis keeps the
+    instance's own).
 
-    A variant is named like a suite's matrix instance (``squeezenet1_0-optimus-npu-64KiB-b1``,
-    :func:`~optimus_opt.io.resolve.variant_name`); one equal to its instance keeps the instance's name, so that it is
-    the same run.
+    ``tilings`` are ``strips`` and ``tiles``; ``halos`` the halo modes of the ``tiles`` variants (a ``strips``
+    variant has none, and appears once whatever ``halos`` says; a ``tiles`` variant of a ``strips`` instance
+    without ``halos`` is ``choose``). A variant is named like a suite's matrix instance
+    (``squeezenet1_0-optimus-npu-64KiB-tiles-b1``, :func:`~optimus_opt.io.resolve.variant_name`); one equal to its
+    instance keeps the instance's name, so that it is the same run.
+
+    Raises
+    ------
+    InstanceError
+        For ``halos`` other than ``choose`` where no variant of an instance tiles (field ``--halo``).
     """
     out = []
     for inst in instances:
+        models = _tiling_models(inst, tilings, halos)
         for buffer in buffers or (None,):
             for batch in batches or (None,):
-                new_buffer = buffer if buffer is not None and buffer != inst.accelerator.buffer_bytes else None
-                new_batch = batch if batch is not None and batch != inst.batch else None
-                if new_buffer is None and new_batch is None:
-                    out.append(inst)
-                    continue
-                variant = inst.with_overrides(buffer_bytes=new_buffer, batch=new_batch)
-                name = variant_name(inst.name, inst.batch, buffer_bytes=new_buffer, new_batch=new_batch)
-                out.append(dataclasses.replace(variant, name=name))
+                for tiling, halo in models:
+                    new_buffer = buffer if buffer is not None and buffer != inst.accelerator.buffer_bytes else None
+                    new_batch = batch if batch is not None and batch != inst.batch else None
+                    same_tiling = (tiling, halo) == (inst.accelerator.tiling, inst.accelerator.halo)
+                    if new_buffer is None and new_batch is None and same_tiling:
+                        out.append(inst)
+                        continue
+                    variant = inst.with_overrides(buffer_bytes=new_buffer, batch=new_batch, tiling=tiling, halo=halo)
+                    name = variant_name(inst.name, inst.batch, buffer_bytes=new_buffer, new_batch=new_batch,
+                                        tiling=None if same_tiling else tiling, halo=halo)
+                    out.append(dataclasses.replace(variant, name=name))
     return out
+
+
+def _tiling_models(inst: Instance, tilings: Sequence[str] | None,
+                   halos: Sequence[str] | None) -> list[tuple[str, str]]:
+    """The (tiling, halo) pairs ``inst`` runs under (see :func:`expand`), without repeats."""
+    acc = inst.accelerator
+    models: list[tuple[str, str]] = []
+    for tiling in tilings or (acc.tiling,):
+        if tiling == "strips":
+            pairs = [("strips", "choose")]
+        elif halos:
+            pairs = [(tiling, halo) for halo in halos]
+        else:
+            pairs = [(tiling, acc.halo if acc.tiling == tiling else "choose")]
+        models += [p for p in pairs if p not in models]
+    if halos and any(h != "choose" for h in halos) and all(t == "strips" for t, _ in models):
+        raise InstanceError(f"halo {','.join(halos)} needs --tiling tiles: {inst.name} tiles in strips, which keep "
+                            "every overlap on chip and have no halo to choose", field="--halo")
+    return models
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .. import solvers as _solvers
 from ..io import figures
+from ..io.resolve import tiling_label
 from .comparison import ARTIFACT_MIB, MIB, experiment_instances, optimum
 from .paper import paper_experiments
 from .planning import Experiment
@@ -68,11 +69,14 @@ def plot(summary: Summary, directory: str | Path) -> list[Path]:
     canvas = _Figures.open(directory, summary.solvers)
     series: dict[tuple, list[dict]] = {}
     for inst in summary.instances:
-        series.setdefault((inst["network"], inst["accelerator"], inst["batch"]), []).append(inst)
-    for (net, acc, batch), insts in series.items():
+        tiling = tiling_label(inst.get("tiling") or "strips", inst.get("halo") or "choose")
+        series.setdefault((inst["network"], inst["accelerator"], inst["batch"], tiling), []).append(inst)
+    for (net, acc, batch, tiling), insts in series.items():
         if len({i["buffer_bytes"] for i in insts}) >= 2:
+            label = f" ({tiling[1:].replace('-', ', ')})" if tiling else ""
             _traffic_vs_buffer(canvas, summary, sorted(insts, key=lambda i: i["buffer_bytes"]),
-                               f"{net} on {acc}, batch {batch}", f"traffic-vs-buffer-{_slug(net)}-{_slug(acc)}-b{batch}")
+                               f"{net} on {acc}{label}, batch {batch}",
+                               f"traffic-vs-buffer-{_slug(net)}-{_slug(acc)}{tiling}-b{batch}")
     _gap_figure(canvas, summary)
     _time_vs_size(canvas, summary)
     return canvas.written

@@ -1,8 +1,9 @@
 """The records of a study and the directory that keeps them: one concept below both studies and their report.
 
 A study runs (instance, solver, options) triples, each one :class:`RunSpec` with a stable id: a hash of the
-instance's content, the solver's name and the options it is given (:func:`run_id`). A run's outcome is one
-*record*, a JSON object of format :data:`RECORD_FORMAT`, one line of ``DIR/results.jsonl``, and its schedule
+instance's content (its accelerator's tiling model and halo mode included, so that a ``strips`` and a ``tiles`` run
+of one network never share an id), the solver's name and the options it is given (:func:`run_id`). A run's outcome
+is one *record*, a JSON object of format :data:`RECORD_FORMAT`, one line of ``DIR/results.jsonl``, and its schedule
 (``DIR/schedules/<run-id>.json``), so that every number can be re-evaluated later with
 :func:`~optimus_opt.cost.schedule.evaluate`. ``DIR/manifest.json`` (:data:`MANIFEST_FORMAT`) says how the study was run.
 
@@ -54,7 +55,9 @@ def canonical(obj: Any) -> str:
 
 
 def instance_id(instance: Instance) -> str:
-    """A stable hash of an instance's content (network, accelerator, batch and name)."""
+    """A stable hash of an instance's content (network, accelerator, batch and name). The accelerator's ``tiling``
+    and ``halo`` enter it where they are not version 2's (``strips``), so the ids of every version 2 instance stay
+    what they were."""
     return hashlib.sha256(canonical(instance.to_dict()).encode()).hexdigest()[:16]
 
 
@@ -134,15 +137,16 @@ def base_record(spec: RunSpec) -> dict[str, Any]:
         "format": RECORD_FORMAT, "run_id": spec.run_id, "instance_id": spec.instance_id, "instance": inst.name,
         "network": inst.network.name, "layers": len(inst.network.layer_ids), "accelerator": inst.accelerator.name,
         "buffer_bytes": inst.accelerator.buffer_bytes, "channel_tile": inst.accelerator.channel_tile,
-        "weight_staging": inst.accelerator.weight_staging, "batch": inst.batch, "solver": spec.solver,
+        "weight_staging": inst.accelerator.weight_staging, "tiling": inst.accelerator.tiling,
+        "halo": inst.accelerator.halo, "batch": inst.batch, "solver": spec.solver,
         "options": dict(spec.options), "bound_scope": spec.bound_scope(),
     }
 
 
 def _no_result(status: str, error: str) -> dict[str, Any]:
     """The outcome fields of a run that produced no schedule."""
-    return dict(status=status, error=error, dram_bytes=None, bound_bytes=None, compulsory_bytes=None, groups=None,
-                solve_seconds=None, unplaced=[], message=None, schedule=None)
+    return dict(status=status, error=error, dram_bytes=None, bound_bytes=None, compulsory_bytes=None, macs=None,
+                added_macs=None, groups=None, solve_seconds=None, unplaced=[], message=None, schedule=None)
 
 
 def run_record(spec: RunSpec, schedule: Schedule | None, error: str | None, *, started: float, wall: float,
@@ -157,7 +161,7 @@ def run_record(spec: RunSpec, schedule: Schedule | None, error: str | None, *, s
         record.update(_no_result("error", error or "no schedule returned"))
         return record
     record.update(status=schedule.status, dram_bytes=schedule.dram_bytes, bound_bytes=schedule.bound_bytes,
-                  compulsory_bytes=schedule.compulsory_bytes,
+                  compulsory_bytes=schedule.compulsory_bytes, macs=schedule.macs, added_macs=schedule.added_macs,
                   groups=len(schedule.groups) if schedule.groups else None,
                   solve_seconds=round(schedule.solve_seconds or 0.0, 6), unplaced=list(schedule.unplaced),
                   message=schedule.message, error=None, schedule=f"{SCHEDULES_DIR}/{spec.run_id}.json")

@@ -1,7 +1,8 @@
 """Studies: every solver over a matrix of instances, buffer sizes and batch sizes, run as independent, resumable jobs.
 
 A study expands its inputs (suites, instance files, network files, ONNX models, zoo names, :class:`Instance`
-objects) into instances, optionally crossed with buffer capacities and batch sizes, and crosses those with solvers
+objects) into instances, optionally crossed with buffer capacities, batch sizes and tiling models, and crosses those
+with solvers
 (:mod:`optimus_opt.studies.planning`). Each (instance, solver, options) is one *run* with a stable id; its outcome is
 one *record* in the study directory (:mod:`optimus_opt.studies.records`), written by the executor that ran it
 (:mod:`optimus_opt.studies.executors`: a local process pool, a Dask cluster, or inline), and at the end the tables and
@@ -38,7 +39,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .. import solvers as _solvers
 from ..cost.schedule import Schedule
-from ..model.accelerator import parse_size
+from ..model.accelerator import HALOS, TILINGS, parse_size
 from ..model.errors import InstanceError, OptimusError
 from .executors import check_executor, run
 from .paper import paper_experiments
@@ -69,6 +70,9 @@ class StudyConfig:
         Solver names (default: every available solver but the composite ``auto``).
     buffers, batches:
         Cross every instance with these buffer capacities (bytes or ``"64KiB"``; stored as bytes) and batch sizes.
+    tilings, halos:
+        Cross every instance with these tiling models (``strips``, ``tiles``) and, for ``tiles``, halo modes
+        (``choose``, ``cache``, ``recompute``); :func:`~optimus_opt.studies.planning.expand` says how.
     time_limit, seed, workers, max_group:
         Solver options; who gets which is in :mod:`optimus_opt.studies.planning`. ``solver_options`` overrides them per
         solver (``{"cpsat": {"max_group": 12, "time_limit": 60}}``), or per solver on one network (key
@@ -98,6 +102,8 @@ class StudyConfig:
     solvers: Sequence[str] | None = None
     buffers: Sequence[int | str] | None = None
     batches: Sequence[int] | None = None
+    tilings: Sequence[str] | None = None
+    halos: Sequence[str] | None = None
     time_limit: float | None = None
     seed: int = 0
     workers: int = 1
@@ -120,6 +126,15 @@ class StudyConfig:
         if self.buffers:  # sizes as bytes, once: "64KiB" → 65536 (a ValueError for a size that is none)
             sizes = tuple(parse_size(b) if isinstance(b, str) else int(b) for b in self.buffers)
             object.__setattr__(self, "buffers", sizes)
+        for key, known in (("tilings", TILINGS), ("halos", HALOS)):
+            values = getattr(self, key)
+            if isinstance(values, str):
+                values = (values,)
+            if values:
+                bad = [v for v in values if v not in known]
+                if bad:
+                    raise InstanceError(f"must be among {', '.join(known)}, got {bad[0]!r}", field=key)
+                object.__setattr__(self, key, tuple(dict.fromkeys(values)))
 
     @property
     def directory(self) -> Path | None:
@@ -135,7 +150,9 @@ class StudyConfig:
     def manifest_options(self, solvers: Sequence[str]) -> dict[str, Any]:
         """What the manifest records of this configuration, with the study's ``solvers``."""
         return dict(solvers=list(solvers), buffers=list(self.buffers) if self.buffers else None,
-                    batches=list(self.batches) if self.batches else None, time_limit=self.time_limit,
+                    batches=list(self.batches) if self.batches else None,
+                    tilings=list(self.tilings) if self.tilings else None,
+                    halos=list(self.halos) if self.halos else None, time_limit=self.time_limit,
                     seed=self.seed, workers=self.workers, max_group=self.max_group,
                     solver_options=dict(self.solver_options or {}), jobs=self.jobs, executor=self.executor,
                     scheduler=str(self.scheduler) if self.scheduler is not None else None,
@@ -235,9 +252,9 @@ def study(inputs: Any = None, config: StudyConfig | None = None, *,
         only the solvers it needs. ``buffers`` and ``batches`` must then be empty: an experiment's instances are
         already its matrix.
     **options:
-        Fields of :class:`StudyConfig` (``solvers``, ``buffers``, ``batches``, ``time_limit``, ``seed``,
-        ``workers``, ``max_group``, ``solver_options``, ``jobs``, ``out``, ``executor``, ``scheduler``,
-        ``hard_limit``, ``retry_failed``, ``progress``, ``render``, ``plots``, ``callback``, ``command``,
+        Fields of :class:`StudyConfig` (``solvers``, ``buffers``, ``batches``, ``tilings``, ``halos``,
+        ``time_limit``, ``seed``, ``workers``, ``max_group``, ``solver_options``, ``jobs``, ``out``, ``executor``,
+        ``scheduler``, ``hard_limit``, ``retry_failed``, ``progress``, ``render``, ``plots``, ``callback``, ``command``,
         ``preset``), replacing those of ``config``: ``study("smoke", solvers=["optimus"], out="gap-smoke")``.
 
     Raises
@@ -262,9 +279,9 @@ def _solver_names(config: StudyConfig, experiments: Sequence[Experiment] | None)
     """The study's solvers, each known and installed, and every per-solver option for one of them (a
     :class:`~optimus_opt.model.errors.SolverError` now, not one error record per run)."""
     if experiments is not None:
-        if config.buffers or config.batches:
-            raise OptimusError("a study of experiments takes no --buffers or --batch: each experiment's instances "
-                               "are its matrix")
+        if config.buffers or config.batches or config.tilings or config.halos:
+            raise OptimusError("a study of experiments takes no --buffers, --batch, --tiling or --halo: each "
+                               "experiment's instances are its matrix")
         names = list(dict.fromkeys(sv for exp in experiments for sv in exp.solvers))
     else:
         names = list(config.solvers) if config.solvers else list(_solvers.study_default())
@@ -287,7 +304,8 @@ def _plan(inputs: Any, experiments: Sequence[Experiment] | None, config: StudyCo
     if experiments is not None:
         specs = plan_experiments(experiments, **config.plan_options())
     else:
-        instances = expand(resolve_inputs(inputs), list(config.buffers or ()), list(config.batches or ()))
+        instances = expand(resolve_inputs(inputs), list(config.buffers or ()), list(config.batches or ()),
+                           list(config.tilings or ()), list(config.halos or ()))
         specs = plan(instances, names, **config.plan_options())
     check_runs(specs)  # a time limit of 0, say: refused now, not recorded as one error per run
     return specs
@@ -377,7 +395,8 @@ def _manifest(config: StudyConfig, names: Sequence[str], specs: Sequence[RunSpec
         acc = s.instance.accelerator
         instances.setdefault(s.instance_id, {"name": s.instance.name, "id": s.instance_id,
                                              "network": s.instance.network.name, "accelerator": acc.name,
-                                             "buffer_bytes": acc.buffer_bytes, "batch": s.instance.batch})
+                                             "buffer_bytes": acc.buffer_bytes, "tiling": acc.tiling,
+                                             "halo": acc.halo, "batch": s.instance.batch})
     runs = [{"run_id": s.run_id, "instance": s.instance.name, "solver": s.solver, "options": dict(s.options)}
             for s in specs]
     manifest = {"format": MANIFEST_FORMAT, "command": " ".join(cmd), "argv": cmd, "preset": config.preset,

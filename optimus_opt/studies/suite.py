@@ -14,8 +14,9 @@ batch sizes (optionally × buffer capacities), or both; the listed instances com
 - ``buffers`` (optional): buffer capacities (``131072``, ``"64KiB"``, ``"1MiB"``) that replace each accelerator's.
 
 ``networks``, ``accelerators`` and ``batches`` go together. The matrix runs networks, then accelerators, then
-buffers, then batches, outermost first; its instances are named ``<network>-<accelerator>[-<buffer>]-b<batch>``
-(:func:`optimus_opt.io.resolve.network_instance`). The suites the repository ships (``instances/suites/``) are found by
+buffers, then batches, outermost first; its instances are named ``<network>-<accelerator>[-<buffer>]-b<batch>``,
+with ``-tiles`` (and the halo mode where it is fixed) before ``-b<batch>`` for an accelerator file that says
+``"tiling": "tiles"`` (:func:`optimus_opt.io.resolve.network_instance`). The suites the repository ships (``instances/suites/``) are found by
 name (:func:`bundled_suite`).
 """
 

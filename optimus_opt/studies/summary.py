@@ -13,6 +13,10 @@ Definitions:
 * **reduction against layerwise**: 1 − DRAM bytes / layerwise's DRAM bytes on the same instance.
 * aggregates: geometric means of (1 + gap), of the ratio to layerwise and of the solve time (floored at 0.1 ms),
   over the instances where each is defined.
+
+An instance is identified by its id (a hash of its content, tiling model included); its key columns are the
+network, the accelerator, the buffer, the batch and the tiling model (``tiling`` and ``halo``; records written
+before cost model version 3 have neither and are ``strips``).
 """
 
 from __future__ import annotations
@@ -27,12 +31,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from .. import solvers as _solvers
 from .records import RUN_FAILURES
 
-_KEY = ("network", "accelerator", "buffer_bytes", "batch")
+_KEY = ("network", "accelerator", "buffer_bytes", "batch", "tiling", "halo")
+#: What a record written before cost model version 3 (without these fields) stands for.
+_KEY_DEFAULTS = {"tiling": "strips", "halo": "choose"}
 
 
-_CSV_FIELDS = ("network", "accelerator", "buffer_bytes", "batch", "instance", "layers", "solver", "status",
-               "dram_bytes", "best_bound_bytes", "gap", "best_known_bytes", "gap_to_best_known",
-               "reduction_vs_layerwise", "solve_seconds", "wall_seconds",
+_CSV_FIELDS = ("network", "accelerator", "buffer_bytes", "batch", "tiling", "halo", "instance", "layers", "solver",
+               "status", "dram_bytes", "macs", "added_macs", "best_bound_bytes", "gap", "best_known_bytes",
+               "gap_to_best_known", "reduction_vs_layerwise", "solve_seconds", "wall_seconds",
                "peak_rss_bytes", "bound_bytes", "bound_scope", "compulsory_bytes", "groups", "options", "run_id",
                "error", "runs", "found", "with_gap", "optimal", "geomean_gap", "worst_gap", "geomean_reduction",
                "geomean_seconds", "total_seconds")
@@ -105,8 +111,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> Summary:
     instances: dict[str, dict[str, Any]] = {}
     for r in records:
         latest[(r["instance_id"], r["solver"])] = r  # a later record of the same pair wins
-        instances.setdefault(r["instance_id"], {k: r.get(k) for k in ("instance_id", "instance", "layers", *_KEY,
-                                                                     "channel_tile", "weight_staging")})
+        instances.setdefault(r["instance_id"], {k: r.get(k, _KEY_DEFAULTS.get(k)) for k in (
+            "instance_id", "instance", "layers", *_KEY, "channel_tile", "weight_staging")})
     known: dict[str, int] = {}
     for r in records:
         if r.get("dram_bytes") is not None and r.get("status") in ("optimal", "feasible"):
@@ -117,7 +123,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> Summary:
         inst["proven_infeasible"] = iid in infeasible
     solvers = sorted({s for _, s in latest}, key=solver_rank)
     order = sorted(instances.values(), key=lambda i: (str(i["network"]), str(i["accelerator"]),
-                                                       i["buffer_bytes"] or 0, i["batch"] or 0, str(i["instance"])))
+                                                       i["buffer_bytes"] or 0, i["batch"] or 0, str(i["tiling"]),
+                                                       str(i["halo"]), str(i["instance"])))
     rows = []
     for inst in order:
         iid = inst["instance_id"]
@@ -135,7 +142,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> Summary:
             to_best = (dram - best) / best if dram is not None and best else None
             rows.append({
                 **{k: inst[k] for k in ("instance_id", "instance", "layers", *_KEY)}, "best_known_bytes": best,
-                "solver": solver, "status": r.get("status"), "dram_bytes": dram, "best_bound_bytes": bound,
+                "solver": solver, "status": r.get("status"), "dram_bytes": dram, "macs": r.get("macs"),
+                "added_macs": r.get("added_macs"), "best_bound_bytes": bound,
                 "gap": gap, "gap_to_best_known": to_best, "reduction_vs_layerwise": reduction,
                 "solve_seconds": r.get("solve_seconds"),
                 "wall_seconds": r.get("wall_seconds"), "peak_rss_bytes": r.get("peak_rss_bytes"),

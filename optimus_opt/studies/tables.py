@@ -55,8 +55,17 @@ _KEY_HEAD = ["network", "accelerator", "buffer", "batch"]
 _KEY_ALIGN = "llrr"
 
 
+def accelerator_label(inst: Mapping[str, Any]) -> str:
+    """An instance's accelerator as the tables name it, with its tiling model where that is not ``strips``:
+    ``optimus-npu``, ``optimus-npu (tiles)``, ``optimus-npu (tiles, recompute)``."""
+    tiling, halo = inst.get("tiling") or "strips", inst.get("halo") or "choose"
+    if tiling == "strips":
+        return str(inst["accelerator"])
+    return f"{inst['accelerator']} ({tiling}" + (f", {halo})" if halo != "choose" else ")")
+
+
 def _instance_key(inst: dict[str, Any]) -> list[str]:
-    return [str(inst["network"]), str(inst["accelerator"]), buffer_label(inst["buffer_bytes"]), str(inst["batch"])]
+    return [str(inst["network"]), accelerator_label(inst), buffer_label(inst["buffer_bytes"]), str(inst["batch"])]
 
 
 def _per_instance_table(s: Summary, solvers: list[str], cell: Callable[[dict[str, Any], dict | None], str], *,
@@ -111,6 +120,27 @@ def _gap_section(s: Summary) -> list[str]:
         return percent(row["gap"], signed=True)
 
     return ["", "## Gap to the best proven bound", ""] + _per_instance_table(s, s.solvers, gap)
+
+
+def _macs_section(s: Summary) -> list[str]:
+    """MACs per instance and solver, where some schedule recomputes a halo (otherwise every schedule has the
+    network's own MACs and the table would say nothing)."""
+    if not any(row.get("added_macs") for row in s.rows):
+        return []
+
+    def macs(inst, row):
+        word = status_word(row)
+        if word is not None:
+            return word
+        if row.get("macs") is None:
+            return "-"
+        added = row.get("added_macs") or 0
+        own = row["macs"] - added
+        return f"{row['macs'] / 1e9:,.3f}" + (f" ({percent(added / own, signed=True)})" if added and own else "")
+
+    return (["", "## MACs (10^9)", "", "Multiply-accumulates of each schedule over the batch; in parentheses the "
+             "share recomputed (halo `recompute`, formulations/cost-model.md §7.5) on top of the network's own.", ""]
+            + _per_instance_table(s, s.solvers, macs))
 
 
 def _reduction_section(s: Summary) -> list[str]:
@@ -187,8 +217,8 @@ def _runs_sections(s: Summary) -> list[str]:
 
 def study_tables(s: Summary, title: str) -> list[str]:
     """The lines of a study's tables, from its title to the slowest runs."""
-    return (_intro(s, title) + _dram_section(s) + _gap_section(s) + _reduction_section(s) + _time_section(s)
-            + _aggregates_section(s) + _runs_sections(s))
+    return (_intro(s, title) + _dram_section(s) + _gap_section(s) + _macs_section(s) + _reduction_section(s)
+            + _time_section(s) + _aggregates_section(s) + _runs_sections(s))
 
 
-__all__ = ["buffer_label", "markdown_table", "percent", "plural", "status_word", "study_tables"]
+__all__ = ["accelerator_label", "buffer_label", "markdown_table", "percent", "plural", "status_word", "study_tables"]
