@@ -179,3 +179,15 @@ def test_worked_example_optima():
         for solver in ("exact-dp", "cpsat", "milp"):
             result = oo.solve(inst, solver=solver)
             assert (result.status, result.dram_bytes) == ("optimal", want), (size, halo, solver)
+
+
+def test_traffic_buffer_front_under_tiles():
+    """The exact front of DRAM traffic against buffer under tiles: its value at 64 KiB and 32 KiB is the proven
+    optimum at that buffer (the columns of the front are every non-dominated tiling, passes with reduced channels
+    included, and must agree with each group's best tiling at every corner)."""
+    import optimus_opt as oo
+
+    inst = tiles(oo.load_instance("instances/example-64k.json"))
+    front = oo.pareto_front(inst, 16 * 1024, 64 * 1024)
+    at = {b: min(p.dram_bytes for p in front.points if p.buffer_bytes <= b) for b in (32 * 1024, 64 * 1024)}
+    assert at == {32 * 1024: 425_492, 64 * 1024: 155_156}

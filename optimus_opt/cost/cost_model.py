@@ -1,4 +1,8 @@
-"""The memory cost model of a fused group (formulations/cost-model.md, version 2), exact to the byte.
+"""The memory cost model of a fused group (formulations/cost-model.md), exact to the byte.
+
+Version 2 (``tiling: strips``, the default) is worked out here; version 3 (``tiling: tiles``, §7: 2-D tiles, halo
+modes, passes, MACs) in :mod:`.tiles`, which this module dispatches to for best tilings, given tilings, options,
+least buffers and floors, so that every caller asks one :class:`CostModel` whatever the tiling model.
 
 This module is the one place that knows the model's arithmetic: a layer's window span, the rows every tensor
 keeps per strip, footprint floors, weight blocks, gated groups and the best tiling of a group, with one cache of

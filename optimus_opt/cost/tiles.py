@@ -545,9 +545,13 @@ class TileCosts:
                             k = -(-cm.C[u] // p)
                             if p > 2 and -(-cm.C[u] // (p - 1)) == k:
                                 continue
-                            t = self.assemble(io, g, i, b=1, reduced=frozenset(), passes=p, pass_channels=k)
-                            raw.append((t.footprint_bytes + cm.word * k * per_out, t.cost, int(macs[i]),
-                                        int(tiles[i]), int(g.qr[i]), h, p, 1, "pass", i, g, None, k))
+                            phis = [frozenset()]
+                            if rules.reduced_channels and cm.is_conv[u] and k > cm.tc:
+                                phis.append(frozenset(io.members))  # the output reduced to Tc channels (§7.4)
+                            for phi in phis:
+                                t = self.assemble(io, g, i, b=1, reduced=phi, passes=p, pass_channels=k)
+                                raw.append((t.footprint_bytes + cm.word * k * per_out, t.cost, int(macs[i]),
+                                            int(tiles[i]), int(g.qr[i]), h, p, 1, "pass", i, g, phi, k))
         raw.sort(key=lambda r: r[:8])
         out = []
         for r in raw:
@@ -556,7 +560,7 @@ class TileCosts:
                 continue
             family, i, g = r[8], r[9], r[10]
             if family == "pass":
-                tiling = self.assemble(io, g, i, b=1, reduced=frozenset(), passes=r[6], pass_channels=r[12])
+                tiling = self.assemble(io, g, i, b=1, reduced=r[11], passes=r[6], pass_channels=r[12])
             else:
                 phi = r[11]
                 reduced = frozenset(phi.choose(i + 1)) if phi.mask else frozenset()
