@@ -191,3 +191,18 @@ def test_traffic_buffer_front_under_tiles():
     front = oo.pareto_front(inst, 16 * 1024, 64 * 1024)
     at = {b: min(p.dram_bytes for p in front.points if p.buffer_bytes <= b) for b in (32 * 1024, 64 * 1024)}
     assert at == {32 * 1024: 425_492, 64 * 1024: 155_156}
+
+
+def test_a_branch_holds_the_hull_of_its_readers_windows():
+    # x (1, 6, 6) read by c1 (3x3, padding 1) and c2 (1x1); a = add(c1, c2) is the output. Q_r = 2: a's tiles
+    # [0,3), [3,6); c1 and c2 hold the same (add passes its interval on). x needs [-1,4) -> [0,4) and [2,6) of c1,
+    # [0,3) and [3,6) of c2: the hull [0,4), [2,6): span 4, line 2, repeated 2, distinct 6
+    inst = make_instance([
+        {"name": "x", "op": "input", "shape": [1, 6, 6]},
+        {"name": "c1", "op": "conv", "inputs": ["x"], "channels": 1, "kernel": 3, "padding": 1},
+        {"name": "c2", "op": "conv", "inputs": ["x"], "channels": 1, "kernel": 1},
+        {"name": "a", "op": "add", "inputs": ["c1", "c2"]},
+    ], 1 << 20)
+    for cached in (True, False):
+        assert counts(inst, ["c1", "c2", "a"], 2, cached) == {
+            "a": (3, 0, 0, 6), "c2": (3, 0, 0, 6), "c1": (3, 0, 0, 6), "x": (4, 2, 2, 6)}
