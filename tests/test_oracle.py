@@ -21,6 +21,7 @@ import dataclasses
 import random
 from pathlib import Path
 
+import oracle as orc
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -30,8 +31,6 @@ from optimus_opt import Accelerator, Instance, Network
 from optimus_opt.cost.cost_model import CostModel
 from optimus_opt.model.errors import InstanceError
 from optimus_opt.model.network import Layer, infer_shape
-
-import oracle as orc
 
 ROOT = Path(__file__).resolve().parents[1]
 HALOS = ("choose", "cache", "recompute")

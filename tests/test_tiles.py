@@ -10,10 +10,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import ids, make_instance
 
 from optimus_opt.cost.cost_model import CostModel
 from optimus_opt.model.errors import InstanceError
-from helpers import ids, make_instance
 
 
 def tiles(inst, halo: str = "choose"):

@@ -124,7 +124,7 @@ class CandidateSpace:
         ext = reads & ~mask
         for x in bits(ext):
             floor += tb[x]
-        out, unit, height = self.outside, self.row_unit, cm.H
+        out, unit = self.outside, self.row_unit
         whole = rows  # the floor at one strip: escaping members keep all their rows
         m = mask
         while m:

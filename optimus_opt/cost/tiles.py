@@ -9,11 +9,13 @@ each tile row computes its whole pyramid of rows, and re-reads its external inpu
 DeFiNES trade-off, HPCA 2023). A single conv or fc may also run in P output-channel passes, each keeping its
 weights on chip (the per-layer blocking of the Optimus authors' artifact).
 
-Speed comes from doing every useful tile count at once: in one direction, the tiles of every candidate Q are laid
-end to end in one numpy array, the intervals are propagated through the group once, and the per-tensor counts of
-§7.2 (span, line, repeated, distinct) are segmented reductions over that array. The footprint, traffic and MACs
-of every (Q_r, Q_c, halo) are then outer products of the two directions' counts, the best Φ is the vectorised
-maximum-weight independent set of version 2 over the whole grid, and the best tiling is a lexicographic minimum.
+Speed comes from three things. The per-tile intervals and their counts (§7.2: span, line, repeated, distinct)
+are one compiled loop over every useful tile count of a direction (:mod:`.tile_counts`), run three times per
+group (rows cached, rows recomputed, columns). The footprint, traffic and MACs of every (Q_r, Q_c, halo) are then
+outer products of the two directions' counts, and the best Φ (the vectorised maximum-weight independent set of
+version 2) is solved only at the grid points where it decides whether weights stay resident. And a group whose
+weights can never stay resident looks at few tiles first (:meth:`TileCosts.best`). The best tiling is the
+lexicographic minimum of §7.7.
 """
 
 from __future__ import annotations
@@ -226,17 +228,12 @@ def grid(cm: "CostModel", io: GroupIO, rows: Direction, cols: Direction, halo: s
                 cells=cells, interior=interior, reread=reread, added_macs=added)
 
 
-def phi_saving(cm: "CostModel", io: GroupIO, g: Grid, rules: TilingRules,
-               channels: dict[int, int] | None = None) -> dict[int, np.ndarray]:
-    """What reducing each eligible conv saves (words) at every grid point: (C − Tc)·interior."""
+def phi_saving(cm: "CostModel", io: GroupIO, g: Grid, rules: TilingRules) -> dict[int, np.ndarray]:
+    """What reducing each eligible conv saves (words) at every grid point: (C − Tc)·interior (§7.4)."""
     if not rules.reduced_channels:
         return {}
-    out = {}
-    for u in io.members:
-        c = (channels or {}).get(u, cm.C[u])
-        if cm.is_conv[u] and c > cm.tc and u not in io.full_channels:
-            out[u] = (c - cm.tc) * g.interior[g.row[u]]
-    return out
+    return {u: (cm.C[u] - cm.tc) * g.interior[g.row[u]] for u in io.members
+            if cm.is_conv[u] and cm.C[u] > cm.tc and u not in io.full_channels}
 
 
 class TileCosts:
@@ -371,7 +368,7 @@ class TileCosts:
         halo, P, b), or None."""
         cm = self.cm
         rows, cols = self._directions(io, rows_q, cols_q)
-        buf, word = cm.buffer, cm.word
+        buf = cm.buffer
         w_g, blk = io.weight_bytes, io.weight_block_bytes
         fixed = io.esc_bytes + io.ext_bytes
         found = []  # per option family: cost, macs, tiles, qr, halo, passes, b, grid indices, family, …
@@ -420,7 +417,6 @@ class TileCosts:
 
     def _tiling(self, io: GroupIO, g: Grid, index: int, b: int, passes: int, family: str, rules: TilingRules):
         """The :class:`~optimus_opt.cost.cost_model.Tiling` at one grid point of a chosen family."""
-        cm = self.cm
         if family == "pass":
             _, kk, red = self._pass_plan(io, g, rules)
             k = int(kk[index])
