@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="capacity range (default 16KiB..1MiB, the Optimus paper's sweep)")
     p.add_argument("--target", type=_size, metavar="BYTES",
                    help="instead of the front: the least buffer that reaches this much DRAM traffic or less")
+    p.add_argument("--recompute", action="store_true",
+                   help="instead: the front of DRAM traffic against the MACs recompute adds, at the instance's "
+                        "buffer (with --tiling tiles)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="at most K layers per group (default: no cap)")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop the sweep after S seconds (corners found "
                    "so far are exact)")
@@ -467,6 +470,8 @@ def _pareto(args: argparse.Namespace) -> int:
                                 f"{', '.join(PLOT_FORMATS)})", file=args.plot, field="--plot")
         extras.require("plot", "--plot needs")
     inst = _load(args)
+    if args.recompute:
+        return _recompute_front(inst, args)
     low, high = _buffer_range(args.buffers)
     if low > high:
         raise InstanceError(f"MIN {low:,} B is larger than MAX {high:,} B", field="--buffers")
@@ -513,6 +518,34 @@ def _pareto(args: argparse.Namespace) -> int:
     if args.plot:
         plot_front(front, args.plot)
         print(f"plot written to {args.plot}")
+    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+
+
+def _recompute_front(inst, args: argparse.Namespace) -> int:
+    """``pareto --recompute``: the exact front of DRAM traffic against the MACs that recompute adds."""
+    from .solvers.pareto import recompute_front
+
+    if inst.accelerator.tiling != "tiles":
+        raise InstanceError("the traffic/recompute front needs 2-D tiles (strips recompute nothing): add "
+                            "--tiling tiles", field="--recompute")
+    reporter = progress.for_terminal(quiet=args.quiet)
+    reporter.solver("pareto --recompute (cpsat)")
+    try:
+        front = recompute_front(inst, max_group=args.max_group, time_limit=args.time_limit,
+                                reporter=None if reporter is progress.NULL else reporter)
+    finally:
+        reporter.close()
+    own = inst.network.total_macs * inst.batch
+    print(f"exact traffic/recompute front of {inst.name} at {describe_size(inst.accelerator.buffer_bytes)} (each "
+          "corner: the fewest added MACs at which that traffic is optimal)")
+    print(f"  {'added MACs':>18} {'of own':>8} {'DRAM traffic':>18} {'groups':>7}")
+    for p in front.points:
+        print(f"  {p.added_macs:>18,} {p.added_macs / own:>8.2%} {p.dram_bytes:>16,} B {len(p.schedule.groups):>7}")
+    print(f"{_count(len(front.points), 'corner')} in {front.seconds:.2f} s"
+          + ("" if front.complete else " (stopped at the time limit: the corners with fewer MACs are missing)"))
+    if args.output:
+        Path(args.output).write_text(json.dumps(front.to_dict(), indent=1) + "\n")
+        print(f"front written to {args.output}")
     return EXIT_OK if front.points else EXIT_NO_SCHEDULE
 
 

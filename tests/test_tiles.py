@@ -206,3 +206,21 @@ def test_a_branch_holds_the_hull_of_its_readers_windows():
     for cached in (True, False):
         assert counts(inst, ["c1", "c2", "a"], 2, cached) == {
             "a": (3, 0, 0, 6), "c2": (3, 0, 0, 6), "c1": (3, 0, 0, 6), "x": (4, 2, 2, 6)}
+
+
+def test_traffic_recompute_front(capsys):
+    """The exact front of DRAM traffic against added MACs on the spec network at 32 KiB (§7.9): the optimum
+    425,492 B recomputes 589,824 MACs ({c1, c2} at 3 × 32 tiles, §7.9's table), and without recompute the best is
+    the cache optimum 482,836 B; every corner's schedule evaluates to its numbers."""
+    import optimus_opt as oo
+    from helpers import run_cli
+    from optimus_opt.solvers.pareto import recompute_front
+
+    inst = tiles(oo.load_instance("instances/example-32k.json"))
+    front = recompute_front(inst)
+    assert [(p.added_macs, p.dram_bytes) for p in front.points] == [(589_824, 425_492), (0, 482_836)]
+    for p in front.points:
+        ev = oo.evaluate(inst, p.schedule)
+        assert (ev.dram_bytes, sum(t.added_macs for t in ev.tilings)) == (p.dram_bytes, p.added_macs)
+    code, out, err = run_cli(["pareto", "instances/example-32k.json", "--recompute"], capsys)
+    assert code == 2 and "needs 2-D tiles" in err and "--recompute" in err

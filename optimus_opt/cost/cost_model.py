@@ -584,6 +584,15 @@ class CostModel:
             options.append((need, tiling))
         return options
 
+    def recompute_options(self, members: Iterable[int]) -> list[tuple[int, Tiling]]:
+        """The group's tilings that no other beats in both added MACs and DRAM bytes at this buffer, as (added
+        MACs, tiling) pairs (:meth:`~optimus_opt.cost.tiles.TileCosts.recompute_options`); under ``strips``
+        nothing is recomputed and the best tiling is the only one."""
+        if self.tiles is not None:
+            return self.tiles.recompute_options(list(members))
+        best = self.best_tiling(members)
+        return [] if best is None else [(0, best)]
+
     def least_buffer(self, members: Iterable[int]) -> int:
         """The least buffer capacity in bytes at which the group has any feasible tiling (the largest feasible Q,
         b = 1, weights streamed; under ``tiles`` also a pass of one output channel)."""

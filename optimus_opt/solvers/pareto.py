@@ -226,3 +226,109 @@ def least_buffer(instance: Instance, target_bytes: int, max_buffer: int, *, max_
     if best is None:
         raise SolverError(f"no proof within the time limit (CP-SAT status {status})")
     return ParetoPoint(buffer_bytes=need, dram_bytes=best, schedule=_schedule(instance, need, best_groups, best))
+
+
+@dataclass(frozen=True)
+class RecomputePoint:
+    """A corner of the traffic/recompute front: the fewest ``added_macs`` at which the optimum is ``dram_bytes``."""
+
+    added_macs: int
+    dram_bytes: int
+    schedule: Schedule
+
+
+@dataclass(frozen=True)
+class RecomputeFront:
+    """The corners of DRAM traffic against the MACs that recompute adds, at the instance's buffer, from the fewest
+    bytes (most recompute) to no recompute; ``complete`` is False when a time limit stopped the sweep."""
+
+    instance: str
+    points: tuple[RecomputePoint, ...]
+    complete: bool
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "optimus-opt/recompute-front@1", "instance": self.instance, "complete": self.complete,
+                "seconds": round(self.seconds, 6), "info": self.info,
+                "points": [{"added_macs": p.added_macs, "dram_bytes": p.dram_bytes,
+                            "groups": [list(g.layers) for g in p.schedule.groups]} for p in self.points]}
+
+
+def _solve_budget(data: PartitionModel, options: SolveOptions, budget: int | None, cost_cap: int | None):
+    """Minimise traffic with Σ added MACs ≤ ``budget`` (cost_cap None), or, with traffic ≤ cost_cap, the added
+    MACs; the columns' ``needs`` are their added MACs (summed over the chosen columns, unlike a buffer)."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    try:
+        x, t = state_partition(m, data, options.deadline)
+    except OutOfTime:
+        return "UNKNOWN", None, None
+    added = sum(a * x[k] for k, a in enumerate(data.needs) if a)
+    cost = sum(c * x[k] for k, c in enumerate(data.costs))
+    if budget is not None:
+        m.add(added <= budget)
+    if cost_cap is None:
+        m.minimize(cost)
+    else:
+        m.add(cost <= cost_cap)
+        m.minimize(added)
+    if options.deadline.expired():
+        return "UNKNOWN", None, None
+    solver = configured_solver(options, options.deadline)
+    status = solver.status_name(solver.solve(m))
+    if status != "OPTIMAL":
+        return status, None, None
+    chosen = [k for k in range(len(x)) if solver.value(x[k])]
+    return status, int(round(solver.objective_value)), SetPartitionSolver.in_order(data, chosen,
+                                                                                  lambda u: solver.value(t[u]))
+
+
+def recompute_front(instance: Instance, *, max_group: int | None = None, time_limit: float | None = None,
+                    seed: int = 0, workers: int = 1, reporter: _progress.Reporter | None = None,
+                    deadline: Deadline | None = None, **extra: Any) -> RecomputeFront:
+    """The exact corners of DRAM traffic against the MACs recompute adds (cost model version 3, ``tiling:
+    tiles``), at the instance's buffer, by the ε-constraint method over the added MACs (formulations/pareto.md):
+    minimise traffic with at most ε added MACs, then, at that traffic, the added MACs M; (M, traffic) is a corner;
+    continue with ε = M − 1 until no schedule is left. Each group's columns are its tilings that no other beats in
+    both (:meth:`~optimus_opt.cost.cost_model.CostModel.recompute_options`); the options are :func:`pareto_front`'s.
+    """
+    start = time.perf_counter()
+    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
+                           progress=reporter, deadline=deadline)
+    cm = CostModel(instance)
+    together, apart, _ = SetPartitionSolver.side_constraints(cm, options)
+    space = CandidateSpace(cm, max_group=options.max_group, deadline=options.deadline)
+    if not space.complete:
+        raise SolverError("candidate enumeration hit the time limit; raise it or set max_group")
+    space.restrict(together, apart)
+    try:
+        data = build_model(cm, space, all_tilings=True, deadline=options.deadline, options_of=cm.recompute_options)
+    except OutOfTime:
+        raise SolverError("the time limit passed while listing the tilings of the candidate groups; raise it or "
+                          "set max_group") from None
+    points: list[RecomputePoint] = []
+    budget, complete, solves = None, True, 0
+    while budget is None or budget >= 0:
+        status, best, _ = _solve_budget(data, options, budget, None)
+        solves += 1
+        if status == "INFEASIBLE":
+            break
+        if best is None:
+            complete = False
+            break
+        status, added, tiled = _solve_budget(data, options, budget, best)
+        solves += 1
+        if added is None:
+            complete = False
+            break
+        schedule = Schedule(instance=instance.name, solver="recompute-front", status="optimal",
+                            groups=tuple(Group.from_tiling(instance, m, t) for m, t in tiled), dram_bytes=best,
+                            bound_bytes=best, compulsory_bytes=cm.compulsory_bytes())
+        assert sum(t.cost for _, t in tiled) == best and sum(t.added_macs for _, t in tiled) == added
+        points.append(RecomputePoint(added_macs=added, dram_bytes=best, schedule=schedule))
+        budget = added - 1
+    return RecomputeFront(instance=instance.name, points=tuple(points), complete=complete,
+                          seconds=time.perf_counter() - start,
+                          info={"columns": len(data.columns), "candidates": len(space), "solves": solves})

@@ -100,13 +100,14 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: Deadline = 
 
 
 def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool = True,
-                all_tilings: bool = False, deadline: Deadline = NEVER) -> PartitionModel:
+                all_tilings: bool = False, deadline: Deadline = NEVER, options_of=None) -> PartitionModel:
     """Compute every candidate's best tiling and keep the feasible, undominated ones as columns (stable order).
 
     With ``prune_dominated``, a group that some split of itself runs at no greater cost (:func:`dominated_groups`)
     is not a column: the optimum is unchanged and the model is smaller. With ``all_tilings`` (the buffer as a
     decision), every tiling of :meth:`~optimus_opt.cost.cost_model.CostModel.tiling_options` is a column of its own,
-    with the buffer it needs; dominance is then off. Raises :class:`~optimus_opt.utils.deadline.OutOfTime` once
+    with the buffer it needs; dominance is then off. ``options_of`` (with ``all_tilings``) lists other (side
+    value, tiling) pairs instead, e.g. :meth:`~optimus_opt.cost.cost_model.CostModel.recompute_options`. Raises :class:`~optimus_opt.utils.deadline.OutOfTime` once
     ``deadline`` has passed, in any of its loops.
     """
     dropped = dominated_groups(cm, space, deadline) if prune_dominated and not all_tilings else set()
@@ -116,7 +117,7 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
         if k % CHECK_EVERY == 0:
             deadline.check(what)
         if all_tilings:
-            options = cm.tiling_options(bits(cand.mask))
+            options = (options_of or cm.tiling_options)(bits(cand.mask))
         else:
             tiling = None if cand.mask in dropped else cand.tiling(cm)
             options = [] if tiling is None else [(0, tiling)]
