@@ -212,8 +212,9 @@ def test_traffic_recompute_front(capsys):
     """The exact front of DRAM traffic against added MACs on the spec network at 32 KiB (§7.9): the optimum
     425,492 B recomputes 589,824 MACs ({c1, c2} at 3 × 32 tiles, §7.9's table), and without recompute the best is
     the cache optimum 482,836 B; every corner's schedule evaluates to its numbers."""
-    import optimus_opt as oo
     from helpers import run_cli
+
+    import optimus_opt as oo
     from optimus_opt.solvers.pareto import recompute_front
 
     inst = tiles(oo.load_instance("instances/example-32k.json"))
