@@ -71,7 +71,10 @@ class ParetoFront:
                             "groups": [list(g.layers) for g in p.schedule.groups]} for p in self.points]}
 
 
-def _model(instance: Instance, max_buffer: int, options: SolveOptions) -> tuple[CostModel, PartitionModel]:
+def _model(instance: Instance, max_buffer: int, options: SolveOptions,
+           recompute: bool = False) -> tuple[CostModel, PartitionModel]:
+    """The set-partitioning model whose columns are every candidate's tilings that no other beats in both the
+    buffer they need and their bytes (or, with ``recompute``, the MACs recompute adds and their bytes)."""
     cm = CostModel(instance.with_overrides(buffer_bytes=max_buffer))
     together, apart, _ = SetPartitionSolver.side_constraints(cm, options)
     report = _progress.of(options)
@@ -83,7 +86,8 @@ def _model(instance: Instance, max_buffer: int, options: SolveOptions) -> tuple[
     report.update(candidates=len(space))
     report.phase("listing the tilings of every candidate group")
     try:  # the same deadline as enumeration's: the limit bounds the whole sweep
-        return cm, build_model(cm, space, all_tilings=True, deadline=options.deadline)
+        return cm, build_model(cm, space, all_tilings=True, deadline=options.deadline,
+                               options_of=cm.recompute_options if recompute else None)
     except OutOfTime:
         raise SolverError("the time limit passed while listing the tilings of the candidate groups; raise it or "
                           "set max_group") from None
@@ -297,17 +301,7 @@ def recompute_front(instance: Instance, *, max_group: int | None = None, time_li
     start = time.perf_counter()
     options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
                            progress=reporter, deadline=deadline)
-    cm = CostModel(instance)
-    together, apart, _ = SetPartitionSolver.side_constraints(cm, options)
-    space = CandidateSpace(cm, max_group=options.max_group, deadline=options.deadline)
-    if not space.complete:
-        raise SolverError("candidate enumeration hit the time limit; raise it or set max_group")
-    space.restrict(together, apart)
-    try:
-        data = build_model(cm, space, all_tilings=True, deadline=options.deadline, options_of=cm.recompute_options)
-    except OutOfTime:
-        raise SolverError("the time limit passed while listing the tilings of the candidate groups; raise it or "
-                          "set max_group") from None
+    cm, data = _model(instance, instance.accelerator.buffer_bytes, options, recompute=True)
     points: list[RecomputePoint] = []
     budget, complete, solves = None, True, 0
     while budget is None or budget >= 0:
@@ -331,4 +325,4 @@ def recompute_front(instance: Instance, *, max_group: int | None = None, time_li
         budget = added - 1
     return RecomputeFront(instance=instance.name, points=tuple(points), complete=complete,
                           seconds=time.perf_counter() - start,
-                          info={"columns": len(data.columns), "candidates": len(space), "solves": solves})
+                          info={"columns": len(data.columns), "candidates": len(data.space), "solves": solves})
