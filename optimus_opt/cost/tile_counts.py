@@ -49,12 +49,12 @@ def _need(kind: int, stride: int, pad: int, span: int, scale: int, a: int, e: in
 
 
 @njit(cache=True)
-def direction_counts(qs, size, escapes, first, reader, kind, stride, pad, span, scale, cached):
+def direction_counts(qs, size, escapes, first, reader, rule, cached):
     """Span, line, repeated and distinct (tensors × len(qs) int64 arrays) of a group in one direction.
 
     ``size[t]`` is tensor t's height (or width), ``escapes[t]`` whether it is cut by the partition itself (an
-    escaping member); ``cached`` whether a reader needs only the window of its new rows (a cached direction) or of
-    all its rows (a recomputed one).
+    escaping member); ``rule[k]`` is reader k's (kind, stride, pad, span, scale); ``cached`` whether a reader needs
+    only the window of its new rows (a cached direction) or of all its rows (a recomputed one).
     """
     n = size.shape[0]
     nq = qs.shape[0]
@@ -80,7 +80,7 @@ def direction_counts(qs, size, escapes, first, reader, kind, stride, pad, span, 
                         lo, hi = pa, pe
                 for k in range(first[t], first[t + 1]):
                     c = reader[k]
-                    if kind[k] == REDUCE:
+                    if rule[k, 0] == REDUCE:
                         tt = (h + q - 1) // q
                         na, ne = i * tt, min((i + 1) * tt, h)
                         if na >= ne:
@@ -92,7 +92,7 @@ def direction_counts(qs, size, escapes, first, reader, kind, stride, pad, span, 
                             ca, ce = a_of[i, c], e_of[i, c]
                         if ce <= ca:
                             continue
-                        na, ne = _need(kind[k], stride[k], pad[k], span[k], scale[k], ca, ce, h)
+                        na, ne = _need(rule[k, 0], rule[k, 1], rule[k, 2], rule[k, 3], rule[k, 4], ca, ce, h)
                         if ne <= na:
                             continue
                     if na < lo:
@@ -151,3 +151,121 @@ def direction_counts(qs, size, escapes, first, reader, kind, stride, pad, span, 
             out_rep[t, j] = repeated
             out_dist[t, j] = total - repeated
     return out_span, out_line, out_rep, out_dist
+
+
+@njit(cache=True)
+def group_counts(qs_rows, qs_cols, size_rows, size_cols, escapes, first, reader, rule_rows, rule_cols, halos):
+    """The counts of a group for every halo mode in one call: rows cached (``halos[0]``), rows recomputed
+    (``halos[1]``; an empty result where a mode is not wanted) and columns (always cached)."""
+    empty = np.zeros((0, 0), dtype=np.int64)
+    none = (empty, empty, empty, empty)
+    cached = direction_counts(qs_rows, size_rows, escapes, first, reader, rule_rows, True) if halos[0] else none
+    again = direction_counts(qs_rows, size_rows, escapes, first, reader, rule_rows, False) if halos[1] else none
+    cols = direction_counts(qs_cols, size_cols, escapes, first, reader, rule_cols, True)
+    return cached, again, cols
+
+
+@njit(cache=True)
+def grid_words(r_span, r_line, r_rep, c_span, c_line, c_dist, channels, per_ext, per_mac, keep_rows):
+    """Footprint words with all channels, cells, interior cells, re-read bytes and added MACs of every (Q_r, Q_c)
+    point (row-major over ``r_*`` columns × ``c_*`` columns) of a group under one halo mode (§7.4–§7.5).
+
+    ``keep_rows``: the rows shared by consecutive tile rows stay on chip (``cache``); otherwise they are computed
+    again, and ``per_ext[t]`` (bytes per re-read row-column of an external input) and ``per_mac[t]`` (MACs per
+    recomputed row-column of a member, 0 for a reduction) price what repeats."""
+    n, nr = r_span.shape
+    nc = c_span.shape[1]
+    size = nr * nc
+    full = np.zeros(size, dtype=np.int64)
+    cells = np.zeros((n, size), dtype=np.int64)
+    interior = np.zeros((n, size), dtype=np.int64)
+    reread = np.zeros(size, dtype=np.int64)
+    added = np.zeros(size, dtype=np.int64)
+    for t in range(n):
+        for i in range(nr):
+            sr = r_span[t, i]
+            lr = r_line[t, i] if keep_rows else 0
+            rows_in = sr - lr if sr > lr else 0
+            for j in range(nc):
+                k = i * nc + j
+                sc = c_span[t, j]
+                cols_in = sc - c_line[t, j]
+                if cols_in < 0:
+                    cols_in = 0
+                cell = lr * (c_dist[t, j] - sc) + sr * sc
+                cells[t, k] = cell
+                interior[t, k] = rows_in * cols_in
+                full[k] += channels[t] * cell
+                if not keep_rows:
+                    again = r_rep[t, i] * c_dist[t, j]
+                    reread[k] += per_ext[t] * again
+                    added[k] += per_mac[t] * again
+    return full, cells, interior, reread, added
+
+
+@njit(cache=True)
+def pick(fp, base, added, passes, tiles, qr, own_macs, w_g, blk, esc, buf, batch, fp1, resident_only):
+    """The best tiling of §7.7 over every halo mode h (rows of the ``fp``, ``base``, ``added``, ``passes`` arrays)
+    and grid point: weights resident, streamed (one tile may take a batch block b, from ``fp1[h]``, the exact
+    one-tile footprint) or in ``passes[h, k]`` passes. Returns (h, k, family: 0 resident, 1 streamed, 2 passes, b,
+    P, cost, MACs), h = −1 when nothing fits."""
+    best = (-1, -1, -1, 0, 0, 0, 0)
+    key = (0, 0, 0, 0, 0, 0, 0)
+    for h in range(fp.shape[0]):
+        for k in range(fp.shape[1]):
+            macs = own_macs + added[h, k]
+            for family in range(3):
+                b, p = 1, 1
+                if family == 0:
+                    if fp[h, k] + w_g > buf:
+                        continue
+                    cost = base[h, k] + w_g
+                elif family == 1:
+                    if resident_only or fp[h, k] + blk > buf or fp[h, k] + w_g <= buf:
+                        continue
+                    if tiles[k] == 1 and batch > 1:
+                        largest = batch if fp1[h] <= 0 else min(batch, (buf - blk) // fp1[h])
+                        blocks = (batch + largest - 1) // largest
+                        b = (batch + blocks - 1) // blocks
+                        cost = base[h, k] + w_g * blocks
+                    else:
+                        cost = base[h, k] + w_g * tiles[k] * batch
+                else:
+                    if passes[h, k] == 0:
+                        continue
+                    p = passes[h, k]
+                    cost = p * (base[h, k] - esc) + esc + w_g
+                candidate = (cost, macs, tiles[k], qr[k], h, p, b)
+                if best[0] < 0 or candidate < key:
+                    key = candidate
+                    best = (h, k, family, b, p, cost, macs)
+    return best
+
+
+@njit(cache=True)
+def pass_plan(full_words, cells, interior, k_out, per_out, room_words, tc, reducible):
+    """For a single conv or fc (§7.6): at each grid point the fewest passes P ≥ 2 that fit (0 where none does or
+    one pass fits), the channels per pass k = ⌈K/P⌉ and whether the layer is then reduced to Tc channels.
+    ``room_words`` is ⌊B/w⌋; the layer's own cells and interior cells are ``cells`` and ``interior``."""
+    size = full_words.shape[0]
+    passes = np.zeros(size, dtype=np.int64)
+    channels = np.zeros(size, dtype=np.int64)
+    reduced = np.zeros(size, dtype=np.bool_)
+    for i in range(size):
+        cap = room_words - (full_words[i] - k_out * cells[i])
+        k = cap // (cells[i] + per_out)
+        if reducible:
+            k_red = (cap - tc * interior[i]) // (cells[i] - interior[i] + per_out)
+            if k_red > tc and k_red > k:
+                k = k_red
+        if k > k_out:
+            k = k_out
+        if k < 1:
+            continue
+        p = (k_out + k - 1) // k
+        if p < 2:
+            continue
+        passes[i] = p
+        channels[i] = (k_out + p - 1) // p
+        reduced[i] = reducible and channels[i] > tc and interior[i] > 0
+    return passes, channels, reduced

@@ -26,7 +26,18 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 
 from .parts import FULL, GroupIO, ReducedChannels, Tiling, TilingRules
-from .tile_counts import BROADCAST, PASS, REDUCE, UPSAMPLE, WINDOW, direction_counts
+from .tile_counts import (
+    BROADCAST,
+    PASS,
+    REDUCE,
+    UPSAMPLE,
+    WINDOW,
+    direction_counts,
+    grid_words,
+    group_counts,
+    pass_plan,
+    pick,
+)
 
 if TYPE_CHECKING:
     from .cost_model import CostModel
@@ -91,8 +102,8 @@ class TileGeometry:
                 self.edge[(c, u)] = len(self.edge)
                 for axis in (0, 1):
                     rules[axis].append(self._reader(c, u, axis))
-        self.rules = [[np.array([getattr(r, f) for r in rules[axis]] or [0], dtype=np.int64)
-                       for f in ("kind", "stride", "pad", "span", "scale")] for axis in (0, 1)]
+        self.rules = [np.array([[r.kind, r.stride, r.pad, r.span, r.scale] for r in rules[axis]] or [[0] * 5],
+                               dtype=np.int64) for axis in (0, 1)]
         self.sizes = [np.array(self.size[axis], dtype=np.int64) for axis in (0, 1)]
         # whether every tensor of every group holds at least one cell at every tiling: true unless some window
         # can lie wholly in its padding (padding ≥ span on a side) or some layer is read by nobody and no output
@@ -127,11 +138,20 @@ class TileGeometry:
         direction_counts`). In a ``cached`` direction (columns always, rows under ``cache``) a consumer needs only
         the window of the rows it computes new at a tile, the others being kept from earlier tiles; otherwise
         (rows under ``recompute``) the window of every row it holds there (§7.2)."""
-        order, tensors, escapes, first, reader, edges = self.structure(io)
-        kind, stride, pad, span, scale = (rule[edges] for rule in self.rules[axis])
-        counted = direction_counts(qs, self.sizes[axis][tensors], escapes, first, reader, kind, stride, pad, span,
-                                   scale, cached)
-        return Direction(qs, order, *counted)
+        order, escapes, first, reader, per_axis, _ = self.structure(io)
+        size, rule = per_axis[axis]
+        return Direction(qs, order, *direction_counts(qs, size, escapes, first, reader, rule, cached))
+
+    def directions(self, io: GroupIO, rows_q: np.ndarray, cols_q: np.ndarray,
+                   halos: Sequence[str]) -> tuple[dict[str, Direction], Direction]:
+        """The rows under each halo mode of ``halos`` and the columns, in one compiled call."""
+        order, escapes, first, reader, per_axis, _ = self.structure(io)
+        (size_r, rule_r), (size_c, rule_c) = per_axis
+        wanted = np.array(["cache" in halos, "recompute" in halos], dtype=np.bool_)
+        cached, again, cols = group_counts(rows_q, cols_q, size_r, size_c, escapes, first, reader, rule_r, rule_c,
+                                           wanted)
+        rows = {halo: Direction(rows_q, order, *(cached if halo == "cache" else again)) for halo in halos}
+        return rows, Direction(cols_q, order, *cols)
 
     def structure(self, io: GroupIO) -> tuple:
         """The group in processing order (members in reverse topological order, then external inputs) as the
@@ -152,8 +172,18 @@ class TileGeometry:
                     reader.append(where[c])
                     edges.append(self.edge[(c, t)])
             first.append(len(reader))
-        out = (order, np.array(order, dtype=np.int64), np.array([t in esc for t in order], dtype=np.bool_),
-               np.array(first, dtype=np.int64), np.array(reader, dtype=np.int64), np.array(edges, dtype=np.int64))
+        tensors, edge_ids = np.array(order, dtype=np.int64), np.array(edges, dtype=np.int64)
+        # per axis: the tensors' sizes, then the readers' kind, stride, pad, span and scale
+        per_axis = [(self.sizes[axis][tensors], self.rules[axis][edge_ids]) for axis in (0, 1)]
+        # per tensor: channels, re-read bytes per row-column (external inputs), MACs per recomputed row-column
+        # (members but reductions, which accumulate once: §7.5)
+        cm, ext = self.cm, set(io.ext)
+        priced = (np.array([cm.C[t] for t in order], dtype=np.int64),
+                  np.array([cm.batch * cm.C[t] * cm.word if t in ext else 0 for t in order], dtype=np.int64),
+                  np.array([0 if t in ext or self.reduction[t] else cm.batch * cm.C[t] * cm.mac_per_element[t]
+                            for t in order], dtype=np.int64))
+        out = (order, np.array([t in esc for t in order], dtype=np.bool_), np.array(first, dtype=np.int64),
+               np.array(reader, dtype=np.int64), per_axis, priced)
         if len(self._structures) > 4:  # only the group being tiled is asked for again
             self._structures.clear()
         self._structures[io.members] = out
@@ -199,33 +229,15 @@ def is_reduction(cm: "CostModel", u: int) -> bool:
 
 def grid(cm: "CostModel", io: GroupIO, rows: Direction, cols: Direction, halo: str) -> Grid:
     """Footprint words (b = 1, Φ empty), Φ's cells, re-reads and added MACs of every (Q_r, Q_c) (§7.4–§7.5),
-    for all tensors at once (tensor × Q_r × Q_c arrays)."""
-    nr, nc = len(rows.qs), len(cols.qs)
-    qr = np.repeat(rows.qs, nc)
-    qc = np.tile(cols.qs, nr)
+    for all tensors at once (:func:`.tile_counts.grid_words`)."""
     tensors = rows.tensors
-    count = len(tensors)
-    sr, sc = rows.span[:, :, None], cols.span[:, None, :]
-    lc, dc = cols.line[:, None, :], cols.distinct[:, None, :]
-    channels = np.array([cm.C[t] for t in tensors], dtype=np.int64)
-    if halo == "cache":
-        lr = rows.line[:, :, None]
-        cells = (lr * (dc - sc) + sr * sc).reshape(count, -1)
-        interior = (np.maximum(sr - lr, 0) * np.maximum(sc - lc, 0)).reshape(count, -1)
-        reread = added = np.zeros(nr * nc, dtype=np.int64)
-    else:
-        cells = (sr * sc).reshape(count, -1)
-        interior = (sr * np.maximum(sc - lc, 0)).reshape(count, -1)
-        again = (rows.repeated[:, :, None] * dc).reshape(count, -1)
-        ext = set(io.ext)
-        per_ext = np.array([cm.batch * cm.C[t] * cm.word if t in ext else 0 for t in tensors], dtype=np.int64)
-        # a reduction (fc, global pool) accumulates over the tiles once and is never recomputed (§7.5)
-        per_mac = np.array([0 if t in ext or is_reduction(cm, t) else cm.batch * cm.C[t] * cm.mac_per_element[t]
-                            for t in tensors], dtype=np.int64)
-        reread = per_ext @ again
-        added = per_mac @ again
-    return Grid(halo=halo, qr=qr, qc=qc, row={t: k for k, t in enumerate(tensors)}, full_words=channels @ cells,
-                cells=cells, interior=interior, reread=reread, added_macs=added)
+    channels, per_ext, per_mac = cm.tiles.geometry.structure(io)[5]
+    full, cells, interior, reread, added = grid_words(rows.span, rows.line, rows.repeated, cols.span, cols.line,
+                                                      cols.distinct, channels, per_ext, per_mac, halo == "cache")
+    nc = len(cols.qs)
+    return Grid(halo=halo, qr=np.repeat(rows.qs, nc), qc=np.tile(cols.qs, len(rows.qs)),
+                row={t: k for k, t in enumerate(tensors)}, full_words=full, cells=cells, interior=interior,
+                reread=reread, added_macs=added)
 
 
 def phi_saving(cm: "CostModel", io: GroupIO, g: Grid, rules: TilingRules) -> dict[int, np.ndarray]:
@@ -256,34 +268,41 @@ class TileCosts:
             qr, qc = (1,), (1,)
         rows_q = np.asarray(qr, dtype=np.int64) if qr is not None else geo.useful(io, 0)
         cols_q = np.asarray(qc, dtype=np.int64) if qc is not None else geo.useful(io, 1)
-        rows = {halo: geo.direction(io, 0, rows_q, cached=halo == "cache") for halo in halos}
-        return rows, geo.direction(io, 1, cols_q)
+        return geo.directions(io, rows_q, cols_q, halos)
 
     def _phi(self, io: GroupIO, g: Grid, rules: TilingRules):
         saving = phi_saving(self.cm, io, g, rules)
         return ReducedChannels(sorted(saving), self.cm._conflicts(saving), saving, len(g.qr))
 
-    def _footprint(self, io: GroupIO, g: Grid, rules: TilingRules) -> np.ndarray:
-        """The least footprint (bytes, b = 1) with the best Φ wherever it decides whether weights stay resident
-        or stream (between Φ taking every saving at once and Φ empty, §7.4); elsewhere the footprint with Φ
-        empty, which decides the same. Φ, a maximum-weight independent set, is solved over those points only
-        (:meth:`_exact_footprint` gives it at any one point)."""
+    def _footprint(self, io: GroupIO, g: Grid, rules: TilingRules) -> tuple[np.ndarray, np.ndarray]:
+        """The least footprint (bytes, b = 1) at every grid point, and where it is exact. With no two savers of
+        Φ joined, Φ takes every saving and all of it is exact. Otherwise the footprint with every saving at once
+        (a lower bound) decides like the exact one wherever it cannot matter whether weights stay resident or
+        stream (even Φ empty keeps them resident, or even the lower bound cannot stream); the other points are
+        marked not exact (:meth:`_exact_footprint` solves Φ at one point)."""
         cm = self.cm
         word = cm.word
         saving = phi_saving(cm, io, g, rules)
         high = word * g.full_words
         if not saving:
-            return high
+            return high, np.ones(len(high), dtype=np.bool_)
         low = high - word * sum(saving.values())
+        if not any(cm._conflicts(saving).values()):  # no two savers joined: Φ takes every saving
+            return low, np.ones(len(high), dtype=np.bool_)
         undecided = (low + io.weight_block_bytes <= cm.buffer) & (high + io.weight_bytes > cm.buffer)
-        at = np.flatnonzero(undecided)
+        return low, ~undecided
+
+    def _solve_phi(self, io: GroupIO, g: Grid, rules: TilingRules, fp: np.ndarray, exact: np.ndarray) -> None:
+        """Make ``fp`` exact wherever ``exact`` is False (in place): the maximum-weight independent set of Φ,
+        vectorised over those points."""
+        at = np.flatnonzero(~exact)
         if not len(at):
-            return high
-        part = {u: w[at] for u, w in saving.items()}
-        phi = ReducedChannels(sorted(part), cm._conflicts(part), part, len(at))
-        fp = high.copy()
-        fp[at] -= word * phi.value()
-        return fp
+            return
+        cm = self.cm
+        saving = {u: w[at] for u, w in phi_saving(cm, io, g, rules).items()}
+        phi = ReducedChannels(sorted(saving), cm._conflicts(saving), saving, len(at))
+        fp[at] = cm.word * (g.full_words[at] - phi.value())
+        exact[at] = True
 
     def _exact_footprint(self, io: GroupIO, g: Grid, index: int, rules: TilingRules) -> int:
         """The least footprint (bytes, b = 1) at one grid point, with the best Φ there."""
@@ -312,24 +331,9 @@ class TileCosts:
         if cm.network.layers[u].op not in ("conv", "fc") or not cm.weight_bytes[u]:
             return none
         k_out = cm.C[u]
-        per_out = cm.network.weights[u] // k_out
-        cells, inter = g.cells[g.row[u]], g.interior[g.row[u]]
-        cap = cm.buffer // cm.word - (g.full_words - k_out * cells)
-        k_full = cap // (cells + per_out)
-        reducible = rules.reduced_channels and cm.is_conv[u]
-        if reducible:
-            k_red = (cap - cm.tc * inter) // (cells - inter + per_out)
-            use_red = (k_red > cm.tc) & (k_red > k_full)
-            k = np.where(use_red, k_red, k_full)
-        else:
-            k = k_full
-        k = np.minimum(k, k_out)
-        ok = k >= 1
-        passes = np.where(ok, -(-k_out // np.maximum(k, 1)), 0)
-        passes = np.where(passes >= 2, passes, 0)
-        kk = np.where(passes > 0, -(-k_out // np.maximum(passes, 1)), 0)
-        reduced = reducible & (kk > cm.tc) & (inter > 0)
-        return passes, kk, reduced
+        row = g.row[u]
+        return pass_plan(g.full_words, g.cells[row], g.interior[row], k_out, cm.network.weights[u] // k_out,
+                         cm.buffer // cm.word, cm.tc, bool(rules.reduced_channels and cm.is_conv[u]))
 
     # -- the best tiling -------------------------------------------------------------------------------------
 
@@ -365,55 +369,34 @@ class TileCosts:
 
     def _best_over(self, io: GroupIO, rows_q: np.ndarray, cols_q: np.ndarray, rules: TilingRules):
         """The best tiling with Q_r in ``rows_q`` and Q_c in ``cols_q`` and its key (cost, MACs, tiles, Q_r,
-        halo, P, b), or None."""
+        halo, P, b), or None (the scan over modes, families and points: :func:`.tile_counts.pick`)."""
         cm = self.cm
         rows, cols = self._directions(io, rows_q, cols_q)
-        buf = cm.buffer
-        w_g, blk = io.weight_bytes, io.weight_block_bytes
+        grids = [grid(cm, io, rows[halo], cols, halo) for halo in self.halos]
+        bounds = [self._footprint(io, g, rules) for g in grids]
+        fp = np.stack([f for f, _ in bounds])
+        exact = np.stack([e for _, e in bounds])
         fixed = io.esc_bytes + io.ext_bytes
-        found = []  # per option family: cost, macs, tiles, qr, halo, passes, b, grid indices, family, …
-        for h, halo in enumerate(self.halos):
-            g = grid(cm, io, rows[halo], cols, halo)
-            fp = self._footprint(io, g, rules)
-            tiles = g.qr * g.qc
-            base = fixed + g.reread
-            macs = io.macs + g.added_macs
-            idx = np.arange(len(g.qr))
-            resident = fp + w_g <= buf
-            fams = [(resident, base + w_g, 1, 1, "resident")]
-            if not rules.resident_only:
-                stream = (fp + blk <= buf) & ~resident
-                fams.append((stream, base + w_g * tiles * cm.batch, 1, 1, "stream"))  # b = 1 (b > 1: below)
-                passes, kk, red = self._pass_plan(io, g, rules)
-                if passes.any():
-                    fams.append((passes > 0, passes * (base - io.esc_bytes) + io.esc_bytes + w_g, passes, 1, "pass"))
-            for mask, cost, p, b, family in fams:
-                if not mask.any():
-                    continue
-                sel = idx[mask]
-                p_arr = np.broadcast_to(np.asarray(p), idx.shape)[sel]
-                found.append((cost[sel], macs[sel], tiles[sel], g.qr[sel], np.full(len(sel), h), p_arr,
-                              np.ones(len(sel), dtype=np.int64), sel, family, g, fp))
-        if not found:
-            return None
-        # the streamed (1, 1) point may take a batch block b > 1 (b > 1 needs one tile): its cost then drops
-        best = None
-        for cost, macs, tiles, qr, hh, pp, bb, sel, family, g, fp in found:
-            if family == "stream" and cm.batch > 1 and sel[0] == 0 and tiles[0] == 1:
-                fp1 = self._exact_footprint(io, g, 0, rules)
-                largest = min(cm.batch, (buf - blk) // fp1) if fp1 else cm.batch
-                blocks = -(-cm.batch // largest)
-                cost = cost.copy()
-                bb = bb.copy()
-                cost[0] = fixed + int(g.reread[0]) + w_g * blocks
-                bb[0] = -(-cm.batch // blocks)
-            order = np.lexsort((bb, pp, hh, qr, tiles, macs, cost))
-            k = order[0]
-            key = (int(cost[k]), int(macs[k]), int(tiles[k]), int(qr[k]), int(hh[k]), int(pp[k]), int(bb[k]))
-            if best is None or key < best[0]:
-                best = (key, family, int(sel[k]), g)
-        key, family, index, g = best
-        return key, self._tiling(io, g, index, key[6], key[5], family, rules)
+        base = np.stack([fixed + g.reread for g in grids])
+        added = np.stack([g.added_macs for g in grids])
+        passes = np.stack([self._pass_plan(io, g, rules)[0] for g in grids])
+        g0 = grids[0]
+        tiles = g0.qr * g0.qc
+        # Where Φ is not solved, the footprint is the optimistic one (every saving at once), so every tiling's key
+        # there is at most its true key: the best over optimistic footprints is the true best once its own point is
+        # exact; otherwise Φ is solved at every point in doubt and the scan runs once more
+        while True:
+            h, k, family, b, p, cost, macs = pick(fp, base, added, passes, tiles, g0.qr, io.macs, io.weight_bytes,
+                                                  io.weight_block_bytes, io.esc_bytes, cm.buffer, cm.batch,
+                                                  np.ascontiguousarray(fp[:, 0]), rules.resident_only)
+            if h < 0:
+                return None
+            if family == 2 or exact[h, k]:  # a pass's footprint is exact (one layer: no conflicts)
+                break
+            for m, g in enumerate(grids):
+                self._solve_phi(io, g, rules, fp[m], exact[m])
+        key = (int(cost), int(macs), int(g0.qr[k] * g0.qc[k]), int(g0.qr[k]), int(h), int(p), int(b))
+        return key, self._tiling(io, grids[h], int(k), int(b), int(p), ("resident", "stream", "pass")[family], rules)
 
     def _tiling(self, io: GroupIO, g: Grid, index: int, b: int, passes: int, family: str, rules: TilingRules):
         """The :class:`~optimus_opt.cost.cost_model.Tiling` at one grid point of a chosen family."""
@@ -574,7 +557,9 @@ class TileCosts:
         raw = []  # (added, cost, the §7.7 tie-break key..., family, grid, index, b, passes)
         for h, halo in enumerate(self.halos):
             g = grid(cm, io, rows[halo], cols, halo)
-            fp = self._footprint(io, g, rules)
+            fp, exact = self._footprint(io, g, rules)
+            for i in np.flatnonzero(~exact):  # every point's feasibility matters here: solve Φ where not exact
+                fp[i] = self._exact_footprint(io, g, int(i), rules)
             tiles = g.qr * g.qc
             base = io.ext_bytes + io.esc_bytes + g.reread
             resident = fp + io.weight_bytes <= cm.buffer
