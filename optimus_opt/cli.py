@@ -510,11 +510,7 @@ def _pareto(args: argparse.Namespace) -> int:
         reporter.close()
     if not front.points:
         print(f"no schedule fits any buffer up to {high:,} B")
-    print(f"{_count(len(front.points), 'corner')} in {front.seconds:.2f} s"
-          + ("" if front.complete else " (stopped at the time limit: the front below the last corner is missing)"))
-    if args.output:
-        Path(args.output).write_text(json.dumps(front.to_dict(), indent=1) + "\n")
-        print(f"front written to {args.output}")
+    _front_written(front, args, "the front below the last corner is missing")
     if args.plot:
         plot_front(front, args.plot)
         print(f"plot written to {args.plot}")
@@ -541,12 +537,17 @@ def _recompute_front(inst, args: argparse.Namespace) -> int:
     print(f"  {'added MACs':>18} {'of own':>8} {'DRAM traffic':>18} {'groups':>7}")
     for p in front.points:
         print(f"  {p.added_macs:>18,} {p.added_macs / own:>8.2%} {p.dram_bytes:>16,} B {len(p.schedule.groups):>7}")
+    _front_written(front, args, "the corners with fewer MACs are missing")
+    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+
+
+def _front_written(front, args: argparse.Namespace, missing: str) -> None:
+    """A front's last line (its corners, its time, what a stop left out) and its file with ``-o``."""
     print(f"{_count(len(front.points), 'corner')} in {front.seconds:.2f} s"
-          + ("" if front.complete else " (stopped at the time limit: the corners with fewer MACs are missing)"))
+          + ("" if front.complete else f" (stopped at the time limit: {missing})"))
     if args.output:
         Path(args.output).write_text(json.dumps(front.to_dict(), indent=1) + "\n")
         print(f"front written to {args.output}")
-    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
 
 
 def _zoo_export(args: argparse.Namespace) -> int:

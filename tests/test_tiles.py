@@ -29,11 +29,13 @@ def chain(buffer: int = 1 << 20, tc: int = 32):
     ], buffer, tc=tc)
 
 
-def counts(inst, members, q: int, cached: bool, axis: int = 0) -> dict[str, tuple[int, int, int, int]]:
-    """(span, line, repeated, distinct) of every tensor of the group at Q tiles in one direction."""
+def counts(inst, members, q: int, cached: bool) -> dict[str, tuple[int, int, int, int]]:
+    """(span, line, repeated, distinct) of every tensor of the group at Q tile rows, cached or recomputed."""
     cm = CostModel(tiles(inst))
     io = cm.io(ids(inst, members))
-    d = cm.tiles.geometry.direction(io, axis, np.array([q], dtype=np.int64), cached=cached)
+    qs = np.array([q], dtype=np.int64)
+    halo = "cache" if cached else "recompute"
+    d = cm.tiles.geometry.directions(io, qs, qs, (halo,))[0][halo]
     names = inst.network.layers
     return {names[t].name: tuple(int(v[0]) for v in d.of(t)) for t in d.tensors}
 

@@ -40,12 +40,8 @@ import numpy as np
 
 from ..model.instance import Instance
 from ..model.network import is_broadcast_operand
-from ..model.network import macs as network_macs
-from .parts import FULL, GroupIO, ReducedChannels, Tiling, TilingRules, bits, mask_of
+from .parts import FULL, PASS, REDUCE, UPSAMPLE, WINDOW, GroupIO, ReducedChannels, Tiling, TilingRules, bits, mask_of
 from .tiles import HALO_MODES, TileCosts
-
-# How a consumer's rows translate into the rows it needs of one of its inputs (formulations/cost-model.md §4).
-WINDOW, REDUCE, PASS, UPSAMPLE = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -182,10 +178,7 @@ class CostModel:
                     self.gate_operands[i] = gates
                     self.full_operands[i] = tuple(p for p in self.producers[i] if p not in gates)
         # MACs (formulations/cost-model.md §7.5): per output element, and each layer's own over the batch
-        in_shapes = [net.shapes[net.written_producers[i][0]] if net.written_producers[i] else None
-                     for i in range(self.n)]
-        self.layer_macs = [self.batch * network_macs(layer, in_shapes[i], net.shapes[i])
-                           for i, layer in enumerate(net.layers)]
+        self.layer_macs = [self.batch * m for m in net.mac_counts]
         self.mac_per_element = [self.layer_macs[i] // max(1, self.batch * self.C[i] * self.H[i] * self.W[i])
                                 for i in range(self.n)]
         self._best: dict[tuple[int, TilingRules], Tiling | None] = {}

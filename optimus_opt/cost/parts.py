@@ -1,6 +1,6 @@
 """The records of the cost model and the one combinatorial piece both tiling models share.
 
-:class:`TilingRules` (what a solver's rules allow), :class:`Tiling` (a group's tiling and its bytes and MACs),
+The reader kinds, :class:`TilingRules` (what a solver's rules allow), :class:`Tiling` (a group's tiling and its bytes and MACs),
 :class:`GroupIO` (what a group exchanges with DRAM, whatever its tiling), :class:`ReducedChannels` (the best set Φ of
 reduced-channel layers, the Optimus paper's buffer requirement reduction, as a maximum-weight independent set) and
 the bitsets over node ids that groups are. Version 2 (:mod:`.cost_model`) and version 3 (:mod:`.tiles`) both build
@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+
+#: How a consumer's interval of rows (or columns) translates into what it needs of an input
+#: (formulations/cost-model.md §4 and §7.2): a sliding window, a reduction, element-wise, nearest upsampling, and,
+#: under tiles only, a broadcast (C, 1, 1) operand (version 2 treats it as element-wise, capped at its one row).
+WINDOW, REDUCE, PASS, UPSAMPLE, BROADCAST = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)

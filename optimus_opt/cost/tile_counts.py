@@ -9,12 +9,15 @@ same function runs as Python, slowly but with the same results.
 
 The group is given in *processing order*: its members in reverse topological order, then its external inputs,
 so that every reader comes before the tensor it reads. Reader ``k`` of tensor ``t`` (``first[t] <= k <
-first[t + 1]``) is ``reader[k]``, an index in that order, with the rule ``kind[k]`` and its parameters.
+first[t + 1]``) is ``reader[k]``, an index in that order, with the rule ``rule[k]`` = (kind, stride, pad, span,
+scale), the kinds of :mod:`.parts`.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .parts import BROADCAST, PASS, REDUCE, WINDOW
 
 try:  # numba compiles the loops; without it they run as plain Python
     from numba import njit
@@ -22,8 +25,6 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     def njit(*args, **kwargs):
         return (lambda f: f) if not args or not callable(args[0]) else args[0]
 
-#: Reader rules (§7.2 "Needs").
-WINDOW, PASS, BROADCAST, UPSAMPLE, REDUCE = 0, 1, 2, 3, 4
 _EMPTY_A = 1 << 40
 _EMPTY_E = -(1 << 40)
 

@@ -10,12 +10,12 @@ DeFiNES trade-off, HPCA 2023). A single conv or fc may also run in P output-chan
 weights on chip (the per-layer blocking of the Optimus authors' artifact).
 
 Speed comes from three things. The per-tile intervals and their counts (§7.2: span, line, repeated, distinct)
-are one compiled loop over every useful tile count of a direction (:mod:`.tile_counts`), run three times per
-group (rows cached, rows recomputed, columns). The footprint, traffic and MACs of every (Q_r, Q_c, halo) are then
-outer products of the two directions' counts, and the best Φ (the vectorised maximum-weight independent set of
-version 2) is solved only at the grid points where it decides whether weights stay resident. And a group whose
-weights can never stay resident looks at few tiles first (:meth:`TileCosts.best`). The best tiling is the
-lexicographic minimum of §7.7.
+are compiled loops over every useful tile count (:mod:`.tile_counts`): one call per group gives the rows cached,
+the rows recomputed and the columns. The footprint, traffic and MACs of every (Q_r, Q_c, halo) combine the two
+directions' counts in another compiled loop, and so does the scan for the lexicographic minimum of §7.7; the best
+Φ (the vectorised maximum-weight independent set of version 2) is solved only when that scan lands on a point
+where it could matter. And a group whose weights can never stay resident looks at few tiles first
+(:meth:`TileCosts.best`).
 """
 
 from __future__ import annotations
@@ -25,19 +25,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from .parts import FULL, GroupIO, ReducedChannels, Tiling, TilingRules
-from .tile_counts import (
-    BROADCAST,
-    PASS,
-    REDUCE,
-    UPSAMPLE,
-    WINDOW,
-    direction_counts,
-    grid_words,
-    group_counts,
-    pass_plan,
-    pick,
-)
+from .parts import BROADCAST, FULL, PASS, REDUCE, UPSAMPLE, WINDOW, GroupIO, ReducedChannels, Tiling, TilingRules
+from .tile_counts import grid_words, group_counts, pass_plan, pick
 
 if TYPE_CHECKING:
     from .cost_model import CostModel
@@ -92,8 +81,7 @@ class TileGeometry:
     def __init__(self, cm: "CostModel") -> None:
         net = cm.network
         self.cm = cm
-        self.size = ([s[1] for s in net.shapes], [s[2] for s in net.shapes])
-        self.reduction = [is_reduction(cm, u) for u in range(cm.n)]
+        self.size = (cm.H, cm.W)
         # every edge (reader c, tensor u) of the resolved graph gets an id; its rule per axis lives in arrays
         self.edge: dict[tuple[int, int], int] = {}
         rules: list[list[_Reader]] = [[], []]
@@ -117,34 +105,28 @@ class TileGeometry:
         self._structures: dict[tuple[int, ...], tuple] = {}
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
-        from ..model.network import is_broadcast_operand
-
-        net = self.cm.network
-        layer = net.layers[c]
-        if layer.op == "conv" or (layer.op == "pool" and not layer.global_pool):
+        """Reader c's rule for input u along ``axis``: the cost model's kind of c, with the axis's window
+        parameters, and a broadcast (C, 1, 1) operand told apart from an element-wise one."""
+        cm = self.cm
+        layer = cm.network.layers[c]
+        kind = cm.kind[c]
+        if kind == WINDOW:
             dil = layer.dilation[axis] if layer.op == "conv" else 1
             return _Reader(WINDOW, stride=layer.stride[axis], pad=layer.padding[2 * axis],
                            span=(layer.kernel[axis] - 1) * dil + 1)
-        if layer.op in ("fc", "pool"):
-            return _Reader(REDUCE)
-        if layer.op == "upsample":
+        if kind == UPSAMPLE:
             return _Reader(UPSAMPLE, scale=layer.scale)
-        if is_broadcast_operand(net.shapes[u], net.shapes[c]):
+        if kind == PASS and u in cm.gate_operands.get(c, ()):
             return _Reader(BROADCAST)
-        return _Reader(PASS)
-
-    def direction(self, io: GroupIO, axis: int, qs: np.ndarray, cached: bool = True) -> Direction:
-        """The counts of every tensor of the group at every tile count of ``qs`` (:func:`.tile_counts.
-        direction_counts`). In a ``cached`` direction (columns always, rows under ``cache``) a consumer needs only
-        the window of the rows it computes new at a tile, the others being kept from earlier tiles; otherwise
-        (rows under ``recompute``) the window of every row it holds there (§7.2)."""
-        order, escapes, first, reader, per_axis, _ = self.structure(io)
-        size, rule = per_axis[axis]
-        return Direction(qs, order, *direction_counts(qs, size, escapes, first, reader, rule, cached))
+        return _Reader(kind)
 
     def directions(self, io: GroupIO, rows_q: np.ndarray, cols_q: np.ndarray,
                    halos: Sequence[str]) -> tuple[dict[str, Direction], Direction]:
-        """The rows under each halo mode of ``halos`` and the columns, in one compiled call."""
+        """The counts of every tensor of the group at every tile count: the rows under each halo mode of
+        ``halos`` and the columns, in one compiled call (:func:`.tile_counts.group_counts`). In a cached direction
+        (columns always, rows under ``cache``) a consumer needs only the window of the rows it computes new at a
+        tile, the others being kept from earlier tiles; otherwise (rows under ``recompute``) the window of every
+        row it holds there (§7.2)."""
         order, escapes, first, reader, per_axis, _ = self.structure(io)
         (size_r, rule_r), (size_c, rule_c) = per_axis
         wanted = np.array(["cache" in halos, "recompute" in halos], dtype=np.bool_)
@@ -155,7 +137,7 @@ class TileGeometry:
 
     def structure(self, io: GroupIO) -> tuple:
         """The group in processing order (members in reverse topological order, then external inputs) as the
-        arrays :func:`.tile_counts.direction_counts` takes, built once per group (cached on ``io``)."""
+        arrays :func:`.tile_counts.group_counts` and :func:`.tile_counts.grid_words` take, built once per group."""
         hit = self._structures.get(io.members)
         if hit is not None:
             return hit
@@ -180,7 +162,7 @@ class TileGeometry:
         cm, ext = self.cm, set(io.ext)
         priced = (np.array([cm.C[t] for t in order], dtype=np.int64),
                   np.array([cm.batch * cm.C[t] * cm.word if t in ext else 0 for t in order], dtype=np.int64),
-                  np.array([0 if t in ext or self.reduction[t] else cm.batch * cm.C[t] * cm.mac_per_element[t]
+                  np.array([0 if t in ext or cm.kind[t] == REDUCE else cm.batch * cm.C[t] * cm.mac_per_element[t]
                             for t in order], dtype=np.int64))
         out = (order, np.array([t in esc for t in order], dtype=np.bool_), np.array(first, dtype=np.int64),
                np.array(reader, dtype=np.int64), per_axis, priced)
@@ -196,7 +178,7 @@ class TileGeometry:
         tensors = (*io.members, *io.ext)
         qmax = max(size[t] for t in tensors)
         heights = {size[u] for u in io.esc}
-        heights |= {size[p] for u in io.members if self.reduction[u] for p in self.cm.producers[u]}
+        heights |= {size[p] for u in io.members if self.cm.kind[u] == REDUCE for p in self.cm.producers[u]}
         key = (qmax, frozenset(heights))
         hit = self._useful.get(key)
         if hit is None:
@@ -219,12 +201,6 @@ class Grid:
     interior: np.ndarray
     reread: np.ndarray
     added_macs: np.ndarray
-
-
-def is_reduction(cm: "CostModel", u: int) -> bool:
-    """Whether layer ``u`` is a reduction (an fc or a global pool)."""
-    layer = cm.network.layers[u]
-    return layer.op == "fc" or (layer.op == "pool" and layer.global_pool)
 
 
 def grid(cm: "CostModel", io: GroupIO, rows: Direction, cols: Direction, halo: str) -> Grid:
@@ -270,10 +246,6 @@ class TileCosts:
         cols_q = np.asarray(qc, dtype=np.int64) if qc is not None else geo.useful(io, 1)
         return geo.directions(io, rows_q, cols_q, halos)
 
-    def _phi(self, io: GroupIO, g: Grid, rules: TilingRules):
-        saving = phi_saving(self.cm, io, g, rules)
-        return ReducedChannels(sorted(saving), self.cm._conflicts(saving), saving, len(g.qr))
-
     def _footprint(self, io: GroupIO, g: Grid, rules: TilingRules) -> tuple[np.ndarray, np.ndarray]:
         """The least footprint (bytes, b = 1) at every grid point, and where it is exact. With no two savers of
         Φ joined, Φ takes every saving and all of it is exact. Otherwise the footprint with every saving at once
@@ -304,6 +276,15 @@ class TileCosts:
         fp[at] = cm.word * (g.full_words[at] - phi.value())
         exact[at] = True
 
+    def _exact_footprints(self, io: GroupIO, g: Grid, rules: TilingRules) -> np.ndarray:
+        """The least footprint (bytes, b = 1) at every grid point, whatever the buffer (for the buffer as a
+        decision and for the least buffer): Φ solved at every point unless no two savers are joined."""
+        fp, exact = self._footprint(io, g, rules)
+        saving = phi_saving(self.cm, io, g, rules)
+        if any(self.cm._conflicts(saving).values()):  # the doubt was judged against this model's buffer
+            self._solve_phi(io, g, rules, fp, np.zeros(len(fp), dtype=np.bool_))
+        return fp
+
     def _exact_footprint(self, io: GroupIO, g: Grid, index: int, rules: TilingRules) -> int:
         """The least footprint (bytes, b = 1) at one grid point, with the best Φ there."""
         reduced = self._reduced_at(io, g, index, rules)
@@ -319,17 +300,22 @@ class TileCosts:
         phi = ReducedChannels(sorted(saving), self.cm._conflicts(saving), saving, 0, scalar=True)
         return frozenset(phi.choose(1))
 
+    def _pass_layer(self, io: GroupIO) -> int | None:
+        """The layer of a group that may run in output-channel passes (§7.6): its only layer, a conv or an fc
+        with weights; None for any other group."""
+        if len(io.members) != 1:
+            return None
+        u = io.members[0]
+        return u if self.cm.network.layers[u].op in ("conv", "fc") and self.cm.weight_bytes[u] else None
+
     def _pass_plan(self, io: GroupIO, g: Grid, rules: TilingRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For a single conv or fc with weights: at each grid point the fewest passes P ≥ 2 that fit (0 where
         none does or one pass fits), the channels per pass k = ⌈K/P⌉ and whether the layer is then in Φ."""
         cm = self.cm
-        size = len(g.qr)
-        none = (np.zeros(size, dtype=np.int64),) * 2 + (np.zeros(size, dtype=bool),)
-        if len(io.members) != 1 or rules.resident_only:
-            return none
-        u = io.members[0]
-        if cm.network.layers[u].op not in ("conv", "fc") or not cm.weight_bytes[u]:
-            return none
+        u = self._pass_layer(io)
+        if u is None or rules.resident_only:
+            size = len(g.qr)
+            return np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=bool)
         k_out = cm.C[u]
         row = g.row[u]
         return pass_plan(g.full_words, g.cells[row], g.interior[row], k_out, cm.network.weights[u] // k_out,
@@ -350,8 +336,7 @@ class TileCosts:
         geo = self.geometry
         rows_q = np.ones(1, dtype=np.int64) if io.gated else geo.useful(io, 0)
         cols_q = np.ones(1, dtype=np.int64) if io.gated else geo.useful(io, 1)
-        single = len(io.members) == 1 and cm.network.layers[io.members[0]].op in ("conv", "fc")
-        streams_only = io.weight_bytes and not single and \
+        streams_only = io.weight_bytes and self._pass_layer(io) is None and \
             self.floor(io.members, block=False) + io.weight_bytes > cm.buffer
         if not streams_only or rules.resident_only:
             found = self._best_over(io, rows_q, cols_q, rules)
@@ -464,9 +449,8 @@ class TileCosts:
         rows, cols = self._directions(io, (tile_rows,), (tile_cols,), (halo,))
         g = grid(cm, io, rows[halo], cols, halo)
         if passes > 1:
-            u = io.members[0]
-            layer = cm.network.layers[u]
-            if len(io.members) != 1 or layer.op not in ("conv", "fc") or not cm.weight_bytes[u]:
+            u = self._pass_layer(io)
+            if u is None:
                 raise ValueError(f"passes {passes}: output-channel passes need a group of one conv or fc layer "
                                  "with weights")
             if passes > cm.C[u]:
@@ -499,38 +483,36 @@ class TileCosts:
         raw = []
         for h, halo in enumerate(self.halos):
             g = grid(cm, io, rows[halo], cols, halo)
-            phi = self._phi(io, g, rules)
-            fp = cm.word * (g.full_words - (phi.value() if phi.mask else 0))
+            fp = self._exact_footprints(io, g, rules)
             tiles = g.qr * g.qc
             base = io.ext_bytes + io.esc_bytes + g.reread
             macs = io.macs + g.added_macs
             for i in range(len(g.qr)):
                 raw.append((int(fp[i]) + io.weight_bytes, int(base[i]) + io.weight_bytes, int(macs[i]),
-                            int(tiles[i]), int(g.qr[i]), h, 1, 1, "resident", i, g, phi))
+                            int(tiles[i]), int(g.qr[i]), h, 1, 1, "resident", i, g, None))
                 if io.weight_bytes and not rules.resident_only:
                     raw.append((int(fp[i]) + io.weight_block_bytes, int(base[i]) + io.weight_bytes * int(tiles[i]) *
-                                cm.batch, int(macs[i]), int(tiles[i]), int(g.qr[i]), h, 1, 1, "stream", i, g, phi))
+                                cm.batch, int(macs[i]), int(tiles[i]), int(g.qr[i]), h, 1, 1, "stream", i, g, None))
             if io.weight_bytes and not rules.resident_only:
                 for blocks in range(1, cm.batch):
                     b = -(-cm.batch // blocks)
                     raw.append((b * int(fp[0]) + io.weight_block_bytes, int(base[0]) + io.weight_bytes * blocks,
-                                int(macs[0]), 1, 1, h, 1, b, "stream", 0, g, phi))
-            if len(io.members) == 1 and not rules.resident_only:
-                u = io.members[0]
-                if cm.network.layers[u].op in ("conv", "fc") and cm.weight_bytes[u]:
-                    per_out = cm.network.weights[u] // cm.C[u]
-                    for i in range(len(g.qr)):
-                        for p in range(2, cm.C[u] + 1):
-                            k = -(-cm.C[u] // p)
-                            if p > 2 and -(-cm.C[u] // (p - 1)) == k:
-                                continue
-                            phis = [frozenset()]
-                            if rules.reduced_channels and cm.is_conv[u] and k > cm.tc:
-                                phis.append(frozenset(io.members))  # the output reduced to Tc channels (§7.4)
-                            for phi in phis:
-                                t = self.assemble(io, g, i, b=1, reduced=phi, passes=p, pass_channels=k)
-                                raw.append((t.footprint_bytes + cm.word * k * per_out, t.cost, int(macs[i]),
-                                            int(tiles[i]), int(g.qr[i]), h, p, 1, "pass", i, g, phi, k))
+                                int(macs[0]), 1, 1, h, 1, b, "stream", 0, g, None))
+            u = self._pass_layer(io)
+            if u is not None and not rules.resident_only:
+                per_out = cm.network.weights[u] // cm.C[u]
+                for i in range(len(g.qr)):
+                    for p in range(2, cm.C[u] + 1):
+                        k = -(-cm.C[u] // p)
+                        if p > 2 and -(-cm.C[u] // (p - 1)) == k:
+                            continue
+                        phis = [frozenset()]
+                        if rules.reduced_channels and cm.is_conv[u] and k > cm.tc:
+                            phis.append(frozenset(io.members))  # the output reduced to Tc channels (§7.4)
+                        for phi in phis:
+                            t = self.assemble(io, g, i, b=1, reduced=phi, passes=p, pass_channels=k)
+                            raw.append((t.footprint_bytes + cm.word * k * per_out, t.cost, int(macs[i]),
+                                        int(tiles[i]), int(g.qr[i]), h, p, 1, "pass", i, g, phi, k))
         raw.sort(key=lambda r: r[:8])
         out = []
         for r in raw:
@@ -541,9 +523,8 @@ class TileCosts:
             if family == "pass":
                 tiling = self.assemble(io, g, i, b=1, reduced=r[11], passes=r[6], pass_channels=r[12])
             else:
-                phi = r[11]
-                reduced = frozenset(phi.choose(i + 1)) if phi.mask else frozenset()
-                tiling = self.assemble(io, g, i, b=r[7], reduced=reduced, passes=1, resident=family == "resident")
+                tiling = self.assemble(io, g, i, b=r[7], reduced=self._reduced_at(io, g, i, rules), passes=1,
+                                       resident=family == "resident")
             out.append((need, tiling))
         return out
 
@@ -557,9 +538,7 @@ class TileCosts:
         raw = []  # (added, cost, the §7.7 tie-break key..., family, grid, index, b, passes)
         for h, halo in enumerate(self.halos):
             g = grid(cm, io, rows[halo], cols, halo)
-            fp, exact = self._footprint(io, g, rules)
-            for i in np.flatnonzero(~exact):  # every point's feasibility matters here: solve Φ where not exact
-                fp[i] = self._exact_footprint(io, g, int(i), rules)
+            fp = self._exact_footprints(io, g, rules)  # every point's feasibility matters here
             tiles = g.qr * g.qc
             base = io.ext_bytes + io.esc_bytes + g.reread
             resident = fp + io.weight_bytes <= cm.buffer
@@ -572,8 +551,7 @@ class TileCosts:
                 elif stream[i]:
                     b, reloads = 1, int(tiles[i]) * cm.batch
                     if i == 0 and cm.batch > 1:  # one tile: the largest batch block that fits
-                        fp1 = self._exact_footprint(io, g, 0, rules)
-                        blocks = -(-cm.batch // min(cm.batch, (cm.buffer - io.weight_block_bytes) // fp1))
+                        blocks = -(-cm.batch // min(cm.batch, (cm.buffer - io.weight_block_bytes) // int(fp[0])))
                         b, reloads = -(-cm.batch // blocks), blocks
                     raw.append((added, int(base[i]) + io.weight_bytes * reloads, *key, 1, b, "stream", g, i))
                 if passes[i]:
@@ -599,11 +577,9 @@ class TileCosts:
         least = None
         for halo in self.halos:
             g = grid(cm, io, rows[halo], cols, halo)
-            phi = self._phi(io, g, FULL)
-            fp = cm.word * (g.full_words - (phi.value() if phi.mask else 0))
-            need = int(fp.min()) + io.weight_block_bytes
-            u = io.members[0]
-            if len(io.members) == 1 and cm.network.layers[u].op in ("conv", "fc") and cm.weight_bytes[u]:
+            need = int(self._exact_footprints(io, g, FULL).min()) + io.weight_block_bytes
+            u = self._pass_layer(io)
+            if u is not None:  # passes of one output channel: that channel's weights instead of the block
                 one = cm.word * (g.full_words - (cm.C[u] - 1) * g.cells[g.row[u]] + cm.network.weights[u] // cm.C[u])
                 need = min(need, int(one.min()))
             least = need if least is None else min(least, need)

@@ -93,9 +93,13 @@ def _model(instance: Instance, max_buffer: int, options: SolveOptions,
                           "set max_group") from None
 
 
-def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int | None):
-    """Minimise traffic (cost_cap None) or, with traffic ≤ cost_cap, the largest need; columns need ≤ cap. A
-    passed deadline (stating the model or CP-SAT's search) gives status ``UNKNOWN`` and no answer."""
+def _solve(data: PartitionModel, options: SolveOptions, cap: int | None, cost_cap: int | None, *,
+           summed: bool = False):
+    """Minimise traffic (cost_cap None) or, with traffic ≤ cost_cap, the columns' side values (``data.needs``),
+    all within ``cap``. The side value is a buffer need (the largest one counts: columns needing more than ``cap``
+    are out, and the largest chosen need is minimised) or, with ``summed``, the MACs recompute adds (their sum is
+    at most ``cap``, None for no bound, and is minimised). A passed deadline (stating the model or CP-SAT's
+    search) gives status ``UNKNOWN`` and no answer."""
     from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
@@ -103,19 +107,25 @@ def _solve(data: PartitionModel, options: SolveOptions, cap: int, cost_cap: int 
         x, t = state_partition(m, data, options.deadline)
     except OutOfTime:
         return "UNKNOWN", None, None
-    for k, need in enumerate(data.needs):
-        if need > cap:
-            m.add(x[k] == 0)
     cost = sum(c * x[k] for k, c in enumerate(data.costs))
+    if summed:
+        side = sum(a * x[k] for k, a in enumerate(data.needs) if a)
+        if cap is not None:
+            m.add(side <= cap)
+    else:
+        for k, need in enumerate(data.needs):
+            if need > cap:
+                m.add(x[k] == 0)
     if cost_cap is None:
         m.minimize(cost)
     else:
         m.add(cost <= cost_cap)
-        z = m.new_int_var(0, cap, "buffer")
-        for k, need in enumerate(data.needs):
-            if need <= cap:
-                m.add(z >= need).only_enforce_if(x[k])
-        m.minimize(z)
+        if not summed:  # the largest need of a chosen column
+            side = m.new_int_var(0, cap, "buffer")
+            for k, need in enumerate(data.needs):
+                if need <= cap:
+                    m.add(side >= need).only_enforce_if(x[k])
+        m.minimize(side)
     if options.deadline.expired():
         return "UNKNOWN", None, None
     solver = configured_solver(options, options.deadline)
@@ -259,36 +269,6 @@ class RecomputeFront:
                             "groups": [list(g.layers) for g in p.schedule.groups]} for p in self.points]}
 
 
-def _solve_budget(data: PartitionModel, options: SolveOptions, budget: int | None, cost_cap: int | None):
-    """Minimise traffic with Σ added MACs ≤ ``budget`` (cost_cap None), or, with traffic ≤ cost_cap, the added
-    MACs; the columns' ``needs`` are their added MACs (summed over the chosen columns, unlike a buffer)."""
-    from ortools.sat.python import cp_model
-
-    m = cp_model.CpModel()
-    try:
-        x, t = state_partition(m, data, options.deadline)
-    except OutOfTime:
-        return "UNKNOWN", None, None
-    added = sum(a * x[k] for k, a in enumerate(data.needs) if a)
-    cost = sum(c * x[k] for k, c in enumerate(data.costs))
-    if budget is not None:
-        m.add(added <= budget)
-    if cost_cap is None:
-        m.minimize(cost)
-    else:
-        m.add(cost <= cost_cap)
-        m.minimize(added)
-    if options.deadline.expired():
-        return "UNKNOWN", None, None
-    solver = configured_solver(options, options.deadline)
-    status = solver.status_name(solver.solve(m))
-    if status != "OPTIMAL":
-        return status, None, None
-    chosen = [k for k in range(len(x)) if solver.value(x[k])]
-    return status, int(round(solver.objective_value)), SetPartitionSolver.in_order(data, chosen,
-                                                                                  lambda u: solver.value(t[u]))
-
-
 def recompute_front(instance: Instance, *, max_group: int | None = None, time_limit: float | None = None,
                     seed: int = 0, workers: int = 1, reporter: _progress.Reporter | None = None,
                     deadline: Deadline | None = None, **extra: Any) -> RecomputeFront:
@@ -305,14 +285,14 @@ def recompute_front(instance: Instance, *, max_group: int | None = None, time_li
     points: list[RecomputePoint] = []
     budget, complete, solves = None, True, 0
     while budget is None or budget >= 0:
-        status, best, _ = _solve_budget(data, options, budget, None)
+        status, best, _ = _solve(data, options, budget, None, summed=True)
         solves += 1
         if status == "INFEASIBLE":
             break
         if best is None:
             complete = False
             break
-        status, added, tiled = _solve_budget(data, options, budget, best)
+        status, added, tiled = _solve(data, options, budget, best, summed=True)
         solves += 1
         if added is None:
             complete = False
