@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("schedule", help="a schedule file written by 'solve -o'")
     p.add_argument("--json", action="store_true", help="print the schedule with every number recomputed")
 
-    p = sub.add_parser("pareto", help="the exact front of DRAM traffic against buffer capacity (CP-SAT)")
+    p = sub.add_parser("pareto", help="the exact front of DRAM traffic against buffer capacity")
     _add_instance_args(p)
     p.add_argument("--buffers", default="16KiB..1MiB", metavar="MIN..MAX",
                    help="capacity range (default 16KiB..1MiB, the Optimus paper's sweep)")
@@ -405,7 +405,13 @@ def _solve(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     inst = _load(args)
     sched = load_schedule(args.schedule)
-    ev = evaluate(inst, sched)
+    try:
+        ev = evaluate(inst, sched)
+    except ScheduleError as err:  # an invalid schedule names its file: it may be another instance's
+        if err.kind == "format":
+            raise
+        print(f"optimus-opt: {args.schedule}: {err}", file=sys.stderr)
+        return EXIT_NO_SCHEDULE
     if args.json:
         sys.stdout.write(ev.schedule.to_json())
         return EXIT_OK
@@ -461,9 +467,8 @@ def _bound(args: argparse.Namespace) -> int:
 
 
 def _pareto(args: argparse.Namespace) -> int:
-    from .solvers.pareto import least_buffer, pareto_front
+    from .solvers.pareto import FrontInterrupted, least_buffer, pareto_front
 
-    solvers.get("cpsat")  # the front is computed with CP-SAT: a missing OR-Tools is said before any work
     if args.plot and args.target is None:  # refused now, not after minutes of solving
         if Path(args.plot).suffix.lower() not in PLOT_FORMATS:
             raise InstanceError(f"cannot draw to '{Path(args.plot).suffix or Path(args.plot).name}' (formats: "
@@ -471,12 +476,13 @@ def _pareto(args: argparse.Namespace) -> int:
         extras.require("plot", "--plot needs")
     inst = _load(args)
     if args.recompute:
+        solvers.get("cpsat")  # that front is computed with CP-SAT: a missing OR-Tools is said before any work
         return _recompute_front(inst, args)
     low, high = _buffer_range(args.buffers)
     if low > high:
         raise InstanceError(f"MIN {low:,} B is larger than MAX {high:,} B", field="--buffers")
     reporter = progress.for_terminal(quiet=args.quiet)
-    reporter.solver("pareto (cpsat)")
+    reporter.solver("pareto")
     listen = None if reporter is progress.NULL else reporter
     if args.target is not None:
         try:
@@ -506,20 +512,30 @@ def _pareto(args: argparse.Namespace) -> int:
     try:
         front = pareto_front(inst, low, high, max_group=args.max_group, time_limit=args.time_limit, progress=show,
                              reporter=listen)
+    except FrontInterrupted as stop:  # what was found is written, marked partial; then exit 130 as any Ctrl-C
+        reporter.close()
+        _front_outputs(stop.front, args)
+        raise
     finally:
         reporter.close()
-    if not front.points:
+    if not front.points and front.complete:
         print(f"no schedule fits any buffer up to {high:,} B")
+    _front_outputs(front, args)
+    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+
+
+def _front_outputs(front, args: argparse.Namespace) -> None:
+    """The traffic/capacity front's last line, its file (``-o``) and its plot (``--plot``), each marked partial
+    when the sweep stopped early."""
     _front_written(front, args, "the front below the last corner is missing")
     if args.plot:
         plot_front(front, args.plot)
-        print(f"plot written to {args.plot}")
-    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+        print(f"plot written to {args.plot}" + ("" if front.complete else f" (partial: {front.stopped})"))
 
 
 def _recompute_front(inst, args: argparse.Namespace) -> int:
     """``pareto --recompute``: the exact front of DRAM traffic against the MACs that recompute adds."""
-    from .solvers.pareto import recompute_front
+    from .solvers.pareto import FrontInterrupted, recompute_front
 
     if inst.accelerator.tiling != "tiles":
         raise InstanceError("the traffic/recompute front needs 2-D tiles (strips recompute nothing): add "
@@ -529,25 +545,39 @@ def _recompute_front(inst, args: argparse.Namespace) -> int:
     try:
         front = recompute_front(inst, max_group=args.max_group, time_limit=args.time_limit,
                                 reporter=None if reporter is progress.NULL else reporter)
+    except FrontInterrupted as stop:  # the corners found are printed and written, marked partial; then exit 130
+        reporter.close()
+        front = stop.front
+        _recompute_lines(inst, front)
+        _front_written(front, args, "the corners with fewer MACs are missing")
+        raise
     finally:
         reporter.close()
+    _recompute_lines(inst, front)
+    _front_written(front, args, "the corners with fewer MACs are missing")
+    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+
+
+def _recompute_lines(inst, front) -> None:
+    """The traffic/recompute front's table (printed at the end: its corners come in a few seconds)."""
     own = inst.network.total_macs * inst.batch
     print(f"exact traffic/recompute front of {inst.name} at {describe_size(inst.accelerator.buffer_bytes)} (each "
           "corner: the fewest added MACs at which that traffic is optimal)")
     print(f"  {'added MACs':>18} {'of own':>8} {'DRAM traffic':>18} {'groups':>7}")
     for p in front.points:
         print(f"  {p.added_macs:>18,} {p.added_macs / own:>8.2%} {p.dram_bytes:>16,} B {len(p.schedule.groups):>7}")
-    _front_written(front, args, "the corners with fewer MACs are missing")
-    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
 
 
 def _front_written(front, args: argparse.Namespace, missing: str) -> None:
-    """A front's last line (its corners, its time, what a stop left out) and its file with ``-o``."""
+    """A front's last line (its corners, its time, what a stop left out) and its file with ``-o``, which says
+    ``"partial": true`` and why when the time limit or Ctrl-C stopped the sweep."""
+    why = "stopped at the time limit" if front.stopped == "time limit" else front.stopped
     print(f"{_count(len(front.points), 'corner')} in {front.seconds:.2f} s"
-          + ("" if front.complete else f" (stopped at the time limit: {missing})"))
+          + ("" if front.complete else f" ({why}: {missing})"), flush=True)
     if args.output:
         Path(args.output).write_text(json.dumps(front.to_dict(), indent=1) + "\n")
-        print(f"front written to {args.output}")
+        print(f"front written to {args.output}" + ("" if front.complete else f" (partial: {front.stopped})"),
+              flush=True)
 
 
 def _zoo_export(args: argparse.Namespace) -> int:
@@ -640,13 +670,19 @@ def bound_text(sched: Schedule) -> str | None:
     if sched.bound_bytes is None:
         return None
     gap = sched.gap
-    text = f"{sched.bound_bytes:,} B" + (f" (gap {gap:.4%})" if gap is not None else "")
+    text = f"{sched.bound_bytes:,} B" + (f" (gap {gap_text(gap)})" if gap is not None else "")
     scope = sched.solver_info.get("bound_scope", "all")
     if scope and scope != "all":
         cap = sched.solver_info.get("max_group")
         where = f"groups of at most {cap} layers" if scope == f"max_group={cap}" else f"schedules with {scope}"
         text += f", a bound over {where} only: not a bound over all schedules"
     return text
+
+
+def gap_text(gap: float) -> str:
+    """A gap as a percentage with at most two decimals (``49.81%``); a positive gap too small to show is
+    ``< 0.01%``, never ``0.00%``, which would read as optimal."""
+    return "< 0.01%" if 0 < gap < 0.00005 else f"{gap:.2%}"
 
 
 def _phases_text(info) -> str | None:

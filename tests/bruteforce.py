@@ -46,16 +46,11 @@ def _valid_group(g: nx.DiGraph, block: frozenset[str]) -> bool:
     return nx.is_connected(h)
 
 
-def brute_force_optimum(inst: Instance, *, acyclic: bool = True, admit=None,
-                        max_groups: int | None = None) -> tuple[int | None, list[frozenset[int]]]:
-    """The least cost over all valid schedules and one schedule attaining it (groups as node-id sets).
-
-    ``acyclic=False`` drops the rule that the groups admit a topological order (to show what it costs);
-    ``admit(set of names)`` rejects groups (side constraints); ``max_groups`` caps the number of groups.
-    """
+def _partitions(inst: Instance, g: nx.DiGraph, admit=None, max_groups: int | None = None):
+    """Every set partition of the layers into valid groups that fit (``admit`` passes, at most ``max_groups``), as
+    (traffic, blocks of node names), in a fixed order; whether the groups admit an order is not checked here."""
     net = inst.network
     cm = CostModel(inst)
-    g = resolved_graph(inst)
     layers = [n for n, op in g.nodes(data="op") if op != "input"]
     cost_of: dict[frozenset[str], int | None] = {}
 
@@ -68,39 +63,70 @@ def brute_force_optimum(inst: Instance, *, acyclic: bool = True, admit=None,
                 cost_of[block] = None if t is None else t.cost
         return cost_of[block]
 
-    best: list = [None, []]
-
-    def is_acyclic(blocks: list[frozenset[str]]) -> bool:
-        q = nx.DiGraph()
-        owner = {n: k for k, b in enumerate(blocks) for n in b}
-        q.add_nodes_from(range(len(blocks)))
-        for a, b in g.edges:
-            if a in owner and b in owner and owner[a] != owner[b]:
-                q.add_edge(owner[a], owner[b])
-        return nx.is_directed_acyclic_graph(q)
-
-    def rec(i: int, blocks: list[set[str]], acc: int) -> None:
+    def rec(i: int, blocks: list[set[str]]):
         if i == len(layers):
             if max_groups is not None and len(blocks) > max_groups:
                 return
             frozen = [frozenset(b) for b in blocks]
             costs = [block_cost(b) for b in frozen]
-            if any(c is None for c in costs):
-                return
-            total = sum(costs)  # type: ignore[arg-type]
-            if (best[0] is None or total < best[0]) and (not acyclic or is_acyclic(frozen)):
-                best[0], best[1] = total, frozen
+            if all(c is not None for c in costs):
+                yield sum(costs), frozen  # type: ignore[arg-type]
             return
         name = layers[i]
         for b in blocks:
             b.add(name)
-            rec(i + 1, blocks, acc)
+            yield from rec(i + 1, blocks)
             b.remove(name)
         blocks.append({name})
-        rec(i + 1, blocks, acc)
+        yield from rec(i + 1, blocks)
         blocks.pop()
 
-    rec(0, [], 0)
-    ordered = [frozenset(net.index[n] for n in b) for b in best[1]]
+    yield from rec(0, [])
+
+
+def _quotient(g: nx.DiGraph, blocks: list[frozenset[str]]) -> nx.DiGraph:
+    """The graph of the groups: an edge from a group to each other group that reads one of its tensors."""
+    q = nx.DiGraph()
+    owner = {n: k for k, b in enumerate(blocks) for n in b}
+    q.add_nodes_from(range(len(blocks)))
+    for a, b in g.edges:
+        if a in owner and b in owner and owner[a] != owner[b]:
+            q.add_edge(owner[a], owner[b])
+    return q
+
+
+def brute_force_optimum(inst: Instance, *, acyclic: bool = True, admit=None,
+                        max_groups: int | None = None) -> tuple[int | None, list[frozenset[int]]]:
+    """The least cost over all valid schedules and one schedule attaining it (groups as node-id sets).
+
+    ``acyclic=False`` drops the rule that the groups admit a topological order (to show what it costs);
+    ``admit(set of names)`` rejects groups (side constraints); ``max_groups`` caps the number of groups.
+    """
+    g = resolved_graph(inst)
+    best: list = [None, []]
+    for total, frozen in _partitions(inst, g, admit, max_groups):
+        if (best[0] is None or total < best[0]) and (not acyclic or nx.is_directed_acyclic_graph(_quotient(g, frozen))):
+            best[0], best[1] = total, frozen
+    ordered = [frozenset(inst.network.index[n] for n in b) for b in best[1]]
     ordered.sort(key=min)
     return best[0], ordered
+
+
+def brute_force_optima(inst: Instance) -> tuple[int | None, list[tuple[frozenset[int], ...]]]:
+    """The least cost over all valid schedules and every schedule attaining it: each optimal partition in each of
+    the orders its groups admit (groups as node-id sets, in execution order)."""
+    g = resolved_graph(inst)
+    best: list = [None, []]
+    for total, frozen in _partitions(inst, g):
+        if best[0] is not None and total > best[0]:
+            continue
+        q = _quotient(g, frozen)
+        if not nx.is_directed_acyclic_graph(q):
+            continue
+        ids = [frozenset(inst.network.index[n] for n in b) for b in frozen]
+        orders = [tuple(ids[k] for k in order) for order in nx.all_topological_sorts(q)]
+        if best[0] is None or total < best[0]:
+            best[0], best[1] = total, orders
+        else:
+            best[1].extend(orders)
+    return best[0], best[1]

@@ -34,3 +34,13 @@ def run_cli(argv: Sequence[str], capsys) -> tuple[int, str, str]:
 def rel(value: float, reference: float) -> float:
     """The relative difference of ``value`` from a published ``reference``."""
     return abs(value - reference) / reference
+
+
+class FakeClock:
+    """A clock that only moves when told (``clock.now += seconds``), for deadlines whose tests never wait."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now

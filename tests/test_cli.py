@@ -253,3 +253,50 @@ def test_version_has_one_place(capsys):
     assert capsys.readouterr().out == f"optimus-opt {__version__}\n"
     assert importlib.metadata.version("optimus-opt") == __version__
     assert 'version = "' not in (Path(__file__).parents[1] / "pyproject.toml").read_text()
+
+
+# -- messages that name what they should (issue 26 item 9) ---------------------------------------------------------
+
+def test_evaluate_on_another_network_names_the_schedule_and_both_networks(tmp_path, capsys):
+    sched = tmp_path / "sq.json"
+    sched.write_text(json.dumps({"format": "optimus-opt/schedule@3", "instance": "squeezenet1_0-optimus-npu-b4",
+                                 "solver": "layerwise", "status": "feasible",
+                                 "groups": [{"layers": ["features.0"]}, {"layers": ["features.3.squeeze"]}]}))
+    assert main(["evaluate", "resnet18", str(sched)]) == 1
+    assert capsys.readouterr().err == (
+        f"optimus-opt: {sched}: invalid schedule (unknown-layer): group 0: layer 'features.0' is not in resnet18 "
+        "(this schedule is for squeezenet1_0-optimus-npu-b4)\n")
+
+
+def test_a_resolution_too_small_names_the_network_the_resolution_and_the_layer(capsys):
+    # at 7 x 7, features.0 (7 x 7, stride 2) leaves a 1 x 1 map, too small for the 3 x 3 pool features.2
+    assert main(["solve", "squeezenet1_0", "--resolution", "7"]) == 2
+    assert capsys.readouterr().err == (
+        "optimus-opt: error: field 'resolution': squeezenet1_0 cannot take resolution 7: layer 'features.2': field "
+        "'kernel': kernel [3, 3] (dilated span 3) is larger than the padded input height 1 + 0\n")
+
+
+@pytest.mark.parametrize("buffer, name", [(None, "squeezenet1_1-optimus-npu-b4"),
+                                          ("128KiB", "squeezenet1_1-optimus-npu-b4"),
+                                          ("128kib", "squeezenet1_1-optimus-npu-b4"),
+                                          ("131072", "squeezenet1_1-optimus-npu-b4"),
+                                          ("64kib", "squeezenet1_1-optimus-npu-64KiB-b4"),
+                                          ("65536", "squeezenet1_1-optimus-npu-64KiB-b4")])
+def test_one_buffer_one_instance_name_however_it_is_spelled(buffer, name, capsys):
+    """The Optimus NPU's own 128 KiB, given or not, in any spelling, is one instance with one name (the rule of
+    io/resolve.py's instance_name: the buffer only where it is not the accelerator's)."""
+    extra = ["--buffer", buffer] if buffer else []
+    assert main(["solve", "squeezenet1_1", "--solver", "layerwise", "--json", *extra]) == 0
+    assert json.loads(capsys.readouterr().out)["instance"] == name
+
+
+def test_a_gap_is_printed_with_two_decimals_at_most():
+    from optimus_opt.cli import bound_text
+    from optimus_opt.cost.schedule import Schedule
+
+    def text(dram: int, bound: int) -> str:
+        return bound_text(Schedule(instance="t", solver="x", status="feasible", dram_bytes=dram, bound_bytes=bound))
+
+    assert text(1_498_075, 1_000_000) == "1,000,000 B (gap 49.81%)"  # 0.498075, which printed 49.8075%
+    assert text(1_000_000, 1_000_000) == "1,000,000 B (gap 0.00%)"
+    assert text(1_000_000_001, 1_000_000_000) == "1,000,000,000 B (gap < 0.01%)"  # not 0.00%: it is not optimal

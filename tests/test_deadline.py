@@ -11,6 +11,7 @@ import dataclasses
 
 import pytest
 from conftest import ROOT
+from helpers import FakeClock
 
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace
@@ -26,15 +27,6 @@ from optimus_opt.utils.deadline import NEVER, Deadline, OutOfTime
 #: Efficient-S beats the Optimus recursion here (tests/test_pruning.py): a stopped solver returns its schedule.
 SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
 
-
-class FakeClock:
-    """A clock that only moves when told."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Jumps(progress.Reporter):

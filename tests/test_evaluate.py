@@ -38,7 +38,8 @@ def test_missing(example):
 
 
 def test_unknown_layer(example):
-    reject(example, sched(*OPTIMUM, ["c9"]), "unknown-layer", "group 2: unknown layer 'c9'")
+    reject(example, sched(*OPTIMUM, ["c9"]), "unknown-layer",
+           "group 2: layer 'c9' is not in spec-example (this schedule is for t)")
 
 
 def test_input_in_a_group(example):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,10 +65,24 @@ def test_auto_keeps_the_heuristic_when_the_exact_solver_has_no_time(example, mon
     from optimus_opt.solvers import auto
 
     monkeypatch.setattr(auto, "MIN_EXACT_SECONDS", 1e9)  # no time would be enough for the exact solver
+    monkeypatch.setattr(auto.Auto, "start_beside", lambda *args: None)  # nor is a bound computed beside it
     sched = oo.solve(example, "auto", time_limit=5)
     assert sched.status == "feasible" and sched.bound_bytes is None
     assert sched.dram_bytes == oo.solve(example, "optimus").dram_bytes
     assert sched.solver_info["chosen"] == "optimus" and "raise --time-limit" in sched.message
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the segment bound runs beside the search on a second core")
+def test_auto_proves_the_heuristic_optimal_by_the_bound_computed_beside_it(example, monkeypatch):
+    from optimus_opt.solvers import auto
+
+    monkeypatch.setattr(auto, "MIN_EXACT_SECONDS", 1e9)  # the exact solver never runs: only the bound beside it
+    sched = oo.solve(example, "auto", time_limit=20)
+    # the example's one window holds its 9 layers: the segment bound is the optimum (253,460 B, test_exact.py),
+    # which the optimus schedule meets
+    assert (sched.status, sched.dram_bytes, sched.bound_bytes) == ("optimal", 253_460, 253_460)
+    assert sched.solver_info["bound"] == "segment bound, computed beside the search (formulations/segment-bound.md)"
+    assert sched.solver_info["segments_finished"] == 1 and sched.solve_seconds < 10
 
 
 def test_auto_starts_from_the_better_heuristic(monkeypatch):

@@ -320,6 +320,23 @@ def test_unreadable_files(tmp_path):
         read_onnx(junk)
 
 
+@pytest.mark.parametrize("name, content, why", [
+    ("sq.json", json.dumps({"format": "optimus-opt/schedule@3", "groups": []}),
+     "it is JSON (an optimus-opt/schedule@3 document), and an ONNX model is a binary protobuf file"),
+    ("notes.onnx", "a model, in words\n", "it is text, and an ONNX model is a binary protobuf file"),
+    ("junk.onnx", b"\x00\x01 not a model",
+     "its bytes do not parse as an ONNX model (ModelProto): a damaged file, or another format"),
+    ("empty.onnx", b"", "the file is empty"),
+])
+def test_a_file_that_is_not_onnx_is_one_line_that_says_what_it_is(tmp_path, capsys, name, content, why):
+    """Issue 26: ``import-onnx sq.json`` printed protobuf's own message (onnx reads a .json file as protobuf's
+    JSON form); now one line that names the file and says what it is instead."""
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert main(["import-onnx", str(path)]) == 2
+    assert capsys.readouterr().err == f"optimus-opt: error: {path}: not a readable ONNX model: {why}\n"
+
+
 # -- export and round trips -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", zoo.names())

@@ -14,8 +14,8 @@ def test_library_example_numbers(monkeypatch):
     code = block[block.index("```python") + len("```python"):]
     code = code[:code.index("```")]
     monkeypatch.chdir(ROOT)
-    # the Pareto sweep of SqueezeNet takes half a minute: it is compiled, not run (tests/test_pareto.py runs the
-    # same function on the worked example)
+    # the Pareto sweep of SqueezeNet is run, with its figures checked, by
+    # tests/test_pareto.py::test_readme_pareto_front_example_runs
     quick, sweep = code.split("from optimus_opt import zoo")
     compile(sweep, "README.md", "exec")
     scope: dict = {}

@@ -217,6 +217,40 @@ def test_infeasible_and_unproven_runs_are_reported_honestly(tmp_path):
     assert f"unproven (+{100 * (96_670_912 / 54_635_968 - 1):.2f} % vs best found)" in text
 
 
+class _Stopped(Solver):
+    """An exact solver that proves small networks (exact-dp's result) and that a limit stops at once on larger ones,
+    as on NASNet-A Mobile: layerwise's schedule, and the compulsory traffic as its only bound (``bound_scope``
+    all)."""
+
+    name, description, space, exact = "test-stopped", "stopped at once beyond 9 layers", "every schedule", True
+
+    def search(self, cm, options):
+        if len(cm.network.layer_ids) <= 9:
+            return oo.solvers.get("exact-dp").search(cm, options)
+        every_layer = [((u,), cm.best_tiling((u,))) for u in cm.network.layer_ids]
+        return SolverResult(status="feasible", groups=every_layer, bound_bytes=cm.compulsory_bytes())
+
+
+def test_a_gap_against_the_compulsory_traffic_alone_is_unproven_and_left_out_of_the_means(tmp_path, register_solver):
+    register_solver(_Stopped)
+    result = oo.study([str(SQUEEZE), str(EXAMPLE)], solvers=["layerwise", "optimus", "test-stopped"],
+                      out=tmp_path, plots=False, jobs=1)
+    rows = {(r["network"], r["solver"]): r for r in result.rows}
+    # SqueezeNet: the only bound is the compulsory traffic, which no schedule meets: no gap, marked unproven
+    compulsory = oo.CostModel(oo.load_instance(SQUEEZE)).compulsory_bytes()
+    squeeze = rows[("squeezenet1_0", "optimus")]
+    assert (squeeze["best_bound_bytes"], squeeze["gap"]) == (compulsory, None) and squeeze["dram_bytes"] > compulsory
+    # the example (9 layers): its optimum, 253,460 B, is proven, and every gap there is measured against it
+    assert rows[("spec-example", "optimus")]["gap"] == 0.0
+    assert rows[("spec-example", "layerwise")]["gap"] == pytest.approx(892_948 / 253_460 - 1)
+    by_solver = {a["solver"]: a for a in result.aggregates}
+    assert (by_solver["optimus"]["with_gap"], by_solver["optimus"]["unproven"]) == (1, 1)
+    assert by_solver["layerwise"]["geomean_gap"] == pytest.approx(892_948 / 253_460 - 1)  # SqueezeNet's left out
+    text = (tmp_path / "summary.md").read_text()
+    assert f"| unproven (compulsory {compulsory / 1e6:,.3f}) |" in text
+    assert "| unproven (left out) |" in text
+
+
 def test_paper_preset_plan_and_comparison(tmp_path):
     # the plan: the experiments issue 14 lists, each with its instances and solvers
     exps = {e.key: e for e in paper.paper_experiments()}
@@ -248,12 +282,12 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     specs = planning.plan_experiments(list(exps.values()))
     assert len({s.run_id for s in specs}) == len(specs) == 24 * 9 + 38 * 7  # 62 instances (overall: 9 solvers; sweeps: 6 heuristics and one exact), shared runs once
     assert len(paper.paper_instances()) == 62
+    timed = {"exact-dp", "cpsat", "milp", "refine"}  # every solver of the plan that takes a time limit gets one
+    assert {s.solver for s in specs if oo.solvers.get(s.solver).timed} == timed
     for spec in specs:  # every exact run under the preset's 30 s, uncapped: its bound holds over every schedule
+        assert spec.options["time_limit"] == (30.0 if spec.solver in timed else None), spec.solver
         if spec.solver in oo.solvers.exact_solvers():
-            assert spec.options["time_limit"] == 30.0 and spec.options["max_group"] is None
-            assert spec.bound_scope() == "all"
-        else:
-            assert spec.options["time_limit"] is None
+            assert spec.options["max_group"] is None and spec.bound_scope() == "all"
 
     # the artifact's published figures, as given
     assert report.ARTIFACT_MIB == {
@@ -287,7 +321,7 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert "## The Optimus paper's evaluation" in summary and "| SqueezeNet | Efficient-S | 37.88 |" in summary
     assert "_Buffer sweep: no run of it is in this study._" in summary
-    assert "![Against the authors' artifact](plots/paper-artifact.png)" in summary
+    assert "](plots/" not in summary  # rendered without plots: no figure to link (tests/test_plots.py links them)
 
     # an optimum that no exact solver proved is shown as a bound, never as proven
     records = [dict(r) for r in load_records(tmp_path)]
@@ -381,3 +415,53 @@ def test_paper_plots_one_figure_per_experiment(tmp_path):
     written = sorted(p.name for p in (tmp_path / "plots").glob("paper-*"))
     assert written == sorted(f"paper-{k}.{ext}" for k in keep for ext in ("png", "svg"))
     assert all((tmp_path / "plots" / name).stat().st_size > 10_000 for name in written)
+
+
+# -- bounds proven under a restriction (†) are never proven bounds -------------------------------------------------
+
+def _hand_record(iid: str, network: str, solver: str, status: str, dram: int | None, bound: int | None = None,
+                 max_group: int | None = None) -> dict:
+    """A study record with the fields summarize() reads; ``max_group`` makes it a capped run (bound_scope)."""
+    return {"instance_id": iid, "instance": f"{network}-optimus-npu-b4", "network": network, "layers": 9,
+            "accelerator": "optimus-npu", "buffer_bytes": 131072, "batch": 4, "tiling": "strips", "halo": "choose",
+            "channel_tile": 32, "weight_staging": "block", "solver": solver, "status": status, "dram_bytes": dram,
+            "bound_bytes": bound, "bound_scope": "all" if max_group is None else f"max_group={max_group}",
+            "options": {"max_group": max_group}, "run_id": f"{iid}-{solver}", "solve_seconds": 0.5,
+            "wall_seconds": 1.0}
+
+
+def test_a_capped_bound_counts_nowhere():
+    # Instance "s": exact-dp capped at 2 layers per group proves 60,000,000 B over that space only, above what
+    # optimus (54,635,968) and cpsat (40,000,000) found; cpsat, uncapped, proves 34,120,864. Instance "v": the
+    # capped exact-dp finds no schedule, which proves nothing about the uncapped space either.
+    records = [
+        _hand_record("s", "squeezenet1_0", "layerwise", "feasible", 96_670_912),
+        _hand_record("s", "squeezenet1_0", "optimus", "feasible", 54_635_968),
+        _hand_record("s", "squeezenet1_0", "exact-dp", "optimal", 60_000_000, 60_000_000, max_group=2),
+        _hand_record("s", "squeezenet1_0", "cpsat", "feasible", 40_000_000, 34_120_864),
+        _hand_record("v", "vgg16", "optimus", "feasible", 2_800_000_000),
+        _hand_record("v", "vgg16", "exact-dp", "infeasible", None, max_group=1),
+    ]
+    s = report.summarize(records)
+    assert [(i["instance_id"], i["best_bound_bytes"], i["proven_infeasible"]) for i in s.instances] == [
+        ("s", 34_120_864, False), ("v", None, False)]
+    gaps = {(r["instance_id"], r["solver"]): r["gap"] for r in s.rows}
+    assert gaps == {("s", "layerwise"): (96_670_912 - 34_120_864) / 34_120_864,
+                    ("s", "optimus"): (54_635_968 - 34_120_864) / 34_120_864,
+                    ("s", "exact-dp"): (60_000_000 - 34_120_864) / 34_120_864,
+                    ("s", "cpsat"): (40_000_000 - 34_120_864) / 34_120_864,
+                    ("v", "optimus"): None, ("v", "exact-dp"): None}
+    agg = {a["solver"]: a for a in s.aggregates}
+    # the capped optimum is not an optimum here: exact-dp is at gap 0 nowhere, and its worst gap is +75.85 %
+    assert (agg["exact-dp"]["with_gap"], agg["exact-dp"]["optimal"]) == (1, 0)
+    assert agg["exact-dp"]["worst_gap"] == agg["exact-dp"]["geomean_gap"] == pytest.approx(25_879_136 / 34_120_864)
+    assert (agg["optimus"]["with_gap"], agg["optimus"]["worst_gap"]) == (1, pytest.approx(20_515_104 / 34_120_864))
+
+    text = report.markdown(s)
+    assert "| squeezenet1_0 | optimus-npu | 128 KiB | 4 | 34.121 | 96.671 | 54.636 | 60.000 † | 40.000 |" in text
+    assert "| vgg16 | optimus-npu | 128 KiB | 4 | unproven | not run | 2,800.000 | infeasible | not run |" in text
+    assert "†: an exact solver run under a restriction (`bound_scope`, e.g. a group cap)" in text
+    assert "| squeezenet1_0 | optimus-npu | 128 KiB | 4 | +183.32 % | +60.12 % | +75.85 % | +17.23 % |" in text
+    assert "| vgg16 | optimus-npu | 128 KiB | 4 | not run | unproven (0 % vs best found) | infeasible | not run |" \
+        in text
+    assert "| exact-dp | 2 | 1 | 1 | 0 | +75.85 % | +75.85 % | 0/1 |" in text

@@ -323,7 +323,7 @@ def group_ids(instance: Instance, schedule: Schedule) -> list[list[int]]:
         ids = []
         for name in g.layers:
             if name not in net.index:
-                raise ScheduleError(f"unknown layer '{name}'", kind="unknown-layer", group=k)
+                raise ScheduleError(_unknown_layer(name, instance, schedule), kind="unknown-layer", group=k)
             if net.layer(name).op == "input":
                 raise ScheduleError(f"'{name}' is a network input and belongs to no group", kind="unknown-layer",
                                     group=k)
@@ -340,6 +340,15 @@ def group_ids(instance: Instance, schedule: Schedule) -> list[list[int]]:
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         raise ScheduleError(f"layers in no group: {', '.join(missing[:5])}{more}", kind="missing")
     return groups
+
+
+def _unknown_layer(name: str, instance: Instance, schedule: Schedule) -> str:
+    """Why a schedule's layer is not the instance's: which network it is not in, and, when the schedule says it
+    was made for another instance, which (a schedule of one network evaluated on another fails at its first
+    layer)."""
+    made_for = schedule.instance
+    other = f" (this schedule is for {made_for})" if made_for and made_for != instance.name else ""
+    return f"layer '{name}' is not in {instance.network.name}{other}"
 
 
 def check_structure(instance: Instance, groups: Sequence[Sequence[int]]) -> None:

@@ -34,6 +34,16 @@ def save_atomically(fig: Any, path: Path, **savefig: Any) -> None:
     tmp.replace(path)
 
 
+def log2_x(ax: Any) -> None:
+    """A base-2 log scale on the x axis of ``ax`` whose ticks read as plain numbers (64, 128, 256 KiB), not as
+    powers 2^6, 2^7, 2^8 a reader has to work out."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def plot_front(front: ParetoFront, path: str | Path) -> None:
     """Draw an exact traffic/capacity front (:func:`optimus_opt.solvers.pareto.pareto_front`) as a staircase:
     optimal DRAM traffic against buffer capacity, the capacity axis log-scaled, one dot per corner."""
@@ -48,14 +58,16 @@ def plot_front(front: ParetoFront, path: str | Path) -> None:
     if pts:
         ax.step(xs, ys, where="post", color="tab:blue")
         ax.plot(xs[:-1], ys[:-1], "o", color="tab:blue", markersize=3)
-    ax.set_xscale("log", base=2)
+    log2_x(ax)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("buffer capacity (KiB)")
     ax.set_ylabel("optimal DRAM traffic (MB)")
-    ax.set_title(f"{front.instance}: exact traffic/capacity front")
+    partial = "" if front.complete else f" (partial: {front.stopped or 'stopped'})"
+    ax.set_title(f"{front.instance}: exact traffic/capacity front{partial}")
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     save_atomically(fig, Path(path))
     plt.close(fig)
 
 
-__all__ = ["plot_front", "pyplot", "save_atomically"]
+__all__ = ["log2_x", "plot_front", "pyplot", "save_atomically"]

@@ -6,8 +6,8 @@ Weights and biases are graph inputs with their shapes and no values, so files st
 the shapes of every tensor (``value_info``). ``network_from_onnx`` of an exported file gives back the same network
 (the one exception: a ``mul`` of more than two inputs is written, and read back, as a chain of binary Muls).
 
-Its inverse is :func:`optimus_opt.io.onnx.network_from_onnx` (:mod:`optimus_opt.io.onnx`), which shares this
-module's opset constants and names.
+Its inverse is :func:`optimus_opt.io.onnx.network_from_onnx` (:mod:`optimus_opt.io.onnx`); both take the opset
+constants and names of :mod:`optimus_opt.io.onnx_common`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 from ..model.errors import InstanceError
 from ..model.network import Layer, Network, Shape
-from .onnx import EXPORT_IR_VERSION, EXPORT_OPSET, Namer, format_dims, onnx_module, tensor_dims
+from .onnx_common import EXPORT_IR_VERSION, EXPORT_OPSET, Namer, format_dims, onnx_module, tensor_dims
 
 
 def network_to_onnx(network: Network, path: str | Path | None = None, *, batch: int = 1):

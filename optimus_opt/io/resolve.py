@@ -115,15 +115,25 @@ def is_network_name(spec: str) -> bool:
 
 def zoo_network(name: str, resolution: int | None = None, *, or_file: bool = False) -> Network:
     """Build a zoo network; an unknown name or a resolution it cannot take is an :class:`InstanceError`
-    (``or_file``: the name was given where a file could have been)."""
+    (``or_file``: the name was given where a file could have been). A resolution too small for a layer names the
+    network, the resolution and the layer:
+
+    >>> zoo_network("squeezenet1_0", 7)
+    Traceback (most recent call last):
+    ...
+    optimus_opt.model.errors.InstanceError: field 'resolution': squeezenet1_0 cannot take resolution 7: layer \
+'features.2': field 'kernel': kernel [3, 3] (dilated span 3) is larger than the padded input height 1 + 0
+    """
     known = zoo.names()
     if name not in known:
         what = f"'{name}' is neither a file nor a zoo network" if or_file else f"unknown zoo network '{name}'"
         raise InstanceError(f"{what} (known networks: {', '.join(known)})")
     try:
         return zoo.build(name, resolution)
-    except InstanceError:
-        raise
+    except InstanceError as err:  # a layer the resolution leaves too small: the option is at fault
+        if resolution is None:
+            raise
+        raise InstanceError(f"{name} cannot take resolution {resolution}: {err}", field="resolution") from None
     except ValueError as err:  # a resolution the network cannot take
         raise InstanceError(str(err), field="resolution") from None
 
@@ -201,9 +211,17 @@ def resolve_instance(spec: str, *, accelerator: str | None = None, buffer: int |
 def network_instance(network: Network, accelerator: Accelerator, batch: int, *, buffer: int | None = None,
                      label: str | None = None, file: str | None = None) -> Instance:
     """``network`` on ``accelerator`` at ``batch`` (with ``buffer`` bytes instead of the accelerator's own), named
-    by :func:`instance_name` after ``label`` (default: the network's name); a size the cost model cannot take names
-    the network's ``file``."""
-    name = instance_name(label or network.name, accelerator.name, batch, buffer, tiling=accelerator.tiling,
+    by :func:`instance_name` after ``label`` (default: the network's name), whose rule names the buffer only where
+    it is not the accelerator's own: ``--buffer 128KiB``, ``128kib`` or ``131072`` on the Optimus NPU is its own
+    buffer, and its instance is named as without the option. A size the cost model cannot take names the
+    network's ``file``.
+
+    >>> npu = resolve_accelerator("optimus-npu")
+    >>> [network_instance(zoo.build("squeezenet1_1"), npu, 4, buffer=b).name for b in (None, 131072, 65536)]
+    ['squeezenet1_1-optimus-npu-b4', 'squeezenet1_1-optimus-npu-b4', 'squeezenet1_1-optimus-npu-64KiB-b4']
+    """
+    named = buffer if buffer != accelerator.buffer_bytes else None
+    name = instance_name(label or network.name, accelerator.name, batch, named, tiling=accelerator.tiling,
                          halo=accelerator.halo)
     try:
         return Instance(network, accelerator, batch, name=name).with_overrides(buffer_bytes=buffer)

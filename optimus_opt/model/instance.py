@@ -19,7 +19,7 @@ import yaml
 
 from .accelerator import Accelerator
 from .errors import InstanceError
-from .limits import check_instance, check_network
+from .limits import check_network, check_sizes
 from .network import OP_FIELDS, Network
 
 INSTANCE_FORMAT = "optimus-opt/instance@1"
@@ -39,7 +39,8 @@ class Instance:
     def __post_init__(self) -> None:
         if isinstance(self.batch, bool) or not isinstance(self.batch, int) or self.batch < 1:
             raise InstanceError(f"must be a positive integer, got {self.batch!r}", field="batch")
-        check_instance(self)  # sizes the cost model's int64 vectors can hold (optimus_opt/model/limits.py)
+        acc = self.accelerator  # sizes the cost model's int64 vectors can hold (optimus_opt/model/limits.py)
+        check_sizes(self.network, word_bytes=acc.word_bytes, buffer_bytes=acc.buffer_bytes, batch=self.batch)
         if not self.name:
             object.__setattr__(self, "name", f"{self.network.name}-{self.accelerator.buffer_bytes}B-n{self.batch}")
 

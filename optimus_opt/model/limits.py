@@ -29,13 +29,8 @@ too large (``channels``, ``shape``, ``scale``, ``padding``, ``inputs``, ``batch`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .errors import InstanceError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .instance import Instance
-    from .network import Network
+from .network import Network
 
 #: The most bytes any size may have: one tensor at the batch, a layer's weights, the buffer, and all of the
 #: network's tensors and weights added up (see the module's docstring for why).
@@ -64,21 +59,21 @@ def check_size(value: int, what: str, *, field: str | None = None) -> int:
     return value
 
 
-def _tensor_field(network: "Network", node: int) -> str:
+def _tensor_field(network: Network, node: int) -> str:
     """The field of a node that decides how large its output tensor is."""
     layer = network.layers[node]
     return {"input": "shape", "conv": "channels", "fc": "channels", "upsample": "scale",
             "concat": "inputs", "add": "inputs", "mul": "inputs"}.get(layer.op, "padding")
 
 
-def _rows_field(network: "Network", node: int) -> str:
+def _rows_field(network: Network, node: int) -> str:
     """The field of a node that decides its output height (a window's height grows only through padding)."""
     layer = network.layers[node]
     return {"input": "shape", "upsample": "scale", "concat": "inputs", "add": "inputs",
             "mul": "inputs"}.get(layer.op, "padding")
 
 
-def check_network(network: "Network") -> None:
+def check_network(network: Network) -> None:
     """Refuse a network with a tensor taller than :data:`MAX_ROWS` or larger than :data:`MAX_BYTES` elements,
     whatever the batch and the word size; names the first such layer and its field."""
     for node, (c, h, w) in enumerate(network.shapes):
@@ -102,23 +97,23 @@ def check_network(network: "Network") -> None:
                                 f"{limit_text()} even at one byte per word", layer=name, field="channels")
 
 
-def check_instance(instance: "Instance") -> None:
-    """Refuse an instance whose sizes the cost model cannot hold (see the module's docstring).
+def check_sizes(network: Network, *, word_bytes: int, buffer_bytes: int, batch: int) -> None:
+    """Refuse an instance (``network`` at ``batch`` on an accelerator of ``word_bytes`` and ``buffer_bytes``) whose
+    sizes the cost model cannot hold (see the module's docstring). It takes the accelerator's numbers, not the
+    accelerator or the instance, so that this module sits below both (the accelerator checks its own sizes here).
 
-    Checks, in this order, so that the message blames the cause: the network alone (:func:`check_network`); each
-    tensor at one sample (the word size), then at the batch; each layer's weights in bytes; the buffer; and the
+    Checks, in this order, so that the message blames the cause: the network alone (:func:`check_network`); the
+    buffer; each tensor at one sample (the word size), then at the batch; each layer's weights in bytes; and the
     network's tensors at the batch plus all weights, added up.
     """
-    network, acc, batch = instance.network, instance.accelerator, instance.batch
     check_network(network)
-    word = acc.word_bytes
-    check_size(acc.buffer_bytes, "a buffer", field="accelerator.buffer_bytes")
+    check_size(buffer_bytes, "a buffer", field="accelerator.buffer_bytes")
     total = per_sample_total = 0
     for node, (c, h, w) in enumerate(network.shapes):
         name = network.layers[node].name
-        per_sample = c * h * w * word
+        per_sample = c * h * w * word_bytes
         if per_sample > MAX_BYTES:
-            raise InstanceError(f"{amount(word)}-byte words make the output tensor {_shape(c, h, w)} of layer "
+            raise InstanceError(f"{amount(word_bytes)}-byte words make the output tensor {_shape(c, h, w)} of layer "
                                 f"'{name}' take {amount(per_sample)} bytes, more than {limit_text()}",
                                 field="accelerator.word_bytes")
         tensor = per_sample * batch
@@ -126,7 +121,7 @@ def check_instance(instance: "Instance") -> None:
             raise InstanceError(f"batch {amount(batch)} makes the output tensor {_shape(c, h, w)} of layer '{name}' "
                                 f"take {amount(tensor)} bytes, more than {limit_text()}",
                                 field="batch")
-        weights = network.weights[node] * word
+        weights = network.weights[node] * word_bytes
         if weights > MAX_BYTES:
             raise InstanceError(f"the weights take {amount(weights)} bytes, more than {limit_text()}", layer=name,
                                 field="channels")
@@ -144,4 +139,4 @@ def _shape(c: int, h: int, w: int) -> str:
     return "[" + ", ".join(amount(v) for v in (c, h, w)) + "]"
 
 
-__all__ = ["MAX_BYTES", "MAX_ROWS", "amount", "check_instance", "check_network", "check_size", "limit_text"]
+__all__ = ["MAX_BYTES", "MAX_ROWS", "amount", "check_network", "check_size", "check_sizes", "limit_text"]

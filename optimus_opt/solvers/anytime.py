@@ -5,9 +5,10 @@ schedule (the ``warm_start`` the caller gave, else the better of the ``optimus``
 on the spot: a few seconds even on NASNet) and a lower bound of every schedule (at least the compulsory traffic,
 often better: the DP's frontier, the MILP's dual bound, CP-SAT's objective bound). So a study can always report a
 gap. Such a result has status ``feasible``; ``solver_info.incumbent`` says where the schedule came from and
-``solver_info.bound`` what the bound is. Before the schedule is refined, the segment bound
-(:mod:`~optimus_opt.solvers.segment_bound`) gets :data:`SEGMENT_SHARE` of the time left and replaces the solver's
-bound when it is larger (on NASNet-A Mobile at 128 KiB it is 44.2 MB where the compulsory traffic is 11.8 MB).
+``solver_info.bound`` what the bound is. The segment bound (:mod:`~optimus_opt.solvers.segment_bound`) replaces
+the solver's bound when it is larger (on NASNet-A Mobile at 128 KiB it is 44.2 MB where the compulsory traffic is
+11.8 MB): computed from the run's start beside the search (:mod:`~optimus_opt.solvers.beside`) where a core is free,
+else here, in :data:`SEGMENT_SHARE` of the time left before the schedule is refined.
 
 The fallback schedule must lie in the solver's stated space: under ``max_group``, ``together``, ``apart`` or
 ``max_groups`` a heuristic schedule that breaks them is not used (the status stays ``unknown``).
@@ -25,6 +26,7 @@ share. See formulations/exact-dp.md, "When a limit stops it".
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Sequence
 
@@ -33,6 +35,7 @@ from ..cost.schedule import Schedule, check_structure, group_ids
 from ..model.errors import OptimusError
 from ..utils import progress
 from ..utils.deadline import NEVER, Deadline
+from . import beside
 from .base import SolveOptions, SolverResult
 from .segment_bound import segment_bound
 from .windows import refine
@@ -50,17 +53,33 @@ FALLBACK_SHARE = 0.1
 FALLBACK_SECONDS_PER_LAYER = 0.008
 
 
+class Fallback:
+    """Mixed into the solvers a limit may stop (the exact ones and ``auto``): from the start of a run with a limit,
+    the work their fallback needs, the heuristics' schedule (unless a ``warm_start`` stands in for it; ``auto`` runs
+    the heuristics first itself) and the segment bound, is done in another process (:mod:`.beside`)."""
+
+    def start_beside(self, cm: CostModel, options: SolveOptions) -> beside.Beside | None:
+        runs = None
+        if self.exact and not isinstance(options.extra.get("warm_start"), Schedule):  # type: ignore[attr-defined]
+            runs = functools.partial(heuristic_runs, cm, SolveOptions(max_group=options.max_group, seed=options.seed))
+        return beside.start(cm, self.run_deadline(options), workers=options.workers,  # type: ignore[attr-defined]
+                            max_group=options.max_group, heuristics=runs)
+
+
 def exact_phase(options: SolveOptions, layers: int = 0) -> tuple[Deadline, dict]:
     """The deadline of an exact solver's own phases (enumeration, tiling, model, search), and what goes into its
     ``solver_info`` about it: the run's deadline less a reserve kept for the fallback heuristics (the larger of
     :data:`FALLBACK_SHARE` of what is left and :data:`FALLBACK_SECONDS_PER_LAYER` per layer of the network's
     ``layers``, at most half of what is left), when the run has a limit and may need them (``anytime`` on and no
-    ``warm_start``); else the run's deadline, unchanged."""
+    ``warm_start``); else the run's deadline, unchanged. When the heuristics run beside the search
+    (:mod:`~optimus_opt.solvers.beside`) the reserve is :data:`FALLBACK_SHARE` alone, for the refinement."""
     deadline = options.deadline
     if not deadline.bounded or not options.extra.get("anytime", True) \
             or isinstance(options.extra.get("warm_start"), Schedule):
         return deadline, {}
     left = deadline.left()
+    if options.beside is not None and options.beside.heuristics is not None:  # they run beside: the reserve is the refinement's
+        layers = 0
     reserve = min(0.5 * left, max(FALLBACK_SHARE * left, FALLBACK_SECONDS_PER_LAYER * layers))
     return deadline.sub(left - reserve), {"fallback_reserve_s": round(reserve, 6)}
 
@@ -132,7 +151,8 @@ def heuristic_groups(cm: CostModel, options: SolveOptions
         groups = warm_groups(cm, hint)
         if groups is not None:
             return groups, "warm_start"
-    name, result = cheapest(heuristic_runs(cm, options))
+    runs = options.beside.heuristic_runs() if options.beside is not None else None
+    name, result = cheapest(runs if runs is not None else heuristic_runs(cm, options))
     if not result.groups:
         return None, "optimus"
     return [(tuple(m), t) for m, t in result.groups], name
@@ -140,16 +160,22 @@ def heuristic_groups(cm: CostModel, options: SolveOptions
 
 def better_bound(cm: CostModel, options: SolveOptions, bound: int, kind: str, info: dict,
                  deadline: Deadline) -> tuple[int, str]:
-    """``bound`` or, when larger, the segment bound (:mod:`~optimus_opt.solvers.segment_bound`) computed until
-    ``deadline``, under the options' ``max_group``; with what it is. Its figures go to ``info``."""
-    reporter = progress.of(options)
-    reporter.solver("segment bound")
-    reporter.phase("exact DPs over windows of consecutive layers")
-    segment = segment_bound(cm, deadline=deadline, max_group=options.max_group)
+    """``bound`` or, when larger, the segment bound (:mod:`~optimus_opt.solvers.segment_bound`) under the options'
+    ``max_group``, with what it is: as far as the process beside the search (:mod:`~optimus_opt.solvers.beside`)
+    gets by ``deadline``, or else computed here until ``deadline``. Its figures go to ``info``."""
+    if options.beside is not None:
+        segment = options.beside.bound(until=deadline)
+        where = ", beside the search"
+    else:
+        reporter = progress.of(options)
+        reporter.solver("segment bound")
+        reporter.phase("exact DPs over windows of consecutive layers")
+        segment = segment_bound(cm, deadline=deadline, max_group=options.max_group)
+        where = ""
     info.update(segment.info())
     if segment.bytes > bound:
         done = sum(segment.finished)
-        return segment.bytes, (f"segment bound: {done} of {len(segment.segments)} windows solved exactly "
+        return segment.bytes, (f"segment bound: {done} of {len(segment.segments)} windows solved exactly{where} "
                                "(formulations/segment-bound.md)")
     return bound, kind
 
@@ -196,7 +222,7 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
             best, best_cost, source = groups, cost, origin
         if best_cost is None or best_cost > bound:
             bound, bound_kind = better_bound(cm, options, bound, bound_kind, info,
-                                             options.deadline.sub(share=SEGMENT_SHARE))
+                                             options.deadline.sub(share=0.0 if options.beside else SEGMENT_SHARE))
             info["bound"] = bound_kind
         # the refinement does not know the side constraints, nor improves a caller's schedule
         if best_cost is not None and best_cost > bound and source not in ("solver", "warm_start") \
@@ -207,6 +233,10 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
             if out.proven:
                 bound, bound_kind = out.cost, "window refinement: one window held the whole network"
                 info["bound"] = bound_kind
+        if options.beside is not None and best_cost is not None and best_cost > bound:
+            # what the process beside proved meanwhile, waiting for the rest while the limit lasts
+            bound, bound_kind = better_bound(cm, options, bound, bound_kind, info, options.deadline)
+            info["bound"] = bound_kind
     if best_cost is None:
         return SolverResult(status="unknown", info=info, bound_bytes=bound,
                             message=f"stopped by the {why}; no schedule found (proven bound {bound:,} B)")

@@ -31,6 +31,7 @@ from ..cost.cost_model import CostModel
 from ..cost.schedule import Group, Schedule
 from ..model.errors import SolverError
 from ..utils import progress
+from ..utils.deadline import Deadline
 from . import anytime
 from .base import SolveOptions, Solver, SolverResult
 from .cpsat import CPSat
@@ -47,7 +48,7 @@ MIN_EXACT_SECONDS = 0.5
 EXACT_SHARE = 2 / 3
 
 
-class Auto(Solver):
+class Auto(anytime.Fallback, Solver):
     name = "auto"
     description = (f"the best schedule in a stated time (default {DEFAULT_TIME_LIMIT:g} s): optimus and "
                    "efficient-s, then cpsat (exact-dp without OR-Tools) warm-started from the better, then refine "
@@ -57,14 +58,17 @@ class Auto(Solver):
     timed = threaded = composite = True
     order = 90
 
+    def run_deadline(self, options: SolveOptions) -> Deadline:
+        """One deadline for every stage: the run's, or :data:`DEFAULT_TIME_LIMIT` seconds when it has none."""
+        return options.deadline if options.deadline.bounded else options.deadline.sub(DEFAULT_TIME_LIMIT)
+
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         for key in ("together", "apart", "max_groups"):
             if options.extra.get(key):
                 raise SolverError(f"auto takes no side constraint '{key}' (its heuristic cannot honour it); use "
                                   "cpsat or milp")
         limit = options.time_limit if options.time_limit is not None else DEFAULT_TIME_LIMIT
-        # one deadline for both stages: the run's, or the default limit's when the run has none
-        deadline = options.deadline if options.deadline.bounded else options.deadline.sub(DEFAULT_TIME_LIMIT)
+        deadline = self.run_deadline(options)
         report = progress.of(options)
         phases: list[dict] = []
 
@@ -93,8 +97,13 @@ class Auto(Solver):
 
         info = {"time_limit_s": limit, "exact_solver": exact_cls.name, "phases": phases}
         if exact is not None:
-            info.update({k: v for k, v in exact.info.items() if k in ("space", "candidates", "columns")})
-        return _combine(heuristic, h_name, exact, info, exact_cls.name, limit)
+            info.update({k: v for k, v in exact.info.items() if k in ("space", "candidates", "columns", "bound")})
+        segment = None
+        if options.beside is not None and (exact is None or exact.status not in ("optimal", "infeasible")):
+            segment = options.beside.bound(until=deadline)  # what it proved while the phases ran, or by the limit
+            info.update(segment.info())
+        return _combine(heuristic, h_name, exact, info, exact_cls.name, limit,
+                        segment.bytes if segment is not None and segment.feasible else None)
 
 
 def _refined(cm: CostModel, options: SolveOptions, deadline, h_name: str, heuristic: SolverResult,
@@ -132,13 +141,18 @@ def _hint(cm: CostModel, result: SolverResult, solver: str) -> Schedule:
 
 
 def _combine(heuristic: SolverResult, h_name: str, exact: SolverResult | None, info: dict, exact_name: str,
-             limit: float) -> SolverResult:
-    """The cheaper schedule, with the exact solver's bound and an honest status (see the module's docstring)."""
+             limit: float, segment: int | None = None) -> SolverResult:
+    """The cheaper schedule, with the best proven bound (the exact solver's, the refinement's proof, the segment
+    bound computed beside them) and an honest status (see the module's docstring)."""
     h_cost = anytime.schedule_cost(heuristic)
     e_cost = anytime.schedule_cost(exact) if exact is not None else None
     bound = exact.bound_bytes if exact is not None and exact.status in ("optimal", "feasible") else None
+    prover = exact_name
     if heuristic.status == "optimal" and heuristic.bound_bytes is not None:  # the refinement's one window proved it
         bound = max(bound or 0, heuristic.bound_bytes)
+    if segment is not None and (bound is None or segment > bound):
+        bound, prover = segment, "the segment bound"
+        info["bound"] = "segment bound, computed beside the search (formulations/segment-bound.md)"
     if exact is not None and exact.status == "infeasible" and h_cost is None:
         info["chosen"] = None
         return SolverResult(status="infeasible", unplaced=exact.unplaced, info=info,
@@ -160,12 +174,12 @@ def _combine(heuristic: SolverResult, h_name: str, exact: SolverResult | None, i
     info["chosen"] = chosen
     if bound is not None and cost <= bound:
         return SolverResult(status="optimal", groups=groups, bound_bytes=bound, info=info)
-    if exact is None:
-        note = f"not proven optimal: the {limit:g} s limit left no time for {exact_name}; raise --time-limit"
-    elif bound is not None:
-        note = (f"not proven optimal within {limit:g} s: {exact_name} proved that no schedule moves less than "
+    if bound is not None:
+        note = (f"not proven optimal within {limit:g} s: {prover} proves that no schedule moves less than "
                 f"{bound:,} B, so this one is at most {(cost - bound) / bound:.2%} above the optimum; raise "
                 "--time-limit to close the gap")
+    elif exact is None:
+        note = f"not proven optimal: the {limit:g} s limit left no time for {exact_name}; raise --time-limit"
     else:
         note = f"not proven optimal within {limit:g} s ({exact_name}: {exact.message or exact.status}); raise " \
                "--time-limit"

@@ -8,6 +8,7 @@ modelling separate from back-ends, one small interface, registration in one plac
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import math
 import time
@@ -48,6 +49,10 @@ class SolveOptions:
         (enumeration, tiling, model building, the back-end's search, the anytime fallback). By default ``time_limit``
         seconds from when the options are made, i.e. where the user's limit enters (:func:`optimus_opt.solve`); give
         one to share a deadline between runs or to use another clock. Not part of a run's identity.
+    beside:
+        The :class:`~optimus_opt.solvers.beside.Beside` computing the fallback heuristics and the segment bound in
+        another process while an exact solver searches, which :meth:`Solver.solve` starts and stops; a stopped
+        solver takes its schedule and its bound. Not part of a run's identity.
 
     Raises
     ------
@@ -63,6 +68,7 @@ class SolveOptions:
     extra: Mapping[str, Any] = field(default_factory=dict)
     progress: Any = field(default=None, compare=False, repr=False)
     deadline: Deadline = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+    beside: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         limit = self.time_limit
@@ -166,6 +172,16 @@ class Solver(ABC):
             raise SolverError(f"solver '{cls.name}' takes no option '{key}' "
                               f"({'it takes: ' + takes if takes else 'it takes none'}){hint}")
 
+    def start_beside(self, cm: CostModel, options: SolveOptions) -> Any:
+        """What this solver computes in another process while it searches (an object with ``close()``, which
+        :meth:`solve` calls when the search returns), or None: nothing, by default
+        (:class:`~optimus_opt.solvers.anytime.Fallback` starts the fallback's work beside an exact search)."""
+        return None
+
+    def run_deadline(self, options: SolveOptions) -> Deadline:
+        """The deadline this solver's run keeps: the options' (a solver with a limit of its own says so)."""
+        return options.deadline
+
     @abstractmethod
     def search(self, cm: CostModel, options: SolveOptions) -> SolverResult:
         """Find a schedule of ``cm.instance`` within this solver's space."""
@@ -209,7 +225,16 @@ class Solver(ABC):
         self.check_options(options.extra)
         cm = CostModel(instance)
         start = time.perf_counter()
-        result = self.search(cm, options)
+        beside = None
+        if options.beside is None and options.extra.get("anytime", True):
+            beside = self.start_beside(cm, options)
+            if beside is not None:
+                options = dataclasses.replace(options, beside=beside)
+        try:
+            result = self.search(cm, options)
+        finally:
+            if beside is not None:
+                beside.close()
         seconds = time.perf_counter() - start
         net = instance.network
         groups = tuple(Group.from_tiling(instance, members, tiling) for members, tiling in result.groups)

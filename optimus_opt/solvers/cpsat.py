@@ -50,7 +50,7 @@ class CPSat(SetPartitionSolver):
         solver = configured_solver(options, deadline)
         if deadline.bounded:
             info["backend_time_limit_s"] = round(solver.parameters.max_time_in_seconds, 6)
-        code = solver.solve(m, progress.cpsat_callback(options, solver))  # incumbents and bounds, if anyone listens
+        code = solve_interruptibly(solver, m, progress.cpsat_callback(options, solver))  # incumbents, bounds
         status = _STATUS[solver.status_name(code)]
         info.update(cpsat_status=solver.status_name(code), branches=solver.num_branches,
                     conflicts=solver.num_conflicts, wall_seconds=round(solver.wall_time, 6), ortools=_version())
@@ -129,6 +129,42 @@ def configured_solver(options: SolveOptions, deadline: Deadline):
         except (AttributeError, TypeError, ValueError) as err:
             raise SolverError(f"cpsat parameter {key}={value!r} is not accepted: {err}") from None
     return solver
+
+
+def solve_interruptibly(solver, model, callback=None) -> int:
+    """``solver.solve(model, callback)``, but Ctrl-C raises :class:`KeyboardInterrupt` once the search has stopped.
+
+    CP-SAT catches SIGINT itself and ends its search as if its time limit had passed, so an interrupted run would
+    look like a timed-out one (and the command would exit 0). In the main thread the search therefore runs in a
+    helper thread with CP-SAT's own handler off, while this thread waits and keeps Python's: on Ctrl-C it stops
+    the search, waits for it to end and raises. Elsewhere (a Dask worker's thread) it is a plain solve."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return solver.solve(model, callback)
+    solver.parameters.catch_sigint_signal = False
+    outcome: dict = {}
+    done = threading.Event()
+
+    def search() -> None:
+        try:
+            outcome["code"] = solver.solve(model, callback)
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread, which raises it
+            outcome["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=search, name="cp-sat search", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        solver.stop_search()
+        done.wait()
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["code"]
 
 
 def _version() -> str:

@@ -33,6 +33,10 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
     transitions are tiled by increasing bound, and with ``prune`` the first bound that reaches the best value
     found ends the scan: no later transition can beat it (formulations/exact-dp.md, rule DP-1). A down-set no
     feasible transition reaches is dropped.
+
+    Of transitions with equal totals the one whose group has the larger bitset wins (rule DP-2), so the schedule
+    returned is fixed by the instance alone: of the optimal schedules, the one whose last group has the largest
+    bitset, then its last but one, and so on; ``prune`` does not change it.
     """
     began = time.perf_counter()
     full = start | space.within
@@ -56,15 +60,20 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
                 break
             if d != start:
                 incoming = pending.pop(d)
-                incoming.sort(key=lambda e: e[0])  # stable: equal bounds keep the order they were found in
+                # by bound, then by the tie-break (rule DP-2: of equal totals the larger group bitset wins), so the
+                # scan can end at the first entry that can neither beat the best total nor win a tie with it
+                incoming.sort(key=lambda e: (e[0], -e[2].mask))
                 value = arg = None
                 for bound, src, cand in incoming:
-                    if prune and value is not None and bound >= value:
+                    if prune and value is not None and (bound > value or bound == value and cand.mask < arg[1].mask):
                         break
                     tilings += 1
                     tiling = cand.tiling(cm)
-                    if tiling is not None and (value is None or best[src] + tiling.cost < value):
-                        value, arg = best[src] + tiling.cost, (src, cand)
+                    if tiling is None:
+                        continue
+                    total = best[src] + tiling.cost
+                    if value is None or total < value or total == value and cand.mask > arg[1].mask:
+                        value, arg = total, (src, cand)
                 if value is None:
                     continue  # no feasible group reaches d
                 best[d], back[d] = value, arg

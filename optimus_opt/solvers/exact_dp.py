@@ -14,7 +14,7 @@ from .base import SolveOptions, Solver, SolverResult
 from .downsets import downset_dp
 
 
-class ExactDP(Solver):
+class ExactDP(anytime.Fallback, Solver):
     name = "exact-dp"
     description = "exact optimum: dynamic program over the network's down-sets"
     exact = timed = True

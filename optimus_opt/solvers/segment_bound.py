@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -268,6 +269,57 @@ def _local_compulsory(cm: CostModel, core: int) -> int:
     return sum(cm.weight_bytes[u] + (cm.tensor_bytes[u] if cm.is_output[u] else 0) for u in bits(core))
 
 
+@dataclass(frozen=True)
+class WindowResult:
+    """One window's outcome: its optimum under the local cost (None when the deadline stopped its DP; −1 when the
+    window has no schedule), the pieces costed and the down-sets visited."""
+
+    index: int
+    value: int | None
+    pieces: int
+    downsets: int
+
+
+def window_results(cm: CostModel, spans: list[tuple[int, int]], overlap: int = DEFAULT_OVERLAP,
+                   deadline: Deadline = NEVER, max_group: int | None = None) -> Iterator[WindowResult]:
+    """Solve the window of each core in ``spans`` (from :func:`segments`) in turn, yielding each outcome as it is
+    known, so that a caller may stop early or collect them from another process (:mod:`.beside`)."""
+    layers = list(cm.network.layer_ids)
+    position = {u: i for i, u in enumerate(layers)}
+    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
+    least = least_rows(cm, qs)
+    for index, (a, b) in enumerate(spans):
+        core = sum(1 << u for u in layers[position[a]:position[b] + 1])
+        lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
+        window = sum(1 << u for u in layers[lo:hi])
+        value, p, d = (None, 0, 0) if deadline.expired() else _segment_dp(
+            cm, window, _LocalCost(cm, core, window, qs, least), deadline, max_group)
+        yield WindowResult(index, value, p, d)
+
+
+def assemble(cm: CostModel, spans: list[tuple[int, int]], results: Iterable[WindowResult],
+             seconds: float) -> SegmentBound:
+    """The bound from the windows' outcomes: Σ of the finished windows' optima, and each other core's local
+    compulsory traffic (its weights once and its network outputs), so that any subset of outcomes gives a bound."""
+    layers = list(cm.network.layer_ids)
+    position = {u: i for i, u in enumerate(layers)}
+    known = {r.index: r for r in results}
+    per, done = [], []
+    feasible = True
+    for index, (a, b) in enumerate(spans):
+        value = known[index].value if index in known else None
+        done.append(value is not None)
+        feasible = feasible and value != -1
+        core = sum(1 << u for u in layers[position[a]:position[b] + 1])
+        per.append(value if value is not None and value >= 0 else _local_compulsory(cm, core))
+    cuts = [b for _, b in spans[:-1]]
+    crossing = sum(cm.tensor_bytes[t] for t in cm.network.layer_ids
+                   for b in cuts if t <= b < max(cm.consumers[t], default=-1))
+    return SegmentBound(bytes=sum(per), segments=tuple(spans), per_segment=tuple(per), finished=tuple(done),
+                        feasible=feasible, crossing_bytes=crossing, pieces=sum(r.pieces for r in known.values()),
+                        downsets=sum(r.downsets for r in known.values()), seconds=seconds)
+
+
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` layers of the optimum of each one's window (the core and
@@ -275,32 +327,9 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     every schedule with at most ``max_group`` layers per group (module docstring). A window whose DP the deadline
     stops counts its core's weights and outputs instead, so the result is a bound whenever it returns."""
     began = time.perf_counter()
-    layers = list(cm.network.layer_ids)
     spans = segments(cm, segment_layers)
-    position = {u: i for i, u in enumerate(layers)}
-    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
-    least = least_rows(cm, qs)
-    per, done = [], []
-    pieces = downsets = 0
-    feasible = True
-    for a, b in spans:
-        core = sum(1 << u for u in layers[position[a]:position[b] + 1])
-        lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
-        window = sum(1 << u for u in layers[lo:hi])
-        value, p, d = (None, 0, 0) if deadline.expired() else _segment_dp(
-            cm, window, _LocalCost(cm, core, window, qs, least), deadline, max_group)
-        pieces += p
-        downsets += d
-        done.append(value is not None)
-        feasible = feasible and value != -1
-        per.append(value if value is not None and value >= 0 else _local_compulsory(cm, core))
-    cuts = [b for _, b in spans[:-1]]
-    crossing = sum(cm.tensor_bytes[t] for t in cm.network.layer_ids
-                   for b in cuts if t <= b < max(cm.consumers[t], default=-1))
-    return SegmentBound(bytes=sum(per), segments=tuple(spans), per_segment=tuple(per), finished=tuple(done),
-                        feasible=feasible,
-                        crossing_bytes=crossing, pieces=pieces, downsets=downsets,
-                        seconds=time.perf_counter() - began)
+    results = list(window_results(cm, spans, overlap, deadline, max_group))
+    return assemble(cm, spans, results, time.perf_counter() - began)
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,

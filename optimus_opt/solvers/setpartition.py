@@ -151,7 +151,7 @@ def same_group_pairs(model: PartitionModel) -> list[tuple[int, int]]:
     return sorted(model.pairs)
 
 
-class SetPartitionSolver(Solver):
+class SetPartitionSolver(anytime.Fallback, Solver):
     """A back-end of the set-partitioning model: the candidate space, side constraints, dominance and the checks
     every back-end shares are done here; a subclass states and solves the model in :meth:`optimise`."""
 

@@ -8,7 +8,7 @@ it, else as a bound (:func:`optimum`).
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Collection, Mapping, Sequence
 
 from .. import solvers as _solvers
 from ..io.resolve import PAPER_SETTING
@@ -293,11 +293,18 @@ def _network_facts(net: str, inst: Mapping[str, Any]) -> dict[str, Any] | None:
             "output_bytes": outputs, "reread_bytes": reread}
 
 
-def paper_comparison(s: Summary, experiments: Sequence[Experiment] | None = None) -> str:
+def paper_comparison(s: Summary, experiments: Sequence[Experiment] | None = None, *,
+                     figures: Collection[str] | None = None) -> str:
     """The Optimus paper's evaluation as the paper preset reproduces it: one section per experiment of
     :func:`optimus_opt.studies.paper.paper_experiments` (a table and its plot), the comparison with the authors'
-    artifact (:func:`artifact_comparison`) and what the proven optimum says about the paper's heuristic."""
+    artifact (:func:`artifact_comparison`) and what the proven optimum says about the paper's heuristic.
+    ``figures``: the plot files there are to link (``paper-<key>.png``); None links every experiment's."""
     exps = list(experiments) if experiments is not None else paper_experiments()
+
+    def plot_link(exp: Experiment) -> list[str]:
+        name = f"paper-{exp.key}.png"
+        return [f"![{exp.title}](plots/{name})", ""] if figures is None or name in figures else []
+
     lines = ["## The Optimus paper's evaluation", "",
              "Each experiment of the paper that the cost model can express (docs/reproduction.md lists the others). "
              "Traffic in MiB (2^20 bytes) throughout this section. **optimum**: `(proven)` where an exact solver "
@@ -306,11 +313,11 @@ def paper_comparison(s: Summary, experiments: Sequence[Experiment] | None = None
              "paper's dynamic program moves than the optimum (`≤` against a bound).", ""]
     for exp in exps:
         if exp.key == "artifact":
-            lines += [artifact_comparison(s), "", f"![{exp.title}](plots/paper-{exp.key}.png)", ""]
+            lines += [artifact_comparison(s), ""] + plot_link(exp)
             continue
         lines += [f"### {exp.title}", "", exp.description, ""]
         lines += experiment_table(s, exp)
-        lines += ["", f"![{exp.title}](plots/paper-{exp.key}.png)", ""]
+        lines += [""] + plot_link(exp)
     lines += _optimality_summary(s, exps)
     return "\n".join(lines).rstrip() + "\n"
 

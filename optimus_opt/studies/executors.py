@@ -41,6 +41,8 @@ from .records import RunSpec, failure_record, run_record
 
 #: The executors :func:`run` knows.
 EXECUTORS = ("local", "dask", "inline")
+#: Seconds a study waits for a Dask scheduler to answer before it refuses the address (before any folder is made).
+CONNECT_SECONDS = 5.0
 
 #: Receives each run's record and schedule document (None when it produced none), as it comes.
 Sink = Callable[[dict, "dict | None"], None]
@@ -259,6 +261,68 @@ def run_inline(specs: Sequence[RunSpec], sink: Sink, *, tick: Callable[[], None]
         tick()
 
 
+def connect_dask(address: str, timeout: float | None = None) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``, or an
+    :class:`~optimus_opt.model.errors.OptimusError` naming the address when it does not answer as a scheduler
+    within about ``timeout`` seconds (default :data:`CONNECT_SECONDS`; a study calls this before it writes
+    anything, so a wrong address leaves no study folder behind).
+
+    A refused TCP address is refused at once. Dask's own connect timeout does not bound the handshake that follows
+    (a port where something listens but never answers holds ``Client()`` indefinitely), so the client is made in a
+    helper thread that is given up after the timeout; a client that connects after that is closed at once.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        from ..utils.extras import missing_message
+
+        raise OptimusError(missing_message("dask", "the dask executor needs")) from None
+    import threading
+
+    timeout = CONNECT_SECONDS if timeout is None else timeout
+    outcome: dict[str, Any] = {}
+    lock, done = threading.Lock(), threading.Event()
+
+    def connect() -> None:
+        try:
+            _probe(address, timeout)
+            client = Client(address, set_as_default=False, timeout=f"{timeout:g}s")
+            with lock:
+                if outcome.get("abandoned"):
+                    client.close()
+                outcome["client"] = client
+        except Exception as err:  # noqa: BLE001 - whatever fails (no answer, not a Dask scheduler) is said below
+            outcome["error"] = err
+        finally:
+            done.set()
+
+    threading.Thread(target=connect, name="dask connect", daemon=True).start()
+    done.wait(timeout + 1.0)
+    with lock:
+        if "client" in outcome:
+            return outcome["client"]
+        outcome["abandoned"] = True
+    err = outcome.get("error")
+    why = "no answer" if err is None else err.strerror if isinstance(err, OSError) and err.strerror else \
+        (str(err).splitlines() or [type(err).__name__])[0]
+    raise OptimusError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s ({why}); start it "
+                       "(dask scheduler) or check --scheduler")
+
+
+def _probe(address: str, timeout: float) -> None:
+    """Open and close a TCP connection to a ``tcp://HOST:PORT`` (or ``HOST:PORT``) address; raises
+    :class:`OSError` when nothing listens there. Other schemes (``tls://``, ``ucx://``) are left to Dask."""
+    import socket
+
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    host, colon, port = rest.rpartition(":")
+    if scheme != "tcp" or not colon or not port.isdigit():
+        return
+    socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+
+
 def _dask_task(spec: RunSpec) -> Outcome:
     return execute(spec, memory_measure="ru_maxrss of the Dask worker process (its peak so far, an upper bound "
                                         "for this run)")
@@ -267,9 +331,9 @@ def _dask_task(spec: RunSpec) -> Outcome:
 def run_dask(specs: Sequence[RunSpec], sink: Sink, *, scheduler: Any, tick: Callable[[], None] = _nothing) -> None:
     """Submit every spec to a Dask distributed cluster and hand each outcome to ``sink`` as it completes.
 
-    ``scheduler`` is the scheduler's address (``tcp://host:8786``) or a ``distributed.Client``. A task that
-    raises, or whose worker dies, gives an ``error`` record. The solver's own time limit bounds each run; there
-    is no hard kill on a cluster.
+    ``scheduler`` is the scheduler's address (``tcp://host:8786``; :func:`connect_dask`) or a
+    ``distributed.Client``. A task that raises, or whose worker dies, gives an ``error`` record. The solver's own
+    time limit bounds each run; there is no hard kill on a cluster.
     """
     try:
         from distributed import Client, as_completed
@@ -278,7 +342,7 @@ def run_dask(specs: Sequence[RunSpec], sink: Sink, *, scheduler: Any, tick: Call
 
         raise OptimusError(missing_message("dask", "the dask executor needs")) from None
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler, set_as_default=False, timeout="30s") if own else scheduler
+    client = connect_dask(scheduler) if own else scheduler
     futures = {}
     try:
         salt = os.urandom(4).hex()
@@ -300,5 +364,5 @@ def run_dask(specs: Sequence[RunSpec], sink: Sink, *, scheduler: Any, tick: Call
             client.close()
 
 
-__all__ = ["EXECUTORS", "Sink", "check_executor", "execute", "preload", "run", "run_dask", "run_inline",
-           "run_local"]
+__all__ = ["CONNECT_SECONDS", "EXECUTORS", "Sink", "check_executor", "connect_dask", "execute", "preload", "run",
+           "run_dask", "run_inline", "run_local"]

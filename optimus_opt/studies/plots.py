@@ -18,6 +18,13 @@ from .planning import Experiment
 from .summary import Summary, solver_rank
 from .tables import buffer_label
 
+#: Dots per inch of the PNG files: a figure of :data:`MAX_WIDTH` inches is 1,920 pixels wide.
+DPI = 120
+#: The widest and the tallest a figure is drawn, in inches: more bars or rows than fit are wrapped (the gap figure
+#: takes more columns of instances) or drawn narrower, never as a strip too wide to read.
+MAX_WIDTH = 16.0
+MAX_HEIGHT = 12.0
+
 
 @dataclass(frozen=True)
 class _Figures:
@@ -41,14 +48,58 @@ class _Figures:
             colors[sv] = plt.get_cmap("Dark2")(k % 8)
         return cls(plt, out, colors, [])
 
+    def subplots(self, width: float, height: float, rows: int = 1, cols: int = 1, **kw: Any) -> tuple[Any, Any]:
+        """A figure of at most :data:`MAX_WIDTH` × :data:`MAX_HEIGHT` inches whose layout makes room for legends
+        and labels outside the axes (matplotlib's constrained layout); the axes as a ``rows`` × ``cols`` array."""
+        size = (min(width, MAX_WIDTH), min(height, MAX_HEIGHT))
+        return self.plt.subplots(rows, cols, figsize=size, squeeze=False, layout="constrained", **kw)
+
     def save(self, fig: Any, stem: str) -> None:
-        """Write ``fig`` as ``stem``.png and ``stem``.svg and close it."""
-        fig.tight_layout()
+        """Write ``fig`` as ``stem``.png and ``stem``.svg, cropped to what is drawn, and close it."""
         for ext in ("png", "svg"):
             path = self.out / f"{stem}.{ext}"
-            figures.save_atomically(fig, path, dpi=120)
+            figures.save_atomically(fig, path, dpi=DPI, bbox_inches="tight", pad_inches=0.08)
             self.written.append(path)
         self.plt.close(fig)
+
+
+def _legend(ax: Any, *more: Any) -> None:
+    """The legend of ``ax`` (and of the axes ``more``, each label once) beside it on the right, outside the axes so
+    that it covers no bar or line; nothing when no series is labelled."""
+    entries: dict[str, Any] = {}
+    for a in (ax, *more):
+        for handle, label in zip(*a.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        ax.legend(list(entries.values()), list(entries), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, fontsize=7, frameon=False)
+
+
+def _log_y(ax: Any) -> None:
+    """A base-10 log scale on the y axis of ``ax``, ticks at 1, 2 and 5 times each power of ten, read as plain
+    numbers (20, 50, 100), so that a bar between two powers of ten can be read."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _setting(insts: Sequence[Mapping[str, Any]], *, buffer: bool = True, batch: bool = True) -> str:
+    """What the instances of a figure share, for its title: ``squeezenet1_0 on optimus-npu (128 KiB), batch 4``;
+    a network, accelerator, buffer or batch they do not share is left out (the axis or the labels say it)."""
+    def one(key: str) -> Any:
+        values = {i[key] for i in insts}
+        return values.pop() if len(values) == 1 else None
+
+    net, acc, size, n = one("network"), one("accelerator"), one("buffer_bytes"), one("batch")
+    text = " on ".join(str(v) for v in (net, acc) if v is not None)
+    if buffer and size is not None:
+        text += f" ({buffer_label(size)})"
+    if batch and n is not None:
+        text += (", " if text else "") + f"batch {n}"
+    return text
 
 
 def plot(summary: Summary, directory: str | Path) -> list[Path]:
@@ -83,7 +134,8 @@ def plot(summary: Summary, directory: str | Path) -> list[Path]:
 
 
 def _traffic_vs_buffer(canvas: _Figures, summary: Summary, insts: list[dict], title: str, stem: str) -> None:
-    fig, ax = canvas.plt.subplots(figsize=(7.0, 4.4))
+    fig, axes = canvas.subplots(8.2, 4.4)
+    ax = axes[0][0]
     for solver in summary.solvers:
         pts = [(i["buffer_bytes"] / 1024, row["dram_bytes"] / 1e6) for i in insts
                if (row := summary.cell(i["instance_id"], solver)) and row["dram_bytes"] is not None]
@@ -100,45 +152,64 @@ def _traffic_vs_buffer(canvas: _Figures, summary: Summary, insts: list[dict], ti
         ax.plot(none, [0] * len(none), linestyle="none", marker="x", color="crimson", markersize=8,
                 label="no schedule found (infeasible)", clip_on=False)
     ax.set_ylim(bottom=0)
-    ax.set_xscale("log", base=2)
+    figures.log2_x(ax)
     ax.set_xlabel("buffer capacity (KiB)")
     ax.set_ylabel("DRAM traffic (MB)")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend(ax)
     canvas.save(fig, stem)
 
 
 def _gap_figure(canvas: _Figures, summary: Summary) -> None:
+    """The gap of each heuristic, as horizontal bars beside each instance's name (names read across, however
+    many), in as many columns of instances as :data:`MAX_HEIGHT` asks and :data:`MAX_WIDTH` allows."""
     heuristics = [sv for sv in summary.solvers if sv not in _solvers.exact_solvers()]
+    shown = [sv for sv in heuristics if any((row := summary.cell(i["instance_id"], sv)) is not None
+                                            and row["gap"] is not None for i in summary.instances)]
     with_bound = [i for i in summary.instances if i["best_bound_bytes"]]
-    fig, ax = canvas.plt.subplots(figsize=(max(6.4, 0.45 * len(with_bound) * max(1, len(heuristics)) / 2.5 + 2),
-                                           5.4))
-    if with_bound and heuristics:
-        width = 0.8 / len(heuristics)
-        for k, solver in enumerate(heuristics):
-            xs, ys = [], []
-            for j, inst in enumerate(with_bound):
+    if not (with_bound and shown):
+        fig, axes = canvas.subplots(6.4, 2.4)
+        ax = axes[0][0]
+        ax.text(0.5, 0.5, "no heuristic has a gap: no instance has a proven bound", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title("gap of each heuristic")
+        canvas.save(fig, "gap")
+        return
+    per_instance = 0.1 + 0.07 * len(shown)  # inches of height: one bar per heuristic
+    label_width = 0.35 + 0.055 * max(len(_short(i)) for i in with_bound)  # a 7-point label, by its characters
+    column_width = label_width + 3.2
+    fits = max(1, int((MAX_HEIGHT - 1.4) / per_instance))
+    columns = max(1, min(-(-len(with_bound) // fits), int((MAX_WIDTH - 1.6) // column_width)))
+    rows = -(-len(with_bound) // columns)
+    fig, axes = canvas.subplots(column_width * columns + 1.6, per_instance * rows + 1.4, 1, columns, sharex=True)
+    width = 0.8 / len(shown)
+    for c, ax in enumerate(axes[0]):
+        chunk = with_bound[c * rows:(c + 1) * rows]
+        for k, solver in enumerate(shown):
+            ys, gaps = [], []
+            for j, inst in enumerate(chunk):
                 row = summary.cell(inst["instance_id"], solver)
                 if row is not None and row["gap"] is not None:
-                    xs.append(j - 0.4 + width * (k + 0.5))
-                    ys.append(row["gap"] * 100)
-            ax.bar(xs, ys, width=width, label=solver, color=canvas.colors[solver])
-        ax.set_xticks(range(len(with_bound)))
-        ax.set_xticklabels([_short(i) for i in with_bound], rotation=60, ha="right", fontsize=7)
-        ax.set_yscale("symlog", linthresh=1.0)  # gaps span 0 % to thousands of percent
-        ax.set_ylabel("gap to the best proven bound (%, symlog)")
-        ax.legend(fontsize=7)
-    else:
-        ax.text(0.5, 0.5, "no instance has a proven bound", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xticks([])
-    ax.set_title("gap of each heuristic")
-    ax.grid(True, axis="y", alpha=0.3)
+                    ys.append(j - 0.4 + width * (k + 0.5))
+                    gaps.append(row["gap"] * 100)
+            ax.barh(ys, gaps, height=width, label=solver, color=canvas.colors[solver])
+        ax.set_yticks(range(len(chunk)))
+        ax.set_yticklabels([_short(i) for i in chunk], fontsize=7)
+        ax.set_ylim(rows - 0.5, -0.5)  # the first instance on top; every column at the same bar height
+        ax.set_xscale("symlog", linthresh=1.0)  # gaps span 0 % to thousands of percent
+        ax.set_xlabel("gap to the best proven bound (%, symlog)", fontsize=8)
+        ax.grid(True, axis="x", alpha=0.3)
+    fig.suptitle("gap of each heuristic")
+    _legend(axes[0][-1])
     canvas.save(fig, "gap")
 
 
 def _time_vs_size(canvas: _Figures, summary: Summary) -> None:
-    fig, ax = canvas.plt.subplots(figsize=(7.0, 4.4))
+    fig, axes = canvas.subplots(8.2, 4.4)
+    ax = axes[0][0]
     for solver in summary.solvers:
         done, stopped = [], []
         for row in summary.rows:
@@ -162,8 +233,7 @@ def _time_vs_size(canvas: _Figures, summary: Summary) -> None:
     ax.set_ylabel("solve time (s)")
     ax.set_title("solve time against network size")
     ax.grid(True, which="both", alpha=0.3)
-    if summary.rows:
-        ax.legend(fontsize=7)
+    _legend(ax)
     canvas.save(fig, "time-vs-size")
 
 
@@ -188,10 +258,11 @@ def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[Ex
         insts = experiment_instances(summary, exp)
         if not insts:
             continue
-        panel = _PaperPanel(summary, canvas, exp, insts,
-                            sorted((sv for sv in dict.fromkeys(exp.solvers) if sv not in _solvers.exact_solvers()),
-                                   key=solver_rank),
-                            [optimum(summary, i["instance_id"]) for i in insts])
+        heuristics = sorted((sv for sv in dict.fromkeys(exp.solvers) if sv not in _solvers.exact_solvers()),
+                            key=solver_rank)
+        ran = [sv for sv in heuristics if any((row := summary.cell(i["instance_id"], sv)) is not None
+                                              and row["dram_bytes"] is not None for i in insts)]
+        panel = _PaperPanel(summary, canvas, exp, insts, ran, [optimum(summary, i["instance_id"]) for i in insts])
         fig, axes = _PAPER_FIGURES.get(exp.key, _paper_overall)(panel)
         for ax in axes:
             ax.grid(True, alpha=0.3)
@@ -199,11 +270,11 @@ def plot_paper(summary: Summary, directory: str | Path, experiments: Sequence[Ex
     return canvas.written
 
 
-
 @dataclass(frozen=True)
 class _PaperPanel:
     """What every figure of the paper preset draws from: one experiment's instances, its heuristics (the solvers
-    that are not exact) and the optimum of each instance (proven or a bound)."""
+    that are not exact) that have a schedule on one of them at least, and the optimum of each instance (proven or
+    a bound)."""
 
     summary: Summary
     canvas: _Figures
@@ -220,43 +291,51 @@ class _PaperPanel:
 def _paper_artifact(p: _PaperPanel):
     colors = p.canvas.colors
     nets = [i for i in p.insts if i["network"] in ARTIFACT_MIB]
-    fig, ax = p.canvas.plt.subplots(figsize=(8.0, 4.4))
+    fig, axes = p.canvas.subplots(2.0 + 1.8 * len(nets), 4.4)
+    ax = axes[0][0]
     pairs = (("optimus", 1), ("efficient-s", 2), ("dnnvm", 3), ("layerwise", 4))
     width = 0.1
     for k, (sv, col) in enumerate(pairs):
         xs = [j + (2 * k - 3.5) * width for j in range(len(nets))]
         ax.bar([x - width / 2 for x in xs], [ARTIFACT_MIB[i["network"]][col] for i in nets], width,
                color=colors[sv], alpha=0.45, hatch="//", label=f"artifact {sv}")
-        ax.bar([x + width / 2 for x in xs], [p.mib(i, sv) or 0 for i in nets], width, color=colors[sv],
-               label=f"ours {sv}")
+        ours = [(x + width / 2, mib) for x, i in zip(xs, nets) if (mib := p.mib(i, sv)) is not None]
+        if ours:
+            ax.bar([x for x, _ in ours], [m for _, m in ours], width, color=colors[sv], label=f"ours {sv}")
     ax.set_xticks(range(len(nets)))
     ax.set_xticklabels([ARTIFACT_MIB[i["network"]][0] for i in nets])
-    ax.set_yscale("log")
+    _log_y(ax)
     ax.set_ylabel("DRAM traffic (MiB, log)")
-    ax.set_title("ours on optimus-artifact against the artifact's figures, batch 4")
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_title(f"ours against the artifact's published figures: {_setting(nets)}")
+    _legend(ax)
     return fig, [ax]
 
 
 def _paper_buffer(p: _PaperPanel):
-    fig, ax = p.canvas.plt.subplots(figsize=(7.0, 4.4))
+    fig, axes = p.canvas.subplots(8.2, 4.4)
+    ax = axes[0][0]
     xs = [i["buffer_bytes"] / 1024 for i in p.insts]
     for sv in p.heuristics:
         ax.plot(xs, [p.mib(i, sv) for i in p.insts], marker="o", markersize=3, label=sv, color=p.canvas.colors[sv])
     ax.plot(xs, [o["bytes"] / MIB if o["bytes"] else None for o in p.opts], "k--", linewidth=1,
             label="optimum (proven or bound)")
-    ax.set_xscale("log", base=2)
+    none = [x for x, i, o in zip(xs, p.insts, p.opts) if not o["bytes"] and all(p.mib(i, sv) is None
+                                                                                for sv in p.heuristics)]
+    if none:
+        ax.plot(none, [0] * len(none), linestyle="none", marker="x", color="crimson", markersize=8,
+                label="no schedule found", clip_on=False)
+    figures.log2_x(ax)
     ax.set_xlabel("buffer capacity (KiB)")
     ax.set_ylabel("DRAM traffic (MiB)")
     ax.set_ylim(bottom=0)
-    ax.set_title(p.exp.description.split(",")[0] + ", batch 4")
-    ax.legend(fontsize=7)
+    ax.set_title(f"{_setting(p.insts, buffer=False)}: buffer sweep")
+    _legend(ax)
     return fig, [ax]
 
 
 def _paper_batch(p: _PaperPanel):
     nets = list(dict.fromkeys(i["network"] for i in p.insts))
-    fig, axes = p.canvas.plt.subplots(1, len(nets), figsize=(5.0 * len(nets), 4.0), squeeze=False)
+    fig, axes = p.canvas.subplots(1.5 + 4.6 * len(nets), 4.0, 1, len(nets))
     for ax, net in zip(axes[0], nets):
         mine = [(i, o) for i, o in zip(p.insts, p.opts) if i["network"] == net]
         xs = [i["batch"] for i, _ in mine]
@@ -264,51 +343,68 @@ def _paper_batch(p: _PaperPanel):
             ax.plot(xs, [(p.mib(i, sv) or float("nan")) / i["batch"] for i, _ in mine], marker="o",
                     markersize=3, label=sv, color=p.canvas.colors[sv])
         ax.plot(xs, [o["bytes"] / MIB / i["batch"] if o["bytes"] else float("nan") for i, o in mine],
-                "k--", linewidth=1, label="optimum")
-        ax.set_xscale("log", base=2)
+                "k--", linewidth=1, label="optimum (proven or bound)")
+        figures.log2_x(ax)
         ax.set_xlabel("batch size")
         ax.set_ylabel("DRAM traffic per sample (MiB)")
-        ax.set_title(f"{net} on optimus-npu (128 KiB)")
-        ax.legend(fontsize=7)
+        ax.set_title(_setting([i for i, _ in mine], batch=False))
+    _legend(axes[0][-1], *axes[0][:-1])
     return fig, list(axes[0])
 
 
 def _paper_pe_array(p: _PaperPanel):
-    fig, ax = p.canvas.plt.subplots(figsize=(8.0, 4.0))
+    fig, axes = p.canvas.subplots(8.0, 4.0)
+    ax = axes[0][0]
     labels = [f"{i.get('channel_tile')}x{i.get('channel_tile')}, {buffer_label(i['buffer_bytes'])}" for i in p.insts]
+    tiles = [i.get("channel_tile") for i in p.insts]
+    runs = [[k for k, t in enumerate(tiles) if t == tile] for tile in dict.fromkeys(tiles)]  # a line per PE array
+
+    def draw(values: list[float], **style: Any) -> None:
+        for r, run in enumerate(runs):
+            ax.plot(run, [values[k] for k in run], **(style if r == 0 else {**style, "label": "_"}))
+
     first = {sv: p.mib(p.insts[0], sv) for sv in p.heuristics}
     for sv in p.heuristics:
         if first[sv]:
-            ax.plot(labels, [(p.mib(i, sv) or float("nan")) / first[sv] for i in p.insts], marker="o",
-                    markersize=3, label=sv, color=p.canvas.colors[sv])
+            draw([(p.mib(i, sv) or float("nan")) / first[sv] for i in p.insts], marker="o", markersize=3, label=sv,
+                 color=p.canvas.colors[sv])
     if p.opts[0]["bytes"]:
-        ax.plot(labels, [o["bytes"] / p.opts[0]["bytes"] if o["bytes"] else float("nan") for o in p.opts],
-                "k--", linewidth=1, label="optimum")
+        draw([o["bytes"] / p.opts[0]["bytes"] if o["bytes"] else float("nan") for o in p.opts], color="black",
+             linestyle="--", linewidth=1, label="optimum (proven or bound)")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=30, ha="right", rotation_mode="anchor", fontsize=7)
+    ax.set_xlabel("PE array (Tc x Tc), buffer")
     ax.set_ylabel(f"DRAM traffic / at {labels[0]}")
-    ax.set_title("SqueezeNet 1.0, batch 4: PE array (channel tile) × buffer")
-    ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    ax.legend(fontsize=7)
+    ax.set_title(f"{_setting(p.insts, buffer=False)}: PE array (channel tile) × buffer")
+    _legend(ax)
     return fig, [ax]
 
 
 def _paper_overall(p: _PaperPanel):
-    fig, ax = p.canvas.plt.subplots(figsize=(max(7.0, 0.42 * len(p.insts) + 2), 4.6))
+    fig, axes = p.canvas.subplots(3.5 + 0.42 * len(p.insts), 4.6)
+    ax = axes[0][0]
     shown = [sv for sv in p.heuristics if sv != "layerwise"]
     width = 0.8 / (len(shown) + 1)
     for k, sv in enumerate(shown):
         ys = [(p.mib(i, sv) or 0) / (p.mib(i, "layerwise") or float("nan")) for i in p.insts]
         ax.bar([j - 0.4 + width * (k + 0.5) for j in range(len(p.insts))], ys, width, label=sv,
                color=p.canvas.colors[sv])
+    x_opt = [j - 0.4 + width * (len(shown) + 0.5) for j in range(len(p.insts))]
     ys = [(o["bytes"] / MIB if o["bytes"] else 0) / (p.mib(i, "layerwise") or float("nan"))
           for i, o in zip(p.insts, p.opts)]
-    ax.bar([j - 0.4 + width * (len(shown) + 0.5) for j in range(len(p.insts))], ys, width, color="black",
-           label="optimum (proven or bound)")
+    for proven, label, style in ((True, "optimum (proven)", {"color": "black"}),
+                                 (False, "optimum (bound, not proven)",
+                                  {"facecolor": "none", "edgecolor": "black", "linewidth": 0.8})):
+        pick = [j for j, o in enumerate(p.opts) if (o["status"] == "proven") == proven and o["bytes"]]
+        if pick:
+            ax.bar([x_opt[j] for j in pick], [ys[j] for j in pick], width, label=label, **style)
     ax.set_xticks(range(len(p.insts)))
     ax.set_xticklabels([f"{i['network']} {i['accelerator']}" for i in p.insts], rotation=60, ha="right",
-                       fontsize=7)
+                       rotation_mode="anchor", fontsize=7)
+    ax.set_xlim(-0.6, len(p.insts) - 0.4)
     ax.set_ylabel("DRAM traffic / layerwise")
-    ax.set_title("overall comparison, batch 4")
-    ax.legend(fontsize=7)
+    ax.set_title(f"overall comparison: {_setting(p.insts)}")
+    _legend(ax)
     return fig, [ax]
 
 
@@ -322,7 +418,9 @@ def _slug(text: Any) -> str:
 
 
 def _short(inst: Mapping[str, Any]) -> str:
-    return f"{inst['network']} {inst['accelerator']} {buffer_label(inst['buffer_bytes']).replace(' ', '')} b{inst['batch']}"
+    """An instance as the gap figure labels it: ``squeezenet1_0 optimus-npu 128KiB b4``."""
+    size = buffer_label(inst["buffer_bytes"]).replace(" ", "")
+    return f"{inst['network']} {inst['accelerator']} {size} b{inst['batch']}"
 
 
 __all__ = ["plot", "plot_paper"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from .comparison import (
     ARTIFACT_MIB,
@@ -26,11 +26,13 @@ from .summary import Summary, best_bounds, proven_infeasible, solver_rank, summa
 from .tables import study_tables
 
 
-def markdown(s: Summary, *, title: str = "Optimality-gap study", paper: bool = False) -> str:
-    """A study's ``summary.md``: its tables, and with ``paper`` the comparison with the Optimus paper."""
+def markdown(s: Summary, *, title: str = "Optimality-gap study", paper: bool = False,
+             figures: Collection[str] | None = None) -> str:
+    """A study's ``summary.md``: its tables, and with ``paper`` the comparison with the Optimus paper, linking the
+    plots named in ``figures`` (None: every experiment's)."""
     lines = study_tables(s, title)
     if paper:
-        lines += ["", paper_comparison(s).rstrip()]
+        lines += ["", paper_comparison(s, figures=figures).rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -44,15 +46,14 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 
 
 def render(directory: str | Path, *, plots: bool = True, paper: bool | None = None) -> Summary:
-    """Write ``summary.md``, ``summary.csv`` and (with matplotlib) ``plots/`` of a study directory from its
+    """Write ``plots/`` (with matplotlib), ``summary.md`` and ``summary.csv`` of a study directory from its
     ``results.jsonl``; the paper comparison goes into ``summary.md`` when the manifest's preset is ``paper``
-    (or ``paper`` says so)."""
+    (or ``paper`` says so), and links the plots that are there (an experiment without runs has none, nor has a
+    study rendered without plots)."""
     directory = Path(directory)
     summary = summarize(load_records(directory))
     if paper is None:
         paper = read_manifest(directory).get("preset") == "paper"
-    write_atomic(directory / "summary.md", markdown(summary, paper=paper))
-    write_atomic(directory / "summary.csv", summary.to_csv())
     if plots:
         try:
             plot(summary, directory / "plots")
@@ -60,6 +61,9 @@ def render(directory: str | Path, *, plots: bool = True, paper: bool | None = No
                 plot_paper(summary, directory / "plots")
         except ImportError:
             pass  # matplotlib is an optional extra: the tables are written either way
+    figures = {p.name for p in (directory / "plots").glob("paper-*.png")}
+    write_atomic(directory / "summary.md", markdown(summary, paper=paper, figures=figures))
+    write_atomic(directory / "summary.csv", summary.to_csv())
     return summary
 
 

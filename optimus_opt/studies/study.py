@@ -41,7 +41,7 @@ from .. import solvers as _solvers
 from ..cost.schedule import Schedule
 from ..model.accelerator import HALOS, TILINGS, parse_size
 from ..model.errors import InstanceError, OptimusError
-from .executors import check_executor, run
+from .executors import check_executor, connect_dask, run
 from .paper import paper_experiments
 from .planning import Experiment, check_runs, estimate, expand, plan, plan_experiments, resolve_inputs
 from .records import (
@@ -327,6 +327,11 @@ def _execute(pending: Sequence[RunSpec], specs: Sequence[RunSpec], config: Study
     """Run ``pending`` on the study's executor, storing each outcome as it comes, then finish the study (records,
     manifest, summaries) whether the runs ended or were interrupted."""
     directory = config.directory
+    scheduler = config.scheduler
+    own_client = None
+    if config.executor == "dask" and pending and isinstance(scheduler, str):
+        # connect before the study folder is made: an address that does not answer leaves nothing behind
+        own_client = scheduler = connect_dask(scheduler)
     bar = Progress(pending, enabled=config.progress, skipped=len(result.skipped))
     store = ResultStore(directory) if directory is not None else None
     if directory is not None:
@@ -348,12 +353,14 @@ def _execute(pending: Sequence[RunSpec], specs: Sequence[RunSpec], config: Study
         if store is not None:
             store.__enter__()
         bar.draw_now()  # at once, so that a resumed study says how far it is before its first run ends
-        run(config.executor, pending, sink, jobs=config.jobs, scheduler=config.scheduler, tick=bar.tick,
+        run(config.executor, pending, sink, jobs=config.jobs, scheduler=scheduler, tick=bar.tick,
             started=bar.start_run)
     except BaseException:
         interrupted = True
         raise
     finally:
+        if own_client is not None:
+            own_client.close()
         bar.close()
         if store is not None:
             store.__exit__(None, None, None)

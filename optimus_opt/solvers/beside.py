@@ -1,0 +1,136 @@
+"""What a stopped exact solver needs, computed beside its search on another core: the fallback heuristics'
+schedule and the segment bound.
+
+An exact solver that a time limit stops returns the best schedule it knows (its own, else the better of the
+``optimus`` and ``efficient-s`` heuristics, refined) and the best lower bound it knows. On networks the exact solvers
+cannot finish (NASNet-A Mobile) both cost time after the stop: the heuristics about 3 s, and the segment bound
+(:mod:`~optimus_opt.solvers.segment_bound`), the strongest bound the project proves there, 18 s at 128 KiB.
+Computed after the exact phase, in what the limit leaves, the segment bound finished 1 of 34 windows and the
+heuristics could overrun the limit; computed from the start in a forked process on the core the search leaves
+idle, both have the whole limit. The child runs the heuristics first (when the solver has no ``warm_start``), then
+solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
+asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
+compulsory traffic).
+
+:meth:`~optimus_opt.solvers.base.Solver.solve` starts it for the exact solvers and ``auto``
+(:class:`~optimus_opt.solvers.anytime.Fallback`) when the run has a time
+limit, the machine has a core more than the run's workers, the platform can fork and the run is not a study's
+worker process (a study's jobs share the cores already); otherwise the stopped solver runs the heuristics and
+computes the bound itself, in its reserved time, as before (:mod:`~optimus_opt.solvers.anytime`). The process is
+killed as soon as the run returns, so a run whose exact phase finishes pays only the fork.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from multiprocessing.connection import Connection
+from typing import Callable
+
+from ..cost.cost_model import CostModel
+from ..utils.deadline import NEVER, Deadline
+from .segment_bound import (
+    DEFAULT_OVERLAP,
+    DEFAULT_SEGMENT,
+    SegmentBound,
+    WindowResult,
+    assemble,
+    segments,
+    window_results,
+)
+
+
+class Beside:
+    """The fallback heuristics (``heuristics``, a call that makes their runs, when given) and the segment bound,
+    computed in a child process until ``deadline``:
+    :meth:`heuristic_runs` gives the former, :meth:`bound` what is proven so far, :meth:`close` stops it."""
+
+    def __init__(self, cm: CostModel, deadline: Deadline, max_group: int | None, *,
+                 heuristics: Callable[[], list] | None = None) -> None:
+        self._cm = cm
+        self._spans = segments(cm, DEFAULT_SEGMENT)
+        self._results: dict[int, WindowResult] = {}
+        self._runs: list | None = None
+        self.heuristics = heuristics
+        self._began = time.perf_counter()
+        context = multiprocessing.get_context("fork")
+        self._inbox, outbox = context.Pipe(duplex=False)
+        self._process = context.Process(target=_work, args=(cm, self._spans, deadline, max_group, heuristics, outbox),
+                                        name="optimus-opt-beside", daemon=True)
+        self._process.start()
+        outbox.close()
+        self._open = True
+
+    def _receive(self, until: Deadline | None) -> bool:
+        """Take one message from the child, waiting until ``until`` (no wait without it, forever if it never
+        expires); False when none came or the child has ended."""
+        if not self._open:
+            return False
+        left = until.left() if until is not None else 0.0
+        if left is not None and not self._inbox.poll(max(0.0, left)):
+            return False
+        try:
+            kind, payload = self._inbox.recv()
+        except (EOFError, OSError):  # the child ended (its deadline, or killed)
+            self._open = False
+            return False
+        if kind == "runs":
+            self._runs = payload
+        else:
+            self._results[payload.index] = payload
+        return True
+
+    def heuristic_runs(self) -> list | None:
+        """The runs of :func:`~optimus_opt.solvers.anytime.heuristic_runs` made in the child, waiting for them as
+        long as they take (the caller would need as long to make them); None when the child was not asked for them
+        or ended without them."""
+        if self.heuristics is None:
+            return None
+        while self._runs is None and self._receive(NEVER):
+            pass
+        return self._runs
+
+    def bound(self, until: Deadline | None = None) -> SegmentBound:
+        """The segment bound over the windows solved so far, waiting for more until every window is solved or
+        ``until`` passes (no wait without it)."""
+        while len(self._results) < len(self._spans) and self._receive(until):
+            pass
+        return assemble(self._cm, self._spans, self._results.values(), time.perf_counter() - self._began)
+
+    def close(self) -> None:
+        """Stop the child (if it still runs) and release its pipe."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._inbox.close()
+        self._open = False
+
+
+def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_group: int | None,
+          heuristics: Callable[[], list] | None, outbox: Connection) -> None:
+    """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
+    then each window's outcome as soon as it is solved."""
+    try:
+        if heuristics is not None:
+            outbox.send(("runs", heuristics()))
+        for result in window_results(cm, spans, DEFAULT_OVERLAP, deadline, max_group):
+            if result.value is None:  # the deadline stopped it: nothing more will be proven
+                break
+            outbox.send(("window", result))
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C reaches the whole process group; the parent handles it
+        pass
+    finally:
+        outbox.close()
+
+
+def start(cm: CostModel, deadline: Deadline, *, workers: int, max_group: int | None,
+          heuristics: Callable[[], list] | None = None) -> Beside | None:
+    """A :class:`Beside` when it can run on a core of its own: the run has a limit on the wall clock (a
+    test's fake clock does not move in another process), the machine has more cores than the run's ``workers``,
+    the platform forks and the run is not itself one of a study's worker processes (which have the cores between
+    them, and may not start processes); else None."""
+    if not deadline.bounded or deadline.clock is not time.perf_counter or (os.cpu_count() or 1) <= workers \
+            or "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return None
+    return Beside(cm, deadline, max_group, heuristics=heuristics)

@@ -1,0 +1,103 @@
+"""The segment bound computed beside an exact search (optimus_opt/solvers/beside.py): the child process proves the
+same bound as :func:`segment_bound` in the parent, a stopped solver reports it, and the process ends with the run."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import ROOT
+
+import optimus_opt as oo
+from optimus_opt.solvers import anytime, beside, get
+from optimus_opt.solvers.base import SolveOptions
+from optimus_opt.solvers.segment_bound import segment_bound
+from optimus_opt.utils.deadline import Deadline
+
+SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_the_child_proves_what_the_parent_would():
+    cm = oo.CostModel(oo.load_instance(SQUEEZENET))
+    here = segment_bound(cm)
+    child = beside.Beside(cm, Deadline.after(120), None)
+    try:
+        there = child.bound(until=Deadline.after(120))
+    finally:
+        child.close()
+    assert len(here.segments) == 3 and here.complete
+    assert (there.bytes, there.segments, there.per_segment, there.finished) == \
+        (here.bytes, here.segments, here.per_segment, here.finished)
+    assert not child._process.is_alive()
+
+
+def test_the_child_runs_the_fallback_heuristics_first_when_asked():
+    cm = oo.CostModel(oo.load_instance(SQUEEZENET))
+    here = anytime.heuristic_runs(cm, SolveOptions())
+    child = beside.Beside(cm, Deadline.after(120), None, heuristics=lambda: anytime.heuristic_runs(cm, SolveOptions()))
+    try:
+        there = child.heuristic_runs()
+        bound = child.bound(until=Deadline.after(120))
+    finally:
+        child.close()
+    # Efficient-S beats the Optimus recursion on SqueezeNet 1.0 at 128 KiB (tests/test_pruning.py)
+    assert [(name, anytime.schedule_cost(r)) for name, r, _ in there] == \
+        [(name, anytime.schedule_cost(r)) for name, r, _ in here]
+    assert anytime.cheapest(there)[0] == "efficient-s" and bound.complete
+    unasked = beside.Beside(cm, Deadline.after(0.0), None)
+    assert unasked.heuristic_runs() is None
+    unasked.close()
+
+
+def test_before_any_window_arrives_the_bound_is_the_compulsory_traffic_of_each_core():
+    cm = oo.CostModel(oo.load_instance(SQUEEZENET))
+    child = beside.Beside(cm, Deadline.after(0.0), None)  # its deadline has passed: it solves nothing
+    try:
+        bound = child.bound(until=Deadline.after(30))  # the pipe closes at once: no wait for the 30 s
+    finally:
+        child.close()
+    assert bound.finished == (False, False, False) and bound.seconds < 10
+    # no window solved: each core counts its weights once and its network outputs, which sum to the compulsory
+    # traffic less the network's inputs
+    inputs = sum(cm.tensor_bytes[u] for u in cm.network.input_ids)
+    assert bound.bytes == cm.compulsory_bytes() - inputs
+
+
+def test_it_runs_only_where_it_has_a_core_and_a_wall_clock(monkeypatch):
+    cm = oo.CostModel(oo.load_instance(SQUEEZENET))
+    assert beside.start(cm, Deadline.after(None), workers=1, max_group=None) is None  # no limit: the solver finishes
+    assert beside.start(cm, Deadline.after(10, clock=lambda: 0.0), workers=1, max_group=None) is None  # fake clock
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert beside.start(cm, Deadline.after(10), workers=2, max_group=None) is None  # the search takes both cores
+    started = beside.start(cm, Deadline.after(10), workers=1, max_group=None)
+    assert started is not None
+    started.close()
+
+
+class Proven:
+    """Stands for the process beside the search: it has proven ``bound`` by the time it is asked."""
+
+    heuristics = None
+
+    def __init__(self, bound) -> None:
+        self.value, self.asked = bound, 0
+
+    def heuristic_runs(self):
+        return None
+
+    def bound(self, until=None):
+        self.asked += 1
+        return self.value
+
+
+def test_a_stopped_exact_solver_reports_the_bound_proven_beside_it(example):
+    cm = oo.CostModel(example)
+    proven = Proven(segment_bound(cm))  # one window holds the example's 9 layers: the optimum, 253,460 B
+    # a limit so short that the exact phase stops at once; the optimus schedule meets the bound
+    options = SolveOptions(time_limit=1e-6, beside=proven)
+    sched = get("exact-dp").solve(example, options)
+    assert (sched.status, sched.dram_bytes, sched.bound_bytes) == ("optimal", 253_460, 253_460)
+    assert sched.solver_info["bound"] == ("segment bound: 1 of 1 windows solved exactly, beside the search "
+                                          "(formulations/segment-bound.md)")
+    assert proven.asked >= 1

@@ -1,0 +1,470 @@
+"""Mutation testing of optimus-opt: plant one deliberate bug at a time in the cost model, the exact solvers, the
+heuristics and the study summaries, run the tests that should notice it, and report which bugs survive.
+
+A test suite that passes says nothing about the bugs it would miss. Each mutant below is a small, realistic bug (an
+off-by-one in a window span, a ceiling turned into a floor, a comparison made loose, a condition dropped, a term
+counted once instead of per strip); a mutant is *killed* when one of its tests fails, and *survives* when they all
+pass. A survivor is either a gap in the tests (write the test that kills it, in ``tests/test_mutant_kills.py``) or
+an *equivalent* mutant, a change no input can observe: those are listed in :data:`ACCEPTED_SURVIVORS`, each with
+the reason. CONTRIBUTING.md ("Mutation testing") says when to run it.
+
+Mutants never touch the working tree: the script copies the repository's ``HEAD`` (``git archive``; with
+``--worktree`` the working tree's tracked and untracked files instead) into a temporary directory, checks that a
+Python started there imports the copy's ``optimus_opt`` and not the editable install, runs every selected mutant's
+tests once unmutated (a failing baseline would make every mutant look killed), then for each mutant edits the
+copy, runs ``python -m pytest -q -x -p no:cacheprovider <tests>`` with ``HYPOTHESIS_PROFILE=ci`` under a time
+limit, and restores the file.
+
+    python tools/mutants.py                  # every mutant, one at a time (7.5 minutes on two idle cores)
+    python tools/mutants.py --list           # the mutants and their tests
+    python tools/mutants.py --only ID [--only ID2] [--jobs 2] [--json out.json] [--timeout 900] [--worktree]
+
+Exit status: 0 when every survivor is an accepted one; 1 when some other mutant survives, a mutant's run ends in
+an error or a time-out, or the mutant list no longer matches the code (a snippet not found exactly once); 2 for
+bad arguments or a failing baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The per-mutant time limit, in seconds, unless ``--timeout`` says otherwise: far above the slowest test set's
+#: unmutated time (test_exact.py and its companions, 45 s on two idle cores), with room for a loaded machine.
+DEFAULT_TIMEOUT = 900.0
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One deliberate bug: replace the snippet ``find`` (which must occur exactly once in ``file``) by ``replace``,
+    and run ``tests`` (test files or node ids, in the order given: the fastest that should fail first)."""
+
+    id: str
+    file: str
+    find: str
+    replace: str
+    tests: tuple[str, ...]
+    bug: str
+
+
+# The test sets the mutants share, fastest first (unmutated on two idle cores: _COST 34 s, _EXACT 45 s).
+_COST = ("tests/test_cost_example.py", "tests/test_cost_groups.py", "tests/test_evaluate.py",
+         "tests/test_properties.py", "tests/test_pruning.py", "tests/test_oracle.py")
+_TILES = ("tests/test_tiles.py", "tests/test_tiles_plumbing.py", "tests/test_oracle.py")
+_EXACT = ("tests/test_cost_example.py", "tests/test_pruning.py", "tests/test_exact.py")
+_STUDY = ("tests/test_studies.py", "tests/test_newcomer.py", "tests/test_tiles_plumbing.py",
+          "tests/test_solver_plugin.py")
+
+MUTANTS: tuple[Mutant, ...] = (
+    # -- cost model version 2 (optimus_opt/cost/cost_model.py) --------------------------------------------------
+    Mutant("span-off-by-one", "optimus_opt/cost/cost_model.py",
+           "self.span.append((layer.kernel[0] - 1) * dil + 1 if window else 1)",
+           "self.span.append((layer.kernel[0] - 1) * dil if window else 1)",
+           _COST, "a window spans one row less than its kernel: (K − 1)·d instead of (K − 1)·d + 1"),
+    Mutant("rows-stride", "optimus_opt/cost/cost_model.py",
+           "need = (rc - 1) * stride + span",
+           "need = rc * stride + span - 1",
+           _COST, "a strided window needs r·S + K − 1 input rows instead of (r − 1)·S + K (the same when S = 1)"),
+    Mutant("reduce-rows-floor", "optimus_opt/cost/cost_model.py",
+           "            elif kind == REDUCE:\n                need = -(-h // q)",
+           "            elif kind == REDUCE:\n                need = h // q",
+           _COST, "a reduction reads ⌊H/Q⌋ rows of its input per strip instead of ⌈H/Q⌉"),
+    Mutant("stream-once-per-batch", "optimus_opt/cost/cost_model.py",
+           "io.weight_bytes * q * -(-self.batch // b)",
+           "io.weight_bytes * -(-self.batch // b)",
+           _COST, "streamed weights are loaded once per batch block instead of once per strip and batch block"),
+    Mutant("batch-block-floor", "optimus_opt/cost/cost_model.py",
+           "return 1, -(-self.batch // blocks), False",
+           "return 1, self.batch // blocks, False",
+           _COST, "the batch block is ⌊N / blocks⌋ instead of ⌈N / blocks⌉ (more blocks than chosen)"),
+    Mutant("saving-at-tc", "optimus_opt/cost/cost_model.py",
+           "if self.is_conv[i] and self.C[i] > self.tc else 0",
+           "if self.is_conv[i] and self.C[i] >= self.tc else 0",
+           _COST, "a conv with exactly Tc channels counts as one that reduced channels save something on"),
+    Mutant("given-tiling-fits-strictly", "optimus_opt/cost/cost_model.py",
+           "        if footprint + io.weight_bytes <= self.buffer:\n            resident = True",
+           "        if footprint + io.weight_bytes < self.buffer:\n            resident = True",
+           _COST, "a given tiling whose footprint and weights fill the buffer exactly does not keep them resident"),
+    # -- candidate space (optimus_opt/cost/candidates.py) -------------------------------------------------------
+    Mutant("candidates-no-hull", "optimus_opt/cost/candidates.py",
+           "grown = mask | (1 << v) | (d1 & a1)",
+           "grown = mask | (1 << v)",
+           ("tests/test_pruning.py", "tests/test_exact.py"),
+           "growth adds a neighbour without closing the set under paths: non-convex candidate groups"),
+    Mutant("cost-floor-too-high", "optimus_opt/cost/candidates.py",
+           "floor += weights * (2 * batch - 1)",
+           "floor += weights * 2 * batch",
+           ("tests/test_mutant_kills.py", "tests/test_pruning.py", "tests/test_exact.py"),
+           "a group that streams at several strips gets a cost floor of 2N + 1 weight loads instead of 2N"),
+    Mutant("prune-at-equal-floor", "optimus_opt/cost/candidates.py",
+           "if rows1 + blk1 > buffer:",
+           "if rows1 + blk1 >= buffer:",
+           ("tests/test_mutant_kills.py", "tests/test_pruning.py", "tests/test_exact.py"),
+           "growth drops a set whose footprint floor fills the buffer exactly, though it may fit"),
+    # -- cost model version 3 (optimus_opt/cost/tiles.py, tile_counts.py) ----------------------------------------
+    Mutant("halo-modes-swapped", "optimus_opt/cost/tiles.py",
+           '*(cached if halo == "cache" else again)',
+           '*(cached if halo == "recompute" else again)',
+           _TILES, "the rows of halo cache are counted as recomputed and the reverse"),
+    Mutant("tiles-stream-per-tile-row", "optimus_opt/cost/tiles.py",
+           "weight_traffic = io.weight_bytes * qr * qc * -(-cm.batch // b)",
+           "weight_traffic = io.weight_bytes * qr * -(-cm.batch // b)",
+           _TILES, "streamed weights are loaded once per tile row instead of once per tile"),
+    Mutant("passes-read-input-once", "optimus_opt/cost/tiles.py",
+           "reads = passes * (io.ext_bytes + int(g.reread[index]))",
+           "reads = io.ext_bytes + int(g.reread[index])",
+           _TILES, "a layer run in P output-channel passes reads its input once instead of once per pass"),
+    Mutant("phi-saves-the-halo", "optimus_opt/cost/tiles.py",
+           "(cm.C[u] - cm.tc) * g.interior[g.row[u]]",
+           "(cm.C[u] - cm.tc) * g.cells[g.row[u]]",
+           _TILES, "reduced channels save on every cell of a tile, halo included, instead of its interior"),
+    Mutant("window-ignores-padding", "optimus_opt/cost/tile_counts.py",
+           "na, ne = a * stride - pad, (e - 1) * stride - pad + span",
+           "na, ne = a * stride, (e - 1) * stride + span",
+           _TILES, "a window's input interval ignores the padding offset"),
+    Mutant("line-buffer-dropped", "optimus_opt/cost/tile_counts.py",
+           "cell = lr * (c_dist[t, j] - sc) + sr * sc",
+           "cell = sr * sc",
+           _TILES, "the cached line buffer outside the tile's own columns is not counted in the footprint"),
+    # -- evaluate (optimus_opt/cost/schedule.py) ----------------------------------------------------------------
+    Mutant("evaluate-flags-equal-cost", "optimus_opt/cost/schedule.py",
+           "if best is not None and tiling.cost > best.cost:",
+           "if best is not None and tiling.cost >= best.cost:",
+           ("tests/test_evaluate.py", "tests/test_tiles_plumbing.py", "tests/test_cli.py"),
+           "evaluate flags a stated tiling as not the best when it costs exactly what the best does"),
+    # -- exact solvers ----------------------------------------------------------------------------------------
+    Mutant("dp-tie-break", "optimus_opt/solvers/downsets.py",
+           "total < value or total == value",
+           "total <= value or total == value",
+           ("tests/test_tiebreak.py",) + _EXACT,
+           "exact-dp's tie-break: of equal totals the last transition scanned wins, not the larger group (DP-2)"),
+    Mutant("dp-ignores-needs", "optimus_opt/solvers/downsets.py",
+           "if mask & d or cand.needs & ~d:",
+           "if mask & d:",
+           _EXACT, "the down-set DP takes a group before the layers it reads have run"),
+    Mutant("dp-frontier-counts-unproduced", "optimus_opt/solvers/downsets.py",
+           "if (done >> t & 1 or not cm.producers[t]) and any(",
+           "if any(",
+           ("tests/test_mutant_kills.py",) + _EXACT,
+           "the frontier bound of a stopped DP charges a read of tensors not yet produced (counted twice)"),
+    Mutant("exact-dp-trusts-partial-space", "optimus_opt/solvers/exact_dp.py",
+           "if not space.complete or not finished:",
+           "if not finished:",
+           ("tests/test_deadline.py",) + _EXACT,
+           "exact-dp proves an optimum over a candidate space whose enumeration a deadline cut short"),
+    Mutant("cpsat-edges-need-not-climb", "optimus_opt/solvers/cpsat.py",
+           "m.add(t[v] >= t[u] + 1).only_enforce_if(~pair)",
+           "m.add(t[v] >= t[u]).only_enforce_if(~pair)",
+           _EXACT, "CP-SAT lets an edge between two groups stay on one level: cyclic group orders pass"),
+    Mutant("milp-edges-need-not-climb", "optimus_opt/solvers/milp.py",
+           "rows.append((1.0, inf, [tv, tu, *cols]",
+           "rows.append((0.0, inf, [tv, tu, *cols]",
+           _EXACT, "the MILP lets an edge between two groups stay on one level: cyclic group orders pass"),
+    Mutant("split-any-layer", "optimus_opt/solvers/setpartition.py",
+           "if (source or sink) and rest is not None and single is not None:",
+           "if rest is not None and single is not None:",
+           _EXACT, "dominance drops a group for a split that takes out a middle layer, which no order can run"),
+    Mutant("segment-least-rows-max", "optimus_opt/solvers/segment_bound.py",
+           "            r = np.minimum(r, cm.need(c, rows[c], cm.H[u], qs))",
+           "            r = np.maximum(r, cm.need(c, rows[c], cm.H[u], qs))",
+           ("tests/test_mutant_kills.py", "tests/test_segment_bound.py"),
+           "the segment bound's fewest rows of a node take its hungriest reader instead of its least hungry"),
+    Mutant("segment-charges-shared-loads", "optimus_opt/solvers/segment_bound.py",
+           "if outside and core >> first & 1 and all(window >> c & 1 for c in cm.consumers[x] if c < first):",
+           "if outside and core >> first & 1:",
+           ("tests/test_segment_bound.py",),
+           "the segment bound charges a load to a core though an earlier reader outside its window may be the "
+           "group's first"),
+    # -- heuristics and refinement ---------------------------------------------------------------------------
+    Mutant("optimus-allows-cycles", "optimus_opt/solvers/optimus_dp.py",
+           "                if prod[v] & remaining & ~grown:\n                    continue",
+           "                if False:\n                    continue",
+           ("tests/test_heuristics.py",),
+           "the Optimus recursion grows a group by a layer that reads a tensor not yet produced"),
+    Mutant("refine-window-start", "optimus_opt/solvers/windows.py",
+           "    for mask, _ in current[:i]:\n        start |= mask",
+           "    for mask, _ in current[:i - 1]:\n        start |= mask",
+           ("tests/test_refine.py",),
+           "a window is solved after the groups before it less the last: it cannot read that group's outputs"),
+    Mutant("refine-last-window-proves", "optimus_opt/solvers/windows.py",
+           "whole = i == 0 and j == len(current)",
+           "whole = j == len(current)",
+           ("tests/test_refine.py", "tests/test_newcomer.py"),
+           "the last window of a sweep counts as one holding the whole schedule, and claims the optimum"),
+    Mutant("auto-never-refines", "optimus_opt/solvers/auto.py",
+           "\n                and deadline.left() >= MIN_EXACT_SECONDS:",
+           "\n                and False:",
+           ("tests/test_auto.py", "tests/test_newcomer.py", "tests/test_deadline.py", "tests/test_refine.py"),
+           "auto skips its window refinement when the exact phase proves nothing"),
+    # -- study summaries, tables and records --------------------------------------------------------------------
+    Mutant("summary-capped-bounds-count", "optimus_opt/studies/summary.py",
+           'if r.get("bound_scope") == "all" and r.get("bound_bytes") is not None',
+           'if r.get("bound_bytes") is not None',
+           _STUDY, "a bound proven under a group cap (†) counts as a best proven bound in the gap tables"),
+    Mutant("summary-gap-to-best-known", "optimus_opt/studies/summary.py",
+           "            bound = bounds.get(iid)\n",
+           "            bound = known.get(iid)\n",
+           _STUDY, "the gap is measured against the best schedule found instead of the best proven bound"),
+    Mutant("summary-unproven-in-means", "optimus_opt/studies/summary.py",
+           'gaps = [row["gap"] for row in mine if row["gap"] is not None]',
+           'gaps = [row["gap"] or 0.0 for row in mine if row["dram_bytes"] is not None]',
+           _STUDY, "unproven runs count as gap 0 in the aggregates (geomean gap, optimal count)"),
+    Mutant("tables-dagger-inverted", "optimus_opt/studies/tables.py",
+           'restricted = row is not None and row["bound_bytes"] is not None and row["bound_scope"] != "all"',
+           'restricted = row is not None and row["bound_bytes"] is not None and row["bound_scope"] == "all"',
+           _STUDY, "the DRAM table marks unrestricted runs with † and leaves capped ones unmarked"),
+    Mutant("records-side-constraints-unscoped", "optimus_opt/studies/records.py",
+           'parts += [key for key in _SIDE_CONSTRAINTS if key in self.options.get("extra", {})]',
+           "pass",
+           ("tests/test_mutant_kills.py",) + _STUDY,
+           "a run under side constraints (together, apart, max_groups) records its bound as holding everywhere"),
+)
+
+#: Mutants that survive because no input can tell them from the code: id -> why.
+ACCEPTED_SURVIVORS: dict[str, str] = {
+    "saving-at-tc": "a conv with exactly Tc channels saves (C − Tc)·W = 0 words either way, and a saving of 0 is "
+                    "filtered out (`if self.saving[u]`) before Φ is formed: no footprint, Φ or tiling changes",
+    "exact-dp-trusts-partial-space": "enumeration stops early only when the deadline has passed, and the down-set DP "
+                                     "looks at the same (monotone) deadline before its first down-set, so an "
+                                     "incomplete space always comes with an unfinished DP: the stopped branch is "
+                                     "taken either way, with the same message and no frontier bound",
+    "split-any-layer": "a layer with both a producer and a consumer in S lies on a path between two members of "
+                       "S − u, so S − u is not convex, not a candidate, and has no g value: the condition only "
+                       "skips a lookup that finds nothing, and the same groups are dropped",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one mutant's run came to: ``killed`` (a test failed, or collection did), ``survived``, ``timeout`` or
+    ``error`` (pytest could not run the tests), after ``seconds``; ``detail`` names the first failing test."""
+
+    id: str
+    outcome: str
+    seconds: float
+    detail: str = ""
+
+
+def problems(root: Path = ROOT, mutants: tuple[Mutant, ...] = MUTANTS) -> list[str]:
+    """What is wrong with the mutant list against the files under ``root``: ids repeated, a snippet not found
+    exactly once, a no-op replacement, a test path that does not exist, an accepted survivor that is no mutant."""
+    out = []
+    seen: set[str] = set()
+    for m in mutants:
+        if m.id in seen:
+            out.append(f"{m.id}: id used twice")
+        seen.add(m.id)
+        path = root / m.file
+        if not path.is_file():
+            out.append(f"{m.id}: {m.file} does not exist")
+            continue
+        count = path.read_text().count(m.find)
+        if count != 1:
+            out.append(f"{m.id}: its snippet occurs {count} times in {m.file}, not once")
+        if m.find == m.replace:
+            out.append(f"{m.id}: the replacement equals the snippet")
+        for test in m.tests:
+            if not (root / test.split("::")[0]).is_file():
+                out.append(f"{m.id}: test {test} does not exist")
+    for key in ACCEPTED_SURVIVORS:
+        if key not in {m.id for m in MUTANTS}:
+            out.append(f"ACCEPTED_SURVIVORS names {key}, which is no mutant")
+    return out
+
+
+def make_copy(dest: Path, worktree: bool) -> None:
+    """Put the repository's HEAD (or, with ``worktree``, its working tree's tracked and untracked files that git
+    does not ignore) into the empty directory ``dest``."""
+    if not worktree:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+        return
+    names = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, names):
+        src = ROOT / name
+        if src.is_file():  # a tracked file deleted in the working tree is left out
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def environment(copy: Path) -> dict[str, str]:
+    """The environment of a run in ``copy``: its package first on the path, the fixed hypothesis profile."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(copy) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["HYPOTHESIS_PROFILE"] = "ci"
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def imported_from(copy: Path) -> str:
+    """Where a Python started in ``copy`` imports ``optimus_opt`` from (it must be the copy, not the editable
+    install of the repository), or why it cannot import it."""
+    run = subprocess.run([sys.executable, "-c", "import optimus_opt; print(optimus_opt.__file__)"], cwd=copy,
+                         env=environment(copy), capture_output=True, text=True)
+    return run.stdout.strip() if run.returncode == 0 else "nowhere: " + (run.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def run_tests(copy: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, float, str]:
+    """Run ``tests`` in ``copy``; (outcome, seconds, the first failing test or the error's last line). The run is
+    its own process group, so a time-out ends every process it started."""
+    began = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+                            cwd=copy, env=environment(copy), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return "timeout", time.perf_counter() - began, f"no verdict within {timeout:g} s"
+    except BaseException:  # Ctrl-C reaches only this process: end the tests' process group too
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    seconds = time.perf_counter() - began
+    lines = out.splitlines()
+    failed = next((line for line in lines if line.startswith(("FAILED ", "ERROR "))), None)
+    last = lines[-1] if lines else ""
+    if proc.returncode == 0:
+        return "survived", seconds, ""
+    if proc.returncode in (1, 2):  # 2: collection failed (the mutant broke an import), which also fails the suite
+        return "killed", seconds, (failed or last)[:160]
+    return "error", seconds, f"pytest exit status {proc.returncode}: {last}"[:160]
+
+
+def run_mutant(copy: Path, mutant: Mutant, index: int, timeout: float) -> Result:
+    """Apply ``mutant`` in ``copy``, run its tests and restore the file, mtime included. The mutated file gets an
+    mtime of its own (the original's + ``index`` + 1 s), so that no bytecode or numba cache of the original or of
+    another mutant of the same size is taken for it."""
+    path = copy / mutant.file
+    original = path.read_text()
+    if original.count(mutant.find) != 1:
+        raise ValueError(f"{mutant.id}: its snippet occurs {original.count(mutant.find)} times in {mutant.file}")
+    stat = path.stat()
+    try:
+        path.write_text(original.replace(mutant.find, mutant.replace))
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + (index + 1) * 1_000_000_000))
+        outcome, seconds, detail = run_tests(copy, mutant.tests, timeout)
+    finally:
+        path.write_text(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if outcome == "survived" and mutant.id in ACCEPTED_SURVIVORS:
+        detail = "accepted: " + ACCEPTED_SURVIVORS[mutant.id]
+    return Result(mutant.id, outcome, seconds, detail)
+
+
+def table(results: list[Result]) -> str:
+    """The results as a markdown table, in the order of the mutant list."""
+    files = {m.id: m.file.removeprefix("optimus_opt/") for m in MUTANTS}
+    lines = ["| mutant | file | outcome | seconds | killed by / why it survives |", "|---|---|---|---:|---|"]
+    for r in results:
+        detail = r.detail.replace("|", "\\|")
+        lines.append(f"| {r.id} | {files.get(r.id, '?')} | {r.outcome} | {r.seconds:.1f} | {detail} |")
+    return "\n".join(lines)
+
+
+def verdict(results: list[Result]) -> tuple[int, list[str]]:
+    """The exit status and the lines that explain it."""
+    notes = []
+    for r in results:
+        if r.outcome == "survived" and r.id not in ACCEPTED_SURVIVORS:
+            notes.append(f"{r.id} survives: a gap in its tests, or an equivalent mutant to list in "
+                         "ACCEPTED_SURVIVORS with the reason")
+        elif r.outcome in ("timeout", "error"):
+            notes.append(f"{r.id}: {r.outcome} ({r.detail})")
+        elif r.outcome == "killed" and r.id in ACCEPTED_SURVIVORS:
+            notes.append(f"note: {r.id} is listed in ACCEPTED_SURVIVORS but was killed: it is not equivalent, or a "
+                         "test is flaky; remove it from the list")
+    failed = any(not n.startswith("note:") for n in notes)
+    return (1 if failed else 0), notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line (module docstring); returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", metavar="ID", help="run this mutant (repeatable)")
+    parser.add_argument("--list", action="store_true", help="list the mutants and their tests, and stop")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once, each in its own copy (default 1)")
+    parser.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds one mutant's tests may take (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--worktree", action="store_true",
+                        help="copy the working tree (uncommitted changes and untracked files) instead of HEAD")
+    args = parser.parse_args(argv)
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.id:34} {m.file:40} {m.bug}\n{'':34} tests: {' '.join(m.tests)}")
+        return 0
+    if args.jobs < 1 or args.timeout <= 0:
+        parser.error("--jobs and --timeout must be positive")
+    known = {m.id for m in MUTANTS}
+    unknown = [i for i in args.only or () if i not in known]
+    if unknown:
+        parser.error(f"unknown mutant {', '.join(unknown)} (--list lists them)")
+    chosen = [m for m in MUTANTS if not args.only or m.id in args.only]
+
+    with tempfile.TemporaryDirectory(prefix="optimus-mutants-") as tmp:
+        copies = [Path(tmp) / f"copy{k}" for k in range(min(args.jobs, len(chosen)))]
+        for copy in copies:
+            copy.mkdir()
+            make_copy(copy, args.worktree)
+        stale = problems(copies[0], tuple(chosen))
+        if stale:  # the list no longer matches the code: say where, and run nothing
+            print("the mutant list does not match the copied code:\n  " + "\n  ".join(stale), file=sys.stderr)
+            return 1
+        where = imported_from(copies[0])
+        if not where.startswith(str(copies[0])):
+            print(f"a Python started in the copy imports optimus_opt from {where}, not the copy", file=sys.stderr)
+            return 2
+        union = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+        print(f"baseline: {len(union)} test files unmutated ...", flush=True)
+        outcome, seconds, detail = run_tests(copies[0], union, args.timeout * 2)
+        print(f"baseline: {outcome} in {seconds:.1f} s", flush=True)
+        if outcome != "survived":  # the unmutated tests must pass, or no mutant's death means anything
+            print(f"the unmutated tests do not pass ({outcome}: {detail}); fix them first", file=sys.stderr)
+            return 2
+        free: queue.Queue[Path] = queue.Queue()
+        for copy in copies:
+            free.put(copy)
+
+        def one(item: tuple[int, Mutant]) -> Result:
+            index, mutant = item
+            copy = free.get()
+            try:
+                result = run_mutant(copy, mutant, index, args.timeout)
+            finally:
+                free.put(copy)
+            print(f"{result.id:34} {result.outcome:9} {result.seconds:7.1f} s  {result.detail}", flush=True)
+            return result
+
+        with ThreadPoolExecutor(max_workers=len(copies)) as pool:
+            results = list(pool.map(one, enumerate(chosen)))
+    print()
+    print(table(results))
+    status, notes = verdict(results)
+    counts = {o: sum(r.outcome == o for r in results) for o in ("killed", "survived", "timeout", "error")}
+    print()
+    print(", ".join(f"{v} {k}" for k, v in counts.items() if v) + f"; {sum(r.seconds for r in results):.0f} s of tests")
+    for note in notes:
+        print(note)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"results": [asdict(r) for r in results], "counts": counts,
+                                               "status": status}, indent=2) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
