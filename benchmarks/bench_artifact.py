@@ -1,6 +1,6 @@
 """Our schedules on the authors' artifact setting under both tiling models, beside the artifact's figures.
 
-SqueezeNet, VGG-16, MobileNet and ResNet-18 on ``optimus-artifact`` (262,144-byte buffer, Tc 32, weights streamed
+SqueezeNet, VGG-16, MobileNet and ResNet-18 on ``optimus-artifact`` (131,072-byte buffer, Tc 32, weights streamed
 past the buffer) at batch 4: Optimus, Efficient-S, DNNVM, no fusion and the proven optimum, each under ``strips``
 (cost model version 2, the artifact's own model) and ``tiles`` (version 3, ``halo: choose``), in MiB (2^20 bytes)
 next to the artifact's published MiB (optimus_opt/studies/comparison.py, ARTIFACT_MIB). Prints a markdown table

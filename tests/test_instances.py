@@ -72,7 +72,7 @@ def test_presets_and_their_files() -> None:
         "eyeriss": (185_856, 2, 16, (12, 14)),          # 181.5 KiB = 108 KiB + 168 x 448 B
         "shidiannao": (185_856, 2, 1, (8, 8)),
         "hpca20-lb": (177_664, 2, 32, (32, 32)),        # 173.5 KiB, 1024 PEs
-        "optimus-artifact": (262_144, 2, 32, (32, 32)),  # the artifact's "128KB": 131,072 16-bit words
+        "optimus-artifact": (131_072, 2, 32, (32, 32)),  # the artifact's "128KB": 65,536 16-bit words
     }
     assert preset_names() == tuple(expected)
     assert 108 * 1024 + 168 * 448 == 185_856 == oo.parse_size("181.5KiB")

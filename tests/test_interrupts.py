@@ -38,7 +38,10 @@ class Running:
     wait for a line with a timeout)."""
 
     def __init__(self, argv: list[str], cwd: Path = ROOT) -> None:
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Ctrl-C's default: a shell starts background jobs (a CI runner may be one) with SIGINT ignored, which
+        # their children inherit and Python then keeps, so the command would never see the interrupt
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()

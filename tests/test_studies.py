@@ -267,7 +267,7 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     art = exps["artifact"].instances
     assert [i.network.name for i in art] == ["squeezenet1_0", "vgg16", "mobilenet_v1", "resnet18"]
     assert {(i.accelerator.name, i.accelerator.buffer_bytes, i.accelerator.word_bytes, i.accelerator.channel_tile,
-             i.accelerator.weight_staging, i.batch) for i in art} == {("optimus-artifact", 262_144, 2, 32, "none", 4)}
+             i.accelerator.weight_staging, i.batch) for i in art} == {("optimus-artifact", 131_072, 2, 32, "none", 4)}
     buffer = exps["buffer"].instances
     assert {(i.network.name, i.accelerator.name, i.batch) for i in buffer} == {("squeezenet1_0", "optimus-npu", 4)}
     assert [i.accelerator.buffer_bytes for i in buffer] == [k * 1024 for k in (
@@ -300,23 +300,23 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     result = oo.study(None, experiments=[small], solvers=None, out=tmp_path, plots=False, preset="paper",
                       executor="inline")
     by = {(r["network"], r["solver"]): r for r in result.rows}
-    assert by["squeezenet1_0", "optimus"]["dram_bytes"] == 27_520_000
-    assert by["squeezenet1_0", "layerwise"]["dram_bytes"] == 88_761_984
+    assert by["squeezenet1_0", "optimus"]["dram_bytes"] == 53_010_368
+    assert by["squeezenet1_0", "layerwise"]["dram_bytes"] == 95_045_312
     assert by["squeezenet1_0", "exact-dp"]["status"] == "optimal"
-    assert by["squeezenet1_0", "exact-dp"]["dram_bytes"] == 13_585_280
+    assert by["squeezenet1_0", "exact-dp"]["dram_bytes"] == 30_063_520
     text = report.artifact_comparison(result.table)
     assert "in **MiB = 2^20 bytes, 2 bytes per 16-bit word**" in text
-    for line in ("| SqueezeNet | Optimus | 19.74 | 73.6 % | 26.25 | 69.0 % | 1.33× |",   # 27,520,000 / 2^20
-                 "| SqueezeNet | no fusion | 74.78 | 0 % | 84.65 | 0 % | 1.13× |",
-                 "| SqueezeNet | optimum | - | - | 12.96 (proven) | 84.7 % | - |",
-                 "| VGG-16 | DNNVM | 427.2 | 8.1 % | 797.65 | 5.8 % | 1.87× |",
-                 "| VGG-16 | no fusion | 464.8 | 0 % | 846.65 | 0 % | 1.82× |",
+    for line in ("| SqueezeNet | Optimus | 19.74 | 73.6 % | 50.55 | 44.2 % | 2.56× |",   # 53,010,368 / 2^20
+                 "| SqueezeNet | no fusion | 74.78 | 0 % | 90.64 | 0 % | 1.21× |",
+                 "| SqueezeNet | optimum | - | - | 28.67 (proven) | 68.4 % | - |",
+                 "| VGG-16 | DNNVM | 427.2 | 8.1 % | 1,795.43 | 0 % | 4.20× |",
+                 "| VGG-16 | no fusion | 464.8 | 0 % | 1,795.43 | 0 % | 3.86× |",
                  "| MobileNet | Optimus | 33.63 | 50.6 % | not run | - | - |",
                  "| ResNet-18 | DNNVM | 77.19 | 3.6 % | not run | - | - |"):
         assert line in text
     # the paragraphs quantify the notes from the network: VGG-16's 123,642,856 fc weights of 2 bytes
-    assert "Note (4): our fully connected weights are 235.83 MiB" in text
-    assert f"Our proven optimum is 12.96 MiB: optimus is {100 * (27_520_000 / 13_585_280 - 1):+.2f} %" in text
+    assert "Note (3): our fully connected weights are 235.83 MiB" in text
+    assert f"Our proven optimum is 28.67 MiB: optimus is {100 * (53_010_368 / 30_063_520 - 1):+.2f} %" in text
     assert "**MobileNet.** Not run in this study." in text
     summary = (tmp_path / "summary.md").read_text()
     assert "## The Optimus paper's evaluation" in summary and "| SqueezeNet | Efficient-S | 37.88 |" in summary
@@ -327,15 +327,15 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     records = [dict(r) for r in load_records(tmp_path)]
     for r in records:
         if r["network"] == "squeezenet1_0" and r["solver"] == "exact-dp":
-            r.update(status="feasible", dram_bytes=27_520_000, bound_bytes=12_000_000)
+            r.update(status="feasible", dram_bytes=53_010_368, bound_bytes=25_000_000)
     text = report.artifact_comparison(report.summarize(records))
     refine_bytes, = (r["dram_bytes"] for r in records if r["network"] == "squeezenet1_0" and r["solver"] == "refine")
-    # best found: refine's schedule, which is the optimum exact-dp proved (13,585,280 bytes), though no record
-    # now says it is proven
-    assert refine_bytes == 13_585_280
-    assert "| SqueezeNet | optimum (bound only) | - | - | ≥ 11.44 (bound, not proven; best found 12.96) | " \
-        "≤ 86.5 % |" in text
-    assert "No exact solver finished; the optimum is at least 11.44 MiB" in text
+    # best found: refine's schedule, which is the optimum exact-dp proved (30,063,520 bytes), though no record
+    # now says it is proven; the bound 25,000,000 B is 23.84 MiB, 1 − 25,000,000 / 95,045,312 = 73.7 % below no fusion
+    assert refine_bytes == 30_063_520
+    assert "| SqueezeNet | optimum (bound only) | - | - | ≥ 23.84 (bound, not proven; best found 28.67) | " \
+        "≤ 73.7 % |" in text
+    assert "No exact solver finished; the optimum is at least 23.84 MiB" in text
 
 
 def test_cli_resume_needs_a_study(tmp_path, capsys):

@@ -92,19 +92,21 @@ PRESETS: tuple[Accelerator, ...] = (
                     "project's choice: the output-channel parallelism of the Optimus NPU, which has the same 1024 "
                     "PEs, so that the two differ only in the buffer."),
     Accelerator(
-        name="optimus-artifact", buffer_bytes=256 * KIB, word_bytes=2, channel_tile=32, weight_staging="none",
+        name="optimus-artifact", buffer_bytes=128 * KIB, word_bytes=2, channel_tile=32, weight_staging="none",
         pe_array=(32, 32),
         source="The Optimus authors' public artifact for LCTES 2021 ('Towards Optimal Layer-Fusion on Deep Learning "
                "Processors', github.com/SheaCai/optimus, Zenodo DOI 10.5281/zenodo.4735557 via its README badge): "
                "fusion/arch/3_level_mem_64Reg.json, the file its overall experiment reads, sets the buffer level's "
-               "capacity to 131072 with precision 16 (capacities count 16-bit words: 262,144 bytes) and "
-               "parallel_count 1024; fusion/dataflow/dataflow_Ow_Cout.json unrolls 32 x 32 (the channel tile); its "
-               "cost model streams weights from DRAM to the PE array without buffering them (weight_staging none)",
-        description="The accelerator the artifact's published DRAM figures were measured on: what its \"128KB\" "
-                    "buffer holds, 131,072 16-bit words = 256 KiB (262,144 bytes); Tc 32; streamed weights take no "
-                    "buffer space. Channel tile 32: the artifact's dataflow partitions 32 x 32, "
-                    "the side of its 1024-PE array. The paper's stated 128 KB NPU stays optimus-npu; this preset "
-                    "exists to compare bytes with the artifact's figures (report.ARTIFACT_MIB)."),
+               "capacity to 131072 bytes (fusion/scheduling/resource.py: capacities in bytes; "
+               "fusion/scheduling/extract_info.py divides them by precision/8 = 2 into 65,536 16-bit words, and "
+               "res_parse.py labels the result 128KB) and parallel_count 1024; fusion/dataflow/dataflow_Ow_Cout.json "
+               "unrolls 32 x 32 (the channel tile); its cost model streams weights from DRAM to the PE array without "
+               "buffering them (weight_staging none)",
+        description="The accelerator the artifact's published DRAM figures were measured on: its \"128KB\" "
+                    "buffer, 65,536 16-bit words = 128 KiB (131,072 bytes); Tc 32; streamed weights take no buffer "
+                    "space. Channel tile 32: the artifact's dataflow partitions 32 x 32, the side of its 1024-PE "
+                    "array. It differs from optimus-npu only in its weights, which the artifact streams past the "
+                    "buffer; it exists to compare bytes with the artifact's figures (report.ARTIFACT_MIB)."),
 )
 
 _BY_NAME = {acc.name: acc for acc in PRESETS}

@@ -7,7 +7,6 @@ it, else as a bound (:func:`optimum`).
 
 from __future__ import annotations
 
-import math
 from typing import Any, Collection, Mapping, Sequence
 
 from .. import solvers as _solvers
@@ -45,12 +44,11 @@ MIB = 1 << 20
 #: Differences between the artifact's model and ours that optimus-opt does not copy, read from the artifact's code
 #: (fusion/scheduling/*, fusion/nn_models/*): the notes of the artifact table, per network what applies to it.
 ARTIFACT_NOTES: dict[str, str] = {
-    "ride": "pools, element-wise adds, concats and depthwise convolutions may not start a group in the artifact, so "
-            "they always ride in a producer's group and never cost a DRAM round trip of their own; in our model "
-            "each is a layer that may be a group alone (a concat is a view and moves no bytes, version 2)",
+    "ride": "pools, element-wise adds, concats and depthwise convolutions cost nothing in the artifact (only "
+            "convolutions and fully connected layers are counted: alone such a layer moves no bytes, and it may "
+            "not start a group); in our model each is a layer that reads and writes its tensors when it is a group "
+            "alone (a concat is a view and moves no bytes, version 2)",
     "dw-weights": "the artifact does not count depthwise weights",
-    "last-output": "the artifact does not write a group's output that no later layer reads (the network's "
-                   "output); we write every network output",
     "no-fc": "the artifact's model of this network has no fully connected layers (they are commented out in "
              "fusion/nn_models/), ours has the torchvision classifier",
     "input-227": "the artifact's SqueezeNet reads a 227×227 input (conv1 output 111×111); ours is torchvision's "
@@ -60,10 +58,10 @@ ARTIFACT_NOTES: dict[str, str] = {
 
 #: Which notes apply to which network.
 ARTIFACT_NETWORK_NOTES: dict[str, tuple[str, ...]] = {
-    "squeezenet1_0": ("ride", "last-output", "input-227"),
-    "vgg16": ("ride", "last-output", "no-fc"),
-    "mobilenet_v1": ("ride", "dw-weights", "last-output"),
-    "resnet18": ("ride", "last-output", "no-fc"),
+    "squeezenet1_0": ("ride", "input-227"),
+    "vgg16": ("ride", "no-fc"),
+    "mobilenet_v1": ("ride", "dw-weights"),
+    "resnet18": ("ride", "no-fc"),
 }
 
 
@@ -76,8 +74,9 @@ def optimum(s: Summary, instance_id: str) -> dict[str, Any]:
 
     ``proven``: an exact solver without restrictions returned status ``optimal`` (its traffic, ``bytes``, is the
     optimum); otherwise ``bytes`` is the best bound proven over every schedule (None without one) and ``found``
-    the least traffic any solver found. ``status`` is ``proven``, ``bound``, ``infeasible`` (an exact solver
-    proved that no schedule exists) or ``none``.
+    the least traffic any solver found. ``status`` is ``proven``, ``bound``, ``compulsory`` (the only bound is the
+    compulsory traffic, which no schedule meets: unproven), ``infeasible`` (an exact solver proved that no schedule
+    exists) or ``none``.
     """
     rows = [r for r in s.rows if r["instance_id"] == instance_id]
     proven = [r for r in rows if r["solver"] in _solvers.exact_solvers() and r["status"] == "optimal"
@@ -89,6 +88,8 @@ def optimum(s: Summary, instance_id: str) -> dict[str, Any]:
     if inst is not None and inst["proven_infeasible"]:
         return {"status": "infeasible", "bytes": None, "found": None}
     bound = inst["best_bound_bytes"] if inst is not None else None
+    if bound and inst.get("bound_basis") == "compulsory":  # proves nothing about the optimum (summary.bound_basis)
+        return {"status": "compulsory", "bytes": bound, "found": found}
     return {"status": "bound" if bound else "none", "bytes": bound, "found": found}
 
 
@@ -97,6 +98,9 @@ def _optimum_cell(opt: Mapping[str, Any]) -> str:
         return f"{_mib(opt['bytes'])} (proven)"
     if opt["status"] == "bound":
         return f"≥ {_mib(opt['bytes'])} (bound, not proven; best found {_mib(opt['found'])})"
+    if opt["status"] == "compulsory":
+        return f"unproven (the only bound is the compulsory traffic, {_mib(opt['bytes'])}; best found " \
+               f"{_mib(opt['found'])})"
     if opt["status"] == "infeasible":
         return "no schedule (proven)"
     return "not proven"
@@ -110,6 +114,8 @@ def _above_optimum(row: Mapping[str, Any] | None, opt: Mapping[str, Any]) -> str
     """How far a solver's traffic is above the proven optimum (``≤ x %`` against a bound only)."""
     if row is None or row["dram_bytes"] is None or not opt["bytes"]:
         return "-"
+    if opt["status"] == "compulsory":
+        return "unproven"
     gap = row["dram_bytes"] / opt["bytes"] - 1
     return percent(gap, signed=True) if opt["status"] == "proven" else f"≤ {percent(gap, signed=True)}"
 
@@ -168,7 +174,7 @@ def artifact_comparison(s: Summary) -> str:
     paragraph per network on the differences between the two models (:data:`ARTIFACT_NOTES`)."""
     lines = ["### Against the authors' artifact", "",
              "Batch 4 on the accelerator the artifact measured (`optimus-artifact`: its \"128KB\" buffer holds "
-             "131,072 16-bit words = 262,144 bytes, Tc 32, weights streamed past the buffer). Traffic in **MiB = "
+             "65,536 16-bit words = 131,072 bytes, Tc 32, weights streamed past the buffer). Traffic in **MiB = "
              "2^20 bytes, 2 bytes per 16-bit word** (the artifact prints words × 16 / 8 / 2^20; we print bytes / "
              "2^20). Reductions are against each side's own no-fusion figure. The artifact's figures are "
              "published data, printed as given.", ""]
@@ -229,9 +235,6 @@ def _artifact_paragraph(net: str, label: str, paper: Mapping[str, float], mine: 
         elif note == "dw-weights" and facts:
             parts.append(f"{ref}: our depthwise weights are {_mib(facts['dw_weight_bytes'])} MiB, read at least once "
                          "by every schedule.")
-        elif note == "last-output" and facts:
-            parts.append(f"{ref}: the network output we write is {_mib(facts['output_bytes'])} MiB, too little to "
-                         "matter.")
         elif note == "no-fc" and facts:
             parts.append(f"{ref}: our fully connected weights are {_mib(facts['fc_weight_bytes'])} MiB, read at "
                          "least once by every schedule, so every one of our figures exceeds the artifact's by at "
@@ -270,7 +273,6 @@ def _network_facts(net: str, inst: Mapping[str, Any]) -> dict[str, Any] | None:
     acc = accelerator_preset(str(inst["accelerator"]))
     instance = Instance(network, acc, int(inst["batch"]))
     cm = CostModel(instance)
-    word = acc.word_bytes * instance.batch
     riders, rider_bytes, dw, fc, reread = 0, 0, 0, 0, 0
     for node in network.layer_ids:
         layer = network.layers[node]
@@ -287,10 +289,8 @@ def _network_facts(net: str, inst: Mapping[str, Any]) -> dict[str, Any] | None:
             dw += network.weights[node] * acc.word_bytes
         if layer.op == "fc":
             fc += network.weights[node] * acc.word_bytes
-    outputs = sum(math.prod(network.shapes[network.index[name]]) for name in network.outputs) * word \
-        if network.outputs else 0
     return {"riders": riders, "rider_bytes": rider_bytes, "dw_weight_bytes": dw, "fc_weight_bytes": fc,
-            "output_bytes": outputs, "reread_bytes": reread}
+            "reread_bytes": reread}
 
 
 def paper_comparison(s: Summary, experiments: Sequence[Experiment] | None = None, *,
@@ -347,7 +347,7 @@ def _optimality_summary(s: Summary, experiments: Sequence[Experiment]) -> list[s
             f"Over the {plural(len(gaps), 'instance')} of this section with a proven optimum, optimus is optimal on "
             f"{sum(1 for g in gaps if g == 0)}, {percent((gm or 1) - 1, signed=True)} above the optimum in geometric "
             f"mean and {percent(max(gaps), signed=True)} at worst"
-            + (f"; on {plural(bounded, 'more instance')} only a bound is proven" if bounded else "") + "."]
+            + (f"; on {plural(bounded, 'more instance')} no optimum is proven" if bounded else "") + "."]
 
 
 __all__ = ["ARTIFACT_MIB", "ARTIFACT_NETWORK_NOTES", "ARTIFACT_NOTES", "ARTIFACT_SETTING", "MIB", "artifact_comparison",
