@@ -51,12 +51,13 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
     finished = True
     stopped_by = None
     for size in range(first, full.bit_count() + 1):
-        for d in buckets.pop(size, ()):
+        level = buckets.pop(size, [])
+        for i, d in enumerate(level):
             over = max_states is not None and len(best) > max_states
             if over or deadline.expired():
                 finished = False
                 stopped_by = "down-set limit" if over else "time limit"
-                buckets.setdefault(size, []).append(d)  # still open, for the frontier bound
+                buckets[size] = level[i:]  # still open, for the frontier bound
                 break
             if d != start:
                 incoming = pending.pop(d)
@@ -68,12 +69,19 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
                     if prune and value is not None and (bound > value or bound == value and cand.mask < arg[1].mask):
                         break
                     tilings += 1
+                    if tilings % 64 == 0 and deadline.expired():  # a down-set of many large groups takes seconds
+                        finished, stopped_by = False, "time limit"
+                        pending[d] = incoming  # still open, for the frontier bound
+                        buckets[size] = level[i:]
+                        break
                     tiling = cand.tiling(cm)
                     if tiling is None:
                         continue
                     total = best[src] + tiling.cost
                     if value is None or total < value or total == value and cand.mask > arg[1].mask:
                         value, arg = total, (src, cand)
+                if not finished:
+                    break
                 if value is None:
                     continue  # no feasible group reaches d
                 best[d], back[d] = value, arg
