@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Iterator
 
 from ..utils.deadline import NEVER, Deadline
 from .cost_model import CostModel, Tiling, bits
@@ -74,6 +75,7 @@ class CandidateSpace:
         is_layer = [net.is_layer(u) for u in range(n)]
         self.layer_mask = sum(1 << u for u in self.layers)
         self.within = self.layer_mask if within is None else within & self.layer_mask
+        self._within_layers = [u for u in self.layers if self.within >> u & 1]
         self.pred = [sum(1 << p for p in net.producers[u] if is_layer[p]) for u in range(n)]
         adj = [0] * n
         for u in self.layers:
@@ -278,6 +280,18 @@ class CandidateSpace:
             self.by_first[r] = [c for c in found
                                 if all(c.mask & t in (0, t) for t in together)
                                 and all((c.mask & a).bit_count() <= 1 for a in apart)]
+
+    def following(self, done: int) -> Iterator[Candidate]:
+        """The candidate groups that may run right after the layers of the down-set ``done``: those whose first
+        layer is ready (every producer in ``done``), that hold no layer of ``done`` and read nothing outside it
+        (the transitions of the down-set DP, formulations/exact-dp.md)."""
+        pred, by_first = self.pred, self.by_first
+        for r in self._within_layers:
+            if done >> r & 1 or pred[r] & ~done:
+                continue
+            for cand in by_first[r]:
+                if not (cand.mask & done or cand.needs & ~done):
+                    yield cand
 
     def __iter__(self):
         for r in self.layers:

@@ -108,7 +108,6 @@ def _bottleneck(instance: Instance, ids: list[int], alone: dict[int, int], low: 
         return high, high, in_group
     # g over down-sets, visited by size; only chains whose every group needs less than ``high`` are of interest
     full = space.layer_mask
-    pred = space.pred
     best: dict[int, int] = {0: 0}
     buckets: dict[int, list[int]] = {0: [0]}
     visited = 0
@@ -120,21 +119,16 @@ def _bottleneck(instance: Instance, ids: list[int], alone: dict[int, int], low: 
                     return low, high, in_group
                 report.update(downsets=len(best))
             gd = best[d]
-            ready = [u for u in ids if not d >> u & 1 and pred[u] & ~d == 0]
-            for r in ready:
-                for cand in space.by_first[r]:
-                    mask = cand.mask
-                    if mask & d or cand.needs & ~d:
-                        continue
-                    g = max(gd, need[mask])
-                    if g >= high:
-                        continue
-                    nd = d | mask
-                    old = best.get(nd)
-                    if old is None:
-                        buckets.setdefault(nd.bit_count(), []).append(nd)
-                    if old is None or g < old:
-                        best[nd] = g
+            for cand in space.following(d):
+                g = max(gd, need[cand.mask])
+                if g >= high:
+                    continue
+                nd = d | cand.mask
+                old = best.get(nd)
+                if old is None:
+                    buckets.setdefault(nd.bit_count(), []).append(nd)
+                if old is None or g < old:
+                    best[nd] = g
     if full in best:
         return max(low, best[full]), best[full], in_group
     return high, high, in_group  # no chain beats the layer-by-layer schedule

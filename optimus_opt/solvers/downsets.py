@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from ..cost.candidates import CandidateSpace, bits
+from ..cost.candidates import CandidateSpace
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
 
@@ -40,8 +40,6 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
     """
     began = time.perf_counter()
     full = start | space.within
-    layers = [u for u in space.layers if space.within >> u & 1]
-    pred = space.pred
     best: dict[int, int] = {start: 0}
     back: dict[int, tuple[int, object]] = {}
     pending: dict[int, list[tuple[int, int, object]]] = {}
@@ -86,24 +84,16 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
                     continue  # no feasible group reaches d
                 best[d], back[d] = value, arg
             fd = best[d]
-            ready = 0
-            for u in layers:
-                if not d >> u & 1 and pred[u] & ~d == 0:
-                    ready |= 1 << u
-            for r in bits(ready):
-                for cand in space.by_first[r]:
-                    mask = cand.mask
-                    if mask & d or cand.needs & ~d:
-                        continue
-                    nd = d | mask
-                    transitions += 1
-                    entry = (fd + cand.cost_floor, d, cand)
-                    waiting = pending.get(nd)
-                    if waiting is None:
-                        pending[nd] = [entry]
-                        buckets.setdefault(nd.bit_count(), []).append(nd)
-                    else:
-                        waiting.append(entry)
+            for cand in space.following(d):
+                nd = d | cand.mask
+                transitions += 1
+                entry = (fd + cand.cost_floor, d, cand)
+                waiting = pending.get(nd)
+                if waiting is None:
+                    pending[nd] = [entry]
+                    buckets.setdefault(nd.bit_count(), []).append(nd)
+                else:
+                    waiting.append(entry)
         if not finished:
             break
     stats = {"downsets": len(best), "transitions": transitions, "tilings_asked": tilings,

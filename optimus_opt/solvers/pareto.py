@@ -298,7 +298,7 @@ def _chains(data: PartitionModel, deadline: Deadline, limits: tuple[int, int] | 
                 best = (cost, need, k)
             running.append(best)
         cheapest.append(tuple(running))
-    full, pred, layers = space.layer_mask, space.pred, space.layers
+    full = space.layer_mask
     number: dict[int, int] = {}
     incoming: dict[int, list[tuple[int, int]]] = {0: []}
     buckets: dict[int, list[int]] = {0: [0]}
@@ -313,20 +313,17 @@ def _chains(data: PartitionModel, deadline: Deadline, limits: tuple[int, int] | 
                 sources.append(src)
                 groups.append(g)
             starts.append(len(sources))
-            for u in layers:
-                if d >> u & 1 or pred[u] & ~d:
+            for cand in space.following(d):
+                g = index.get(cand.mask)
+                if g is None:
                     continue
-                for cand in space.by_first[u]:
-                    g = index.get(cand.mask)
-                    if g is None or cand.mask & d or cand.needs & ~d:
-                        continue
-                    nd = d | cand.mask
-                    transitions += 1
-                    waiting = incoming.get(nd)
-                    if waiting is None:
-                        incoming[nd] = waiting = []
-                        buckets.setdefault(nd.bit_count(), []).append(nd)
-                    waiting.append((i, g))
+                nd = d | cand.mask
+                transitions += 1
+                waiting = incoming.get(nd)
+                if waiting is None:
+                    incoming[nd] = waiting = []
+                    buckets.setdefault(nd.bit_count(), []).append(nd)
+                waiting.append((i, g))
             if limits is not None and (len(number) + len(incoming) > limits[0] or transitions > limits[1]):
                 return None
     return _Chains(starts=tuple(starts), sources=tuple(sources), groups=tuple(groups), full=number.get(full),
