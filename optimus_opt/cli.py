@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Sequence
 
 from . import solvers, zoo
 from .cost.cost_model import CostModel
+from .cost.energy import OBJECTIVES
 from .cost.schedule import Schedule, evaluate, load_schedule
-from .io.figures import plot_front
+from .io.figures import energy_unit, plot_front, plot_metric_front
 from .io.resolve import PAPER_SETTING, read_source, resolve_instance, zoo_network
 from .model.accelerator import HALOS, TILINGS, describe_size, parse_size
 from .model.errors import InstanceError, OptimusError, ScheduleError, SolverError
@@ -132,6 +133,17 @@ def _add_instance_args(p: argparse.ArgumentParser) -> None:
                         "it again, whichever moves fewer bytes), cache or recompute (every group)")
 
 
+def _add_objective_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--objective", choices=OBJECTIVES, default="dram",
+                   help="what to minimise: dram (bytes, the default), energy or latency (formulations/energy.md); "
+                        "every schedule reports all three")
+    p.add_argument("--max-recompute", metavar="MACS|P%",
+                   help="at most this many MACs added by recompute, or P%% of the network's own MACs (cpsat, milp)")
+    p.add_argument("--max-dram", metavar="SIZE", help="at most this much DRAM traffic: bytes or 40MiB (cpsat, milp)")
+    p.add_argument("--max-latency", metavar="CYCLES|TIME",
+                   help="at most this latency: cycles, or 2.5ms / 300us at the accelerator's clock (cpsat, milp)")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``optimus-opt solve: error: argument --buffer: ...`` and where to read
     more, instead of the usage block followed by the error."""
@@ -162,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     p.add_argument("--workers", type=_workers, default=1, help="solver threads (default 1)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="at most K layers per group (default: no cap)")
+    _add_objective_args(p)
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the schedule here")
     p.add_argument("--json", action="store_true", help="print the schedule JSON instead of the summary")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
@@ -171,15 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("schedule", help="a schedule file written by 'solve -o'")
     p.add_argument("--json", action="store_true", help="print the schedule with every number recomputed")
 
-    p = sub.add_parser("pareto", help="the exact front of DRAM traffic against buffer capacity")
+    p = sub.add_parser("pareto", help="the exact front of DRAM traffic against buffer capacity, or of any two "
+                                      "metrics (--x, --y)")
     _add_instance_args(p)
-    p.add_argument("--buffers", default="16KiB..1MiB", metavar="MIN..MAX",
-                   help="capacity range (default 16KiB..1MiB, the Optimus paper's sweep)")
+    p.add_argument("--buffers", metavar="MIN..MAX",
+                   help=f"capacity range (default {DEFAULT_BUFFERS}, the Optimus paper's sweep)")
     p.add_argument("--target", type=_size, metavar="BYTES",
                    help="instead of the front: the least buffer that reaches this much DRAM traffic or less")
     p.add_argument("--recompute", action="store_true",
                    help="instead: the front of DRAM traffic against the MACs recompute adds, at the instance's "
                         "buffer (with --tiling tiles)")
+    p.add_argument("--x", metavar="METRIC",
+                   help="with --y, instead: the exact front of any two of dram (bytes), energy (fJ), latency "
+                        "(cycles), recompute (added MACs) and buffer (the capacity, over --buffers); each corner "
+                        "the least x at its y")
+    p.add_argument("--y", metavar="METRIC", help="the front's other metric (see --x)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="at most K layers per group (default: no cap)")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop the sweep after S seconds (corners found "
                    "so far are exact)")
@@ -371,6 +390,11 @@ DIAGNOSIS_SECONDS = 10.0
 def _solve(args: argparse.Namespace) -> int:
     inst = _load(args)
     solvers.get(args.solver)  # an unknown or missing solver: refused before anything is printed
+    budgets = solvers.budgets_for(inst, max_recompute=args.max_recompute, max_dram=args.max_dram,
+                                  max_latency=args.max_latency)
+    if budgets and not solvers.capabilities(args.solver).budgets:
+        raise SolverError(f"solver '{args.solver}' cannot keep budgets ({budgets.describe()}): they couple the "
+                          "groups' tilings, which only cpsat and milp choose inside their model (--solver cpsat)")
     if not args.json:
         print(header(inst), flush=True)  # what is being solved, before a solve that may take a while
     reporter = progress.for_terminal(quiet=args.quiet)
@@ -378,7 +402,9 @@ def _solve(args: argparse.Namespace) -> int:
     reporter.solver(args.solver)
     try:
         sched = solvers.solve(inst, args.solver, time_limit=args.time_limit, seed=args.seed, workers=args.workers,
-                              max_group=args.max_group, progress=None if reporter is progress.NULL else reporter)
+                              max_group=args.max_group, progress=None if reporter is progress.NULL else reporter,
+                              objective=args.objective, max_recompute=args.max_recompute, max_dram=args.max_dram,
+                              max_latency=args.max_latency)
         if sched.status == "infeasible" and not args.json:
             from .solvers.diagnose import explain
 
@@ -394,7 +420,7 @@ def _solve(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(sched.to_json())
     else:
-        print(body(sched))
+        print(body(sched, clock_mhz=inst.accelerator.clock_mhz))
         for line in explanation:
             print(line)
         if args.output:
@@ -436,6 +462,8 @@ def _buffer_range(text: str) -> tuple[int, int]:
 
 #: What ``pareto --plot`` draws to.
 PLOT_FORMATS = (".png", ".svg", ".pdf")
+#: The capacities ``pareto`` sweeps unless ``--buffers`` says otherwise.
+DEFAULT_BUFFERS = "16KiB..1MiB"
 
 
 def _bound(args: argparse.Namespace) -> int:
@@ -474,11 +502,13 @@ def _pareto(args: argparse.Namespace) -> int:
             raise InstanceError(f"cannot draw to '{Path(args.plot).suffix or Path(args.plot).name}' (formats: "
                                 f"{', '.join(PLOT_FORMATS)})", file=args.plot, field="--plot")
         extras.require("plot", "--plot needs")
+    if args.x is not None or args.y is not None:
+        return _metric_front(args)
     inst = _load(args)
     if args.recompute:
         solvers.get("cpsat")  # that front is computed with CP-SAT: a missing OR-Tools is said before any work
         return _recompute_front(inst, args)
-    low, high = _buffer_range(args.buffers)
+    low, high = _buffer_range(args.buffers or DEFAULT_BUFFERS)
     if low > high:
         raise InstanceError(f"MIN {low:,} B is larger than MAX {high:,} B", field="--buffers")
     reporter = progress.for_terminal(quiet=args.quiet)
@@ -558,6 +588,76 @@ def _recompute_front(inst, args: argparse.Namespace) -> int:
     return EXIT_OK if front.points else EXIT_NO_SCHEDULE
 
 
+def _metric_front(args: argparse.Namespace) -> int:
+    """``pareto --x X --y Y``: the exact front of any two metrics, its table, file and plot."""
+    from .solvers.pareto import FrontInterrupted, check_metrics, metric_front
+
+    if args.x is None or args.y is None:
+        raise InstanceError("a front of two metrics needs both --x and --y (dram, energy, latency, recompute, "
+                            "buffer)", field="--y" if args.y is None else "--x")
+    check_metrics(args.x, args.y)  # refused before the instance is read
+    for flag, given, what in (("--recompute", args.recompute, "the traffic/recompute front (--x recompute --y dram "
+                                "draws it too)"), ("--target", args.target is not None, "the least buffer for a "
+                                                   "traffic target")):
+        if given:
+            raise InstanceError(f"{flag} asks for {what}; leave it out with --x and --y", field=flag)
+    inst = _load(args)
+    if "recompute" in (args.x, args.y) and inst.accelerator.tiling != "tiles":
+        raise InstanceError("a front of the MACs recompute adds needs 2-D tiles (strips recompute nothing): add "
+                            "--tiling tiles", field="--x" if args.x == "recompute" else "--y")
+    if "buffer" in (args.x, args.y):
+        low, high = _buffer_range(args.buffers or DEFAULT_BUFFERS)
+        if low > high:
+            raise InstanceError(f"MIN {low:,} B is larger than MAX {high:,} B", field="--buffers")
+        where, bounds = f"{low:,}..{high:,} B", {"min_buffer": low, "max_buffer": high}
+    elif args.buffers:
+        raise InstanceError("--buffers is the range of a front against the buffer; this front is at the instance's "
+                            "buffer (set it with --buffer)", field="--buffers")
+    else:
+        where, bounds = f"at {describe_size(inst.accelerator.buffer_bytes)}", {}
+    print(f"exact front of {args.y} against {args.x} of {inst.name}, {where} (each corner: the least {args.x} at "
+          f"which that {args.y} is reached)", flush=True)
+    reporter = progress.for_terminal(quiet=args.quiet)
+    reporter.solver(f"pareto --x {args.x} --y {args.y}")
+    missing = "the corners past the last one found are missing"
+    try:
+        front = metric_front(inst, args.x, args.y, max_group=args.max_group, time_limit=args.time_limit,
+                             reporter=None if reporter is progress.NULL else reporter, **bounds)
+    except FrontInterrupted as stop:  # the corners found are printed and written, marked partial; then exit 130
+        reporter.close()
+        _metric_outputs(stop.front, args, missing)
+        raise
+    finally:
+        reporter.close()
+    _metric_outputs(front, args, missing)
+    return EXIT_OK if front.points else EXIT_NO_SCHEDULE
+
+
+def _metric_outputs(front, args: argparse.Namespace, missing: str) -> None:
+    """A two-metric front's table (x then y, each in its unit; the groups), last line, file and plot."""
+    from .solvers.pareto import FRONT_UNITS
+
+    columns = []  # (heading, how a value is shown)
+    for metric, values in ((front.x, [p.x for p in front.points]), (front.y, [p.y for p in front.points])):
+        if metric == "energy":
+            scale, unit = energy_unit(values)
+            columns.append((f"energy ({unit})", lambda v, s=scale: f"{v / s:,.6f}"))
+        else:
+            columns.append((f"{metric} ({FRONT_UNITS[metric]})", lambda v: f"{v:,}"))
+    width = [max(18, len(name)) for name, _ in columns]
+    print("  " + " ".join(f"{name:>{w}}" for (name, _), w in zip(columns, width)) + f" {'groups':>7}")
+    for p in front.points:
+        cells = [show(v) for (_, show), v in zip(columns, (p.x, p.y))]
+        print("  " + " ".join(f"{c:>{w}}" for c, w in zip(cells, width)) + f" {len(p.schedule.groups):>7}")
+    if not front.points and front.complete:
+        print("no schedule fits" + (f" any buffer up to {front.max_buffer:,} B" if "buffer" in (front.x, front.y)
+                                    else " the buffer"))
+    _front_written(front, args, missing)
+    if args.plot:
+        plot_metric_front(front, args.plot)
+        print(f"plot written to {args.plot}" + ("" if front.complete else f" (partial: {front.stopped})"))
+
+
 def _recompute_lines(inst, front) -> None:
     """The traffic/recompute front's table (printed at the end: its corners come in a few seconds)."""
     own = inst.network.total_macs * inst.batch
@@ -620,16 +720,20 @@ def zoo_table(*, sources: bool = False) -> str:
 
 def accelerator_table(*, verbose: bool = False) -> str:
     """What ``accelerators`` prints: every preset (instances/accelerators/<name>.json holds the same)."""
-    lines = [f"{'name':<17} {'buffer':>25} {'word':>4} {'Tc':>3} {'PEs':>7}"]
+    lines = [f"{'name':<17} {'buffer':>25} {'word':>4} {'Tc':>3} {'PEs':>7} {'pJ DRAM/buf/RF/MAC':>19} {'MHz':>5} "
+             f"{'MB/s':>7}"]
     for acc in PRESETS:
         buffer = describe_size(acc.buffer_bytes)
         pes = "x".join(map(str, acc.pe_array)) if acc.pe_array else "-"
-        lines.append(f"{acc.name:<17} {buffer:>25} {acc.word_bytes:>4} {acc.channel_tile:>3} {pes:>7}")
+        pj = "/".join(f"{getattr(acc, k):g}" for k in ("dram_pj", "buffer_pj", "rf_pj", "mac_pj"))
+        lines.append(f"{acc.name:<17} {buffer:>25} {acc.word_bytes:>4} {acc.channel_tile:>3} {pes:>7} {pj:>19} "
+                     f"{acc.clock_mhz:>5,} {acc.dram_mbps:>7,}")
         if verbose:
             lines.append(f"    {acc.description}")
             lines.append(f"    source: {acc.source}")
     if not verbose:
-        lines.append("Tc: channel tile; -v says where each number comes from and how Tc was chosen")
+        lines.append("Tc: channel tile; pJ per word (DRAM, buffer), per access (register file), per MAC; clock and DRAM "
+                     "bandwidth of the latency model (formulations/energy.md); -v says where each number comes from")
     lines.append("Every preset tiles in strips (cost model version 2); --tiling tiles (or \"tiling\": \"tiles\" in an "
                  "accelerator file) prices it in 2-D tiles (version 3), --halo cache|recompute fixes the halo mode")
     return "\n".join(lines)
@@ -637,7 +741,8 @@ def accelerator_table(*, verbose: bool = False) -> str:
 
 def summary(inst: Instance, sched: Schedule, *, max_rows: int = 60) -> str:
     """The short human summary that ``solve`` and ``evaluate`` print: :func:`header`, then :func:`body`."""
-    return header(inst, sched.instance) + "\n" + body(sched, max_rows=max_rows)
+    return header(inst, sched.instance) + "\n" + body(sched, max_rows=max_rows,
+                                                       clock_mhz=inst.accelerator.clock_mhz)
 
 
 def header(inst: Instance, name: str | None = None) -> str:
@@ -665,12 +770,40 @@ def _count(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def bound_text(sched: Schedule) -> str | None:
+def energy_text(fj: int) -> str:
+    """An energy in fJ as people read it: ``95.16 µJ (95,163,667.8 pJ)``."""
+    pj = fj / 1000
+    for unit, scale in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
+        if pj >= scale:
+            return f"{pj / scale:,.2f} {unit} ({pj:,.1f} pJ)"
+    return f"{pj:,.3f} pJ"
+
+
+def latency_text(cycles: int, clock_mhz: int | None) -> str:
+    """A latency in cycles, with its time at the clock when known: ``462,880 cycles (462.9 µs at 1,000 MHz)``."""
+    if not clock_mhz:
+        return f"{cycles:,} cycles"
+    us = cycles / clock_mhz
+    time = f"{us / 1000:,.3f} ms" if us >= 1000 else f"{us:,.1f} µs"
+    return f"{cycles:,} cycles ({time} at {clock_mhz:,} MHz)"
+
+
+def objective_text(value: int, objective: str, clock_mhz: int | None = None) -> str:
+    """A value of the objective in its units."""
+    if objective == "energy":
+        return energy_text(value)
+    if objective == "latency":
+        return latency_text(value, clock_mhz)
+    return f"{value:,} B"
+
+
+def bound_text(sched: Schedule, clock_mhz: int | None = None) -> str | None:
     """The lower bound as the summary prints it, saying over which schedules it holds when that is not all."""
-    if sched.bound_bytes is None:
+    if sched.bound is None:
         return None
     gap = sched.gap
-    text = f"{sched.bound_bytes:,} B" + (f" (gap {gap_text(gap)})" if gap is not None else "")
+    text = objective_text(sched.bound, sched.objective, clock_mhz) + \
+        (f" (gap {gap_text(gap)})" if gap is not None else "")
     scope = sched.solver_info.get("bound_scope", "all")
     if scope and scope != "all":
         cap = sched.solver_info.get("max_group")
@@ -700,12 +833,17 @@ def _phases_text(info) -> str | None:
         (f"; limit {info['time_limit_s']:g} s" if info.get("time_limit_s") else "")
 
 
-def body(sched: Schedule, *, max_rows: int = 60) -> str:
-    """The result: which solver ran and what it proved, the traffic, the bound, the groups."""
+def body(sched: Schedule, *, max_rows: int = 60, clock_mhz: int | None = None) -> str:
+    """The result: which solver ran and what it proved, the traffic, energy and latency, the bound, the groups."""
     lines = [
         f"solver       {sched.solver}: {sched.status}"
         + (f" — over {sched.solver_info['space']}" if sched.solver_info.get("space") else ""),
     ]
+    if sched.objective != "dram":
+        lines.append(f"objective    {sched.objective} (formulations/energy.md)")
+    budgets = sched.solver_info.get("budgets")
+    if budgets:
+        lines.append("budgets      " + ", ".join(f"{k.replace('_', '-')} {v:,}" for k, v in budgets.items()))
     ran = _phases_text(sched.solver_info)
     if ran:
         lines.append(f"ran          {ran}")
@@ -718,7 +856,11 @@ def body(sched: Schedule, *, max_rows: int = 60) -> str:
         added = sched.added_macs or 0
         share = f", {added / (sched.macs - added):+.2%}" if added and sched.macs > added else ""
         lines.append(f"MACs         {sched.macs:,}" + (f" ({added:,} recomputed{share})" if added else ""))
-    bound = bound_text(sched)
+    if sched.energy_fj is not None:
+        lines.append(f"energy       {energy_text(sched.energy_fj)}")
+    if sched.latency_cycles is not None:
+        lines.append(f"latency      {latency_text(sched.latency_cycles, clock_mhz)}")
+    bound = bound_text(sched, clock_mhz)
     if bound is not None:
         lines.append(f"lower bound  {bound}")
     if sched.solve_seconds is not None:
@@ -778,6 +920,8 @@ def _add_study_parsers(sub) -> None:
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="time limit of each run of a searching solver")
     p.add_argument("--max-group", type=_positive, metavar="K",
                    help="at most K layers per group, for the exact solvers (their bounds then hold only there)")
+    p.add_argument("--objective", choices=OBJECTIVES, default="dram",
+                   help="what every run minimises and the gaps measure: dram (the default), energy or latency")
     p.add_argument("--seed", type=_seed, default=0, help="random seed of every run (default 0)")
     p.add_argument("--workers", type=_workers, default=1, help="threads of cpsat and milp per run (default 1)")
     p.add_argument("--option", action="append", default=[], metavar="SOLVER:KEY=VALUE",
@@ -933,7 +1077,7 @@ def _study_config(args: argparse.Namespace) -> StudyConfig:
         seed=args.seed, workers=args.workers, max_group=args.max_group, solver_options=_study_options(args.option),
         jobs=args.jobs,
         out=out, executor=args.executor, scheduler=args.scheduler, hard_limit=args.hard_limit,
-        retry_failed=args.retry_failed, progress=not args.no_progress, plots=plots,
+        retry_failed=args.retry_failed, progress=not args.no_progress, plots=plots, objective=args.objective,
         command=["optimus-opt", *getattr(args, "argv", [])])
 
 

@@ -207,9 +207,13 @@ def test_unknown_zoo_name_or_preset_exits_2_listing_the_known_names(capsys):
 def test_accelerators_lists_the_presets(capsys):
     assert main(["accelerators"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split() == ["optimus-npu", "131,072", "B", "(128", "KiB)", "2", "32", "32x32"]
-    assert lines[5].split() == ["eyeriss", "185,856", "B", "(181.5", "KiB)", "2", "16", "12x14"]
-    assert lines[7].split() == ["hpca20-lb", "177,664", "B", "(173.5", "KiB)", "2", "32", "32x32"]
+    # with the energy constants (pJ) and the latency model's clock and bandwidth (formulations/energy.md §1)
+    assert lines[1].split() == ["optimus-npu", "131,072", "B", "(128", "KiB)", "2", "32", "32x32", "200/6/0.1/1",
+                                "1,000", "25,600"]
+    assert lines[5].split() == ["eyeriss", "185,856", "B", "(181.5", "KiB)", "2", "16", "12x14", "200/6/1/1", "200",
+                                "25,600"]
+    assert lines[7].split() == ["hpca20-lb", "177,664", "B", "(173.5", "KiB)", "2", "32", "32x32", "200/6/0.5/1",
+                                "1,000", "25,600"]
     assert main(["accelerators", "-v"]) == 0
     assert "source: Chen, Krishna, Emer, Sze, 'Eyeriss" in capsys.readouterr().out
 

@@ -291,3 +291,31 @@ def test_paper_experiments_table_of_the_reproduction_page():
                             r"([\d, ]+) KiB \|", docs)
     assert tuple(int(t) for t in tiles.split(", ")) == PAPER_PE_TILES
     assert tuple(int(k) * 1024 for k in buffers.split(", ")) == PAPER_PE_BUFFERS
+
+
+def test_readme_energy_objective_and_budget_figures():
+    dram_b, dram_uj, recomputed, energy_b, energy_uj = stated(
+        r"the DRAM optimum moves ([\d,]+) B and takes ([\d.]+) µJ by recomputing ([\d,]+) MACs; `--objective energy` "
+        r"gives ([\d,]+) B and ([\d.]+) µJ with no recompute, which is also what `--max-recompute 0` gives")
+    inst = oo.load_instance("instances/example-32k.json").with_overrides(tiling="tiles")
+    by_dram, by_energy = oo.solve(inst, "cpsat"), oo.solve(inst, "cpsat", objective="energy")
+    held = oo.solve(inst, "cpsat", max_recompute=0)
+    assert (by_dram.dram_bytes, f"{by_dram.energy_fj / 1e9:.2f}", by_dram.added_macs) == \
+        (number(dram_b), dram_uj, number(recomputed))
+    assert (by_energy.dram_bytes, f"{by_energy.energy_fj / 1e9:.2f}", by_energy.added_macs) == \
+        (number(energy_b), energy_uj, 0)
+    assert held.dram_bytes == number(energy_b) and held.added_macs == 0
+
+
+def test_readme_energy_recompute_front():
+    from optimus_opt.solvers.pareto import metric_front
+
+    corners, top_mj, top_macs, low_mj = stated(
+        r"`optimus-opt pareto squeezenet1_0 --tiling tiles --x energy --y recompute` gives (\d+) corners at 128 KiB, "
+        r"from ([\d.]+) mJ with ([\d,]+) MACs recomputed to ([\d.]+) mJ with none")
+    inst = resolve_instance("squeezenet1_0", tiling="tiles")
+    front = metric_front(inst, "energy", "recompute")
+    first, last = front.points[0], front.points[-1]
+    assert len(front.points) == int(corners)
+    assert (f"{first.x / 1e12:.3f}", first.y, f"{last.x / 1e12:.3f}", last.y) == \
+        (top_mj, number(top_macs), low_mj, 0)

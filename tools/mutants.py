@@ -67,6 +67,8 @@ _EXACT = ("tests/test_cost_example.py", "tests/test_pruning.py", "tests/test_exa
 _STUDY = ("tests/test_studies.py", "tests/test_newcomer.py", "tests/test_tiles_plumbing.py",
           "tests/test_solver_plugin.py")
 
+_ENERGY = ("tests/test_energy.py", "tests/test_objectives.py")
+
 MUTANTS: tuple[Mutant, ...] = (
     # -- cost model version 2 (optimus_opt/cost/cost_model.py) --------------------------------------------------
     Mutant("span-off-by-one", "optimus_opt/cost/cost_model.py",
@@ -140,8 +142,8 @@ MUTANTS: tuple[Mutant, ...] = (
            _TILES, "the cached line buffer outside the tile's own columns is not counted in the footprint"),
     # -- evaluate (optimus_opt/cost/schedule.py) ----------------------------------------------------------------
     Mutant("evaluate-flags-equal-cost", "optimus_opt/cost/schedule.py",
-           "if best is not None and tiling.cost > best.cost:",
-           "if best is not None and tiling.cost >= best.cost:",
+           "if best is not None and cm.objective_value(ids, tiling) > best.cost:",
+           "if best is not None and cm.objective_value(ids, tiling) >= best.cost:",
            ("tests/test_evaluate.py", "tests/test_tiles_plumbing.py", "tests/test_cli.py"),
            "evaluate flags a stated tiling as not the best when it costs exactly what the best does"),
     # -- exact solvers ----------------------------------------------------------------------------------------
@@ -210,8 +212,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "auto skips its window refinement when the exact phase proves nothing"),
     # -- study summaries, tables and records --------------------------------------------------------------------
     Mutant("summary-capped-bounds-count", "optimus_opt/studies/summary.py",
-           'if r.get("bound_scope") == "all" and r.get("bound_bytes") is not None',
-           'if r.get("bound_bytes") is not None',
+           'if r.get("bound_scope") == "all" and bound is not None',
+           'if bound is not None',
            _STUDY, "a bound proven under a group cap (†) counts as a best proven bound in the gap tables"),
     Mutant("summary-gap-to-best-known", "optimus_opt/studies/summary.py",
            "            bound = bounds.get(iid)\n",
@@ -230,6 +232,27 @@ MUTANTS: tuple[Mutant, ...] = (
            "pass",
            ("tests/test_mutant_kills.py",) + _STUDY,
            "a run under side constraints (together, apart, max_groups) records its bound as holding everywhere"),
+    # -- energy, latency, objectives and budgets (formulations/energy.md) -----------------------------------------
+    Mutant("energy-rf-first-mac", "optimus_opt/cost/energy.py",
+           'rf = 4 * macs - (fixed["out_mac"] + grid["again_mac"])',
+           'rf = 4 * macs - fixed["out_mac"]',
+           _ENERGY, "the first MAC of a recomputed output element is charged a partial-sum read"),
+    Mutant("energy-weights-read-once", "optimus_opt/cost/energy.py",
+           "np.where(family == 1, w * loads if self.staged else 0, w * loads))",
+           "np.where(family == 1, w * loads if self.staged else 0, w))",
+           _ENERGY, "resident weights are read from the buffer once, not once per tile and batch block"),
+    Mutant("latency-sum-not-max", "optimus_opt/cost/energy.py",
+           '"latency_cycles": np.maximum(compute, dram_cycles)}',
+           '"latency_cycles": compute + dram_cycles}',
+           _ENERGY, "a group's latency adds its compute and DRAM times instead of overlapping them"),
+    Mutant("budget-loose", "optimus_opt/solvers/cpsat.py",
+           "m.add(sum(a * x[k] for k, a in enumerate(amounts) if a) <= bound)",
+           "m.add(sum(a * x[k] for k, a in enumerate(amounts) if a) <= 2 * bound + 1)",
+           _ENERGY, "cpsat keeps a budget only up to twice its bound"),
+    Mutant("objective-ties-by-tiles", "optimus_opt/cost/objective.py",
+           'return np.lexsort((*columns, f["dram_bytes"], f[_field(objective)]))',
+           'return np.lexsort((f["dram_bytes"], *columns, f[_field(objective)]))',
+           _ENERGY, "a group's best tiling under energy breaks ties by MACs and tiles before DRAM bytes"),
 )
 
 #: Mutants that survive because no input can tell them from the code: id -> why.

@@ -144,7 +144,8 @@ class CandidateSpace:
             else:
                 largest = min(batch, (buffer - block) // whole)
                 floor += weights * (-(-batch // largest) - 1)
-        return Candidate(mask=mask, first=first, size=size, needs=ext & self.layer_mask, cost_floor=floor)
+        return Candidate(mask=mask, first=first, size=size, needs=ext & self.layer_mask,
+                         cost_floor=cm.value_floor(floor))
 
     # -- enumeration -----------------------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ import numpy as np
 
 from ..model.instance import Instance
 from ..model.network import is_broadcast_operand
+from . import objective as objective_search
+from .energy import OBJECTIVES, FigureModel, Figures, objective_floor
 from .parts import FULL, PASS, REDUCE, UPSAMPLE, WINDOW, GroupIO, ReducedChannels, Tiling, TilingRules, bits, mask_of
 from .tiles import HALO_MODES, TileCosts
 
@@ -126,7 +128,13 @@ class CostModel:
     (107520, 1, True)
     """
 
-    def __init__(self, instance: Instance) -> None:
+    def __init__(self, instance: Instance, objective: str = "dram") -> None:
+        if objective not in OBJECTIVES:
+            raise ValueError(f"unknown objective {objective!r} (known: {', '.join(OBJECTIVES)})")
+        #: What a group's best tiling minimises and :attr:`Tiling.cost` is: DRAM bytes, energy or latency
+        #: (formulations/energy.md).
+        self.objective = objective
+        self._figure_model: FigureModel | None = None
         self.instance = instance
         net = instance.network
         acc = instance.accelerator
@@ -315,12 +323,53 @@ class CostModel:
             return self._best[key]
         except KeyError:
             pass
-        if self.tiles is not None:
+        if self.objective != "dram":
+            tiling = objective_search.best(self, bits(mask), rules, self.objective)
+        elif self.tiles is not None:
             tiling = self.tiles.best(bits(mask), rules)
         else:
             tiling = self._pick_at_few_strips(bits(mask), rules)
         self._best[key] = tiling
         return tiling
+
+    @property
+    def figure_model(self) -> FigureModel:
+        """The energy and latency models of this instance (formulations/energy.md), made when first asked for."""
+        if self._figure_model is None:
+            self._figure_model = FigureModel(self)
+        return self._figure_model
+
+    def figures(self, members: Iterable[int], tiling: Tiling) -> Figures:
+        """DRAM bytes, buffer accesses, MACs, energy and latency of a group under one of its tilings."""
+        return self.figure_model.figures(sorted(members), tiling)
+
+    def value_floor(self, dram_bytes: int) -> int:
+        """A lower bound, in the objective's units, of a group or schedule that moves at least ``dram_bytes``:
+        the bytes themselves; their DRAM words' energy (every other term is at least 0); their transfer cycles
+        (latency is at least the DRAM time)."""
+        if self.objective == "dram":
+            return dram_bytes
+        fm = self.figure_model
+        if self.objective == "energy":
+            return dram_bytes // self.word * fm.e["dram_pj"]
+        return -(-(dram_bytes * fm.clock) // fm.bandwidth)
+
+    def objective_floor(self) -> int:
+        """A lower bound of every schedule's objective value (:func:`.energy.objective_floor`): the compulsory
+        traffic under the DRAM objective."""
+        return objective_floor(self, self.objective)
+
+    def frontier(self, members: Iterable[int], metrics: Iterable[str], rules: TilingRules = FULL) -> list[Tiling]:
+        """The group's tilings that no other beats in this model's objective and every one of ``metrics``
+        (``dram_bytes``, ``energy_fj``, ``latency_cycles``, ``added_macs``), best objective first
+        (:func:`.objective.frontier`): the columns of a model that chooses tilings under budgets."""
+        return objective_search.frontier(self, list(members), rules, self.objective, tuple(metrics))
+
+    def objective_value(self, members: Iterable[int], tiling: Tiling) -> int:
+        """The tiling's value under this model's objective (what :attr:`Tiling.cost` is for a tiling it chose)."""
+        if self.objective == "dram":
+            return tiling.dram_bytes
+        return self.figures(members, tiling).value(self.objective)
 
     def _pick_at_few_strips(self, members: list[int], rules: TilingRules) -> Tiling | None:
         """:meth:`_pick` of the group's curve, computed at a few strip counts only.

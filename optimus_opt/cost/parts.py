@@ -58,6 +58,9 @@ class Tiling:
     passes: int = 1
     macs: int = 0
     added_macs: int = 0
+    value: int | None = None
+    energy_fj: int | None = None
+    latency_cycles: int | None = None
 
     @property
     def tile_rows(self) -> int:
@@ -65,9 +68,14 @@ class Tiling:
         return self.strips
 
     @property
-    def cost(self) -> int:
+    def dram_bytes(self) -> int:
         """DRAM bytes of the group: read + write (formulations/cost-model.md §5)."""
         return self.read_bytes + self.write_bytes
+
+    @property
+    def cost(self) -> int:
+        """What solvers minimise: the objective's :attr:`value`, or the DRAM bytes when the objective is DRAM."""
+        return self.dram_bytes if self.value is None else self.value
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Sequence
 from ..model.errors import ScheduleError
 from ..model.instance import Instance
 from .cost_model import CostModel, Tiling
+from .energy import OBJECTIVES, UNITS, ZERO, Figures
 from .partition import components, convexity_violation, order_violation, quotient_cycle
 from .tiles import HALO_MODES  # a group's halo modes under tiling: tiles (formulations/cost-model.md §7.3)
 
@@ -27,7 +28,9 @@ _V2_GROUP_FIELDS = ("layers", "strips", "batch_block", "reduced_channels", "resi
                     "write_bytes", "footprint_bytes")
 #: The integer fields of a group (the others: ``layers``, ``reduced_channels``, ``resident_weights``, ``halo``).
 _INT_FIELDS = ("tile_rows", "tile_cols", "passes", "batch_block", "read_bytes", "write_bytes", "footprint_bytes",
-               "macs", "added_macs")
+               "macs", "added_macs", "energy_fj", "latency_cycles")
+#: The figures of the energy and latency models a group and a schedule state (formulations/energy.md).
+_FIGURE_FIELDS = ("energy_fj", "latency_cycles")
 
 
 @dataclass(frozen=True, init=False)
@@ -37,7 +40,8 @@ class Group:
     The tiling is ``tile_rows`` (Q_r; the number of strips under ``tiling: strips``), ``tile_cols`` (Q_c, 1 under
     strips), ``halo`` (``cache`` or ``recompute``; None under strips), ``passes`` (output-channel passes),
     ``batch_block`` and ``reduced_channels``; ``macs`` are the group's multiply-accumulates over the batch, of which
-    ``added_macs`` are recomputed (formulations/cost-model.md §7.5). A group written by hand may give only
+    ``added_macs`` are recomputed (formulations/cost-model.md §7.5); ``energy_fj`` and ``latency_cycles`` its
+    energy (fJ) and latency (cycles) (formulations/energy.md). A group written by hand may give only
     ``layers``; :func:`evaluate` then uses the group's best tiling. ``strips=`` is accepted for ``tile_rows`` (the
     name of cost model version 2), and :attr:`strips` reads it.
     """
@@ -55,12 +59,15 @@ class Group:
     footprint_bytes: int | None = None
     macs: int | None = None
     added_macs: int | None = None
+    energy_fj: int | None = None
+    latency_cycles: int | None = None
 
     def __init__(self, layers: Sequence[str], tile_rows: int | None = None, *, tile_cols: int | None = None,
                  halo: str | None = None, passes: int | None = None, batch_block: int | None = None,
                  reduced_channels: Sequence[str] | None = None, resident_weights: bool | None = None,
                  read_bytes: int | None = None, write_bytes: int | None = None, footprint_bytes: int | None = None,
-                 macs: int | None = None, added_macs: int | None = None, strips: int | None = None) -> None:
+                 macs: int | None = None, added_macs: int | None = None, strips: int | None = None,
+                 energy_fj: int | None = None, latency_cycles: int | None = None) -> None:
         if strips is not None:
             if tile_rows is not None and tile_rows != strips:
                 raise TypeError(f"Group: strips={strips} and tile_rows={tile_rows} name the same number (give one)")
@@ -69,7 +76,8 @@ class Group:
                       batch_block=batch_block,
                       reduced_channels=tuple(reduced_channels) if reduced_channels is not None else None,
                       resident_weights=resident_weights, read_bytes=read_bytes, write_bytes=write_bytes,
-                      footprint_bytes=footprint_bytes, macs=macs, added_macs=added_macs)
+                      footprint_bytes=footprint_bytes, macs=macs, added_macs=added_macs, energy_fj=energy_fj,
+                      latency_cycles=latency_cycles)
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
@@ -90,19 +98,24 @@ class Group:
         return self.read_bytes + self.write_bytes
 
     @classmethod
-    def from_tiling(cls, instance: Instance, members: Sequence[int], tiling: Tiling) -> "Group":
+    def from_tiling(cls, instance: Instance, members: Sequence[int], tiling: Tiling,
+                    figures: "Figures | None" = None) -> "Group":
+        """The group of ``members`` under ``tiling``, with its energy and latency when ``figures`` are given."""
         names = instance.network.layers
         return cls(layers=tuple(names[u].name for u in sorted(members)), tile_rows=tiling.strips,
                    tile_cols=tiling.tile_cols, halo=tiling.halo, passes=tiling.passes,
                    batch_block=tiling.batch_block,
                    reduced_channels=tuple(names[u].name for u in sorted(tiling.reduced)),
                    resident_weights=tiling.resident, read_bytes=tiling.read_bytes, write_bytes=tiling.write_bytes,
-                   footprint_bytes=tiling.footprint_bytes, macs=tiling.macs, added_macs=tiling.added_macs)
+                   footprint_bytes=tiling.footprint_bytes, macs=tiling.macs, added_macs=tiling.added_macs,
+                   energy_fj=figures.energy_fj if figures else None,
+                   latency_cycles=figures.latency_cycles if figures else None)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"layers": list(self.layers)}
         for key in ("tile_rows", "tile_cols", "halo", "passes", "batch_block", "reduced_channels",
-                    "resident_weights", "read_bytes", "write_bytes", "footprint_bytes", "macs", "added_macs"):
+                    "resident_weights", "read_bytes", "write_bytes", "footprint_bytes", "macs", "added_macs",
+                    *_FIGURE_FIELDS):
             value = getattr(self, key)
             if value is not None:
                 d[key] = list(value) if isinstance(value, tuple) else value
@@ -130,7 +143,10 @@ class Schedule:
     ``status`` is ``optimal`` (proven), ``feasible`` (not proven optimal), ``infeasible`` (proven: no valid
     schedule in the solver's space; ``unplaced`` names the layers that could not be placed) or ``unknown``.
     ``macs`` and ``added_macs`` are the sums over the groups; left out, they are summed from the groups when every
-    group states its own.
+    group states its own; so are ``energy_fj`` and ``latency_cycles`` (formulations/energy.md).
+
+    ``objective`` is what the solver minimised (``dram``, ``energy`` or ``latency``). Under ``dram`` its proven
+    bound is ``bound_bytes``; under the others ``objective_bound``, in the objective's units (fJ, cycles).
     """
 
     instance: str
@@ -146,25 +162,49 @@ class Schedule:
     message: str | None = None
     macs: int | None = None
     added_macs: int | None = None
+    objective: str = "dram"
+    objective_bound: int | None = None
+    energy_fj: int | None = None
+    latency_cycles: int | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        for key in ("macs", "added_macs"):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        for key in ("macs", "added_macs", *_FIGURE_FIELDS):
             if getattr(self, key) is None and self.groups and all(getattr(g, key) is not None for g in self.groups):
                 object.__setattr__(self, key, sum(getattr(g, key) for g in self.groups))
 
     @property
+    def value(self) -> int | None:
+        """The objective's value: DRAM bytes, energy (fJ) or latency (cycles)."""
+        return {"dram": self.dram_bytes, "energy": self.energy_fj, "latency": self.latency_cycles}[self.objective]
+
+    @property
+    def bound(self) -> int | None:
+        """The proven lower bound of the objective, in its units."""
+        return self.bound_bytes if self.objective == "dram" else self.objective_bound
+
+    @property
+    def unit(self) -> str:
+        """The objective's unit: ``B``, ``fJ`` or ``cycles``."""
+        return UNITS[self.objective]
+
+    @property
     def gap(self) -> float | None:
-        """(cost − bound) / bound, where both are known."""
-        if self.dram_bytes is None or not self.bound_bytes:
+        """(value − bound) / bound of the objective, where both are known."""
+        if self.value is None or not self.bound:
             return None
-        return (self.dram_bytes - self.bound_bytes) / self.bound_bytes
+        return (self.value - self.bound) / self.bound
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"format": SCHEDULE_FORMAT, "instance": self.instance, "solver": self.solver,
                              "status": self.status}
-        for key in ("dram_bytes", "bound_bytes", "compulsory_bytes", "macs", "added_macs"):
+        if self.objective != "dram":
+            d["objective"] = self.objective
+        for key in ("dram_bytes", "bound_bytes", "objective_bound", "compulsory_bytes", "macs", "added_macs",
+                    *_FIGURE_FIELDS):
             if getattr(self, key) is not None:
                 d[key] = getattr(self, key)
         d["groups"] = [g.to_dict() for g in self.groups]
@@ -242,18 +282,25 @@ class Schedule:
         if status not in STATUSES:
             raise ScheduleError(f"{where}field 'status': expected one of {', '.join(STATUSES)}, got {status!r}",
                                 kind="format")
+        objective = d.get("objective", "dram")
+        if objective not in OBJECTIVES:
+            raise ScheduleError(f"{where}field 'objective': expected one of {', '.join(OBJECTIVES)}, got "
+                                f"{objective!r}", kind="format")
         return cls(instance=str(d.get("instance", "")), solver=str(d.get("solver", "")), status=status,
                    groups=tuple(groups), dram_bytes=d.get("dram_bytes"), bound_bytes=d.get("bound_bytes"),
                    compulsory_bytes=d.get("compulsory_bytes"), solve_seconds=d.get("solve_seconds"),
                    solver_info=d.get("solver_info", {}), unplaced=tuple(d.get("unplaced", ())),
                    message=d.get("message"), macs=None if version2 else d.get("macs"),
-                   added_macs=None if version2 else d.get("added_macs"))
+                   added_macs=None if version2 else d.get("added_macs"), objective=objective,
+                   objective_bound=d.get("objective_bound"),
+                   **{key: None if version2 else d.get(key) for key in _FIGURE_FIELDS})
 
 
 def _check_top_fields(d: Mapping[str, Any], where: str) -> None:
     """The types of a schedule document's own fields (its groups are checked where they are read)."""
     kinds = {"dram_bytes": (int,), "bound_bytes": (int,), "compulsory_bytes": (int,), "macs": (int,),
-             "added_macs": (int,), "solve_seconds": (int, float),
+             "added_macs": (int,), "solve_seconds": (int, float), "objective_bound": (int,), "energy_fj": (int,),
+             "latency_cycles": (int,),
              "instance": (str,), "solver": (str,), "message": (str,), "solver_info": (Mapping,)}
     names = {int: "an integer", float: "a number", str: "a string", Mapping: "an object"}
     for key, types in kinds.items():
@@ -291,10 +338,11 @@ class Evaluation:
     schedule: Schedule
     tilings: tuple[Tiling, ...]
     suboptimal_groups: tuple[int, ...]
+    figures: Figures = ZERO
 
     @property
     def dram_bytes(self) -> int:
-        return sum(t.cost for t in self.tilings)
+        return sum(t.dram_bytes for t in self.tilings)
 
     @property
     def compulsory_bytes(self) -> int:
@@ -405,12 +453,13 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
         ``not-connected``, ``order``, ``bad-tiling`` (a tiling field out of its range, or a field of ``tiling:
         tiles`` on an instance that tiles in strips), ``infeasible-tiling`` or ``mismatch``.
     """
-    cm = CostModel(instance)
+    cm = CostModel(instance, objective=schedule.objective)
     net = instance.network
     acc = instance.accelerator
     groups = group_ids(instance, schedule)
     check_structure(instance, groups)
     tilings: list[Tiling] = []
+    all_figures: list[Figures] = []
     suboptimal: list[int] = []
     new_groups: list[Group] = []
     for k, (g, ids) in enumerate(zip(schedule.groups, groups)):
@@ -437,32 +486,34 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
             except ValueError as err:
                 kind = "infeasible-tiling" if "does not fit" in str(err) else "bad-tiling"
                 raise ScheduleError(str(err), kind=kind, group=k) from None
-            if best is not None and tiling.cost > best.cost:
+            if best is not None and cm.objective_value(ids, tiling) > best.cost:
                 suboptimal.append(k)
-        recomputed = Group.from_tiling(instance, ids, tiling)
+        figures = cm.figures(ids, tiling)
+        recomputed = Group.from_tiling(instance, ids, tiling, figures)
         if check_numbers:
-            for key in ("read_bytes", "write_bytes", "footprint_bytes", "resident_weights", "macs", "added_macs"):
+            for key in ("read_bytes", "write_bytes", "footprint_bytes", "resident_weights", "macs", "added_macs",
+                        *_FIGURE_FIELDS):
                 stated = getattr(g, key)
                 if stated is not None and stated != getattr(recomputed, key):
                     raise ScheduleError(f"{key} says {stated} but the cost model gives {getattr(recomputed, key)}",
                                         kind="mismatch", group=k)
         tilings.append(tiling)
+        all_figures.append(figures)
         new_groups.append(replace(recomputed, layers=tuple(net.layers[i].name for i in ids)))
-    total = sum(t.cost for t in tilings)
-    macs = sum(t.macs for t in tilings)
-    added = sum(t.added_macs for t in tilings)
+    total = sum(all_figures, ZERO)
     compulsory = cm.compulsory_bytes()
+    sums = {"dram_bytes": total.dram_bytes, "compulsory_bytes": compulsory, "macs": total.macs,
+            "added_macs": total.added_macs, "energy_fj": total.energy_fj, "latency_cycles": total.latency_cycles}
     if check_numbers:
-        for key, value in (("dram_bytes", total), ("compulsory_bytes", compulsory), ("macs", macs),
-                           ("added_macs", added)):
+        for key, value in sums.items():
             stated = getattr(schedule, key)
             if stated is not None and stated != value:
-                raise ScheduleError(f"{key} says {stated} but the groups {'cost' if key.endswith('bytes') else 'make'} "
+                raise ScheduleError(f"{key} says {stated} but the groups {'make' if 'macs' in key else 'cost'} "
                                     f"{value}", kind="mismatch")
-    out = replace(schedule, groups=tuple(new_groups), dram_bytes=total, compulsory_bytes=compulsory, macs=macs,
-                  added_macs=added, unplaced=(),
+    out = replace(schedule, groups=tuple(new_groups), unplaced=(), **sums,
                   status=schedule.status if schedule.status in ("optimal", "feasible") else "feasible")
-    return Evaluation(schedule=out, tilings=tuple(tilings), suboptimal_groups=tuple(suboptimal))
+    return Evaluation(schedule=out, tilings=tuple(tilings), suboptimal_groups=tuple(suboptimal),
+                      figures=total)
 
 
 def _check_tiling_fields(g: Group, tiling: str, k: int) -> None:

@@ -51,7 +51,9 @@ def _need(kind: int, stride: int, pad: int, span: int, scale: int, a: int, e: in
 
 @njit(cache=True)
 def direction_counts(qs, size, escapes, first, reader, rule, cached):
-    """Span, line, repeated and distinct (tensors × len(qs) int64 arrays) of a group in one direction.
+    """Span, line, repeated and distinct (tensors × len(qs) int64 arrays) of a group in one direction, and the
+    reads (readers × len(qs)): the rows each reader reads of its input over all tiles, the sum of what it needs
+    at each tile (formulations/energy.md).
 
     ``size[t]`` is tensor t's height (or width), ``escapes[t]`` whether it is cut by the partition itself (an
     escaping member); ``rule[k]`` is reader k's (kind, stride, pad, span, scale); ``cached`` whether a reader needs
@@ -63,6 +65,7 @@ def direction_counts(qs, size, escapes, first, reader, rule, cached):
     out_line = np.zeros((n, nq), dtype=np.int64)
     out_rep = np.zeros((n, nq), dtype=np.int64)
     out_dist = np.zeros((n, nq), dtype=np.int64)
+    out_reads = np.zeros((reader.shape[0], nq), dtype=np.int64)
     for j in range(nq):
         q = qs[j]
         a_of = np.full((q, n), _EMPTY_A, dtype=np.int64)
@@ -96,6 +99,7 @@ def direction_counts(qs, size, escapes, first, reader, rule, cached):
                         na, ne = _need(rule[k, 0], rule[k, 1], rule[k, 2], rule[k, 3], rule[k, 4], ca, ce, h)
                         if ne <= na:
                             continue
+                    out_reads[k, j] += ne - na
                     if na < lo:
                         lo = na
                     if ne > hi:
@@ -151,7 +155,7 @@ def direction_counts(qs, size, escapes, first, reader, rule, cached):
             out_line[t, j] = line
             out_rep[t, j] = repeated
             out_dist[t, j] = total - repeated
-    return out_span, out_line, out_rep, out_dist
+    return out_span, out_line, out_rep, out_dist, out_reads
 
 
 @njit(cache=True)
@@ -159,7 +163,7 @@ def group_counts(qs_rows, qs_cols, size_rows, size_cols, escapes, first, reader,
     """The counts of a group for every halo mode in one call: rows cached (``halos[0]``), rows recomputed
     (``halos[1]``; an empty result where a mode is not wanted) and columns (always cached)."""
     empty = np.zeros((0, 0), dtype=np.int64)
-    none = (empty, empty, empty, empty)
+    none = (empty, empty, empty, empty, empty)
     cached = direction_counts(qs_rows, size_rows, escapes, first, reader, rule_rows, True) if halos[0] else none
     again = direction_counts(qs_rows, size_rows, escapes, first, reader, rule_rows, False) if halos[1] else none
     cols = direction_counts(qs_cols, size_cols, escapes, first, reader, rule_cols, True)

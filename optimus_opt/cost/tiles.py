@@ -60,7 +60,9 @@ class _Reader:
 @dataclass(frozen=True)
 class Direction:
     """The four counts of §7.2 in one direction: one row per tensor of the group (members in reverse topological
-    order, then the external inputs: ``tensors``), one column per tile count of ``qs``."""
+    order, then the external inputs: ``tensors``), one column per tile count of ``qs``; and ``reads``, one row per
+    reader (edge of the group, in the order of :meth:`TileGeometry.structure`): the rows (or columns) it reads of
+    its input over all tiles (formulations/energy.md)."""
 
     qs: np.ndarray
     tensors: tuple[int, ...]
@@ -68,6 +70,7 @@ class Direction:
     line: np.ndarray
     repeated: np.ndarray
     distinct: np.ndarray
+    reads: np.ndarray
 
     def of(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Span, line, repeated and distinct of tensor ``t``."""

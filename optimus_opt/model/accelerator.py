@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from .errors import InstanceError
@@ -16,6 +17,27 @@ TILINGS = ("strips", "tiles")
 #: Under ``tiles``, what a group does with the overlap of consecutive tiles (§7.3): each group takes the better of
 #: the two (``choose``), or every group keeps it (``cache``) or computes it again (``recompute``).
 HALOS = ("choose", "cache", "recompute")
+#: The energy constants (pJ) and the latency constants of the energy and latency models (formulations/energy.md),
+#: with their defaults: the Optimus NPU's energies per 16-bit access (register file 0.1, buffer 6, DRAM 200 pJ;
+#: the paper and its artifact's arch/3_level_mem_64Reg.json) and 1 pJ per MAC (the artifact adds each MAC's
+#: operation count to its energy in pJ), a 1 GHz clock and 25,600 MB/s of DRAM bandwidth (this project's
+#: assumption: the paper gives neither). An accelerator document states only those it changes.
+ENERGY_DEFAULTS = {"dram_pj": 200.0, "buffer_pj": 6.0, "rf_pj": 0.1, "mac_pj": 1.0}
+LATENCY_DEFAULTS = {"clock_mhz": 1000, "dram_mbps": 25_600}
+
+
+def femtojoules(value: float, field: str) -> int:
+    """An energy constant in pJ as a whole number of fJ (energies are exact integers of fJ); refuses a negative
+    number or one with more than three decimals."""
+    try:
+        fj = Decimal(repr(value) if isinstance(value, float) else str(value)) * 1000
+    except InvalidOperation:
+        fj = Decimal(-1)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not fj.is_finite() or fj < 0 \
+            or fj != fj.to_integral_value():
+        raise InstanceError(f"must be a number of pJ, at least 0, with at most three decimals (a whole number of "
+                            f"fJ), got {value!r}", field=f"accelerator.{field}")
+    return int(fj)
 
 
 @dataclass(frozen=True)
@@ -43,7 +65,17 @@ class Accelerator:
         Under ``tiles``: ``"choose"`` (the default) lets each group keep its tiles' overlap on chip or compute it
         again, whichever is better; ``"cache"`` or ``"recompute"`` fixes the mode. Only ``choose`` is accepted
         under ``strips``, which has no halo choice.
-    name, pe_array, source, description:
+    dram_pj, buffer_pj, rf_pj, mac_pj:
+        The energy model's constants (formulations/energy.md): pJ per word moved between DRAM and the chip, per
+        word written to or read from the buffer, per register-file access, per multiply-accumulate. Defaults:
+        the Optimus NPU's 200, 6, 0.1 and 1 pJ (:data:`ENERGY_DEFAULTS`).
+    clock_mhz, dram_mbps:
+        The latency model's clock (MHz) and DRAM bandwidth (MB/s, 10^6 bytes per second); defaults 1,000 MHz and
+        25,600 MB/s, this project's assumption (:data:`LATENCY_DEFAULTS`).
+    pe_array:
+        (rows, columns) of the PE array the latency model maps layers onto: rows take input channels, columns
+        output channels; None: Tc × Tc.
+    name, source, description:
         Documentation only; they do not enter the cost model.
     """
 
@@ -57,6 +89,12 @@ class Accelerator:
     pe_array: tuple[int, int] | None = None
     source: str | None = None
     description: str | None = None
+    dram_pj: float = ENERGY_DEFAULTS["dram_pj"]
+    buffer_pj: float = ENERGY_DEFAULTS["buffer_pj"]
+    rf_pj: float = ENERGY_DEFAULTS["rf_pj"]
+    mac_pj: float = ENERGY_DEFAULTS["mac_pj"]
+    clock_mhz: int = LATENCY_DEFAULTS["clock_mhz"]
+    dram_mbps: int = LATENCY_DEFAULTS["dram_mbps"]
 
     def __post_init__(self) -> None:
         for what in ("buffer_bytes", "word_bytes", "channel_tile"):
@@ -72,9 +110,29 @@ class Accelerator:
             raise InstanceError(f"must be one of {', '.join(TILINGS)}, got {self.tiling!r}", field="accelerator.tiling")
         if self.halo not in HALOS:
             raise InstanceError(f"must be one of {', '.join(HALOS)}, got {self.halo!r}", field="accelerator.halo")
+        for what in ENERGY_DEFAULTS:
+            femtojoules(getattr(self, what), what)
+        for what in LATENCY_DEFAULTS:
+            value = getattr(self, what)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InstanceError(f"must be a positive integer, got {value!r}", field=f"accelerator.{what}")
+        pe = self.pe_array
+        if pe is not None and (len(pe) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1
+                                                   for v in pe)):
+            raise InstanceError(f"must be two positive integers [rows, columns], got {list(pe)!r}",
+                                field="accelerator.pe_array")
         if self.tiling == "strips" and self.halo != "choose":
             raise InstanceError(f"halo {self.halo!r} needs tiling: tiles (strips keep every overlap on chip and "
                                 "have no halo to choose)", field="accelerator.halo")
+
+    @property
+    def array(self) -> tuple[int, int]:
+        """(rows, columns) of the PE array the latency model uses: :attr:`pe_array`, or Tc × Tc."""
+        return self.pe_array if self.pe_array is not None else (self.channel_tile, self.channel_tile)
+
+    def energy_fj(self) -> dict[str, int]:
+        """The energy constants in whole fJ, by field name."""
+        return {what: femtojoules(getattr(self, what), what) for what in ENERGY_DEFAULTS}
 
     def with_overrides(self, *, buffer_bytes: int | None = None, tiling: str | None = None,
                        halo: str | None = None) -> "Accelerator":
@@ -100,7 +158,8 @@ class Accelerator:
                    tiling=d.get("tiling", "strips"), halo=d.get("halo", "choose"),
                    name=d.get("name", "accelerator"),
                    pe_array=tuple(pe) if pe is not None else None,  # type: ignore[arg-type]
-                   source=d.get("source"), description=d.get("description"))
+                   source=d.get("source"), description=d.get("description"),
+                   **{k: d[k] for k in (*ENERGY_DEFAULTS, *LATENCY_DEFAULTS) if k in d})
 
     def to_dict(self, *, with_format: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {"format": "optimus-opt/accelerator@1"} if with_format else {}
@@ -113,6 +172,10 @@ class Accelerator:
         for key in ("source", "description"):
             if getattr(self, key) is not None:
                 d[key] = getattr(self, key)
+        for key, default in (*ENERGY_DEFAULTS.items(), *LATENCY_DEFAULTS.items()):
+            value = getattr(self, key)  # only what differs: documents without them keep their bytes
+            if value != default:
+                d[key] = int(value) if isinstance(value, float) and value.is_integer() else value
         return d
 
 

@@ -18,6 +18,17 @@ a description is part of every instance's content, and so of the id of every stu
 >>> accelerator_preset("eyeriss").with_overrides(tiling="tiles", halo="recompute").tiling
 'tiles'
 
+Energy and latency constants (formulations/energy.md §1). Every preset takes the Optimus NPU's energies per 16-bit
+word unless said here: DRAM 200 pJ, buffer 6 pJ, register file 0.1 pJ (the paper; the authors' artifact,
+``arch/3_level_mem_64Reg.json``) and 1 pJ per MAC (the artifact adds MAC counts to its pJ). The artifact's files for
+the other accelerators change only the register file: Eyeriss 1 pJ (``processor/eyeriss.json``), the HPCA 2020
+lower-bound NPU 0.5 pJ (``processor/lowerbound.json``); ShiDianNao keeps 0.1 pJ (``processor/shiDianNao.json``).
+Clocks: Eyeriss 200 MHz (its JSSC 2017 paper's core clock), ShiDianNao 1 GHz (its ISCA 2015 paper); the Optimus NPU
+and the HPCA 2020 NPU give none, and take this project's 1 GHz. DRAM bandwidth is this project's 25,600 MB/s (one
+64-bit DDR4-3200 channel) everywhere: none of the papers states the bandwidth its figures assume.
+
+>>> accelerator_preset("eyeriss").rf_pj, accelerator_preset("eyeriss").clock_mhz
+(1.0, 200)
 >>> accelerator_preset("optimus-npu").buffer_bytes
 131072
 >>> preset_names()[:2]
@@ -60,7 +71,8 @@ PRESETS: tuple[Accelerator, ...] = (
     _optimus_variant("optimus-npu-512k", 512, "512 KB", "512 KiB"),
     _optimus_variant("optimus-npu-1m", 1024, "1 MB", "1 MiB"),
     Accelerator(
-        name="eyeriss", buffer_bytes=185_856, word_bytes=2, channel_tile=16, pe_array=(12, 14),
+        name="eyeriss", buffer_bytes=185_856, word_bytes=2, channel_tile=16, pe_array=(12, 14), rf_pj=1.0,
+        clock_mhz=200,
         source="Chen, Krishna, Emer, Sze, 'Eyeriss: An Energy-Efficient Reconfigurable Accelerator for Deep "
                "Convolutional Neural Networks', IEEE JSSC 52(1), 2017 (ISSCC 2016): 12x14 = 168 PEs, 16-bit data, "
                "181.5 kB of on-chip SRAM = the 108 kB global buffer + 168 filter scratch pads of 224 x 16 bit "
@@ -83,7 +95,7 @@ PRESETS: tuple[Accelerator, ...] = (
                     "PEs work on the same output feature map, with one kernel weight broadcast to all of them per "
                     "cycle, so the array computes one output channel at a time."),
     Accelerator(
-        name="hpca20-lb", buffer_bytes=177_664, word_bytes=2, channel_tile=32, pe_array=(32, 32),
+        name="hpca20-lb", buffer_bytes=177_664, word_bytes=2, channel_tile=32, pe_array=(32, 32), rf_pj=0.5,
         source="Chen, Han, Wang, 'Communication Lower Bound in Convolution Accelerators', HPCA 2020 "
                "(arXiv:1911.05662): the communication-optimal accelerator it designs and evaluates, 1024 PEs and "
                "173.5 KB of on-chip memory; 16-bit words as in the other presets",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..model.errors import SolverError
 from .auto import Auto
-from .base import SolveOptions, Solver, SolverResult
+from .base import Budgets, SolveOptions, Solver, SolverResult, budgets_for
 from .baselines import DNNVM, EfficientS
 from .cpsat import CPSat
 from .exact_dp import ExactDP
@@ -114,13 +114,17 @@ def get(name: str) -> Solver:
 
 
 def solve(instance, solver: str = "layerwise", *, time_limit: float | None = None, seed: int = 0,
-          workers: int = 1, max_group: int | None = None, progress=None, **extra):
+          workers: int = 1, max_group: int | None = None, progress=None, objective: str = "dram",
+          max_recompute: int | str | None = None, max_dram: int | str | None = None,
+          max_latency: int | str | None = None, **extra):
     """Solve an instance with the named solver and return its :class:`~optimus_opt.cost.schedule.Schedule`.
 
     ``progress`` is an optional :class:`~optimus_opt.utils.progress.Reporter` that hears the solver's phases,
     candidates, incumbent and bound (the CLI draws them on a terminal); the other options are
     :class:`SolveOptions`'s. ``solver="auto"`` gives the best schedule within the time limit (30 s by default)
-    with its proven bound.
+    with its proven bound. ``objective`` is ``dram``, ``energy`` or ``latency`` (formulations/energy.md); the
+    budgets ``max_recompute`` (MACs, or ``"5%"`` of the network's), ``max_dram`` (bytes or ``"40MiB"``) and
+    ``max_latency`` (cycles or ``"2.5ms"``) are kept by ``cpsat`` and ``milp`` (:func:`~.base.budgets_for`).
 
     Examples
     --------
@@ -129,10 +133,11 @@ def solve(instance, solver: str = "layerwise", *, time_limit: float | None = Non
     >>> sched.status, sched.dram_bytes, sched.bound_bytes
     ('optimal', 253460, 253460)
     """
+    budgets = budgets_for(instance, max_recompute=max_recompute, max_dram=max_dram, max_latency=max_latency)
     options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers, max_group=max_group, extra=extra,
-                           progress=progress)
+                           progress=progress, objective=objective, budgets=budgets)
     return get(solver).solve(instance, options)
 
 
-__all__ = ["Solver", "SolveOptions", "SolverResult", "available", "capabilities", "composite", "exact_solvers",
+__all__ = ["Budgets", "budgets_for", "Solver", "SolveOptions", "SolverResult", "available", "capabilities", "composite", "exact_solvers",
            "get", "register", "registered", "solve", "sort_key", "study_default", "takers", "unregister"]

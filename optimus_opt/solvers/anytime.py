@@ -173,11 +173,20 @@ def better_bound(cm: CostModel, options: SolveOptions, bound: int, kind: str, in
         segment = segment_bound(cm, deadline=deadline, max_group=options.max_group)
         where = ""
     info.update(segment.info())
-    if segment.bytes > bound:
+    value = cm.value_floor(segment.bytes)  # a bound of DRAM bytes, priced in the objective's units
+    if value > bound:
         done = sum(segment.finished)
-        return segment.bytes, (f"segment bound: {done} of {len(segment.segments)} windows solved exactly{where} "
+        return value, (f"segment bound: {done} of {len(segment.segments)} windows solved exactly{where} "
                                "(formulations/segment-bound.md)")
     return bound, kind
+
+
+def within_budgets(cm: CostModel, groups: Groups, budgets) -> bool:
+    """Whether a schedule keeps the options' budgets (sums of added MACs, DRAM bytes, latency cycles)."""
+    if not budgets:
+        return True
+    figures = [cm.figures(members, tiling) for members, tiling in groups]
+    return all(sum(getattr(f, field_) for f in figures) <= bound for _, field_, bound in budgets.items())
 
 
 def admissible(groups: Groups, options: SolveOptions, together: list[int], apart: list[int],
@@ -204,9 +213,10 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
     ``why`` says what stopped the solver ("time limit while enumerating candidates", …) and ``bound_kind`` what
     ``bound`` is; both go to ``solver_info`` and the message.
     """
-    compulsory = cm.compulsory_bytes()
+    compulsory = cm.objective_floor()
     if bound is None or bound <= compulsory:
-        bound, bound_kind = compulsory, "compulsory traffic (inputs, outputs and all weights once)"
+        bound, bound_kind = compulsory, "compulsory traffic (inputs, outputs and all weights once)" + (
+            "" if cm.objective == "dram" else f", priced as {cm.objective} with the network's own compute")
     info["bound"] = bound_kind
     best = list(found)
     best_cost = sum(t.cost for _, t in best) if best else None
@@ -215,7 +225,8 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
         start = time.perf_counter()
         groups, origin = heuristic_groups(cm, options)
         info["fallback_seconds"] = round(time.perf_counter() - start, 6)
-        if groups is not None and not admissible(groups, options, *side):
+        if groups is not None and not (admissible(groups, options, *side)
+                                       and within_budgets(cm, groups, options.budgets)):
             groups = None
         cost = sum(t.cost for _, t in groups) if groups is not None else None
         if cost is not None and (best_cost is None or cost < best_cost):
@@ -226,7 +237,7 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
             info["bound"] = bound_kind
         # the refinement does not know the side constraints, nor improves a caller's schedule
         if best_cost is not None and best_cost > bound and source not in ("solver", "warm_start") \
-                and not any(side) and options.deadline.bounded and not options.deadline.expired():
+                and not any(side) and not options.budgets and options.deadline.bounded and not options.deadline.expired():
             out = refine(cm, best, options.deadline, window=None, max_group=options.max_group)
             if out.cost < best_cost or out.proven:
                 best, best_cost, source = list(out.groups), out.cost, f"{source} + refine"

@@ -17,10 +17,116 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
 from ..cost.cost_model import CostModel, Tiling
+from ..cost.energy import OBJECTIVES, ZERO
 from ..cost.schedule import Group, Schedule
 from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import Deadline
+
+#: The budgets a schedule may be held to (ε-constraints, formulations/energy.md "Budgets"): the Tiling fields they
+#: sum, by option name.
+BUDGET_FIELDS = {"max_recompute": "added_macs", "max_dram": "dram_bytes", "max_latency": "latency_cycles"}
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Upper bounds on a schedule's sums over its groups: MACs added by recompute, DRAM bytes, latency cycles
+    (None: no bound). They couple the groups, so only solvers that choose each group's tiling inside their model
+    (``budgets`` capability: cpsat, milp) honour them."""
+
+    max_recompute: int | None = None
+    max_dram: int | None = None
+    max_latency: int | None = None
+
+    def __post_init__(self) -> None:
+        for key in BUDGET_FIELDS:
+            value = getattr(self, key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise SolverError(f"{key} must be a whole number of at least 0, got {value!r}")
+
+    def items(self) -> list[tuple[str, str, int]]:
+        """(option, Tiling field, bound) of every bound given."""
+        return [(key, field_, getattr(self, key)) for key, field_ in BUDGET_FIELDS.items()
+                if getattr(self, key) is not None]
+
+    def __bool__(self) -> bool:
+        return bool(self.items())
+
+    def describe(self) -> str:
+        units = {"max_recompute": "added MACs", "max_dram": "B", "max_latency": "cycles"}
+        return ", ".join(f"{key.replace('_', '-')} {value:,} {units[key]}" for key, _, value in self.items())
+
+
+NO_BUDGETS = Budgets()
+
+
+def budgets_for(instance: Instance, *, max_recompute: int | str | None = None, max_dram: int | str | None = None,
+                max_latency: int | str | None = None) -> Budgets:
+    """:class:`Budgets` from what a user writes: ``max_recompute`` a count of MACs or a percentage of the network's
+    own MACs over the batch (``"5%"``); ``max_dram`` bytes or a size (``"40MiB"``); ``max_latency`` cycles or a
+    time at the accelerator's clock (``"2.5ms"``, ``"300us"``, ``"1s"``; whole cycles, rounded down).
+
+    Raises
+    ------
+    SolverError
+        For a value that is none of these, naming the option.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from ..model.accelerator import parse_size
+
+    def number(text: str, key: str) -> Decimal:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not value.is_finite() or value < 0:
+            raise SolverError(f"{key}: expected a number of at least 0, got {text!r}")
+        return value
+
+    def whole(value, key: str, parse) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise SolverError(f"{key}: expected a whole number, got {value!r}")
+        if isinstance(value, int):
+            if value < 0:
+                raise SolverError(f"{key}: expected a whole number of at least 0, got {value}")
+            return value
+        return parse(str(value).strip())
+
+    def macs(text: str) -> int:
+        if text.endswith("%"):
+            own = instance.batch * instance.network.total_macs
+            return int(number(text[:-1], "max_recompute") * own / 100)
+        return int(number(text, "max_recompute"))
+
+    def size(text: str) -> int:
+        if text.isdigit():
+            return int(text)
+        try:
+            return parse_size(text)
+        except ValueError as err:
+            raise SolverError(f"max_dram: {err}") from None
+
+    def cycles(text: str) -> int:
+        import re
+
+        m = re.fullmatch(r"([0-9.]+)\s*(s|ms|us|µs|cycles)?", text)
+        if not m:
+            raise SolverError(f"max_latency: expected cycles or a time (2.5ms, 300us, 1s), got {text!r}")
+        value, unit = number(m.group(1), "max_latency"), m.group(2) or "cycles"
+        if unit != "cycles":  # seconds at the clock, in whole cycles
+            per_second = {"s": 1, "ms": 10 ** 3, "us": 10 ** 6, "µs": 10 ** 6}[unit]
+            return int(value * instance.accelerator.clock_mhz * 10 ** 6 / per_second)
+        if value != value.to_integral_value():
+            raise SolverError(f"max_latency: a number of cycles is whole, got {text!r} (a time needs a unit: s, "
+                              "ms, us)")
+        return int(value)
+
+    return Budgets(max_recompute=whole(max_recompute, "max_recompute", macs),
+                   max_dram=whole(max_dram, "max_dram", size),
+                   max_latency=whole(max_latency, "max_latency", cycles))
 
 
 @dataclass(frozen=True)
@@ -49,6 +155,11 @@ class SolveOptions:
         (enumeration, tiling, model building, the back-end's search, the anytime fallback). By default ``time_limit``
         seconds from when the options are made, i.e. where the user's limit enters (:func:`optimus_opt.solve`); give
         one to share a deadline between runs or to use another clock. Not part of a run's identity.
+    objective:
+        What the solver minimises: ``dram`` (bytes, the default), ``energy`` (fJ) or ``latency`` (cycles), as
+        formulations/energy.md defines them. Every schedule reports all three, whatever it minimised.
+    budgets:
+        :class:`Budgets` the schedule must keep (solvers with the ``budgets`` capability only).
     beside:
         The :class:`~optimus_opt.solvers.beside.Beside` computing the fallback heuristics and the segment bound in
         another process while an exact solver searches, which :meth:`Solver.solve` starts and stops; a stopped
@@ -69,8 +180,12 @@ class SolveOptions:
     progress: Any = field(default=None, compare=False, repr=False)
     deadline: Deadline = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     beside: Any = field(default=None, compare=False, repr=False)
+    objective: str = "dram"
+    budgets: Budgets = NO_BUDGETS
 
     def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise SolverError(f"unknown objective {self.objective!r} (known: {', '.join(OBJECTIVES)})")
         limit = self.time_limit
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float))
                                   or not math.isfinite(limit) or limit <= 0):
@@ -123,6 +238,8 @@ class Solver(ABC):
         Its place in tables and plots (lowest first; equal places by name).
     ``preload``
         Modules a study imports once before forking its runs, so that no run pays (and times) their import.
+    ``budgets``
+        It honours :class:`Budgets` (each group's tiling is a decision of its model); the others refuse them.
     """
 
     name: ClassVar[str]
@@ -136,6 +253,7 @@ class Solver(ABC):
     extra_options: ClassVar[tuple[str, ...]] = ()
     order: ClassVar[int] = 1000
     preload: ClassVar[tuple[str, ...]] = ()
+    budgets: ClassVar[bool] = False
 
     @classmethod
     def is_available(cls) -> bool:
@@ -223,7 +341,13 @@ class Solver(ABC):
         """Run :meth:`search` and package its result as a schedule with every number filled in."""
         options = options or SolveOptions()
         self.check_options(options.extra)
-        cm = CostModel(instance)
+        if options.budgets and not self.budgets:
+            from . import capabilities, registered
+
+            able = " and ".join(n for n in registered() if capabilities(n).budgets)
+            raise SolverError(f"solver '{self.name}' cannot keep budgets ({options.budgets.describe()}): they "
+                              f"couple the groups' tilings, which only {able} choose inside their model")
+        cm = CostModel(instance, objective=options.objective)
         start = time.perf_counter()
         beside = None
         if options.beside is None and options.extra.get("anytime", True):
@@ -237,16 +361,33 @@ class Solver(ABC):
                 beside.close()
         seconds = time.perf_counter() - start
         net = instance.network
-        groups = tuple(Group.from_tiling(instance, members, tiling) for members, tiling in result.groups)
         info = {"space": self.space, "seed": options.seed, "workers": options.workers,
                 "time_limit_s": options.time_limit, "max_group": options.max_group, **result.info}
+        if options.budgets:
+            info["budgets"] = {key: value for key, _, value in options.budgets.items()}
         if result.bound_bytes is not None:  # over which schedules the bound holds: "all", or the restriction
             info.setdefault("bound_scope", bound_scope(options))
-        return Schedule(instance=instance.name, solver=self.name, status=result.status, groups=groups,
-                        dram_bytes=sum(t.cost for _, t in result.groups) if result.groups else None,
-                        bound_bytes=result.bound_bytes, compulsory_bytes=cm.compulsory_bytes(),
-                        solve_seconds=seconds, solver_info=info,
-                        unplaced=tuple(net.layers[u].name for u in result.unplaced), message=result.message)
+        return schedule_of(cm, self.name, result.status, result.groups, bound=result.bound_bytes,
+                           solve_seconds=seconds, solver_info=info,
+                           unplaced=tuple(net.layers[u].name for u in result.unplaced), message=result.message)
+
+
+def schedule_of(cm: CostModel, solver: str, status: str, groups: Sequence[tuple[Sequence[int], Tiling]], *,
+                bound: int | None = None, **fields: Any) -> Schedule:
+    """A schedule of ``groups`` with every figure of every group (DRAM bytes, MACs, energy, latency) and the
+    bound in the cost model's objective: ``bound_bytes`` under the DRAM objective, ``objective_bound`` otherwise."""
+    instance = cm.instance
+    figures = [cm.figures(members, tiling) for members, tiling in groups]
+    total = sum(figures, ZERO) if groups else None
+    dram = cm.objective == "dram"
+    return Schedule(instance=instance.name, solver=solver, status=status,
+                    groups=tuple(Group.from_tiling(instance, members, tiling, f)
+                                 for (members, tiling), f in zip(groups, figures)),
+                    dram_bytes=total.dram_bytes if total else None, bound_bytes=bound if dram else None,
+                    compulsory_bytes=cm.compulsory_bytes(), objective=cm.objective,
+                    objective_bound=None if dram else bound,
+                    energy_fj=total.energy_fj if total else None,
+                    latency_cycles=total.latency_cycles if total else None, **fields)
 
 
 def bound_scope(options: SolveOptions) -> str:

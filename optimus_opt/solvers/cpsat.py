@@ -24,7 +24,7 @@ class CPSat(SetPartitionSolver):
     name = "cpsat"
     description = "exact optimum: set partitioning with level-based acyclicity, OR-Tools CP-SAT"
     requires = ("ortools",)
-    exact = timed = threaded = True
+    exact = timed = threaded = budgets = True
     extra_options = ("anytime", "apart", "export_model", "max_groups", "parameters", "prune", "together", "warm_start")
     order = 70
     preload = ("ortools.sat.python.cp_model",)
@@ -37,6 +37,8 @@ class CPSat(SetPartitionSolver):
         x, t = state_partition(m, model_data, deadline)
         if max_groups is not None:
             m.add(sum(x) <= max_groups)
+        for amounts, bound in model_data.budget_rows(options.budgets):
+            m.add(sum(a * x[k] for k, a in enumerate(amounts) if a) <= bound)
         m.minimize(sum(c * x[k] for k, c in enumerate(model_data.costs)))
         hint = options.extra.get("warm_start")
         if hint is not None:

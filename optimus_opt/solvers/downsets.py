@@ -127,4 +127,4 @@ def remaining_floor(cm: CostModel, space: CandidateSpace, done: int) -> int:
     for t in range(cm.n):
         if (done >> t & 1 or not cm.producers[t]) and any(not done >> c & 1 for c in cm.consumers[t]):
             total += cm.tensor_bytes[t]
-    return total
+    return cm.value_floor(total)

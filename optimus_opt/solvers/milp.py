@@ -31,7 +31,7 @@ class Milp(SetPartitionSolver):
     name = "milp"
     description = "exact optimum: set partitioning with big-M level acyclicity, HiGHS MILP"
     requires = ("highspy",)
-    exact = timed = threaded = True
+    exact = timed = threaded = budgets = True
     #: ``warm_start`` is the incumbent a limit leaves (solvers/anytime.py), not a MIP start; no ``parameters``.
     extra_options = ("anytime", "apart", "export_model", "max_groups", "prune", "together", "warm_start")
     order = 80
@@ -79,6 +79,9 @@ class Milp(SetPartitionSolver):
             rows.append((1.0, inf, [tv, tu, *cols], [1.0, -1.0, *[big] * len(cols)]))
         if max_groups is not None:
             rows.append((-inf, float(max_groups), list(range(n_x)), [1.0] * n_x))
+        for amounts, bound in data.budget_rows(options.budgets):
+            used = [k for k, a in enumerate(amounts) if a]
+            rows.append((-inf, float(bound), used, [float(amounts[k]) for k in used]))
         deadline.check(what)
         starts, index, value = [], [], []
         for _, _, idx, val in rows:

@@ -43,6 +43,11 @@ class PartitionModel:
     def costs(self) -> list[int]:
         return [t.cost for t in self.tilings]
 
+    def budget_rows(self, budgets) -> list[tuple[list[int], int]]:
+        """Per budget of :class:`~optimus_opt.solvers.base.Budgets`, every column's amount of it (its tiling's
+        added MACs, DRAM bytes or latency cycles) and the bound: Σ amount·x ≤ bound."""
+        return [([getattr(t, field_) for t in self.tilings], bound) for _, field_, bound in budgets.items()]
+
     @property
     def levels(self) -> int:
         """Enough levels for any schedule: one per layer."""
@@ -171,9 +176,13 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         if not space.complete:
             return anytime.stopped(cm, options, info, why="time limit while enumerating candidate groups", side=side)
         try:
-            # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
-            data = build_model(cm, space, prune_dominated=max_groups is None and options.extra.get("prune", True),
-                               deadline=deadline)
+            if options.budgets:  # each group's tiling becomes a decision: its tilings no other beats are columns
+                metrics = [field_ for _, field_, _ in options.budgets.items()]
+                data = build_model(cm, space, all_tilings=True, deadline=deadline,
+                                   options_of=lambda members: [(0, t) for t in cm.frontier(members, metrics)])
+            else:  # a split adds a group: the dominance pruning is unsound under a cap on the number of groups
+                data = build_model(cm, space, prune_dominated=max_groups is None and options.extra.get("prune", True),
+                                   deadline=deadline)
             info["columns"] = len(data.columns)
             uncovered = data.uncovered()
             if uncovered:

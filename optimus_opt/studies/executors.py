@@ -97,7 +97,8 @@ def execute(spec: RunSpec, *, memory_measure: str = "ru_maxrss of this process (
         opts = spec.options
         sched = _solvers.solve(spec.instance, spec.solver, time_limit=opts.get("time_limit"),
                                seed=opts.get("seed", 0), workers=opts.get("workers", 1),
-                               max_group=opts.get("max_group"), **dict(opts.get("extra", {})))
+                               max_group=opts.get("max_group"), objective=opts.get("objective", "dram"),
+                               **dict(opts.get("extra", {})))
         if sched.groups:
             checked = evaluate(spec.instance, sched).dram_bytes
             if checked != sched.dram_bytes:

@@ -30,7 +30,7 @@ from ..solvers.base import SolveOptions
 from .records import RunSpec, canonical, instance_id
 from .suite import SUITE_FORMAT, Suite, bundled_suite, bundled_suite_names, load_suite
 
-_OPTION_KEYS = ("time_limit", "seed", "workers", "max_group")
+_OPTION_KEYS = ("time_limit", "seed", "workers", "max_group", "objective")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -38,7 +38,8 @@ _OPTION_KEYS = ("time_limit", "seed", "workers", "max_group")
 
 
 def solver_options(solver: str, *, time_limit: float | None = None, seed: int = 0, workers: int = 1,
-                   max_group: int | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   max_group: int | None = None, overrides: Mapping[str, Any] | None = None,
+                   objective: str = "dram") -> dict[str, Any]:
     """The options a study gives ``solver`` (see the module's docstring for which solver gets what).
 
     Raises
@@ -62,6 +63,8 @@ def solver_options(solver: str, *, time_limit: float | None = None, seed: int = 
         "max_group": max_group if cls.exact else None,
         "extra": {},
     }
+    if objective != "dram":  # energy or latency (formulations/energy.md); DRAM runs keep the ids they had
+        opts["objective"] = objective
     for key, value in dict(overrides or {}).items():
         if key in _OPTION_KEYS:
             opts[key] = value
@@ -79,7 +82,8 @@ def check_runs(specs: Iterable[RunSpec]) -> None:
         opts = spec.options
         try:
             SolveOptions(time_limit=opts.get("time_limit"), seed=opts.get("seed", 0), workers=opts.get("workers", 1),
-                         max_group=opts.get("max_group"), extra=dict(opts.get("extra", {})))
+                         max_group=opts.get("max_group"), extra=dict(opts.get("extra", {})),
+                         objective=opts.get("objective", "dram"))
         except SolverError as err:
             raise SolverError(f"solver '{spec.solver}': {err}") from None
 
@@ -215,7 +219,7 @@ def _tiling_models(inst: Instance, tilings: Sequence[str] | None,
 def plan(instances: Sequence[Instance], solvers: Sequence[str], *, time_limit: float | None = None, seed: int = 0,
          workers: int = 1, max_group: int | None = None,
          solver_options_: Mapping[str, Mapping[str, Any]] | None = None,
-         hard_limit: float | None = None) -> list[RunSpec]:
+         hard_limit: float | None = None, objective: str = "dram") -> list[RunSpec]:
     """The runs of a study, instances outermost, without duplicates (same run id)."""
     specs: list[RunSpec] = []
     seen: set[str] = set()
@@ -225,7 +229,7 @@ def plan(instances: Sequence[Instance], solvers: Sequence[str], *, time_limit: f
             # "cpsat" applies everywhere, "cpsat@nasnet_a_mobile" to that network only (and wins)
             merged = {**overrides.get(solver, {}), **overrides.get(f"{solver}@{inst.network.name}", {})}
             opts = solver_options(solver, time_limit=time_limit, seed=seed, workers=workers, max_group=max_group,
-                                  overrides=merged)
+                                  overrides=merged, objective=objective)
             limit = hard_limit if hard_limit is not None else default_hard_limit(
                 opts["time_limit"] if opts["time_limit"] is not None else time_limit)
             spec = RunSpec(inst, solver, opts, hard_limit=limit)
@@ -260,7 +264,7 @@ class Experiment:
 def plan_experiments(experiments: Sequence[Experiment], *, time_limit: float | None = None, seed: int = 0,
                      workers: int = 1, max_group: int | None = None,
                      solver_options_: Mapping[str, Mapping[str, Any]] | None = None,
-                     hard_limit: float | None = None) -> list[RunSpec]:
+                     hard_limit: float | None = None, objective: str = "dram") -> list[RunSpec]:
     """The runs of several experiments, each planned like :func:`plan` with its own solvers and options (the
     study's ``solver_options_`` on top of them), without duplicates."""
     specs: list[RunSpec] = []
@@ -271,7 +275,7 @@ def plan_experiments(experiments: Sequence[Experiment], *, time_limit: float | N
             merged.setdefault(name, {}).update(opts)
         merged = {k: v for k, v in merged.items() if k.partition("@")[0] in exp.solvers}
         for spec in plan(exp.instances, exp.solvers, time_limit=time_limit, seed=seed, workers=workers,
-                         max_group=max_group, solver_options_=merged, hard_limit=hard_limit):
+                         max_group=max_group, solver_options_=merged, hard_limit=hard_limit, objective=objective):
             if spec.run_id not in seen:
                 seen.add(spec.run_id)
                 specs.append(spec)

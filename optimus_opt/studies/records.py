@@ -146,7 +146,8 @@ def base_record(spec: RunSpec) -> dict[str, Any]:
 def _no_result(status: str, error: str) -> dict[str, Any]:
     """The outcome fields of a run that produced no schedule."""
     return dict(status=status, error=error, dram_bytes=None, bound_bytes=None, compulsory_bytes=None, macs=None,
-                added_macs=None, groups=None, solve_seconds=None, unplaced=[], message=None, schedule=None)
+                added_macs=None, energy_fj=None, latency_cycles=None, objective_bound=None, bound_kind=None,
+                groups=None, solve_seconds=None, unplaced=[], message=None, schedule=None)
 
 
 def run_record(spec: RunSpec, schedule: Schedule | None, error: str | None, *, started: float, wall: float,
@@ -162,6 +163,9 @@ def run_record(spec: RunSpec, schedule: Schedule | None, error: str | None, *, s
         return record
     record.update(status=schedule.status, dram_bytes=schedule.dram_bytes, bound_bytes=schedule.bound_bytes,
                   compulsory_bytes=schedule.compulsory_bytes, macs=schedule.macs, added_macs=schedule.added_macs,
+                  energy_fj=schedule.energy_fj, latency_cycles=schedule.latency_cycles,
+                  objective=schedule.objective, objective_bound=schedule.objective_bound,
+                  bound_kind=schedule.solver_info.get("bound"),
                   groups=len(schedule.groups) if schedule.groups else None,
                   solve_seconds=round(schedule.solve_seconds or 0.0, 6), unplaced=list(schedule.unplaced),
                   message=schedule.message, error=None, schedule=f"{SCHEDULES_DIR}/{spec.run_id}.json")

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .. import solvers as _solvers
+from ..cost.energy import OBJECTIVES
 from ..cost.schedule import Schedule
 from ..model.accelerator import HALOS, TILINGS, parse_size
 from ..model.errors import InstanceError, OptimusError
@@ -97,6 +98,9 @@ class StudyConfig:
         Called with each record right after it was stored.
     command, preset:
         What to write into the manifest as the command (default: a description of this call) and the preset.
+    objective:
+        What every run minimises: ``dram`` (the default), ``energy`` or ``latency`` (formulations/energy.md); the
+        gaps are then of that objective, and every record keeps all three figures.
     """
 
     solvers: Sequence[str] | None = None
@@ -121,8 +125,11 @@ class StudyConfig:
     callback: Callable[[dict], None] | None = None
     command: Sequence[str] | None = None
     preset: str | None = None
+    objective: str = "dram"
 
     def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise InstanceError(f"must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}", field="objective")
         if self.buffers:  # sizes as bytes, once: "64KiB" → 65536 (a ValueError for a size that is none)
             sizes = tuple(parse_size(b) if isinstance(b, str) else int(b) for b in self.buffers)
             object.__setattr__(self, "buffers", sizes)
@@ -145,7 +152,7 @@ class StudyConfig:
         """The keyword arguments of :func:`~optimus_opt.studies.planning.plan` and
         :func:`~optimus_opt.studies.planning.plan_experiments` this configuration gives."""
         return dict(time_limit=self.time_limit, seed=self.seed, workers=self.workers, max_group=self.max_group,
-                    solver_options_=self.solver_options, hard_limit=self.hard_limit)
+                    solver_options_=self.solver_options, hard_limit=self.hard_limit, objective=self.objective)
 
     def manifest_options(self, solvers: Sequence[str]) -> dict[str, Any]:
         """What the manifest records of this configuration, with the study's ``solvers``."""
@@ -156,7 +163,7 @@ class StudyConfig:
                     seed=self.seed, workers=self.workers, max_group=self.max_group,
                     solver_options=dict(self.solver_options or {}), jobs=self.jobs, executor=self.executor,
                     scheduler=str(self.scheduler) if self.scheduler is not None else None,
-                    hard_limit=self.hard_limit, retry_failed=self.retry_failed)
+                    hard_limit=self.hard_limit, retry_failed=self.retry_failed, objective=self.objective)
 
 
 def configure(config: StudyConfig | None = None, **options: Any) -> StudyConfig:

@@ -54,14 +54,33 @@ def solver_rank(name: str) -> tuple[int, str]:
     return _solvers.sort_key(name)
 
 
+#: The record field holding a run's value under each objective (formulations/energy.md).
+VALUE_FIELDS = {"dram": "dram_bytes", "energy": "energy_fj", "latency": "latency_cycles"}
+
+
+def value_of(r: Mapping[str, Any]) -> int | None:
+    """What the run minimised: its DRAM bytes, or its energy or latency when it was solved for that."""
+    return r.get(VALUE_FIELDS[r.get("objective") or "dram"])
+
+
+def bound_of(r: Mapping[str, Any]) -> int | None:
+    """The run's proven bound of what it minimised. Under energy or latency, a bound that is only the compulsory
+    traffic priced in the objective's units proves nothing about the solver and is left out (a gap against it is
+    unproven, like a DRAM gap against the compulsory traffic alone)."""
+    if (r.get("objective") or "dram") == "dram":
+        return r.get("bound_bytes")
+    return None if str(r.get("bound_kind") or "").startswith("compulsory") else r.get("objective_bound")
+
+
 def best_bounds(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """The best proven bound of each instance (by instance id), from the records whose bound holds everywhere."""
     out: dict[str, int] = {}
     for r in records:
-        if r.get("bound_scope") == "all" and r.get("bound_bytes") is not None and \
+        bound = bound_of(r)
+        if r.get("bound_scope") == "all" and bound is not None and \
                 r.get("status") in ("optimal", "feasible", "unknown"):
             iid = r["instance_id"]
-            out[iid] = max(out.get(iid, 0), int(r["bound_bytes"]))
+            out[iid] = max(out.get(iid, 0), int(bound))
     return out
 
 
@@ -136,11 +155,12 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> Summary:
             "instance_id", "instance", "layers", *_KEY, "channel_tile", "weight_staging")})
     known: dict[str, int] = {}
     for r in records:
-        if r.get("dram_bytes") is not None and r.get("status") in ("optimal", "feasible"):
-            known[r["instance_id"]] = min(known.get(r["instance_id"], r["dram_bytes"]), r["dram_bytes"])
+        value = value_of(r)
+        if value is not None and r.get("status") in ("optimal", "feasible"):
+            known[r["instance_id"]] = min(known.get(r["instance_id"], value), value)
     compulsory: dict[str, int] = {}
     for r in records:
-        if r.get("compulsory_bytes") is not None:
+        if r.get("compulsory_bytes") is not None and (r.get("objective") or "dram") == "dram":
             compulsory[r["instance_id"]] = max(compulsory.get(r["instance_id"], 0), int(r["compulsory_bytes"]))
     for iid, inst in instances.items():
         inst["best_bound_bytes"] = bounds.get(iid)
@@ -155,12 +175,12 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> Summary:
     for inst in order:
         iid = inst["instance_id"]
         base = latest.get((iid, "layerwise"))
-        base_bytes = base.get("dram_bytes") if base else None
+        base_bytes = value_of(base) if base else None
         for solver in solvers:
             r = latest.get((iid, solver))
             if r is None:
                 continue
-            dram = r.get("dram_bytes")
+            dram = value_of(r)
             bound = bounds.get(iid)
             gap = (dram - bound) / bound if dram is not None and bound and inst["bound_basis"] == "proven" else None
             reduction = 1 - dram / base_bytes if dram is not None and base_bytes else None
@@ -168,8 +188,10 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> Summary:
             to_best = (dram - best) / best if dram is not None and best else None
             rows.append({
                 **{k: inst[k] for k in ("instance_id", "instance", "layers", *_KEY)}, "best_known_bytes": best,
-                "solver": solver, "status": r.get("status"), "dram_bytes": dram, "macs": r.get("macs"),
-                "added_macs": r.get("added_macs"), "best_bound_bytes": bound,
+                "solver": solver, "status": r.get("status"), "dram_bytes": r.get("dram_bytes"),
+                "macs": r.get("macs"), "added_macs": r.get("added_macs"), "energy_fj": r.get("energy_fj"),
+                "latency_cycles": r.get("latency_cycles"), "objective": r.get("objective") or "dram",
+                "best_bound_bytes": bound,
                 "gap": gap, "gap_to_best_known": to_best, "reduction_vs_layerwise": reduction,
                 "solve_seconds": r.get("solve_seconds"),
                 "wall_seconds": r.get("wall_seconds"), "peak_rss_bytes": r.get("peak_rss_bytes"),
