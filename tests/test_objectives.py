@@ -119,3 +119,28 @@ def test_listing_every_tiling_finds_the_cost_models_own_best(inst):
                 assert listed is None
                 continue
             assert dataclasses.replace(listed, value=None, energy_fj=None, latency_cycles=None) == own, members
+
+
+def test_milp_refuses_an_objective_beyond_exact_doubles_and_cpsat_solves_it():
+    # 10^6 pJ per DRAM and buffer word at batch 8: every layer alone costs more than 2^53 fJ in all, where HiGHS's doubles
+    # stop being exact to the fJ
+    inst = oo.load_instance(EXAMPLE).with_overrides(tiling="tiles")
+    costly = dataclasses.replace(inst, batch=8, accelerator=dataclasses.replace(inst.accelerator, dram_pj=1e6,
+                                                                                buffer_pj=1e6))
+    with pytest.raises(oo.SolverError, match=r"milp: this model's optimum \(energy\) may exceed 2\^53 .*use cpsat"):
+        oo.solve(costly, "milp", objective="energy")
+    exact = oo.solve(costly, "cpsat", objective="energy")
+    assert exact.status == "optimal" and exact.energy_fj == exact.bound > 2 ** 53
+
+
+def test_energies_that_would_wrap_64_bit_integers_are_refused():
+    # 10^6 pJ on every access and MAC at batch 2^16: a single conv's energy passes 2^62 fJ, where int64 sums could
+    # wrap; it is refused in one line instead of coming out negative
+    inst = oo.load_instance(EXAMPLE).with_overrides(tiling="tiles")
+    acc = dataclasses.replace(inst.accelerator, dram_pj=1e6, buffer_pj=1e6, rf_pj=1e6, mac_pj=1e6,
+                              buffer_bytes=1 << 40)
+    huge = dataclasses.replace(inst, batch=1 << 16, accelerator=acc)
+    with pytest.raises(oo.SolverError, match=r"beyond the 2\^62 fJ \(4.6 kJ\) the energy model counts exactly"):
+        oo.solve(huge, "layerwise", objective="energy")
+    with pytest.raises(oo.InstanceError, match=r"accelerator.dram_pj.*from 0 to 1,000,000"):
+        dataclasses.replace(inst.accelerator, dram_pj=1e7)

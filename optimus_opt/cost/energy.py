@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from ..model.errors import SolverError
 from .parts import REDUCE, GroupIO, Tiling
 from .tiles import Direction, TileGeometry
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 #: What a solver minimises: DRAM bytes (the cost model's own number), energy (fJ) or latency (cycles).
 OBJECTIVES = ("dram", "energy", "latency")
+#: The most fJ a group's energy may reach (2^62, about 4.6 kJ): sums of groups then stay within 64-bit integers.
+ENERGY_LIMIT = float(2 ** 62)
 #: The unit each objective's integer value is in.
 UNITS = {"dram": "B", "energy": "fJ", "latency": "cycles"}
 
@@ -173,6 +176,11 @@ class FigureModel:
         buffer_words = fills + drains + writes + reads
         rf = 4 * macs - (fixed["out_mac"] + grid["again_mac"])
         energy = dram_words * e["dram_pj"] + buffer_words * e["buffer_pj"] + rf * e["rf_pj"] + macs * e["mac_pj"]
+        approx = (dram_words * float(e["dram_pj"]) + buffer_words * float(e["buffer_pj"]) + rf * float(e["rf_pj"])
+                  + macs * float(e["mac_pj"]))  # the same sum in floats: 64-bit integers must not have wrapped
+        if len(approx) and float(approx.max()) >= ENERGY_LIMIT:
+            raise SolverError(f"a group's energy reaches {float(approx.max()):.3g} fJ, beyond the 2^62 fJ "
+                              "(4.6 kJ) the energy model counts exactly; lower the energy constants or the batch")
         compute = fixed["cycles"] + grid["again_cycles"] + pass_cycles
         dram_cycles = -(-(dram * self.clock) // self.bandwidth)
         return {"dram_bytes": dram, "dram_words": dram_words, "buffer_words": buffer_words, "fills": fills,

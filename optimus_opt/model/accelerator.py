@@ -26,17 +26,22 @@ ENERGY_DEFAULTS = {"dram_pj": 200.0, "buffer_pj": 6.0, "rf_pj": 0.1, "mac_pj": 1
 LATENCY_DEFAULTS = {"clock_mhz": 1000, "dram_mbps": 25_600}
 
 
+#: The largest energy constant, in pJ (1 µJ per access or MAC, thousands of times any real memory's): with it, a
+#: group's energy stays far inside 64-bit integers of fJ for every instance the cost model's limits admit in practice.
+MAX_PJ = 10 ** 6
+
+
 def femtojoules(value: float, field: str) -> int:
     """An energy constant in pJ as a whole number of fJ (energies are exact integers of fJ); refuses a negative
-    number or one with more than three decimals."""
+    number, one with more than three decimals, or one above :data:`MAX_PJ`."""
     try:
         fj = Decimal(repr(value) if isinstance(value, float) else str(value)) * 1000
     except InvalidOperation:
         fj = Decimal(-1)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not fj.is_finite() or fj < 0 \
-            or fj != fj.to_integral_value():
-        raise InstanceError(f"must be a number of pJ, at least 0, with at most three decimals (a whole number of "
-                            f"fJ), got {value!r}", field=f"accelerator.{field}")
+            or fj != fj.to_integral_value() or fj > MAX_PJ * 1000:
+        raise InstanceError(f"must be a number of pJ from 0 to {MAX_PJ:,}, with at most three decimals (a whole "
+                            f"number of fJ), got {value!r}", field=f"accelerator.{field}")
     return int(fj)
 
 

@@ -16,6 +16,7 @@ import sys
 import numpy as np
 
 from ..cost.cost_model import CostModel
+from ..model.errors import SolverError
 from ..utils.deadline import Deadline
 from . import anytime
 from .base import SolveOptions, SolverResult
@@ -25,6 +26,9 @@ from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_
 #: scaling network (108,494 columns, 7.0 million nonzeros) it ran 200 s and more of a 10 s limit, and gained
 #: nothing (formulations/milp.md); the models of the zoo networks milp solves stay far below.
 PRESOLVE_MAX_NONZEROS = 2_000_000
+#: The largest integer a double holds exactly (2^53): a model whose objective may add up beyond it (energies in fJ
+#: of a large network at a large batch) is refused rather than solved inexactly.
+EXACT_FLOAT = 2 ** 53
 
 
 class Milp(SetPartitionSolver):
@@ -42,6 +46,13 @@ class Milp(SetPartitionSolver):
         import highspy
 
         what = f"stating the HiGHS model of {len(data.columns):,} columns"
+        n_layers = len(data.layers)
+        alone = {data.members[k][0]: c for k, c in enumerate(data.costs) if len(data.members[k]) == 1}
+        ceiling = sum(alone.values()) if len(alone) == len(data.layers) else max(data.costs, default=0) * n_layers
+        if ceiling > EXACT_FLOAT:  # the optimum is at most every layer alone (or, without that, any sum)
+            raise SolverError(f"milp: this model's optimum ({cm.objective}) may exceed 2^53 (every layer alone "
+                              f"costs {ceiling:,}), where HiGHS's double-precision objective is no longer exact to "
+                              "the unit; use cpsat (exact 64-bit integers)")
 
         n_x = len(data.columns)
         level_of = {u: n_x + i for i, u in enumerate(data.layers)}
