@@ -70,6 +70,18 @@ class CPSat(SetPartitionSolver):
             return anytime.stopped(cm, options, info, why="time limit before CP-SAT proved its schedule optimal",
                                    bound=bound, bound_kind="CP-SAT objective bound over the candidate columns",
                                    found=groups, side=side)
+        if cm.objective != "dram":  # of the optima, one of least DRAM bytes (formulations/energy.md §4)
+            m.add(sum(c * x[k] for k, c in enumerate(model_data.costs)) <= bound)
+            m.minimize(sum(tiling.dram_bytes * x[k] for k, tiling in enumerate(model_data.tilings)))
+            m.clear_hints()
+            for k in range(len(x)):
+                m.add_hint(x[k], k in chosen)
+            second = configured_solver(options, deadline)
+            code = solve_interruptibly(second, m)
+            info["least_dram"] = second.status_name(code)
+            if second.status_name(code) in ("OPTIMAL", "FEASIBLE"):
+                chosen = [k for k in range(len(x)) if second.value(x[k])]
+                groups = self.in_order(model_data, chosen, lambda u: second.value(t[u]))
         return SolverResult(status=status, groups=groups, bound_bytes=bound, info=info)
 
 

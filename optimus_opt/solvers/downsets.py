@@ -36,11 +36,15 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
 
     Of transitions with equal totals the one whose group has the larger bitset wins (rule DP-2), so the schedule
     returned is fixed by the instance alone: of the optimal schedules, the one whose last group has the largest
-    bitset, then its last but one, and so on; ``prune`` does not change it.
+    bitset, then its last but one, and so on; ``prune`` does not change it. Under an objective other than DRAM
+    bytes, equal totals are first told apart by the DRAM bytes (formulations/energy.md §4): the schedule is one of
+    least DRAM among the optima, the pair (total, DRAM) being minimised in lexicographic order, which sums keep.
     """
+    second = cm.objective != "dram"  # equal totals: the fewer DRAM bytes first
     began = time.perf_counter()
     full = start | space.within
     best: dict[int, int] = {start: 0}
+    dram: dict[int, int] = {start: 0}  # the DRAM bytes of best[d]'s schedule (the second criterion)
     back: dict[int, tuple[int, object]] = {}
     pending: dict[int, list[tuple[int, int, object]]] = {}
     first = start.bit_count()
@@ -62,9 +66,10 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
                 # by bound, then by the tie-break (rule DP-2: of equal totals the larger group bitset wins), so the
                 # scan can end at the first entry that can neither beat the best total nor win a tie with it
                 incoming.sort(key=lambda e: (e[0], -e[2].mask))
-                value = arg = None
+                value = arg = moved = None
                 for bound, src, cand in incoming:
-                    if prune and value is not None and (bound > value or bound == value and cand.mask < arg[1].mask):
+                    if prune and value is not None and (bound > value or bound == value and not second
+                                                        and cand.mask < arg[1].mask):
                         break
                     tilings += 1
                     if tilings % 64 == 0 and deadline.expired():  # a down-set of many large groups takes seconds
@@ -75,14 +80,15 @@ def downset_dp(cm: CostModel, space: CandidateSpace, deadline: Deadline = NEVER,
                     tiling = cand.tiling(cm)
                     if tiling is None:
                         continue
-                    total = best[src] + tiling.cost
-                    if value is None or total < value or total == value and cand.mask > arg[1].mask:
-                        value, arg = total, (src, cand)
+                    total, bytes_ = best[src] + tiling.cost, dram[src] + tiling.dram_bytes
+                    if value is None or total < value or total == value and (
+                            bytes_ < moved or bytes_ == moved and cand.mask > arg[1].mask):
+                        value, moved, arg = total, bytes_, (src, cand)
                 if not finished:
                     break
                 if value is None:
                     continue  # no feasible group reaches d
-                best[d], back[d] = value, arg
+                best[d], dram[d], back[d] = value, moved, arg
             fd = best[d]
             for cand in space.following(d):
                 nd = d | cand.mask

@@ -137,6 +137,20 @@ class Milp(SetPartitionSolver):
         if not optimal:
             return anytime.stopped(cm, options, info, bound=bound_bytes, bound_kind=kind, found=groups, side=side,
                                    why=f"limit before HiGHS proved its schedule optimal ({h.modelStatusToString(status)})")
+        if cm.objective != "dram":  # of the optima, one of least DRAM bytes (formulations/energy.md §4)
+            h.addRow(-inf, float(total), n_x, np.arange(n_x, dtype=np.int32), costs[:n_x])
+            h.changeColsCost(n_x, np.arange(n_x, dtype=np.int32),
+                             np.array([float(t.dram_bytes) for t in data.tilings], dtype=np.float64))
+            seconds = deadline.budget()
+            if seconds is not None:
+                h.setOptionValue("time_limit", max(seconds, 0.0))
+            h.run()
+            info["least_dram"] = h.modelStatusToString(h.getModelStatus())
+            if h.getInfo().primal_solution_status == 2:
+                values = h.getSolution().col_value
+                again = [k for k in range(n_x) if values[k] > 0.5]
+                if sum(data.tilings[k].cost for k in again) == total:  # the bound row holds to the unit
+                    groups = self.in_order(data, again, lambda u: values[level_of[u]])
         return SolverResult(status="optimal", groups=groups, bound_bytes=bound_bytes, info=info)
 
 

@@ -74,6 +74,9 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: Deadline = 
     """
     g: dict[int, int] = {}
     dropped: set[int] = set()
+    # under energy or latency the optima are told apart by DRAM bytes (formulations/energy.md §4): a split that
+    # only ties may move more bytes, so only a strictly cheaper one drops a group
+    beats = (lambda a, b: a < b) if cm.objective != "dram" else (lambda a, b: a <= b)
     what = f"tiling the {len(space):,} candidate groups"
     for k, cand in enumerate(sorted(space, key=lambda c: c.size)):
         if k % CHECK_EVERY == 0:
@@ -87,7 +90,7 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: Deadline = 
                 rest, single = g.get(mask & ~(1 << u)), g.get(1 << u)
                 if (source or sink) and rest is not None and single is not None:
                     split = rest + single if split is None else min(split, rest + single)
-        if split is not None and split <= cand.cost_floor:  # rule SP-2: dominated whatever its tiling costs
+        if split is not None and beats(split, cand.cost_floor):  # rule SP-2: dominated whatever its tiling costs
             dropped.add(mask)
             g[mask] = split
             continue
@@ -96,7 +99,7 @@ def dominated_groups(cm: CostModel, space: CandidateSpace, deadline: Deadline = 
             if split is not None:  # g(S) = split(S) (cost(S) is infinite): the split still replaces S
                 g[mask] = split
             continue
-        if split is not None and split <= tiling.cost:
+        if split is not None and beats(split, tiling.cost):
             dropped.add(mask)
             g[mask] = split
         else:
