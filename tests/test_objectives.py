@@ -34,6 +34,8 @@ def test_a_budget_is_kept_and_said(capsys, tmp_path):
                               "-q", "-o", str(out_file)], capsys)
     assert code == 0, err
     assert "budgets      max-recompute 0" in out and "DRAM traffic 482,836 B" in out
+    # the bound holds over the schedules that keep the budget only, and says so
+    assert "lower bound  482,836 B (gap 0.00%), a bound over schedules with max_recompute=0 only" in out
     doc = json.loads(out_file.read_text())
     assert doc["added_macs"] == 0 and doc["solver_info"]["budgets"] == {"max_recompute": 0}
     code, out, err = run_cli(["evaluate", EXAMPLE, str(out_file), "--tiling", "tiles"], capsys)

@@ -33,7 +33,8 @@ __all__ = ["Candidate", "CandidateSpace", "bits"]
 @dataclass(frozen=True)
 class Candidate:
     """One convex connected group: its bitset, the layers it reads from (``needs``), and a lower bound of its cost
-    that needs no tiling (``cost_floor``: its traffic with the fewest weight reloads its footprint floor allows)."""
+    that needs no tiling (``cost_floor``: its traffic with the fewest weight reloads its footprint floor allows,
+    priced in the cost model's objective by :meth:`~optimus_opt.cost.cost_model.CostModel.value_floor`)."""
 
     mask: int
     first: int

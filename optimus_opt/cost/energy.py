@@ -103,7 +103,8 @@ def layer_cycles(cm: "CostModel", u: int, out_channels: int | None = None) -> in
 
 class FigureModel:
     """The energy and latency of a cost model's groups: per group the constants that do not depend on the tiling
-    (:meth:`_fixed`), and the vectors over a grid of tile counts that do (:meth:`over_grid`)."""
+    (:meth:`fixed`), the vectors over a grid of tile counts that do (:meth:`over_grid`), and the figures of
+    tilings given as vectors (:meth:`combine`) or of one tiling (:meth:`figures`)."""
 
     def __init__(self, cm: "CostModel") -> None:
         self.cm = cm

@@ -6,13 +6,15 @@ a compiled scan of the tile grid). Energy and latency depend on every part of a 
 tiling of the group is listed (every useful tile grid, halo mode, weight family, the largest batch block and the
 fewest passes that fit) with its DRAM bytes, MACs, energy and latency, as numpy vectors, and the choice is a
 lexicographic minimum over them: the objective, then DRAM bytes, MACs, tiles, tile rows, halo, passes, batch block
-(the tie-break of cost model §7.7 with the objective in front).
+(the tie-break of cost model §7.7 with the objective in front). The same listing, with the range of capacities
+at which the cost model would take each tiling (:func:`spans`), gives the columns of the exact fronts with the
+buffer as one metric (:mod:`optimus_opt.solvers.pareto`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
@@ -30,10 +32,9 @@ METRICS = ("dram_bytes", "energy_fj", "latency_cycles", "added_macs")
 class Options:
     """Every feasible tiling of one group as parallel vectors: how to build it (``build(i)``) and what it costs."""
 
-    group: tuple[int, ...]
     figures: dict[str, np.ndarray]
     key: np.ndarray  # tie-break columns after the objective and DRAM: MACs, tiles, tile rows, halo, passes, b
-    build: object
+    build: Callable[[int], Tiling]
 
     def __len__(self) -> int:
         return len(self.key)
@@ -94,10 +95,7 @@ def frontier(cm: "CostModel", members: Sequence[int], rules: TilingRules, object
     return [replace(opts.tiling(i), value=int(value[i])) for i in kept]
 
 
-__all__ = ["METRICS", "Options", "best", "frontier", "options"]
-
-
-# ---- every tiling at every capacity up to the buffer (the buffer as a decision: solvers/pareto.py) -------------
+# ---- the listing: every tiling at one capacity, or at every capacity up to the buffer ------------------------
 
 #: :func:`spans`' upper end of a tiling that :func:`options` lists at every capacity from its need up.
 UNBOUNDED = int(np.iinfo(np.int64).max)
@@ -215,7 +213,7 @@ def spans(cm: "CostModel", members: Sequence[int], rules: TilingRules, *, at: in
             return cm._tiling(curve, q, int(b[i]), curve.reduced_set(q) if rules.reduced_channels else frozenset(),
                               bool(family[i] == 0))
 
-        return Options(group=tuple(members), figures=figures, key=key, build=build), low, high
+        return Options(figures=figures, key=key, build=build), low, high
     tc = cm.tiles
     io = cm.io(members)
     w, blk = io.weight_bytes, io.weight_block_bytes
@@ -268,8 +266,8 @@ def spans(cm: "CostModel", members: Sequence[int], rules: TilingRules, *, at: in
         return tc.assemble(io, g, k, b=1, reduced=frozenset(io.members) if reduced else frozenset(), passes=pp,
                            pass_channels=k_pass)
 
-    return (Options(group=tuple(members), figures=figures, key=np.concatenate([p[1] for p in parts]),
+    return (Options(figures=figures, key=np.concatenate([p[1] for p in parts]),
                     build=build_tile), np.concatenate([p[2] for p in parts]), np.concatenate([p[3] for p in parts]))
 
 
-__all__ += ["UNBOUNDED", "spans"]
+__all__ = ["METRICS", "UNBOUNDED", "Options", "best", "frontier", "options", "spans"]

@@ -392,7 +392,9 @@ def schedule_of(cm: CostModel, solver: str, status: str, groups: Sequence[tuple[
 
 def bound_scope(options: SolveOptions) -> str:
     """``all`` when a bound proven under ``options`` holds over every schedule of the cost model, else the
-    restriction it holds under: ``max_group=4``, side constraints (``together``, ``apart``, ``max_groups``)."""
+    restriction it holds under: ``max_group=4``, side constraints (``together``, ``apart``, ``max_groups``),
+    budgets (``max_recompute=0``: a bound over the schedules that keep them)."""
     parts = [f"max_group={options.max_group}"] if options.max_group is not None else []
     parts += [key for key in ("together", "apart", "max_groups") if options.extra.get(key)]
+    parts += [f"{key}={value}" for key, _, value in options.budgets.items()]
     return ", ".join(parts) if parts else "all"
