@@ -390,11 +390,8 @@ DIAGNOSIS_SECONDS = 10.0
 def _solve(args: argparse.Namespace) -> int:
     inst = _load(args)
     solvers.get(args.solver)  # an unknown or missing solver: refused before anything is printed
-    budgets = solvers.budgets_for(inst, max_recompute=args.max_recompute, max_dram=args.max_dram,
-                                  max_latency=args.max_latency)
-    if budgets and not solvers.capabilities(args.solver).budgets:
-        raise SolverError(f"solver '{args.solver}' cannot keep budgets ({budgets.describe()}): they couple the "
-                          "groups' tilings, which only cpsat and milp choose inside their model (--solver cpsat)")
+    solvers.capabilities(args.solver).check_budgets(solvers.budgets_for(  # refused before anything is printed
+        inst, max_recompute=args.max_recompute, max_dram=args.max_dram, max_latency=args.max_latency))
     if not args.json:
         print(header(inst), flush=True)  # what is being solved, before a solve that may take a while
     reporter = progress.for_terminal(quiet=args.quiet)

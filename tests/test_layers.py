@@ -84,9 +84,10 @@ def import_graph(*, type_checking: bool = False) -> nx.DiGraph:
 KNOWN_TYPE_CYCLES = {
     frozenset({"optimus_opt.cost.cost_model", "optimus_opt.cost.tiles"}):
         "tiles.py names CostModel in its hints, and cost_model.py builds on tiles.py",
-    **{frozenset({"optimus_opt.cost.cost_model", f"optimus_opt.cost.{m}", *extra}):
-       f"{m}.py names CostModel in its hints, and cost_model.py asks it for figures and tilings by objective"
-       for m in ("energy", "objective") for extra in ((), ("optimus_opt.cost.tiles",))},
+    **{frozenset({"optimus_opt.cost.cost_model", *(f"optimus_opt.cost.{m}" for m in ms), *extra}):
+       f"{' and '.join(ms)} name CostModel in their hints, and cost_model.py asks them for figures and tilings by "
+       "objective" for ms in (("energy",), ("objective",), ("energy", "objective"))
+       for extra in ((), ("optimus_opt.cost.tiles",))},
 }
 
 

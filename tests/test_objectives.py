@@ -45,7 +45,7 @@ def test_a_budget_is_kept_and_said(capsys, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["--solver", "exact-dp", "--max-recompute", "5%"],
      "optimus-opt: error: solver 'exact-dp' cannot keep budgets (max-recompute 1,441,856 added MACs): they couple "
-     "the groups' tilings, which only cpsat and milp choose inside their model (--solver cpsat)"),
+     "the groups' tilings, which only cpsat and milp choose inside their model"),
     (["--solver", "cpsat", "--max-latency", "2.5"],
      "optimus-opt: error: max_latency: a number of cycles is whole, got '2.5' (a time needs a unit: s, ms, us)"),
     (["--solver", "cpsat", "--max-dram", "lots"],

@@ -258,8 +258,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "beats = (lambda a, b: a <= b)",
            _ENERGY, "cpsat and milp drop a group a split of it only ties, losing optima of fewer DRAM bytes"),
     Mutant("objective-ties-by-tiles", "optimus_opt/cost/objective.py",
-           'return np.lexsort((*columns, f["dram_bytes"], f[_field(objective)]))',
-           'return np.lexsort((f["dram_bytes"], *columns, f[_field(objective)]))',
+           'return np.lexsort((*columns, f["dram_bytes"], f[OBJECTIVE_FIELDS[objective]]))',
+           'return np.lexsort((f["dram_bytes"], *columns, f[OBJECTIVE_FIELDS[objective]]))',
            _ENERGY, "a group's best tiling under energy breaks ties by MACs and tiles before DRAM bytes"),
 )
 

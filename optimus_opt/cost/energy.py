@@ -33,6 +33,8 @@ OBJECTIVES = ("dram", "energy", "latency")
 ENERGY_LIMIT = float(2 ** 62)
 #: The unit each objective's integer value is in.
 UNITS = {"dram": "B", "energy": "fJ", "latency": "cycles"}
+#: Where each objective's value is kept: the field of :class:`Figures`, of a schedule and of a study's record.
+OBJECTIVE_FIELDS = {"dram": "dram_bytes", "energy": "energy_fj", "latency": "latency_cycles"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Figures:
 
     def value(self, objective: str) -> int:
         """The objective's value: DRAM bytes, energy in fJ or latency in cycles."""
-        return {"dram": self.dram_bytes, "energy": self.energy_fj, "latency": self.latency_cycles}[objective]
+        return getattr(self, OBJECTIVE_FIELDS[objective])
 
     def breakdown_fj(self, cm: "CostModel") -> dict[str, int]:
         """The energy by source (fJ): DRAM, buffer, register files, MACs; they add up to :attr:`energy_fj`."""
@@ -253,4 +255,4 @@ def objective_floor(cm: "CostModel", objective: str) -> int:
     return max(cycles, -(-(compulsory * fm.clock) // fm.bandwidth))
 
 
-__all__ = ["OBJECTIVES", "UNITS", "Figures", "FigureModel", "ZERO", "layer_cycles", "objective_floor"]
+__all__ = ["OBJECTIVES", "OBJECTIVE_FIELDS", "UNITS", "Figures", "FigureModel", "ZERO", "layer_cycles", "objective_floor"]

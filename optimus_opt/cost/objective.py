@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
+from .energy import OBJECTIVE_FIELDS
 from .parts import Tiling, TilingRules
 from .tiles import grid
 
@@ -49,11 +50,7 @@ class Options:
         """Tilings by the objective, then DRAM bytes, then the tie-break of §7.7."""
         f = self.figures
         columns = [self.key[:, c] for c in range(self.key.shape[1] - 1, -1, -1)]
-        return np.lexsort((*columns, f["dram_bytes"], f[_field(objective)]))
-
-
-def _field(objective: str) -> str:
-    return {"dram": "dram_bytes", "energy": "energy_fj", "latency": "latency_cycles"}[objective]
+        return np.lexsort((*columns, f["dram_bytes"], f[OBJECTIVE_FIELDS[objective]]))
 
 
 def options(cm: "CostModel", members: Sequence[int], rules: TilingRules) -> Options | None:
@@ -72,7 +69,7 @@ def best(cm: "CostModel", members: Sequence[int], rules: TilingRules, objective:
     if opts is None:
         return None
     i = int(opts.order(objective)[0])
-    return replace(opts.tiling(i), value=int(opts.figures[_field(objective)][i]))
+    return replace(opts.tiling(i), value=int(opts.figures[OBJECTIVE_FIELDS[objective]][i]))
 
 
 def frontier(cm: "CostModel", members: Sequence[int], rules: TilingRules, objective: str,
@@ -82,8 +79,8 @@ def frontier(cm: "CostModel", members: Sequence[int], rules: TilingRules, object
     opts = options(cm, members, rules)
     if opts is None:
         return []
-    value = opts.figures[_field(objective)]
-    side = [opts.figures[m] for m in metrics if m != _field(objective)]
+    value = opts.figures[OBJECTIVE_FIELDS[objective]]
+    side = [opts.figures[m] for m in metrics if m != OBJECTIVE_FIELDS[objective]]
     kept: list[int] = []
     seen: list[tuple[int, ...]] = []
     for i in opts.order(objective).tolist():

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 from ..model.errors import ScheduleError
 from ..model.instance import Instance
 from .cost_model import CostModel, Tiling
-from .energy import OBJECTIVES, UNITS, ZERO, Figures
+from .energy import OBJECTIVE_FIELDS, OBJECTIVES, ZERO, Figures
 from .partition import components, convexity_violation, order_violation, quotient_cycle
 from .tiles import HALO_MODES  # a group's halo modes under tiling: tiles (formulations/cost-model.md §7.3)
 
@@ -179,17 +179,12 @@ class Schedule:
     @property
     def value(self) -> int | None:
         """The objective's value: DRAM bytes, energy (fJ) or latency (cycles)."""
-        return {"dram": self.dram_bytes, "energy": self.energy_fj, "latency": self.latency_cycles}[self.objective]
+        return getattr(self, OBJECTIVE_FIELDS[self.objective])
 
     @property
     def bound(self) -> int | None:
         """The proven lower bound of the objective, in its units."""
         return self.bound_bytes if self.objective == "dram" else self.objective_bound
-
-    @property
-    def unit(self) -> str:
-        """The objective's unit: ``B``, ``fJ`` or ``cycles``."""
-        return UNITS[self.objective]
 
     @property
     def gap(self) -> float | None:

@@ -290,6 +290,23 @@ class Solver(ABC):
             raise SolverError(f"solver '{cls.name}' takes no option '{key}' "
                               f"({'it takes: ' + takes if takes else 'it takes none'}){hint}")
 
+    @classmethod
+    def check_budgets(cls, budgets: Budgets) -> None:
+        """Refuse budgets this solver cannot keep (it has no ``budgets`` capability), naming those that can.
+
+        Raises
+        ------
+        SolverError
+            In one line: the solver, the budgets and the solvers that keep them.
+        """
+        if not budgets or cls.budgets:
+            return
+        from . import capabilities, registered  # the registry imports this module
+
+        able = " and ".join(n for n in registered() if capabilities(n).budgets)
+        raise SolverError(f"solver '{cls.name}' cannot keep budgets ({budgets.describe()}): they couple the groups' "
+                          f"tilings, which only {able} choose inside their model")
+
     def start_beside(self, cm: CostModel, options: SolveOptions) -> Any:
         """What this solver computes in another process while it searches (an object with ``close()``, which
         :meth:`solve` calls when the search returns), or None: nothing, by default
@@ -341,12 +358,7 @@ class Solver(ABC):
         """Run :meth:`search` and package its result as a schedule with every number filled in."""
         options = options or SolveOptions()
         self.check_options(options.extra)
-        if options.budgets and not self.budgets:
-            from . import capabilities, registered
-
-            able = " and ".join(n for n in registered() if capabilities(n).budgets)
-            raise SolverError(f"solver '{self.name}' cannot keep budgets ({options.budgets.describe()}): they "
-                              f"couple the groups' tilings, which only {able} choose inside their model")
+        self.check_budgets(options.budgets)
         cm = CostModel(instance, objective=options.objective)
         start = time.perf_counter()
         beside = None

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..cost.candidates import CandidateSpace
 from ..cost.cost_model import CostModel, Tiling
-from ..cost.energy import OBJECTIVES
+from ..cost.energy import OBJECTIVES, UNITS
 from ..cost.objective import UNBOUNDED, spans
 from ..cost.parts import FULL
 from ..cost.schedule import Schedule
@@ -659,7 +659,7 @@ def recompute_front(instance: Instance, *, max_group: int | None = None, time_li
 FRONT_FIELDS = {"dram": "dram_bytes", "energy": "energy_fj", "latency": "latency_cycles", "recompute": "added_macs",
                 "buffer": None}
 #: The unit of each metric's integer values.
-FRONT_UNITS = {"dram": "B", "energy": "fJ", "latency": "cycles", "recompute": "MACs", "buffer": "B"}
+FRONT_UNITS = {**UNITS, "recompute": "MACs", "buffer": "B"}
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from .. import solvers as _solvers
+from ..cost.energy import OBJECTIVE_FIELDS
 from .records import RUN_FAILURES
 
 _KEY = ("network", "accelerator", "buffer_bytes", "batch", "tiling", "halo")
@@ -54,13 +55,9 @@ def solver_rank(name: str) -> tuple[int, str]:
     return _solvers.sort_key(name)
 
 
-#: The record field holding a run's value under each objective (formulations/energy.md).
-VALUE_FIELDS = {"dram": "dram_bytes", "energy": "energy_fj", "latency": "latency_cycles"}
-
-
 def value_of(r: Mapping[str, Any]) -> int | None:
     """What the run minimised: its DRAM bytes, or its energy or latency when it was solved for that."""
-    return r.get(VALUE_FIELDS[r.get("objective") or "dram"])
+    return r.get(OBJECTIVE_FIELDS[r.get("objective") or "dram"])
 
 
 def bound_of(r: Mapping[str, Any]) -> int | None:
