@@ -142,8 +142,8 @@ MUTANTS: tuple[Mutant, ...] = (
            _TILES, "the cached line buffer outside the tile's own columns is not counted in the footprint"),
     # -- evaluate (optimus_opt/cost/schedule.py) ----------------------------------------------------------------
     Mutant("evaluate-flags-equal-cost", "optimus_opt/cost/schedule.py",
-           "if best is not None and cm.objective_value(ids, tiling) > best.cost:",
-           "if best is not None and cm.objective_value(ids, tiling) >= best.cost:",
+           "if stated_tiling and best is not None and figures.value(cm.objective) > best.cost:",
+           "if stated_tiling and best is not None and figures.value(cm.objective) >= best.cost:",
            ("tests/test_evaluate.py", "tests/test_tiles_plumbing.py", "tests/test_cli.py"),
            "evaluate flags a stated tiling as not the best when it costs exactly what the best does"),
     # -- exact solvers ----------------------------------------------------------------------------------------

@@ -365,12 +365,6 @@ class CostModel:
         (:func:`.objective.frontier`): the columns of a model that chooses tilings under budgets."""
         return objective_search.frontier(self, list(members), rules, self.objective, tuple(metrics))
 
-    def objective_value(self, members: Iterable[int], tiling: Tiling) -> int:
-        """The tiling's value under this model's objective (what :attr:`Tiling.cost` is for a tiling it chose)."""
-        if self.objective == "dram":
-            return tiling.dram_bytes
-        return self.figures(members, tiling).value(self.objective)
-
     def _pick_at_few_strips(self, members: list[int], rules: TilingRules) -> Tiling | None:
         """:meth:`_pick` of the group's curve, computed at a few strip counts only.
 
@@ -628,12 +622,11 @@ class CostModel:
 
     def recompute_options(self, members: Iterable[int]) -> list[tuple[int, Tiling]]:
         """The group's tilings that no other beats in both added MACs and DRAM bytes at this buffer, as (added
-        MACs, tiling) pairs (:meth:`~optimus_opt.cost.tiles.TileCosts.recompute_options`); under ``strips``
-        nothing is recomputed and the best tiling is the only one."""
-        if self.tiles is not None:
-            return self.tiles.recompute_options(list(members))
-        best = self.best_tiling(members)
-        return [] if best is None else [(0, best)]
+        MACs, tiling) pairs by increasing added MACs and decreasing bytes (the columns of the traffic/recompute
+        front: :func:`.objective.frontier` in DRAM bytes and added MACs); under ``strips`` nothing is recomputed
+        and the best tiling is the only one."""
+        found = objective_search.frontier(self, list(members), FULL, "dram", ("added_macs",))
+        return [(t.added_macs, t) for t in reversed(found)]
 
     def least_buffer(self, members: Iterable[int]) -> int:
         """The least buffer capacity in bytes at which the group has any feasible tiling (the largest feasible Q,

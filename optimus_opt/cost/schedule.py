@@ -460,7 +460,8 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
     for k, (g, ids) in enumerate(zip(schedule.groups, groups)):
         _check_tiling_fields(g, acc.tiling, k)
         best = cm.best_tiling(ids)
-        if g.tile_rows is None:
+        stated_tiling = g.tile_rows is not None
+        if not stated_tiling:
             if best is None:
                 raise ScheduleError(f"no tiling of the group fits the buffer: it needs at least "
                                     f"{cm.least_buffer(ids):,} bytes, the buffer has {cm.buffer:,}",
@@ -481,9 +482,9 @@ def evaluate(instance: Instance, schedule: Schedule, *, check_numbers: bool = Tr
             except ValueError as err:
                 kind = "infeasible-tiling" if "does not fit" in str(err) else "bad-tiling"
                 raise ScheduleError(str(err), kind=kind, group=k) from None
-            if best is not None and cm.objective_value(ids, tiling) > best.cost:
-                suboptimal.append(k)
         figures = cm.figures(ids, tiling)
+        if stated_tiling and best is not None and figures.value(cm.objective) > best.cost:
+            suboptimal.append(k)
         recomputed = Group.from_tiling(instance, ids, tiling, figures)
         if check_numbers:
             for key in ("read_bytes", "write_bytes", "footprint_bytes", "resident_weights", "macs", "added_macs",

@@ -531,46 +531,6 @@ class TileCosts:
             out.append((need, tiling))
         return out
 
-    def recompute_options(self, members: Sequence[int], rules: TilingRules = FULL) -> list[tuple[int, Tiling]]:
-        """The tilings of a group at this buffer that no other beats in both the MACs recompute adds and DRAM
-        bytes, as (added MACs, tiling) by increasing added MACs and decreasing bytes (the columns of the
-        traffic/recompute front: formulations/pareto.md)."""
-        cm = self.cm
-        io = cm.io(members)
-        rows, cols = self._directions(io)
-        raw = []  # (added, cost, the §7.7 tie-break key..., family, grid, index, b, passes)
-        for h, halo in enumerate(self.halos):
-            g = grid(cm, io, rows[halo], cols, halo)
-            fp = self._exact_footprints(io, g, rules)  # every point's feasibility matters here
-            tiles = g.qr * g.qc
-            base = io.ext_bytes + io.esc_bytes + g.reread
-            resident = fp + io.weight_bytes <= cm.buffer
-            stream = (fp + io.weight_block_bytes <= cm.buffer) & ~resident & (not rules.resident_only)
-            passes = self._pass_plan(io, g, rules)[0]
-            for i in range(len(g.qr)):
-                added, key = int(g.added_macs[i]), (int(tiles[i]), int(g.qr[i]), h)
-                if resident[i]:
-                    raw.append((added, int(base[i]) + io.weight_bytes, *key, 1, 1, "resident", g, i))
-                elif stream[i]:
-                    b, reloads = 1, int(tiles[i]) * cm.batch
-                    if i == 0 and cm.batch > 1:  # one tile: the largest batch block that fits
-                        blocks = -(-cm.batch // min(cm.batch, (cm.buffer - io.weight_block_bytes) // int(fp[0])))
-                        b, reloads = -(-cm.batch // blocks), blocks
-                    raw.append((added, int(base[i]) + io.weight_bytes * reloads, *key, 1, b, "stream", g, i))
-                if passes[i]:
-                    p = int(passes[i])
-                    raw.append((added, p * int(base[i] - io.esc_bytes) + io.esc_bytes + io.weight_bytes, *key, p,
-                                1, "pass", g, i))
-        raw.sort(key=lambda r: r[:7])
-        out: list[tuple[int, Tiling]] = []
-        for added, cost, _, _, _, p, b, family, g, i in raw:
-            if out and cost >= out[-1][1].cost:
-                continue
-            tiling = self._tiling(io, g, i, b, p, family, rules)
-            assert tiling.cost == cost and tiling.added_macs == added
-            out.append((added, tiling))
-        return out
-
     def least_buffer(self, members: Sequence[int]) -> int:
         """The least buffer at which the group has any tiling: the least over the grid of the footprint (b = 1)
         plus the weight block, or plus one output channel's weights in passes of one channel each."""
