@@ -13,6 +13,7 @@ import itertools
 from pathlib import Path
 
 from bruteforce import _valid_group, brute_force_optimum, resolved_graph
+from helpers import ids, make_instance
 from hypothesis import HealthCheck, given, settings
 from strategies import instances
 
@@ -107,3 +108,42 @@ def test_a_stopped_exact_solver_keeps_the_better_heuristic():
         assert (r.status, r.dram_bytes, r.solver_info["incumbent"]) == ("feasible", baseline, "efficient-s"), solver
         assert r.bound_bytes == oo.CostModel(inst).compulsory_bytes() < r.dram_bytes
         assert oo.evaluate(inst, r).dram_bytes == baseline
+
+
+def _chain_of_three(buffer: int) -> oo.Instance:
+    return make_instance([
+        {"name": "x", "op": "input", "shape": [4, 32, 8]},
+        {"name": "c1", "op": "conv", "inputs": ["x"], "channels": 4, "kernel": 3, "padding": 1},
+        {"name": "c2", "op": "conv", "inputs": ["c1"], "channels": 4, "kernel": 3, "padding": 1},
+        {"name": "c3", "op": "conv", "inputs": ["c2"], "channels": 4, "kernel": 3, "padding": 1},
+    ], buffer=buffer, tc=8)
+
+
+def test_pyramid_floor_by_hand():
+    # c3 computing one row needs 3 rows of c2, which need 5 of c1, which need 7 of x: 4 channels × 8 columns ×
+    # (1 + 3 + 5 + 7) rows = 512 words = 1,024 B, plus the 4 × 4 × 3 × 3 weight block (288 B); the one-row floor
+    # said 3 rows each (928 B). At 32 strips the group holds exactly that pyramid, so the floor is tight.
+    inst = _chain_of_three(1312)
+    cm = CostModel(inst)
+    group = ids(inst, ["c1", "c2", "c3"])
+    assert cm.footprint_floor(group) == 1312
+    tiling = cm.best_tiling(group)
+    assert (tiling.strips, tiling.resident, tiling.footprint_bytes) == (32, False, 1024)
+    assert sum(1 << u for u in group) in {c.mask for c in CandidateSpace(cm)}
+    tight = _chain_of_three(1311)
+    cm = CostModel(tight)
+    assert cm.best_tiling(group) is None
+    assert sum(1 << u for u in group) not in {c.mask for c in CandidateSpace(cm)}
+
+
+@SETTINGS
+@given(instances(min_layers=2, max_layers=8, tilings=("strips",)))
+def test_footprint_floor_is_below_every_tiling_of_every_superset(inst):
+    cm = CostModel(inst)
+    space = CandidateSpace(cm)
+    floors = {c.mask: cm.footprint_floor(bits(c.mask)) for c in space}
+    for cand in space:
+        needs = [need for need, _ in cm.tiling_options(bits(cand.mask))]
+        for mask, floor in floors.items():
+            if mask & cand.mask == mask:  # every subset's floor is below every tiling of the set
+                assert all(floor <= need for need in needs), (bits(mask), bits(cand.mask))

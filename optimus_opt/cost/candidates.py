@@ -26,6 +26,7 @@ from typing import Iterator
 
 from ..utils.deadline import NEVER, Deadline
 from .cost_model import CostModel, Tiling, bits
+from .parts import PASS, REDUCE, WINDOW
 
 __all__ = ["Candidate", "CandidateSpace", "bits"]
 
@@ -112,9 +113,11 @@ class CandidateSpace:
         (:meth:`CostModel.footprint_floor`)."""
         return self.cm.footprint_floor(bits(mask))
 
-    def _make(self, mask: int, first: int, size: int, reads: int, weights: int, rows: int, block: int) -> Candidate:
+    def _make(self, mask: int, first: int, size: int, reads: int, weights: int, rows: int, block: int,
+              pyramid: int) -> Candidate:
         """The candidate of a set, given the union of its members' producers (``reads``, inputs included), its
-        weight bytes, the row part of its footprint floor and its largest weight block (bytes).
+        weight bytes, the row part of its footprint floor, its largest weight block (bytes) and the row part of
+        its pyramid floor (0 under tiles, where it is not computed).
 
         Its cost floor is ext + esc + W·k, with k a lower bound of the number of times its weights cross DRAM
         (formulations/candidate-space.md, "The cost floor"): 1 when the footprint floor leaves room for all
@@ -137,6 +140,8 @@ class CandidateSpace:
             if out[u] & ~mask or self.is_output[u]:
                 floor += tb[u]
                 whole += self.whole_unit[u] - unit[u] * self._row_need(u, mask)
+        if pyramid > rows:  # the pyramid floor holds at every strip count, one strip included
+            whole, rows = max(whole, pyramid), pyramid
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
         if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
@@ -207,6 +212,41 @@ class CandidateSpace:
             for p in set(cm.producers[c]):
                 readers[p].append((c, 1 if tiles else min(cm.H[p], cm.span[c])))
         self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
+        # the pyramid (strips only): per node, its layer consumers with what each needs of it per row computed
+        self.pyramid = not tiles
+        self.needs_of = [[(c, cm.kind[c], cm.stride[c], cm.span[c], cm.scale[c]) for c in cm.consumers[u]]
+                         for u in range(n)]
+
+    def _pyramid_rows(self, mask: int, reads: int) -> int:
+        """The row part of the pyramid floor of a set (bytes, strips only): the rows every member and external
+        input keeps when the group's last rows are computed one at a time (formulations/candidate-space.md, "The
+        pyramid"): a member keeps at least one row and what its consumers in the set need for the rows they keep,
+        an input what they need, all at min(Tc, C) channels. It never decreases when the set grows."""
+        rows: dict[int, int] = {}
+        total = 0
+        unit, H = self.row_unit, self.cm.H
+        for t in reversed(bits(mask | (reads & ~mask))):
+            r = 1 if mask >> t & 1 else 0
+            for c, kind, stride, span, scale in self.needs_of[t]:
+                rc = rows.get(c)
+                if rc is None:  # not a member
+                    continue
+                if kind == WINDOW:
+                    need = (rc - 1) * stride + span
+                elif kind == PASS:
+                    need = rc
+                elif kind == REDUCE:
+                    need = 1
+                else:
+                    need = (rc + scale - 2) // scale + 1
+                if need > r:
+                    r = need
+            if r > H[t]:
+                r = H[t]
+            if mask >> t & 1:
+                rows[t] = r
+            total += unit[t] * r
+        return total
 
     def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'
@@ -218,6 +258,7 @@ class CandidateSpace:
         cm = self.cm
         buffer = cm.buffer
         self._prepare_floor()
+        pyramid = self.pyramid
         desc, anc, adj, reads = self.desc, self.anc, self.adj, self.reads
         wb, blocks = cm.weight_bytes, cm.block_bytes
         within = self.within
@@ -230,14 +271,14 @@ class CandidateSpace:
                 self.pruned += 1
                 continue
             seen = {seed}
-            # (set, size, descendants, ancestors, neighbours, producers, weight bytes, floor rows part, block)
-            stack = [(seed, 1, desc[r], anc[r], adj[r], reads[r], wb[r], rows0, blocks[r])]
+            # (set, size, descendants, ancestors, neighbours, producers, weight bytes, floor rows part, block, pyramid)
+            stack = [(seed, 1, desc[r], anc[r], adj[r], reads[r], wb[r], rows0, blocks[r], 0)]
             above = ~((1 << (r + 1)) - 1) & within
             found = self.by_first[r]
             while stack:
-                mask, size, d, a, near, rd, w, rows, blk = stack.pop()
+                mask, size, d, a, near, rd, w, rows, blk, pyr = stack.pop()
                 self.explored += 1
-                found.append(self._make(mask, r, size, rd, w, rows, blk))
+                found.append(self._make(mask, r, size, rd, w, rows, blk, pyr))
                 if self.explored % 256 == 0 and deadline.expired():
                     self.complete = False
                     self.seconds = time.perf_counter() - start
@@ -269,7 +310,11 @@ class CandidateSpace:
                     if rows1 + blk1 > buffer:
                         self.pruned += 1
                         continue
-                    stack.append((grown, size1, d1, a1, near1, rd1, w1, rows1, blk1))
+                    pyr1 = self._pyramid_rows(grown, rd1) if pyramid else 0
+                    if pyr1 + blk1 > buffer:
+                        self.pruned += 1
+                        continue
+                    stack.append((grown, size1, d1, a1, near1, rd1, w1, rows1, blk1, pyr1))
             found.sort(key=lambda c: (c.size, c.mask))
         self.seconds = time.perf_counter() - start
 

@@ -639,22 +639,29 @@ class CostModel:
     def footprint_floor(self, members: Iterable[int]) -> int:
         """A lower bound, in bytes, of the buffer any tiling of the group or of any group containing it needs.
 
-        Every tensor of the group keeps at least one row of at least min(Tc, C) channels (C for a non-conv), a
-        tensor that a window layer of the group reads keeps at least min(H, the window's span) rows, and the
-        weight block must fit. Each term only grows when the group grows. Under ``tiles`` a tile may be one row
-        and one column: :meth:`~optimus_opt.cost.tiles.TileCosts.floor`.
+        The pyramid floor (formulations/candidate-space.md): the rows every tensor keeps when the group computes
+        its output one row at a time, which no number of strips goes below: a member keeps at least one row and at
+        least what its consumers in the group need for the rows they keep (a window consumer of r rows needs
+        (r − 1)·stride + span of them), an external input what its consumers need, each capped at its height;
+        channels at least min(Tc, C) for a conv, C otherwise; plus the largest weight block. Each term only grows
+        when the group grows. Under ``tiles`` a tile may be one row and one column:
+        :meth:`~optimus_opt.cost.tiles.TileCosts.floor`.
         """
         if self.tiles is not None:
             return self.tiles.floor(members)
+        group = sorted(set(members))
+        inside = set(group)
+        ext = sorted({p for u in group for p in self.producers[u] if p not in inside})
         rows: dict[int, int] = {}
-        block = 0
-        for c in members:
-            rows.setdefault(c, 1)
-            block = max(block, self.block_bytes[c])
-            span = self.span[c]
-            for p in self.producers[c]:
-                rows[p] = max(rows.get(p, 1), min(self.H[p], span))
-        return self.word * sum(self.min_channels[t] * r * self.W[t] for t, r in rows.items()) + block
+        words = 0
+        for t in sorted((*group, *ext), reverse=True):
+            h = self.H[t]
+            r = max(1 if t in inside else 0,
+                    self.rows_needed(h, h, rows, [self.reader_rule(c) for c in self.consumers[t] if c in inside]))
+            if t in inside:
+                rows[t] = min(r, h)
+            words += self.min_channels[t] * min(r, h) * self.W[t]
+        return self.word * words + max(self.block_bytes[u] for u in group)
 
     def compulsory_bytes(self) -> int:
         """Σ|network inputs a layer reads| + Σ|network outputs a layer writes| + all weights once: a lower bound
