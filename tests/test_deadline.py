@@ -102,7 +102,7 @@ def test_enumeration_and_model_building_stop_at_the_deadline():
 
 @pytest.mark.parametrize("solver", ["cpsat", "milp"])
 def test_a_limit_passed_while_tiling_stops_the_model(solver, example):
-    r = run(example, solver, 100, {"tiling the candidate groups": 95})
+    r = run(example, solver, 100, {"tiling the candidate groups": 95}, columns="all")
     assert r.groups and "columns" not in r.solver_info and "time limit while tiling the" in r.message
     # in the 5 s left the segment bound (one window of the example's 9 layers) reaches the optimum, which the
     # optimus schedule meets: the stopped solver still proves it, with nothing to refine
@@ -111,7 +111,7 @@ def test_a_limit_passed_while_tiling_stops_the_model(solver, example):
     assert r.solver_info["bound"] == "segment bound: 1 of 1 windows solved exactly (formulations/segment-bound.md)"
     # when the segment bound's share of the time passes before it starts (its windows then count only their
     # compulsory traffic), the window refinement proves it: one window holds the whole network
-    r = run(example, solver, 100, {"tiling the candidate groups": 95, "segment bound": 3})
+    r = run(example, solver, 100, {"tiling the candidate groups": 95, "segment bound": 3}, columns="all")
     assert (r.status, r.dram_bytes, r.bound_bytes) == ("optimal", 253_460, 253_460)
     assert r.solver_info["segments_finished"] == 0 and r.solver_info["incumbent"] == "optimus + refine"
     assert r.solver_info["bound"] == "window refinement: one window held the whole network"
@@ -121,11 +121,11 @@ def test_a_limit_passed_while_tiling_stops_the_model(solver, example):
 def test_the_back_end_gets_only_what_is_left(solver, stated, example):
     # half the limit goes by between building the columns and stating the model: the back-end gets the rest of the
     # exact phase (the limit less the fallback's share), not the limit as it stood before the model was built
-    r = run(example, solver, 100, {"solving the set-partitioning model": 50})
+    r = run(example, solver, 100, {"solving the set-partitioning model": 50}, columns="all")
     assert r.status == "optimal"
     assert r.solver_info["backend_time_limit_s"] == pytest.approx(100 * (1 - FALLBACK_SHARE) - 50)
     # past the deadline by then, the back-end is not started at all (milp once gave HiGHS 0.01 s and solved on)
-    r = run(example, solver, 100, {"solving the set-partitioning model": 95})
+    r = run(example, solver, 100, {"solving the set-partitioning model": 95}, columns="all")
     assert r.groups and f"time limit while stating the {stated} model" in r.message
     assert "backend_time_limit_s" not in r.solver_info and f"{solver}_status" not in r.solver_info
     assert "highs_status" not in r.solver_info
@@ -135,8 +135,8 @@ def test_the_back_end_gets_only_what_is_left(solver, stated, example):
 
 # -- the fallback's share --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("solver, phase", [("exact-dp", "dynamic program"), ("cpsat", "tiling the candidate"),
-                                           ("milp", "tiling the candidate")])
+@pytest.mark.parametrize("solver, phase", [("exact-dp", "dynamic program"), ("cpsat", "column generation"),
+                                           ("milp", "column generation")])
 def test_a_stopped_exact_solver_leaves_its_fallback_time_within_the_limit(solver, phase, monkeypatch):
     """95 s of a 100 s limit gone before the exact work: the exact phase ended at 90 s, so the solver stops and
     the heuristics run in the 10 s kept for them, then the window refinement of their better schedule. On the fake

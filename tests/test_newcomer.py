@@ -158,7 +158,7 @@ def test_progress_is_drawn_on_a_terminal_and_wiped(monkeypatch, capsys):
     drawn = term.getvalue()
     assert "\r" in drawn
     assert "optimus-opt cpsat: enumerating candidate groups" in drawn
-    assert "tiling the candidate groups" in drawn and "solving the set-partitioning model" in drawn
+    assert "column generation" in drawn and "solving the model over the LP's columns" in drawn
     assert "candidate groups" in drawn and " s" in drawn
     assert drawn.endswith("\r")  # wiped before the result was printed
     out = capsys.readouterr().out

@@ -25,7 +25,7 @@ class CPSat(SetPartitionSolver):
     description = "exact optimum: set partitioning with level-based acyclicity, OR-Tools CP-SAT"
     requires = ("ortools",)
     exact = timed = threaded = budgets = True
-    extra_options = ("anytime", "apart", "export_model", "max_groups", "parameters", "prune", "together", "warm_start")
+    extra_options = ("anytime", "apart", "columns", "export_model", "max_groups", "parameters", "prune", "together", "warm_start")
     order = 70
     preload = ("ortools.sat.python.cp_model",)
 
@@ -61,15 +61,15 @@ class CPSat(SetPartitionSolver):
                                 message="no ordered partition into candidate groups exists")
         bound = _bound(solver.best_objective_bound)
         side = self.side_constraints(cm, options)
+        proven, kind = model_data.stronger(bound, "CP-SAT objective bound over the candidate columns")
         if status == "unknown":
-            return anytime.stopped(cm, options, info, why="time limit before CP-SAT found a schedule", bound=bound,
-                                   bound_kind="CP-SAT objective bound over the candidate columns", side=side)
+            return anytime.stopped(cm, options, info, why="time limit before CP-SAT found a schedule", bound=proven,
+                                   bound_kind=kind, side=side)
         chosen = [k for k in range(len(x)) if solver.value(x[k])]
         groups = self.in_order(model_data, chosen, lambda u: solver.value(t[u]))
         if status == "feasible":
             return anytime.stopped(cm, options, info, why="time limit before CP-SAT proved its schedule optimal",
-                                   bound=bound, bound_kind="CP-SAT objective bound over the candidate columns",
-                                   found=groups, side=side)
+                                   bound=proven, bound_kind=kind, found=groups, side=side)
         if cm.objective != "dram":  # of the optima, one of least DRAM bytes (formulations/energy.md §4)
             m.add(sum(c * x[k] for k, c in enumerate(model_data.costs)) <= bound)
             m.minimize(sum(tiling.dram_bytes * x[k] for k, tiling in enumerate(model_data.tilings)))

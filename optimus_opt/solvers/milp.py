@@ -9,15 +9,12 @@ and absolute gap below one byte, so an "optimal" answer is exact for integer cos
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-
 import numpy as np
 
 from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..utils.deadline import Deadline
+from ..utils.highs import new_highs
 from . import anytime
 from .base import SolveOptions, SolverResult
 from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs
@@ -37,7 +34,7 @@ class Milp(SetPartitionSolver):
     requires = ("highspy",)
     exact = timed = threaded = budgets = True
     #: ``warm_start`` is the incumbent a limit leaves (solvers/anytime.py), not a MIP start; no ``parameters``.
-    extra_options = ("anytime", "apart", "export_model", "max_groups", "prune", "together", "warm_start")
+    extra_options = ("anytime", "apart", "columns", "export_model", "max_groups", "prune", "together", "warm_start")
     order = 80
     preload = ("highspy",)
 
@@ -57,13 +54,9 @@ class Milp(SetPartitionSolver):
         n_x = len(data.columns)
         level_of = {u: n_x + i for i, u in enumerate(data.layers)}
         big = float(data.levels)
-        with _silenced_stdout():  # HiGHS prints a banner on construction, before any option can be set
-            h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs(options.workers, options.seed)
         h.setOptionValue("mip_rel_gap", 0.0)
         h.setOptionValue("mip_abs_gap", 0.999)  # integer bytes: a gap below one byte proves optimality
-        h.setOptionValue("random_seed", int(options.seed))
-        h.setOptionValue("threads", max(1, options.workers))
         inf = highspy.kHighsInf
         costs = np.array(data.costs + [0] * len(data.layers), dtype=np.float64)
         lower = np.zeros(len(costs))
@@ -123,9 +116,9 @@ class Milp(SetPartitionSolver):
             return SolverResult(status="infeasible", info=info,
                                 message="no ordered partition into candidate groups exists")
         side = self.side_constraints(cm, options)
-        kind = "HiGHS dual bound over the candidate columns"
+        proven, kind = data.stronger(bound_bytes, "HiGHS dual bound over the candidate columns")
         if hinfo.primal_solution_status != 2:  # no feasible point
-            return anytime.stopped(cm, options, info, bound=bound_bytes, bound_kind=kind, side=side,
+            return anytime.stopped(cm, options, info, bound=proven, bound_kind=kind, side=side,
                                    why=f"limit before HiGHS found a schedule ({h.modelStatusToString(status)})")
         values = h.getSolution().col_value
         chosen = [k for k in range(n_x) if values[k] > 0.5]
@@ -135,7 +128,7 @@ class Milp(SetPartitionSolver):
         if optimal:
             bound_bytes = total if bound_bytes is None else min(bound_bytes, total)
         if not optimal:
-            return anytime.stopped(cm, options, info, bound=bound_bytes, bound_kind=kind, found=groups, side=side,
+            return anytime.stopped(cm, options, info, bound=proven, bound_kind=kind, found=groups, side=side,
                                    why=f"limit before HiGHS proved its schedule optimal ({h.modelStatusToString(status)})")
         if cm.objective != "dram":  # of the optima, one of least DRAM bytes (formulations/energy.md §4)
             h.addRow(-inf, float(total), n_x, np.arange(n_x, dtype=np.int32), costs[:n_x])
@@ -152,17 +145,3 @@ class Milp(SetPartitionSolver):
                 if sum(data.tilings[k].cost for k in again) == total:  # the bound row holds to the unit
                     groups = self.in_order(data, again, lambda u: values[level_of[u]])
         return SolverResult(status="optimal", groups=groups, bound_bytes=bound_bytes, info=info)
-
-
-@contextlib.contextmanager
-def _silenced_stdout():
-    """Send the process's file descriptor 1 to /dev/null for the duration (C libraries write there directly)."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)

@@ -15,13 +15,14 @@ not every pair of layers. This module builds the data; the back-ends state it in
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..cost.candidates import Candidate, CandidateSpace, bits
 from ..cost.cost_model import CostModel, Tiling
+from ..model.errors import SolverError
 from ..utils import progress
 from ..utils.deadline import NEVER, Deadline, OutOfTime
-from . import anytime
+from . import anytime, columns
 from .base import SolveOptions, Solver, SolverResult
 
 
@@ -38,6 +39,16 @@ class PartitionModel:
     pairs: dict[tuple[int, int], list[int]]
     edges: tuple[tuple[int, int], ...]
     space: CandidateSpace
+    #: A bound proven before the model was stated, over every schedule (not only these columns), with what it is:
+    #: the LP relaxation's when the columns came from column generation (columns.py); a stopped back-end reports
+    #: the larger of it and its own.
+    proven: tuple[int, str] | None = None
+
+    def stronger(self, bound: int | None, kind: str) -> tuple[int | None, str]:
+        """The larger of a back-end's ``bound`` (of kind ``kind``) and :attr:`proven`, with its kind."""
+        if self.proven is not None and (bound is None or self.proven[0] > bound):
+            return self.proven
+        return bound, kind
 
     @property
     def costs(self) -> list[int]:
@@ -119,7 +130,7 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
     ``deadline`` has passed, in any of its loops.
     """
     dropped = dominated_groups(cm, space, deadline) if prune_dominated and not all_tilings else set()
-    columns, tilings, members, needs = [], [], [], []
+    columns, tilings, needs = [], [], []
     what = f"tiling the {len(space):,} candidate groups"
     for k, cand in enumerate(space):
         if k % CHECK_EVERY == 0:
@@ -132,8 +143,17 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
         for need, tiling in options:
             columns.append(cand)
             tilings.append(tiling)
-            members.append(tuple(bits(cand.mask)))
             needs.append(need)
+    return partition_model(cm, space, columns, tilings, needs, deadline)
+
+
+def partition_model(cm: CostModel, space: CandidateSpace, columns: list[Candidate], tilings: list[Tiling],
+                    needs: list[int] | None = None, deadline: Deadline = NEVER,
+                    proven: tuple[int, str] | None = None) -> PartitionModel:
+    """The model whose columns are ``columns`` with their ``tilings`` (and the buffer each ``needs``; 0 by
+    default): covers, same-group pairs and edges; ``proven`` as :attr:`PartitionModel.proven`. Raises
+    :class:`~optimus_opt.utils.deadline.OutOfTime` once ``deadline`` has passed."""
+    members = [tuple(bits(cand.mask)) for cand in columns]
     layers = tuple(space.layers)
     cover: dict[int, list[int]] = {u: [] for u in layers}
     pairs: dict[tuple[int, int], list[int]] = {}
@@ -150,8 +170,8 @@ def build_model(cm: CostModel, space: CandidateSpace, *, prune_dominated: bool =
     is_layer = set(layers)
     edges = tuple((p, u) for u in layers for p in sorted(set(cm.producers[u])) if p in is_layer)
     return PartitionModel(columns=tuple(columns), tilings=tuple(tilings), members=tuple(members),
-                          needs=tuple(needs), layers=layers,
-                          cover=cover, pairs=pairs, edges=edges, space=space)
+                          needs=tuple(needs or [0] * len(columns)), layers=layers,
+                          cover=cover, pairs=pairs, edges=edges, space=space, proven=proven)
 
 
 def same_group_pairs(model: PartitionModel) -> list[tuple[int, int]]:
@@ -173,12 +193,14 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
         space.restrict(together, apart)
         report.update(candidates=len(space))
-        report.phase("tiling the candidate groups")
         info = {"space": space.describe(), "candidates": len(space), **reserve}
         side = (together, apart, max_groups)
         if not space.complete:
             return anytime.stopped(cm, options, info, why="time limit while enumerating candidate groups", side=side)
         try:
+            if self.generates(options, max_groups):
+                return self.by_columns(cm, space, options, max_groups, deadline, info, side)
+            report.phase("tiling the candidate groups")
             if options.budgets:  # each group's tiling becomes a decision: its tilings no other beats are columns
                 metrics = [field_ for _, field_, _ in options.budgets.items()]
                 data = build_model(cm, space, all_tilings=True, deadline=deadline,
@@ -197,6 +219,73 @@ class SetPartitionSolver(anytime.Fallback, Solver):
             return self.optimise(cm, data, options, max_groups, deadline, info)
         except OutOfTime as stop:
             return anytime.stopped(cm, options, info, side=side, why=f"time limit while {stop}")
+
+    @staticmethod
+    def generates(options: SolveOptions, max_groups: int | None) -> bool:
+        """Whether the columns come from column generation (``columns="generate"``, the default) rather than from
+        tiling every candidate (``columns="all"``): not under budgets (a group's tiling is then a decision), a cap
+        on the number of groups or ``prune=False`` (every feasible candidate a column), which take the latter."""
+        how = options.extra.get("columns", "generate")
+        if how not in ("generate", "all"):
+            raise SolverError(f"columns={how!r}: expected 'generate' (column generation) or 'all' (every "
+                              "candidate tiled)")
+        return how == "generate" and not options.budgets and max_groups is None and options.extra.get("prune", True)
+
+    def by_columns(self, cm: CostModel, space: CandidateSpace, options: SolveOptions, max_groups: int | None,
+                   deadline: Deadline, info: dict, side) -> SolverResult:
+        """Columns on demand (formulations/columns.md): the LP relaxation by column generation gives a bound and
+        prices; the model over the LP's own columns gives a schedule, whose cost U decides which candidates any
+        schedule of cost at most U can hold; the model over those is solved exactly."""
+        report = progress.of(options)
+        report.phase("column generation")
+        pool = columns.Pool(cm, space, deadline)
+        lp = columns.relax(pool, deadline, report, threads=max(1, options.workers))
+        bound = lp.bound_bytes()
+        info.update(lp_rounds=lp.rounds, columns_generated=len(lp.columns), candidates_tiled=int(pool.tiled.sum()))
+        if bound is not None:
+            info["lp_bound"] = bound
+        if lp.uncovered:
+            return SolverResult(status="infeasible", unplaced=lp.uncovered, info=info,
+                                message=f"{len(lp.uncovered)} layer{'s' if len(lp.uncovered) != 1 else ''} fit no "
+                                        "group of the candidate space")
+        kind = "LP relaxation of the candidate columns by column generation" + (
+            "" if lp.solved else " (a Lagrangian bound of the prices reached)")
+        if lp.stopped:
+            info["columns"] = len(lp.columns)
+            return anytime.stopped(cm, options, info, why=f"time limit during {lp.stopped}", bound=bound,
+                                   bound_kind=kind, side=side)
+        info["lp_value"] = lp.lp_value
+        try:
+            return self._over_kept(cm, space, options, max_groups, deadline, info, pool, lp, (bound, kind))
+        except OutOfTime as stop:  # the LP bound stands
+            return anytime.stopped(cm, options, info, why=f"time limit while {stop}", bound=bound, bound_kind=kind,
+                                   side=side)
+
+    def _over_kept(self, cm: CostModel, space: CandidateSpace, options: SolveOptions, max_groups: int | None,
+                   deadline: Deadline, info: dict, pool: columns.Pool, lp: columns.Relaxation,
+                   proven: tuple[int, str]) -> SolverResult:
+        """:meth:`by_columns` once the LP is solved: a schedule over its columns, the columns kept, the model."""
+        report = progress.of(options)
+        report.phase("solving the model over the LP's columns")
+        first = self.optimise(cm, partition_model(cm, space, [pool.candidates[k] for k in lp.columns],
+                                                  [pool.tilings[k] for k in lp.columns], deadline=deadline),
+                              replace(options, extra={**options.extra, "anytime": False}), max_groups,
+                              deadline.sub(share=0.5), restricted := {})
+        upper = sum(t.cost for _, t in first.groups) if first.groups else None
+        info["restricted"] = first.status
+        report.phase("fixing columns by reduced cost")
+        keep = columns.kept(pool, lp, upper, deadline)
+        info.update(columns_kept=len(keep), candidates_tiled=int(pool.tiled.sum()))
+        if first.status == "optimal" and set(keep) <= set(lp.columns):  # no other column can beat U
+            info.update(restricted, columns=len(lp.columns))
+            return SolverResult(status="optimal", groups=first.groups, bound_bytes=upper, info=info)
+        chosen = sorted(set(keep) | set(lp.columns))
+        data = partition_model(cm, space, [pool.candidates[k] for k in chosen], [pool.tilings[k] for k in chosen],
+                               deadline=deadline, proven=proven)
+        info["columns"] = len(chosen)
+        report.update(columns=len(chosen))
+        report.phase("solving the set-partitioning model")
+        return self.optimise(cm, data, options, max_groups, deadline, info)
 
     @abstractmethod
     def optimise(self, cm: CostModel, data: PartitionModel, options: SolveOptions, max_groups: int | None,
