@@ -26,7 +26,6 @@ from typing import Iterator
 
 from ..utils.deadline import NEVER, Deadline
 from .cost_model import CostModel, Tiling, bits
-from .parts import PASS, REDUCE, WINDOW
 
 __all__ = ["Candidate", "CandidateSpace", "bits"]
 
@@ -116,8 +115,8 @@ class CandidateSpace:
     def _make(self, mask: int, first: int, size: int, reads: int, weights: int, rows: int, block: int,
               pyramid: int) -> Candidate:
         """The candidate of a set, given the union of its members' producers (``reads``, inputs included), its
-        weight bytes, the row part of its footprint floor, its largest weight block (bytes) and the row part of
-        its pyramid floor (0 under tiles, where it is not computed).
+        weight bytes, the row part of its footprint floor, its largest weight block (bytes) and its pyramid floor
+        without the block (:meth:`~optimus_opt.cost.cost_model.CostModel.pyramid_bytes`; 0 for a single layer).
 
         Its cost floor is ext + esc + W·k, with k a lower bound of the number of times its weights cross DRAM
         (formulations/candidate-space.md, "The cost floor"): 1 when the footprint floor leaves room for all
@@ -140,7 +139,7 @@ class CandidateSpace:
             if out[u] & ~mask or self.is_output[u]:
                 floor += tb[u]
                 whole += self.whole_unit[u] - unit[u] * self._row_need(u, mask)
-        if pyramid > rows:  # the pyramid floor holds at every strip count, one strip included
+        if pyramid > rows:  # the pyramid floor holds at every tiling, one strip (one tile) included
             whole, rows = max(whole, pyramid), pyramid
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
@@ -212,41 +211,6 @@ class CandidateSpace:
             for p in set(cm.producers[c]):
                 readers[p].append((c, 1 if tiles else min(cm.H[p], cm.span[c])))
         self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
-        # the pyramid (strips only): per node, its layer consumers with what each needs of it per row computed
-        self.pyramid = not tiles
-        self.needs_of = [[(c, cm.kind[c], cm.stride[c], cm.span[c], cm.scale[c]) for c in cm.consumers[u]]
-                         for u in range(n)]
-
-    def _pyramid_rows(self, mask: int, reads: int) -> int:
-        """The row part of the pyramid floor of a set (bytes, strips only): the rows every member and external
-        input keeps when the group's last rows are computed one at a time (formulations/candidate-space.md, "The
-        pyramid"): a member keeps at least one row and what its consumers in the set need for the rows they keep,
-        an input what they need, all at min(Tc, C) channels. It never decreases when the set grows."""
-        rows: dict[int, int] = {}
-        total = 0
-        unit, H = self.row_unit, self.cm.H
-        for t in reversed(bits(mask | (reads & ~mask))):
-            r = 1 if mask >> t & 1 else 0
-            for c, kind, stride, span, scale in self.needs_of[t]:
-                rc = rows.get(c)
-                if rc is None:  # not a member
-                    continue
-                if kind == WINDOW:
-                    need = (rc - 1) * stride + span
-                elif kind == PASS:
-                    need = rc
-                elif kind == REDUCE:
-                    need = 1
-                else:
-                    need = (rc + scale - 2) // scale + 1
-                if need > r:
-                    r = need
-            if r > H[t]:
-                r = H[t]
-            if mask >> t & 1:
-                rows[t] = r
-            total += unit[t] * r
-        return total
 
     def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'
@@ -258,7 +222,7 @@ class CandidateSpace:
         cm = self.cm
         buffer = cm.buffer
         self._prepare_floor()
-        pyramid = self.pyramid
+        pyramid = cm.pyramid_bytes
         desc, anc, adj, reads = self.desc, self.anc, self.adj, self.reads
         wb, blocks = cm.weight_bytes, cm.block_bytes
         within = self.within
@@ -310,7 +274,7 @@ class CandidateSpace:
                     if rows1 + blk1 > buffer:
                         self.pruned += 1
                         continue
-                    pyr1 = self._pyramid_rows(grown, rd1) if pyramid else 0
+                    pyr1 = pyramid(grown, rd1)
                     if pyr1 + blk1 > buffer:
                         self.pruned += 1
                         continue

@@ -33,7 +33,7 @@ busiest vertex with memoised sub-problems, both vectorised over Q, so Φ is exac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Iterable
 
 import numpy as np
@@ -193,6 +193,15 @@ class CostModel:
         #: Version 3 (``tiling: tiles``) prices groups in :mod:`optimus_opt.cost.tiles`; None under ``strips``.
         self.tiles = TileCosts(self, HALO_MODES if acc.halo == "choose" else (acc.halo,)) \
             if acc.tiling == "tiles" else None
+        # the pyramid floor's rules: per node, its consumers with how each maps its extent to this node's
+        if self.tiles is None:
+            self._pyramid = [[(c, self.reader_rule(c)[1:]) for c in self.consumers[t]] for t in range(self.n)]
+        elif self.tiles.geometry.every_cell_held:
+            reader = self.tiles.geometry._reader
+            self._pyramid = [[(c, (astuple(reader(c, t, 0)), astuple(reader(c, t, 1)))) for c in self.consumers[t]]
+                             for t in range(self.n)]
+        else:  # a window may lie wholly in its padding: a tile may hold no cell of a tensor, and there is no pyramid
+            self._pyramid = None
 
     def _block_words(self, i: int) -> int:
         """blk(u): the weight words one Tc × Tc block of layer u holds (bias words are not staged)."""
@@ -637,31 +646,50 @@ class CostModel:
         return int(curve.footprint[curve.qlimit - 1]) + curve.io.weight_block_bytes
 
     def footprint_floor(self, members: Iterable[int]) -> int:
-        """A lower bound, in bytes, of the buffer any tiling of the group or of any group containing it needs.
-
-        The pyramid floor (formulations/candidate-space.md): the rows every tensor keeps when the group computes
-        its output one row at a time, which no number of strips goes below: a member keeps at least one row and at
-        least what its consumers in the group need for the rows they keep (a window consumer of r rows needs
-        (r − 1)·stride + span of them), an external input what its consumers need, each capped at its height;
-        channels at least min(Tc, C) for a conv, C otherwise; plus the largest weight block. Each term only grows
-        when the group grows. Under ``tiles`` a tile may be one row and one column:
-        :meth:`~optimus_opt.cost.tiles.TileCosts.floor`.
-        """
+        """A lower bound, in bytes, of the buffer any tiling of the group or of any group containing it needs: the
+        pyramid floor (:meth:`pyramid_bytes`) plus the largest weight block. Under ``tiles``,
+        :meth:`~optimus_opt.cost.tiles.TileCosts.floor` (which also knows output-channel passes)."""
         if self.tiles is not None:
             return self.tiles.floor(members)
-        group = sorted(set(members))
-        inside = set(group)
-        ext = sorted({p for u in group for p in self.producers[u] if p not in inside})
-        rows: dict[int, int] = {}
-        words = 0
-        for t in sorted((*group, *ext), reverse=True):
-            h = self.H[t]
-            r = max(1 if t in inside else 0,
-                    self.rows_needed(h, h, rows, [self.reader_rule(c) for c in self.consumers[t] if c in inside]))
-            if t in inside:
-                rows[t] = min(r, h)
-            words += self.min_channels[t] * min(r, h) * self.W[t]
-        return self.word * words + max(self.block_bytes[u] for u in group)
+        group = set(members)
+        mask = mask_of(group)
+        reads = mask_of({p for u in group for p in self.producers[u]})
+        return self.pyramid_bytes(mask, reads) + max(self.block_bytes[u] for u in group)
+
+    def pyramid_bytes(self, mask: int, reads: int) -> int:
+        """The feature-map part of the footprint floor of the set ``mask`` whose members read ``reads`` (bitsets,
+        network inputs included), in bytes: the pyramid of formulations/candidate-space.md. It only grows when the
+        set grows.
+
+        Under ``strips`` a member keeps at least one row, and at least what each consumer in the set needs for the
+        rows it keeps (a window consumer of r rows needs (r − 1)·stride + span; a reduction one row); an external
+        input what its consumers need; each at most its height, at min(Tc, C) channels (C for a non-conv): no
+        strip count goes below it. Under ``tiles`` the same recursion in rows and in columns gives the extent of
+        the first tile (the top-left corner, where windows are clipped by the top and left padding: (r − 1)·stride
+        − padding + span), whose window every tiling holds; 0 when a window may lie wholly in its padding."""
+        if self._pyramid is None:
+            return 0
+        strips = self.tiles is None
+        rows: dict[int, tuple[int, int]] = {}
+        total = 0
+        for t in reversed(bits(mask | (reads & ~mask))):
+            member = mask >> t & 1
+            r = c = member
+            for reader, rule in self._pyramid[t]:
+                held = rows.get(reader)
+                if held is None:  # not a member
+                    continue
+                if strips:
+                    r = max(r, _pyramid_need(held[0], *rule))
+                else:
+                    r = max(r, _corner_need(held[0], *rule[0]))
+                    c = max(c, _corner_need(held[1], *rule[1]))
+            r = min(r, self.H[t])
+            c = self.W[t] if strips else min(c, self.W[t])
+            if member:
+                rows[t] = (r, c)
+            total += self.min_channels[t] * r * c
+        return self.word * total
 
     def compulsory_bytes(self) -> int:
         """Σ|network inputs a layer reads| + Σ|network outputs a layer writes| + all weights once: a lower bound
@@ -671,6 +699,29 @@ class CostModel:
         return (sum(self.tensor_bytes[i] for i in inputs if self.consumers[i])
                 + sum(self.tensor_bytes[i] for i in set(net.output_ids) if i not in inputs)
                 + sum(self.weight_bytes))
+
+
+def _pyramid_need(rows: int, kind: int, stride: int, span: int, scale: int) -> int:
+    """The rows a consumer keeping ``rows`` rows needs of its input at every strip count (a reduction: one)."""
+    if kind == WINDOW:
+        return (rows - 1) * stride + span
+    if kind == PASS:
+        return rows
+    if kind == REDUCE:
+        return 1
+    return (rows + scale - 2) // scale + 1
+
+
+def _corner_need(extent: int, kind: int, stride: int, pad: int, span: int, scale: int) -> int:
+    """The extent [0, e) of an input that a consumer computing [0, ``extent``) in one direction needs in the first
+    tile (§7.2 "Needs", before clipping to the input's size): a reduction and a broadcast operand need one."""
+    if kind == WINDOW:
+        return (extent - 1) * stride - pad + span
+    if kind == PASS:
+        return extent
+    if kind == UPSAMPLE:
+        return (extent - 1) // scale + 1
+    return 1
 
 
 class GrowingFloor:

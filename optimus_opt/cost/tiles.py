@@ -25,7 +25,19 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
-from .parts import BROADCAST, FULL, PASS, REDUCE, UPSAMPLE, WINDOW, GroupIO, ReducedChannels, Tiling, TilingRules
+from .parts import (
+    BROADCAST,
+    FULL,
+    PASS,
+    REDUCE,
+    UPSAMPLE,
+    WINDOW,
+    GroupIO,
+    ReducedChannels,
+    Tiling,
+    TilingRules,
+    mask_of,
+)
 from .tile_counts import grid_words, group_counts, pass_plan, pick
 
 if TYPE_CHECKING:
@@ -550,22 +562,19 @@ class TileCosts:
         return least
 
     def floor(self, members: Iterable[int], block: bool = True) -> int:
-        """A lower bound of the buffer any tiling of the group or of a group containing it needs: one cell of
-        min(Tc, C) channels (C for a non-conv) per tensor, and the weight block (with ``block``). A tile may be
-        one row and one column, and windows clipped at the border can be narrower than the kernel; a window
-        whose padding is at least its span on a side can even need no cell at all, so in a network with such a
-        window, or with a layer nobody reads, the cells are not counted. A single conv or fc may instead run in
-        passes of one output channel, which stage no block but one channel's weights."""
+        """A lower bound of the buffer any tiling of the group or of a group containing it needs: the window of
+        the first tile (:meth:`~optimus_opt.cost.cost_model.CostModel.pyramid_bytes`: the extents of the top-left
+        corner's pyramid, at least one cell of min(Tc, C) channels, C for a non-conv, per tensor), and the weight
+        block (with ``block``). A tile may be one row and one column, and windows clipped at the border can be
+        narrower than the kernel; a window whose padding is at least its span on a side can even need no cell at
+        all, so in a network with such a window, or with a layer nobody reads, the cells are not counted. A single
+        conv or fc may instead run in passes of one output channel, which stage no block but one channel's
+        weights."""
         cm = self.cm
         members = list(members)
-        tensors: set[int] = set()
-        staged = 0
-        for c in members:
-            tensors.add(c)
-            tensors.update(cm.producers[c])
-            staged = max(staged, cm.block_bytes[c])
-        cells = cm.word * sum(cm.min_channels[t] for t in tensors) if self.geometry.every_cell_held else 0
-        floor = cells + (staged if block else 0)
+        staged = max(cm.block_bytes[c] for c in members)
+        reads = mask_of({p for c in members for p in cm.producers[c]})
+        floor = cm.pyramid_bytes(mask_of(members), reads) + (staged if block else 0)
         if len(members) == 1 and block:
             u = members[0]
             if cm.network.layers[u].op in ("conv", "fc") and cm.weight_bytes[u]:
