@@ -93,12 +93,14 @@ class Pool:
 
 @dataclass
 class Relaxation:
-    """What column generation reached: the best Lagrangian bound L (and the prices π and shares m that gave it),
-    the columns of the LP, whether the LP is solved over every candidate, and the work done."""
+    """What column generation reached: the best Lagrangian bound L over the prices it priced at, the columns of
+    the LP, whether the LP is solved over every candidate, and then its prices π, their shares m and L(π) (``at``),
+    for the columns kept; and the work done."""
 
     bound: float = -math.inf
     pi: np.ndarray | None = None
     shares: np.ndarray | None = None
+    at: float = -math.inf
     columns: list[int] = field(default_factory=list)
     solved: bool = False
     lp_value: float | None = None
@@ -166,7 +168,7 @@ def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.N
                     return out
                 bound = float(pi.sum() + m.sum())
                 if bound > out.bound:
-                    out.bound, out.pi, out.shares = bound, pi, m
+                    out.bound = bound
                     report.update(columns=len(out.columns), bound=out.bound_bytes())
                 negative = rc < -tol
                 joining = np.flatnonzero(negative & pool.tiled & ~inside)
@@ -177,8 +179,7 @@ def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.N
                 if not len(untiled):
                     out.solved = True
                     out.lp_value = float(h.getInfo().objective_function_value) * scale
-                    out.pi, out.shares = pi, m  # the duals of the solved LP, for the columns kept
-                    out.bound = max(out.bound, bound)
+                    out.pi, out.shares, out.at = pi, m, bound  # the solved LP's prices, for the columns kept
                     return out
                 if len(untiled) > BATCH:
                     untiled = untiled[np.argpartition(rc[untiled], BATCH)[:BATCH]]
@@ -196,7 +197,7 @@ def kept(pool: Pool, relaxation: Relaxation, upper: float | None, deadline: Dead
         picks = np.flatnonzero(feasible & ~pool.tiled)
         pool.tile(picks, deadline)
         return [int(k) for k in np.flatnonzero(np.isfinite(pool.lower))]
-    slack = upper - relaxation.bound + 1e-9 * abs(upper) + 1e-6  # never drop a column for float error
+    slack = upper - relaxation.at + 1e-9 * abs(upper) + 1e-6  # never drop a column for float error
 
     def survivors() -> np.ndarray:
         rc = pool.lower - pool.priced(relaxation.pi)
