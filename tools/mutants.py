@@ -261,6 +261,20 @@ MUTANTS: tuple[Mutant, ...] = (
            'return np.lexsort((*columns, f["dram_bytes"], f[OBJECTIVE_FIELDS[objective]]))',
            'return np.lexsort((f["dram_bytes"], *columns, f[OBJECTIVE_FIELDS[objective]]))',
            _ENERGY, "a group's best tiling under energy breaks ties by MACs and tiles before DRAM bytes"),
+    Mutant("pyramid-reduce-whole", "optimus_opt/cost/cost_model.py",
+           "    if kind == REDUCE:\n        return 1\n    return (rows + scale - 2) // scale + 1",
+           "    if kind == REDUCE:\n        return rows + 1\n    return (rows + scale - 2) // scale + 1",
+           ("tests/test_pruning.py",), "the strips pyramid has a reduction read one row more than it keeps, though "
+           "a reduction at many strips reads one row of its input"),
+    Mutant("corner-ignores-padding", "optimus_opt/cost/cost_model.py",
+           "        return (extent - 1) * stride - pad + span",
+           "        return (extent - 1) * stride + span",
+           ("tests/test_pruning.py",), "the first tile's windows are not clipped by the top and left padding"),
+    Mutant("fixing-drops-ties", "optimus_opt/solvers/columns.py",
+           "return np.isfinite(pool.lower) & (rc - held <= slack)",
+           "return np.isfinite(pool.lower) & (rc - held < slack - 1e-6 - 1e-9 * abs(upper))",
+           ("tests/test_columns.py",), "reduced-cost fixing drops the columns of schedules that cost exactly the "
+           "upper bound, optima among them"),
 )
 
 #: Mutants that survive because no input can tell them from the code: id -> why.
