@@ -262,10 +262,10 @@ MUTANTS: tuple[Mutant, ...] = (
            'return np.lexsort((f["dram_bytes"], *columns, f[OBJECTIVE_FIELDS[objective]]))',
            _ENERGY, "a group's best tiling under energy breaks ties by MACs and tiles before DRAM bytes"),
     Mutant("pyramid-reduce-whole", "optimus_opt/cost/cost_model.py",
-           "    if kind == REDUCE:\n        return 1\n    return (rows + scale - 2) // scale + 1",
-           "    if kind == REDUCE:\n        return rows + 1\n    return (rows + scale - 2) // scale + 1",
-           ("tests/test_pruning.py",), "the strips pyramid has a reduction read one row more than it keeps, though "
-           "a reduction at many strips reads one row of its input"),
+           "self.rows_needed(h, h, rows,",
+           "self.rows_needed(h, 1, rows,",
+           ("tests/test_pruning.py",), "the strips pyramid has a reduction read its whole input, though a reduction "
+           "at H strips reads one row of it"),
     Mutant("corner-ignores-padding", "optimus_opt/cost/cost_model.py",
            "        return (extent - 1) * stride - pad + span",
            "        return (extent - 1) * stride + span",

@@ -11,11 +11,13 @@ that only convex, connected sets are ever built:
   adjacent member at a time; every hull along the way stays inside it).
 
 Growth stops at sets that cannot fit the buffer however they are tiled, by a bound that only grows with the set
-(:meth:`~optimus_opt.cost.cost_model.CostModel.footprint_floor`): a layer keeps at least one row of at least min(Tc, C)
-channels, at least the kernel's span of rows of an input its window consumer reads in the group, and the largest
-weight block must fit. A set that fails the bound is dropped with all its supersets; a set that passes is a candidate even when its
-exact tilings all fail, since a larger group may still fit (reduced channels of a producer shrink what a layer
-reads). ``max_group`` caps the number of layers; a result states the space it is exact over.
+(:meth:`~optimus_opt.cost.cost_model.CostModel.footprint_floor`): a cheap one-row floor kept incrementally (a layer
+keeps at least one row of at least min(Tc, C) channels, at least the kernel's span of rows of an input its window
+consumer reads in the group), then the pyramid (:meth:`~optimus_opt.cost.cost_model.CostModel.pyramid_bytes`: the
+rows a window consumer needs for the rows its own consumers need, and so on up), with the largest weight block. A
+set that fails the bound is dropped with all its supersets; a set that passes is a candidate even when its exact
+tilings all fail, since a larger group may still fit (reduced channels of a producer shrink what a layer reads).
+``max_group`` caps the number of layers; a result states the space it is exact over.
 """
 
 from __future__ import annotations

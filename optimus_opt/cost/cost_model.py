@@ -195,7 +195,7 @@ class CostModel:
             if acc.tiling == "tiles" else None
         # the pyramid floor's rules: per node, its consumers with how each maps its extent to this node's
         if self.tiles is None:
-            self._pyramid = [[(c, self.reader_rule(c)[1:]) for c in self.consumers[t]] for t in range(self.n)]
+            self._pyramid = [[(c, self.reader_rule(c)) for c in self.consumers[t]] for t in range(self.n)]
         elif self.tiles.geometry.every_cell_held:
             reader = self.tiles.geometry._reader
             self._pyramid = [[(c, (astuple(reader(c, t, 0)), astuple(reader(c, t, 1)))) for c in self.consumers[t]]
@@ -669,25 +669,28 @@ class CostModel:
         − padding + span), whose window every tiling holds; 0 when a window may lie wholly in its padding."""
         if self._pyramid is None:
             return 0
-        strips = self.tiles is None
-        rows: dict[int, tuple[int, int]] = {}
         total = 0
+        if self.tiles is None:  # rows_needed at Q = H: a reduction needs one row
+            rows: dict[int, int] = {}
+            for t in reversed(bits(mask | (reads & ~mask))):
+                h = self.H[t]
+                inside = [rule for c, rule in self._pyramid[t] if c in rows]
+                r = max(mask >> t & 1, self.rows_needed(h, h, rows, inside))
+                if mask >> t & 1:
+                    rows[t] = r
+                total += self.min_channels[t] * r * self.W[t]
+            return self.word * total
+        extent: dict[int, tuple[int, int]] = {}
         for t in reversed(bits(mask | (reads & ~mask))):
-            member = mask >> t & 1
-            r = c = member
-            for reader, rule in self._pyramid[t]:
-                held = rows.get(reader)
-                if held is None:  # not a member
-                    continue
-                if strips:
-                    r = max(r, _pyramid_need(held[0], *rule))
-                else:
-                    r = max(r, _corner_need(held[0], *rule[0]))
-                    c = max(c, _corner_need(held[1], *rule[1]))
-            r = min(r, self.H[t])
-            c = self.W[t] if strips else min(c, self.W[t])
-            if member:
-                rows[t] = (r, c)
+            r = c = mask >> t & 1
+            for reader, (along_rows, along_cols) in self._pyramid[t]:
+                held = extent.get(reader)
+                if held is not None:  # a member
+                    r = max(r, _corner_need(held[0], *along_rows))
+                    c = max(c, _corner_need(held[1], *along_cols))
+            r, c = min(r, self.H[t]), min(c, self.W[t])
+            if mask >> t & 1:
+                extent[t] = (r, c)
             total += self.min_channels[t] * r * c
         return self.word * total
 
@@ -699,17 +702,6 @@ class CostModel:
         return (sum(self.tensor_bytes[i] for i in inputs if self.consumers[i])
                 + sum(self.tensor_bytes[i] for i in set(net.output_ids) if i not in inputs)
                 + sum(self.weight_bytes))
-
-
-def _pyramid_need(rows: int, kind: int, stride: int, span: int, scale: int) -> int:
-    """The rows a consumer keeping ``rows`` rows needs of its input at every strip count (a reduction: one)."""
-    if kind == WINDOW:
-        return (rows - 1) * stride + span
-    if kind == PASS:
-        return rows
-    if kind == REDUCE:
-        return 1
-    return (rows + scale - 2) // scale + 1
 
 
 def _corner_need(extent: int, kind: int, stride: int, pad: int, span: int, scale: int) -> int:

@@ -22,7 +22,8 @@ from ..cost.cost_model import CostModel, Tiling
 from ..model.errors import SolverError
 from ..utils import progress
 from ..utils.deadline import NEVER, Deadline, OutOfTime
-from . import anytime, columns
+from . import anytime
+from . import columns as generation
 from .base import SolveOptions, Solver, SolverResult
 
 
@@ -238,8 +239,8 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         schedule of cost at most U can hold; the model over those is solved exactly."""
         report = progress.of(options)
         report.phase("column generation")
-        pool = columns.Pool(cm, space, deadline)
-        lp = columns.relax(pool, deadline, report, threads=max(1, options.workers))
+        pool = generation.Pool(cm, space, deadline)
+        lp = generation.relax(pool, deadline, report, threads=max(1, options.workers))
         bound = lp.bound_bytes()
         info.update(lp_rounds=lp.rounds, columns_generated=len(lp.columns), candidates_tiled=int(pool.tiled.sum()))
         if bound is not None:
@@ -262,7 +263,7 @@ class SetPartitionSolver(anytime.Fallback, Solver):
                                    side=side)
 
     def _over_kept(self, cm: CostModel, space: CandidateSpace, options: SolveOptions, max_groups: int | None,
-                   deadline: Deadline, info: dict, pool: columns.Pool, lp: columns.Relaxation,
+                   deadline: Deadline, info: dict, pool: generation.Pool, lp: generation.Relaxation,
                    proven: tuple[int, str]) -> SolverResult:
         """:meth:`by_columns` once the LP is solved: a schedule over its columns, the columns kept, the model."""
         report = progress.of(options)
@@ -274,7 +275,7 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         upper = sum(t.cost for _, t in first.groups) if first.groups else None
         info["restricted"] = first.status
         report.phase("fixing columns by reduced cost")
-        keep = columns.kept(pool, lp, upper, deadline)
+        keep = generation.kept(pool, lp, upper, deadline)
         info.update(columns_kept=len(keep), candidates_tiled=int(pool.tiled.sum()))
         if first.status == "optimal" and set(keep) <= set(lp.columns):  # no other column can beat U
             info.update(restricted, columns=len(lp.columns))
