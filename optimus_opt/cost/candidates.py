@@ -133,6 +133,7 @@ class CandidateSpace:
             floor += tb[x]
         out, unit = self.outside, self.row_unit
         whole = rows  # the floor at one strip: escaping members keep all their rows
+        escaping = 0  # the escaping members whole, at their fewest channels
         m = mask
         while m:
             low = m & -m
@@ -141,16 +142,20 @@ class CandidateSpace:
             if out[u] & ~mask or self.is_output[u]:
                 floor += tb[u]
                 whole += self.whole_unit[u] - unit[u] * self._row_need(u, mask)
+                escaping += self.whole_unit[u]
         if pyramid > rows:  # the pyramid floor holds at every tiling, one strip (one tile) included
             whole, rows = max(whole, pyramid), pyramid
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
         if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
             if whole + block > buffer:
-                floor += weights * (2 * batch - 1)
+                reloads = 2 * batch
             else:
                 largest = min(batch, (buffer - block) // whole)
-                floor += weights * (-(-batch // largest) - 1)
+                reloads = -(-batch // largest)
+            if buffer > block:  # b samples of every escaping member's tile fit beside the block: T/b ≥ E/(B − S)
+                reloads = max(reloads, -(-batch * escaping // (buffer - block)))
+            floor += weights * (reloads - 1)
         return Candidate(mask=mask, first=first, size=size, needs=ext & self.layer_mask,
                          cost_floor=cm.value_floor(floor))
 
