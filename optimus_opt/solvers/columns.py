@@ -192,10 +192,8 @@ def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.N
 def kept(pool: Pool, relaxation: Relaxation, upper: float | None, deadline: Deadline) -> list[int]:
     """The candidates a schedule of cost at most ``upper`` can hold (all that may fit when there is none), tiled,
     by the reduced-cost test of the module's docstring with the prices of ``relaxation``."""
-    feasible = np.isfinite(pool.lower)
     if upper is None or relaxation.pi is None:
-        picks = np.flatnonzero(feasible & ~pool.tiled)
-        pool.tile(picks, deadline)
+        pool.tile(np.flatnonzero(np.isfinite(pool.lower) & ~pool.tiled), deadline)
         return [int(k) for k in np.flatnonzero(np.isfinite(pool.lower))]
     slack = upper - relaxation.at + 1e-9 * abs(upper) + 1e-6  # never drop a column for float error
 

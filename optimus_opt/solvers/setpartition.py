@@ -190,6 +190,7 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         together, apart, max_groups = self.side_constraints(cm, options)
         deadline, reserve = anytime.exact_phase(options, len(cm.network.layer_ids))
         report = progress.of(options)  # the CLI's status line, or nothing
+        generate = self.generates(options, max_groups)  # refuses a bad ``columns`` before any work
         report.phase("enumerating candidate groups")
         space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
         space.restrict(together, apart)
@@ -199,7 +200,7 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         if not space.complete:
             return anytime.stopped(cm, options, info, why="time limit while enumerating candidate groups", side=side)
         try:
-            if self.generates(options, max_groups):
+            if generate:
                 return self.by_columns(cm, space, options, max_groups, deadline, info, side)
             report.phase("tiling the candidate groups")
             if options.budgets:  # each group's tiling becomes a decision: its tilings no other beats are columns
@@ -212,9 +213,7 @@ class SetPartitionSolver(anytime.Fallback, Solver):
             info["columns"] = len(data.columns)
             uncovered = data.uncovered()
             if uncovered:
-                return SolverResult(status="infeasible", unplaced=uncovered, info=info,
-                                    message=f"{len(uncovered)} layer{'s' if len(uncovered) != 1 else ''} fit no "
-                                            "group of the candidate space")
+                return _unplaced(uncovered, info)
             report.update(columns=len(data.columns))
             report.phase("solving the set-partitioning model")
             return self.optimise(cm, data, options, max_groups, deadline, info)
@@ -246,9 +245,7 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         if bound is not None:
             info["lp_bound"] = bound
         if lp.uncovered:
-            return SolverResult(status="infeasible", unplaced=lp.uncovered, info=info,
-                                message=f"{len(lp.uncovered)} layer{'s' if len(lp.uncovered) != 1 else ''} fit no "
-                                        "group of the candidate space")
+            return _unplaced(lp.uncovered, info)
         kind = "LP relaxation of the candidate columns by column generation" + (
             "" if lp.solved else " (a Lagrangian bound of the prices reached)")
         if lp.stopped:
@@ -302,3 +299,10 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         """The chosen columns as groups in execution order: by level, then by first layer."""
         order = sorted(chosen, key=lambda k: (level(data.members[k][0]), data.members[k][0]))
         return [(data.members[k], data.tilings[k]) for k in order]
+
+
+def _unplaced(layers: list[int], info: dict) -> SolverResult:
+    """The result when some layers fit no group of the candidate space (the instance has no schedule)."""
+    return SolverResult(status="infeasible", unplaced=layers, info=info,
+                        message=f"{len(layers)} layer{'s' if len(layers) != 1 else ''} fit no group of the candidate "
+                                "space")
