@@ -147,6 +147,28 @@ def test_corner_pyramid_by_hand():
     assert min(need for need, _ in cm.tiling_options(group)) >= 528
 
 
+def test_fewest_tiles_by_hand():
+    # x (4 × 16 × 16) → c1 → c2, 3 × 3 convs of 8 channels with padding 1, words of 1 byte. At Q tiles along a
+    # direction c2 (the output) keeps its first part t = ⌈16/Q⌉, c1 the t + 1 cells that window needs (clipped by
+    # the top padding), x t + 2: 4·x + 8·c1 + 8·c2 bytes per cell product. One tile holds 5,120 B; 2 × 1 tiles
+    # 4·10·16 + 8·9·16 + 8·8·16 = 2,816 B; 3 × 1 tiles 2,176 B; 2 × 2 tiles
+    # 4·10² + 8·9² + 8·8² = 1,560 B and 4 × 1 tiles 4·6·16 + 8·5·16 + 8·4·16 = 1,536 B (both four tiles); five
+    # tiles give the same parts as four; 3 × 2 tiles 4·8·10 + 8·7·9 + 8·6·8 = 1,208 B; 6 × 1 tiles 1,216 B; 2 × 4
+    # tiles 4·10·6 + 8·9·5 + 8·8·4 = 856 B.
+    inst = make_instance([
+        {"name": "x", "op": "input", "shape": [4, 16, 16]},
+        {"name": "c1", "op": "conv", "inputs": ["x"], "channels": 8, "kernel": 3, "padding": 1},
+        {"name": "c2", "op": "conv", "inputs": ["c1"], "channels": 8, "kernel": 3, "padding": 1},
+    ], buffer=65536, tc=16, word=1).with_overrides(tiling="tiles")
+    cm = CostModel(inst)
+    x, c1, c2 = ids(inst, ["x", "c1", "c2"])
+    geometry = cm.tiles.geometry
+    group, reads = (1 << c1) | (1 << c2), (1 << x) | (1 << c1)
+    rooms = (5120, 5119, 2815, 2175, 1560, 1536, 1535, 1208, 1207)
+    assert [geometry.fewest_tiles(group, reads, room) for room in rooms] == [
+        (tiles, 5120) for tiles in (1, 2, 3, 4, 4, 4, 6, 6, 8)]
+
+
 @SETTINGS
 @given(instances(min_layers=2, max_layers=8))
 def test_footprint_floor_is_below_every_tiling_of_every_superset(inst):

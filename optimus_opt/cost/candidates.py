@@ -123,7 +123,9 @@ class CandidateSpace:
         Its cost floor is ext + esc + W·k, with k a lower bound of the number of times its weights cross DRAM
         (formulations/candidate-space.md, "The cost floor"): 1 when the footprint floor leaves room for all
         weights; otherwise they stream, and k ≥ ⌈N / b_max⌉ where b_max is the largest batch block a one-strip
-        tiling could hold, or k ≥ 2N when no one-strip tiling fits.
+        tiling could hold, or k ≥ 2N when no one-strip tiling fits; under ``tiles``, k ≥ N·T* when the first
+        tile's window needs T* ≥ 2 tiles to fit beside the weight block
+        (:meth:`~optimus_opt.cost.tiles.TileGeometry.fewest_tiles`).
         """
         cm = self.cm
         tb = cm.tensor_bytes
@@ -148,7 +150,12 @@ class CandidateSpace:
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
         if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
-            if whole + block > buffer:
+            tiles, one = self._fewest_tiles(mask, reads, buffer - block) if self.corners else (0, 0)
+            if tiles > 1:  # b = 1 beyond one tile: every tile reloads the weights for every sample
+                reloads = batch * tiles
+            elif tiles == 1:
+                reloads = -(-batch // min(batch, (buffer - block) // one))
+            elif whole + block > buffer:
                 reloads = 2 * batch
             else:
                 largest = min(batch, (buffer - block) // whole)
@@ -218,6 +225,10 @@ class CandidateSpace:
             for p in set(cm.producers[c]):
                 readers[p].append((c, 1 if tiles else min(cm.H[p], cm.span[c])))
         self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
+        # under tiles, where every tensor keeps a cell at every tiling, the reload floor counts the tiles that
+        # the first tile's window forces (formulations/candidate-space.md, "The cost floor")
+        self.corners = tiles and cell == 1
+        self._fewest_tiles = cm.tiles.geometry.fewest_tiles if self.corners else None
 
     def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'

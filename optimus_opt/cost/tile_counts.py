@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .parts import BROADCAST, PASS, REDUCE, WINDOW
+from .parts import BROADCAST, PASS, REDUCE, UPSAMPLE, WINDOW
 
 try:  # numba compiles the loops; without it they run as plain Python
     from numba import njit
@@ -274,3 +274,99 @@ def pass_plan(full_words, cells, interior, k_out, per_out, room_words, tc, reduc
         channels[i] = (k_out + p - 1) // p
         reduced[i] = reducible and channels[i] > tc and interior[i] > 0
     return passes, channels, reduced
+
+
+@njit(cache=True)
+def _corner(q, tensors, member, escapes, where, first, reader, rule, size):
+    """The extent [0, e) of every tensor of a group (``tensors`` ascending, so read backwards in reverse
+    topological order) that the first tile holds in one direction at q tiles: an escaping member its own first
+    part ⌈H/q⌉, a member at least one cell, and at least what each member reader needs for its own extent (§7.2
+    "Needs" at the top-left corner; a reduction its input's first part), clipped to the tensor's size."""
+    n = tensors.shape[0]
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(n - 1, -1, -1):
+        t = tensors[i]
+        h = size[t]
+        part = (h + q - 1) // q
+        e = part if escapes[i] else (1 if member[i] else 0)
+        for k in range(first[t], first[t + 1]):
+            j = where[reader[k, 0]]
+            if j < 0 or not member[j]:
+                continue
+            kind, stride, pad, span, scale = rule[reader[k, 1]]
+            held = out[j]
+            if kind == WINDOW:
+                need = (held - 1) * stride - pad + span
+            elif kind == PASS:
+                need = held
+            elif kind == UPSAMPLE:
+                need = (held - 1) // scale + 1
+            elif kind == REDUCE:
+                need = part
+            else:  # BROADCAST
+                need = 1
+            if need > e:
+                e = need
+        out[i] = e if e < h else h
+    return out
+
+
+@njit(cache=True)
+def fewest_tiles(tensors, member, is_output, first, reader, rule_rows, rule_cols, size_rows, size_cols, unit, room):
+    """The fewest tiles Q_r·Q_c at which the first tile's window (:func:`_corner`, ``unit[t]`` bytes per cell of
+    tensor t) fits in ``room`` bytes, and that window's bytes at one tile; 0 tiles when no grid fits.
+
+    ``tensors`` are a group's members and external inputs (ascending ids, ``member`` flags); reader k of tensor t
+    (``first[t] <= k < first[t + 1]``) is layer ``reader[k, 0]`` under the rule ``rule_*[reader[k, 1]]``. Rows and
+    columns never mix, so the window's bytes at (Q_r, Q_c) are Σ unit·rows(Q_r)·cols(Q_c); both only shrink as the
+    counts grow, so for each Q_r the least fitting Q_c is found by bisection."""
+    n = tensors.shape[0]
+    where = np.full(size_rows.shape[0], -1, dtype=np.int64)
+    for i in range(n):
+        where[tensors[i]] = i
+    escapes = np.zeros(n, dtype=np.bool_)
+    hmax = wmax = 1
+    for i in range(n):
+        t = tensors[i]
+        hmax = max(hmax, size_rows[t])
+        wmax = max(wmax, size_cols[t])
+        if member[i]:
+            out = is_output[t]
+            for k in range(first[t], first[t + 1]):
+                j = where[reader[k, 0]]
+                if j < 0 or not member[j]:
+                    out = True
+            escapes[i] = out
+    rows = np.zeros((hmax + 1, n), dtype=np.int64)
+    cols = np.zeros((wmax + 1, n), dtype=np.int64)
+    have_rows = np.zeros(hmax + 1, dtype=np.bool_)
+    have_cols = np.zeros(wmax + 1, dtype=np.bool_)
+    have_rows[1] = have_cols[1] = True
+    rows[1] = _corner(1, tensors, member, escapes, where, first, reader, rule_rows, size_rows)
+    cols[1] = _corner(1, tensors, member, escapes, where, first, reader, rule_cols, size_cols)
+    one = 0
+    for i in range(n):
+        one += unit[tensors[i]] * rows[1, i] * cols[1, i]
+    if one <= room:
+        return 1, one
+    best = 0
+    for qr in range(1, hmax + 1):
+        if best and qr >= best:
+            break
+        if not have_rows[qr]:
+            rows[qr] = _corner(qr, tensors, member, escapes, where, first, reader, rule_rows, size_rows)
+            have_rows[qr] = True
+        lo, hi = 1, wmax if not best else min(wmax, (best - 1) // qr)
+        while lo <= hi:  # bisection for the least fitting Q_c: every fit found has fewer tiles than the best
+            mid = (lo + hi) // 2
+            if not have_cols[mid]:
+                cols[mid] = _corner(mid, tensors, member, escapes, where, first, reader, rule_cols, size_cols)
+                have_cols[mid] = True
+            fp = 0
+            for i in range(n):
+                fp += unit[tensors[i]] * rows[qr, i] * cols[mid, i]
+            if fp <= room:
+                best, hi = qr * mid, mid - 1
+            else:
+                lo = mid + 1
+    return best, one
