@@ -147,7 +147,7 @@ def test_corner_pyramid_by_hand():
     assert min(need for need, _ in cm.tiling_options(group)) >= 528
 
 
-def test_fewest_tiles_by_hand():
+def test_first_tile_by_hand():
     # x (4 × 16 × 16) → c1 → c2, 3 × 3 convs of 8 channels with padding 1, words of 1 byte. At Q tiles along a
     # direction c2 (the output) keeps its first part t = ⌈16/Q⌉, c1 the t + 1 cells that window needs (clipped by
     # the top padding), x t + 2: 4·x + 8·c1 + 8·c2 bytes per cell product. One tile holds 5,120 B; 2 × 1 tiles
@@ -165,8 +165,10 @@ def test_fewest_tiles_by_hand():
     geometry = cm.tiles.geometry
     group, reads = (1 << c1) | (1 << c2), (1 << x) | (1 << c1)
     rooms = (5120, 5119, 2815, 2175, 1560, 1536, 1535, 1208, 1207)
-    assert [geometry.fewest_tiles(group, reads, room) for room in rooms] == [
-        (tiles, 5120) for tiles in (1, 2, 3, 4, 4, 4, 6, 6, 8)]
+    # the corner pyramid (one cell of c2): 8·1 + 8·2² + 4·3² = 76 B, what the footprint floor counts
+    assert [geometry.first_tile(group, reads, room) for room in rooms] == [
+        (tiles, 5120, 76) for tiles in (1, 2, 3, 4, 4, 4, 6, 6, 8)]
+    assert geometry.first_tile(group, reads) == (0, 0, 76) == (0, 0, cm.pyramid_bytes(group, reads))
 
 
 @SETTINGS

@@ -276,9 +276,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "self.rows_needed(h, 1, rows,",
            ("tests/test_pruning.py",), "the strips pyramid has a reduction read its whole input, though a reduction "
            "at H strips reads one row of it"),
-    Mutant("corner-ignores-padding", "optimus_opt/cost/cost_model.py",
-           "        return (extent - 1) * stride - pad + span",
-           "        return (extent - 1) * stride + span",
+    Mutant("corner-ignores-padding", "optimus_opt/cost/tile_counts.py",
+           "need = (held - 1) * stride - pad + span",
+           "need = (held - 1) * stride + span",
            ("tests/test_pruning.py",), "the first tile's windows are not clipped by the top and left padding"),
     Mutant("fixing-drops-ties", "optimus_opt/solvers/columns.py",
            "return np.isfinite(pool.lower) & (rc - held <= slack)",

@@ -125,7 +125,7 @@ class CandidateSpace:
         weights; otherwise they stream, and k ≥ ⌈N / b_max⌉ where b_max is the largest batch block a one-strip
         tiling could hold, or k ≥ 2N when no one-strip tiling fits; under ``tiles``, k ≥ N·T* when the first
         tile's window needs T* ≥ 2 tiles to fit beside the weight block
-        (:meth:`~optimus_opt.cost.tiles.TileGeometry.fewest_tiles`).
+        (:meth:`~optimus_opt.cost.tiles.TileGeometry.first_tile`).
         """
         cm = self.cm
         tb = cm.tensor_bytes
@@ -150,7 +150,7 @@ class CandidateSpace:
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
         if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
-            tiles, one = self._fewest_tiles(mask, reads, buffer - block) if self.corners else (0, 0)
+            tiles, one, _ = self._first_tile(mask, reads, buffer - block) if self.corners else (0, 0, 0)
             if tiles > 1:  # b = 1 beyond one tile: every tile reloads the weights for every sample
                 reloads = batch * tiles
             elif tiles == 1:
@@ -228,7 +228,7 @@ class CandidateSpace:
         # under tiles, where every tensor keeps a cell at every tiling, the reload floor counts the tiles that
         # the first tile's window forces (formulations/candidate-space.md, "The cost floor")
         self.corners = tiles and cell == 1
-        self._fewest_tiles = cm.tiles.geometry.fewest_tiles if self.corners else None
+        self._first_tile = cm.tiles.geometry.first_tile if self.corners else None
 
     def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'

@@ -33,7 +33,7 @@ busiest vertex with memoised sub-problems, both vectorised over Q, so Φ is exac
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -193,15 +193,9 @@ class CostModel:
         #: Version 3 (``tiling: tiles``) prices groups in :mod:`optimus_opt.cost.tiles`; None under ``strips``.
         self.tiles = TileCosts(self, HALO_MODES if acc.halo == "choose" else (acc.halo,)) \
             if acc.tiling == "tiles" else None
-        # the pyramid floor's rules: per node, its consumers with how each maps its extent to this node's
-        if self.tiles is None:
-            self._pyramid = [[(c, self.reader_rule(c)) for c in self.consumers[t]] for t in range(self.n)]
-        elif self.tiles.geometry.every_cell_held:
-            reader = self.tiles.geometry._reader
-            self._pyramid = [[(c, (astuple(reader(c, t, 0)), astuple(reader(c, t, 1)))) for c in self.consumers[t]]
-                             for t in range(self.n)]
-        else:  # a window may lie wholly in its padding: a tile may hold no cell of a tensor, and there is no pyramid
-            self._pyramid = None
+        # the strips pyramid floor's rules: per node, its consumers with how each maps its rows to this node's
+        self._pyramid = [[(c, self.reader_rule(c)) for c in self.consumers[t]] for t in range(self.n)] \
+            if self.tiles is None else None
 
     def _block_words(self, i: int) -> int:
         """blk(u): the weight words one Tc × Tc block of layer u holds (bias words are not staged)."""
@@ -666,11 +660,10 @@ class CostModel:
         input what its consumers need; each at most its height, at min(Tc, C) channels (C for a non-conv): no
         strip count goes below it. Under ``tiles`` the same recursion in rows and in columns gives the extent of
         the first tile (the top-left corner, where windows are clipped by the top and left padding: (r − 1)·stride
-        − padding + span), whose window every tiling holds; 0 when a window may lie wholly in its padding."""
-        if self._pyramid is None:
-            return 0
-        total = 0
+        − padding + span), whose window every tiling holds (compiled: :meth:`.tiles.TileGeometry.first_tile`); 0
+        when a window may lie wholly in its padding (a tile may then hold no cell of a tensor)."""
         if self.tiles is None:  # rows_needed at Q = H: a reduction needs one row
+            total = 0
             rows: dict[int, int] = {}
             for t in reversed(bits(mask | (reads & ~mask))):
                 h = self.H[t]
@@ -680,19 +673,8 @@ class CostModel:
                     rows[t] = r
                 total += self.min_channels[t] * r * self.W[t]
             return self.word * total
-        extent: dict[int, tuple[int, int]] = {}
-        for t in reversed(bits(mask | (reads & ~mask))):
-            r = c = mask >> t & 1
-            for reader, (along_rows, along_cols) in self._pyramid[t]:
-                held = extent.get(reader)
-                if held is not None:  # a member
-                    r = max(r, _corner_need(held[0], *along_rows))
-                    c = max(c, _corner_need(held[1], *along_cols))
-            r, c = min(r, self.H[t]), min(c, self.W[t])
-            if mask >> t & 1:
-                extent[t] = (r, c)
-            total += self.min_channels[t] * r * c
-        return self.word * total
+        geometry = self.tiles.geometry
+        return geometry.first_tile(mask, reads)[2] if geometry.every_cell_held else 0
 
     def compulsory_bytes(self) -> int:
         """Σ|network inputs a layer reads| + Σ|network outputs a layer writes| + all weights once: a lower bound
@@ -703,17 +685,6 @@ class CostModel:
                 + sum(self.tensor_bytes[i] for i in set(net.output_ids) if i not in inputs)
                 + sum(self.weight_bytes))
 
-
-def _corner_need(extent: int, kind: int, stride: int, pad: int, span: int, scale: int) -> int:
-    """The extent [0, e) of an input that a consumer computing [0, ``extent``) in one direction needs in the first
-    tile (§7.2 "Needs", before clipping to the input's size): a reduction and a broadcast operand need one."""
-    if kind == WINDOW:
-        return (extent - 1) * stride - pad + span
-    if kind == PASS:
-        return extent
-    if kind == UPSAMPLE:
-        return (extent - 1) // scale + 1
-    return 1
 
 
 class GrowingFloor:

@@ -312,24 +312,29 @@ def _corner(q, tensors, member, escapes, where, first, reader, rule, size):
 
 
 @njit(cache=True)
-def fewest_tiles(tensors, member, is_output, first, reader, rule_rows, rule_cols, size_rows, size_cols, unit, room):
-    """The fewest tiles Q_r·Q_c at which the first tile's window (:func:`_corner`, ``unit[t]`` bytes per cell of
-    tensor t) fits in ``room`` bytes, and that window's bytes at one tile; 0 tiles when no grid fits.
+def _tensors(members, reads, n):
+    """The ids (ascending) of the set ``members`` and of what it reads (bitsets as little-endian 64-bit words),
+    with a member flag each."""
+    tensors = np.empty(n, dtype=np.int64)
+    member = np.empty(n, dtype=np.bool_)
+    count = 0
+    for t in range(n):
+        word, bit = t >> 6, np.uint64(1) << np.uint64(t & 63)
+        inside = (members[word] & bit) != 0
+        if inside or (reads[word] & bit) != 0:
+            tensors[count] = t
+            member[count] = inside
+            count += 1
+    return tensors[:count], member[:count]
 
-    ``tensors`` are a group's members and external inputs (ascending ids, ``member`` flags); reader k of tensor t
-    (``first[t] <= k < first[t + 1]``) is layer ``reader[k, 0]`` under the rule ``rule_*[reader[k, 1]]``. Rows and
-    columns never mix, so the window's bytes at (Q_r, Q_c) are Σ unit·rows(Q_r)·cols(Q_c); both only shrink as the
-    counts grow, so for each Q_r the least fitting Q_c is found by bisection."""
+
+@njit(cache=True)
+def _escaping(tensors, member, where, is_output, first, reader):
+    """Which members of a group escape: network outputs and members with a reader outside the group."""
     n = tensors.shape[0]
-    where = np.full(size_rows.shape[0], -1, dtype=np.int64)
-    for i in range(n):
-        where[tensors[i]] = i
     escapes = np.zeros(n, dtype=np.bool_)
-    hmax = wmax = 1
     for i in range(n):
         t = tensors[i]
-        hmax = max(hmax, size_rows[t])
-        wmax = max(wmax, size_cols[t])
         if member[i]:
             out = is_output[t]
             for k in range(first[t], first[t + 1]):
@@ -337,18 +342,55 @@ def fewest_tiles(tensors, member, is_output, first, reader, rule_rows, rule_cols
                 if j < 0 or not member[j]:
                     out = True
             escapes[i] = out
+    return escapes
+
+
+@njit(cache=True)
+def _window_bytes(unit, tensors, rows, cols):
+    total = 0
+    for i in range(tensors.shape[0]):
+        total += unit[tensors[i]] * rows[i] * cols[i]
+    return total
+
+
+@njit(cache=True)
+def first_tile(members, reads, is_output, first, reader, rule_rows, rule_cols, size_rows, size_cols, unit, room):
+    """The fewest tiles Q_r·Q_c at which the first tile's window of a group (:func:`_corner`, ``unit[t]`` bytes
+    per cell of tensor t) fits in ``room`` bytes (0 when no grid fits), that window's bytes at one tile, and its
+    bytes at one cell of every escaping member (the corner pyramid, every tiling's least window).
+
+    ``members`` and ``reads`` are bitsets of the group and of what it reads (little-endian 64-bit words); reader k
+    of tensor t (``first[t] <= k < first[t + 1]``) is layer ``reader[k, 0]`` under the rule
+    ``rule_*[reader[k, 1]]``. Rows and columns never mix, so the window's bytes at (Q_r, Q_c) are
+    Σ unit·rows(Q_r)·cols(Q_c); both only shrink as the counts grow, so for each Q_r the least fitting Q_c is found
+    by bisection. A negative ``room`` asks for the corner pyramid alone."""
+    size = size_rows.shape[0]
+    tensors, member = _tensors(members, reads, size)
+    n = tensors.shape[0]
+    where = np.full(size, -1, dtype=np.int64)
+    for i in range(n):
+        where[tensors[i]] = i
+    escapes = _escaping(tensors, member, where, is_output, first, reader)
+    hmax = wmax = 1
+    for i in range(n):
+        hmax = max(hmax, size_rows[tensors[i]])
+        wmax = max(wmax, size_cols[tensors[i]])
+    # at as many tiles as the largest size, every escaping member's first part is one cell: the corner pyramid
+    pyramid = _window_bytes(unit, tensors, _corner(hmax, tensors, member, escapes, where, first, reader, rule_rows,
+                                                   size_rows),
+                            _corner(wmax, tensors, member, escapes, where, first, reader, rule_cols, size_cols))
+    if room < 0:
+        return 0, 0, pyramid
     rows = np.zeros((hmax + 1, n), dtype=np.int64)
     cols = np.zeros((wmax + 1, n), dtype=np.int64)
     have_rows = np.zeros(hmax + 1, dtype=np.bool_)
     have_cols = np.zeros(wmax + 1, dtype=np.bool_)
-    have_rows[1] = have_cols[1] = True
     rows[1] = _corner(1, tensors, member, escapes, where, first, reader, rule_rows, size_rows)
     cols[1] = _corner(1, tensors, member, escapes, where, first, reader, rule_cols, size_cols)
-    one = 0
-    for i in range(n):
-        one += unit[tensors[i]] * rows[1, i] * cols[1, i]
+    have_rows[1] = have_cols[1] = True
+    one = _window_bytes(unit, tensors, rows[1], cols[1])
     if one <= room:
-        return 1, one
+        return 1, one, pyramid
     best = 0
     for qr in range(1, hmax + 1):
         if best and qr >= best:
@@ -362,11 +404,8 @@ def fewest_tiles(tensors, member, is_output, first, reader, rule_rows, rule_cols
             if not have_cols[mid]:
                 cols[mid] = _corner(mid, tensors, member, escapes, where, first, reader, rule_cols, size_cols)
                 have_cols[mid] = True
-            fp = 0
-            for i in range(n):
-                fp += unit[tensors[i]] * rows[qr, i] * cols[mid, i]
-            if fp <= room:
+            if _window_bytes(unit, tensors, rows[qr], cols[mid]) <= room:
                 best, hi = qr * mid, mid - 1
             else:
                 lo = mid + 1
-    return best, one
+    return best, one, pyramid

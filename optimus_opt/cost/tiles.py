@@ -36,10 +36,9 @@ from .parts import (
     ReducedChannels,
     Tiling,
     TilingRules,
-    bits,
     mask_of,
 )
-from .tile_counts import fewest_tiles, grid_words, group_counts, pass_plan, pick
+from .tile_counts import first_tile, grid_words, group_counts, pass_plan, pick
 
 if TYPE_CHECKING:
     from .cost_model import CostModel
@@ -121,12 +120,13 @@ class TileGeometry:
         self._structures: dict[tuple[int, ...], tuple] = {}
         self._readers: tuple | None = None
 
-    def fewest_tiles(self, mask: int, reads: int, room: int) -> tuple[int, int]:
-        """The fewest tiles Q_r·Q_c at which the first tile of the set ``mask`` (reading ``reads``, bitsets) fits
-        in ``room`` bytes at min(Tc, C) channels, and its bytes at one tile (:func:`.tile_counts.fewest_tiles`;
-        0 tiles when no grid fits). Every tiling holds its first tile's window, so a tiling with fewer tiles
-        does not fit beside ``room``'s complement (formulations/candidate-space.md, "The cost floor")."""
-        if self._readers is None:  # every tensor's readers, with their edges' rules, as one compiled-friendly list
+    def first_tile(self, mask: int, reads: int, room: int = -1) -> tuple[int, int, int]:
+        """The first tile of the set ``mask`` (reading ``reads``; bitsets) at min(Tc, C) channels (C for a
+        non-conv): the fewest tiles Q_r·Q_c at which it fits in ``room`` bytes (0 when no grid does), its bytes
+        at one tile, and the corner pyramid's bytes (:func:`.tile_counts.first_tile`; with no ``room``, only the
+        pyramid is computed and the first two are 0). Every tiling holds its first tile's window, so no tiling
+        with fewer tiles fits beside the room's complement (formulations/candidate-space.md, "The cost floor")."""
+        if self._readers is None:  # every tensor's readers with their edges' rules, as arrays numba takes
             cm = self.cm
             by_tensor: list[list[tuple[int, int]]] = [[] for _ in range(cm.n)]
             for (c, u), edge in self.edge.items():
@@ -134,14 +134,13 @@ class TileGeometry:
             first = np.cumsum([0] + [len(r) for r in by_tensor], dtype=np.int64)
             pairs = np.array([pair for r in by_tensor for pair in r] or [(0, 0)], dtype=np.int64)
             unit = np.array([cm.word * cm.min_channels[t] for t in range(cm.n)], dtype=np.int64)
-            self._readers = (np.array(cm.is_output, dtype=np.bool_), first, pairs, unit)
-        is_output, first, pairs, unit = self._readers
-        ids = bits(mask | reads)
-        tensors = np.array(ids, dtype=np.int64)
-        member = np.array([mask >> t & 1 for t in ids], dtype=np.bool_)
-        tiles, one = fewest_tiles(tensors, member, is_output, first, pairs, self.rules[0], self.rules[1],
-                                  self.sizes[0], self.sizes[1], unit, room)
-        return int(tiles), int(one)
+            self._readers = (np.array(cm.is_output, dtype=np.bool_), first, pairs, unit, 8 * (cm.n // 64 + 1))
+        is_output, first, pairs, unit, size = self._readers
+        tiles, one, pyramid = first_tile(
+            np.frombuffer(mask.to_bytes(size, "little"), dtype=np.uint64),
+            np.frombuffer(reads.to_bytes(size, "little"), dtype=np.uint64), is_output, first, pairs, self.rules[0],
+            self.rules[1], self.sizes[0], self.sizes[1], unit, room)
+        return int(tiles), int(one), int(pyramid)
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
         """Reader c's rule for input u along ``axis``: the cost model's kind of c, with the axis's window
