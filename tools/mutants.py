@@ -271,9 +271,9 @@ MUTANTS: tuple[Mutant, ...] = (
            'return np.lexsort((*columns, f["dram_bytes"], f[OBJECTIVE_FIELDS[objective]]))',
            'return np.lexsort((f["dram_bytes"], *columns, f[OBJECTIVE_FIELDS[objective]]))',
            _ENERGY, "a group's best tiling under energy breaks ties by MACs and tiles before DRAM bytes"),
-    Mutant("pyramid-reduce-whole", "optimus_opt/cost/cost_model.py",
-           "self.rows_needed(h, h, rows,",
-           "self.rows_needed(h, 1, rows,",
+    Mutant("pyramid-reduce-whole", "optimus_opt/cost/tile_counts.py",
+           "else:  # a reduction at H strips reads one row\n                need = 1",
+           "else:  # a reduction at H strips reads one row\n                need = height[t]",
            ("tests/test_pruning.py",), "the strips pyramid has a reduction read its whole input, though a reduction "
            "at H strips reads one row of it"),
     Mutant("corner-ignores-padding", "optimus_opt/cost/tile_counts.py",

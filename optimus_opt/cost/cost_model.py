@@ -43,6 +43,7 @@ from ..model.network import is_broadcast_operand
 from . import objective as objective_search
 from .energy import OBJECTIVES, FigureModel, Figures, objective_floor
 from .parts import FULL, PASS, REDUCE, UPSAMPLE, WINDOW, GroupIO, ReducedChannels, Tiling, TilingRules, bits, mask_of
+from .tile_counts import bitset_words, strip_pyramid
 from .tiles import HALO_MODES, TileCosts
 
 
@@ -193,9 +194,7 @@ class CostModel:
         #: Version 3 (``tiling: tiles``) prices groups in :mod:`optimus_opt.cost.tiles`; None under ``strips``.
         self.tiles = TileCosts(self, HALO_MODES if acc.halo == "choose" else (acc.halo,)) \
             if acc.tiling == "tiles" else None
-        # the strips pyramid floor's rules: per node, its consumers with how each maps its rows to this node's
-        self._pyramid = [[(c, self.reader_rule(c)) for c in self.consumers[t]] for t in range(self.n)] \
-            if self.tiles is None else None
+        self._strip_rules: tuple | None = None  # the arrays of the compiled strips pyramid, built on first use
 
     def _block_words(self, i: int) -> int:
         """blk(u): the weight words one Tc × Tc block of layer u holds (bias words are not staged)."""
@@ -662,17 +661,16 @@ class CostModel:
         the first tile (the top-left corner, where windows are clipped by the top and left padding: (r − 1)·stride
         − padding + span), whose window every tiling holds (compiled: :meth:`.tiles.TileGeometry.first_tile`); 0
         when a window may lie wholly in its padding (a tile may then hold no cell of a tensor)."""
-        if self.tiles is None:  # rows_needed at Q = H: a reduction needs one row
-            total = 0
-            rows: dict[int, int] = {}
-            for t in reversed(bits(mask | (reads & ~mask))):
-                h = self.H[t]
-                inside = [rule for c, rule in self._pyramid[t] if c in rows]
-                r = max(mask >> t & 1, self.rows_needed(h, h, rows, inside))
-                if mask >> t & 1:
-                    rows[t] = r
-                total += self.min_channels[t] * r * self.W[t]
-            return self.word * total
+        if self.tiles is None:  # rows_needed at Q = H, compiled
+            if self._strip_rules is None:
+                readers = [list(self.consumers[t]) for t in range(self.n)]
+                self._strip_rules = (
+                    np.cumsum([0] + [len(r) for r in readers], dtype=np.int64),
+                    np.array([c for r in readers for c in r] or [0], dtype=np.int64),
+                    *(np.array(values, dtype=np.int64) for values in (self.kind, self.stride, self.span, self.scale,
+                                                                      self.H)),
+                    np.array([self.word * self.min_channels[t] * self.W[t] for t in range(self.n)], dtype=np.int64))
+            return int(strip_pyramid(bitset_words(mask, self.n), bitset_words(reads, self.n), *self._strip_rules))
         geometry = self.tiles.geometry
         return geometry.first_tile(mask, reads)[2] if geometry.every_cell_held else 0
 

@@ -7,6 +7,9 @@ boundary), repeated (rows an earlier tile already held) and distinct (rows any t
 integer arrays so that numba compiles it (tens of microseconds for a group of twenty layers); without numba the
 same function runs as Python, slowly but with the same results.
 
+The floors of the candidate space are compiled here too, over bitsets of the group: the window of a group's first
+tile (:func:`first_tile`, under ``tiles``) and the pyramid of rows of version 2 (:func:`strip_pyramid`).
+
 The group is given in *processing order*: its members in reverse topological order, then its external inputs,
 so that every reader comes before the tensor it reads. Reader ``k`` of tensor ``t`` (``first[t] <= k <
 first[t + 1]``) is ``reader[k]``, an index in that order, with the rule ``rule[k]`` = (kind, stride, pad, span,
@@ -311,12 +314,18 @@ def _corner(q, tensors, member, escapes, where, first, reader, rule, size):
     return out
 
 
+def bitset_words(mask: int, n: int) -> np.ndarray:
+    """A bitset over n nodes as the little-endian 64-bit words the compiled floors take."""
+    return np.frombuffer(mask.to_bytes(8 * (n // 64 + 1), "little"), dtype=np.uint64)
+
+
 @njit(cache=True)
 def _tensors(members, reads, n):
     """The ids (ascending) of the set ``members`` and of what it reads (bitsets as little-endian 64-bit words),
-    with a member flag each."""
+    with a member flag each, and each node's index among them (−1 for the others)."""
     tensors = np.empty(n, dtype=np.int64)
     member = np.empty(n, dtype=np.bool_)
+    where = np.full(n, -1, dtype=np.int64)
     count = 0
     for t in range(n):
         word, bit = t >> 6, np.uint64(1) << np.uint64(t & 63)
@@ -324,8 +333,9 @@ def _tensors(members, reads, n):
         if inside or (reads[word] & bit) != 0:
             tensors[count] = t
             member[count] = inside
+            where[t] = count
             count += 1
-    return tensors[:count], member[:count]
+    return tensors[:count], member[:count], where
 
 
 @njit(cache=True)
@@ -364,12 +374,8 @@ def first_tile(members, reads, is_output, first, reader, rule_rows, rule_cols, s
     ``rule_*[reader[k, 1]]``. Rows and columns never mix, so the window's bytes at (Q_r, Q_c) are
     Σ unit·rows(Q_r)·cols(Q_c); both only shrink as the counts grow, so for each Q_r the least fitting Q_c is found
     by bisection. A negative ``room`` asks for the corner pyramid alone."""
-    size = size_rows.shape[0]
-    tensors, member = _tensors(members, reads, size)
+    tensors, member, where = _tensors(members, reads, size_rows.shape[0])
     n = tensors.shape[0]
-    where = np.full(size, -1, dtype=np.int64)
-    for i in range(n):
-        where[tensors[i]] = i
     escapes = _escaping(tensors, member, where, is_output, first, reader)
     hmax = wmax = 1
     for i in range(n):
@@ -409,3 +415,38 @@ def first_tile(members, reads, is_output, first, reader, rule_rows, rule_cols, s
             else:
                 lo = mid + 1
     return best, one, pyramid
+
+
+@njit(cache=True)
+def strip_pyramid(members, reads, first, reader, kind, stride, span, scale, height, unit):
+    """The strips pyramid of a set (bitset words as in :func:`first_tile`), in bytes: every member keeps at least
+    one row, and what each reader in the set needs for the rows it keeps (a window (r − 1)·stride + span, a
+    reduction one row, an upsample by s (r + s − 2)//s + 1), at most its height; ``unit[t]`` bytes per row of
+    tensor t (formulations/candidate-space.md, "The pyramid"). Reader k of tensor t (``first[t] <= k <
+    first[t + 1]``) is layer ``reader[k]``, whose kind, stride, span and scale the per-layer arrays give."""
+    tensors, member, where = _tensors(members, reads, height.shape[0])
+    n = tensors.shape[0]
+    rows = np.zeros(n, dtype=np.int64)
+    total = 0
+    for i in range(n - 1, -1, -1):
+        t = tensors[i]
+        r = 1 if member[i] else 0
+        for k in range(first[t], first[t + 1]):
+            c = reader[k]
+            j = where[c]
+            if j < 0 or not member[j]:
+                continue
+            held = rows[j]
+            if kind[c] == WINDOW:
+                need = (held - 1) * stride[c] + span[c]
+            elif kind[c] == PASS:
+                need = held
+            elif kind[c] == UPSAMPLE:
+                need = (held + scale[c] - 2) // scale[c] + 1
+            else:  # a reduction at H strips reads one row
+                need = 1
+            if need > r:
+                r = need
+        rows[i] = r if r < height[t] else height[t]
+        total += unit[t] * rows[i]
+    return total

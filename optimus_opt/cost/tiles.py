@@ -38,7 +38,7 @@ from .parts import (
     TilingRules,
     mask_of,
 )
-from .tile_counts import first_tile, grid_words, group_counts, pass_plan, pick
+from .tile_counts import bitset_words, first_tile, grid_words, group_counts, pass_plan, pick
 
 if TYPE_CHECKING:
     from .cost_model import CostModel
@@ -134,12 +134,11 @@ class TileGeometry:
             first = np.cumsum([0] + [len(r) for r in by_tensor], dtype=np.int64)
             pairs = np.array([pair for r in by_tensor for pair in r] or [(0, 0)], dtype=np.int64)
             unit = np.array([cm.word * cm.min_channels[t] for t in range(cm.n)], dtype=np.int64)
-            self._readers = (np.array(cm.is_output, dtype=np.bool_), first, pairs, unit, 8 * (cm.n // 64 + 1))
-        is_output, first, pairs, unit, size = self._readers
-        tiles, one, pyramid = first_tile(
-            np.frombuffer(mask.to_bytes(size, "little"), dtype=np.uint64),
-            np.frombuffer(reads.to_bytes(size, "little"), dtype=np.uint64), is_output, first, pairs, self.rules[0],
-            self.rules[1], self.sizes[0], self.sizes[1], unit, room)
+            self._readers = (np.array(cm.is_output, dtype=np.bool_), first, pairs, unit)
+        is_output, first, pairs, unit = self._readers
+        n = self.cm.n
+        tiles, one, pyramid = first_tile(bitset_words(mask, n), bitset_words(reads, n), is_output, first, pairs,
+                                         self.rules[0], self.rules[1], self.sizes[0], self.sizes[1], unit, room)
         return int(tiles), int(one), int(pyramid)
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
