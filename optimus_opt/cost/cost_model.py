@@ -684,7 +684,6 @@ class CostModel:
                 + sum(self.weight_bytes))
 
 
-
 class GrowingFloor:
     """A lower bound of footprint + weights of a group that grows one layer at a time, for tilings with all
     weights resident and full channels (the baselines' rules); it never decreases as the group grows.
