@@ -166,9 +166,12 @@ def test_first_tile_by_hand():
     group, reads = (1 << c1) | (1 << c2), (1 << x) | (1 << c1)
     rooms = (5120, 5119, 2815, 2175, 1560, 1536, 1535, 1208, 1207)
     # the corner pyramid (one cell of c2): 8·1 + 8·2² + 4·3² = 76 B, what the footprint floor counts
-    assert [geometry.first_tile(group, reads, room) for room in rooms] == [
+    assert [geometry.first_tile(group, reads, 1 << c2, room) for room in rooms] == [
         (tiles, 5120, 76) for tiles in (1, 2, 3, 4, 4, 4, 6, 6, 8)]
     assert geometry.first_tile(group, reads) == (0, 0, 76) == (0, 0, cm.pyramid_bytes(group, reads))
+    # with c1 escaping too (as in a window of the segment bound that shows one of its readers), c1 keeps its own
+    # first part: at 4 × 1 tiles 4·6·16 + 8·5·16 + 8·4·16 = 1,536 B either way (t + 1 ≥ t), at one tile the same
+    assert geometry.first_tile(group, reads, (1 << c1) | (1 << c2), 1535) == (6, 5120, 76)
 
 
 @SETTINGS

@@ -125,7 +125,7 @@ class CandidateSpace:
         weights; otherwise they stream, and k ≥ ⌈N / b_max⌉ where b_max is the largest batch block a one-strip
         tiling could hold, or k ≥ 2N when no one-strip tiling fits; under ``tiles``, k ≥ N·T* when the first
         tile's window needs T* ≥ 2 tiles to fit beside the weight block
-        (:meth:`~optimus_opt.cost.tiles.TileGeometry.first_tile`).
+        (:meth:`~optimus_opt.cost.tiles.TileGeometry.least_reloads`).
         """
         cm = self.cm
         tb = cm.tensor_bytes
@@ -135,7 +135,7 @@ class CandidateSpace:
             floor += tb[x]
         out, unit = self.outside, self.row_unit
         whole = rows  # the floor at one strip: escaping members keep all their rows
-        escaping = 0  # the escaping members whole, at their fewest channels
+        escaping = esc = 0  # the escaping members whole, at their fewest channels; the escaping members
         m = mask
         while m:
             low = m & -m
@@ -145,16 +145,15 @@ class CandidateSpace:
                 floor += tb[u]
                 whole += self.whole_unit[u] - unit[u] * self._row_need(u, mask)
                 escaping += self.whole_unit[u]
+                esc |= low
         if pyramid > rows:  # the pyramid floor holds at every tiling, one strip (one tile) included
             whole, rows = max(whole, pyramid), pyramid
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
         if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
-            tiles, one, _ = self._first_tile(mask, reads, buffer - block) if self.corners else (0, 0, 0)
-            if tiles > 1:  # b = 1 beyond one tile: every tile reloads the weights for every sample
-                reloads = batch * tiles
-            elif tiles == 1:
-                reloads = -(-batch // min(batch, (buffer - block) // one))
+            least = self._least_reloads(mask, reads, esc, weights, block) if self.corners else None
+            if least is not None:
+                reloads = least
             elif whole + block > buffer:
                 reloads = 2 * batch
             else:
@@ -228,7 +227,7 @@ class CandidateSpace:
         # under tiles, where every tensor keeps a cell at every tiling, the reload floor counts the tiles that
         # the first tile's window forces (formulations/candidate-space.md, "The cost floor")
         self.corners = tiles and cell == 1
-        self._first_tile = cm.tiles.geometry.first_tile if self.corners else None
+        self._least_reloads = cm.tiles.geometry.least_reloads if self.corners else None
 
     def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'

@@ -339,23 +339,6 @@ def _tensors(members, reads, n):
 
 
 @njit(cache=True)
-def _escaping(tensors, member, where, is_output, first, reader):
-    """Which members of a group escape: network outputs and members with a reader outside the group."""
-    n = tensors.shape[0]
-    escapes = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
-        t = tensors[i]
-        if member[i]:
-            out = is_output[t]
-            for k in range(first[t], first[t + 1]):
-                j = where[reader[k, 0]]
-                if j < 0 or not member[j]:
-                    out = True
-            escapes[i] = out
-    return escapes
-
-
-@njit(cache=True)
 def _window_bytes(unit, tensors, rows, cols):
     total = 0
     for i in range(tensors.shape[0]):
@@ -364,19 +347,23 @@ def _window_bytes(unit, tensors, rows, cols):
 
 
 @njit(cache=True)
-def first_tile(members, reads, is_output, first, reader, rule_rows, rule_cols, size_rows, size_cols, unit, room):
+def first_tile(members, reads, escaping, first, reader, rule_rows, rule_cols, size_rows, size_cols, unit, room):
     """The fewest tiles Q_r·Q_c at which the first tile's window of a group (:func:`_corner`, ``unit[t]`` bytes
     per cell of tensor t) fits in ``room`` bytes (0 when no grid fits), that window's bytes at one tile, and its
     bytes at one cell of every escaping member (the corner pyramid, every tiling's least window).
 
-    ``members`` and ``reads`` are bitsets of the group and of what it reads (little-endian 64-bit words); reader k
+    ``members``, ``reads`` and ``escaping`` are bitsets of the group, of what it reads and of the members whose
+    first part the partition sets (little-endian 64-bit words); reader k
     of tensor t (``first[t] <= k < first[t + 1]``) is layer ``reader[k, 0]`` under the rule
     ``rule_*[reader[k, 1]]``. Rows and columns never mix, so the window's bytes at (Q_r, Q_c) are
     Σ unit·rows(Q_r)·cols(Q_c); both only shrink as the counts grow, so for each Q_r the least fitting Q_c is found
     by bisection. A negative ``room`` asks for the corner pyramid alone."""
     tensors, member, where = _tensors(members, reads, size_rows.shape[0])
     n = tensors.shape[0]
-    escapes = _escaping(tensors, member, where, is_output, first, reader)
+    escapes = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        t = tensors[i]
+        escapes[i] = (escaping[t >> 6] & (np.uint64(1) << np.uint64(t & 63))) != 0
     hmax = wmax = 1
     for i in range(n):
         hmax = max(hmax, size_rows[tensors[i]])

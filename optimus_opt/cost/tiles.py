@@ -120,12 +120,12 @@ class TileGeometry:
         self._structures: dict[tuple[int, ...], tuple] = {}
         self._readers: tuple | None = None
 
-    def first_tile(self, mask: int, reads: int, room: int = -1) -> tuple[int, int, int]:
-        """The first tile of the set ``mask`` (reading ``reads``; bitsets) at min(Tc, C) channels (C for a
-        non-conv): the fewest tiles Q_r·Q_c at which it fits in ``room`` bytes (0 when no grid does), its bytes
-        at one tile, and the corner pyramid's bytes (:func:`.tile_counts.first_tile`; with no ``room``, only the
-        pyramid is computed and the first two are 0). Every tiling holds its first tile's window, so no tiling
-        with fewer tiles fits beside the room's complement (formulations/candidate-space.md, "The cost floor")."""
+    def first_tile(self, mask: int, reads: int, escaping: int = 0, room: int = -1) -> tuple[int, int, int]:
+        """The first tile of the set ``mask`` (reading ``reads``, with the members ``escaping`` cut by the
+        partition; bitsets) at min(Tc, C) channels (C for a non-conv): the fewest tiles Q_r·Q_c at which it fits
+        in ``room`` bytes (0 when no grid does), its bytes at one tile, and the corner pyramid's bytes
+        (:func:`.tile_counts.first_tile`; with no ``room``, only the pyramid, which ``escaping`` does not change,
+        is computed and the first two are 0)."""
         if self._readers is None:  # every tensor's readers with their edges' rules, as arrays numba takes
             cm = self.cm
             by_tensor: list[list[tuple[int, int]]] = [[] for _ in range(cm.n)]
@@ -134,12 +134,32 @@ class TileGeometry:
             first = np.cumsum([0] + [len(r) for r in by_tensor], dtype=np.int64)
             pairs = np.array([pair for r in by_tensor for pair in r] or [(0, 0)], dtype=np.int64)
             unit = np.array([cm.word * cm.min_channels[t] for t in range(cm.n)], dtype=np.int64)
-            self._readers = (np.array(cm.is_output, dtype=np.bool_), first, pairs, unit)
-        is_output, first, pairs, unit = self._readers
+            self._readers = (first, pairs, unit)
+        first, pairs, unit = self._readers
         n = self.cm.n
-        tiles, one, pyramid = first_tile(bitset_words(mask, n), bitset_words(reads, n), is_output, first, pairs,
-                                         self.rules[0], self.rules[1], self.sizes[0], self.sizes[1], unit, room)
+        tiles, one, pyramid = first_tile(bitset_words(mask, n), bitset_words(reads, n), bitset_words(escaping, n),
+                                         first, pairs, self.rules[0], self.rules[1], self.sizes[0], self.sizes[1],
+                                         unit, room)
         return int(tiles), int(one), int(pyramid)
+
+    def least_reloads(self, mask: int, reads: int, escaping: int, weights: int, block: int) -> int | None:
+        """A lower bound of how often the weights cross DRAM in any tiling of any group of two or more layers whose
+        first tile holds at least the window of the set ``mask`` with the members ``escaping`` cut by the
+        partition (bitsets), that group having at least ``weights`` bytes of weights and a block of ``block``:
+        once if the corner pyramid leaves room for the weights; else N·T* for the fewest tiles T* at which the
+        first tile fits beside the block, or ⌈N/b_max⌉ when one tile does, b_max the samples it holds; None when
+        no grid fits (formulations/candidate-space.md, "The cost floor"). Only valid where every tensor keeps a
+        cell at every tiling (``every_cell_held``)."""
+        cm = self.cm
+        room = cm.buffer - block
+        tiles, one, pyramid = self.first_tile(mask, reads, escaping, room)
+        if pyramid > room:
+            return None
+        if pyramid + weights <= cm.buffer:
+            return 1
+        if tiles == 1:  # b samples of the one tile beside the block
+            return -(-cm.batch // min(cm.batch, room // one))
+        return cm.batch * tiles  # b = 1 beyond one tile: every tile reloads the weights for every sample
 
     def _reader(self, c: int, u: int, axis: int) -> _Reader:
         """Reader c's rule for input u along ``axis``: the cost model's kind of c, with the axis's window

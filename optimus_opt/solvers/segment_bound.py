@@ -140,29 +140,40 @@ class _LocalCost:
             return 0
         cm, core, window = self.cm, self.core, self.window
         members = bits(piece)
+        strips = cm.tiles is None  # under tiles the footprint's rows (order, ext) are not needed
         order, ext = [], []
-        traffic = weights = charged_weights = block = 0
+        traffic = weights = charged_weights = block = escaping = reads = 0
         for u in reversed(members):
             local_out = cm.is_output[u] or any(window >> c & 1 and not piece >> c & 1 for c in cm.consumers[u])
-            inside = [cm.reader_rule(c) for c in cm.consumers[u] if piece >> c & 1]
-            order.append((u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u], self.beyond.get(u)))
+            escaping |= local_out << u
+            if strips:
+                inside = [cm.reader_rule(c) for c in cm.consumers[u] if piece >> c & 1]
+                order.append((u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u], self.beyond.get(u)))
+            for p in cm.producers[u]:
+                reads |= 1 << p
             weights += cm.weight_bytes[u]
             block = max(block, cm.block_bytes[u])
             if core >> u & 1:
                 charged_weights += cm.weight_bytes[u]
                 if local_out:
                     traffic += cm.tensor_bytes[u]
-        for x in sorted({p for u in members for p in cm.producers[u]} - set(members)):
+        for x in bits(reads & ~piece):
             readers = [c for c in cm.consumers[x] if piece >> c & 1]
             outside = x in self.inputs or window >> x & 1  # surely not in the group
-            ext.append((cm.H[x], [cm.reader_rule(c) for c in readers],
-                        (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x]))
+            if strips:
+                ext.append((cm.H[x], [cm.reader_rule(c) for c in readers],
+                            (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x]))
             first = readers[0]  # the group's first reader of x, if no earlier reader can be in the group
             if outside and core >> first & 1 and all(window >> c & 1 for c in cm.consumers[x] if c < first):
                 traffic += cm.tensor_bytes[x]
-        # under tiles (cost model version 3) a group's footprint is not bounded by rows, and a single layer may load
-        # its weights once in passes: the local cost charges weights once, which every tiling spends
-        reloads = 1 if cm.tiles is not None else self._fewest_reloads(order, ext, weights, block)
+        if strips:
+            reloads = self._fewest_reloads(order, ext, weights, block)
+        elif len(members) > 1 and cm.tiles.geometry.every_cell_held:
+            # under tiles (cost model version 3) every group containing the piece holds the first tile of the
+            # piece with its surely escaping members cut by the partition (no passes: two layers or more)
+            reloads = cm.tiles.geometry.least_reloads(piece, reads, escaping, weights, block)
+        else:  # one layer may load its weights once in passes; a tile may hold no cell of a tensor
+            reloads = 1
         return None if reloads is None else traffic + charged_weights * reloads
 
     def _footprint(self, order: list, ext: list, q: int) -> tuple[int, dict[int, int]]:
