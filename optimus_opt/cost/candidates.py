@@ -135,7 +135,7 @@ class CandidateSpace:
             floor += tb[x]
         out, unit = self.outside, self.row_unit
         whole = rows  # the floor at one strip: escaping members keep all their rows
-        escaping = esc = 0  # the escaping members whole, at their fewest channels; the escaping members
+        esc = esc_bytes = 0  # the escaping members (bitset) and their bytes whole at their fewest channels
         m = mask
         while m:
             low = m & -m
@@ -144,23 +144,23 @@ class CandidateSpace:
             if out[u] & ~mask or self.is_output[u]:
                 floor += tb[u]
                 whole += self.whole_unit[u] - unit[u] * self._row_need(u, mask)
-                escaping += self.whole_unit[u]
+                esc_bytes += self.whole_unit[u]
                 esc |= low
         if pyramid > rows:  # the pyramid floor holds at every tiling, one strip (one tile) included
             whole, rows = max(whole, pyramid), pyramid
         buffer, batch = cm.buffer, cm.batch
         # under tiles a single conv or fc may run in output-channel passes that load its weights once
         if weights and rows + weights > buffer and (cm.tiles is None or size > 1):
-            least = self._least_reloads(mask, reads, esc, weights, block) if self.corners else None
-            if least is not None:
-                reloads = least
-            elif whole + block > buffer:
-                reloads = 2 * batch
-            else:
-                largest = min(batch, (buffer - block) // whole)
-                reloads = -(-batch // largest)
-            if buffer > block:  # b samples of every escaping member's tile fit beside the block: T/b ≥ E/(B − S)
-                reloads = max(reloads, -(-batch * escaping // (buffer - block)))
+            # under tiles the first tile's window at every grid (it holds the escaping members' tiles, so the
+            # bound below is implied); else one strip, and b samples of every escaping member's tile
+            reloads = self._least_reloads(mask, reads, esc, weights, block) if self._least_reloads else None
+            if reloads is None:
+                if whole + block > buffer:
+                    reloads = 2 * batch
+                else:
+                    reloads = -(-batch // min(batch, (buffer - block) // whole))
+                if buffer > block:  # T/b ≥ E/(B − S)
+                    reloads = max(reloads, -(-batch * esc_bytes // (buffer - block)))
             floor += weights * (reloads - 1)
         return Candidate(mask=mask, first=first, size=size, needs=ext & self.layer_mask,
                          cost_floor=cm.value_floor(floor))
@@ -226,8 +226,7 @@ class CandidateSpace:
         self.readers = [sorted(r, key=lambda cr: (-cr[1], cr[0])) for r in readers]
         # under tiles, where every tensor keeps a cell at every tiling, the reload floor counts the tiles that
         # the first tile's window forces (formulations/candidate-space.md, "The cost floor")
-        self.corners = tiles and cell == 1
-        self._least_reloads = cm.tiles.geometry.least_reloads if self.corners else None
+        self._least_reloads = cm.tiles.geometry.least_reloads if tiles and cell == 1 else None
 
     def _enumerate(self, deadline: Deadline) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'

@@ -15,7 +15,9 @@ Why it is a bound. Let P = G ∩ W_i be what a group G of a schedule holds of wi
   its readers in P need, all ⌈H/Q⌉ rows if it escapes within W_i, and, if it has readers outside W_i, at least
   the least of ⌈H/Q⌉ and what those readers need with their own least rows (:func:`least_rows`); channels are
   full for a conv, which Φ may reduce; an input of P keeps what its readers in P need, with all channels when it
-  is surely outside G, else its fewest.
+  is surely outside G, else its fewest. Under ``tiles`` k(P) comes instead from the first tile of P with the
+  members that escape within W_i cut by the partition (:meth:`~optimus_opt.cost.tiles.TileGeometry.least_reloads`),
+  for pieces of two layers or more (one layer may run in passes that load its weights once).
 
 Each charged byte is a byte G moves and no byte is charged in two cores, so c(G) ≥ Σ_i c̃_i(G ∩ W_i). The pieces
 of one window, taken in the schedule's order, run one after another as a schedule of the window (split into
