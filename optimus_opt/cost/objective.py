@@ -34,7 +34,8 @@ class Options:
     """Every feasible tiling of one group as parallel vectors: how to build it (``build(i)``) and what it costs."""
 
     figures: dict[str, np.ndarray]
-    key: np.ndarray  # tie-break columns after the objective and DRAM: MACs, tiles, tile rows, halo, passes, b
+    key: np.ndarray  # tie-break columns after the objective and DRAM: MACs, tiles (strips: resident first), tile
+    # rows, halo, passes, b
     build: Callable[[int], Tiling]
 
     def __len__(self) -> int:
@@ -201,7 +202,9 @@ def spans(cm: "CostModel", members: Sequence[int], rules: TilingRules, *, at: in
                              weight_fills=staged, weight_reads=read, passes=ones,
                              pass_cycles=np.zeros(len(rows), dtype=np.int64))
         figures["added_macs"] = np.zeros(len(rows), dtype=np.int64)
-        key = np.stack([macs, q_arr, q_arr, np.zeros_like(ones), ones, b], axis=1)
+        # version 2's own choice (cost-model.md §5): weights resident wherever they fit, even where streaming at
+        # fewer strips moves the same bytes; then fewer strips
+        key = np.stack([macs, family, q_arr, np.zeros_like(ones), ones, b], axis=1)
         low = np.array([r[3] for r in rows], dtype=np.int64)
         high = np.array([r[4] for r in rows], dtype=np.int64)
 
