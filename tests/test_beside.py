@@ -12,6 +12,7 @@ import optimus_opt as oo
 from optimus_opt.solvers import anytime, beside, get
 from optimus_opt.solvers.base import SolveOptions
 from optimus_opt.solvers.segment_bound import segment_bound
+from optimus_opt.solvers.windows import refine
 from optimus_opt.utils.deadline import Deadline
 
 SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
@@ -47,6 +48,27 @@ def test_the_child_runs_the_fallback_heuristics_first_when_asked():
     assert anytime.cheapest(there)[0] == "efficient-s" and bound.complete
     unasked = beside.Beside(cm, Deadline.after(0.0), None)
     assert unasked.heuristic_runs() is None
+    unasked.close()
+
+
+def test_with_the_bound_done_the_child_refines_the_cheaper_heuristic_schedule():
+    """SqueezeNet 1.0 at 128 KiB: efficient-s moves 52,860,992 B and its refinement reaches the optimum,
+    34,120,864 B (formulations/refine.md); the child sends the same refinement as the parent would make."""
+    cm = oo.CostModel(oo.load_instance(SQUEEZENET))
+    runs = anytime.heuristic_runs(cm, SolveOptions())
+    name, start = anytime.cheapest(runs)
+    here = refine(cm, start.groups, window=None)
+    child = beside.Beside(cm, Deadline.after(120), None, heuristics=lambda: anytime.heuristic_runs(cm, SolveOptions()))
+    try:
+        there = child.refined(until=Deadline.after(120))
+        bound = child.bound()
+    finally:
+        child.close()
+    assert (name, anytime.schedule_cost(start)) == ("efficient-s", 52_860_992)
+    assert bound.complete  # the windows came first
+    assert there.cost == here.cost == 34_120_864 and there.groups == here.groups
+    unasked = beside.Beside(cm, Deadline.after(120), None)  # no heuristics asked: nothing to refine
+    assert unasked.refined(until=Deadline.after(120)) is None
     unasked.close()
 
 
@@ -90,6 +112,24 @@ class Proven:
         self.asked += 1
         return self.value
 
+    def refined(self, until):
+        return None
+
+
+class Refined(Proven):
+    """Stands for a process beside the search that ran the heuristics, proved ``bound`` and refined the cheaper
+    heuristic schedule into ``refinement`` by the time it is asked."""
+
+    def __init__(self, bound, runs, refinement) -> None:
+        super().__init__(bound)
+        self.heuristics, self.runs, self.refinement = (lambda: runs), runs, refinement
+
+    def heuristic_runs(self):
+        return self.runs
+
+    def refined(self, until):
+        return self.refinement
+
 
 def test_a_stopped_exact_solver_reports_the_bound_proven_beside_it(example):
     cm = oo.CostModel(example)
@@ -101,3 +141,17 @@ def test_a_stopped_exact_solver_reports_the_bound_proven_beside_it(example):
     assert sched.solver_info["bound"] == ("segment bound: 1 of 1 windows solved exactly, beside the search "
                                           "(formulations/segment-bound.md)")
     assert proven.asked >= 1
+
+
+def test_a_stopped_exact_solver_takes_the_refinement_made_beside_it():
+    """With no time left for its own refinement, exact-dp stopped at once on SqueezeNet 1.0 at 128 KiB returns the
+    child's refinement of efficient-s (34,120,864 B) where it would return efficient-s's 52,860,992 B."""
+    inst = oo.load_instance(SQUEEZENET)
+    cm = oo.CostModel(inst)
+    runs = anytime.heuristic_runs(cm, SolveOptions())
+    refinement = refine(cm, anytime.cheapest(runs)[1].groups, window=None)
+    options = SolveOptions(time_limit=1e-6, beside=Refined(segment_bound(cm, 4, 0), runs, refinement))
+    sched = get("exact-dp").solve(inst, options)
+    assert sched.status in ("feasible", "optimal") and sched.dram_bytes == 34_120_864
+    assert sched.solver_info["incumbent"] == "efficient-s + refine, beside the search"
+    assert oo.evaluate(inst, sched).dram_bytes == 34_120_864

@@ -29,7 +29,53 @@ from typing import Iterator
 from ..utils.deadline import NEVER, Deadline
 from .cost_model import CostModel, Tiling, bits
 
-__all__ = ["Candidate", "CandidateSpace", "bits"]
+__all__ = ["Candidate", "CandidateSpace", "Reach", "bits"]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The reachability of a network's layers as bitsets over node ids, what growing and closing groups needs:
+    each node's layer producers (``pred``), the layers it is adjacent to in the sense of connected groups (an edge,
+    or reading the same tensor: ``adj``), and its descendants and layer ancestors (``desc``, ``anc``)."""
+
+    pred: tuple[int, ...]
+    adj: tuple[int, ...]
+    desc: tuple[int, ...]
+    anc: tuple[int, ...]
+
+    @classmethod
+    def of(cls, cm: CostModel) -> "Reach":
+        net = cm.network
+        n = len(net.layers)
+        is_layer = [net.is_layer(u) for u in range(n)]
+        pred = [sum(1 << p for p in net.producers[u] if is_layer[p]) for u in range(n)]
+        adj = [0] * n
+        for u in net.layer_ids:
+            for p in net.producers[u]:
+                if is_layer[p]:
+                    adj[u] |= 1 << p
+                    adj[p] |= 1 << u
+                for sib in net.consumers[p]:
+                    if sib != u:
+                        adj[u] |= 1 << sib
+        desc = [0] * n
+        for u in reversed(range(n)):
+            for c in net.consumers[u]:
+                desc[u] |= (1 << c) | desc[c]
+        anc = [0] * n
+        for u in range(n):
+            for p in net.producers[u]:
+                if is_layer[p]:
+                    anc[u] |= (1 << p) | anc[p]
+        return cls(tuple(pred), tuple(adj), tuple(desc), tuple(anc))
+
+    def hull(self, mask: int) -> int:
+        """The convex closure of a set: every node on a path between two members."""
+        d = a = 0
+        for u in bits(mask):
+            d |= self.desc[u]
+            a |= self.anc[u]
+        return mask | (d & a)
 
 
 @dataclass(frozen=True)
@@ -75,31 +121,12 @@ class CandidateSpace:
         n = len(net.layers)
         self.n = n
         self.layers = net.layer_ids
-        is_layer = [net.is_layer(u) for u in range(n)]
         self.layer_mask = sum(1 << u for u in self.layers)
         self.within = self.layer_mask if within is None else within & self.layer_mask
         self._within_layers = [u for u in self.layers if self.within >> u & 1]
-        self.pred = [sum(1 << p for p in net.producers[u] if is_layer[p]) for u in range(n)]
-        adj = [0] * n
-        for u in self.layers:
-            for p in net.producers[u]:
-                if is_layer[p]:
-                    adj[u] |= 1 << p
-                    adj[p] |= 1 << u
-                for sib in net.consumers[p]:
-                    if sib != u:
-                        adj[u] |= 1 << sib
-        self.adj = adj
-        desc = [0] * n
-        for u in reversed(range(n)):
-            for c in net.consumers[u]:
-                desc[u] |= (1 << c) | desc[c]
-        anc = [0] * n
-        for u in range(n):
-            for p in net.producers[u]:
-                if is_layer[p]:
-                    anc[u] |= (1 << p) | anc[p]
-        self.desc, self.anc = desc, anc
+        reach = Reach.of(cm)
+        self.pred, self.adj, self.desc, self.anc = reach.pred, reach.adj, reach.desc, reach.anc
+        self.hull = reach.hull
         self.by_first: dict[int, list[Candidate]] = {u: [] for u in self.layers}
         self.explored = 0
         self.pruned = 0
@@ -166,14 +193,6 @@ class CandidateSpace:
                          cost_floor=cm.value_floor(floor))
 
     # -- enumeration -----------------------------------------------------------------------------------------
-
-    def hull(self, mask: int) -> int:
-        """The convex closure of a set: every node on a path between two members."""
-        d = a = 0
-        for u in bits(mask):
-            d |= self.desc[u]
-            a |= self.anc[u]
-        return mask | (d & a)
 
     def _row_need(self, t: int, mask: int) -> int:
         """The rows the footprint floor keeps of tensor t for the set ``mask``: the largest min(H, span) of its

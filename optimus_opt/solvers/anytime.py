@@ -38,7 +38,7 @@ from ..utils.deadline import NEVER, Deadline
 from . import beside
 from .base import SolveOptions, SolverResult
 from .segment_bound import segment_bound
-from .windows import refine
+from .windows import Refinement, refine
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]
 
@@ -203,6 +203,18 @@ def admissible(groups: Groups, options: SolveOptions, together: list[int], apart
     return True
 
 
+def _refined(out: Refinement, best, best_cost: int, source: str, bound: int, bound_kind: str, info: dict,
+             name: str) -> tuple:
+    """The incumbent and bound after a refinement ``out`` of the incumbent's start: its schedule when cheaper (or
+    proven), named ``name``, and its cost as the bound when one window held the whole network."""
+    if out.cost < best_cost or (out.proven and out.cost <= best_cost):
+        best, best_cost, source = list(out.groups), out.cost, name
+    if out.proven:
+        bound, bound_kind = out.cost, "window refinement: one window held the whole network"
+        info["bound"] = bound_kind
+    return best, best_cost, source, bound, bound_kind
+
+
 def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound: int | None = None,
             bound_kind: str | None = None, found: Groups = (), side: tuple[list[int], list[int], int | None] = ([], [], None)
             ) -> SolverResult:
@@ -236,14 +248,17 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
                                              options.deadline.sub(share=0.0 if options.beside else SEGMENT_SHARE))
             info["bound"] = bound_kind
         # the refinement does not know the side constraints, nor improves a caller's schedule
-        if best_cost is not None and best_cost > bound and source not in ("solver", "warm_start") \
-                and not any(side) and not options.budgets and options.deadline.bounded and not options.deadline.expired():
+        refinable = best_cost is not None and best_cost > bound and source not in ("solver", "warm_start") \
+            and not any(side) and not options.budgets and options.deadline.bounded
+        if refinable and not options.deadline.expired():
             out = refine(cm, best, options.deadline, window=None, max_group=options.max_group)
-            if out.cost < best_cost or out.proven:
-                best, best_cost, source = list(out.groups), out.cost, f"{source} + refine"
-            if out.proven:
-                bound, bound_kind = out.cost, "window refinement: one window held the whole network"
-                info["bound"] = bound_kind
+            best, best_cost, source, bound, bound_kind = _refined(out, best, best_cost, source, bound, bound_kind,
+                                                                  info, f"{source} + refine")
+        if refinable and best_cost > bound and options.beside is not None:  # the child's, from the same start
+            out = options.beside.refined(until=options.deadline)
+            if out is not None:
+                best, best_cost, source, bound, bound_kind = _refined(
+                    out, best, best_cost, source, bound, bound_kind, info, f"{origin} + refine, beside the search")
         if options.beside is not None and best_cost is not None and best_cost > bound:
             # what the process beside proved meanwhile, waiting for the rest while the limit lasts
             bound, bound_kind = better_bound(cm, options, bound, bound_kind, info, options.deadline)

@@ -17,11 +17,15 @@ Why it is a bound. Let P = G ∩ W_i be what a group G of a schedule holds of wi
   full for a conv, which Φ may reduce; an input of P keeps what its readers in P need, with all channels when it
   is surely outside G, else its fewest. Under ``tiles`` k(P) comes instead from the first tile of P with the
   members that escape within W_i cut by the partition (:meth:`~optimus_opt.cost.tiles.TileGeometry.least_reloads`),
-  for pieces of two layers or more (one layer may run in passes that load its weights once).
+  for pieces of two layers or more (one layer may run in passes that load its weights once);
+* under ``strips``, for the tensors crossing the window's edge whose store or load no item above charges (a core
+  member read beyond W_i, a tensor from before W_i whose designated reader is in the core): the least, over which
+  of them G keeps on chip, of the bytes of the others plus the core's weights times what the hulls of the kept
+  ones add to k (:meth:`_LocalCost._fuse_or_pay`).
 
 Each charged byte is a byte G moves and no byte is charged in two cores, so c(G) ≥ Σ_i c̃_i(G ∩ W_i). The pieces
 of one window, taken in the schedule's order, run one after another as a schedule of the window (split into
-connected parts, which changes no charged traffic and only lowers k), so Σ_G c̃_i(G ∩ W_i) ≥ OPT_i, the best such
+connected parts, which changes no charged traffic and only lowers k and the crossing tensors' charge), so Σ_G c̃_i(G ∩ W_i) ≥ OPT_i, the best such
 schedule, found by the down-set DP over the window's convex connected pieces. Summing, every schedule costs at
 least Σ_i OPT_i. Under ``max_group`` the pieces are capped too, and the bound holds over capped schedules. What
 the bound cannot see are the tensors that reach past a window; the cuts are placed where the tensors crossing
@@ -36,7 +40,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..cost.candidates import CandidateSpace, bits
+from ..cost.candidates import CandidateSpace, Reach, bits
 from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..model.instance import Instance
@@ -123,60 +127,143 @@ class _LocalCost:
     shows it surely spends (module docstring). Footprints are evaluated at the few strip counts that decide the
     reloads, in scalar arithmetic, with Φ solved only when the buffer falls between its extremes."""
 
-    def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray]) -> None:
-        self.cm, self.core, self.window = cm, core, window
+    def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray],
+                 reach: Reach) -> None:
+        self.cm, self.core, self.window, self.reach = cm, core, window, reach
+        self.qs, self.least = qs, least
         self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
-        self.beyond: dict[int, list[int]] = {}  # members with readers outside the window: their least rows by Q
-        for u in bits(window):
-            far = [c for c in cm.consumers[u] if not window >> c & 1]
-            if far:
-                r = -(-cm.H[u] // qs)
-                for c in far:
-                    r = np.minimum(r, cm.need(c, least[c], cm.H[u], qs))
-                self.beyond[u] = r.tolist()
         self.inputs = set(cm.network.input_ids)
+        self._beyond: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+        self._fused: dict[tuple[int, int], int | None] = {}
+        self._touches = [sum(1 << v for v in (*cm.producers[u], *cm.consumers[u])) for u in range(cm.n)]
 
     def __call__(self, piece: int) -> int | None:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
         if not piece & self.core:
             return 0
         cm, core, window = self.cm, self.core, self.window
-        members = bits(piece)
-        strips = cm.tiles is None  # under tiles the footprint's rows (order, ext) are not needed
-        order, ext = [], []
-        traffic = weights = charged_weights = block = escaping = reads = 0
-        for u in reversed(members):
-            local_out = cm.is_output[u] or any(window >> c & 1 and not piece >> c & 1 for c in cm.consumers[u])
+        # the layers of the window next to the piece but not in it: a group holding one of them would hold the
+        # piece's component of the window too, so they lie surely outside any group whose piece this is
+        near = 0
+        for u in bits(piece):
+            near |= self.reach.adj[u]
+        out = near & window & ~piece
+        traffic = charged_weights = escaping = reads = 0
+        for u in bits(piece):
+            local_out = cm.is_output[u] or any(out >> c & 1 for c in cm.consumers[u])
             escaping |= local_out << u
-            if strips:
-                inside = [cm.reader_rule(c) for c in cm.consumers[u] if piece >> c & 1]
-                order.append((u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u], self.beyond.get(u)))
             for p in cm.producers[u]:
                 reads |= 1 << p
-            weights += cm.weight_bytes[u]
-            block = max(block, cm.block_bytes[u])
             if core >> u & 1:
                 charged_weights += cm.weight_bytes[u]
                 if local_out:
                     traffic += cm.tensor_bytes[u]
         for x in bits(reads & ~piece):
-            readers = [c for c in cm.consumers[x] if piece >> c & 1]
-            outside = x in self.inputs or window >> x & 1  # surely not in the group
-            if strips:
-                ext.append((cm.H[x], [cm.reader_rule(c) for c in readers],
-                            (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x]))
-            first = readers[0]  # the group's first reader of x, if no earlier reader can be in the group
-            if outside and core >> first & 1 and all(window >> c & 1 for c in cm.consumers[x] if c < first):
+            first = next(c for c in cm.consumers[x] if piece >> c & 1)  # the group's first reader of x, if no
+            if (x in self.inputs or out >> x & 1) and self._designated(x, first):  # earlier one can be in it
                 traffic += cm.tensor_bytes[x]
-        if strips:
-            reloads = self._fewest_reloads(order, ext, weights, block)
-        elif len(members) > 1 and cm.tiles.geometry.every_cell_held:
+        if cm.tiles is None:
+            reloads = self._fewest_reloads(*self._shape(piece, out))
+            if reloads is not None:
+                traffic += self._fuse_or_pay(piece, out, reads, charged_weights, reloads)
+        elif piece & (piece - 1) and cm.tiles.geometry.every_cell_held:
             # under tiles (cost model version 3) every group containing the piece holds the first tile of the
             # piece with its surely escaping members cut by the partition (no passes: two layers or more)
+            weights = sum(cm.weight_bytes[u] for u in bits(piece))
+            block = max(cm.block_bytes[u] for u in bits(piece))
             reloads = cm.tiles.geometry.least_reloads(piece, reads, escaping, weights, block)
         else:  # one layer may load its weights once in passes; a tile may hold no cell of a tensor
             reloads = 1
         return None if reloads is None else traffic + charged_weights * reloads
+
+    def _designated(self, x: int, first: int) -> bool:
+        """Whether a load of x by the group whose first reader of x in the window is ``first`` is this core's to
+        charge: ``first`` lies in the core and every earlier reader of x in the window, so that it is surely the
+        group's first reader and no other core charges the same load."""
+        return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x] if c < first)
+
+    def _fuse_or_pay(self, piece: int, out: int, reads: int, charged_weights: int, reloads: int) -> int:
+        """What the tensors crossing the window's edge add (formulations/segment-bound.md, item 4): the store of
+        a core member read only beyond the window, and the load of a tensor from before the window by its
+        designated core reader. The group either moves those bytes or holds the tensor's producer and readers,
+        hence the hull X of them and the piece; then its weights cross DRAM at least as often as any group holding
+        X without the layers ``out`` may (:meth:`_fewest_reloads`), which the core's weights pay. A tensor whose X
+        cannot be held that way is paid in full; of the others, the group keeps some set F and pays the rest, and
+        the least over every F is found by trying each reload count as the largest in F."""
+        cm, window = self.cm, self.window
+        crossing: list[tuple[int, int]] = []  # (bytes, what the group must also hold to keep them on chip)
+        for u in bits(piece & self.core):
+            readers = cm.consumers[u]
+            if not cm.is_output[u] and any(not window >> c & 1 for c in readers) \
+                    and not any(out >> c & 1 for c in readers):
+                crossing.append((cm.tensor_bytes[u], sum(1 << c for c in readers)))
+        for x in bits(reads & ~window):
+            first = next(c for c in cm.consumers[x] if piece >> c & 1)
+            if x not in self.inputs and self._designated(x, first):
+                crossing.append((cm.tensor_bytes[x], 1 << x))
+        if not crossing:
+            return 0
+        paid = 0
+        kept: list[tuple[int, int]] = []  # (reloads when kept, bytes)
+        for size, required in crossing:
+            k = self._fused_reloads(self.reach.hull(piece | required), out)
+            if k is None:
+                paid += size
+            else:
+                kept.append((k, size))
+        best = sum(size for _, size in kept)  # F empty: every crossing tensor paid
+        for k, _ in kept:
+            best = min(best, sum(s for k2, s in kept if k2 > k) + charged_weights * max(0, k - reloads))
+        return paid + best
+
+    def _fused_reloads(self, hull: int, out: int) -> int | None:
+        """The fewest weight reloads of a group that holds ``hull`` and none of ``out``; None if none fits. Only
+        the layers of ``out`` that ``hull`` reads or feeds matter, so the answer is kept for those."""
+        if hull & out:
+            return None
+        touched = 0
+        for u in bits(hull):
+            touched |= self._touches[u]
+        key = (hull, out & touched)
+        if key not in self._fused:
+            self._fused[key] = self._fewest_reloads(*self._shape(hull, out))
+        return self._fused[key]
+
+    def _shape(self, group: int, out: int) -> tuple[list, list, int, int]:
+        """What :meth:`_footprint` needs of a set of layers that a group holds while it holds none of ``out``:
+        each member's rows rule (all ⌈H/Q⌉ rows if it has a reader in ``out``; what its readers in the set need;
+        for each other reader, the least of ⌈H/Q⌉ and what that reader needs at its own fewest rows), each input's
+        readers and channels (all when the input is in ``out`` or a network input, else its fewest), the set's
+        weight bytes and largest weight block."""
+        cm = self.cm
+        order, ext = [], []
+        weights = block = reads = 0
+        for u in reversed(bits(group)):
+            local_out = cm.is_output[u] or any(out >> c & 1 for c in cm.consumers[u])
+            inside = [cm.reader_rule(c) for c in cm.consumers[u] if group >> c & 1]
+            far = tuple(c for c in cm.consumers[u] if not (group | out) >> c & 1)
+            order.append((u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u],
+                          self._least_rows_for(u, far) if far else None))
+            for p in cm.producers[u]:
+                reads |= 1 << p
+            weights += cm.weight_bytes[u]
+            block = max(block, cm.block_bytes[u])
+        for x in bits(reads & ~group):
+            outside = x in self.inputs or out >> x & 1  # surely not in the group
+            ext.append((cm.H[x], [cm.reader_rule(c) for c in cm.consumers[x] if group >> c & 1],
+                        (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x]))
+        return order, ext, weights, block
+
+    def _least_rows_for(self, u: int, far: tuple[int, ...]) -> list[int]:
+        """For each Q, the fewest rows member u keeps for readers ``far`` that the group may or may not hold."""
+        key = (u, far)
+        if key not in self._beyond:
+            cm, qs = self.cm, self.qs
+            r = -(-cm.H[u] // qs)
+            for c in far:
+                r = np.minimum(r, cm.need(c, self.least[c], cm.H[u], qs))
+            self._beyond[key] = r.tolist()
+        return self._beyond[key]
 
     def _footprint(self, order: list, ext: list, q: int) -> tuple[int, dict[int, int]]:
         """Words per sample at Q = q with every conv at full channels, and the words reducing each conv would
@@ -301,12 +388,13 @@ def window_results(cm: CostModel, spans: list[tuple[int, int]], overlap: int = D
     position = {u: i for i, u in enumerate(layers)}
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least = least_rows(cm, qs)
+    reach = Reach.of(cm)
     for index, (a, b) in enumerate(spans):
         core = sum(1 << u for u in layers[position[a]:position[b] + 1])
         lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
         window = sum(1 << u for u in layers[lo:hi])
         value, p, d = (None, 0, 0) if deadline.expired() else _segment_dp(
-            cm, window, _LocalCost(cm, core, window, qs, least), deadline, max_group)
+            cm, window, _LocalCost(cm, core, window, qs, least, reach), deadline, max_group)
         yield WindowResult(index, value, p, d)
 
 

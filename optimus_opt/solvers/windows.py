@@ -15,15 +15,22 @@ then the next, wider one: :data:`FIRST_WIDTH`, ×1.5, … up to the ``window`` o
 group larger than the width is kept as it is at that width. The result is a schedule no window of the last width
 can improve; when one window held the whole schedule it is the optimum over every schedule, and the status says
 ``optimal``.
+
+Windows see only groups that run one after another, but a layer's best group may run far from it: on NASNet-A a
+1 × 1 conv that reads a cell's output belongs with the group that produces that output, two cells before the conv
+runs. So once no window improves, *layer moves* (:func:`move_layers`) try each layer in the group of each of its
+producers and readers; an improving move is made, the groups are put back in a valid order, and the windows are
+swept again, until neither improves (formulations/refine.md, "Layer moves").
 """
 
 from __future__ import annotations
 
+import heapq
 import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..cost.candidates import CandidateSpace, bits
+from ..cost.candidates import CandidateSpace, Reach, bits
 from ..cost.cost_model import CostModel, Tiling, mask_of
 from ..utils.deadline import NEVER, Deadline
 from .downsets import downset_dp
@@ -59,6 +66,7 @@ class Refinement:
     improved: int
     widest: int
     seconds: float
+    moves: int = 0
 
     @property
     def cost(self) -> int:
@@ -66,7 +74,8 @@ class Refinement:
 
     def info(self) -> dict:
         return {"windows_solved": self.windows, "windows_improved": self.improved, "widest_window": self.widest,
-                "refine_seconds": round(self.seconds, 6), "refine_stopped_by_time": self.stopped}
+                "layer_moves": self.moves, "refine_seconds": round(self.seconds, 6),
+                "refine_stopped_by_time": self.stopped}
 
 
 def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadline: Deadline = NEVER, *,
@@ -79,9 +88,11 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
     current = [(mask_of(members), tiling) for members, tiling in groups]
     if window is None:
         window = sum(mask.bit_count() for mask, _ in current)
-    solved = improved = widest = 0
+    solved = improved = widest = moves = 0
     proven = stopped = False
-    for width in widths(window):
+    sweep = widths(window)
+    while sweep:
+        width = sweep.pop(0)
         changed = True
         while changed and not (stopped or proven):
             changed = False
@@ -111,9 +122,129 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                 i += max(1, (j - i if better is None else len(better)) // 2)
         if stopped or proven:
             break
+        if not sweep:  # no window of the widest width improves: move layers, then sweep that width again
+            moved, stopped = move_layers(cm, current, deadline, max_group)
+            if moved:
+                moves += moved
+                sweep = [width]
     out = tuple((tuple(bits(mask)), tiling) for mask, tiling in current)
     return Refinement(groups=out, proven=proven, stopped=stopped, windows=solved, improved=improved, widest=widest,
-                      seconds=time.perf_counter() - began)
+                      seconds=time.perf_counter() - began, moves=moves)
+
+
+def move_layers(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Deadline = NEVER,
+                max_group: int | None = None) -> tuple[int, bool]:
+    """Move single layers between groups while that lowers the cost, in place; return the moves made and whether
+    the deadline cut the search short.
+
+    For each layer v in id order, every group holding a producer or a reader of v is tried as v's new group: the
+    move is valid when that group with v is convex, the rest of v's group splits into convex connected parts (or
+    nothing), every changed group has a tiling, and the groups still admit an order (no cycle between them). The
+    move that lowers the cost most is made (ties: the group of the earliest layer), and passes repeat until one
+    makes no move. The groups are then put back in an order that runs each as early as its inputs allow, the
+    earliest first layer first (:func:`_in_order`)."""
+    reach = Reach.of(cm)
+    net = cm.network
+    groups = [mask for mask, _ in current]
+    tiling = {mask: t for mask, t in current}
+
+    def cost_of(mask: int) -> int | None:
+        if mask not in tiling:
+            t = None if max_group is not None and mask.bit_count() > max_group else cm.best_tiling_of_mask(mask)
+            tiling[mask] = t
+        t = tiling[mask]
+        return None if t is None else t.cost
+
+    moved = 0
+    stopped = False
+    again = True
+    while again and not stopped:
+        again = False
+        for v in net.layer_ids:
+            if deadline.expired():
+                stopped = True
+                break
+            home = next(k for k, g in enumerate(groups) if g >> v & 1)
+            best = None
+            targets = sorted({k for k, g in enumerate(groups) if k != home
+                              and any(g >> u & 1 for u in (*cm.producers[v], *cm.consumers[v]))},
+                             key=lambda k: groups[k] & -groups[k])
+            for k in targets:
+                joined = groups[k] | 1 << v
+                if reach.hull(joined) != joined or (delta := _move_delta(cm, groups, home, k, joined, reach,
+                                                                         cost_of)) is None:
+                    continue
+                gain, parts = delta
+                if gain < 0 and (best is None or gain < best[0]):
+                    trial = [g for i, g in enumerate(groups) if i not in (home, k)] + [joined, *parts]
+                    if _in_order(cm, trial) is not None:
+                        best = (gain, trial)
+            if best is not None:
+                groups = best[1]
+                moved += 1
+                again = True
+    if moved:
+        current[:] = [(g, tiling[g]) for g in _in_order(cm, groups)]
+    return moved, stopped
+
+
+def _move_delta(cm: CostModel, groups: list[int], home: int, target: int, joined: int, reach: Reach,
+                cost_of) -> tuple[int, list[int]] | None:
+    """The change of cost when the layer in ``joined`` but not in ``groups[target]`` leaves ``groups[home]``, with
+    the parts its old group falls into; None when a changed group is not convex or has no tiling."""
+    rest = groups[home] & ~joined
+    parts = _parts(reach, rest)
+    if any(reach.hull(p) != p for p in parts):
+        return None
+    costs = [cost_of(m) for m in (joined, *parts)]
+    if None in costs:
+        return None
+    return sum(costs) - cost_of(groups[home]) - cost_of(groups[target]), parts
+
+
+def _parts(reach: Reach, mask: int) -> list[int]:
+    """The connected parts of a set of layers (adjacent: an edge, or reading the same tensor)."""
+    parts = []
+    while mask:
+        part = frontier = mask & -mask
+        while frontier:
+            grown = 0
+            for u in bits(frontier):
+                grown |= reach.adj[u]
+            frontier = grown & mask & ~part
+            part |= frontier
+        parts.append(part)
+        mask &= ~part
+    return parts
+
+
+def _in_order(cm: CostModel, groups: list[int]) -> list[int] | None:
+    """The groups in an order that runs each after the groups it reads from, the one with the earliest first layer
+    whenever several may run (deterministic); None when no order exists (a cycle between groups)."""
+    home = {}
+    for k, g in enumerate(groups):
+        for u in bits(g):
+            home[u] = k
+    after: list[set[int]] = [set() for _ in groups]
+    waiting = [0] * len(groups)
+    for k, g in enumerate(groups):
+        for u in bits(g):
+            for c in cm.consumers[u]:
+                j = home.get(c, k)
+                if j != k and j not in after[k]:
+                    after[k].add(j)
+                    waiting[j] += 1
+    ready = [((g & -g).bit_length(), k) for k, g in enumerate(groups) if not waiting[k]]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, k = heapq.heappop(ready)
+        out.append(groups[k])
+        for j in after[k]:
+            waiting[j] -= 1
+            if not waiting[j]:
+                heapq.heappush(ready, ((groups[j] & -groups[j]).bit_length(), j))
+    return out if len(out) == len(groups) else None
 
 
 def _solve_window(cm: CostModel, current: list[tuple[int, Tiling]], i: int, j: int, deadline: Deadline,
