@@ -18,9 +18,9 @@ can improve; when one window held the whole schedule it is the optimum over ever
 
 Windows see only groups that run one after another, but a layer's best group may run far from it: on NASNet-A a
 1 × 1 conv that reads a cell's output belongs with the group that produces that output, two cells before the conv
-runs. So once no window improves, *layer moves* (:func:`move_layers`) try each layer in the group of each of its
-producers and readers; an improving move is made, the groups are put back in a valid order, and the windows are
-swept again, until neither improves (formulations/refine.md, "Layer moves").
+runs. So whenever no window of a width improves, *layer moves* (:func:`move_layers`) try each layer in the group of each
+of its producers and readers; improving moves are made, the groups are put back in a valid order, and the windows
+of that width are swept again, until neither improves (formulations/refine.md, "Layer moves").
 """
 
 from __future__ import annotations
@@ -90,9 +90,7 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
         window = sum(mask.bit_count() for mask, _ in current)
     solved = improved = widest = moves = 0
     proven = stopped = False
-    sweep = widths(window)
-    while sweep:
-        width = sweep.pop(0)
+    for width in widths(window):
         changed = True
         while changed and not (stopped or proven):
             changed = False
@@ -120,13 +118,12 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                     proven = True
                     break
                 i += max(1, (j - i if better is None else len(better)) // 2)
+            if not (changed or stopped or proven):  # no window of this width improves: move layers, sweep again
+                moved, stopped = move_layers(cm, current, deadline, max_group)
+                moves += moved
+                changed = moved > 0
         if stopped or proven:
             break
-        if not sweep:  # no window of the widest width improves: move layers, then sweep that width again
-            moved, stopped = move_layers(cm, current, deadline, max_group)
-            if moved:
-                moves += moved
-                sweep = [width]
     out = tuple((tuple(bits(mask)), tiling) for mask, tiling in current)
     return Refinement(groups=out, proven=proven, stopped=stopped, windows=solved, improved=improved, widest=widest,
                       seconds=time.perf_counter() - began, moves=moves)
