@@ -6,7 +6,7 @@ on the spot: a few seconds even on NASNet) and a lower bound of every schedule (
 often better: the DP's frontier, the MILP's dual bound, CP-SAT's objective bound). So a study can always report a
 gap. Such a result has status ``feasible``; ``solver_info.incumbent`` says where the schedule came from and
 ``solver_info.bound`` what the bound is. The segment bound (:mod:`~optimus_opt.solvers.segment_bound`) replaces
-the solver's bound when it is larger (on NASNet-A Mobile at 128 KiB it is 44.2 MB where the compulsory traffic is
+the solver's bound when it is larger (on NASNet-A Mobile at 128 KiB it is 51.6 MB where the compulsory traffic is
 11.8 MB): computed from the run's start beside the search (:mod:`~optimus_opt.solvers.beside`) where a core is free,
 else here, in :data:`SEGMENT_SHARE` of the time left before the schedule is refined.
 

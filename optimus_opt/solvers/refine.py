@@ -1,12 +1,12 @@
 """``refine``: the better of the ``optimus`` and ``efficient-s`` schedules, improved window by window
-(:mod:`~optimus_opt.solvers.windows`: consecutive groups re-solved exactly by the down-set DP) until no window of the
-widest width (the ``window`` option, :data:`~optimus_opt.solvers.windows.DEFAULT_WINDOW` layers) improves it or the
-time limit passes. A local optimum, ``feasible``; ``optimal`` only when one window held the whole schedule.
+(:mod:`~optimus_opt.solvers.windows`: consecutive groups re-solved exactly by the down-set DP) and by moving single
+layers between groups, until no window of the widest width (the ``window`` option,
+:data:`~optimus_opt.solvers.windows.DEFAULT_WINDOW` layers) nor move improves it or the time limit passes. A local
+optimum, ``feasible``; ``optimal`` only when one window held the whole schedule.
 
-Measured on NASNet-A Mobile (498 layers, batch 4), where no exact solver finishes, with a 120 s limit: from
-123,660,292 B (optimus) to 93,333,060 B at 128 KiB, from 86,935,332 B (efficient-s) to 56,026,916 B at 512 KiB and
-from 47,954,852 B to 38,226,980 B at 1 MiB (formulations/refine.md).
-"""
+Measured on NASNet-A Mobile (498 layers, batch 4), where no exact solver finishes, with a 60 s limit: from
+123,660,292 B (optimus) to 80,169,716 B at 128 KiB, from 86,935,332 B (efficient-s) to 50,335,076 B at 512 KiB and
+from 47,954,852 B to 35,536,292 B at 1 MiB (formulations/refine.md)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from .windows import DEFAULT_WINDOW, FIRST_WIDTH, refine
 class Refine(Solver):
     name = "refine"
     description = (f"optimus and efficient-s, the better improved by exact DP over windows of consecutive groups "
-                   f"({FIRST_WIDTH} to {DEFAULT_WINDOW} layers): a local optimum")
+                   f"({FIRST_WIDTH} to {DEFAULT_WINDOW} layers) and by single-layer moves: a local optimum")
     space = ("schedules reached from the better heuristic schedule by re-solving windows of consecutive groups "
-             "exactly (optimal only when one window held the whole schedule)")
+             "exactly and moving single layers (optimal only when one window held the whole schedule)")
     timed = True
     extra_options = ("window",)
     order = 55

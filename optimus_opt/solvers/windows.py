@@ -256,7 +256,7 @@ def _solve_window(cm: CostModel, current: list[tuple[int, Tiling]], i: int, j: i
     space = CandidateSpace(cm, max_group=max_group, deadline=deadline, within=window)
     if not space.complete:
         return None, False
-    cost, cands, _, finished = downset_dp(cm, space, deadline, start=start)
+    cost, cands, _, finished = downset_dp(cm, space, deadline, start=start, frontier=False)
     if not finished:
         return None, False
     if cost is None or cost >= sum(t.cost for _, t in current[i:j]):
