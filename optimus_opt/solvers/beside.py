@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Callable
@@ -45,8 +46,8 @@ from .segment_bound import (
 from .windows import Refinement, refine
 
 #: Seconds (at most; 5 % of what is left when less) before the run's deadline at which the child's refinement
-#: stops, to leave time to send its schedule: a window under way may end a few tenths of a second after its
-#: deadline (0.4 s measured on NASNet-A Mobile).
+#: stops, to leave time to send its schedule: a window under way ends after its deadline, by 0.15 s on NASNet-A
+#: Mobile at narrow widths and by seconds at the widest (its improvements so far are sent as they come).
 REFINE_MARGIN = 2.0
 
 
@@ -62,6 +63,7 @@ class Beside:
         self._results: dict[int, WindowResult] = {}
         self._runs: list | None = None
         self._refined: Refinement | None = None
+        self._refined_final = False
         self.heuristics = heuristics
         self._began = time.perf_counter()
         context = multiprocessing.get_context("fork")
@@ -71,27 +73,40 @@ class Beside:
         self._process.start()
         outbox.close()
         self._open = True
+        # a thread takes the child's messages as they come, so that the child never waits on a full pipe while the
+        # caller is busy (its own refinement, say) and nothing it sent is lost
+        self._arrived = threading.Condition()
+        self._reader = threading.Thread(target=self._read, name="optimus-opt-beside-reader", daemon=True)
+        self._reader.start()
 
-    def _receive(self, until: Deadline | None) -> bool:
-        """Take one message from the child, waiting until ``until`` (no wait without it, forever if it never
-        expires); False when none came or the child has ended."""
-        if not self._open:
-            return False
-        left = until.left() if until is not None else 0.0
-        if left is not None and not self._inbox.poll(max(0.0, left)):
-            return False
-        try:
-            kind, payload = self._inbox.recv()
-        except (EOFError, OSError):  # the child ended (its deadline, or killed)
-            self._open = False
-            return False
-        if kind == "runs":
-            self._runs = payload
-        elif kind == "refined":
-            self._refined = payload
-        else:
-            self._results[payload.index] = payload
-        return True
+    def _read(self) -> None:
+        """Take the child's messages until it ends (its deadline, or killed)."""
+        while True:
+            try:
+                kind, payload = self._inbox.recv()
+            except (EOFError, OSError):
+                with self._arrived:
+                    self._open = False
+                    self._arrived.notify_all()
+                return
+            with self._arrived:
+                if kind == "runs":
+                    self._runs = payload
+                elif kind == "refined":
+                    self._refined, self._refined_final = payload
+                else:
+                    self._results[payload.index] = payload
+                self._arrived.notify_all()
+
+    def _wait(self, done: Callable[[], bool], until: Deadline | None) -> None:
+        """Wait until ``done()`` holds, the child has ended or ``until`` passes (no wait without it, forever if it
+        never expires)."""
+        with self._arrived:
+            while not done() and self._open:
+                left = until.left() if until is not None else 0.0
+                if left is not None and left <= 0:
+                    return
+                self._arrived.wait(left)
 
     def heuristic_runs(self) -> list | None:
         """The runs of :func:`~optimus_opt.solvers.anytime.heuristic_runs` made in the child, waiting for them as
@@ -99,24 +114,24 @@ class Beside:
         or ended without them."""
         if self.heuristics is None:
             return None
-        while self._runs is None and self._receive(NEVER):
-            pass
+        self._wait(lambda: self._runs is not None, NEVER)
         return self._runs
 
     def bound(self, until: Deadline | None = None) -> SegmentBound:
         """The segment bound over the windows solved so far, waiting for more until every window is solved or
         ``until`` passes (no wait without it)."""
-        while len(self._results) < len(self._spans) and self._receive(until):
-            pass
-        return assemble(self._cm, self._spans, self._results.values(), time.perf_counter() - self._began)
+        self._wait(lambda: len(self._results) == len(self._spans), until)
+        with self._arrived:
+            results = list(self._results.values())
+        return assemble(self._cm, self._spans, results, time.perf_counter() - self._began)
 
     def refined(self, until: Deadline) -> Refinement | None:
-        """The child's refinement of the cheaper heuristic schedule, waiting for it until ``until``; None when the
-        child was not asked for the heuristics, found no schedule, or had no time left for it."""
+        """The child's refinement of the cheaper heuristic schedule, waiting for its end until ``until`` and else
+        taking the last improvement it sent; None when the child was not asked for the heuristics, found no
+        schedule, or had no time left for it."""
         if self.heuristics is None:
             return None
-        while self._refined is None and self._receive(until):
-            pass
+        self._wait(lambda: self._refined_final, until)
         return self._refined
 
     def close(self) -> None:
@@ -124,14 +139,15 @@ class Beside:
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
+        self._reader.join()  # the pipe's far end is gone: the reader has had its end of file
         self._inbox.close()
-        self._open = False
 
 
 def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_group: int | None,
           heuristics: Callable[[], list] | None, outbox: Connection) -> None:
     """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
-    then each window's outcome as soon as it is solved."""
+    then each window's outcome as soon as it is solved, then, with the heuristics' runs, the refinement of the
+    cheaper schedule."""
     try:
         runs = None
         if heuristics is not None:
@@ -145,9 +161,12 @@ def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_g
         left = deadline.left()
         if schedules and left:
             cheapest = min(schedules, key=lambda groups: sum(t.cost for _, t in groups))  # the first on a tie
-            # done a little before the deadline, so that the result reaches the caller while it waits
+            # each improvement is sent as it comes, so that a window running past the end loses only its own;
+            # the refinement ends a little before the deadline, so that the last reaches the caller while it waits
             until = deadline.sub(seconds=left - min(REFINE_MARGIN, 0.05 * left))
-            outbox.send(("refined", refine(cm, cheapest, until, window=None, max_group=max_group)))
+            out = refine(cm, cheapest, until, window=None, max_group=max_group,
+                         improved_to=lambda so_far: outbox.send(("refined", (so_far, False))))
+            outbox.send(("refined", (out, True)))
     except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C reaches the whole process group; the parent handles it
         pass
     finally:

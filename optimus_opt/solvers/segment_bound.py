@@ -25,8 +25,9 @@ Why it is a bound. Let P = G ∩ W_i be what a group G of a schedule holds of wi
 
 Each charged byte is a byte G moves and no byte is charged in two cores, so c(G) ≥ Σ_i c̃_i(G ∩ W_i). The pieces
 of one window, taken in the schedule's order, run one after another as a schedule of the window (split into
-connected parts, which changes no charged traffic and only lowers k and the crossing tensors' charge), so Σ_G c̃_i(G ∩ W_i) ≥ OPT_i, the best such
-schedule, found by the down-set DP over the window's convex connected pieces. Summing, every schedule costs at
+connected parts, which changes no charged traffic and only lowers k and the crossing tensors' charge), so
+Σ_G c̃_i(G ∩ W_i) ≥ OPT_i, the best such schedule, found by the down-set DP over the window's convex connected
+pieces. Summing, every schedule costs at
 least Σ_i OPT_i. Under ``max_group`` the pieces are capped too, and the bound holds over capped schedules. What
 the bound cannot see are the tensors that reach past a window; the cuts are placed where the tensors crossing
 them are lightest (:func:`segments`).
@@ -135,7 +136,6 @@ class _LocalCost:
         self.inputs = set(cm.network.input_ids)
         self._beyond: dict[tuple[int, tuple[int, ...]], list[int]] = {}
         self._fused: dict[tuple[int, int], int | None] = {}
-        self._touches = [sum(1 << v for v in (*cm.producers[u], *cm.consumers[u])) for u in range(cm.n)]
 
     def __call__(self, piece: int) -> int | None:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
@@ -217,16 +217,10 @@ class _LocalCost:
         return paid + best
 
     def _fused_reloads(self, hull: int, out: int) -> int | None:
-        """The fewest weight reloads of a group that holds ``hull`` and none of ``out``; None if none fits. Only
-        the layers of ``out`` that ``hull`` reads or feeds matter, so the answer is kept for those."""
-        if hull & out:
-            return None
-        touched = 0
-        for u in bits(hull):
-            touched |= self._touches[u]
-        key = (hull, out & touched)
+        """The fewest weight reloads of a group that holds ``hull`` and none of ``out``; None if none fits."""
+        key = (hull, out)
         if key not in self._fused:
-            self._fused[key] = self._fewest_reloads(*self._shape(hull, out))
+            self._fused[key] = None if hull & out else self._fewest_reloads(*self._shape(hull, out))
         return self._fused[key]
 
     def _shape(self, group: int, out: int) -> tuple[list, list, int, int]:

@@ -18,9 +18,9 @@ can improve; when one window held the whole schedule it is the optimum over ever
 
 Windows see only groups that run one after another, but a layer's best group may run far from it: on NASNet-A a
 1 × 1 conv that reads a cell's output belongs with the group that produces that output, two cells before the conv
-runs. So whenever no window of a width improves, *layer moves* (:func:`move_layers`) try each layer in the group of each
-of its producers and readers; improving moves are made, the groups are put back in a valid order, and the windows
-of that width are swept again, until neither improves (formulations/refine.md, "Layer moves").
+runs. So whenever no window of a width improves, *layer moves* (:func:`move_layers`) try each layer in the group
+of each of its producers and readers; improving moves are made, the groups are put back in a valid order, and the
+windows of that width are swept again, until neither improves (formulations/refine.md, "Layer moves").
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 import heapq
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..cost.candidates import CandidateSpace, Reach, bits
 from ..cost.cost_model import CostModel, Tiling, mask_of
@@ -79,17 +79,25 @@ class Refinement:
 
 
 def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadline: Deadline = NEVER, *,
-           window: int | None = DEFAULT_WINDOW, max_group: int | None = None) -> Refinement:
+           window: int | None = DEFAULT_WINDOW, max_group: int | None = None,
+           improved_to: Callable[[Refinement], None] | None = None) -> Refinement:
     """Improve a valid schedule (groups in execution order) window by window until no window of the widest width
     improves it or ``deadline`` passes; a window cut short by the deadline changes nothing. ``window`` is the
     widest width in layers; ``None`` widens until one window holds the whole schedule (or the deadline passes).
-    ``max_group`` caps the groups the windows may form. Deterministic: windows and the DP go in a fixed order."""
+    ``max_group`` caps the groups the windows may form; ``improved_to``, when given, is called with the schedule
+    so far after each window or round of moves that improves it (the process beside a search sends it on).
+    Deterministic: windows and the DP go in a fixed order."""
     began = time.perf_counter()
     current = [(mask_of(members), tiling) for members, tiling in groups]
     if window is None:
         window = sum(mask.bit_count() for mask, _ in current)
     solved = improved = widest = moves = 0
     proven = stopped = False
+
+    def result() -> Refinement:
+        return Refinement(groups=tuple((tuple(bits(mask)), tiling) for mask, tiling in current), proven=proven,
+                          stopped=stopped, windows=solved, improved=improved, widest=widest,
+                          seconds=time.perf_counter() - began, moves=moves)
     for width in widths(window):
         changed = True
         while changed and not (stopped or proven):
@@ -114,6 +122,8 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                     current[i:j] = better
                     improved += 1
                     changed = True
+                    if improved_to is not None:
+                        improved_to(result())
                 if whole and max_group is None:  # the window held the whole schedule: the DP proved it
                     proven = True
                     break
@@ -122,11 +132,11 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                 moved, stopped = move_layers(cm, current, deadline, max_group)
                 moves += moved
                 changed = moved > 0
+                if changed and improved_to is not None:
+                    improved_to(result())
         if stopped or proven:
             break
-    out = tuple((tuple(bits(mask)), tiling) for mask, tiling in current)
-    return Refinement(groups=out, proven=proven, stopped=stopped, windows=solved, improved=improved, widest=widest,
-                      seconds=time.perf_counter() - began, moves=moves)
+    return result()
 
 
 def move_layers(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Deadline = NEVER,
