@@ -32,6 +32,7 @@ from typing import Callable, Sequence
 
 from ..cost.candidates import CandidateSpace, Reach, bits
 from ..cost.cost_model import CostModel, Tiling, mask_of
+from ..cost.partition import components
 from ..utils.deadline import NEVER, Deadline
 from .downsets import downset_dp
 
@@ -200,29 +201,13 @@ def _move_delta(cm: CostModel, groups: list[int], home: int, target: int, joined
     """The change of cost when the layer in ``joined`` but not in ``groups[target]`` leaves ``groups[home]``, with
     the parts its old group falls into; None when a changed group is not convex or has no tiling."""
     rest = groups[home] & ~joined
-    parts = _parts(reach, rest)
+    parts = [mask_of(part) for part in components(cm.network, bits(rest))]
     if any(reach.hull(p) != p for p in parts):
         return None
     costs = [cost_of(m) for m in (joined, *parts)]
     if None in costs:
         return None
     return sum(costs) - cost_of(groups[home]) - cost_of(groups[target]), parts
-
-
-def _parts(reach: Reach, mask: int) -> list[int]:
-    """The connected parts of a set of layers (adjacent: an edge, or reading the same tensor)."""
-    parts = []
-    while mask:
-        part = frontier = mask & -mask
-        while frontier:
-            grown = 0
-            for u in bits(frontier):
-                grown |= reach.adj[u]
-            frontier = grown & mask & ~part
-            part |= frontier
-        parts.append(part)
-        mask &= ~part
-    return parts
 
 
 def _in_order(cm: CostModel, groups: list[int]) -> list[int] | None:
