@@ -135,3 +135,15 @@ def test_library_and_cli(capsys):
     assert code == 0 and '"lower_bound_bytes": 253460' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
     assert code == 2 and "argument --overlap: must be at least 0, got -1" in err
+
+
+def test_under_tiles_a_member_read_beyond_the_window_is_not_cut():
+    """The worked example at 32 KiB under tiles, segments of 4 layers, no overlap: the first core {c1, c2, c3, a1}
+    loads x (32,768 B) and keeps the weights of c1, c2 and c3 (9,216 + 18,432 + 18,432 B) resident: a1's reader
+    p1 lies beyond the window and may be in the group, so a1 keeps only what its readers in the piece need (none)
+    and the first tile fits beside all 46,080 weight bytes. Taking every member as cut by the partition would
+    charge those weights 6 times (309,248 B). The bound stays below the tiles optimum, 425,492 B (exact-dp)."""
+    inst = oo.load_instance("instances/example-32k.json").with_overrides(tiling="tiles")
+    bound = segment_bound(oo.CostModel(inst), 4, 0)
+    assert bound.per_segment[0] == 32_768 + 9_216 + 18_432 + 18_432 == 78_848
+    assert bound.bytes <= oo.solve(inst, "exact-dp").dram_bytes == 425_492
