@@ -90,11 +90,17 @@ def least_rows(cm: CostModel, qs: np.ndarray) -> list[np.ndarray]:
     (by induction from the last node back, since ``need`` grows with the rows it is given)."""
     rows: list[np.ndarray] = [np.zeros(0)] * cm.n
     for u in reversed(range(cm.n)):
-        r = -(-cm.H[u] // qs)
-        for c in cm.consumers[u]:
-            r = np.minimum(r, cm.need(c, rows[c], cm.H[u], qs))
-        rows[u] = r
+        rows[u] = rows_for(cm, u, cm.consumers[u], rows, qs)
     return rows
+
+
+def rows_for(cm: CostModel, u: int, readers, least: list[np.ndarray], qs: np.ndarray) -> np.ndarray:
+    """For each number of strips in ``qs``, the fewest rows node u keeps for ``readers`` that a group holding it
+    may or may not hold: ⌈H/Q⌉ if one of them is outside, else what it needs at its own fewest rows ``least``."""
+    r = -(-cm.H[u] // qs)
+    for c in readers:
+        r = np.minimum(r, cm.need(c, least[c], cm.H[u], qs))
+    return r
 
 
 def segments(cm: CostModel, size: int) -> list[tuple[int, int]]:
@@ -252,11 +258,7 @@ class _LocalCost:
         """For each Q, the fewest rows member u keeps for readers ``far`` that the group may or may not hold."""
         key = (u, far)
         if key not in self._beyond:
-            cm, qs = self.cm, self.qs
-            r = -(-cm.H[u] // qs)
-            for c in far:
-                r = np.minimum(r, cm.need(c, self.least[c], cm.H[u], qs))
-            self._beyond[key] = r.tolist()
+            self._beyond[key] = rows_for(self.cm, u, far, self.least, self.qs).tolist()
         return self._beyond[key]
 
     def _footprint(self, order: list, ext: list, q: int) -> tuple[int, dict[int, int]]:
