@@ -1,9 +1,9 @@
 """Measure the window refinement (``refine``) against the heuristics it starts from and the proven optimum.
 
-For every network × buffer (batch 4, Optimus NPU, Tc 32, 2-byte words): the bytes of ``optimus`` and
-``efficient-s``, then ``refine`` (its bytes, seconds, windows solved, widest window, status) and ``exact-dp``
-(the optimum where it proves one within the limit, else its bound), and refine's gap to the optimum. Rows are
-printed as they finish; ``--markdown`` adds a table for formulations/refine.md. ``--shard k/n`` splits the rows
+For every network × buffer (batch 4, Optimus NPU, Tc 32, 2-byte words): the bytes of ``optimus``,
+``efficient-s`` and ``greedy-merge``, then ``refine`` (its bytes, seconds, windows solved, widest window, status)
+and ``exact-dp`` (the optimum where it proves one within the limit, else its bound), and refine's gap to the
+optimum. Rows are printed as they finish; ``--markdown`` adds a table for formulations/refine.md. ``--shard k/n`` splits the rows
 between processes.
 
     python benchmarks/bench_refine.py [--networks a,b] [--buffers 128KiB,512KiB,1MiB] [--batch 4]
@@ -24,7 +24,7 @@ def run(name: str, buffer: str, *, batch: int, limit: float) -> dict:
     """One measured row."""
     inst = oo.Instance(zoo.build(name), oo.Accelerator(parse_size(buffer), 2, 32, name="optimus-npu"), batch=batch)
     row = {"network": name, "buffer": buffer}
-    for solver in ("optimus", "efficient-s"):
+    for solver in ("optimus", "efficient-s", "greedy-merge"):
         row[solver] = oo.solve(inst, solver).dram_bytes
     start = time.perf_counter()
     refined = oo.solve(inst, "refine", time_limit=limit)
@@ -70,16 +70,18 @@ def main() -> None:
             continue
         rows.append(row)
         print(f"{net:18s} {buf:>7} optimus {_fmt(row['optimus']):>15} efficient-s {_fmt(row['efficient-s']):>15} "
-              f"refine {_fmt(row['refine']):>15} ({row['refine_status']}, {row['refine_s']:.1f} s, "
+              f"greedy-merge {_fmt(row['greedy-merge']):>15} refine {_fmt(row['refine']):>15} "
+              f"({row['refine_status']}, {row['refine_s']:.1f} s, "
               f"{row['windows']} windows, widest {row['widest']}) exact-dp {row['exact_status']} "
               f"{_fmt(row['optimum'] or row['bound'])} gap {_gap(row)}", flush=True)
     if args.markdown:
-        print("\n| network | buffer | optimus | efficient-s | refine | seconds | optimum (or bound) | refine's gap |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("\n| network | buffer | optimus | efficient-s | greedy-merge | refine | seconds | optimum (or bound) "
+              "| refine's gap |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             best = _fmt(r["optimum"]) if r["optimum"] is not None else f"≥ {_fmt(r['bound'])}"
             print(f"| {r['network']} | {r['buffer']} | {_fmt(r['optimus'])} | {_fmt(r['efficient-s'])} | "
-                  f"{_fmt(r['refine'])} | {r['refine_s']:.1f} | {best} | {_gap(r)} |")
+                  f"{_fmt(r['greedy-merge'])} | {_fmt(r['refine'])} | {r['refine_s']:.1f} | {best} | {_gap(r)} |")
 
 
 if __name__ == "__main__":

@@ -159,12 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("solve", help="find a fusion schedule for an instance",
                        description="Find the fusion schedule with the least DRAM traffic. By default (--solver "
-                                   f"auto) within {DEFAULT_TIME_LIMIT:g} s: the optimus and efficient-s heuristics, "
-                                   "then the exact cpsat solver warm-started from the better; the answer says "
+                                   f"auto) within {DEFAULT_TIME_LIMIT:g} s: the optimus, efficient-s and greedy-merge "
+                                   "heuristics, then the exact cpsat solver warm-started from the best; the answer says "
                                    "whether it is proven optimal and gives the proven lower bound.")
     _add_instance_args(p)
     p.add_argument("--solver", default="auto",
-                   help=f"auto (the default: optimus and efficient-s, then cpsat warm-started from the better, "
+                   help=f"auto (the default: optimus, efficient-s and greedy-merge, then cpsat warm-started from the best, "
                         f"within --time-limit, {DEFAULT_TIME_LIMIT:g} s by default), or one of: "
                         f"{', '.join(n for n in solvers.registered() if n not in solvers.composite())} ('optimus-opt solvers' says "
                         "what each proves)")

@@ -114,12 +114,12 @@ def test_time_limit_gives_an_honest_status():
 
     inst = oo.Instance(zoo.build("nasnet_a_mobile"), oo.Accelerator(131072, 2, 32), batch=4)
     compulsory = oo.CostModel(inst).compulsory_bytes()
-    heuristic = oo.solve(inst, "optimus")
+    heuristic = oo.solve(inst, "greedy-merge")  # the cheapest of the three (95.5 MB against 123.7 MB for optimus)
     for name, limit in (("exact-dp", 0.5), ("cpsat", 1.0), ("milp", 1.0)):
         # the limit stops enumeration; the solver falls back on the heuristic's schedule and proves a bound
         r = oo.solve(inst, name, time_limit=limit)
         assert r.status == "feasible" and r.groups and r.solve_seconds < 60, (name, r.status, r.solve_seconds)
-        assert r.solver_info["incumbent"] == "optimus" and r.dram_bytes == heuristic.dram_bytes
+        assert r.solver_info["incumbent"] == "greedy-merge" and r.dram_bytes == heuristic.dram_bytes
         assert oo.evaluate(inst, r).dram_bytes == r.dram_bytes
         # the bound: the compulsory traffic, or the segment bound over the windows solved beside the search by then
         kind = r.solver_info["bound"]

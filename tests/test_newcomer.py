@@ -54,9 +54,10 @@ def test_auto_returns_the_best_schedule_with_its_bound(example):
     assert sched.dram_bytes <= heuristic.dram_bytes
     assert oo.evaluate(example, sched).dram_bytes == sched.dram_bytes
     phases = sched.solver_info["phases"]
-    assert [p["solver"] for p in phases] == ["optimus", "efficient-s", "cpsat"]
-    assert phases[2]["warm_start"] == "optimus"  # on the worked example optimus finds the optimum, efficient-s not
-    assert phases[0]["dram_bytes"] == heuristic.dram_bytes == 253_460
+    assert [p["solver"] for p in phases] == ["optimus", "efficient-s", "greedy-merge", "cpsat"]
+    # on the worked example optimus and greedy-merge find the optimum, efficient-s not; a tie goes to the first
+    assert phases[3]["warm_start"] == "optimus"
+    assert phases[0]["dram_bytes"] == phases[2]["dram_bytes"] == heuristic.dram_bytes == 253_460
     assert phases[1]["dram_bytes"] == oo.solve(example, "efficient-s").dram_bytes > 253_460
     assert sched.solver_info["time_limit_s"] == DEFAULT_TIME_LIMIT and sched.solver_info["bound_scope"] == "all"
 
@@ -86,21 +87,22 @@ def test_auto_proves_the_heuristic_optimal_by_the_bound_computed_beside_it(examp
 
 
 def test_auto_starts_from_the_better_heuristic(monkeypatch):
-    """On SqueezeNet 1.0 at 512 KiB Efficient-S's schedule (11,422,688 B) beats the Optimus recursion's
-    (15,416,160 B): auto keeps it when the exact phase has no time, and warm-starts cpsat from it otherwise."""
+    """On SqueezeNet 1.0 at 512 KiB greedy-merge's schedule (7,662,944 B) beats Efficient-S's (11,422,688 B) and
+    the Optimus recursion's (15,416,160 B): auto keeps it when the exact phase has no time, and warm-starts cpsat
+    from it otherwise."""
     from optimus_opt.solvers import auto
 
     inst = oo.Instance(zoo.build("squeezenet1_0"), oo.Accelerator(512 * 1024, 2, 32, name="optimus-npu"), batch=4)
     sched = oo.solve(inst, "auto")
     phases = sched.solver_info["phases"]
-    assert [(p["solver"], p["dram_bytes"]) for p in phases[:2]] == [("optimus", 15_416_160),
-                                                                     ("efficient-s", 11_422_688)]
-    assert phases[2]["warm_start"] == "efficient-s" and sched.status == "optimal"
+    assert [(p["solver"], p["dram_bytes"]) for p in phases[:3]] == [
+        ("optimus", 15_416_160), ("efficient-s", 11_422_688), ("greedy-merge", 7_662_944)]
+    assert phases[3]["warm_start"] == "greedy-merge" and sched.status == "optimal"
     assert sched.dram_bytes == oo.solve(inst, "exact-dp").dram_bytes == 7_289_696
     monkeypatch.setattr(auto, "MIN_EXACT_SECONDS", 1e9)
     sched = oo.solve(inst, "auto", time_limit=5)
-    assert sched.status == "feasible" and sched.solver_info["chosen"] == "efficient-s"
-    assert sched.dram_bytes == 11_422_688 and oo.evaluate(inst, sched).dram_bytes == 11_422_688
+    assert sched.status == "feasible" and sched.solver_info["chosen"] == "greedy-merge"
+    assert sched.dram_bytes == 7_662_944 and oo.evaluate(inst, sched).dram_bytes == 7_662_944
 
 
 def test_auto_without_ortools_falls_back_to_exact_dp(example, monkeypatch):
@@ -109,7 +111,7 @@ def test_auto_without_ortools_falls_back_to_exact_dp(example, monkeypatch):
     monkeypatch.setattr(CPSat, "is_available", classmethod(lambda cls: False))
     sched = oo.solve(example, "auto")
     assert sched.status == "optimal"
-    assert [p["solver"] for p in sched.solver_info["phases"]] == ["optimus", "efficient-s", "exact-dp"]
+    assert [p["solver"] for p in sched.solver_info["phases"]] == ["optimus", "efficient-s", "greedy-merge", "exact-dp"]
     assert sched.dram_bytes == oo.solve(example, "exact-dp").dram_bytes
 
 

@@ -249,7 +249,7 @@ def test_stated_defaults_and_limits():
     from optimus_opt.studies.planning import default_hard_limit
 
     assert float(stated(r"re-solved exactly\), within (\d+) s in all")[0]) == DEFAULT_TIME_LIMIT
-    assert "warm-started from the better schedule for two thirds of the time left" in README and EXACT_SHARE == 2 / 3
+    assert "warm-started from the best schedule for two thirds of the time left" in README and EXACT_SHARE == 2 / 3
     assert float(stated(r"under (\d+) s or `--time-limit`")[0]) == DIAGNOSIS_SECONDS
     assert tuple(map(int, stated(r"\((\d+) to (\d+) layers, widening\)"))) == (FIRST_WIDTH, DEFAULT_WINDOW)
     factor, extra = map(int, stated(r"by default the time limit × (\d+) \+ (\d+) s"))

@@ -19,13 +19,15 @@ from .base import Budgets, SolveOptions, Solver, SolverResult, budgets_for
 from .baselines import DNNVM, EfficientS
 from .cpsat import CPSat
 from .exact_dp import ExactDP
+from .greedy import GreedyMerge
 from .layerwise import Layerwise
 from .milp import Milp
 from .optimus_dp import Optimus, OptimusOnline
 from .refine import Refine
 
 _SOLVERS: dict[str, type[Solver]] = {cls.name: cls for cls in (Auto, Layerwise, ExactDP, CPSat, Milp, Optimus,
-                                                                OptimusOnline, EfficientS, DNNVM, Refine)}
+                                                                OptimusOnline, EfficientS, DNNVM, GreedyMerge,
+                                                                Refine)}
 
 
 def register(cls: type[Solver]) -> type[Solver]:

@@ -1,7 +1,7 @@
 """Anytime behaviour of the exact solvers: what ``exact-dp``, ``cpsat`` and ``milp`` return when a limit stops them.
 
 An exact solver that runs out of time before it proves anything still knows two things worth reporting: a good
-schedule (the ``warm_start`` the caller gave, else the better of the ``optimus`` and ``efficient-s`` heuristics, run
+schedule (the ``warm_start`` the caller gave, else the best of the :data:`HEURISTICS`, run
 on the spot: a few seconds even on NASNet) and a lower bound of every schedule (at least the compulsory traffic,
 often better: the DP's frontier, the MILP's dual bound, CP-SAT's objective bound). So a study can always report a
 gap. Such a result has status ``feasible``; ``solver_info.incumbent`` says where the schedule came from and
@@ -48,9 +48,12 @@ Groups = Sequence[tuple[Sequence[int], Tiling]]
 SEGMENT_SHARE = 0.5
 #: The share of what is left of a run's deadline that an exact solver keeps for its fallback heuristics (10 %), at
 #: least :data:`FALLBACK_SECONDS_PER_LAYER` per layer and at most half of what is left: on NASNet-A Mobile, the
-#: largest zoo network (498 layers), optimus and efficient-s take about 3.2 s, more than a tenth of a 10 s limit.
+#: largest zoo network (498 layers), the three heuristics take 3.1 s at 128 KiB and 4.0 s at 512 KiB, more than a
+#: tenth of a 10 s limit.
 FALLBACK_SHARE = 0.1
 FALLBACK_SECONDS_PER_LAYER = 0.008
+#: The heuristics whose best schedule a stopped exact solver (and ``auto``) starts from, in the order they run.
+HEURISTICS = ("optimus", "efficient-s", "greedy-merge")
 
 
 class Fallback:
@@ -103,27 +106,31 @@ def warm_groups(cm: CostModel, schedule: Schedule) -> list[tuple[tuple[int, ...]
 
 def heuristic_runs(cm: CostModel, options: SolveOptions, deadline: Deadline = NEVER, *,
                    report: bool = False) -> list[tuple[str, SolverResult, float]]:
-    """Run the heuristics that give a stopped exact solver (and ``auto``) its incumbent, ``optimus`` then
-    ``efficient-s``, with the options' ``max_group`` and seed; each run as (solver name, result, seconds). Neither
-    dominates the other: Efficient-S's breadth-first segments reach sibling groups that the Optimus recursion
-    cannot, as on SqueezeNet and NASNet-A Mobile at 512 KiB. Once ``deadline`` has passed and a run has found a
+    """Run the heuristics that give a stopped exact solver (and ``auto``) its incumbent, ``optimus``,
+    ``efficient-s`` then ``greedy-merge``, with the options' ``max_group`` and seed; each run as (solver name,
+    result, seconds). None dominates the others: Efficient-S's breadth-first segments reach sibling groups that the
+    Optimus recursion cannot (SqueezeNet 1.0 at 128 KiB), and greedy merging forms groups no linear order holds
+    (NASNet-A Mobile at 512 KiB: 47.3 MB against 86.9 MB for the better of the other two), but it trails optimus on
+    MobileNet and DenseNet-121 at 512 KiB. Once ``deadline`` has passed and a run has found a
     schedule, no further heuristic starts. With ``report`` each says so on the options' progress reporter."""
     # imported here: the heuristics import the solver machinery too
     from .baselines import EfficientS
+    from .greedy import GreedyMerge
     from .optimus_dp import Optimus
 
+    known = {cls.name: cls for cls in (Optimus, EfficientS, GreedyMerge)}
     reporter = progress.of(options) if report else None
     runs: list[tuple[str, SolverResult, float]] = []
-    for cls in (Optimus, EfficientS):
+    for solver in (known[name]() for name in HEURISTICS):
         if deadline.expired() and any(result.groups for _, result, _ in runs):
             break
         if reporter is not None:
-            reporter.solver(cls.name)
+            reporter.solver(solver.name)
             reporter.phase("growing groups (heuristic)")
         start = time.perf_counter()
-        result = cls().search(cm, SolveOptions(max_group=options.max_group, seed=options.seed,
-                                               progress=options.progress if report else None))
-        runs.append((cls.name, result, time.perf_counter() - start))
+        result = solver.search(cm, SolveOptions(max_group=options.max_group, seed=options.seed,
+                                                progress=options.progress if report else None))
+        runs.append((solver.name, result, time.perf_counter() - start))
     return runs
 
 

@@ -1,10 +1,9 @@
 """``auto``: the best schedule a user can have within a stated time, with its proven bound (the CLI's default).
 
-It runs the heuristics first (:func:`~optimus_opt.solvers.anytime.heuristic_runs`: the ``optimus`` recursion and
-the ``efficient-s`` baseline, together about 3 s on NASNet-A Mobile, the largest zoo network, and well under a
-second on the others; neither dominates: on SqueezeNet 1.0 and NASNet-A Mobile at 512 KiB Efficient-S's schedule
-moves 26 % and 10 % fewer bytes), then an
-exact solver over all valid schedules, warm-started from the cheaper heuristic schedule, for two thirds of the time
+It runs the heuristics first (:func:`~optimus_opt.solvers.anytime.heuristic_runs`: the ``optimus`` recursion, the
+``efficient-s`` baseline and ``greedy-merge``, together about 4 s on NASNet-A Mobile, the largest zoo network, and
+well under a second on the others; none dominates), then an
+exact solver over all valid schedules, warm-started from the cheapest heuristic schedule, for two thirds of the time
 left (:data:`EXACT_SHARE` of :data:`DEFAULT_TIME_LIMIT` seconds unless ``time_limit`` says otherwise): ``cpsat``
 when OR-Tools is installed, else ``exact-dp`` (which takes no warm start). When the exact solver has not proved
 the optimum by then, the best schedule so far is improved window by window (:mod:`~optimus_opt.solvers.windows`:
@@ -50,8 +49,8 @@ EXACT_SHARE = 2 / 3
 
 class Auto(anytime.Fallback, Solver):
     name = "auto"
-    description = (f"the best schedule in a stated time (default {DEFAULT_TIME_LIMIT:g} s): optimus and "
-                   "efficient-s, then cpsat (exact-dp without OR-Tools) warm-started from the better, then refine "
+    description = (f"the best schedule in a stated time (default {DEFAULT_TIME_LIMIT:g} s): optimus, efficient-s "
+                   "and greedy-merge, then cpsat (exact-dp without OR-Tools) warm-started from the best, then refine "
                    "if that proved nothing; proven bound and status")
     space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
     #: Its status is its exact phase's, but a study runs the phases' solvers themselves: not counted as exact.

@@ -1,16 +1,16 @@
 """What a stopped exact solver needs, computed beside its search on another core: the fallback heuristics'
 schedule and the segment bound.
 
-An exact solver that a time limit stops returns the best schedule it knows (its own, else the better of the
-``optimus`` and ``efficient-s`` heuristics, refined) and the best lower bound it knows. On networks the exact solvers
-cannot finish (NASNet-A Mobile) both cost time after the stop: the heuristics about 3 s, and the segment bound
+An exact solver that a time limit stops returns the best schedule it knows (its own, else the best of the
+``optimus``, ``efficient-s`` and ``greedy-merge`` heuristics, refined) and the best lower bound it knows. On
+networks the exact solvers cannot finish (NASNet-A Mobile) both cost time after the stop: the heuristics 3–4 s, and the segment bound
 (:mod:`~optimus_opt.solvers.segment_bound`), the strongest bound the project proves there, 18 s at 128 KiB.
 Computed after the exact phase, in what the limit leaves, the segment bound finished 1 of 34 windows and the
 heuristics could overrun the limit; computed from the start in a forked process on the core the search leaves
 idle, both have the whole limit. The child runs the heuristics first (when the solver has no ``warm_start``), then
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
-compulsory traffic). With the bound done and time left, it refines the cheaper heuristic schedule
+compulsory traffic). With the bound done and time left, it refines the cheapest heuristic schedule
 (:func:`~optimus_opt.solvers.windows.refine`) until just before the deadline and sends the result, which the
 stopped solver takes when it beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
 gives the refinement the whole limit on the other core instead of the solver's reserve.
@@ -126,7 +126,7 @@ class Beside:
         return assemble(self._cm, self._spans, results, time.perf_counter() - self._began)
 
     def refined(self, until: Deadline) -> Refinement | None:
-        """The child's refinement of the cheaper heuristic schedule, waiting for its end until ``until`` and else
+        """The child's refinement of the cheapest heuristic schedule, waiting for its end until ``until`` and else
         taking the last improvement it sent; None when the child was not asked for the heuristics, found no
         schedule, or had no time left for it."""
         if self.heuristics is None:

@@ -20,7 +20,10 @@ Windows see only groups that run one after another, but a layer's best group may
 1 × 1 conv that reads a cell's output belongs with the group that produces that output, two cells before the conv
 runs. So whenever no window of a width improves, *layer moves* (:func:`move_layers`) try each layer in the group
 of each of its producers and readers; improving moves are made, the groups are put back in a valid order, and the
-windows of that width are swept again, until neither improves (formulations/refine.md, "Layer moves").
+windows of that width are swept again (formulations/refine.md, "Layer moves"). When no layer move improves either,
+*group merges* (:func:`merge_groups`) join two groups linked by a tensor into their hull, which no single move can
+do when each layer's move alone costs more ("Group merges"); the ``greedy-merge`` heuristic is that move alone,
+from layer-by-layer execution.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class Refinement:
     widest: int
     seconds: float
     moves: int = 0
+    merges: int = 0
 
     @property
     def cost(self) -> int:
@@ -75,7 +79,7 @@ class Refinement:
 
     def info(self) -> dict:
         return {"windows_solved": self.windows, "windows_improved": self.improved, "widest_window": self.widest,
-                "layer_moves": self.moves, "refine_seconds": round(self.seconds, 6),
+                "layer_moves": self.moves, "group_merges": self.merges, "refine_seconds": round(self.seconds, 6),
                 "refine_stopped_by_time": self.stopped}
 
 
@@ -92,13 +96,13 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
     current = [(mask_of(members), tiling) for members, tiling in groups]
     if window is None:
         window = sum(mask.bit_count() for mask, _ in current)
-    solved = improved = widest = moves = 0
+    solved = improved = widest = moves = merges = 0
     proven = stopped = False
 
     def result() -> Refinement:
         return Refinement(groups=tuple((tuple(bits(mask)), tiling) for mask, tiling in current), proven=proven,
                           stopped=stopped, windows=solved, improved=improved, widest=widest,
-                          seconds=time.perf_counter() - began, moves=moves)
+                          seconds=time.perf_counter() - began, moves=moves, merges=merges)
     for width in widths(window):
         changed = True
         while changed and not (stopped or proven):
@@ -131,8 +135,12 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                 i += max(1, (j - i if better is None else len(better)) // 2)
             if not (changed or stopped or proven):  # no window of this width improves: move layers, sweep again
                 moved, stopped = move_layers(cm, current, deadline, max_group)
+                merged = 0
+                if not (moved or stopped):  # nor any layer move: merge groups
+                    merged, stopped = merge_groups(cm, current, deadline, max_group)
+                    merges += merged
                 moves += moved
-                changed = moved > 0
+                changed = moved > 0 or merged > 0
                 if changed and improved_to is not None:
                     improved_to(result())
         if stopped or proven:
@@ -154,15 +162,7 @@ def move_layers(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Dead
     reach = Reach.of(cm)
     net = cm.network
     groups = [mask for mask, _ in current]
-    tiling = {mask: t for mask, t in current}
-
-    def cost_of(mask: int) -> int | None:
-        if mask not in tiling:
-            t = None if max_group is not None and mask.bit_count() > max_group else cm.best_tiling_of_mask(mask)
-            tiling[mask] = t
-        t = tiling[mask]
-        return None if t is None else t.cost
-
+    cost_of = _GroupCost(cm, current, max_group)
     moved = 0
     stopped = False
     again = True
@@ -192,22 +192,103 @@ def move_layers(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Dead
                 moved += 1
                 again = True
     if moved:
-        current[:] = [(g, tiling[g]) for g in _in_order(cm, groups)]
+        current[:] = [(g, cost_of.tiling[g]) for g in _in_order(cm, groups)]
     return moved, stopped
 
 
-def _move_delta(cm: CostModel, groups: list[int], home: int, target: int, joined: int, reach: Reach,
-                cost_of) -> tuple[int, list[int]] | None:
-    """The change of cost when the layer in ``joined`` but not in ``groups[target]`` leaves ``groups[home]``, with
-    the parts its old group falls into; None when a changed group is not convex or has no tiling."""
-    rest = groups[home] & ~joined
-    parts = [mask_of(part) for part in components(cm.network, bits(rest))]
-    if any(reach.hull(p) != p for p in parts):
-        return None
-    costs = [cost_of(m) for m in (joined, *parts)]
+def merge_groups(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Deadline = NEVER,
+                 max_group: int | None = None) -> tuple[int, bool]:
+    """Merge pairs of groups while that lowers the cost, in place; return the merges made and whether the deadline
+    cut the search short.
+
+    For every two groups A, B joined by a tensor (one produces it and the other reads it, or both read it), the
+    merged group is the
+    hull M of A ∪ B (the layers on paths between them): every group that meets M gives its layers in M to M, and
+    the rest of each splits into connected parts. The merge is valid when each part is convex, M and every part
+    have a tiling, and the groups still admit an order. Of the valid merges that lower the cost, the one that saves
+    the largest share of what the groups it replaces cost is made (ties: the pair that comes first in the
+    schedule), and merging repeats until none lowers it. Layer moves
+    cannot do this when every layer's move alone costs more (a group split in two halves whose tensors between
+    them are each read by several layers), nor windows when the two groups run far apart or hold more layers
+    than the width."""
+    reach = Reach.of(cm)
+    net = cm.network
+    groups = [mask for mask, _ in current]
+    cost_of = _GroupCost(cm, current, max_group)
+    merged = 0
+    known: dict[tuple[int, int], tuple[int | None, int, tuple[int, ...], list[int]]] = {}
+    while not deadline.expired():
+        home = {u: k for k, g in enumerate(groups) for u in bits(g)}
+        pairs = set()
+        for tensor in (*net.input_ids, *net.layer_ids):
+            near = sorted({home[c] for c in cm.consumers[tensor]} | ({home[tensor]} if tensor in home else set()))
+            pairs.update((a, b) for i, a in enumerate(near) for b in near[i + 1:])
+        present = set(groups)
+        gains = []
+        for a, b in sorted(pairs):
+            key = (groups[a], groups[b])
+            if key not in known or not present.issuperset(known[key][2]):  # a merge's gain: while its groups stand
+                hull = reach.hull(key[0] | key[1])
+                hit = tuple(g for g in groups if g & hull)
+                parts = _rest_parts(cm, reach, [g & ~hull for g in hit])
+                gain = None if parts is None else _gain(cost_of, [hull, *parts], hit)
+                known[key] = (gain, hull, hit, parts or [])
+            gain, _, hit, _ = known[key]
+            if gain is not None and gain < 0:  # the share of their cost the merged groups save, the largest first
+                gains.append((gain / sum(cost_of(g) for g in hit), len(gains), key))
+        for _, _, key in sorted(gains):  # the best merge after which the groups still admit an order
+            _, hull, hit, parts = known[key]
+            trial = [g for g in groups if g not in hit] + [hull, *parts]
+            if _in_order(cm, trial) is not None:
+                groups = trial
+                merged += 1
+                break
+        else:
+            break
+    if merged:
+        current[:] = [(g, cost_of.tiling[g]) for g in _in_order(cm, groups)]
+    return merged, deadline.expired()
+
+
+class _GroupCost:
+    """A group's cost by its best tiling (None: no tiling fits, or more layers than ``max_group``), cached; starts
+    with the tilings the schedule already has."""
+
+    def __init__(self, cm: CostModel, current: list[tuple[int, Tiling]], max_group: int | None) -> None:
+        self.cm = cm
+        self.max_group = max_group
+        self.tiling: dict[int, Tiling | None] = {mask: t for mask, t in current}
+
+    def __call__(self, mask: int) -> int | None:
+        if mask not in self.tiling:
+            over = self.max_group is not None and mask.bit_count() > self.max_group
+            self.tiling[mask] = None if over else self.cm.best_tiling_of_mask(mask)
+        t = self.tiling[mask]
+        return None if t is None else t.cost
+
+
+def _rest_parts(cm: CostModel, reach: Reach, rests: Sequence[int]) -> list[int] | None:
+    """The connected parts of what is left of changed groups, or None when one of them is not convex."""
+    parts = [mask_of(part) for rest in rests if rest for part in components(cm.network, bits(rest))]
+    return None if any(reach.hull(p) != p for p in parts) else parts
+
+
+def _gain(cost_of: _GroupCost, new: Sequence[int], old: Sequence[int]) -> int | None:
+    """The change of cost when the groups ``old`` are replaced by ``new``; None when a new group has no tiling."""
+    costs = [cost_of(m) for m in new]
     if None in costs:
         return None
-    return sum(costs) - cost_of(groups[home]) - cost_of(groups[target]), parts
+    return sum(costs) - sum(cost_of(m) for m in old)
+
+
+def _move_delta(cm: CostModel, groups: list[int], home: int, target: int, joined: int, reach: Reach,
+                cost_of: _GroupCost) -> tuple[int, list[int]] | None:
+    """The change of cost when the layer in ``joined`` but not in ``groups[target]`` leaves ``groups[home]``, with
+    the parts its old group falls into; None when a changed group is not convex or has no tiling."""
+    parts = _rest_parts(cm, reach, [groups[home] & ~joined])
+    if parts is None or (gain := _gain(cost_of, [joined, *parts], [groups[home], groups[target]])) is None:
+        return None
+    return gain, parts
 
 
 def _in_order(cm: CostModel, groups: list[int]) -> list[int] | None:
