@@ -13,7 +13,7 @@ from optimus_opt import zoo
 from optimus_opt.solvers import anytime, beside, get
 from optimus_opt.solvers.base import SolveOptions
 from optimus_opt.solvers.segment_bound import segment_bound
-from optimus_opt.solvers.windows import refine
+from optimus_opt.solvers.windows import by_cost, refine, refine_starts
 from optimus_opt.utils.deadline import Deadline
 
 SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
@@ -60,13 +60,13 @@ def test_the_child_runs_the_fallback_heuristics_first_when_asked():
     unasked.close()
 
 
-def test_with_the_bound_done_the_child_refines_the_cheaper_heuristic_schedule():
-    """SqueezeNet 1.0 at 512 KiB: greedy-merge moves 7,662,944 B and its refinement reaches the optimum,
-    7,289,696 B; the child sends the same refinement as the parent would make."""
+def test_with_the_bound_done_the_child_refines_the_heuristic_schedules():
+    """SqueezeNet 1.0 at 512 KiB: greedy-merge moves 7,662,944 B, the cheapest start, and its refinement reaches the
+    optimum, 7,289,696 B; the child sends the same refinement as the parent would make."""
     cm = oo.CostModel(squeezenet_512k())
     runs = anytime.heuristic_runs(cm, SolveOptions())
     name, start = anytime.cheapest(runs)
-    here = refine(cm, start.groups, window=None)
+    here = refine_starts(cm, by_cost(runs), Deadline.after(120), widen=True)
     child = beside.Beside(cm, Deadline.after(120), None, heuristics=lambda: anytime.heuristic_runs(cm, SolveOptions()))
     try:
         there = child.refined(until=Deadline.after(120))
@@ -75,7 +75,8 @@ def test_with_the_bound_done_the_child_refines_the_cheaper_heuristic_schedule():
         child.close()
     assert (name, anytime.schedule_cost(start)) == ("greedy-merge", 7_662_944)
     assert bound.complete  # the windows came first
-    assert there.cost == here.cost == 7_289_696 and there.groups == here.groups
+    assert there[0] == here[0] == "greedy-merge"
+    assert there[1].cost == here[1].cost == 7_289_696 and there[1].groups == here[1].groups
     unasked = beside.Beside(cm, Deadline.after(120), None)  # no heuristics asked: nothing to refine
     assert unasked.refined(until=Deadline.after(120)) is None
     unasked.close()
@@ -126,8 +127,8 @@ class Proven:
 
 
 class Refined(Proven):
-    """Stands for a process beside the search that ran the heuristics, proved ``bound`` and refined the cheaper
-    heuristic schedule into ``refinement`` by the time it is asked."""
+    """Stands for a process beside the search that ran the heuristics, proved ``bound`` and refined their
+    schedules into ``refinement``, (the name of its start, the refinement), by the time it is asked."""
 
     def __init__(self, bound, runs, refinement) -> None:
         super().__init__(bound)
@@ -154,13 +155,15 @@ def test_a_stopped_exact_solver_reports_the_bound_proven_beside_it(example):
 
 def test_a_stopped_exact_solver_takes_the_refinement_made_beside_it():
     """With no time left for its own refinement, exact-dp stopped at once on SqueezeNet 1.0 at 512 KiB returns the
-    child's refinement of greedy-merge (7,289,696 B) where it would return greedy-merge's 7,662,944 B."""
+    child's refinement (7,289,696 B) where it would return greedy-merge's 7,662,944 B, named after the start the
+    child refined it from: here optimus's (15,416,160 B), not the cheapest."""
     inst = squeezenet_512k()
     cm = oo.CostModel(inst)
     runs = anytime.heuristic_runs(cm, SolveOptions())
-    refinement = refine(cm, anytime.cheapest(runs)[1].groups, window=None)
+    optimus = next(result for name, result, _ in runs if name == "optimus")
+    refinement = ("optimus", refine(cm, optimus.groups, window=None))
     options = SolveOptions(time_limit=1e-6, beside=Refined(segment_bound(cm, 4, 0), runs, refinement))
     sched = get("exact-dp").solve(inst, options)
     assert sched.status in ("feasible", "optimal") and sched.dram_bytes == 7_289_696
-    assert sched.solver_info["incumbent"] == "greedy-merge + refine, beside the search"
+    assert sched.solver_info["incumbent"] == "optimus + refine, beside the search"
     assert oo.evaluate(inst, sched).dram_bytes == 7_289_696

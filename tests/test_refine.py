@@ -78,7 +78,7 @@ def test_refine_tries_each_heuristic_start_while_time_is_left():
     inst = oo.Instance(zoo.build("squeezenet1_0"), oo.Accelerator(1024 * 1024, 2, 32, name="optimus-npu"), batch=4)
     sched = oo.solve(inst, "refine")
     info = sched.solver_info
-    assert info["starts_refined"] == ["greedy-merge", "optimus", "efficient-s"]
+    assert info["starts"] == ["greedy-merge", "optimus", "efficient-s"]
     assert (info["start"], info["start_bytes"], sched.dram_bytes) == ("optimus", 7_460_240, 4_442_000)
     assert oo.solve(inst, "exact-dp").dram_bytes == 4_442_000 == oo.evaluate(inst, sched).dram_bytes
     assert oo.solve(inst, "greedy-merge").dram_bytes == 4_815_248
@@ -146,6 +146,30 @@ def test_two_groups_no_layer_move_improves_are_merged():
     assert [(m, t.cost) for m, t in current] == [(_mask(inst, ["p0", "p", "r1", "r2"]), 8_576)]
     greedy = oo.solve(inst, "greedy-merge")
     assert (greedy.dram_bytes, len(greedy.groups), greedy.solver_info["merges"]) == (8_576, 1, 2)
+
+
+def test_a_merge_that_cuts_a_group_pays_for_what_is_left_of_it():
+    """a = conv(x), c1 = conv(a), c2 = conv(c1), b = a + c1, with c2 and b outputs; every tensor 4,096 B, every conv
+    128 weight bytes. From A = {a} (8,320 B), C = {c1, c2} (loads a, stores c1 and c2: 12,544 B) and B = {b}
+    (loads a and c1, stores b: 12,288 B): merging A and B takes their hull {a, c1, b} (12,544 B) and leaves {c2}
+    (8,320 B), saving 12,288 B of 33,152 (37 %); merging C and B gives {c1, c2, b} (12,544 B), saving 12,288 B of
+    24,832 (49 %), so it comes first; then A joins: x loaded, c2 and b stored, 4,096 + 384 + 8,192 = 12,672 B.
+    With groups of at most 3 layers A cannot join, and the first merge is what is left."""
+    layers = (Layer(name="x", op="input", shape=(8, 16, 16)),
+              Layer(name="a", op="conv", inputs=("x",), channels=8, kernel=(1, 1)),
+              Layer(name="c1", op="conv", inputs=("a",), channels=8, kernel=(1, 1)),
+              Layer(name="c2", op="conv", inputs=("c1",), channels=8, kernel=(1, 1)),
+              Layer(name="b", op="add", inputs=("a", "c1")))
+    inst = oo.Instance(Network("cut", layers, outputs=("c2", "b")), oo.Accelerator(64 * 1024, 2, 8), batch=1)
+    cm = oo.CostModel(inst)
+    current = [(m, cm.best_tiling_of_mask(m)) for m in (_mask(inst, g) for g in (["a"], ["c1", "c2"], ["b"]))]
+    assert [t.cost for _, t in current] == [8_320, 12_544, 12_288]
+    assert cm.best_tiling_of_mask(_mask(inst, ["a", "c1", "b"])).cost == 12_544
+    capped = list(current)
+    assert merge_groups(cm, current) == (2, False)
+    assert [(m, t.cost) for m, t in current] == [(_mask(inst, ["a", "c1", "c2", "b"]), 12_672)]
+    assert merge_groups(cm, capped, max_group=3) == (1, False)
+    assert [(m, t.cost) for m, t in capped] == [(_mask(inst, ["a"]), 8_320), (_mask(inst, ["c1", "c2", "b"]), 12_544)]
 
 
 def test_greedy_merge_reaches_the_optimum_of_the_example_at_32k():

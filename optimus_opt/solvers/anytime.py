@@ -261,11 +261,12 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
             out = refine(cm, best, options.deadline, window=None, max_group=options.max_group)
             best, best_cost, source, bound, bound_kind = _refined(out, best, best_cost, source, bound, bound_kind,
                                                                   info, f"{source} + refine")
-        if refinable and best_cost > bound and options.beside is not None:  # the child's, from the same start
-            out = options.beside.refined(until=options.deadline)
-            if out is not None:
+        if refinable and best_cost > bound and options.beside is not None:  # the child's, from every heuristic
+            got = options.beside.refined(until=options.deadline)
+            if got is not None:
+                start, out = got
                 best, best_cost, source, bound, bound_kind = _refined(
-                    out, best, best_cost, source, bound, bound_kind, info, f"{origin} + refine, beside the search")
+                    out, best, best_cost, source, bound, bound_kind, info, f"{start} + refine, beside the search")
         if options.beside is not None and best_cost is not None and best_cost > bound:
             # what the process beside proved meanwhile, waiting for the rest while the limit lasts
             bound, bound_kind = better_bound(cm, options, bound, bound_kind, info, options.deadline)

@@ -10,9 +10,10 @@ heuristics could overrun the limit; computed from the start in a forked process 
 idle, both have the whole limit. The child runs the heuristics first (when the solver has no ``warm_start``), then
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
-compulsory traffic). With the bound done and time left, it refines the cheapest heuristic schedule
-(:func:`~optimus_opt.solvers.windows.refine`) until just before the deadline and sends the result, which the
-stopped solver takes when it beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
+compulsory traffic). With the bound done and time left, it refines the heuristics' schedules, each in a slice of
+the time and then the best with the widths growing (:func:`~optimus_opt.solvers.windows.refine_starts`), until
+just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
+beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
 gives the refinement the whole limit on the other core instead of the solver's reserve.
 
 :meth:`~optimus_opt.solvers.base.Solver.solve` starts it for the exact solvers and ``auto``
@@ -43,7 +44,7 @@ from .segment_bound import (
     segments,
     window_results,
 )
-from .windows import Refinement, refine
+from .windows import Refinement, by_cost, refine_starts
 
 #: Seconds (at most; 5 % of what is left when less) before the run's deadline at which the child's refinement
 #: stops, to leave time to send its schedule: a window under way ends after its deadline, by 0.15 s on NASNet-A
@@ -62,7 +63,7 @@ class Beside:
         self._spans = segments(cm, DEFAULT_SEGMENT)
         self._results: dict[int, WindowResult] = {}
         self._runs: list | None = None
-        self._refined: Refinement | None = None
+        self._refined: tuple[str, Refinement] | None = None
         self._refined_final = False
         self.heuristics = heuristics
         self._began = time.perf_counter()
@@ -125,10 +126,10 @@ class Beside:
             results = list(self._results.values())
         return assemble(self._cm, self._spans, results, time.perf_counter() - self._began)
 
-    def refined(self, until: Deadline) -> Refinement | None:
-        """The child's refinement of the cheapest heuristic schedule, waiting for its end until ``until`` and else
-        taking the last improvement it sent; None when the child was not asked for the heuristics, found no
-        schedule, or had no time left for it."""
+    def refined(self, until: Deadline) -> tuple[str, Refinement] | None:
+        """The child's refinement of the heuristic schedules, with the name of the heuristic whose schedule it
+        started from, waiting for its end until ``until`` and else taking the last improvement it sent; None when
+        the child was not asked for the heuristics, found no schedule, or had no time left for it."""
         if self.heuristics is None:
             return None
         self._wait(lambda: self._refined_final, until)
@@ -146,8 +147,8 @@ class Beside:
 def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_group: int | None,
           heuristics: Callable[[], list] | None, outbox: Connection) -> None:
     """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
-    then each window's outcome as soon as it is solved, then, with the heuristics' runs, the refinement of the
-    cheaper schedule."""
+    then each window's outcome as soon as it is solved, then, with the heuristics' runs, the refinement of their
+    schedules."""
     try:
         runs = None
         if heuristics is not None:
@@ -157,16 +158,15 @@ def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_g
             if result.value is None:  # the deadline stopped it: nothing more will be proven
                 break
             outbox.send(("window", result))
-        schedules = [result.groups for _, result, _ in runs or () if result.groups]
+        starts = by_cost(runs or [])
         left = deadline.left()
-        if schedules and left:
-            cheapest = min(schedules, key=lambda groups: sum(t.cost for _, t in groups))  # the first on a tie
+        if starts and left:
             # each improvement is sent as it comes, so that a window running past the end loses only its own;
             # the refinement ends a little before the deadline, so that the last reaches the caller while it waits
             until = deadline.sub(seconds=left - min(REFINE_MARGIN, 0.05 * left))
-            out = refine(cm, cheapest, until, window=None, max_group=max_group,
-                         improved_to=lambda so_far: outbox.send(("refined", (so_far, False))))
-            outbox.send(("refined", (out, True)))
+            best = refine_starts(cm, starts, until, widen=True, max_group=max_group,
+                                 improved_to=lambda name, so_far: outbox.send(("refined", ((name, so_far), False))))
+            outbox.send(("refined", (best, True)))
     except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C reaches the whole process group; the parent handles it
         pass
     finally:

@@ -8,7 +8,7 @@ B).
 
 This is the agglomerative fusion of compilers' greedy fusion passes, priced by the exact cost model and free of any
 linear order, so it forms groups no segment of one order holds and that the Optimus recursion's beam drops: on
-NASNet-A Mobile at 512 KiB, whole cell bodies with the 1 × 1 convs of the next two cells that read their sums. It
+NASNet-A Mobile at 512 KiB, most of its groups are a normal cell's body with the next cell's first 1 × 1 conv. It
 is a heuristic (a merge that would pay off only after a later one is never made), ``feasible`` at best, and runs in
 seconds on the zoo's largest network; formulations/refine.md, "Group merges", states the move.
 """
