@@ -3,8 +3,8 @@
 For every network × buffer (batch 4, Optimus NPU, Tc 32, 2-byte words): the bytes of ``optimus``,
 ``efficient-s`` and ``greedy-merge``, then ``refine`` (its bytes, seconds, windows solved, widest window, status)
 and ``exact-dp`` (the optimum where it proves one within the limit, else its bound), and refine's gap to the
-optimum. Rows are printed as they finish; ``--markdown`` adds a table for formulations/refine.md. ``--shard k/n`` splits the rows
-between processes.
+optimum. Rows are printed as they finish; ``--markdown`` adds a table for formulations/refine.md. ``--shard k/n``
+splits the rows between processes.
 
     python benchmarks/bench_refine.py [--networks a,b] [--buffers 128KiB,512KiB,1MiB] [--batch 4]
                                       [--time-limit 60] [--shard 1/2] [--markdown]

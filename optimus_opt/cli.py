@@ -160,12 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="find a fusion schedule for an instance",
                        description="Find the fusion schedule with the least DRAM traffic. By default (--solver "
                                    f"auto) within {DEFAULT_TIME_LIMIT:g} s: the optimus, efficient-s and greedy-merge "
-                                   "heuristics, then the exact cpsat solver warm-started from the best; the answer says "
-                                   "whether it is proven optimal and gives the proven lower bound.")
+                                   "heuristics, then the exact cpsat solver warm-started from the best; the answer "
+                                   "says whether it is proven optimal and gives the proven lower bound.")
     _add_instance_args(p)
     p.add_argument("--solver", default="auto",
-                   help=f"auto (the default: optimus, efficient-s and greedy-merge, then cpsat warm-started from the best, "
-                        f"within --time-limit, {DEFAULT_TIME_LIMIT:g} s by default), or one of: "
+                   help=f"auto (the default: optimus, efficient-s and greedy-merge, then cpsat warm-started from "
+                        f"the best, within --time-limit, {DEFAULT_TIME_LIMIT:g} s by default), or one of: "
                         f"{', '.join(n for n in solvers.registered() if n not in solvers.composite())} ('optimus-opt solvers' says "
                         "what each proves)")
     p.add_argument("--time-limit", type=_seconds, metavar="S",

@@ -280,7 +280,8 @@ def test_paper_preset_plan_and_comparison(tmp_path):
     assert {(i.network.name, i.batch) for i in pe} == {("squeezenet1_0", 4)}
     assert pe[0].name == "squeezenet1_0-optimus-npu-tc16-b4" and pe[0].accelerator.pe_array == (16, 16)
     specs = planning.plan_experiments(list(exps.values()))
-    assert len({s.run_id for s in specs}) == len(specs) == 24 * 10 + 38 * 8  # 62 instances (overall: 10 solvers; sweeps: 7 heuristics and one exact), shared runs once
+    # 62 instances (overall: 10 solvers; sweeps: 7 heuristics and one exact), shared runs once
+    assert len({s.run_id for s in specs}) == len(specs) == 24 * 10 + 38 * 8
     assert len(paper.paper_instances()) == 62
     timed = {"exact-dp", "cpsat", "milp", "refine"}  # every solver of the plan that takes a time limit gets one
     assert {s.solver for s in specs if oo.solvers.get(s.solver).timed} == timed

@@ -6,8 +6,9 @@ well under a second on the others; none dominates), then an
 exact solver over all valid schedules, warm-started from the cheapest heuristic schedule, for two thirds of the time
 left (:data:`EXACT_SHARE` of :data:`DEFAULT_TIME_LIMIT` seconds unless ``time_limit`` says otherwise): ``cpsat``
 when OR-Tools is installed, else ``exact-dp`` (which takes no warm start). When the exact solver has not proved
-the optimum by then, the best schedule so far is improved window by window (:mod:`~optimus_opt.solvers.windows`:
-consecutive groups re-solved exactly) in the rest of the time: on NASNet-A Mobile, where no exact solver finishes,
+the optimum by then, its schedule and the heuristics' are improved window by window
+(:func:`~optimus_opt.solvers.windows.refine_starts`: consecutive groups re-solved exactly, each schedule in its
+share) in the rest of the time: on NASNet-A Mobile, where no exact solver finishes,
 this is what makes the default command's schedule better than the heuristics'. It returns the cheapest schedule with
 
 * status ``optimal`` when the exact solver proved it (its cost equals the proven bound), ``feasible`` when the
@@ -35,7 +36,7 @@ from . import anytime
 from .base import SolveOptions, Solver, SolverResult
 from .cpsat import CPSat
 from .exact_dp import ExactDP
-from .windows import refine
+from .windows import by_cost, refine_starts
 
 #: The time limit of ``auto`` when none is given, in seconds (the CLI's ``--help`` states it).
 DEFAULT_TIME_LIMIT = 30.0
@@ -92,7 +93,7 @@ class Auto(anytime.Fallback, Solver):
 
         if (exact is None or exact.status not in ("optimal", "infeasible")) \
                 and deadline.left() >= MIN_EXACT_SECONDS:
-            h_name, heuristic = _refined(cm, options, deadline, h_name, heuristic, exact, exact_cls.name, phases)
+            h_name, heuristic = _refined(cm, options, deadline, runs, exact, exact_cls.name, phases)
 
         info = {"time_limit_s": limit, "exact_solver": exact_cls.name, "phases": phases}
         if exact is not None:
@@ -105,17 +106,18 @@ class Auto(anytime.Fallback, Solver):
                         segment.bytes if segment is not None and segment.feasible else None)
 
 
-def _refined(cm: CostModel, options: SolveOptions, deadline, h_name: str, heuristic: SolverResult,
-             exact: SolverResult | None, exact_name: str, phases: list[dict]) -> tuple[str, SolverResult]:
-    """The cheaper of the heuristic's and the stopped exact solver's schedules, improved window by window
-    (:mod:`~optimus_opt.solvers.windows`) until the deadline, under the name "<whose> + refine"; the heuristic's
-    unchanged when there is no schedule to start from. The windows grow until the deadline or until one holds the
-    whole network, which then proves the optimum (the result's ``bound_bytes``)."""
-    name, start = anytime.cheapest([(h_name, heuristic, 0.0)] + ([(exact_name, exact, 0.0)] if exact else []))
-    if not start.groups:
-        return h_name, heuristic
-    progress.of(options).solver(f"refine (windows of {name}'s groups)")
-    out = refine(cm, start.groups, deadline, window=None, max_group=options.max_group)
+def _refined(cm: CostModel, options: SolveOptions, deadline, runs: list, exact: SolverResult | None,
+             exact_name: str, phases: list[dict]) -> tuple[str, SolverResult]:
+    """The stopped exact solver's and the heuristics' schedules, cheapest first, each improved window by window in
+    its share of the time (:func:`~optimus_opt.solvers.windows.refine_starts`), the cheapest result then with the
+    windows growing until the deadline or until one holds the whole network, which then proves the optimum (the
+    result's ``bound_bytes``); named "<whose> + refine". The cheapest heuristic's schedule, unchanged, when there is
+    no schedule to start from."""
+    starts = by_cost(([(exact_name, exact, 0.0)] if exact else []) + runs)
+    if not starts:
+        return anytime.cheapest(runs)
+    progress.of(options).solver(f"refine (windows of the groups of {', '.join(name for name, _ in starts)})")
+    name, out = refine_starts(cm, starts, deadline, widen=True, max_group=options.max_group)
     result = SolverResult(status="optimal" if out.proven else "feasible", groups=out.groups,
                           bound_bytes=out.cost if out.proven else None, info=out.info())
     phases.append(dict(_phase("refine", result, out.seconds), start=name, **out.info()))

@@ -3,8 +3,9 @@ schedule and the segment bound.
 
 An exact solver that a time limit stops returns the best schedule it knows (its own, else the best of the
 ``optimus``, ``efficient-s`` and ``greedy-merge`` heuristics, refined) and the best lower bound it knows. On
-networks the exact solvers cannot finish (NASNet-A Mobile) both cost time after the stop: the heuristics 3–4 s, and the segment bound
-(:mod:`~optimus_opt.solvers.segment_bound`), the strongest bound the project proves there, 18 s at 128 KiB.
+networks the exact solvers cannot finish (NASNet-A Mobile) both cost time after the stop: the heuristics 3–4 s,
+and the segment bound (:mod:`~optimus_opt.solvers.segment_bound`), the strongest bound the project proves there,
+18 s at 128 KiB.
 Computed after the exact phase, in what the limit leaves, the segment bound finished 1 of 34 windows and the
 heuristics could overrun the limit; computed from the start in a forked process on the core the search leaves
 idle, both have the whole limit. The child runs the heuristics first (when the solver has no ``warm_start``), then
