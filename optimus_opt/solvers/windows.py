@@ -263,7 +263,7 @@ def merge_groups(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Dea
     groups = [mask for mask, _ in current]
     cost_of = _GroupCost(cm, current, max_group)
     merged = 0
-    known: dict[tuple[int, int], tuple[int | None, int, tuple[int, ...], list[int]]] = {}
+    known: dict[tuple[int, int], tuple[float | None, int, tuple[int, ...], list[int]]] = {}
     while not deadline.expired():
         home = {u: k for k, g in enumerate(groups) for u in bits(g)}
         pairs = set()
@@ -274,15 +274,17 @@ def merge_groups(cm: CostModel, current: list[tuple[int, Tiling]], deadline: Dea
         gains = []
         for a, b in sorted(pairs):
             key = (groups[a], groups[b])
-            if key not in known or not present.issuperset(known[key][2]):  # a merge's gain: while its groups stand
+            if key not in known or not present.issuperset(known[key][2]):  # a merge's saving: while its groups stand
                 hull = reach.hull(key[0] | key[1])
                 hit = tuple(g for g in groups if g & hull)
                 parts = _rest_parts(cm, reach, [g & ~hull for g in hit])
                 gain = None if parts is None else _gain(cost_of, [hull, *parts], hit)
-                known[key] = (gain, hull, hit, parts or [])
-            gain, _, hit, _ = known[key]
-            if gain is not None and gain < 0:  # the share of their cost the merged groups save, the largest first
-                gains.append((gain / sum(cost_of(g) for g in hit), len(gains), key))
+                # the share of their cost the merged groups save (negative), when the merge saves anything
+                share = gain / sum(cost_of(g) for g in hit) if gain is not None and gain < 0 else None
+                known[key] = (share, hull, hit, parts or [])
+            share = known[key][0]
+            if share is not None:  # the largest share first
+                gains.append((share, len(gains), key))
         for _, _, key in sorted(gains):  # the best merge after which the groups still admit an order
             _, hull, hit, parts = known[key]
             ordered = _in_order(cm, [g for g in groups if g not in hit] + [hull, *parts])
