@@ -3,6 +3,7 @@ same bound as :func:`segment_bound` in the parent, a stopped solver reports it, 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import pytest
@@ -25,19 +26,39 @@ def squeezenet_512k() -> oo.Instance:
     return oo.Instance(zoo.build("squeezenet1_0"), oo.Accelerator(512 * 1024, 2, 32, name="optimus-npu"), batch=4)
 
 
-@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
-def test_the_child_proves_what_the_parent_would():
-    cm = oo.CostModel(oo.load_instance(SQUEEZENET))
-    here = segment_bound(cm)
+def in_child_and_here(path) -> tuple:
+    """The segment bound of an instance computed in the process beside a search and in this one (the child ends
+    with the run)."""
+    cm = oo.CostModel(oo.load_instance(path))
     child = beside.Beside(cm, Deadline.after(120), None)
     try:
         there = child.bound(until=Deadline.after(120))
     finally:
         child.close()
+    assert not child._process.is_alive()
+    return there, segment_bound(cm)
+
+
+FORK = pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+
+
+@FORK
+def test_the_child_proves_what_the_parent_would():
+    there, here = in_child_and_here(SQUEEZENET)
     assert len(here.segments) == 3 and here.complete
     assert (there.bytes, there.segments, there.per_segment, there.finished) == \
         (here.bytes, here.segments, here.per_segment, here.finished)
-    assert not child._process.is_alive()
+
+
+@FORK
+def test_the_child_couples_the_windows_as_the_parent_would():
+    # ResNet-18 at 128 KiB: the default windows' optima sum to 129,580,560 B; coupled, they prove more, the same
+    # in the child as in the parent (integer multipliers: the rounds are deterministic)
+    there, here = in_child_and_here(ROOT / "instances" / "paper" / "resnet18-optimus-npu-b4.json")
+    assert sum(there.per_segment) == sum(here.per_segment) == 129_580_560
+    assert dataclasses.replace(there.coupling, seconds=0) == dataclasses.replace(here.coupling, seconds=0)
+    assert there.bytes == here.bytes > 129_580_560
+    assert there.info()["segment_plain_bytes"] == 129_580_560 and there.info()["coupling_rounds"] > 0
 
 
 def test_the_child_runs_the_fallback_heuristics_first_when_asked():

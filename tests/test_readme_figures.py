@@ -85,17 +85,20 @@ def test_segment_bound_meets_the_optimum_with_wider_segments(capsys):
     wide, resnet, mobilenet, squeeze = stated(
         r"With `--segment (\d+)` it meets the optimum on ResNet-18 \(([\d,]+) B\), MobileNetV2 \(([\d,]+) B\) and "
         r"SqueezeNet \(([\d,]+) B\) at 128 KiB")
-    default, resnet16, mobilenet16 = stated(
-        r"the default (\d+) layers per segment give ([\d,]+) B and ([\d,]+) B on the first two")
+    default, resnet16, mobilenet16, resnet_coupled, mobilenet_coupled = stated(
+        r"the default (\d+) layers per segment give ([\d,]+) B and ([\d,]+) B on the first two when summed \(`--rounds "
+        r"0`\), and ([\d,]+) B and ([\d,]+) B once the windows are coupled")
     from optimus_opt.solvers.segment_bound import DEFAULT_SEGMENT
 
     assert int(default) == DEFAULT_SEGMENT
-    for net, optimum, at_default in (("resnet18", resnet, resnet16), ("mobilenet_v2", mobilenet, mobilenet16),
-                                     ("squeezenet1_0", squeeze, squeeze)):  # SqueezeNet's holds at both widths
+    for net, optimum, summed, coupled in (("resnet18", resnet, resnet16, resnet_coupled),
+                                          ("mobilenet_v2", mobilenet, mobilenet16, mobilenet_coupled),
+                                          ("squeezenet1_0", squeeze, squeeze, squeeze)):  # SqueezeNet's at both widths
         solved = oo.solve(resolve_instance(net), "exact-dp")
         assert (solved.status, solved.dram_bytes) == ("optimal", number(optimum)), net
         assert bound_of([net, "--segment", wide], capsys) == number(optimum), net
-        assert bound_of([net], capsys) == number(at_default), net
+        assert bound_of([net, "--rounds", "0"], capsys) == number(summed), net
+        assert number(summed) <= bound_of([net], capsys) == number(coupled) <= number(optimum), net
 
 
 def test_nasnet_compulsory_traffic():

@@ -183,8 +183,10 @@ def better_bound(cm: CostModel, options: SolveOptions, bound: int, kind: str, in
     value = cm.value_floor(segment.bytes)  # a bound of DRAM bytes, priced in the objective's units
     if value > bound:
         done = sum(segment.finished)
-        return value, (f"segment bound: {done} of {len(segment.segments)} windows solved exactly{where} "
-                               "(formulations/segment-bound.md)")
+        coupled = segment.coupling
+        how = f", coupled in {coupled.rounds} rounds" if coupled and coupled.bytes > sum(segment.per_segment) else ""
+        return value, (f"segment bound: {done} of {len(segment.segments)} windows solved exactly{how}{where} "
+                       "(formulations/segment-bound.md)")
     return bound, kind
 
 

@@ -11,7 +11,8 @@ heuristics could overrun the limit; computed from the start in a forked process 
 idle, both have the whole limit. The child runs the heuristics first (when the solver has no ``warm_start``), then
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
-compulsory traffic). With the bound done and time left, it refines the heuristics' schedules, each in a slice of
+compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
+of the time left and sends the coupled bound. With the bound done and time left, it refines the heuristics' schedules, each in a slice of
 the time and then the best with the widths growing (:func:`~optimus_opt.solvers.windows.refine_starts`), until
 just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
 beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
@@ -36,14 +37,16 @@ from typing import Callable
 
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
+from .coupling import Coupled, couple
 from .segment_bound import (
+    COUPLING_ROUNDS,
     DEFAULT_OVERLAP,
     DEFAULT_SEGMENT,
     SegmentBound,
     WindowResult,
     assemble,
     segments,
-    window_results,
+    solve_windows,
 )
 from .windows import Refinement, by_cost, refine_starts
 
@@ -51,6 +54,8 @@ from .windows import Refinement, by_cost, refine_starts
 #: stops, to leave time to send its schedule: a window under way ends after its deadline, by 0.15 s on NASNet-A
 #: Mobile at narrow widths and by seconds at the widest (its improvements so far are sent as they come).
 REFINE_MARGIN = 2.0
+#: The share of the time left after the windows that their coupling may take before the refinement starts.
+COUPLING_SHARE = 0.25
 
 
 class Beside:
@@ -63,6 +68,8 @@ class Beside:
         self._cm = cm
         self._spans = segments(cm, DEFAULT_SEGMENT)
         self._results: dict[int, WindowResult] = {}
+        self._coupled: Coupled | None = None
+        self._coupling_final = False
         self._runs: list | None = None
         self._refined: tuple[str, Refinement] | None = None
         self._refined_final = False
@@ -96,6 +103,8 @@ class Beside:
                     self._runs = payload
                 elif kind == "refined":
                     self._refined, self._refined_final = payload
+                elif kind == "coupled":
+                    self._coupled, self._coupling_final = payload, True
                 else:
                     self._results[payload.index] = payload
                 self._arrived.notify_all()
@@ -120,12 +129,12 @@ class Beside:
         return self._runs
 
     def bound(self, until: Deadline | None = None) -> SegmentBound:
-        """The segment bound over the windows solved so far, waiting for more until every window is solved or
-        ``until`` passes (no wait without it)."""
-        self._wait(lambda: len(self._results) == len(self._spans), until)
+        """The segment bound over the windows solved so far, with their coupling as far as it got, waiting for
+        more until every window is solved and coupled or ``until`` passes (no wait without it)."""
+        self._wait(lambda: self._coupling_final, until)
         with self._arrived:
-            results = list(self._results.values())
-        return assemble(self._cm, self._spans, results, time.perf_counter() - self._began)
+            results, coupled = list(self._results.values()), self._coupled
+        return assemble(self._cm, self._spans, results, time.perf_counter() - self._began, coupled)
 
     def refined(self, until: Deadline) -> tuple[str, Refinement] | None:
         """The child's refinement of the heuristic schedules, with the name of the heuristic whose schedule it
@@ -148,17 +157,24 @@ class Beside:
 def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_group: int | None,
           heuristics: Callable[[], list] | None, outbox: Connection) -> None:
     """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
-    then each window's outcome as soon as it is solved, then, with the heuristics' runs, the refinement of their
-    schedules."""
+    then each window's outcome as soon as it is solved, then their coupling in a share of the time left, then, with
+    the heuristics' runs, the refinement of their schedules."""
     try:
         runs = None
         if heuristics is not None:
             runs = heuristics()
             outbox.send(("runs", runs))
-        for result in window_results(cm, spans, DEFAULT_OVERLAP, deadline, max_group):
+        windows, total = [], 0
+        for result, window in solve_windows(cm, spans, DEFAULT_OVERLAP, deadline, max_group):
             if result.value is None:  # the deadline stopped it: nothing more will be proven
                 break
             outbox.send(("window", result))
+            windows.append(window)
+            total += result.value
+        coupled = None
+        if len(windows) == len(spans) and all(windows):
+            coupled = couple(cm, windows, total, deadline.sub(share=COUPLING_SHARE), max_rounds=COUPLING_ROUNDS)
+        outbox.send(("coupled", coupled))
         starts = by_cost(runs or [])
         left = deadline.left()
         if starts and left:

@@ -46,10 +46,15 @@ from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
+from .coupling import Coupled, Window, couple
+from .downset_graph import DownsetGraph
 
 #: Layers per segment by default: NASNet-A Mobile's 34 windows then take 18–28 s; with 24 the bound is a few per
 #: cent higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
+#: Rounds of the coupling of the windows at most (:mod:`.coupling`); on NASNet-A Mobile the bound stops rising
+#: well before (formulations/segment-bound.md, "Coupling the windows").
+COUPLING_ROUNDS = 400
 #: Layers each window shows beyond its core on either side: enough to see a residual or inception block's other
 #: end; wider windows multiply the pieces on NASNet-class cells (formulations/segment-bound.md).
 DEFAULT_OVERLAP = 4
@@ -60,7 +65,9 @@ class SegmentBound:
     """The bound (bytes) and how it was reached: the segments as (first id, last id) of their layers, each one's
     optimum under the local cost (or its local compulsory traffic where its DP did not finish), whether each DP
     finished, ``feasible`` False when some window has no schedule (a proof that the network has none), the bytes
-    of the tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds."""
+    of the tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds;
+    ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
+    of it and the plain sum of ``per_segment``."""
 
     bytes: int
     segments: tuple[tuple[int, int], ...]
@@ -71,6 +78,7 @@ class SegmentBound:
     pieces: int
     downsets: int
     seconds: float
+    coupling: Coupled | None = None
 
     @property
     def complete(self) -> bool:
@@ -81,7 +89,11 @@ class SegmentBound:
         return {"segments": len(self.segments), "segment_bound_bytes": self.bytes,
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
-                "segment_seconds": round(self.seconds, 3)}
+                "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
+                "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
+                "coupling_multipliers": self.coupling.multipliers,
+                "coupling_disagreements": self.coupling.disagreements,
+                "coupling_seconds": round(self.coupling.seconds, 3)})
 
 
 def least_rows(cm: CostModel, qs: np.ndarray) -> list[np.ndarray]:
@@ -320,44 +332,37 @@ class _LocalCost:
 
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
-                max_group: int | None) -> tuple[int | None, int, int]:
+                max_group: int | None) -> tuple[int | None, int, Window | None]:
     """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first; -1 if the
-    window has no schedule, so neither has the network), with the pieces costed and down-sets visited."""
+    window has no schedule, so neither has the network), the pieces costed, and the window with its graph of
+    down-sets (:mod:`.downset_graph`) for the coupling, when it was solved."""
     space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline)
     if not space.complete:
-        return None, 0, 0
-    by_first: dict[int, list[tuple[int, int, int]]] = {}
+        return None, 0, None
+    layers = tuple(bits(seg))
+    position = {u: k for k, u in enumerate(layers)}
+
+    def local(mask: int) -> int:
+        return sum(1 << position[u] for u in bits(mask & seg))
+
+    rows = []
     pieces = 0
-    for r, cands in space.by_first.items():
+    for cands in space.by_first.values():
         for cand in cands:
             pieces += 1
             if pieces % 256 == 0 and deadline.expired():
-                return None, pieces, 0
+                return None, pieces, None
             c = cost(cand.mask)
             if c is not None:
-                by_first.setdefault(r, []).append((cand.mask, cand.needs & seg, c))
-    pred = [p & seg for p in space.pred]
-    layers = bits(seg)
-    best = {0: 0}
-    buckets: dict[int, list[int]] = {0: [0]}
-    for size in range(len(layers) + 1):
-        for d in buckets.pop(size, ()):
-            if deadline.expired():
-                return None, pieces, len(best)
-            value = best[d]
-            for r in layers:
-                if d >> r & 1 or pred[r] & ~d:
-                    continue
-                for mask, needs, c in by_first.get(r, ()):
-                    if mask & d or needs & ~d:
-                        continue
-                    e = d | mask
-                    old = best.get(e)
-                    if old is None:
-                        buckets.setdefault(e.bit_count(), []).append(e)
-                    if old is None or value + c < old:
-                        best[e] = value + c
-    return best.get(seg, -1), pieces, len(best)
+                rows.append((position[cand.first], local(cand.mask), local(cand.needs), c))
+    if deadline.expired():
+        return None, pieces, None
+    rows.sort(key=lambda row: row[0])
+    graph = DownsetGraph.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                               [local(space.pred[u]) for u in layers])
+    window = Window(layers, graph, np.array([r[3] for r in rows], np.int64))
+    solved = graph.solve(window.costs)
+    return (-1, pieces, None) if solved is None else (solved[0], pieces, window)
 
 
 def _local_compulsory(cm: CostModel, core: int) -> int:
@@ -376,10 +381,12 @@ class WindowResult:
     downsets: int
 
 
-def window_results(cm: CostModel, spans: list[tuple[int, int]], overlap: int = DEFAULT_OVERLAP,
-                   deadline: Deadline = NEVER, max_group: int | None = None) -> Iterator[WindowResult]:
+def solve_windows(cm: CostModel, spans: list[tuple[int, int]], overlap: int = DEFAULT_OVERLAP,
+                  deadline: Deadline = NEVER,
+                  max_group: int | None = None) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each core in ``spans`` (from :func:`segments`) in turn, yielding each outcome as it is
-    known, so that a caller may stop early or collect them from another process (:mod:`.beside`)."""
+    known, with the window when it was solved, so that a caller may stop early, collect the outcomes from another
+    process (:mod:`.beside`) or couple the windows (:mod:`.coupling`)."""
     layers = list(cm.network.layer_ids)
     position = {u: i for i, u in enumerate(layers)}
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
@@ -388,16 +395,17 @@ def window_results(cm: CostModel, spans: list[tuple[int, int]], overlap: int = D
     for index, (a, b) in enumerate(spans):
         core = sum(1 << u for u in layers[position[a]:position[b] + 1])
         lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
-        window = sum(1 << u for u in layers[lo:hi])
-        value, p, d = (None, 0, 0) if deadline.expired() else _segment_dp(
-            cm, window, _LocalCost(cm, core, window, qs, least, reach), deadline, max_group)
-        yield WindowResult(index, value, p, d)
+        seg = sum(1 << u for u in layers[lo:hi])
+        value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
+            cm, seg, _LocalCost(cm, core, seg, qs, least, reach), deadline, max_group)
+        yield WindowResult(index, value, pieces, window.graph.states if window else 0), window
 
 
 def assemble(cm: CostModel, spans: list[tuple[int, int]], results: Iterable[WindowResult],
-             seconds: float) -> SegmentBound:
+             seconds: float, coupling: Coupled | None = None) -> SegmentBound:
     """The bound from the windows' outcomes: Σ of the finished windows' optima, and each other core's local
-    compulsory traffic (its weights once and its network outputs), so that any subset of outcomes gives a bound."""
+    compulsory traffic (its weights once and its network outputs), so that any subset of outcomes gives a bound;
+    or the coupled windows' bound (``coupling``, from every window solved) where larger."""
     layers = list(cm.network.layer_ids)
     position = {u: i for i, u in enumerate(layers)}
     known = {r.index: r for r in results}
@@ -412,21 +420,31 @@ def assemble(cm: CostModel, spans: list[tuple[int, int]], results: Iterable[Wind
     cuts = [b for _, b in spans[:-1]]
     crossing = sum(cm.tensor_bytes[t] for t in cm.network.layer_ids
                    for b in cuts if t <= b < max(cm.consumers[t], default=-1))
-    return SegmentBound(bytes=sum(per), segments=tuple(spans), per_segment=tuple(per), finished=tuple(done),
-                        feasible=feasible, crossing_bytes=crossing, pieces=sum(r.pieces for r in known.values()),
-                        downsets=sum(r.downsets for r in known.values()), seconds=seconds)
+    return SegmentBound(bytes=max(sum(per), coupling.bytes if coupling else 0), segments=tuple(spans),
+                        per_segment=tuple(per), finished=tuple(done), feasible=feasible, crossing_bytes=crossing,
+                        pieces=sum(r.pieces for r in known.values()),
+                        downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling)
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
-                  deadline: Deadline = NEVER, max_group: int | None = None) -> SegmentBound:
+                  deadline: Deadline = NEVER, max_group: int | None = None, *,
+                  coupling_rounds: int = COUPLING_ROUNDS) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` layers of the optimum of each one's window (the core and
     ``overlap`` layers on either side) under the local cost: a lower bound of every schedule's traffic, or of
     every schedule with at most ``max_group`` layers per group (module docstring). A window whose DP the deadline
-    stops counts its core's weights and outputs instead, so the result is a bound whenever it returns."""
+    stops counts its core's weights and outputs instead, so the result is a bound whenever it returns. With every
+    window solved, up to ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline
+    lasts."""
     began = time.perf_counter()
     spans = segments(cm, segment_layers)
-    results = list(window_results(cm, spans, overlap, deadline, max_group))
-    return assemble(cm, spans, results, time.perf_counter() - began)
+    results, windows = [], []
+    for result, window in solve_windows(cm, spans, overlap, deadline, max_group):
+        results.append(result)
+        windows.append(window)
+    coupled = None
+    if coupling_rounds > 0 and all(windows):
+        coupled = couple(cm, windows, sum(r.value for r in results), deadline, max_rounds=coupling_rounds)
+    return assemble(cm, spans, results, time.perf_counter() - began, coupled)
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,

@@ -1,0 +1,119 @@
+"""Coupling the segment bound's windows: Lagrangian multipliers that make overlapping windows agree on which
+adjacent layers share a group (formulations/segment-bound.md, "Coupling the windows").
+
+The segment bound adds the optima of windows that overlap, each solved on its own. Each window places its groups'
+edges where it pays least, often in the part it shares with a neighbour, where the neighbour would place them
+differently: the sum of the two optima then counts a schedule that no single schedule agrees with.
+
+For two layers u, v that are *adjacent* (one reads the other, or both read the same tensor) and lie in two windows
+a < b, let y_a and y_b say whether window a's and window b's schedule put them in one piece. A schedule of the
+network puts them in one group or not, and since they are adjacent, in one piece of every window that holds both:
+y_a = y_b for its restriction to the windows. So for any integer multiplier λ per such pair and pair of windows,
+
+    L(λ) = Σ_i min over schedules σ of window i of [ c̃_i(σ) + Σ_m s_im λ_m y_m(σ) ]      (s = +1 in a, −1 in b)
+
+is at most every schedule's cost: evaluate each window at the network schedule's restriction, where the λ terms of
+a and b cancel and what is left is the segment bound's sum, a lower bound. L(0) is the segment bound; a round
+solves every window with its pieces' costs moved by λ (:class:`~.downset_graph.DownsetGraph`, a shortest path) and
+moves λ along the disagreements y_a − y_b (a subgradient of the concave L), with Polyak's step toward a level a
+quarter above the best bound so far, halved when rounds stop raising it. Integer multipliers keep every sum exact.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cost.cost_model import CostModel
+from ..utils.deadline import NEVER, Deadline
+from .downset_graph import DownsetGraph
+
+#: Rounds without a better bound after which the step is halved, and the smallest step factor tried.
+STALL_ROUNDS = 10
+SMALLEST_STEP = 1 / 1024
+#: The step aims this far above the best bound so far (Polyak's step toward an estimate of the dual optimum).
+TARGET_ABOVE = 0.25
+
+
+@dataclass(frozen=True)
+class Window:
+    """A solved window of the segment bound, what the coupling needs: its layers (node ids; bit k of a piece is
+    ``layers[k]``), its graph of down-sets over its pieces, and each piece's local cost."""
+
+    layers: tuple[int, ...]
+    graph: DownsetGraph
+    costs: np.ndarray
+
+
+@dataclass(frozen=True)
+class Coupled:
+    """The coupled bound (bytes; the plain sum when no round beat it), the rounds run, the multipliers (pairs of
+    adjacent layers times pairs of windows sharing them), the pairs the last round's windows still disagreed on and
+    the seconds taken."""
+
+    bytes: int
+    rounds: int
+    multipliers: int
+    disagreements: int
+    seconds: float
+
+
+def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
+    """The pairs of layers (u < v) that any group holding both holds in one connected piece of every window: a
+    layer and its reader, and two layers reading the same tensor (formulations/cost-model.md §3, connected)."""
+    net = cm.network
+    pairs = set()
+    for v in net.layer_ids:
+        for p in net.producers[v]:
+            if net.is_layer(p):
+                pairs.add((p, v))
+            pairs.update((min(v, w), max(v, w)) for w in net.consumers[p] if w != v)
+    return sorted(pairs)
+
+
+def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
+           max_rounds: int = 400) -> Coupled:
+    """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
+    within ``deadline`` and ``max_rounds`` rounds."""
+    began = time.perf_counter()
+    where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
+    for i, w in enumerate(windows):
+        for u in w.layers:
+            where.setdefault(u, []).append(i)
+    terms: list[list[tuple[int, int, np.ndarray, int]]] = [[] for _ in windows]  # (multiplier, sign, pieces, bits)
+    count = 0
+    for u, v in adjacent_pairs(cm):
+        shared = [i for i in where.get(u, ()) if i in where.get(v, ())]
+        for a, b in zip(shared, shared[1:]):
+            for i, sign in ((a, 1), (b, -1)):
+                w = windows[i]
+                pair = 1 << w.layers.index(u) | 1 << w.layers.index(v)
+                terms[i].append((count, sign, np.flatnonzero((w.graph.masks & pair) == pair), pair))
+            count += 1
+    lam = np.zeros(count, np.int64)
+    best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
+    while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
+        total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
+        for w, own in zip(windows, terms):
+            costs = w.costs.copy()
+            for m, sign, inside, _ in own:
+                costs[inside] += sign * lam[m]
+            value, chosen = w.graph.solve(costs)
+            total += value
+            for m, sign, _, pair in own:
+                together[m, 0 if sign > 0 else 1] = any((w.graph.masks[p] & pair) == pair for p in chosen)
+        rounds += 1
+        g = together[:, 0] - together[:, 1]
+        disagree = int(np.count_nonzero(g))
+        if total > best:
+            best, stall = total, 0
+        else:
+            stall += 1
+            if stall >= STALL_ROUNDS:
+                step, stall = step / 2, 0
+        if not disagree:  # the windows agree: no multiplier can move L further along this subgradient
+            break
+        lam += np.rint(step * ((1 + TARGET_ABOVE) * best - total) / disagree * g).astype(np.int64)
+    return Coupled(best, rounds, count, disagree, time.perf_counter() - began)
