@@ -269,12 +269,12 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py",),
            "the multipliers move against the subgradient: the bound stays at the plain sum (still a bound, but the "
            "worked example no longer reaches 247,316 B)"),
-    Mutant("downset-graph-skips-needs", "optimus_opt/solvers/downset_graph.py",
-           "                if masks[p] & d or needs[p] & ~d:",
-           "                if masks[p] & d:",
-           ("tests/test_segment_bound.py", "tests/test_coupling.py"),
-           "a window's piece joins a down-set that lacks one of its producers: the window's schedules may run a "
-           "piece before what it reads"),
+    Mutant("downset-graph-discovery-order", "optimus_opt/solvers/downset_graph.py",
+           'order=np.argsort(sizes, kind="stable")',
+           "order=np.arange(count)",
+           ("tests/test_coupling.py", "tests/test_segment_bound.py"),
+           "a window's down-sets are solved in the order they were found, not by size: a down-set may be left before "
+           "a smaller one that reaches it is final"),
     Mutant("optimus-allows-cycles", "optimus_opt/solvers/optimus_dp.py",
            "                if prod[v] & remaining & ~grown:\n                    continue",
            "                if False:\n                    continue",
