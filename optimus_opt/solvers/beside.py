@@ -12,9 +12,9 @@ idle, both have the whole limit. The child runs the heuristics first (when the s
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
 compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
-of the time left and sends the coupled bound. With the bound done and time left, it refines the heuristics' schedules, each in a slice of
-the time and then the best with the widths growing (:func:`~optimus_opt.solvers.windows.refine_starts`), until
-just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
+of the time left and sends the coupled bound. With the bound done and time left, it refines the heuristics'
+schedules, each in a slice of the time and then the best with the widths growing
+(:func:`~optimus_opt.solvers.windows.refine_starts`), until just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
 beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
 gives the refinement the whole limit on the other core instead of the solver's reserve.
 

@@ -108,7 +108,8 @@ class DownsetGraph:
     full: int
 
     @classmethod
-    def build(cls, firsts: Sequence[int], masks: Sequence[int], needs: Sequence[int], pred: Sequence[int]) -> "DownsetGraph":
+    def build(cls, firsts: Sequence[int], masks: Sequence[int], needs: Sequence[int],
+              pred: Sequence[int]) -> "DownsetGraph":
         """The graph of pieces given sorted by their first (lowest) position ``firsts``, with the positions each
         reads outside itself (``needs``), over a window whose position k has the producers ``pred[k]``."""
         n = len(pred)

@@ -30,7 +30,8 @@ connected parts, which changes no charged traffic and only lowers k and the cros
 pieces. Summing, every schedule costs at
 least Σ_i OPT_i. Under ``max_group`` the pieces are capped too, and the bound holds over capped schedules. What
 the bound cannot see are the tensors that reach past a window; the cuts are placed where the tensors crossing
-them are lightest (:func:`segments`).
+them are lightest (:func:`segments`). With every window solved, :mod:`.coupling` raises the sum by making
+overlapping windows agree on which of their shared layers run in one group.
 """
 
 from __future__ import annotations
