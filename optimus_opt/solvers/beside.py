@@ -37,14 +37,14 @@ from typing import Callable
 
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
-from .coupling import Coupled, couple
+from .coupling import Coupled
 from .segment_bound import (
-    COUPLING_ROUNDS,
     DEFAULT_OVERLAP,
     DEFAULT_SEGMENT,
     SegmentBound,
     WindowResult,
     assemble,
+    couple_windows,
     segments,
     solve_windows,
 )
@@ -164,17 +164,13 @@ def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_g
         if heuristics is not None:
             runs = heuristics()
             outbox.send(("runs", runs))
-        windows, total = [], 0
+        solved = []
         for result, window in solve_windows(cm, spans, DEFAULT_OVERLAP, deadline, max_group):
             if result.value is None:  # the deadline stopped it: nothing more will be proven
                 break
             outbox.send(("window", result))
-            windows.append(window)
-            total += result.value
-        coupled = None
-        if len(windows) == len(spans) and all(windows):
-            coupled = couple(cm, windows, total, deadline.sub(share=COUPLING_SHARE), max_rounds=COUPLING_ROUNDS)
-        outbox.send(("coupled", coupled))
+            solved.append((result, window))
+        outbox.send(("coupled", couple_windows(cm, spans, solved, deadline.sub(share=COUPLING_SHARE))))
         starts = by_cost(runs or [])
         left = deadline.left()
         if starts and left:

@@ -402,6 +402,17 @@ def solve_windows(cm: CostModel, spans: list[tuple[int, int]], overlap: int = DE
         yield WindowResult(index, value, pieces, window.graph.states if window else 0), window
 
 
+def couple_windows(cm: CostModel, spans: list[tuple[int, int]], solved: list[tuple[WindowResult, Window | None]],
+                   deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS) -> Coupled | None:
+    """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``spans``, as
+    :func:`solve_windows` gave them, within ``deadline``; None unless every window was solved (and has a
+    schedule)."""
+    windows = [window for _, window in solved]
+    if rounds <= 0 or len(windows) < len(spans) or not all(windows):
+        return None
+    return couple(cm, windows, sum(result.value for result, _ in solved), deadline, max_rounds=rounds)
+
+
 def assemble(cm: CostModel, spans: list[tuple[int, int]], results: Iterable[WindowResult],
              seconds: float, coupling: Coupled | None = None) -> SegmentBound:
     """The bound from the windows' outcomes: Σ of the finished windows' optima, and each other core's local
@@ -438,14 +449,9 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     lasts."""
     began = time.perf_counter()
     spans = segments(cm, segment_layers)
-    results, windows = [], []
-    for result, window in solve_windows(cm, spans, overlap, deadline, max_group):
-        results.append(result)
-        windows.append(window)
-    coupled = None
-    if coupling_rounds > 0 and all(windows):
-        coupled = couple(cm, windows, sum(r.value for r in results), deadline, max_rounds=coupling_rounds)
-    return assemble(cm, spans, results, time.perf_counter() - began, coupled)
+    solved = list(solve_windows(cm, spans, overlap, deadline, max_group))
+    coupled = couple_windows(cm, spans, solved, deadline, coupling_rounds)
+    return assemble(cm, spans, [result for result, _ in solved], time.perf_counter() - began, coupled)
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
