@@ -30,7 +30,7 @@ from .model.instance import Instance, dump_document
 from .model.limits import MAX_ROWS
 from .model.presets import PRESETS
 from .solvers.auto import DEFAULT_TIME_LIMIT
-from .solvers.segment_bound import COUPLING_ROUNDS, DEFAULT_OVERLAP, DEFAULT_SEGMENT, segment_bound
+from .solvers.segment_bound import COUPLING_ROUNDS, DEFAULT_OVERLAP, DEFAULT_SEGMENT, ORDERS, segment_bound
 from .studies.executors import EXECUTORS
 from .studies.records import RESULTS_FILE, RUN_FAILURES
 from .utils import extras, progress
@@ -208,7 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bound", help="a proven lower bound of every schedule's DRAM traffic (the segment bound)",
                        description="Prove that no schedule moves fewer bytes than the segment bound: exact dynamic "
-                                   "programs over windows of consecutive layers under a cost that never exceeds a "
+                                   "programs over windows of consecutive layers (in an order that keeps each tensor's "
+                                   "readers together) under a cost that never exceeds a "
                                    "group's, summed, then raised by Lagrangian multipliers that make overlapping "
                                    "windows agree (formulations/segment-bound.md). Useful where no exact solver "
                                    "finishes (NASNet-A Mobile).")
@@ -217,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"layers per segment (default {DEFAULT_SEGMENT})")
     p.add_argument("--overlap", type=_non_negative, default=DEFAULT_OVERLAP, metavar="O",
                    help=f"layers each window shows beyond its segment on either side (default {DEFAULT_OVERLAP})")
+    p.add_argument("--order", choices=ORDERS, default=ORDERS[0],
+                   help="the order of the layers the windows are runs of: live, next the layer that leaves the "
+                        "fewest bytes awaiting a reader; ids, the network's own (default live)")
     p.add_argument("--rounds", type=_non_negative, default=COUPLING_ROUNDS, metavar="R",
                    help=f"rounds of the coupling of the windows at most; 0: the plain sum (default {COUPLING_ROUNDS})")
     p.add_argument("--max-group", type=_positive, metavar="K", help="bound the schedules with at most K layers per "
@@ -472,12 +476,13 @@ def _bound(args: argparse.Namespace) -> int:
         print(header(inst), flush=True)
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
-                           coupling_rounds=args.rounds)
+                           coupling_rounds=args.rounds, order=args.order)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     if args.json:
         print(json.dumps({"instance": inst.name, "lower_bound_bytes": result.bytes, "compulsory_bytes": compulsory,
                           "feasible": result.feasible, "complete": result.complete,
+                          "order": args.order, "window_order": list(result.order),
                           "segments": [list(span) for span in result.segments],
                           "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
                           "plain_bytes": sum(result.per_segment),
@@ -492,7 +497,7 @@ def _bound(args: argparse.Namespace) -> int:
     print(f"{'lower bound':<12} {result.bytes:,} B: {scope} moves at least this much")
     print(f"{'compulsory':<12} {compulsory:,} B (inputs, outputs and weights once)")
     print(f"{'windows':<12} {sum(result.finished)} of {len(result.segments)} solved exactly (segments of at most "
-          f"{args.segment} layers, overlap {args.overlap}); the others count their compulsory traffic")
+          f"{args.segment} layers of the {args.order} order, overlap {args.overlap}); the others count their compulsory traffic")
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "

@@ -15,18 +15,20 @@ def make_instance(layers: Sequence[dict[str, Any]], buffer: int, *, tc: int = 8,
     return Instance(net, Accelerator(buffer_bytes=buffer, word_bytes=word, channel_tile=tc), batch=batch)
 
 
-def windows(cm, size: int, overlap: int) -> list[tuple[int, int]]:
-    """(core, window) bitsets of the segment bound's windows, as it builds them (formulations/segment-bound.md)."""
-    from optimus_opt.solvers.segment_bound import segments
+def local_costs(cm, size: int, overlap: int) -> list:
+    """The local cost (``_LocalCost``, with its ``core`` and ``window`` bitsets) of each of the segment bound's
+    windows, as it builds them (formulations/segment-bound.md)."""
+    import numpy as np
 
-    layers = list(cm.network.layer_ids)
-    pos = {u: i for i, u in enumerate(layers)}
-    out = []
-    for a, b in segments(cm, size):
-        core = sum(1 << u for u in layers[pos[a]:pos[b] + 1])
-        lo, hi = max(0, pos[a] - overlap), min(len(layers), pos[b] + overlap + 1)
-        out.append((core, sum(1 << u for u in layers[lo:hi])))
-    return out
+    from optimus_opt.cost.candidates import Reach
+    from optimus_opt.solvers.segment_bound import _LocalCost, least_rows, segments
+
+    cores = segments(cm, size)
+    position = {u: k for k, u in enumerate(cores.order)}
+    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
+    least, reach = least_rows(cm, qs), Reach.of(cm)
+    return [_LocalCost(cm, cores.core(i), cores.window(i, overlap), qs, least, reach, position)
+            for i in range(len(cores))]
 
 
 def ids(inst: Instance, names: Sequence[str]) -> list[int]:

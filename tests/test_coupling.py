@@ -8,24 +8,22 @@ when the last round's windows agree, the multipliers are optimal and the two are
 
 from __future__ import annotations
 
-import numpy as np
-from helpers import windows
+from helpers import local_costs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import instances
 
 import optimus_opt as oo
-from optimus_opt.cost.candidates import CandidateSpace, Reach, bits
+from optimus_opt.cost.candidates import CandidateSpace, bits
 from optimus_opt.solvers.coupling import adjacent_pairs
-from optimus_opt.solvers.segment_bound import _LocalCost, least_rows, segment_bound
+from optimus_opt.solvers.segment_bound import segment_bound
 
 
-def window_schedules(cm, core, window, pairs):
+def window_schedules(cm, local, pairs):
     """For one window: the least local cost of its schedules for each way of splitting the given pairs (a tuple
     of booleans: both layers in one piece), over every partition of the window into pieces of finite local cost
     whose order the pieces' producers allow."""
-    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
-    local = _LocalCost(cm, core, window, qs, least_rows(cm, qs), Reach.of(cm))
+    window = local.window
     pieces = {c.mask: local(c.mask) for c in CandidateSpace(cm, within=window)}
     pieces = {m: c for m, c in pieces.items() if c is not None}
     producers = {u: {p for p in cm.producers[u] if window >> p & 1} for u in bits(window)}
@@ -59,13 +57,13 @@ def window_schedules(cm, core, window, pairs):
 
 def least_consistent_sum(cm, size, overlap):
     """The least Σ of window optima over tuples of window schedules that agree on every shared adjacent pair."""
-    sets = windows(cm, size, overlap)
+    sets = local_costs(cm, size, overlap)
     shared = [(u, v) for u, v in adjacent_pairs(cm)
-              if sum(1 for _, w in sets if w >> u & 1 and w >> v & 1) >= 2]
+              if sum(1 for c in sets if c.window >> u & 1 and c.window >> v & 1) >= 2]
     per_window = []
-    for core, window in sets:
-        pairs = [(u, v) for u, v in shared if window >> u & 1 and window >> v & 1]
-        per_window.append((pairs, window_schedules(cm, core, window, pairs)))
+    for local in sets:
+        pairs = [(u, v) for u, v in shared if local.window >> u & 1 and local.window >> v & 1]
+        per_window.append((pairs, window_schedules(cm, local, pairs)))
     best = None
 
     def search(i, fixed, total):

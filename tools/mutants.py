@@ -200,7 +200,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_mutant_kills.py", "tests/test_segment_bound.py"),
            "the segment bound's fewest rows of a node take its hungriest reader instead of its least hungry"),
     Mutant("segment-charges-shared-loads", "optimus_opt/solvers/segment_bound.py",
-           "return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x] if c < first)",
+           "return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x]\n"
+           "                                              if self.position[c] < before)",
            "return self.core >> first & 1",
            ("tests/test_segment_bound.py",),
            "the segment bound charges a load to a core though an earlier reader outside its window may be the "
@@ -275,6 +276,18 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py", "tests/test_segment_bound.py"),
            "a window's down-sets are solved in the order they were found, not by size: a down-set may be left before "
            "a smaller one that reaches it is final"),
+    Mutant("segment-first-reader-by-id", "optimus_opt/solvers/segment_bound.py",
+           "return min((c for c in self.cm.consumers[x] if piece >> c & 1), key=self.position.__getitem__)",
+           "return min(c for c in self.cm.consumers[x] if piece >> c & 1)",
+           ("tests/test_segment_bound.py",),
+           "a window takes a group's first reader of a tensor in id order while the designation follows the window "
+           "order: one load may be charged in two cores"),
+    Mutant("window-order-ids", "optimus_opt/solvers/segment_bound.py",
+           "        u = min(ready, key=added)",
+           "        u = min(ready)",
+           ("tests/test_segment_bound.py",),
+           "the live order places the ready layer of lowest id, not the one that adds the fewest live bytes: the "
+           "readers of a tensor stay apart"),
     Mutant("optimus-allows-cycles", "optimus_opt/solvers/optimus_dp.py",
            "                if prod[v] & remaining & ~grown:\n                    continue",
            "                if False:\n                    continue",

@@ -41,6 +41,7 @@ from .coupling import Coupled
 from .segment_bound import (
     DEFAULT_OVERLAP,
     DEFAULT_SEGMENT,
+    Cores,
     SegmentBound,
     WindowResult,
     assemble,
@@ -66,7 +67,7 @@ class Beside:
     def __init__(self, cm: CostModel, deadline: Deadline, max_group: int | None, *,
                  heuristics: Callable[[], list] | None = None) -> None:
         self._cm = cm
-        self._spans = segments(cm, DEFAULT_SEGMENT)
+        self._cores = segments(cm, DEFAULT_SEGMENT)
         self._results: dict[int, WindowResult] = {}
         self._coupled: Coupled | None = None
         self._coupling_final = False
@@ -77,7 +78,7 @@ class Beside:
         self._began = time.perf_counter()
         context = multiprocessing.get_context("fork")
         self._inbox, outbox = context.Pipe(duplex=False)
-        self._process = context.Process(target=_work, args=(cm, self._spans, deadline, max_group, heuristics, outbox),
+        self._process = context.Process(target=_work, args=(cm, self._cores, deadline, max_group, heuristics, outbox),
                                         name="optimus-opt-beside", daemon=True)
         self._process.start()
         outbox.close()
@@ -134,7 +135,7 @@ class Beside:
         self._wait(lambda: self._coupling_final, until)
         with self._arrived:
             results, coupled = list(self._results.values()), self._coupled
-        return assemble(self._cm, self._spans, results, time.perf_counter() - self._began, coupled)
+        return assemble(self._cm, self._cores, results, time.perf_counter() - self._began, coupled)
 
     def refined(self, until: Deadline) -> tuple[str, Refinement] | None:
         """The child's refinement of the heuristic schedules, with the name of the heuristic whose schedule it
@@ -154,7 +155,7 @@ class Beside:
         self._inbox.close()
 
 
-def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_group: int | None,
+def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None,
           heuristics: Callable[[], list] | None, outbox: Connection) -> None:
     """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
     then each window's outcome as soon as it is solved, then their coupling in a share of the time left, then, with
@@ -165,12 +166,12 @@ def _work(cm: CostModel, spans: list[tuple[int, int]], deadline: Deadline, max_g
             runs = heuristics()
             outbox.send(("runs", runs))
         solved = []
-        for result, window in solve_windows(cm, spans, DEFAULT_OVERLAP, deadline, max_group):
+        for result, window in solve_windows(cm, cores, DEFAULT_OVERLAP, deadline, max_group):
             if result.value is None:  # the deadline stopped it: nothing more will be proven
                 break
             outbox.send(("window", result))
             solved.append((result, window))
-        outbox.send(("coupled", couple_windows(cm, spans, solved, deadline.sub(share=COUPLING_SHARE))))
+        outbox.send(("coupled", couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE))))
         starts = by_cost(runs or [])
         left = deadline.left()
         if starts and left:

@@ -63,7 +63,8 @@ DEFAULT_OVERLAP = 4
 
 @dataclass(frozen=True)
 class SegmentBound:
-    """The bound (bytes) and how it was reached: the segments as (first id, last id) of their layers, each one's
+    """The bound (bytes) and how it was reached: the segments as the first and last id of their layers in the
+    window ``order`` (:func:`window_order`; each segment is the run of ``order`` between them), each one's
     optimum under the local cost (or its local compulsory traffic where its DP did not finish), whether each DP
     finished, ``feasible`` False when some window has no schedule (a proof that the network has none), the bytes
     of the tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds;
@@ -72,6 +73,7 @@ class SegmentBound:
 
     bytes: int
     segments: tuple[tuple[int, int], ...]
+    order: tuple[int, ...]
     per_segment: tuple[int, ...]
     finished: tuple[bool, ...]
     feasible: bool
@@ -116,16 +118,87 @@ def rows_for(cm: CostModel, u: int, readers, least: list[np.ndarray], qs: np.nda
     return r
 
 
-def segments(cm: CostModel, size: int) -> list[tuple[int, int]]:
-    """Cut the layers, in id order, into runs of at most ``size`` layers so that the bytes of the tensors produced
-    before a cut and read after it, summed over the cuts, are least (a DP over cut positions; ties go to the
-    earliest cut)."""
-    layers = list(cm.network.layer_ids)
+#: The topological orders the cores may be cut from (:func:`window_order`).
+ORDERS = ("live", "ids")
+
+
+def window_order(cm: CostModel, order: str = "live") -> tuple[int, ...]:
+    """A topological order of the layers for the windows to be ranges of. ``ids`` is the network's own order.
+    ``live`` (the default) places next, of the layers whose producers are all placed, the one that adds the fewest
+    bytes to the tensors produced and still awaiting a reader (its own tensor, less the tensors it is the last
+    reader of; ties to the lowest id): the readers of one tensor then sit side by side, and a tensor's readers near
+    its producer, so that windows see more of the traffic. On NASNet-A Mobile it places the 1 × 1 conv that
+    adjusts a cell's output for the cell after next beside the next cell's own 1 × 1 conv of it, which the id order
+    puts a whole cell apart (formulations/segment-bound.md, "The order of the layers")."""
+    layers = cm.network.layer_ids
+    if order == "ids":
+        return tuple(layers)
+    if order != "live":
+        raise SolverError(f"unknown window order {order!r} (known: {', '.join(ORDERS)})")
+    awaited = [len(cm.consumers[t]) for t in range(cm.n)]  # readers of each tensor not yet placed
+    waiting = {u: sum(1 for p in cm.producers[u] if cm.network.is_layer(p)) for u in layers}
+    ready = {u for u in layers if not waiting[u]}
+    placed: list[int] = []
+
+    def added(u: int) -> tuple[int, int]:
+        freed = sum(cm.tensor_bytes[p] for p in cm.producers[u] if awaited[p] == 1)
+        return (cm.tensor_bytes[u] if cm.consumers[u] else 0) - freed, u
+
+    while ready:
+        u = min(ready, key=added)
+        ready.discard(u)
+        placed.append(u)
+        for p in cm.producers[u]:
+            awaited[p] -= 1
+        for c in cm.consumers[u]:
+            waiting[c] -= 1
+            if not waiting[c]:
+                ready.add(c)
+    return tuple(placed)
+
+
+@dataclass(frozen=True)
+class Cores:
+    """The cores of the segment bound: consecutive runs of ``order`` (a topological order of the layers, so that
+    every run of it is convex: a path that left a run and came back would pass a layer placed between two of
+    its layers), each given as the (first, last) position of its layers in ``order``."""
+
+    order: tuple[int, ...]
+    spans: tuple[tuple[int, int], ...]
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def core(self, index: int) -> int:
+        """The layers of core ``index`` as a bitset."""
+        first, last = self.spans[index]
+        return sum(1 << u for u in self.order[first:last + 1])
+
+    def window(self, index: int, overlap: int) -> int:
+        """Core ``index`` and ``overlap`` layers of the order on either side, as a bitset."""
+        first, last = self.spans[index]
+        return sum(1 << u for u in self.order[max(0, first - overlap):last + overlap + 1])
+
+    def ends(self) -> tuple[tuple[int, int], ...]:
+        """The first and last layer (ids) of each core."""
+        return tuple((self.order[first], self.order[last]) for first, last in self.spans)
+
+    def crossing(self, cm: CostModel) -> list[int]:
+        """For each position of the order, the bytes of the tensors its layers up to there produce and a later
+        layer reads: what a cut just after it leaves unseen."""
+        at = {u: k for k, u in enumerate(self.order)}
+        last = [max((at[c] for c in cm.consumers[u]), default=-1) for u in self.order]
+        return [sum(cm.tensor_bytes[u] for k, u in enumerate(self.order[:i + 1]) if last[k] > i)
+                for i in range(len(self.order))]
+
+
+def segments(cm: CostModel, size: int, order: str = "live") -> Cores:
+    """Cut the layers, in the window order ``order`` (:func:`window_order`), into runs of at most ``size`` layers
+    so that the bytes of the tensors produced before a cut and read after it, summed over the cuts, are least (a DP
+    over cut positions; ties go to the earliest cut)."""
+    layers = window_order(cm, order)
     n = len(layers)
-    last_reader = [max(cm.consumers[t], default=-1) for t in range(cm.n)]
-    crossing = [0] * n  # bytes crossing a cut just after layers[i]
-    for i, u in enumerate(layers):
-        crossing[i] = sum(cm.tensor_bytes[t] for t in layers[:i + 1] if last_reader[t] > u)
+    crossing = Cores(layers, ()).crossing(cm)  # bytes crossing a cut just after layers[i]
     inf = float("inf")
     best = [0.0] + [inf] * n  # best[j]: least crossing bytes covering layers[:j]
     cut = [0] * (n + 1)
@@ -137,9 +210,9 @@ def segments(cm: CostModel, size: int) -> list[tuple[int, int]]:
     spans = []
     j = n
     while j > 0:
-        spans.append((layers[cut[j]], layers[j - 1]))
+        spans.append((cut[j], j - 1))
         j = cut[j]
-    return spans[::-1]
+    return Cores(layers, tuple(spans[::-1]))
 
 
 class _LocalCost:
@@ -148,8 +221,9 @@ class _LocalCost:
     reloads, in scalar arithmetic, with Φ solved only when the buffer falls between its extremes."""
 
     def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray],
-                 reach: Reach) -> None:
+                 reach: Reach, position: dict[int, int]) -> None:
         self.cm, self.core, self.window, self.reach = cm, core, window, reach
+        self.position = position  # of each layer in the window order: which reader of a tensor comes first
         self.qs, self.least = qs, least
         self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
         self.inputs = set(cm.network.input_ids)
@@ -178,8 +252,8 @@ class _LocalCost:
                 if local_out:
                     traffic += cm.tensor_bytes[u]
         for x in bits(reads & ~piece):
-            first = next(c for c in cm.consumers[x] if piece >> c & 1)  # the group's first reader of x, if no
-            if (x in self.inputs or out >> x & 1) and self._designated(x, first):  # earlier one can be in it
+            first = self._first_reader(x, piece)  # the group's first reader of x, if no earlier one can be in it
+            if (x in self.inputs or out >> x & 1) and self._designated(x, first):
                 traffic += cm.tensor_bytes[x]
         if cm.tiles is None:
             reloads = self._fewest_reloads(*self._shape(piece, out))
@@ -195,11 +269,17 @@ class _LocalCost:
             reloads = 1
         return None if reloads is None else traffic + charged_weights * reloads
 
+    def _first_reader(self, x: int, piece: int) -> int:
+        """The reader of x in ``piece`` that comes first in the window order."""
+        return min((c for c in self.cm.consumers[x] if piece >> c & 1), key=self.position.__getitem__)
+
     def _designated(self, x: int, first: int) -> bool:
         """Whether a load of x by the group whose first reader of x in the window is ``first`` is this core's to
-        charge: ``first`` lies in the core and every earlier reader of x in the window, so that it is surely the
-        group's first reader and no other core charges the same load."""
-        return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x] if c < first)
+        charge: ``first`` lies in the core and every reader of x before it in the window order lies in the window,
+        so that it is surely the group's first reader and no other core charges the same load."""
+        before = self.position[first]
+        return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x]
+                                              if self.position[c] < before)
 
     def _fuse_or_pay(self, piece: int, out: int, reads: int, charged_weights: int, reloads: int) -> int:
         """What the tensors crossing the window's edge add (formulations/segment-bound.md, item 4): the store of
@@ -217,7 +297,7 @@ class _LocalCost:
                     and not any(out >> c & 1 for c in readers):
                 crossing.append((cm.tensor_bytes[u], sum(1 << c for c in readers)))
         for x in bits(reads & ~window):
-            first = next(c for c in cm.consumers[x] if piece >> c & 1)
+            first = self._first_reader(x, piece)
             if x not in self.inputs and self._designated(x, first):
                 crossing.append((cm.tensor_bytes[x], 1 << x))
         if not crossing:
@@ -382,80 +462,73 @@ class WindowResult:
     downsets: int
 
 
-def solve_windows(cm: CostModel, spans: list[tuple[int, int]], overlap: int = DEFAULT_OVERLAP,
-                  deadline: Deadline = NEVER,
+def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
                   max_group: int | None = None) -> Iterator[tuple[WindowResult, Window | None]]:
-    """Solve the window of each core in ``spans`` (from :func:`segments`) in turn, yielding each outcome as it is
-    known, with the window when it was solved, so that a caller may stop early, collect the outcomes from another
-    process (:mod:`.beside`) or couple the windows (:mod:`.coupling`)."""
-    layers = list(cm.network.layer_ids)
-    position = {u: i for i, u in enumerate(layers)}
+    """Solve the window of each of ``cores`` (from :func:`segments`) in turn, yielding each outcome as it is known,
+    with the window when it was solved, so that a caller may stop early, collect the outcomes from another process
+    (:mod:`.beside`) or couple the windows (:mod:`.coupling`)."""
+    position = {u: k for k, u in enumerate(cores.order)}
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least = least_rows(cm, qs)
     reach = Reach.of(cm)
-    for index, (a, b) in enumerate(spans):
-        core = sum(1 << u for u in layers[position[a]:position[b] + 1])
-        lo, hi = max(0, position[a] - overlap), min(len(layers), position[b] + overlap + 1)
-        seg = sum(1 << u for u in layers[lo:hi])
+    for index in range(len(cores)):
+        seg = cores.window(index, overlap)
         value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
-            cm, seg, _LocalCost(cm, core, seg, qs, least, reach), deadline, max_group)
+            cm, seg, _LocalCost(cm, cores.core(index), seg, qs, least, reach, position), deadline, max_group)
         yield WindowResult(index, value, pieces, window.graph.states if window else 0), window
 
 
-def couple_windows(cm: CostModel, spans: list[tuple[int, int]], solved: list[tuple[WindowResult, Window | None]],
+def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                    deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS) -> Coupled | None:
-    """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``spans``, as
+    """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
     :func:`solve_windows` gave them, within ``deadline``; None unless every window was solved (and has a
     schedule)."""
     windows = [window for _, window in solved]
-    if rounds <= 0 or len(windows) < len(spans) or not all(windows):
+    if rounds <= 0 or len(windows) < len(cores) or not all(windows):
         return None
     return couple(cm, windows, sum(result.value for result, _ in solved), deadline, max_rounds=rounds)
 
 
-def assemble(cm: CostModel, spans: list[tuple[int, int]], results: Iterable[WindowResult],
-             seconds: float, coupling: Coupled | None = None) -> SegmentBound:
+def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], seconds: float,
+             coupling: Coupled | None = None) -> SegmentBound:
     """The bound from the windows' outcomes: Σ of the finished windows' optima, and each other core's local
     compulsory traffic (its weights once and its network outputs), so that any subset of outcomes gives a bound;
     or the coupled windows' bound (``coupling``, from every window solved) where larger."""
-    layers = list(cm.network.layer_ids)
-    position = {u: i for i, u in enumerate(layers)}
     known = {r.index: r for r in results}
     per, done = [], []
     feasible = True
-    for index, (a, b) in enumerate(spans):
+    for index in range(len(cores)):
         value = known[index].value if index in known else None
         done.append(value is not None)
         feasible = feasible and value != -1
-        core = sum(1 << u for u in layers[position[a]:position[b] + 1])
-        per.append(value if value is not None and value >= 0 else _local_compulsory(cm, core))
-    cuts = [b for _, b in spans[:-1]]
-    crossing = sum(cm.tensor_bytes[t] for t in cm.network.layer_ids
-                   for b in cuts if t <= b < max(cm.consumers[t], default=-1))
-    return SegmentBound(bytes=max(sum(per), coupling.bytes if coupling else 0), segments=tuple(spans),
-                        per_segment=tuple(per), finished=tuple(done), feasible=feasible, crossing_bytes=crossing,
+        per.append(value if value is not None and value >= 0 else _local_compulsory(cm, cores.core(index)))
+    crossing = cores.crossing(cm)
+    return SegmentBound(bytes=max(sum(per), coupling.bytes if coupling else 0), segments=cores.ends(),
+                        order=cores.order, per_segment=tuple(per), finished=tuple(done), feasible=feasible,
+                        crossing_bytes=sum(crossing[last] for _, last in cores.spans[:-1]),
                         pieces=sum(r.pieces for r in known.values()),
                         downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling)
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
-                  coupling_rounds: int = COUPLING_ROUNDS) -> SegmentBound:
-    """Σ over cores of at most ``segment_layers`` layers of the optimum of each one's window (the core and
-    ``overlap`` layers on either side) under the local cost: a lower bound of every schedule's traffic, or of
-    every schedule with at most ``max_group`` layers per group (module docstring). A window whose DP the deadline
-    stops counts its core's weights and outputs instead, so the result is a bound whenever it returns. With every
-    window solved, up to ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline
-    lasts."""
+                  coupling_rounds: int = COUPLING_ROUNDS, order: str = "live") -> SegmentBound:
+    """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
+    (:func:`window_order`) of the optimum of each one's window (the core and ``overlap`` layers of the order on
+    either side) under the local cost: a lower bound of every schedule's traffic, or of every schedule with at most
+    ``max_group`` layers per group (module docstring). A window whose DP the deadline stops counts its core's
+    weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
+    ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts."""
     began = time.perf_counter()
-    spans = segments(cm, segment_layers)
-    solved = list(solve_windows(cm, spans, overlap, deadline, max_group))
-    coupled = couple_windows(cm, spans, solved, deadline, coupling_rounds)
-    return assemble(cm, spans, [result for result, _ in solved], time.perf_counter() - began, coupled)
+    cores = segments(cm, segment_layers, order)
+    solved = list(solve_windows(cm, cores, overlap, deadline, max_group))
+    coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
+    return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled)
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
-                segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP) -> SegmentBound:
+                segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
+                order: str = "live") -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way."""
@@ -465,4 +538,7 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
         raise SolverError(f"overlap must be at least 0, got {overlap}")
     if max_group is not None and max_group < 1:
         raise SolverError(f"max_group must be at least 1, got {max_group}")
-    return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group)
+    if order not in ORDERS:
+        raise SolverError(f"unknown window order {order!r} (known: {', '.join(ORDERS)})")
+    return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
+                         order=order)
