@@ -13,7 +13,7 @@ import optimus_opt as oo
 from optimus_opt import zoo
 from optimus_opt.solvers import anytime, beside, get
 from optimus_opt.solvers.base import SolveOptions
-from optimus_opt.solvers.segment_bound import segment_bound
+from optimus_opt.solvers.segment_bound import DEFAULT_SEGMENT, SHORT_SEGMENT, segment_bound, segment_for
 from optimus_opt.solvers.windows import by_cost, refine, refine_starts
 from optimus_opt.utils.deadline import Deadline
 
@@ -26,17 +26,24 @@ def squeezenet_512k() -> oo.Instance:
     return oo.Instance(zoo.build("squeezenet1_0"), oo.Accelerator(512 * 1024, 2, 32, name="optimus-npu"), batch=4)
 
 
-def in_child_and_here(path) -> tuple:
-    """The segment bound of an instance computed in the process beside a search and in this one (the child ends
-    with the run)."""
+def in_child_and_here(path, seconds: float = 120) -> tuple:
+    """The segment bound of an instance computed in the process beside a search of ``seconds`` and in this one
+    with the segments such a run uses (the child ends with the run)."""
     cm = oo.CostModel(oo.load_instance(path))
-    child = beside.Beside(cm, Deadline.after(120), None)
+    child = beside.Beside(cm, Deadline.after(seconds), None)
     try:
-        there = child.bound(until=Deadline.after(120))
+        there = child.bound(until=Deadline.after(seconds))
     finally:
         child.close()
     assert not child._process.is_alive()
-    return there, segment_bound(cm)
+    return there, segment_bound(cm, segment_for(seconds))
+
+
+def test_a_short_run_bounds_with_shorter_segments():
+    # a bound against a deadline of less than 3 minutes uses segments of 12 layers (NASNet-A Mobile's windows
+    # then finish in 10-24 s instead of 40-100 s); without a limit, or with 3 minutes or more, the default 16
+    assert (segment_for(None), segment_for(180.0), segment_for(179.9), segment_for(30)) == \
+        (DEFAULT_SEGMENT, DEFAULT_SEGMENT, SHORT_SEGMENT, SHORT_SEGMENT) == (16, 16, 12, 12)
 
 
 FORK = pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
@@ -44,17 +51,17 @@ FORK = pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_st
 
 @FORK
 def test_the_child_proves_what_the_parent_would():
-    there, here = in_child_and_here(SQUEEZENET)
-    assert len(here.segments) == 3 and here.complete
+    there, here = in_child_and_here(SQUEEZENET)  # a run of 2 minutes: segments of 12 layers
+    assert len(here.segments) == 4 and here.complete
     assert (there.bytes, there.segments, there.per_segment, there.finished) == \
         (here.bytes, here.segments, here.per_segment, here.finished)
 
 
 @FORK
 def test_the_child_couples_the_windows_as_the_parent_would():
-    # ResNet-18 at 128 KiB: the default windows' optima sum to 129,580,560 B; coupled, they prove more, the same
-    # in the child as in the parent (integer multipliers: the rounds are deterministic)
-    there, here = in_child_and_here(ROOT / "instances" / "paper" / "resnet18-optimus-npu-b4.json")
+    # ResNet-18 at 128 KiB: the default windows' optima (a run with 3 minutes or more left has them) sum to
+    # 129,580,560 B; coupled, they prove more, the same in the child as in the parent (integer multipliers)
+    there, here = in_child_and_here(ROOT / "instances" / "paper" / "resnet18-optimus-npu-b4.json", 200)
     assert sum(there.per_segment) == sum(here.per_segment) == 129_580_560
     assert dataclasses.replace(there.coupling, seconds=0) == dataclasses.replace(here.coupling, seconds=0)
     assert there.bytes == here.bytes > 129_580_560
@@ -110,7 +117,7 @@ def test_before_any_window_arrives_the_bound_is_the_compulsory_traffic_of_each_c
         bound = child.bound(until=Deadline.after(30))  # the pipe closes at once: no wait for the 30 s
     finally:
         child.close()
-    assert bound.finished == (False, False, False) and bound.seconds < 10
+    assert bound.finished == (False,) * 4 and bound.seconds < 10  # a short run: segments of 12 layers
     # no window solved: each core counts its weights once and its network outputs, which sum to the compulsory
     # traffic less the network's inputs
     inputs = sum(cm.tensor_bytes[u] for u in cm.network.input_ids)

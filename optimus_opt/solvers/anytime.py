@@ -37,7 +37,7 @@ from ..utils import progress
 from ..utils.deadline import NEVER, Deadline
 from . import beside
 from .base import SolveOptions, SolverResult
-from .segment_bound import segment_bound
+from .segment_bound import segment_bound, segment_for
 from .windows import Refinement, refine
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]
@@ -177,7 +177,7 @@ def better_bound(cm: CostModel, options: SolveOptions, bound: int, kind: str, in
         reporter = progress.of(options)
         reporter.solver("segment bound")
         reporter.phase("exact DPs over windows of consecutive layers")
-        segment = segment_bound(cm, deadline=deadline, max_group=options.max_group)
+        segment = segment_bound(cm, segment_for(deadline.left()), deadline=deadline, max_group=options.max_group)
         where = ""
     info.update(segment.info())
     value = cm.value_floor(segment.bytes)  # a bound of DRAM bytes, priced in the objective's units

@@ -40,12 +40,12 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled
 from .segment_bound import (
     DEFAULT_OVERLAP,
-    DEFAULT_SEGMENT,
     Cores,
     SegmentBound,
     WindowResult,
     assemble,
     couple_windows,
+    segment_for,
     segments,
     solve_windows,
 )
@@ -67,7 +67,7 @@ class Beside:
     def __init__(self, cm: CostModel, deadline: Deadline, max_group: int | None, *,
                  heuristics: Callable[[], list] | None = None) -> None:
         self._cm = cm
-        self._cores = segments(cm, DEFAULT_SEGMENT)
+        self._cores = segments(cm, segment_for(deadline.left()))
         self._results: dict[int, WindowResult] = {}
         self._coupled: Coupled | None = None
         self._coupling_final = False

@@ -50,9 +50,15 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled, Window, couple
 from .downset_graph import DownsetGraph
 
-#: Layers per segment by default: NASNet-A Mobile's 34 windows then take 18–28 s; with 24 the bound is a few per
-#: cent higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
+#: Layers per segment by default: NASNet-A Mobile's windows then take 40–100 s; with 24 the bound is a few per cent
+#: higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
+#: Layers per segment of a bound that must be done in less than :data:`LONG_BOUND_SECONDS`: NASNet-A Mobile's
+#: windows take 10–24 s at 12 layers, and the bound is 3–6 % lower than at 16.
+SHORT_SEGMENT = 12
+#: Seconds from which a bound computed against a deadline (beside a search, or in a stopped solver's reserve) uses
+#: :data:`DEFAULT_SEGMENT` rather than :data:`SHORT_SEGMENT`.
+LONG_BOUND_SECONDS = 180.0
 #: Rounds of the coupling of the windows at most (:mod:`.coupling`); on NASNet-A Mobile the bound stops rising
 #: well before (formulations/segment-bound.md, "Coupling the windows").
 COUPLING_ROUNDS = 400
@@ -120,6 +126,12 @@ def rows_for(cm: CostModel, u: int, readers, least: list[np.ndarray], qs: np.nda
 
 #: The topological orders the cores may be cut from (:func:`window_order`).
 ORDERS = ("live", "ids")
+
+
+def segment_for(seconds: float | None) -> int:
+    """Layers per segment of a bound to be computed within ``seconds`` (None: no limit): the default where
+    NASNet-A Mobile's windows finish in that time, else the shorter segments that finish in a quarter of it."""
+    return DEFAULT_SEGMENT if seconds is None or seconds >= LONG_BOUND_SECONDS else SHORT_SEGMENT
 
 
 def window_order(cm: CostModel, order: str = "live") -> tuple[int, ...]:
