@@ -41,7 +41,7 @@ def in_child_and_here(path, seconds: float = 120) -> tuple:
 
 def test_a_short_run_bounds_with_shorter_segments():
     # a bound against a deadline of less than 3 minutes uses segments of 12 layers (NASNet-A Mobile's windows
-    # then finish in 10-24 s instead of 40-100 s); without a limit, or with 3 minutes or more, the default 16
+    # then finish in 9-21 s instead of 30-90 s); without a limit, or with 3 minutes or more, the default 16
     assert (segment_for(None), segment_for(180.0), segment_for(179.9), segment_for(30)) == \
         (DEFAULT_SEGMENT, DEFAULT_SEGMENT, SHORT_SEGMENT, SHORT_SEGMENT) == (16, 16, 12, 12)
 

@@ -213,11 +213,17 @@ MUTANTS: tuple[Mutant, ...] = (
            "the segment bound charges every tensor crossing a window's edge in full, though a group may keep it on "
            "chip at the price of more weight reloads"),
     Mutant("segment-crossing-hull-without-piece", "optimus_opt/solvers/segment_bound.py",
-           "self._fused_reloads(self.reach.hull(piece | required), out)",
-           "self._fused_reloads(self.reach.hull(required), out)",
+           "self._fused_reloads(self.reach.hull(piece | required), out, cap)",
+           "self._fused_reloads(self.reach.hull(required), out, cap)",
            ("tests/test_segment_bound.py",),
            "the segment bound prices keeping a crossing tensor by the reloads of its producer and readers alone, "
            "without the piece that a group keeping it holds too"),
+    Mutant("segment-crossing-cap-too-low", "optimus_opt/solvers/segment_bound.py",
+           "cap = reloads + (-(-total // charged_weights) if charged_weights else 1)",
+           "cap = reloads + 1",
+           ("tests/test_segment_bound.py", "tests/test_coupling.py"),
+           "the segment bound stops counting a crossing tensor's hull reloads before keeping the tensor costs more "
+           "than paying for every crossing tensor: keeping is priced too low"),
     Mutant("segment-crossing-kept-also-paid", "optimus_opt/solvers/segment_bound.py",
            "sum(s for k2, s in kept if k2 > k)",
            "sum(s for k2, s in kept if k2 >= k)",

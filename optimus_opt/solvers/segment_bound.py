@@ -50,11 +50,11 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled, Window, couple
 from .downset_graph import DownsetGraph
 
-#: Layers per segment by default: NASNet-A Mobile's windows then take 40–100 s; with 24 the bound is a few per cent
+#: Layers per segment by default: NASNet-A Mobile's windows then take 30–90 s; with 24 the bound is a few per cent
 #: higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
 #: Layers per segment of a bound that must be done in less than :data:`LONG_BOUND_SECONDS`: NASNet-A Mobile's
-#: windows take 10–24 s at 12 layers, and the bound is 3–6 % lower than at 16.
+#: windows take 9–21 s at 12 layers, and the bound is 4–6 % lower than at 16.
 SHORT_SEGMENT = 12
 #: Seconds from which a bound computed against a deadline (beside a search, or in a stopped solver's reserve) uses
 #: :data:`DEFAULT_SEGMENT` rather than :data:`SHORT_SEGMENT`.
@@ -240,7 +240,7 @@ class _LocalCost:
         self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
         self.inputs = set(cm.network.input_ids)
         self._beyond: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-        self._fused: dict[tuple[int, int], int | None] = {}
+        self._fused: dict[tuple[int, int], tuple[int, bool] | None] = {}
 
     def __call__(self, piece: int) -> int | None:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
@@ -314,10 +314,14 @@ class _LocalCost:
                 crossing.append((cm.tensor_bytes[x], 1 << x))
         if not crossing:
             return 0
+        # keeping a tensor at `cap` reloads or more costs the core's weights at least what paying every crossing
+        # tensor costs, so no choice of F below changes when such counts are only known to be at least `cap`
+        total = sum(size for size, _ in crossing)
+        cap = reloads + (-(-total // charged_weights) if charged_weights else 1)
         paid = 0
-        kept: list[tuple[int, int]] = []  # (reloads when kept, bytes)
+        kept: list[tuple[int, int]] = []  # (reloads when kept, or cap when at least cap; bytes)
         for size, required in crossing:
-            k = self._fused_reloads(self.reach.hull(piece | required), out)
+            k = self._fused_reloads(self.reach.hull(piece | required), out, cap)
             if k is None:
                 paid += size
             else:
@@ -327,12 +331,15 @@ class _LocalCost:
             best = min(best, sum(s for k2, s in kept if k2 > k) + charged_weights * max(0, k - reloads))
         return paid + best
 
-    def _fused_reloads(self, hull: int, out: int) -> int | None:
-        """The fewest weight reloads of a group that holds ``hull`` and none of ``out``; None if none fits."""
+    def _fused_reloads(self, hull: int, out: int, cap: int) -> int | None:
+        """The fewest weight reloads of a group that holds ``hull`` and none of ``out``, or ``cap`` when they are at
+        least ``cap``; None if none fits."""
         key = (hull, out)
-        if key not in self._fused:
-            self._fused[key] = None if hull & out else self._fewest_reloads(*self._shape(hull, out))
-        return self._fused[key]
+        known = self._fused.get(key, ())  # (reloads, whether exact: else they are at least that) or None
+        if known == () or known is not None and not known[1] and known[0] < cap:
+            k = None if hull & out else self._fewest_reloads(*self._shape(hull, out), cap=cap)
+            self._fused[key] = known = None if k is None else (k, k < cap)
+        return None if known is None else min(known[0], cap)
 
     def _shape(self, group: int, out: int) -> tuple[list, list, int, int]:
         """What :meth:`_footprint` needs of a set of layers that a group holds while it holds none of ``out``:
@@ -401,9 +408,10 @@ class _LocalCost:
             return False
         return cm.word * (words - cm.largest_saving(saving)) <= room
 
-    def _fewest_reloads(self, order: list, ext: list, weights: int, block: int) -> int | None:
+    def _fewest_reloads(self, order: list, ext: list, weights: int, block: int, cap: int | None = None) -> int | None:
         """How often, at least, weights cross DRAM in a group whose footprint is at least the pieces' at every Q,
-        with at least ``weights`` bytes of weights and a block of ``block``; None if no tiling fits."""
+        with at least ``weights`` bytes of weights and a block of ``block``, or ``cap`` when that is ``cap`` or more;
+        None if no tiling fits."""
         cm = self.cm
         buffer, batch, top = cm.buffer, cm.batch, self.top
         if not self._fits(order, ext, top, block):  # rows only shrink as Q grows
@@ -415,6 +423,11 @@ class _LocalCost:
             one = cm.word * (words - (cm.largest_saving(saving) if saving else 0))
             return -(-batch // min(batch, (buffer - block) // one))
         lo, hi = 2, top  # the fewest strips that fit: top fits, 1 does not
+        if cap is not None:
+            last = (cap - 1) // batch  # the most strips whose reloads stay below cap
+            if last < 2 or last < top and not self._fits(order, ext, last, block):
+                return cap
+            hi = min(hi, last)
         while lo < hi:
             mid = (lo + hi) // 2
             if self._fits(order, ext, mid, block):
