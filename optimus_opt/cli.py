@@ -497,7 +497,8 @@ def _bound(args: argparse.Namespace) -> int:
     print(f"{'lower bound':<12} {result.bytes:,} B: {scope} moves at least this much")
     print(f"{'compulsory':<12} {compulsory:,} B (inputs, outputs and weights once)")
     print(f"{'windows':<12} {sum(result.finished)} of {len(result.segments)} solved exactly (segments of at most "
-          f"{args.segment} layers of the {args.order} order, overlap {args.overlap}); the others count their compulsory traffic")
+          f"{args.segment} layers of the {args.order} order, overlap {args.overlap}); the others count their "
+          "compulsory traffic")
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "

@@ -1,14 +1,14 @@
-"""A lower bound of the optimum that needs no exact solve of the whole network: cut the layers into segments of
-consecutive ids (the *cores*), solve each core's *window* (the core and ``overlap`` layers on either side) exactly
-under a cost that never exceeds what a group spends on the core, and add the windows' optima
-(formulations/segment-bound.md).
+"""A lower bound of the optimum that needs no exact solve of the whole network: cut a topological order of the
+layers (:func:`window_order`) into segments of consecutive layers (the *cores*), solve each core's *window* (the
+core and ``overlap`` layers of the order on either side) exactly under a cost that never exceeds what a group
+spends on the core, and add the windows' optima (formulations/segment-bound.md).
 
 Why it is a bound. Let P = G ∩ W_i be what a group G of a schedule holds of window W_i, whose core is Σ_i. The
 *local cost* c̃_i(P) charges
 
 * the loads of the tensors P reads whose producer lies in W_i − P (surely outside G), or that are network inputs,
-  when G's first reader of the tensor lies in Σ_i and every earlier reader lies in W_i (so that the reader is
-  surely G's first, and each load is charged in one core only);
+  when G's first reader of the tensor (first in the order) lies in Σ_i and every reader before it lies in W_i (so
+  that the reader is surely G's first, and each load is charged in one core only);
 * the stores of the members of P ∩ Σ_i that are network outputs or have a reader in W_i − P (surely outside G);
 * the weights of P ∩ Σ_i times k(P), the fewest reloads any tiling of any group containing P can have. k(P) comes
   from a footprint that no superset's tiling undercuts at the same strips Q: each member keeps at least the rows
@@ -129,8 +129,9 @@ ORDERS = ("live", "ids")
 
 
 def segment_for(seconds: float | None) -> int:
-    """Layers per segment of a bound to be computed within ``seconds`` (None: no limit): the default where
-    NASNet-A Mobile's windows finish in that time, else the shorter segments that finish in a quarter of it."""
+    """Layers per segment of a bound to be computed within ``seconds`` (None: no limit): :data:`DEFAULT_SEGMENT`
+    from :data:`LONG_BOUND_SECONDS` on, else :data:`SHORT_SEGMENT`, whose windows NASNet-A Mobile finishes in
+    9–21 s rather than 30–90 s."""
     return DEFAULT_SEGMENT if seconds is None or seconds >= LONG_BOUND_SECONDS else SHORT_SEGMENT
 
 
