@@ -8,6 +8,7 @@ when the last round's windows agree, the multipliers are optimal and the two are
 
 from __future__ import annotations
 
+import numpy as np
 from helpers import local_costs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,16 @@ def test_windows_wider_than_a_machine_word_give_the_same_bound(monkeypatch):
     wide = segment_bound(cm, 3, 2)
     assert wide.per_segment == narrow.per_segment == (60_416, 34_816, 40_960, 2_580)
     assert (wide.bytes, wide.coupling.rounds) == (narrow.bytes, narrow.coupling.rounds) == (247_316, 79)
+
+
+def test_a_down_set_is_final_before_the_graph_leaves_it():
+    # a chain of three layers; the piece {0, 1} is listed before {0}, so the graph finds the down-set {0, 1} before
+    # {0}. Solved in that order, {0, 1} would be left at the cost of the piece {0, 1} (10) before {0} + {1} (2)
+    # reaches it: 11 instead of the least chain, {0} + {1} + {2} = 3. By size, {0} comes first.
+    from optimus_opt.solvers.downset_graph import DownsetGraph
+
+    graph = DownsetGraph.build(firsts=[0, 0, 1, 2], masks=[0b011, 0b001, 0b010, 0b100], needs=[0, 0, 0, 0],
+                               pred=[0, 0b001, 0b010])
+    assert graph.states == 4
+    assert graph.solve(np.array([10, 1, 1, 1], np.int64)) == (3, [1, 2, 3])
+    assert graph.solve(np.array([1, 1, 1, 1], np.int64)) == (2, [0, 3])
