@@ -13,7 +13,16 @@ import optimus_opt as oo
 from optimus_opt import zoo
 from optimus_opt.solvers import anytime, beside, get
 from optimus_opt.solvers.base import SolveOptions
-from optimus_opt.solvers.segment_bound import DEFAULT_SEGMENT, SHORT_SEGMENT, segment_bound, segment_for
+from optimus_opt.solvers.pooled import pooled_schedule
+from optimus_opt.solvers.segment_bound import (
+    DEFAULT_SEGMENT,
+    SHORT_SEGMENT,
+    couple_windows,
+    segment_bound,
+    segment_for,
+    segments,
+    solve_windows,
+)
 from optimus_opt.solvers.windows import by_cost, refine, refine_starts
 from optimus_opt.utils.deadline import Deadline
 
@@ -89,12 +98,17 @@ def test_the_child_runs_the_fallback_heuristics_first_when_asked():
 
 
 def test_with_the_bound_done_the_child_refines_the_heuristic_schedules():
-    """SqueezeNet 1.0 at 512 KiB: greedy-merge moves 7,662,944 B, the cheapest start, and its refinement reaches the
-    optimum, 7,289,696 B; the child sends the same refinement as the parent would make."""
+    """SqueezeNet 1.0 at 512 KiB: greedy-merge moves 7,662,944 B, the cheapest heuristic; the schedule from the
+    coupled windows' pieces and the heuristics' groups is cheaper still, and its refinement reaches the optimum,
+    7,289,696 B; the child sends the same refinement as the parent would make."""
     cm = oo.CostModel(squeezenet_512k())
     runs = anytime.heuristic_runs(cm, SolveOptions())
     name, start = anytime.cheapest(runs)
-    here = refine_starts(cm, by_cost(runs), Deadline.after(120), widen=True)
+    cores = segments(cm, segment_for(120))
+    coupled = couple_windows(cm, cores, list(solve_windows(cm, cores)))
+    pooled = pooled_schedule(cm, coupled.pieces, [groups for _, groups in by_cost(runs)], Deadline.after(60))
+    assert sum(t.cost for _, t in pooled) < 7_662_944
+    here = refine_starts(cm, [(beside.POOLED, pooled), *by_cost(runs)], Deadline.after(120), widen=True)
     child = beside.Beside(cm, Deadline.after(120), None, heuristics=lambda: anytime.heuristic_runs(cm, SolveOptions()))
     try:
         there = child.refined(until=Deadline.after(120))
@@ -103,7 +117,7 @@ def test_with_the_bound_done_the_child_refines_the_heuristic_schedules():
         child.close()
     assert (name, anytime.schedule_cost(start)) == ("greedy-merge", 7_662_944)
     assert bound.complete  # the windows came first
-    assert there[0] == here[0] == "greedy-merge"
+    assert there[0] == here[0] == "coupled windows"
     assert there[1].cost == here[1].cost == 7_289_696 and there[1].groups == here[1].groups
     unasked = beside.Beside(cm, Deadline.after(120), None)  # no heuristics asked: nothing to refine
     assert unasked.refined(until=Deadline.after(120)) is None

@@ -294,6 +294,12 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_segment_bound.py",),
            "the live order places the ready layer of lowest id, not the one that adds the fewest live bytes: the "
            "readers of a tensor stay apart"),
+    Mutant("pooled-skips-the-order", "optimus_opt/solvers/pooled.py",
+           "        order = _in_order(cm, columns, chosen)",
+           "        order = sorted(chosen)",
+           ("tests/test_pooled.py",),
+           "the schedule from the coupled windows' pieces takes the chosen groups without checking that some order "
+           "runs them: two groups may each need the other first"),
     Mutant("optimus-allows-cycles", "optimus_opt/solvers/optimus_dp.py",
            "                if prod[v] & remaining & ~grown:\n                    continue",
            "                if False:\n                    continue",

@@ -12,8 +12,9 @@ idle, both have the whole limit. The child runs the heuristics first (when the s
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
 compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
-of the time left and sends the coupled bound. With the bound done and time left, it refines the heuristics'
-schedules, each in a slice of the time and then the best with the widths growing
+of the time left and sends the coupled bound. With the bound done and time left, it builds a schedule from the
+pieces the coupled windows chose and the heuristics' groups (:mod:`~optimus_opt.solvers.pooled`) and refines it and
+the heuristics' schedules, each in a slice of the time and then the best with the widths growing
 (:func:`~optimus_opt.solvers.windows.refine_starts`), until just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
 beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
 gives the refinement the whole limit on the other core instead of the solver's reserve.
@@ -38,6 +39,7 @@ from typing import Callable
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled
+from .pooled import pooled_schedule
 from .segment_bound import (
     DEFAULT_OVERLAP,
     Cores,
@@ -57,6 +59,10 @@ from .windows import Refinement, by_cost, refine_starts
 REFINE_MARGIN = 2.0
 #: The share of the time left after the windows that their coupling may take before the refinement starts.
 COUPLING_SHARE = 0.25
+#: The share of the time left after the coupling that the schedule from its pieces (:mod:`.pooled`) may take.
+POOL_SHARE = 0.1
+#: The name of that schedule as a start of the refinement (``solver_info.incumbent``: "<name> + refine, ...").
+POOLED = "coupled windows"
 
 
 class Beside:
@@ -171,8 +177,14 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
                 break
             outbox.send(("window", result))
             solved.append((result, window))
-        outbox.send(("coupled", couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE))))
+        coupled = couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE))
+        outbox.send(("coupled", coupled))
         starts = by_cost(runs or [])
+        if starts and coupled is not None:  # the coupled windows' pieces and the starts' groups, pooled: one more
+            pooled = pooled_schedule(cm, coupled.pieces, [groups for _, groups in starts],  # start, often the best
+                                     deadline.sub(share=POOL_SHARE))
+            if pooled is not None:
+                starts = sorted([(POOLED, pooled), *starts], key=lambda start: sum(t.cost for _, t in start[1]))
         left = deadline.left()
         if starts and left:
             # each improvement is sent as it comes, so that a window running past the end loses only its own;

@@ -51,13 +51,15 @@ class Window:
 class Coupled:
     """The coupled bound (bytes; the plain sum when no round beat it), the rounds run, the multipliers (pairs of
     adjacent layers times pairs of windows sharing them), the pairs the last round's windows still disagreed on and
-    the seconds taken."""
+    the seconds taken; ``pieces`` are the pieces some window chose in some round, as bitsets of layer ids (sorted),
+    from which :mod:`.pooled` builds a schedule."""
 
     bytes: int
     rounds: int
     multipliers: int
     disagreements: int
     seconds: float
+    pieces: tuple[int, ...] = ()
 
 
 def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
@@ -94,14 +96,16 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
             count += 1
     lam = np.zeros(count, np.int64)
     best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
+    chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
         total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
-        for w, own in zip(windows, terms):
+        for i, (w, own) in enumerate(zip(windows, terms)):
             costs = w.costs.copy()
             for m, sign, inside, _ in own:
                 costs[inside] += sign * lam[m]
             value, chosen = w.graph.solve(costs)
             total += value
+            chosen_pieces.update((i, p) for p in chosen)
             for m, sign, _, pair in own:
                 together[m, 0 if sign > 0 else 1] = any((w.graph.masks[p] & pair) == pair for p in chosen)
         rounds += 1
@@ -116,4 +120,6 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
         if not disagree:  # the windows agree: no multiplier can move L further along this subgradient
             break
         lam += np.rint(step * ((1 + TARGET_ABOVE) * best - total) / disagree * g).astype(np.int64)
-    return Coupled(best, rounds, count, disagree, time.perf_counter() - began)
+    pieces = {sum(1 << u for k, u in enumerate(windows[i].layers) if int(windows[i].graph.masks[p]) >> k & 1)
+              for i, p in chosen_pieces}
+    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)))
