@@ -89,12 +89,8 @@ def order_violation(net: Network, groups: Sequence[Collection[int]]) -> tuple[in
     return None
 
 
-def quotient_cycle(net: Network, groups: Sequence[Collection[int]]) -> list[int] | None:
-    """A cycle among the groups (as group positions, first repeated last), or ``None``.
-
-    Convex groups can still depend on each other in a cycle (edges a1→a2, b1→b2, a1→b2, b1→a2 with groups
-    {a1, b2} and {b1, a2}); no order of such groups is valid.
-    """
+def _quotient(net: Network, groups: Sequence[Collection[int]]):
+    """The groups' quotient graph: an edge k → j when group j reads a tensor of group k."""
     import networkx as nx
 
     owner = {u: k for k, g in enumerate(groups) for u in g}
@@ -104,8 +100,31 @@ def quotient_cycle(net: Network, groups: Sequence[Collection[int]]) -> list[int]
         for c in net.consumers[u]:
             if c in owner and owner[c] != k:
                 q.add_edge(k, owner[c])
+    return q
+
+
+def quotient_cycle(net: Network, groups: Sequence[Collection[int]]) -> list[int] | None:
+    """A cycle among the groups (as group positions, first repeated last), or ``None``.
+
+    Convex groups can still depend on each other in a cycle (edges a1→a2, b1→b2, a1→b2, b1→a2 with groups
+    {a1, b2} and {b1, a2}); no order of such groups is valid.
+    """
+    import networkx as nx
+
     try:
-        cycle = nx.find_cycle(q)
+        cycle = nx.find_cycle(_quotient(net, groups))
     except nx.NetworkXNoCycle:
         return None
     return [a for a, _ in cycle] + [cycle[0][0]]
+
+
+def quotient_order(net: Network, groups: Sequence[Collection[int]]) -> list[int] | None:
+    """An order of the groups (positions) in which each reads only network inputs and earlier groups' tensors,
+    by their lowest layer id where the order is free; ``None`` when the groups lie on a cycle (:func:`quotient_cycle`
+    names one)."""
+    import networkx as nx
+
+    q = _quotient(net, groups)
+    if not nx.is_directed_acyclic_graph(q):
+        return None
+    return list(nx.lexicographical_topological_sort(q, key=lambda k: min(groups[k])))

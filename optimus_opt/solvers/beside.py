@@ -51,7 +51,7 @@ from .segment_bound import (
     segments,
     solve_windows,
 )
-from .windows import Refinement, by_cost, refine_starts
+from .windows import Refinement, by_cost, cheapest_first, refine_starts
 
 #: Seconds (at most; 5 % of what is left when less) before the run's deadline at which the child's refinement
 #: stops, to leave time to send its schedule: a window under way ends after its deadline, by 0.15 s on NASNet-A
@@ -184,7 +184,7 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
             pooled = pooled_schedule(cm, coupled.pieces, [groups for _, groups in starts],  # start, often the best
                                      deadline.sub(share=POOL_SHARE))
             if pooled is not None:
-                starts = sorted([(POOLED, pooled), *starts], key=lambda start: sum(t.cost for _, t in start[1]))
+                starts = cheapest_first([(POOLED, pooled), *starts])
         left = deadline.left()
         if starts and left:
             # each improvement is sent as it comes, so that a window running past the end loses only its own;

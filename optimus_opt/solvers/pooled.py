@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import networkx as nx
-
 from ..cost.candidates import bits
 from ..cost.cost_model import CostModel
-from ..cost.parts import Tiling
+from ..cost.partition import quotient_cycle, quotient_order
+from ..cost.parts import Tiling, mask_of
 from ..utils.deadline import Deadline
 
 Groups = Sequence[tuple[Sequence[int], Tiling]]
@@ -33,7 +32,7 @@ def pooled_schedule(cm: CostModel, pieces: Sequence[int], starts: Sequence[Group
     from ortools.sat.python import cp_model
 
     pool = set(pieces) | {1 << u for u in cm.network.layer_ids}
-    pool |= {sum(1 << u for u in members) for groups in starts for members, _ in groups}
+    pool |= {mask_of(members) for groups in starts for members, _ in groups}
     columns: list[tuple[tuple[int, ...], Tiling]] = []
     for mask in sorted(pool):
         tiling = cm.best_tiling_of_mask(mask)
@@ -63,20 +62,8 @@ def pooled_schedule(cm: CostModel, pieces: Sequence[int], starts: Sequence[Group
         if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         chosen = [k for k in range(len(columns)) if solver.value(x[k])]
-        order = _in_order(cm, columns, chosen)
-        if isinstance(order, list):
-            return [columns[k] for k in order]
-        cycles.append(sorted(order))
-
-
-def _in_order(cm: CostModel, columns: list[tuple[tuple[int, ...], Tiling]], chosen: list[int]) -> list[int] | set:
-    """The chosen columns in an execution order (by their first layer where free), or, when none exists, the set of
-    columns on a cycle of groups that each read from the next."""
-    group_of = {u: k for k in chosen for u in columns[k][0]}
-    graph = nx.DiGraph()
-    graph.add_nodes_from(chosen)
-    graph.add_edges_from((group_of[p], k) for k in chosen for u in columns[k][0] for p in cm.producers[u]
-                         if p in group_of and group_of[p] != k)
-    if nx.is_directed_acyclic_graph(graph):
-        return list(nx.lexicographical_topological_sort(graph, key=lambda k: columns[k][0][0]))
-    return {k for edge in nx.find_cycle(graph) for k in edge[:2]}
+        groups = [columns[k][0] for k in chosen]
+        order = quotient_order(cm.network, groups)
+        if order is not None:
+            return [columns[chosen[j]] for j in order]
+        cycles.append(sorted({chosen[j] for j in quotient_cycle(cm.network, groups)}))

@@ -564,7 +564,5 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
         raise SolverError(f"overlap must be at least 0, got {overlap}")
     if max_group is not None and max_group < 1:
         raise SolverError(f"max_group must be at least 1, got {max_group}")
-    if order not in ORDERS:
-        raise SolverError(f"unknown window order {order!r} (known: {', '.join(ORDERS)})")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
                          order=order)

@@ -151,8 +151,13 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
 def by_cost(runs: Sequence[tuple[str, Any, float]]) -> list[tuple[str, Sequence[tuple[Sequence[int], Tiling]]]]:
     """The schedules of heuristic runs (solver name, result, seconds) as (name, groups), cheapest first (equal costs
     in run order), leaving out runs that found none: the starts of :func:`refine_starts`."""
-    found = [(name, result.groups) for name, result, _ in runs if result.groups]
-    return sorted(found, key=lambda start: sum(t.cost for _, t in start[1]))
+    return cheapest_first([(name, result.groups) for name, result, _ in runs if result.groups])
+
+
+def cheapest_first(starts: Sequence[tuple[str, Sequence[tuple[Sequence[int], Tiling]]]]
+                   ) -> list[tuple[str, Sequence[tuple[Sequence[int], Tiling]]]]:
+    """Starts of :func:`refine_starts`, (name, groups), cheapest first (equal costs in the order given)."""
+    return sorted(starts, key=lambda start: sum(t.cost for _, t in start[1]))
 
 
 def refine_starts(cm: CostModel, starts: Sequence[tuple[str, Sequence[tuple[Sequence[int], Tiling]]]],
