@@ -3,10 +3,11 @@
 For each network, buffer and tiling model on the Optimus NPU at batch 4, computes the segment bound once per window
 order (``ids``, the network's own; ``live``, the default) with the given segment and overlap, and prints the
 windows' summed optima, the coupled bound, the seconds (coupling included), the coupling's rounds and the pieces
-costed: the tables of formulations/segment-bound.md ("Measured") come from it.
+costed: the tables of formulations/segment-bound.md ("Measured") come from it. With ``--time-limit`` each bound
+has that long, and the windows widen in the time left ("Wider windows"); the cores at each overlap are printed.
 
-    python benchmarks/bench_bound.py [--nets a,b] [--buffers 128KiB,512KiB] [--tilings strips] [--segment 24]
-                                     [--overlap 4] [--orders ids,live] [--markdown]
+    python benchmarks/bench_bound.py [--rows net:buffer,...] [--tilings strips] [--segment 24] [--overlap 4]
+                                     [--orders ids,live] [--time-limit S] [--markdown]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> None:
     ap.add_argument("--segment", type=int, default=DEFAULT_SEGMENT)
     ap.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP)
     ap.add_argument("--orders", default=",".join(reversed(ORDERS)), help="of " + ", ".join(ORDERS))
+    ap.add_argument("--time-limit", type=float, help="seconds per bound, the windows widening in the time left")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table at the end")
     args = ap.parse_args()
     rows = []
@@ -49,19 +51,22 @@ def main() -> None:
             inst = instance(name, parse_size(size), tiling)
             for order in args.orders.split(","):
                 began = time.perf_counter()
-                bound = oo.lower_bound(inst, segment_layers=args.segment, overlap=args.overlap, order=order)
+                bound = oo.lower_bound(inst, segment_layers=args.segment, overlap=args.overlap, order=order,
+                                       time_limit=args.time_limit)
                 seconds = time.perf_counter() - began
                 rounds = bound.coupling.rounds if bound.coupling else 0
+                overlaps = " ".join(f"{o}:{n}" for o, n in bound.info()["segment_overlaps"].items())
                 rows.append((name, size, tiling, order, sum(bound.per_segment), bound.bytes, seconds, rounds,
-                             bound.pieces))
+                             bound.pieces, overlaps))
                 print(f"{name:<16} {size:>7} {tiling:>6} {order:>4} {rows[-1][4]:>14,} {bound.bytes:>14,} "
-                      f"{seconds:>7.1f} s {rounds:>4} rounds {bound.pieces:>9,} pieces", flush=True)
+                      f"{seconds:>7.1f} s {rounds:>4} rounds {bound.pieces:>9,} pieces, overlaps {overlaps}",
+                      flush=True)
     if args.markdown:
-        print("\n| network | buffer | tiling | order | summed | coupled | seconds | rounds | pieces |")
-        print("|---|---|---|---|---|---|---|---|---|")
-        for name, size, tiling, order, summed, coupled, seconds, rounds, pieces in rows:
+        print("\n| network | buffer | tiling | order | summed | coupled | seconds | rounds | pieces | overlaps |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, size, tiling, order, summed, coupled, seconds, rounds, pieces, overlaps in rows:
             print(f"| {name} | {size} | {tiling} | {order} | {summed:,} | {coupled:,} | {seconds:.1f} | {rounds} | "
-                  f"{pieces:,} |")
+                  f"{pieces:,} | {overlaps} |")
 
 
 if __name__ == "__main__":

@@ -227,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "group (default: no cap)")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds: the windows not solved "
                    "count only their compulsory traffic, so the result is still a bound (default: no limit)")
+    p.add_argument("--no-widen", dest="widen", action="store_false", help="with --time-limit, stop once every "
+                   "window is solved and coupled, instead of widening the windows (overlap 8, then 12) core by core "
+                   "in the time left")
     p.add_argument("--json", action="store_true", help="print the bound and its figures as JSON")
 
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
@@ -476,7 +479,7 @@ def _bound(args: argparse.Namespace) -> int:
         print(header(inst), flush=True)
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
-                           coupling_rounds=args.rounds, order=args.order)
+                           coupling_rounds=args.rounds, order=args.order, widen=args.widen)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     if args.json:
@@ -485,6 +488,7 @@ def _bound(args: argparse.Namespace) -> int:
                           "order": args.order, "window_order": list(result.order),
                           "segments": [list(span) for span in result.segments],
                           "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
+                          "overlaps": list(result.overlaps),
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
@@ -499,6 +503,10 @@ def _bound(args: argparse.Namespace) -> int:
     print(f"{'windows':<12} {sum(result.finished)} of {len(result.segments)} solved exactly (segments of at most "
           f"{args.segment} layers of the {args.order} order, overlap {args.overlap}); the others count their "
           "compulsory traffic")
+    wider = sorted({o for o in result.overlaps if o > args.overlap})
+    if wider:
+        print(f"{'widened':<12} {sum(o > args.overlap for o in result.overlaps)} windows in the time left, to overlap "
+              f"{' or '.join(map(str, wider))}, each proving at least as much alone and coupled again")
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "

@@ -13,7 +13,15 @@ from strategies import instances
 import optimus_opt as oo
 from optimus_opt import zoo
 from optimus_opt.cost.candidates import CandidateSpace
-from optimus_opt.solvers.segment_bound import ORDERS, segment_bound, window_order
+from optimus_opt.solvers.segment_bound import (
+    ORDERS,
+    couple_windows,
+    segment_bound,
+    segments,
+    solve_windows,
+    window_order,
+)
+from optimus_opt.utils.deadline import Deadline
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -139,6 +147,27 @@ def test_live_order_puts_the_readers_of_a_tensor_in_one_window():
         [("a", "e"), ("b", "c"), ("d", "s")]
 
 
+@SETTINGS
+@given(instances(min_layers=2, max_layers=10), st.integers(1, 4), st.integers(0, 2), st.data())
+def test_windows_of_mixed_overlaps_bound_the_optimum(inst, size, overlap, data):
+    # any window that holds its core gives a bound, whatever windows the other cores have, summed or coupled
+    # (formulations/segment-bound.md, "Wider windows"); widening keeps each core's window only when it proves as much
+    cm = oo.CostModel(inst)
+    cores = segments(cm, size)
+    narrow, wide = (list(solve_windows(cm, cores, o)) for o in (overlap, overlap + 2))
+    pick = data.draw(st.lists(st.booleans(), min_size=len(cores), max_size=len(cores)))
+    mixed = [w if p else n for n, w, p in zip(narrow, wide, pick)]
+    best = oo.solve(inst, "exact-dp")
+    if best.status != "optimal" or any(r.value < 0 for r, _ in narrow + wide):
+        return
+    coupled = couple_windows(cm, cores, mixed)
+    assert sum(r.value for r, _ in mixed) <= coupled.bytes <= best.dram_bytes
+    plain = segment_bound(cm, size, overlap)
+    widened = segment_bound(cm, size, overlap, Deadline.after(60), widen=True)
+    assert plain.bytes <= widened.bytes <= best.dram_bytes
+    assert sum(plain.per_segment) <= sum(widened.per_segment)
+
+
 @pytest.mark.parametrize("name,buffer,overlap", [("resnet18", "128KiB", 4), ("squeezenet1_0", "128KiB", 4),
                                                  ("googlenet", "512KiB", 4)])
 def test_zoo_bound_below_the_proven_optimum(name, buffer, overlap):
@@ -178,6 +207,17 @@ def test_library_and_cli(capsys, tmp_path):
     code, out, _ = run_cli(["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0"], capsys)
     assert code == 0 and f"lower bound  {thirds.bytes:,} B: every schedule moves at least this much" in out
     assert "unseen       147,712 B" in out and "windows      4 of 4 solved exactly" in out
+    # with a time limit the windows widen once solved: at overlap 8 each of the four holds all 9 layers, and
+    # coupled they agree on the optimum (test_cost_example.py)
+    widened = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60)
+    assert (widened.bytes, widened.overlaps) == (253_460, (8, 8, 8, 8))
+    assert oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, widen=False).bytes == thirds.bytes
+    args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0", "--time-limit", "60"]
+    code, out, _ = run_cli(args, capsys)
+    assert code == 0 and "lower bound  253,460 B" in out
+    assert "widened      4 windows in the time left, to overlap 8, each proving at least as much alone" in out
+    code, out, _ = run_cli(args + ["--no-widen"], capsys)
+    assert code == 0 and f"lower bound  {thirds.bytes:,} B" in out and "widened" not in out
     code, out, _ = run_cli(["bound", "instances/example-64k.json", "--json"], capsys)
     assert code == 0 and '"lower_bound_bytes": 253460' in out and '"order": "live"' in out
     oo.save_instance(_sibling_far_apart(4096), tmp_path / "siblings.json")

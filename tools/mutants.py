@@ -288,6 +288,18 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_segment_bound.py",),
            "a window takes a group's first reader of a tensor in id order while the designation follows the window "
            "order: one load may be charged in two cores"),
+    Mutant("widened-windows-added", "optimus_opt/solvers/segment_bound.py",
+           "        solved[result.index] = (result, window)",
+           "        solved.append((result, window))",
+           ("tests/test_segment_bound.py",),
+           "a wider window is added beside its core's narrower one instead of replacing it: the core is counted "
+           "twice"),
+    Mutant("widened-windows-never-replaced", "optimus_opt/solvers/segment_bound.py",
+           "            if result.value >= current[result.index].value:",
+           "            if result.value > current[result.index].value:",
+           ("tests/test_segment_bound.py", "tests/test_beside.py"),
+           "a wider window replaces its core's only when it proves more alone, though it shares more with its "
+           "neighbours for the coupling"),
     Mutant("window-order-ids", "optimus_opt/solvers/segment_bound.py",
            "        u = min(ready, key=added)",
            "        u = min(ready)",

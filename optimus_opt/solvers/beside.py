@@ -12,7 +12,9 @@ idle, both have the whole limit. The child runs the heuristics first (when the s
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
 compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
-of the time left and sends the coupled bound. With the bound done and time left, it builds a schedule from the
+of the time left and sends the coupled bound. With two minutes or more left it then widens the windows core by
+core in half of it (:func:`~optimus_opt.solvers.segment_bound.widened`) and sends each wider window and their
+coupling. With the bound done and time left, it builds a schedule from the
 pieces the coupled windows chose and the heuristics' groups (:mod:`~optimus_opt.solvers.pooled`) and refines it and
 the heuristics' schedules, each in a slice of the time and then the best with the widths growing
 (:func:`~optimus_opt.solvers.windows.refine_starts`), until just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
@@ -41,6 +43,7 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled
 from .pooled import pooled_schedule
 from .segment_bound import (
+    COUPLING_SHARE,
     DEFAULT_OVERLAP,
     Cores,
     SegmentBound,
@@ -50,6 +53,7 @@ from .segment_bound import (
     segment_for,
     segments,
     solve_windows,
+    widened,
 )
 from .windows import Refinement, by_cost, cheapest_first, refine_starts
 
@@ -57,9 +61,12 @@ from .windows import Refinement, by_cost, cheapest_first, refine_starts
 #: stops, to leave time to send its schedule: a window under way ends after its deadline, by 0.15 s on NASNet-A
 #: Mobile at narrow widths and by seconds at the widest (its improvements so far are sent as they come).
 REFINE_MARGIN = 2.0
-#: The share of the time left after the windows that their coupling may take before the refinement starts.
-COUPLING_SHARE = 0.25
-#: The share of the time left after the coupling that the schedule from its pieces (:mod:`.pooled`) may take.
+#: Seconds that must be left after the coupling for the child to widen the windows (:func:`~optimus_opt.solvers.
+#: segment_bound.widened`) before it refines: a wider window of NASNet-A Mobile takes seconds to minutes.
+WIDEN_SECONDS = 120.0
+#: The share of the time left after the coupling that widening the windows and coupling them again may take.
+WIDEN_SHARE = 0.5
+#: The share of the time left after the bound that the schedule from its pieces (:mod:`.pooled`) may take.
 POOL_SHARE = 0.1
 #: The name of that schedule as a start of the refinement (``solver_info.incumbent``: "<name> + refine, ...").
 POOLED = "coupled windows"
@@ -71,12 +78,12 @@ class Beside:
     :meth:`heuristic_runs` gives the former, :meth:`bound` what is proven so far, :meth:`close` stops it."""
 
     def __init__(self, cm: CostModel, deadline: Deadline, max_group: int | None, *,
-                 heuristics: Callable[[], list] | None = None) -> None:
+                 heuristics: Callable[[], list] | None = None, widen: bool = True) -> None:
         self._cm = cm
         self._cores = segments(cm, segment_for(deadline.left()))
         self._results: dict[int, WindowResult] = {}
         self._coupled: Coupled | None = None
-        self._coupling_final = False
+        self._bound_final = False
         self._runs: list | None = None
         self._refined: tuple[str, Refinement] | None = None
         self._refined_final = False
@@ -84,7 +91,7 @@ class Beside:
         self._began = time.perf_counter()
         context = multiprocessing.get_context("fork")
         self._inbox, outbox = context.Pipe(duplex=False)
-        self._process = context.Process(target=_work, args=(cm, self._cores, deadline, max_group, heuristics, outbox),
+        self._process = context.Process(target=_work, args=(cm, self._cores, deadline, max_group, heuristics, outbox, widen),
                                         name="optimus-opt-beside", daemon=True)
         self._process.start()
         outbox.close()
@@ -111,7 +118,9 @@ class Beside:
                 elif kind == "refined":
                     self._refined, self._refined_final = payload
                 elif kind == "coupled":
-                    self._coupled, self._coupling_final = payload, True
+                    self._coupled = payload
+                elif kind == "bound":
+                    self._bound_final = True
                 else:
                     self._results[payload.index] = payload
                 self._arrived.notify_all()
@@ -137,8 +146,9 @@ class Beside:
 
     def bound(self, until: Deadline | None = None) -> SegmentBound:
         """The segment bound over the windows solved so far, with their coupling as far as it got, waiting for
-        more until every window is solved and coupled or ``until`` passes (no wait without it)."""
-        self._wait(lambda: self._coupling_final, until)
+        more until every window is solved, coupled and widened as far as the child does, or ``until`` passes (no
+        wait without it)."""
+        self._wait(lambda: self._bound_final, until)
         with self._arrived:
             results, coupled = list(self._results.values()), self._coupled
         return assemble(self._cm, self._cores, results, time.perf_counter() - self._began, coupled)
@@ -162,10 +172,11 @@ class Beside:
 
 
 def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None,
-          heuristics: Callable[[], list] | None, outbox: Connection) -> None:
+          heuristics: Callable[[], list] | None, outbox: Connection, widen: bool = True) -> None:
     """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
     then each window's outcome as soon as it is solved, then their coupling in a share of the time left, then, with
-    the heuristics' runs, the refinement of their schedules."""
+    :data:`WIDEN_SECONDS` left and ``widen``, wider windows and their coupling in a share of it, then, with the
+    heuristics' runs, the refinement of their schedules."""
     try:
         runs = None
         if heuristics is not None:
@@ -179,9 +190,18 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
             solved.append((result, window))
         coupled = couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE))
         outbox.send(("coupled", coupled))
+        pieces = coupled.pieces if coupled is not None else ()
+        if widen and coupled is not None and (deadline.left() or 0) >= WIDEN_SECONDS:
+            first = coupled
+            solved, coupled = widened(cm, cores, solved, coupled, deadline.sub(share=WIDEN_SHARE), max_group,
+                                      sent=lambda result: outbox.send(("window", result)))
+            if coupled is not first:
+                outbox.send(("coupled", coupled))
+                pieces = tuple(sorted(set(pieces) | set(coupled.pieces)))
+        outbox.send(("bound", None))  # the bound is final
         starts = by_cost(runs or [])
-        if starts and coupled is not None:  # the coupled windows' pieces and the starts' groups, pooled: one more
-            pooled = pooled_schedule(cm, coupled.pieces, [groups for _, groups in starts],  # start, often the best
+        if starts and pieces:  # the coupled windows' pieces and the starts' groups, pooled: one more start, often
+            pooled = pooled_schedule(cm, pieces, [groups for _, groups in starts],  # the best
                                      deadline.sub(share=POOL_SHARE))
             if pooled is not None:
                 starts = cheapest_first([(POOLED, pooled), *starts])

@@ -18,6 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..utils.deadline import NEVER, Deadline
+
 try:  # numba compiles the loops; without it they run as plain Python
     from numba import njit
 except ImportError:  # pragma: no cover - exercised only where numba is missing
@@ -109,9 +111,10 @@ class DownsetGraph:
 
     @classmethod
     def build(cls, firsts: Sequence[int], masks: Sequence[int], needs: Sequence[int],
-              pred: Sequence[int]) -> "DownsetGraph":
+              pred: Sequence[int], deadline: Deadline = NEVER) -> "DownsetGraph | None":
         """The graph of pieces given sorted by their first (lowest) position ``firsts``, with the positions each
-        reads outside itself (``needs``), over a window whose position k has the producers ``pred[k]``."""
+        reads outside itself (``needs``), over a window whose position k has the producers ``pred[k]``; None when
+        ``deadline`` passes first (it is looked at each time the arrays fill up and are made twice as large)."""
         n = len(pred)
         positions = np.arange(n)
         first_start = np.searchsorted(np.asarray(firsts, np.int64), positions, "left")
@@ -127,6 +130,8 @@ class DownsetGraph:
             count, t = expand(*args, states, np.full(2 * state_room, -1, np.int64), src, dst, piece)
             if count >= 0:
                 break
+            if deadline.expired():
+                return None
             state_room, transition_room = 2 * state_room, 2 * transition_room
         sizes = np.fromiter((int(x).bit_count() for x in states[:count]), np.int64, count)
         full = np.flatnonzero(states[:count] == (1 << n) - 1)

@@ -62,9 +62,15 @@ LONG_BOUND_SECONDS = 180.0
 #: Rounds of the coupling of the windows at most (:mod:`.coupling`); on NASNet-A Mobile the bound stops rising
 #: well before (formulations/segment-bound.md, "Coupling the windows").
 COUPLING_ROUNDS = 400
+#: The share of the time left after the windows that their coupling may take, against a deadline.
+COUPLING_SHARE = 0.25
 #: Layers each window shows beyond its core on either side: enough to see a residual or inception block's other
 #: end; wider windows multiply the pieces on NASNet-class cells (formulations/segment-bound.md).
 DEFAULT_OVERLAP = 4
+#: The overlaps a bound with time to spare widens its windows to, one core at a time, once every window is solved
+#: at :data:`DEFAULT_OVERLAP` (:func:`widen_windows`): on two cells of NASNet-A Mobile (75 layers) cores of 16 layers
+#: prove 5,670,129 B at overlap 4, 6,221,626 B at 8 and 6,773,712 B at 12 (formulations/segment-bound.md).
+WIDER_OVERLAPS = (8, 12)
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class SegmentBound:
     """The bound (bytes) and how it was reached: the segments as the first and last id of their layers in the
     window ``order`` (:func:`window_order`; each segment is the run of ``order`` between them), each one's
     optimum under the local cost (or its local compulsory traffic where its DP did not finish), whether each DP
-    finished, ``feasible`` False when some window has no schedule (a proof that the network has none), the bytes
+    finished, the overlap of each one's window (wider where :func:`widen_windows` had time), ``feasible`` False when some window has no schedule (a proof that the network has none), the bytes
     of the tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds;
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
@@ -88,6 +94,7 @@ class SegmentBound:
     downsets: int
     seconds: float
     coupling: Coupled | None = None
+    overlaps: tuple[int, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -97,6 +104,7 @@ class SegmentBound:
     def info(self) -> dict:
         return {"segments": len(self.segments), "segment_bound_bytes": self.bytes,
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
+                "segment_overlaps": {str(o): self.overlaps.count(o) for o in sorted(set(self.overlaps))},
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
@@ -466,7 +474,9 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
         return None, pieces, None
     rows.sort(key=lambda row: row[0])
     graph = DownsetGraph.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                               [local(space.pred[u]) for u in layers])
+                               [local(space.pred[u]) for u in layers], deadline)
+    if graph is None:
+        return None, pieces, None
     window = Window(layers, graph, np.array([r[3] for r in rows], np.int64))
     solved = graph.solve(window.costs)
     return (-1, pieces, None) if solved is None else (solved[0], pieces, window)
@@ -480,28 +490,54 @@ def _local_compulsory(cm: CostModel, core: int) -> int:
 @dataclass(frozen=True)
 class WindowResult:
     """One window's outcome: its optimum under the local cost (None when the deadline stopped its DP; −1 when the
-    window has no schedule), the pieces costed and the down-sets visited."""
+    window has no schedule), the pieces costed, the down-sets visited and the window's overlap."""
 
     index: int
     value: int | None
     pieces: int
     downsets: int
+    overlap: int = DEFAULT_OVERLAP
 
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
-                  max_group: int | None = None) -> Iterator[tuple[WindowResult, Window | None]]:
-    """Solve the window of each of ``cores`` (from :func:`segments`) in turn, yielding each outcome as it is known,
-    with the window when it was solved, so that a caller may stop early, collect the outcomes from another process
-    (:mod:`.beside`) or couple the windows (:mod:`.coupling`)."""
+                  max_group: int | None = None, indices: Iterable[int] | None = None
+                  ) -> Iterator[tuple[WindowResult, Window | None]]:
+    """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``) in turn,
+    yielding each outcome as it is known, with the window when it was solved, so that a caller may stop early,
+    collect the outcomes from another process (:mod:`.beside`) or couple the windows (:mod:`.coupling`)."""
     position = {u: k for k, u in enumerate(cores.order)}
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least = least_rows(cm, qs)
     reach = Reach.of(cm)
-    for index in range(len(cores)):
+    for index in range(len(cores)) if indices is None else indices:
         seg = cores.window(index, overlap)
         value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
             cm, seg, _LocalCost(cm, cores.core(index), seg, qs, least, reach, position), deadline, max_group)
-        yield WindowResult(index, value, pieces, window.graph.states if window else 0), window
+        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap), window
+
+
+def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
+                  deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS
+                  ) -> Iterator[tuple[WindowResult, Window]]:
+    """Solve wider windows of the same cores, overlap by overlap and core by core (those whose narrower window had
+    the fewest pieces first), until ``deadline``, yielding
+    each that proves at least as much as the window its core has (``solved``: every window solved and with a
+    schedule, as :func:`solve_windows` gave them), to take its place. A wider window seldom proves more alone, but
+    it shares more pairs of layers with its neighbours, which the coupling makes agree. Any window that holds its
+    core gives a bound, whichever windows the other cores have, and so does the coupling of any such windows
+    (formulations/segment-bound.md, "Wider windows"), so the bound never falls. A window the deadline stops
+    changes nothing."""
+    current = {result.index: result for result, _ in solved}
+    for overlap in overlaps:
+        grows = sorted((i for i in range(len(cores)) if overlap > current[i].overlap
+                        and cores.window(i, overlap) != cores.window(i, current[i].overlap)),
+                       key=lambda i: (current[i].pieces, i))  # the cheapest first: a deadline then stops fewer
+        for result, window in solve_windows(cm, cores, overlap, deadline, max_group, grows):
+            if result.value is None:
+                return
+            if result.value >= current[result.index].value:  # as much alone, and more shared with neighbours
+                current[result.index] = result
+                yield result, window
 
 
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
@@ -533,31 +569,54 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         order=cores.order, per_segment=tuple(per), finished=tuple(done), feasible=feasible,
                         crossing_bytes=sum(crossing[last] for _, last in cores.spans[:-1]),
                         pieces=sum(r.pieces for r in known.values()),
-                        downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling)
+                        downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling,
+                        overlaps=tuple(known[i].overlap if i in known else 0 for i in range(len(cores))))
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
-                  coupling_rounds: int = COUPLING_ROUNDS, order: str = "live") -> SegmentBound:
+                  coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core and ``overlap`` layers of the order on
     either side) under the local cost: a lower bound of every schedule's traffic, or of every schedule with at most
     ``max_group`` layers per group (module docstring). A window whose DP the deadline stops counts its core's
     weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
-    ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts."""
+    ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
+    and a deadline, the time left then goes to wider windows (:func:`widen_windows`), coupled again at the end."""
     began = time.perf_counter()
     cores = segments(cm, segment_layers, order)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
+    if widen and coupled is not None and deadline.bounded:
+        solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds)
     return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled)
+
+
+def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
+            deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
+            sent=lambda result: None) -> tuple[list[tuple[WindowResult, Window | None]], Coupled]:
+    """The windows of ``solved`` with each core's replaced by the wider ones :func:`widen_windows` proves more with
+    (each passed to ``sent`` as it comes) until the coupling's share of ``deadline`` is all that is left, and the
+    better of ``coupled`` and the coupling of the new windows in that share."""
+    solved = list(solved)
+    changed = False
+    for result, window in widen_windows(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group):
+        solved[result.index] = (result, window)
+        sent(result)
+        changed = True
+    if not changed:
+        return solved, coupled
+    again = couple_windows(cm, cores, solved, deadline, coupling_rounds)
+    return solved, again if again is not None and again.bytes > coupled.bytes else coupled
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
-                order: str = "live") -> SegmentBound:
+                order: str = "live", widen: bool = True) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
-    windows not finished count only their compulsory traffic, so what returns is a bound either way."""
+    windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
+    window solved before it, the time left widens the windows (``widen``, :func:`widened`)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
@@ -565,4 +624,4 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
     if max_group is not None and max_group < 1:
         raise SolverError(f"max_group must be at least 1, got {max_group}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
-                         order=order)
+                         order=order, widen=widen)
