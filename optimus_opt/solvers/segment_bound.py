@@ -250,6 +250,12 @@ class _LocalCost:
         self.inputs = set(cm.network.input_ids)
         self._beyond: dict[tuple[int, tuple[int, ...]], list[int]] = {}
         self._fused: dict[tuple[int, int], tuple[int, bool] | None] = {}
+        # what _shape keeps of a member or an input depends on the set and ``out`` only through its readers: keyed
+        # by which of them the set and ``out`` hold, many pieces share each entry
+        self._readers = [sum(1 << c for c in cm.consumers[u]) for u in range(cm.n)]
+        self._reads = [sum(1 << p for p in cm.producers[u]) for u in range(cm.n)]
+        self._members: dict[tuple[int, int, int], tuple] = {}
+        self._inputs: dict[tuple[int, int, bool], tuple] = {}
 
     def __call__(self, piece: int) -> int | None:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
@@ -258,16 +264,16 @@ class _LocalCost:
         cm, core, window = self.cm, self.core, self.window
         # the layers of the window next to the piece but not in it: a group holding one of them would hold the
         # piece's component of the window too, so they lie surely outside any group whose piece this is
+        members = bits(piece)
         near = 0
-        for u in bits(piece):
+        for u in members:
             near |= self.reach.adj[u]
         out = near & window & ~piece
         traffic = charged_weights = escaping = reads = 0
-        for u in bits(piece):
-            local_out = cm.is_output[u] or any(out >> c & 1 for c in cm.consumers[u])
+        for u in members:
+            local_out = cm.is_output[u] or bool(out & self._readers[u])
             escaping |= local_out << u
-            for p in cm.producers[u]:
-                reads |= 1 << p
+            reads |= self._reads[u]
             if core >> u & 1:
                 charged_weights += cm.weight_bytes[u]
                 if local_out:
@@ -356,23 +362,29 @@ class _LocalCost:
         for each other reader, the least of ⌈H/Q⌉ and what that reader needs at its own fewest rows), each input's
         readers and channels (all when the input is in ``out`` or a network input, else its fewest), the set's
         weight bytes and largest weight block."""
-        cm = self.cm
+        cm, readers_of, members, inputs = self.cm, self._readers, self._members, self._inputs
         order, ext = [], []
         weights = block = reads = 0
         for u in reversed(bits(group)):
-            local_out = cm.is_output[u] or any(out >> c & 1 for c in cm.consumers[u])
-            inside = [cm.reader_rule(c) for c in cm.consumers[u] if group >> c & 1]
-            far = tuple(c for c in cm.consumers[u] if not (group | out) >> c & 1)
-            order.append((u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u],
-                          self._least_rows_for(u, far) if far else None))
-            for p in cm.producers[u]:
-                reads |= 1 << p
+            key = (u, group & readers_of[u], out & readers_of[u])
+            member = members.get(key)
+            if member is None:
+                local_out = cm.is_output[u] or any(out >> c & 1 for c in cm.consumers[u])
+                inside = [cm.reader_rule(c) for c in cm.consumers[u] if group >> c & 1]
+                far = tuple(c for c in cm.consumers[u] if not (group | out) >> c & 1)
+                members[key] = member = (u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u],
+                                         self._least_rows_for(u, far) if far else None)
+            order.append(member)
+            reads |= self._reads[u]
             weights += cm.weight_bytes[u]
             block = max(block, cm.block_bytes[u])
         for x in bits(reads & ~group):
-            outside = x in self.inputs or out >> x & 1  # surely not in the group
-            ext.append((cm.H[x], [cm.reader_rule(c) for c in cm.consumers[x] if group >> c & 1],
-                        (cm.C[x] if outside else cm.min_channels[x]) * cm.W[x]))
+            key = (x, group & readers_of[x], bool(x in self.inputs or out >> x & 1))  # surely not in the group
+            read = inputs.get(key)
+            if read is None:
+                inputs[key] = read = (cm.H[x], [cm.reader_rule(c) for c in cm.consumers[x] if group >> c & 1],
+                                      (cm.C[x] if key[2] else cm.min_channels[x]) * cm.W[x])
+            ext.append(read)
         return order, ext, weights, block
 
     def _least_rows_for(self, u: int, far: tuple[int, ...]) -> list[int]:
