@@ -154,6 +154,23 @@ def test_stopped_dp_proves_its_frontier_bound():
     assert warm.status == "optimal" and warm.bound_bytes == r.bound_bytes
 
 
+def test_a_stopped_dp_states_its_frontier_only_when_it_has_time_to_count_it():
+    # NASNet-A Mobile with groups of at most two layers, stopped after 500 down-sets: the frontier bound is the
+    # least over every open down-set, so it is stated only when all of them are counted within a quarter of what
+    # is left of the run (an exact-dp run on two NASNet cells spent 17 s after its 30 s limit counting 364,564)
+    from optimus_opt.cost.candidates import CandidateSpace
+    from optimus_opt.io.resolve import resolve_instance
+    from optimus_opt.solvers.downsets import downset_dp
+    from optimus_opt.utils.deadline import Deadline
+
+    cm = oo.CostModel(resolve_instance("nasnet_a_mobile"))
+    space = CandidateSpace(cm, max_group=2)
+    assert downset_dp(cm, space, max_states=500)[2]["frontier_bound"] == 23_554_988
+    stats = downset_dp(cm, space, max_states=500, run_deadline=Deadline.after(0.0))[2]
+    assert stats["frontier_bound"] is None
+    assert stats["frontier_skipped"] == "not every open down-set was counted in 0 s"
+
+
 def test_side_constraints_match_brute_force():
     inst = oo.load_instance(ROOT / "instances" / "example-64k.json")
     apart = brute_force_optimum(inst, admit=lambda b: not {"c2", "c3"} <= b)[0]

@@ -288,6 +288,12 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_segment_bound.py",),
            "a window takes a group's first reader of a tensor in id order while the designation follows the window "
            "order: one load may be charged in two cores"),
+    Mutant("frontier-ignores-the-run-deadline", "optimus_opt/solvers/downsets.py",
+           "        if k % 256 == 255 and deadline.expired():",
+           "        if False:",
+           ("tests/test_exact.py",),
+           "a stopped DP counts every open down-set for its frontier bound however long it takes, past the run's "
+           "limit"),
     Mutant("widened-windows-added", "optimus_opt/solvers/segment_bound.py",
            "        solved[result.index] = (result, window)",
            "        solved.append((result, window))",

@@ -37,7 +37,8 @@ class ExactDP(anytime.Fallback, Solver):
         report.phase("dynamic program over down-sets")
         max_states = options.extra.get("max_downsets")
         cost, groups, stats, finished = downset_dp(cm, space, deadline, max_states,
-                                                   prune=bool(options.extra.get("prune", True)))
+                                                   prune=bool(options.extra.get("prune", True)),
+                                                   run_deadline=options.deadline)
         info = {"space": space.describe(), "candidates": len(space), "candidates_explored": space.explored,
                 "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats,
                 **reserve}
