@@ -50,7 +50,7 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled, Window, couple
 from .downset_graph import DownsetGraph
 
-#: Layers per segment by default: NASNet-A Mobile's windows then take 30–90 s; with 24 the bound is a few per cent
+#: Layers per segment by default: NASNet-A Mobile's windows then take 25–67 s; with 24 the bound is a few per cent
 #: higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
 #: Layers per segment of a bound that must be done in less than :data:`LONG_BOUND_SECONDS`: NASNet-A Mobile's
@@ -139,7 +139,7 @@ ORDERS = ("live", "ids")
 def segment_for(seconds: float | None) -> int:
     """Layers per segment of a bound to be computed within ``seconds`` (None: no limit): :data:`DEFAULT_SEGMENT`
     from :data:`LONG_BOUND_SECONDS` on, else :data:`SHORT_SEGMENT`, whose windows NASNet-A Mobile finishes in
-    9–21 s rather than 30–90 s."""
+    9–21 s rather than 25–67 s."""
     return DEFAULT_SEGMENT if seconds is None or seconds >= LONG_BOUND_SECONDS else SHORT_SEGMENT
 
 
