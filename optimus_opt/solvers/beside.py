@@ -91,8 +91,8 @@ class Beside:
         self._began = time.perf_counter()
         context = multiprocessing.get_context("fork")
         self._inbox, outbox = context.Pipe(duplex=False)
-        self._process = context.Process(target=_work, args=(cm, self._cores, deadline, max_group, heuristics, outbox, widen),
-                                        name="optimus-opt-beside", daemon=True)
+        self._process = context.Process(target=_work, name="optimus-opt-beside", daemon=True,
+                                        args=(cm, self._cores, deadline, max_group, heuristics, outbox, widen))
         self._process.start()
         outbox.close()
         self._open = True

@@ -78,8 +78,9 @@ class SegmentBound:
     """The bound (bytes) and how it was reached: the segments as the first and last id of their layers in the
     window ``order`` (:func:`window_order`; each segment is the run of ``order`` between them), each one's
     optimum under the local cost (or its local compulsory traffic where its DP did not finish), whether each DP
-    finished, the overlap of each one's window (wider where :func:`widen_windows` had time), ``feasible`` False when some window has no schedule (a proof that the network has none), the bytes
-    of the tensors crossing the cuts (which the bound leaves out), pieces costed, down-sets visited and seconds;
+    finished, the overlap of each one's window (wider where :func:`widen_windows` had time), ``feasible`` False
+    when some window has no schedule (a proof that the network has none), the bytes of the tensors crossing the
+    cuts (which the bound leaves out), pieces costed, down-sets visited and seconds;
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
 
@@ -369,7 +370,7 @@ class _LocalCost:
             key = (u, group & readers_of[u], out & readers_of[u])
             member = members.get(key)
             if member is None:
-                local_out = cm.is_output[u] or any(out >> c & 1 for c in cm.consumers[u])
+                local_out = cm.is_output[u] or bool(out & readers_of[u])
                 inside = [cm.reader_rule(c) for c in cm.consumers[u] if group >> c & 1]
                 far = tuple(c for c in cm.consumers[u] if not (group | out) >> c & 1)
                 members[key] = member = (u, cm.H[u], local_out, inside, cm.C[u] * cm.W[u], cm.saving[u],
