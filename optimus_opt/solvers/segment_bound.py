@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -533,9 +533,9 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                   deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS
                   ) -> Iterator[tuple[WindowResult, Window]]:
     """Solve wider windows of the same cores, overlap by overlap and core by core (those whose narrower window had
-    the fewest pieces first), until ``deadline``, yielding
-    each that proves at least as much as the window its core has (``solved``: every window solved and with a
-    schedule, as :func:`solve_windows` gave them), to take its place. A wider window seldom proves more alone, but
+    the fewest pieces first), until ``deadline``, yielding each that proves at least as much as the window its core
+    has (``solved``: every window solved and with a schedule, as :func:`solve_windows` gave them), to take its
+    place. A wider window seldom proves more alone, but
     it shares more pairs of layers with its neighbours, which the coupling makes agree. Any window that holds its
     core gives a bound, whichever windows the other cores have, and so does the coupling of any such windows
     (formulations/segment-bound.md, "Wider windows"), so the bound never falls. A window the deadline stops
@@ -607,8 +607,9 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
 
 def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
             deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
-            sent=lambda result: None) -> tuple[list[tuple[WindowResult, Window | None]], Coupled]:
-    """The windows of ``solved`` with each core's replaced by the wider ones :func:`widen_windows` proves more with
+            sent: Callable[[WindowResult], object] = lambda result: None
+            ) -> tuple[list[tuple[WindowResult, Window | None]], Coupled]:
+    """The windows of ``solved`` with each core's replaced by the wider one :func:`widen_windows` yields for it
     (each passed to ``sent`` as it comes) until the coupling's share of ``deadline`` is all that is left, and the
     better of ``coupled`` and the coupling of the new windows in that share."""
     solved = list(solved)
