@@ -5,9 +5,10 @@ order (``ids``, the network's own; ``live``, the default) with the given segment
 windows' summed optima, the coupled bound, the seconds (coupling included), the coupling's rounds and the pieces
 costed: the tables of formulations/segment-bound.md ("Measured") come from it. With ``--time-limit`` each bound
 has that long, and the windows widen in the time left ("Wider windows"); the cores at each overlap are printed.
+``--feeders on,off`` measures the windows with their feeders ("Feeders", the default) and without.
 
     python benchmarks/bench_bound.py [--rows net:buffer,...] [--tilings strips] [--segment 24] [--overlap 4]
-                                     [--orders ids,live] [--time-limit S] [--markdown]
+                                     [--orders ids,live] [--feeders on,off] [--time-limit S] [--markdown]
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     ap.add_argument("--segment", type=int, default=DEFAULT_SEGMENT)
     ap.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP)
     ap.add_argument("--orders", default=",".join(reversed(ORDERS)), help="of " + ", ".join(ORDERS))
+    ap.add_argument("--feeders", default="on", help="on, off or both (on,off): windows with or without feeders")
     ap.add_argument("--time-limit", type=float, help="seconds per bound, the windows widening in the time left")
     ap.add_argument("--markdown", action="store_true", help="print a markdown table at the end")
     args = ap.parse_args()
@@ -49,24 +51,26 @@ def main() -> None:
         name, size = row.split(":")
         for tiling in args.tilings.split(","):
             inst = instance(name, parse_size(size), tiling)
-            for order in args.orders.split(","):
+            for order, fed in ((o, f) for o in args.orders.split(",") for f in args.feeders.split(",")):
                 began = time.perf_counter()
                 bound = oo.lower_bound(inst, segment_layers=args.segment, overlap=args.overlap, order=order,
-                                       time_limit=args.time_limit)
+                                       time_limit=args.time_limit, feeders=fed == "on")
                 seconds = time.perf_counter() - began
                 rounds = bound.coupling.rounds if bound.coupling else 0
                 overlaps = " ".join(f"{o}:{n}" for o, n in bound.info()["segment_overlaps"].items())
-                rows.append((name, size, tiling, order, sum(bound.per_segment), bound.bytes, seconds, rounds,
+                rows.append((name, size, tiling, order, fed, sum(bound.per_segment), bound.bytes, seconds, rounds,
                              bound.pieces, overlaps))
-                print(f"{name:<16} {size:>7} {tiling:>6} {order:>4} {rows[-1][4]:>14,} {bound.bytes:>14,} "
+                print(f"{name:<16} {size:>7} {tiling:>6} {order:>4} feeders {fed:>3} {rows[-1][5]:>14,} "
+                      f"{bound.bytes:>14,} "
                       f"{seconds:>7.1f} s {rounds:>4} rounds {bound.pieces:>9,} pieces, overlaps {overlaps}",
                       flush=True)
     if args.markdown:
-        print("\n| network | buffer | tiling | order | summed | coupled | seconds | rounds | pieces | overlaps |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for name, size, tiling, order, summed, coupled, seconds, rounds, pieces, overlaps in rows:
-            print(f"| {name} | {size} | {tiling} | {order} | {summed:,} | {coupled:,} | {seconds:.1f} | {rounds} | "
-                  f"{pieces:,} | {overlaps} |")
+        print("\n| network | buffer | tiling | order | feeders | summed | coupled | seconds | rounds | pieces "
+              "| overlaps |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for name, size, tiling, order, fed, summed, coupled, seconds, rounds, pieces, overlaps in rows:
+            print(f"| {name} | {size} | {tiling} | {order} | {fed} | {summed:,} | {coupled:,} | {seconds:.1f} | "
+                  f"{rounds} | {pieces:,} | {overlaps} |")
 
 
 if __name__ == "__main__":

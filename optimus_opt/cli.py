@@ -230,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-widen", dest="widen", action="store_false", help="with --time-limit, stop once every "
                    "window is solved and coupled, instead of widening the windows (overlap 8, then 12) core by core "
                    "in the time left")
+    p.add_argument("--no-feeders", dest="feeders", action="store_false", help="windows are runs of the order only, "
+                   "without the producers of what their core reads from beyond them")
     p.add_argument("--json", action="store_true", help="print the bound and its figures as JSON")
 
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
@@ -479,7 +481,8 @@ def _bound(args: argparse.Namespace) -> int:
         print(header(inst), flush=True)
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
-                           coupling_rounds=args.rounds, order=args.order, widen=args.widen)
+                           coupling_rounds=args.rounds, order=args.order, widen=args.widen,
+                           feeders=args.feeders)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     if args.json:
@@ -488,7 +491,7 @@ def _bound(args: argparse.Namespace) -> int:
                           "order": args.order, "window_order": list(result.order),
                           "segments": [list(span) for span in result.segments],
                           "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
-                          "overlaps": list(result.overlaps),
+                          "overlaps": list(result.overlaps), "feeders": result.feeders,
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
@@ -501,8 +504,8 @@ def _bound(args: argparse.Namespace) -> int:
     print(f"{'lower bound':<12} {result.bytes:,} B: {scope} moves at least this much")
     print(f"{'compulsory':<12} {compulsory:,} B (inputs, outputs and weights once)")
     print(f"{'windows':<12} {sum(result.finished)} of {len(result.segments)} solved exactly (segments of at most "
-          f"{args.segment} layers of the {args.order} order, overlap {args.overlap}); the others count their "
-          "compulsory traffic")
+          f"{args.segment} layers of the {args.order} order, overlap {args.overlap}, {result.feeders} feeders taken "
+          "in); the others count their compulsory traffic")
     wider = sorted({o for o in result.overlaps if o > args.overlap})
     if wider:
         print(f"{'widened':<12} {sum(o > args.overlap for o in result.overlaps)} windows in the time left, to overlap "
@@ -511,7 +514,8 @@ def _bound(args: argparse.Namespace) -> int:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "
               f"rounds of multipliers on {coupled.multipliers} shared pairs ({agree}), {coupled.seconds:.2f} s")
-    print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the bound cannot charge them)")
+    print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the windows see them only in "
+          "part)")
     print(f"{'work':<12} {result.pieces:,} pieces, {result.downsets:,} down-sets, {result.seconds:.2f} s")
     if not result.feasible:
         print(f"{'infeasible':<12} a window has no schedule, so the instance has none")

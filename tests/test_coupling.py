@@ -98,6 +98,18 @@ def test_worked_example_couples_to_the_least_consistent_sum():
     assert coupled.bytes <= oo.solve(inst, "exact-dp").dram_bytes == 253_460
 
 
+def test_windows_without_overlap_couple_through_their_feeders():
+    # segments of three layers, no overlap: the windows share only the feeders they take in (c1 and c2 in the
+    # second, p1 in the third, g in the fourth), and the multipliers make them agree on those pairs, from
+    # 138,772 B summed to 230,932 B, the least consistent sum of the brute force; without feeders nothing is
+    # shared and the bound stays the sum
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    coupled = segment_bound(cm, 3, 0)
+    assert (sum(coupled.per_segment), coupled.feeders, coupled.coupling.disagreements) == (138_772, 4, 0)
+    assert coupled.bytes == least_consistent_sum(cm, 3, 0) == 230_932
+    assert segment_bound(cm, 3, 0, feeders=False).bytes == 138_772
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(min_layers=2, max_layers=7), st.integers(1, 3), st.integers(1, 2))
 def test_coupling_never_passes_the_least_consistent_sum(inst, size, overlap):

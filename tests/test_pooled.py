@@ -25,7 +25,7 @@ def pieces_and_starts(inst: oo.Instance, size: int):
     coupled = couple_windows(cm, cores, list(solve_windows(cm, cores)))
     starts = [[(tuple(inst.network.index[n] for n in g.layers), None) for g in oo.solve(inst, name).groups]
               for name in HEURISTICS]
-    return cm, (coupled.pieces if coupled else ()), [s for s in starts if s]
+    return cm, (cores.pool(cm, coupled.pieces) if coupled else ()), [s for s in starts if s]
 
 
 def evaluated(inst: oo.Instance, groups) -> int:
@@ -33,6 +33,24 @@ def evaluated(inst: oo.Instance, groups) -> int:
     names = [tuple(inst.network.layers[u].name for u in members) for members, _ in groups]
     schedule = Schedule(inst.name, "pooled", "feasible", tuple(Group(n) for n in names))
     return oo.evaluate(inst, schedule).schedule.dram_bytes
+
+
+def test_the_pool_adds_the_pieces_without_their_feeders():
+    # the windows of tests/test_segment_bound.py's one producer, two readers, in cores of two layers: p is a feeder
+    # of the core {r1, r2}, and r1, r2 and a of {s, t}. A piece holding a feeder also gives its convex connected
+    # parts without any core's feeders: {s} and {s, t}; {p, r1} and {r1, r2} have nothing left
+    from test_segment_bound import _one_producer_two_readers
+
+    inst = _one_producer_two_readers()
+    cm = oo.CostModel(inst)
+    cores = segments(cm, 2)
+
+    def mask(*names):
+        return sum(1 << inst.network.index[n] for n in names)
+
+    pieces = [mask("p", "r1"), mask("r2", "s"), mask("a", "s", "t"), mask("r1", "r2")]
+    assert set(cores.pool(cm, pieces)) == {*pieces, mask("s"), mask("s", "t")}
+    assert segments(cm, 2, feeders=False).pool(cm, pieces) == tuple(sorted(pieces))
 
 
 def test_googlenet_at_512k_reaches_the_optimum():

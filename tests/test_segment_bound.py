@@ -15,10 +15,12 @@ from optimus_opt import zoo
 from optimus_opt.cost.candidates import CandidateSpace
 from optimus_opt.solvers.segment_bound import (
     ORDERS,
+    assemble,
     couple_windows,
     segment_bound,
     segments,
     solve_windows,
+    widen_windows,
     window_order,
 )
 from optimus_opt.utils.deadline import Deadline
@@ -116,7 +118,8 @@ def test_worked_example_in_segments_of_three():
     assert cm.compulsory_bytes() <= bound.bytes <= 253_460
     # the crossing tensors' charge sees what two layers of overlap showed the windows of the bound without it
     # (the windows' plain sum; their coupling raises it, tests/test_coupling.py)
-    assert segment_bound(cm, segment_layers=3, overlap=2, coupling_rounds=0).bytes == bound.bytes == 138_772
+    assert segment_bound(cm, segment_layers=3, overlap=2, coupling_rounds=0).bytes == sum(bound.per_segment) \
+        == 138_772
 
 
 @SETTINGS
@@ -158,6 +161,57 @@ def test_live_order_puts_the_readers_of_a_tensor_in_one_window():
     assert live.bytes == 61_312
     assert [tuple(inst.network.layers[u].name for u in pair) for pair in live.segments] == \
         [("a", "e"), ("b", "c"), ("d", "s")]
+
+
+def _one_producer_two_readers():
+    """x (8 × 8 × 8) read by p and a, 1 × 1 convs to 8 channels; r1 and r2, 1 × 1 convs of p; s adds r1 and r2, t
+    adds s and a. Every tensor is 1,024 B and every conv's weights 128 B."""
+    def conv(name, source):
+        return {"name": name, "op": "conv", "inputs": [source], "channels": 8, "kernel": 1}
+
+    return make_instance([{"name": "x", "op": "input", "shape": [8, 8, 8]}, conv("p", "x"), conv("a", "x"),
+                          conv("r1", "p"), conv("r2", "p"), {"name": "s", "op": "add", "inputs": ["r1", "r2"]},
+                          {"name": "t", "op": "add", "inputs": ["s", "a"]}], 64 * 1024)
+
+
+def test_a_window_takes_in_its_cores_feeders():
+    # Groups of at most two layers, cores of two without overlap: {p, a}, {r1, r2}, {s, t}; everything fits 64 KiB
+    # with weights resident. Without feeders the windows prove only the compulsory traffic, 2,560 B (x, t and the
+    # weights): the core {r1, r2} prices p's load as a crossing tensor that a group holding p and both readers
+    # would keep (formulations/segment-bound.md, item 4), and {s, t} so each of r1, r2 and a. With feeders the
+    # second window is {p, r1, r2}: a piece holds p with one reader at most, so the other reader's piece has p
+    # beside it outside its group and is charged p's load (1,024 B) besides r1's and r2's weights, 1,280 B. The
+    # third is {a, r1, r2, s, t}: pieces of two keep at most two of the edges r1→s, r2→s, a→t and s→t (one per
+    # piece holding s or t), and each other edge costs the core 1,024 B (a load by s or t) or 2,048 B (s stored
+    # and loaded): 3,072 B, and t's store, 4,096 B. The first is unchanged: x's load, p's and a's weights, 1,280 B.
+    # The optimum, p+r1 | r2+s | a+t, moves 9,728 B (x twice, p, r1 and s stored and loaded once each, t).
+    inst = _one_producer_two_readers()
+    cm = oo.CostModel(inst)
+    names = lambda mask: [inst.network.layers[u].name for u in inst.network.layer_ids if mask >> u & 1]  # noqa: E731
+    plain, fed = segments(cm, 2, feeders=False), segments(cm, 2)
+    assert [names(plain.window(i, 0)) for i in range(3)] == [["p", "a"], ["r1", "r2"], ["s", "t"]]
+    assert [names(fed.window(i, 0)) for i in range(3)] == [["p", "a"], ["p", "r1", "r2"], ["a", "r1", "r2", "s", "t"]]
+    assert [fed.feeders_in(i, 0) for i in range(3)] == [0, 1, 3]
+    without = segment_bound(cm, 2, 0, max_group=2, feeders=False)
+    assert (without.per_segment, without.bytes) == ((1_280, 256, 1_024), 2_560) and cm.compulsory_bytes() == 2_560
+    bound = segment_bound(cm, 2, 0, max_group=2)
+    assert (bound.per_segment, bound.bytes, bound.feeders) == ((1_280, 1_280, 4_096), 6_656, 4)
+    assert oo.solve(inst, "exact-dp", max_group=2).dram_bytes == 9_728
+
+
+def test_widening_first_takes_in_the_feeders():
+    # windows solved as runs of the order (as the process beside a search first solves them) are widened first by
+    # their feeders at the same overlap: the second and third windows of test_a_window_takes_in_its_cores_feeders
+    # prove more (1,280 and 4,096 B), the first has none and is not solved again
+    cm = oo.CostModel(_one_producer_two_readers())
+    cores = segments(cm, 2)
+    runs = list(solve_windows(cm, cores, 0, max_group=2, fed=False))
+    assert [r.value for r, _ in runs] == [1_280, 256, 1_024]
+    wider = list(widen_windows(cm, cores, runs, Deadline.after(60), 2, overlaps=()))
+    assert [(r.index, r.value, r.overlap, r.fed) for r, _ in wider] == [(1, 1_280, 0, True), (2, 4_096, 0, True)]
+    solved = [runs[0], *wider]
+    coupled = couple_windows(cm, cores, solved)
+    assert assemble(cm, cores, [r for r, _ in solved], 0.0, coupled).bytes == 6_656
 
 
 @SETTINGS
@@ -210,7 +264,8 @@ def test_library_and_cli(capsys, tmp_path):
     # one window holds the example's 9 layers: the bound is the optimum, 253,460 B (tests/test_cost_example.py)
     assert oo.lower_bound(inst).bytes == 253_460
     thirds = oo.lower_bound(inst, segment_layers=3, overlap=0)
-    assert thirds.per_segment[0] == 60_416 and thirds.bytes == sum(thirds.per_segment)
+    # the windows share their feeders, and coupled they agree on them (test_coupling.py)
+    assert thirds.per_segment[0] == 60_416 and (sum(thirds.per_segment), thirds.bytes) == (138_772, 230_932)
     # capped at one layer per group the bound is layer-by-layer's traffic, which is then optimal
     assert oo.lower_bound(inst, max_group=1).bytes == oo.solve(inst, "layerwise").dram_bytes == 892_948
     with pytest.raises(oo.SolverError, match="overlap must be at least 0"):
@@ -238,6 +293,14 @@ def test_library_and_cli(capsys, tmp_path):
         code, out, _ = run_cli(["bound", str(tmp_path / "siblings.json"), "--segment", "2", "--overlap", "0",
                                 "--order", order], capsys)
         assert code == 0 and f"lower bound  {bound:,} B" in out and f"of at most 2 layers of the {order} order" in out
+    oo.save_instance(_one_producer_two_readers(), tmp_path / "feeders.json")
+    args = ["bound", str(tmp_path / "feeders.json"), "--segment", "2", "--overlap", "0", "--max-group", "2"]
+    code, out, _ = run_cli(args, capsys)  # test_a_window_takes_in_its_cores_feeders
+    assert code == 0 and "lower bound  6,656 B" in out and "overlap 0, 4 feeders taken in)" in out
+    code, out, _ = run_cli(args + ["--no-feeders"], capsys)
+    assert code == 0 and "lower bound  2,560 B" in out and "overlap 0, 0 feeders taken in)" in out
+    code, out, _ = run_cli(args + ["--json"], capsys)
+    assert code == 0 and '"lower_bound_bytes": 6656' in out and '"feeders": 4' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
     assert code == 2 and "argument --overlap: must be at least 0, got -1" in err
 

@@ -13,13 +13,14 @@ solves the windows one by one, sending each outcome as soon as it is known; what
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
 compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
 of the time left and sends the coupled bound. With two minutes or more left it then widens the windows core by
-core in half of it (:func:`~optimus_opt.solvers.segment_bound.widened`) and sends each wider window and their
-coupling. With the bound done and time left, it builds a schedule from the
-pieces the coupled windows chose and the heuristics' groups (:mod:`~optimus_opt.solvers.pooled`) and refines it and
-the heuristics' schedules, each in a slice of the time and then the best with the widths growing
-(:func:`~optimus_opt.solvers.windows.refine_starts`), until just before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
-beats its own: on NASNet-A Mobile the search never finishes its candidates, and this
-gives the refinement the whole limit on the other core instead of the solver's reserve.
+core in half of it, first by their feeders, which it leaves out of the first windows when it may widen
+(:func:`~optimus_opt.solvers.segment_bound.widened`), and sends each wider window and their coupling. With the
+bound done and time left, it builds a schedule from the pieces the coupled windows chose and the heuristics'
+groups (:mod:`~optimus_opt.solvers.pooled`) and refines it and the heuristics' schedules, each in a slice of the
+time and then the best with the widths growing (:func:`~optimus_opt.solvers.windows.refine_starts`), until just
+before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
+beats its own: on NASNet-A Mobile the search never finishes its candidates, and this gives the refinement the
+whole limit on the other core instead of the solver's reserve.
 
 :meth:`~optimus_opt.solvers.base.Solver.solve` starts it for the exact solvers and ``auto``
 (:class:`~optimus_opt.solvers.anytime.Fallback`) when the run has a time
@@ -183,7 +184,9 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
             runs = heuristics()
             outbox.send(("runs", runs))
         solved = []
-        for result, window in solve_windows(cm, cores, DEFAULT_OVERLAP, deadline, max_group):
+        # with time to widen, the windows take in their feeders then (segment-bound.md, "Feeders"): their pieces
+        # as runs of the order make the better pool for the schedule from the windows
+        for result, window in solve_windows(cm, cores, DEFAULT_OVERLAP, deadline, max_group, fed=not widen):
             if result.value is None:  # the deadline stopped it: nothing more will be proven
                 break
             outbox.send(("window", result))
@@ -201,7 +204,7 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
         outbox.send(("bound", None))  # the bound is final
         starts = by_cost(runs or [])
         if starts and pieces:  # the coupled windows' pieces and the starts' groups, pooled: one more start, often
-            pooled = pooled_schedule(cm, pieces, [groups for _, groups in starts],  # the best
+            pooled = pooled_schedule(cm, cores.pool(cm, pieces), [groups for _, groups in starts],  # the best
                                      deadline.sub(share=POOL_SHARE))
             if pooled is not None:
                 starts = cheapest_first([(POOLED, pooled), *starts])

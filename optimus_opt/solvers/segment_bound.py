@@ -1,7 +1,8 @@
 """A lower bound of the optimum that needs no exact solve of the whole network: cut a topological order of the
 layers (:func:`window_order`) into segments of consecutive layers (the *cores*), solve each core's *window* (the
-core and ``overlap`` layers of the order on either side) exactly under a cost that never exceeds what a group
-spends on the core, and add the windows' optima (formulations/segment-bound.md).
+core, ``overlap`` layers of the order on either side, and the core's feeders that keep it convex: :class:`Cores`)
+exactly under a cost that never exceeds what a group spends on the core, and add the windows' optima
+(formulations/segment-bound.md).
 
 Why it is a bound. Let P = G ∩ W_i be what a group G of a schedule holds of window W_i, whose core is Σ_i. The
 *local cost* c̃_i(P) charges
@@ -44,6 +45,8 @@ import numpy as np
 
 from ..cost.candidates import CandidateSpace, Reach, bits
 from ..cost.cost_model import CostModel
+from ..cost.partition import components
+from ..cost.parts import mask_of
 from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
@@ -80,7 +83,8 @@ class SegmentBound:
     optimum under the local cost (or its local compulsory traffic where its DP did not finish), whether each DP
     finished, the overlap of each one's window (wider where :func:`widen_windows` had time), ``feasible`` False
     when some window has no schedule (a proof that the network has none), the bytes of the tensors crossing the
-    cuts (which the bound leaves out), pieces costed, down-sets visited and seconds;
+    cuts (which the bound leaves out), pieces costed, down-sets visited and seconds, the feeders the windows took
+    in (:class:`Cores`);
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
 
@@ -96,6 +100,7 @@ class SegmentBound:
     seconds: float
     coupling: Coupled | None = None
     overlaps: tuple[int, ...] = ()
+    feeders: int = 0
 
     @property
     def complete(self) -> bool:
@@ -106,6 +111,7 @@ class SegmentBound:
         return {"segments": len(self.segments), "segment_bound_bytes": self.bytes,
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
                 "segment_overlaps": {str(o): self.overlaps.count(o) for o in sorted(set(self.overlaps))},
+                "segment_feeders": self.feeders,
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
@@ -183,10 +189,14 @@ def window_order(cm: CostModel, order: str = "live") -> tuple[int, ...]:
 class Cores:
     """The cores of the segment bound: consecutive runs of ``order`` (a topological order of the layers, so that
     every run of it is convex: a path that left a run and came back would pass a layer placed between two of
-    its layers), each given as the (first, last) position of its layers in ``order``."""
+    its layers), each given as the (first, last) position of its layers in ``order``; and for each core its
+    *feeders* (none when ``reach`` is None), the layers outside it whose tensors it reads, the largest tensor
+    first, which its window takes in where they keep it convex (:meth:`window`)."""
 
     order: tuple[int, ...]
     spans: tuple[tuple[int, int], ...]
+    reach: Reach | None = None
+    feeders: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.spans)
@@ -196,10 +206,42 @@ class Cores:
         first, last = self.spans[index]
         return sum(1 << u for u in self.order[first:last + 1])
 
-    def window(self, index: int, overlap: int) -> int:
-        """Core ``index`` and ``overlap`` layers of the order on either side, as a bitset."""
+    def window(self, index: int, overlap: int, fed: bool = True) -> int:
+        """Core ``index`` and ``overlap`` layers of the order on either side, as a bitset, with (when ``fed``) each
+        of the core's feeders that leaves it convex, taken in turn (again after each one taken, which may make room
+        for an earlier one: formulations/segment-bound.md, "Feeders")."""
         first, last = self.spans[index]
-        return sum(1 << u for u in self.order[max(0, first - overlap):last + overlap + 1])
+        window = sum(1 << u for u in self.order[max(0, first - overlap):last + overlap + 1])
+        waiting = list(self.feeders[index]) if fed and self.reach is not None else []
+        taken = True
+        while taken:
+            taken = False
+            for u in waiting:
+                grown = window | 1 << u
+                if self.reach.hull(grown) == grown:
+                    window, taken = grown, True
+                    waiting.remove(u)
+                    break
+        return window
+
+    def feeders_in(self, index: int, overlap: int) -> int:
+        """How many feeders the window of core ``index`` at ``overlap`` takes in (layers beyond its run)."""
+        first, last = self.spans[index]
+        return self.window(index, overlap).bit_count() - len(self.order[max(0, first - overlap):last + overlap + 1])
+
+    def pool(self, cm: CostModel, pieces: Iterable[int]) -> tuple[int, ...]:
+        """``pieces`` (bitsets the coupled windows chose, for :mod:`.pooled`) and, of each that holds a feeder, its
+        convex connected parts without the feeders: a window never charges a feeder, so its pieces take one in
+        for free where a schedule would often rather not (formulations/segment-bound.md, "A schedule from the
+        windows")."""
+        fed = sum(1 << u for u in {u for feeders in self.feeders for u in feeders})
+        pool = set(pieces)
+        for piece in [piece for piece in pool if piece & fed]:
+            for part in components(cm.network, bits(piece & ~fed)):
+                mask = mask_of(part)
+                if self.reach.hull(mask) == mask:
+                    pool.add(mask)
+        return tuple(sorted(pool))
 
     def ends(self) -> tuple[tuple[int, int], ...]:
         """The first and last layer (ids) of each core."""
@@ -214,10 +256,11 @@ class Cores:
                 for i in range(len(self.order))]
 
 
-def segments(cm: CostModel, size: int, order: str = "live") -> Cores:
+def segments(cm: CostModel, size: int, order: str = "live", feeders: bool = True) -> Cores:
     """Cut the layers, in the window order ``order`` (:func:`window_order`), into runs of at most ``size`` layers
     so that the bytes of the tensors produced before a cut and read after it, summed over the cuts, are least (a DP
-    over cut positions; ties go to the earliest cut)."""
+    over cut positions; ties go to the earliest cut); with ``feeders``, each core's window also takes in the
+    producers of the tensors the core reads from beyond it, where they keep it convex (:meth:`Cores.window`)."""
     layers = window_order(cm, order)
     n = len(layers)
     crossing = Cores(layers, ()).crossing(cm)  # bytes crossing a cut just after layers[i]
@@ -234,7 +277,15 @@ def segments(cm: CostModel, size: int, order: str = "live") -> Cores:
     while j > 0:
         spans.append((cut[j], j - 1))
         j = cut[j]
-    return Cores(layers, tuple(spans[::-1]))
+    spans.reverse()
+    if not feeders:
+        return Cores(layers, tuple(spans))
+    fed = []
+    for first, last in spans:
+        core = layers[first:last + 1]
+        outside = {p for u in core for p in cm.producers[u] if cm.network.is_layer(p)} - set(core)
+        fed.append(tuple(sorted(outside, key=lambda p: (-cm.tensor_bytes[p], p))))
+    return Cores(layers, tuple(spans), Reach.of(cm), tuple(fed))
 
 
 class _LocalCost:
@@ -503,54 +554,60 @@ def _local_compulsory(cm: CostModel, core: int) -> int:
 @dataclass(frozen=True)
 class WindowResult:
     """One window's outcome: its optimum under the local cost (None when the deadline stopped its DP; −1 when the
-    window has no schedule), the pieces costed, the down-sets visited and the window's overlap."""
+    window has no schedule), the pieces costed, the down-sets visited, the window's overlap and whether it took in
+    its core's feeders."""
 
     index: int
     value: int | None
     pieces: int
     downsets: int
     overlap: int = DEFAULT_OVERLAP
+    fed: bool = True
 
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
-                  max_group: int | None = None, indices: Iterable[int] | None = None
+                  max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True
                   ) -> Iterator[tuple[WindowResult, Window | None]]:
-    """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``) in turn,
-    yielding each outcome as it is known, with the window when it was solved, so that a caller may stop early,
-    collect the outcomes from another process (:mod:`.beside`) or couple the windows (:mod:`.coupling`)."""
+    """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
+    feeders when ``fed``) in turn, yielding each outcome as it is known, with the window when it was solved, so
+    that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
+    (:mod:`.coupling`)."""
     position = {u: k for k, u in enumerate(cores.order)}
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least = least_rows(cm, qs)
     reach = Reach.of(cm)
     for index in range(len(cores)) if indices is None else indices:
-        seg = cores.window(index, overlap)
+        seg = cores.window(index, overlap, fed)
         value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
             cm, seg, _LocalCost(cm, cores.core(index), seg, qs, least, reach, position), deadline, max_group)
-        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap), window
+        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed), window
 
 
 def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                   deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS
                   ) -> Iterator[tuple[WindowResult, Window]]:
-    """Solve wider windows of the same cores, overlap by overlap and core by core (those whose narrower window had
-    the fewest pieces first), until ``deadline``, yielding each that proves at least as much as the window its core
-    has (``solved``: every window solved and with a schedule, as :func:`solve_windows` gave them), to take its
-    place. A wider window seldom proves more alone, but
+    """Solve wider windows of the same cores, first each core's with its feeders where it has none, then overlap by
+    overlap, core by core (those whose narrower window had the fewest pieces first), until ``deadline``, yielding
+    each that proves at least as much as the window its core has (``solved``: every window solved and with a
+    schedule, as :func:`solve_windows` gave them), to take its place. A wider window seldom proves more alone, but
     it shares more pairs of layers with its neighbours, which the coupling makes agree. Any window that holds its
     core gives a bound, whichever windows the other cores have, and so does the coupling of any such windows
     (formulations/segment-bound.md, "Wider windows"), so the bound never falls. A window the deadline stops
     changes nothing."""
     current = {result.index: result for result, _ in solved}
-    for overlap in overlaps:
-        grows = sorted((i for i in range(len(cores)) if overlap > current[i].overlap
-                        and cores.window(i, overlap) != cores.window(i, current[i].overlap)),
+    for stage in (None, *overlaps):  # None: each core's own overlap, with its feeders
+        at = {i: current[i].overlap if stage is None else stage for i in current}
+        grows = sorted((i for i in current if at[i] >= current[i].overlap
+                        and cores.window(i, at[i]) != cores.window(i, current[i].overlap, current[i].fed)),
                        key=lambda i: (current[i].pieces, i))  # the cheapest first: a deadline then stops fewer
-        for result, window in solve_windows(cm, cores, overlap, deadline, max_group, grows):
-            if result.value is None:
-                return
-            if result.value >= current[result.index].value:  # as much alone, and more shared with neighbours
-                current[result.index] = result
-                yield result, window
+        for overlap in sorted({at[i] for i in grows}):
+            for result, window in solve_windows(cm, cores, overlap, deadline, max_group,
+                                                [i for i in grows if at[i] == overlap]):
+                if result.value is None:
+                    return
+                if result.value >= current[result.index].value:  # as much alone, and more shared with neighbours
+                    current[result.index] = result
+                    yield result, window
 
 
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
@@ -583,21 +640,24 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         crossing_bytes=sum(crossing[last] for _, last in cores.spans[:-1]),
                         pieces=sum(r.pieces for r in known.values()),
                         downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling,
-                        overlaps=tuple(known[i].overlap if i in known else 0 for i in range(len(cores))))
+                        overlaps=tuple(known[i].overlap if i in known else 0 for i in range(len(cores))),
+                        feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed))
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
-                  coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False) -> SegmentBound:
+                  coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
+                  feeders: bool = True) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
-    (:func:`window_order`) of the optimum of each one's window (the core and ``overlap`` layers of the order on
-    either side) under the local cost: a lower bound of every schedule's traffic, or of every schedule with at most
-    ``max_group`` layers per group (module docstring). A window whose DP the deadline stops counts its core's
+    (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
+    either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
+    cost: a lower bound of every schedule's traffic, or of every schedule with at most ``max_group`` layers per
+    group (module docstring). A window whose DP the deadline stops counts its core's
     weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
     ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
     and a deadline, the time left then goes to wider windows (:func:`widen_windows`), coupled again at the end."""
     began = time.perf_counter()
-    cores = segments(cm, segment_layers, order)
+    cores = segments(cm, segment_layers, order, feeders)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
     if widen and coupled is not None and deadline.bounded:
@@ -626,11 +686,12 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
-                order: str = "live", widen: bool = True) -> SegmentBound:
+                order: str = "live", widen: bool = True, feeders: bool = True) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
-    window solved before it, the time left widens the windows (``widen``, :func:`widened`)."""
+    window solved before it, the time left widens the windows (``widen``, :func:`widened`). ``feeders`` (the
+    default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
@@ -638,4 +699,4 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
     if max_group is not None and max_group < 1:
         raise SolverError(f"max_group must be at least 1, got {max_group}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
-                         order=order, widen=widen)
+                         order=order, widen=widen, feeders=feeders)
