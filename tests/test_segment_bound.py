@@ -187,7 +187,10 @@ def test_a_window_takes_in_its_cores_feeders():
     # The optimum, p+r1 | r2+s | a+t, moves 9,728 B (x twice, p, r1 and s stored and loaded once each, t).
     inst = _one_producer_two_readers()
     cm = oo.CostModel(inst)
-    names = lambda mask: [inst.network.layers[u].name for u in inst.network.layer_ids if mask >> u & 1]  # noqa: E731
+
+    def names(mask):
+        return [inst.network.layers[u].name for u in inst.network.layer_ids if mask >> u & 1]
+
     plain, fed = segments(cm, 2, feeders=False), segments(cm, 2)
     assert [names(plain.window(i, 0)) for i in range(3)] == [["p", "a"], ["r1", "r2"], ["s", "t"]]
     assert [names(fed.window(i, 0)) for i in range(3)] == [["p", "a"], ["p", "r1", "r2"], ["a", "r1", "r2", "s", "t"]]
