@@ -61,9 +61,8 @@ def main() -> None:
                 rows.append((name, size, tiling, order, fed, sum(bound.per_segment), bound.bytes, seconds, rounds,
                              bound.pieces, overlaps))
                 print(f"{name:<16} {size:>7} {tiling:>6} {order:>4} feeders {fed:>3} {rows[-1][5]:>14,} "
-                      f"{bound.bytes:>14,} "
-                      f"{seconds:>7.1f} s {rounds:>4} rounds {bound.pieces:>9,} pieces, overlaps {overlaps}",
-                      flush=True)
+                      f"{bound.bytes:>14,} {seconds:>7.1f} s {rounds:>4} rounds {bound.pieces:>9,} pieces, "
+                      f"overlaps {overlaps}", flush=True)
     if args.markdown:
         print("\n| network | buffer | tiling | order | feeders | summed | coupled | seconds | rounds | pieces "
               "| overlaps |")

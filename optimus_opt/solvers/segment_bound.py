@@ -210,8 +210,7 @@ class Cores:
         """Core ``index`` and ``overlap`` layers of the order on either side, as a bitset, with (when ``fed``) each
         of the core's feeders that leaves it convex, taken in turn (again after each one taken, which may make room
         for an earlier one: formulations/segment-bound.md, "Feeders")."""
-        first, last = self.spans[index]
-        window = sum(1 << u for u in self.order[max(0, first - overlap):last + overlap + 1])
+        window = sum(1 << u for u in self._run(index, overlap))
         waiting = list(self.feeders[index]) if fed and self.reach is not None else []
         taken = True
         while taken:
@@ -226,8 +225,12 @@ class Cores:
 
     def feeders_in(self, index: int, overlap: int) -> int:
         """How many feeders the window of core ``index`` at ``overlap`` takes in (layers beyond its run)."""
+        return self.window(index, overlap).bit_count() - len(self._run(index, overlap))
+
+    def _run(self, index: int, overlap: int) -> tuple[int, ...]:
+        """Core ``index`` and ``overlap`` layers of the order on either side."""
         first, last = self.spans[index]
-        return self.window(index, overlap).bit_count() - len(self.order[max(0, first - overlap):last + overlap + 1])
+        return self.order[max(0, first - overlap):last + overlap + 1]
 
     def pool(self, cm: CostModel, pieces: Iterable[int]) -> tuple[int, ...]:
         """``pieces`` (bitsets the coupled windows chose, for :mod:`.pooled`) and, of each that holds a feeder, its
@@ -575,7 +578,7 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
     position = {u: k for k, u in enumerate(cores.order)}
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least = least_rows(cm, qs)
-    reach = Reach.of(cm)
+    reach = cores.reach or Reach.of(cm)
     for index in range(len(cores)) if indices is None else indices:
         seg = cores.window(index, overlap, fed)
         value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
