@@ -30,7 +30,15 @@ from .model.instance import Instance, dump_document
 from .model.limits import MAX_ROWS
 from .model.presets import PRESETS
 from .solvers.auto import DEFAULT_TIME_LIMIT
-from .solvers.segment_bound import COUPLING_ROUNDS, DEFAULT_OVERLAP, DEFAULT_SEGMENT, ORDERS, segment_bound
+from .solvers.segment_bound import (
+    COUPLING_ROUNDS,
+    DEFAULT_OVERLAP,
+    DEFAULT_SEGMENT,
+    MERGED_OVERLAP,
+    MERGED_SEGMENT,
+    ORDERS,
+    segment_bound,
+)
 from .studies.executors import EXECUTORS
 from .studies.records import RESULTS_FILE, RUN_FAILURES
 from .utils import extras, progress
@@ -228,8 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds: the windows not solved "
                    "count only their compulsory traffic, so the result is still a bound (default: no limit)")
     p.add_argument("--no-widen", dest="widen", action="store_false", help="with --time-limit, stop once every "
-                   "window is solved and coupled, instead of widening the windows (overlap 8, then 12) core by core "
-                   "in the time left")
+                   "window is solved and coupled, instead of widening the windows core by core in the time left "
+                   "(with their feeders, then of cores joined as --merge says, then to overlap 8 and 12)")
+    p.add_argument("--merge", type=_non_negative, default=MERGED_SEGMENT, metavar="L",
+                   help="when widening, join consecutive cores into cores of at most L layers, each window at overlap "
+                        f"{MERGED_OVERLAP} (default {MERGED_SEGMENT}, about a NASNet cell; 0: never)")
     p.add_argument("--no-feeders", dest="feeders", action="store_false", help="windows are runs of the order only, "
                    "without the producers of what their core reads from beyond them")
     p.add_argument("--json", action="store_true", help="print the bound and its figures as JSON")
@@ -482,7 +493,7 @@ def _bound(args: argparse.Namespace) -> int:
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
                            coupling_rounds=args.rounds, order=args.order, widen=args.widen,
-                           feeders=args.feeders)
+                           feeders=args.feeders, merge=args.merge)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     if args.json:
@@ -491,7 +502,7 @@ def _bound(args: argparse.Namespace) -> int:
                           "order": args.order, "window_order": list(result.order),
                           "segments": [list(span) for span in result.segments],
                           "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
-                          "overlaps": list(result.overlaps), "feeders": result.feeders,
+                          "overlaps": list(result.overlaps), "feeders": result.feeders, "merged": result.merged,
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
@@ -506,6 +517,9 @@ def _bound(args: argparse.Namespace) -> int:
     print(f"{'windows':<12} {sum(result.finished)} of {len(result.segments)} solved exactly (segments of at most "
           f"{args.segment} layers of the {args.order} order, overlap {args.overlap}, {result.feeders} feeders taken "
           "in); the others count their compulsory traffic")
+    if result.merged:
+        print(f"{'merged':<12} {result.merged} windows of joined cores in the time left (at most {args.merge} layers, "
+              f"overlap {MERGED_OVERLAP}), each proving at least as much as the windows it replaces")
     wider = sorted({o for o in result.overlaps if o > args.overlap})
     if wider:
         print(f"{'widened':<12} {sum(o > args.overlap for o in result.overlaps)} windows in the time left, to overlap "

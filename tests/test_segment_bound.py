@@ -218,10 +218,11 @@ def test_widening_first_takes_in_the_feeders():
 
 
 @SETTINGS
-@given(instances(min_layers=2, max_layers=10), st.integers(1, 4), st.integers(0, 2), st.data())
-def test_windows_of_mixed_overlaps_bound_the_optimum(inst, size, overlap, data):
+@given(instances(min_layers=2, max_layers=10), st.integers(1, 4), st.integers(0, 2), st.integers(0, 8), st.data())
+def test_windows_of_mixed_overlaps_bound_the_optimum(inst, size, overlap, merge, data):
     # any window that holds its core gives a bound, whatever windows the other cores have, summed or coupled
-    # (formulations/segment-bound.md, "Wider windows"); widening keeps each core's window only when it proves as much
+    # (formulations/segment-bound.md, "Wider windows", "Merged cores"); widening keeps each core's window only when
+    # it proves as much, and joins cores only when their joined window proves as much as theirs
     cm = oo.CostModel(inst)
     cores = segments(cm, size)
     narrow, wide = (list(solve_windows(cm, cores, o)) for o in (overlap, overlap + 2))
@@ -233,7 +234,7 @@ def test_windows_of_mixed_overlaps_bound_the_optimum(inst, size, overlap, data):
     coupled = couple_windows(cm, cores, mixed)
     assert sum(r.value for r, _ in mixed) <= coupled.bytes <= best.dram_bytes
     plain = segment_bound(cm, size, overlap)
-    widened = segment_bound(cm, size, overlap, Deadline.after(60), widen=True)
+    widened = segment_bound(cm, size, overlap, Deadline.after(60), widen=True, merge=merge)
     assert plain.bytes <= widened.bytes <= best.dram_bytes
     assert sum(plain.per_segment) <= sum(widened.per_segment)
 
@@ -278,14 +279,22 @@ def test_library_and_cli(capsys, tmp_path):
     code, out, _ = run_cli(["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0"], capsys)
     assert code == 0 and f"lower bound  {thirds.bytes:,} B: every schedule moves at least this much" in out
     assert "unseen       147,712 B" in out and "windows      4 of 4 solved exactly" in out
-    # with a time limit the windows widen once solved: at overlap 8 each of the four holds all 9 layers, and
-    # coupled they agree on the optimum (test_cost_example.py)
-    widened = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60)
-    assert (widened.bytes, widened.overlaps) == (253_460, (8, 8, 8, 8))
+    # with a time limit the windows widen once solved: the four cores join into one of the 9 layers, whose window
+    # proves the optimum (test_cost_example.py); without joining, at overlap 8 each of the four windows holds all 9
+    # layers, and coupled they agree on it
+    merged = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60)
+    assert (merged.bytes, merged.segments, merged.overlaps, merged.merged) == (253_460, ((1, 10),), (0,), 1)
+    widened = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, merge=0)
+    assert (widened.bytes, widened.overlaps, widened.merged) == (253_460, (8, 8, 8, 8), 0)
+    with pytest.raises(oo.SolverError, match="merge must be at least 0"):
+        oo.lower_bound(inst, merge=-1)
     assert oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, widen=False).bytes == thirds.bytes
     args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0", "--time-limit", "60"]
     code, out, _ = run_cli(args, capsys)
     assert code == 0 and "lower bound  253,460 B" in out
+    assert "merged       1 windows of joined cores in the time left (at most 36 layers, overlap 0)" in out
+    code, out, _ = run_cli(args + ["--merge", "0"], capsys)
+    assert code == 0 and "lower bound  253,460 B" in out and "merged" not in out
     assert "widened      4 windows in the time left, to overlap 8, each proving at least as much alone" in out
     code, out, _ = run_cli(args + ["--no-widen"], capsys)
     assert code == 0 and f"lower bound  {thirds.bytes:,} B" in out and "widened" not in out

@@ -122,6 +122,9 @@ class Beside:
                     self._coupled = payload
                 elif kind == "bound":
                     self._bound_final = True
+                elif kind == "windows":  # wider windows, of cores that merged windows may have joined
+                    self._cores, results = payload
+                    self._results = {result.index: result for result in results}
                 else:
                     self._results[payload.index] = payload
                 self._arrived.notify_all()
@@ -151,8 +154,8 @@ class Beside:
         wait without it)."""
         self._wait(lambda: self._bound_final, until)
         with self._arrived:
-            results, coupled = list(self._results.values()), self._coupled
-        return assemble(self._cm, self._cores, results, time.perf_counter() - self._began, coupled)
+            cores, results, coupled = self._cores, list(self._results.values()), self._coupled
+        return assemble(self._cm, cores, results, time.perf_counter() - self._began, coupled)
 
     def refined(self, until: Deadline) -> tuple[str, Refinement] | None:
         """The child's refinement of the heuristic schedules, with the name of the heuristic whose schedule it
@@ -196,8 +199,8 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
         pieces = coupled.pieces if coupled is not None else ()
         if widen and coupled is not None and (deadline.left() or 0) >= WIDEN_SECONDS:
             first = coupled
-            solved, coupled = widened(cm, cores, solved, coupled, deadline.sub(share=WIDEN_SHARE), max_group,
-                                      sent=lambda result: outbox.send(("window", result)))
+            cores, solved, coupled = widened(cm, cores, solved, coupled, deadline.sub(share=WIDEN_SHARE), max_group,
+                                             sent=lambda cores, results: outbox.send(("windows", (cores, results))))
             if coupled is not first:
                 outbox.send(("coupled", coupled))
                 pieces = tuple(sorted(set(pieces) | set(coupled.pieces)))

@@ -38,7 +38,8 @@ overlapping windows agree on which of their shared layers run in one group.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -74,6 +75,14 @@ DEFAULT_OVERLAP = 4
 #: at :data:`DEFAULT_OVERLAP` (:func:`widen_windows`): on two cells of NASNet-A Mobile (75 layers) cores of 16 layers
 #: prove 5,670,129 B at overlap 4, 6,221,626 B at 8 and 6,773,712 B at 12 (formulations/segment-bound.md).
 WIDER_OVERLAPS = (8, 12)
+#: Layers a merged core holds at most (:func:`merge_windows`): one NASNet-A cell (29–36 layers in the live order),
+#: whose groups the cut through its middle splits between two windows of :data:`DEFAULT_SEGMENT` layers. With every
+#: core merged this way and no overlap, NASNet-A Mobile's bound at 128 KiB is 70,591,796 B against 65,115,802 B
+#: (formulations/segment-bound.md, "Merged cores").
+MERGED_SEGMENT = 36
+#: Layers a merged core's window shows beyond it on either side: none, as each merged window already has 300,000
+#: pieces or more on NASNet-A Mobile; it takes in its feeders all the same.
+MERGED_OVERLAP = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,7 @@ class SegmentBound:
     coupling: Coupled | None = None
     overlaps: tuple[int, ...] = ()
     feeders: int = 0
+    merged: int = 0
 
     @property
     def complete(self) -> bool:
@@ -111,7 +121,7 @@ class SegmentBound:
         return {"segments": len(self.segments), "segment_bound_bytes": self.bytes,
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
                 "segment_overlaps": {str(o): self.overlaps.count(o) for o in sorted(set(self.overlaps))},
-                "segment_feeders": self.feeders,
+                "segment_feeders": self.feeders, "segments_merged": self.merged,
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
@@ -197,6 +207,7 @@ class Cores:
     spans: tuple[tuple[int, int], ...]
     reach: Reach | None = None
     feeders: tuple[tuple[int, ...], ...] = ()
+    joins: tuple[int, ...] = ()  # per core, how many cores of the first cut it joins (:func:`merge_windows`)
 
     def __len__(self) -> int:
         return len(self.spans)
@@ -246,6 +257,17 @@ class Cores:
                     pool.add(mask)
         return tuple(sorted(pool))
 
+    def merged(self, cm: CostModel, size: int) -> tuple["Cores", tuple[tuple[int, int], ...]]:
+        """These cores joined, consecutive ones, into cores of at most ``size`` layers, cut where the fewest bytes
+        cross (:func:`segments`' rule over this partition's cuts alone), each with its feeders when these have
+        theirs; and for each joined core the first and last index of the cores it joins."""
+        cuts = [first for first, _ in self.spans] + [len(self.order)]
+        spans = _least_cuts(self.crossing(cm), cuts, max(size, *(last - first + 1 for first, last in self.spans)))
+        index = {first: k for k, (first, _) in enumerate(self.spans)} | {len(self.order): len(self.spans)}
+        runs = tuple((index[first], index[last + 1] - 1) for first, last in spans)
+        joined = Cores(self.order, spans) if self.reach is None else _with_feeders(cm, self.order, spans, self.reach)
+        return joined, runs
+
     def ends(self) -> tuple[tuple[int, int], ...]:
         """The first and last layer (ids) of each core."""
         return tuple((self.order[first], self.order[last]) for first, last in self.spans)
@@ -265,30 +287,41 @@ def segments(cm: CostModel, size: int, order: str = "live", feeders: bool = True
     over cut positions; ties go to the earliest cut); with ``feeders``, each core's window also takes in the
     producers of the tensors the core reads from beyond it, where they keep it convex (:meth:`Cores.window`)."""
     layers = window_order(cm, order)
-    n = len(layers)
     crossing = Cores(layers, ()).crossing(cm)  # bytes crossing a cut just after layers[i]
-    inf = float("inf")
-    best = [0.0] + [inf] * n  # best[j]: least crossing bytes covering layers[:j]
-    cut = [0] * (n + 1)
-    for j in range(1, n + 1):
-        for i in range(max(0, j - size), j):
-            value = best[i] + (crossing[j - 1] if j < n else 0)
-            if value < best[j]:
-                best[j], cut[j] = value, i
+    spans = _least_cuts(crossing, list(range(len(layers) + 1)), size)
+    return _with_feeders(cm, layers, spans, Reach.of(cm)) if feeders else Cores(layers, spans)
+
+
+def _least_cuts(crossing: list[int], allowed: list[int], size: int) -> tuple[tuple[int, int], ...]:
+    """The runs (first, last position) of at most ``size`` positions, each starting and ending at a cut in
+    ``allowed`` (ascending positions 0 … n, both ends included), whose cuts leave the fewest bytes crossing them
+    (``crossing[i]``: the bytes crossing a cut just after position i); ties go to the earliest cut."""
+    n = allowed[-1]
+    best = {0: 0}  # least crossing bytes covering positions [0, j), for each allowed j reached
+    cut: dict[int, int] = {}
+    for k, j in enumerate(allowed[1:], 1):
+        for i in allowed[bisect_left(allowed, j - size):k]:
+            if i in best:
+                value = best[i] + (crossing[j - 1] if j < n else 0)
+                if j not in best or value < best[j]:
+                    best[j], cut[j] = value, i
     spans = []
     j = n
     while j > 0:
         spans.append((cut[j], j - 1))
         j = cut[j]
-    spans.reverse()
-    if not feeders:
-        return Cores(layers, tuple(spans))
+    return tuple(reversed(spans))
+
+
+def _with_feeders(cm: CostModel, layers: tuple[int, ...], spans: tuple[tuple[int, int], ...], reach: Reach) -> Cores:
+    """The cores ``spans`` of the order ``layers``, each with its feeders: the layers outside it whose tensors it
+    reads, the largest tensor first (ties to the lowest id)."""
     fed = []
     for first, last in spans:
         core = layers[first:last + 1]
         outside = {p for u in core for p in cm.producers[u] if cm.network.is_layer(p)} - set(core)
         fed.append(tuple(sorted(outside, key=lambda p: (-cm.tensor_bytes[p], p))))
-    return Cores(layers, tuple(spans), Reach.of(cm), tuple(fed))
+    return Cores(layers, spans, reach, tuple(fed))
 
 
 class _LocalCost:
@@ -613,6 +646,45 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                     yield result, window
 
 
+def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
+                  deadline: Deadline, max_group: int | None = None, size: int = MERGED_SEGMENT,
+                  overlap: int = MERGED_OVERLAP) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
+    """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and solve the window of
+    each joined core that joins two or more (``overlap`` layers on either side, with its feeders), those whose
+    cores' windows had the fewest pieces first, until ``deadline``. Each that proves at least as much as the
+    windows of the cores it joins (``solved``, every window solved and with a schedule) takes their place, and the
+    cores and windows so far are then yielded: the cores still partition the layers, so they give a bound, and so
+    does the coupling of their windows (formulations/segment-bound.md, "Merged cores"). A window the deadline
+    stops changes nothing."""
+    joined, runs = cores.merged(cm, size)
+    taken: dict[int, tuple[WindowResult, Window | None]] = {}
+    todo = sorted((j for j, (a, b) in enumerate(runs) if b > a),
+                  key=lambda j: (sum(solved[k][0].pieces for k in range(runs[j][0], runs[j][1] + 1)), j))
+    for j in todo:
+        for result, window in solve_windows(cm, joined, overlap, deadline, max_group, [j]):
+            if result.value is None:
+                return
+            if result.value >= sum(solved[k][0].value for k in range(runs[j][0], runs[j][1] + 1)):
+                taken[j] = (result, window)
+                yield _mixed(cores, joined, runs, solved, taken)
+
+
+def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
+           solved: list[tuple[WindowResult, Window | None]], taken: dict[int, tuple[WindowResult, Window | None]]
+           ) -> tuple[Cores, list[tuple[WindowResult, Window | None]]]:
+    """The partition with the joined cores ``taken`` (by index in ``joined``, with their windows) in place of the
+    cores of ``cores`` they join, and every core's window, numbered in the new partition."""
+    spans, feeders, joins, now = [], [], [], []
+    for j, (a, b) in enumerate(runs):
+        parts = [(joined, j, taken[j], b - a + 1)] if j in taken else [(cores, k, solved[k], 1) for k in range(a, b + 1)]
+        for owner, k, (result, window), count in parts:
+            now.append((replace(result, index=len(spans)), window))
+            spans.append(owner.spans[k])
+            feeders.append(owner.feeders[k] if owner.feeders else ())
+            joins.append(count)
+    return Cores(cores.order, tuple(spans), cores.reach, tuple(feeders) if cores.feeders else (), tuple(joins)), now
+
+
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                    deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS) -> Coupled | None:
     """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
@@ -644,13 +716,14 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         pieces=sum(r.pieces for r in known.values()),
                         downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling,
                         overlaps=tuple(known[i].overlap if i in known else 0 for i in range(len(cores))),
-                        feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed))
+                        feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed),
+                        merged=sum(1 for joins in cores.joins if joins > 1))
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
                   coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
-                  feeders: bool = True) -> SegmentBound:
+                  feeders: bool = True, merge: int = MERGED_SEGMENT) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
     either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
@@ -658,48 +731,66 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     group (module docstring). A window whose DP the deadline stops counts its core's
     weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
     ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
-    and a deadline, the time left then goes to wider windows (:func:`widen_windows`), coupled again at the end."""
+    and a deadline, the time left then goes to wider windows (:func:`widened`: with their feeders, of cores joined
+    into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end."""
     began = time.perf_counter()
     cores = segments(cm, segment_layers, order, feeders)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
     if widen and coupled is not None and deadline.bounded:
-        solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds)
+        cores, solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
+                                         merge=merge)
     return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled)
 
 
 def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
             deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
-            sent: Callable[[WindowResult], object] = lambda result: None
-            ) -> tuple[list[tuple[WindowResult, Window | None]], Coupled]:
-    """The windows of ``solved`` with each core's replaced by the wider one :func:`widen_windows` yields for it
-    (each passed to ``sent`` as it comes) until the coupling's share of ``deadline`` is all that is left, and the
-    better of ``coupled`` and the coupling of the new windows in that share."""
+            sent: Callable[[Cores, list[WindowResult]], object] = lambda cores, results: None,
+            merge: int = MERGED_SEGMENT) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled]:
+    """Wider windows in place of those of ``solved`` until the coupling's share of ``deadline`` is all that is
+    left: first each core's with its feeders, then those of cores joined into cores of at most ``merge`` layers
+    (:func:`merge_windows`; none when ``merge`` is 0), then wider overlaps
+    (:func:`widen_windows`); and the cores they leave, their windows (each change passed to ``sent`` with the
+    cores, as it comes) and the better of ``coupled`` and the coupling of the new windows in that share."""
     solved = list(solved)
+    budget = deadline.sub(share=1 - COUPLING_SHARE)
     changed = False
-    for result, window in widen_windows(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group):
-        solved[result.index] = (result, window)
-        sent(result)
+
+    def wider(overlaps: Iterable[int]) -> None:
+        nonlocal changed
+        for result, window in widen_windows(cm, cores, solved, budget, max_group, overlaps):
+            solved[result.index] = (result, window)
+            changed = True
+            sent(cores, [result for result, _ in solved])
+
+    wider(())
+    for cores, solved in merge_windows(cm, cores, solved, budget, max_group, merge) if merge else ():
         changed = True
+        sent(cores, [result for result, _ in solved])
+    wider(WIDER_OVERLAPS)
     if not changed:
-        return solved, coupled
+        return cores, solved, coupled
     again = couple_windows(cm, cores, solved, deadline, coupling_rounds)
-    return solved, again if again is not None and again.bytes > coupled.bytes else coupled
+    return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
-                order: str = "live", widen: bool = True, feeders: bool = True) -> SegmentBound:
+                order: str = "live", widen: bool = True, feeders: bool = True,
+                merge: int = MERGED_SEGMENT) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
     window solved before it, the time left widens the windows (``widen``, :func:`widened`). ``feeders`` (the
-    default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`)."""
+    default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`);
+    widening first joins consecutive cores into cores of at most ``merge`` layers (0: never)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
         raise SolverError(f"overlap must be at least 0, got {overlap}")
     if max_group is not None and max_group < 1:
         raise SolverError(f"max_group must be at least 1, got {max_group}")
+    if merge < 0:
+        raise SolverError(f"merge must be at least 0, got {merge}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
-                         order=order, widen=widen, feeders=feeders)
+                         order=order, widen=widen, feeders=feeders, merge=merge)
