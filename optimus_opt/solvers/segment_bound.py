@@ -344,6 +344,8 @@ class _LocalCost:
         self._reads = [sum(1 << p for p in cm.producers[u]) for u in range(cm.n)]
         self._members: dict[tuple[int, int, int], tuple] = {}
         self._inputs: dict[tuple[int, int, bool], tuple] = {}
+        self._saved: dict[tuple[tuple[int, int], ...], int] = {}  # Φ's most words saved, by convs and their words
+        self._strips = 2  # the last fewest strips found, where the next search starts (:meth:`_least_strips`)
 
     def __call__(self, piece: int) -> int | None:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
@@ -513,9 +515,20 @@ class _LocalCost:
         room = cm.buffer - extra
         if cm.word * words <= room:
             return True
-        if cm.word * (words - sum(saving.values())) > room:
+        if not saving or cm.word * (words - sum(saving.values())) > room:
             return False
-        return cm.word * (words - cm.largest_saving(saving)) <= room
+        if cm.word * (words - max(saving.values())) <= room:  # one conv alone may always keep reduced channels
+            return True
+        return cm.word * (words - self._largest_saving(saving)) <= room
+
+    def _largest_saving(self, saving: dict[int, int]) -> int:
+        """Φ's most words saved (:meth:`CostModel.largest_saving`), remembered: pieces grown one from another
+        often ask it of the same convs and rows."""
+        key = tuple(saving.items())
+        known = self._saved.get(key)
+        if known is None:
+            self._saved[key] = known = self.cm.largest_saving(saving)
+        return known
 
     def _fewest_reloads(self, order: list, ext: list, weights: int, block: int, cap: int | None = None) -> int | None:
         """How often, at least, weights cross DRAM in a group whose footprint is at least the pieces' at every Q,
@@ -529,7 +542,7 @@ class _LocalCost:
             return 1  # resident at some Q
         if self._fits(order, ext, 1, block):  # one strip, the largest batch block that fits
             words, saving = self._footprint(order, ext, 1)  # again, for Φ exactly: _fits may have skipped it
-            one = cm.word * (words - (cm.largest_saving(saving) if saving else 0))
+            one = cm.word * (words - (self._largest_saving(saving) if saving else 0))
             return -(-batch // min(batch, (buffer - block) // one))
         lo, hi = 2, top  # the fewest strips that fit: top fits, 1 does not
         if cap is not None:
@@ -537,13 +550,36 @@ class _LocalCost:
             if last < 2 or last < top and not self._fits(order, ext, last, block):
                 return cap
             hi = min(hi, last)
+        self._strips = self._least_strips(order, ext, block, lo, hi)
+        return self._strips * batch
+
+    def _least_strips(self, order: list, ext: list, block: int, lo: int, hi: int) -> int:
+        """The fewest strips in [lo, hi] at which the footprint fits beside ``block``, given that it fits at ``hi``
+        (and only better at more strips). The pieces come grown one from another, so the search starts at the
+        last piece's answer and doubles its steps away from it before it halves."""
+        q = min(max(self._strips, lo), hi)
+        step = 1
+        if self._fits(order, ext, q, block):
+            hi = q
+            while hi - step >= lo and self._fits(order, ext, hi - step, block):
+                hi -= step
+                step *= 2
+            lo = max(lo, hi - step + 1)
+        else:
+            lo = q + 1
+            while lo + step - 1 < hi:
+                if self._fits(order, ext, lo + step - 1, block):
+                    hi = lo + step - 1
+                    break
+                lo += step
+                step *= 2
         while lo < hi:
             mid = (lo + hi) // 2
             if self._fits(order, ext, mid, block):
                 hi = mid
             else:
                 lo = mid + 1
-        return lo * batch
+        return lo
 
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
