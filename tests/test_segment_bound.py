@@ -17,6 +17,7 @@ from optimus_opt.solvers.segment_bound import (
     ORDERS,
     assemble,
     couple_windows,
+    merge_windows,
     segment_bound,
     segments,
     solve_windows,
@@ -215,6 +216,27 @@ def test_widening_first_takes_in_the_feeders():
     solved = [runs[0], *wider]
     coupled = couple_windows(cm, cores, solved)
     assert assemble(cm, cores, [r for r, _ in solved], 0.0, coupled).bytes == 6_656
+
+
+def test_widening_joins_the_cores_whose_window_proves_as_much():
+    # the worked example in cores of two layers at overlap 4: joined into cores of at most four layers, the first
+    # two cores' window at overlap 0 proves 144,384 B, more than their 78,848 B, and replaces them; the next two's
+    # proves 41,216 B, less than their 69,632 B, and they keep their windows; the last core joins none
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    cores = segments(cm, 2)
+    solved = list(solve_windows(cm, cores, 4))
+    assert [r.value for r, _ in solved] == [60_416, 18_432, 32_768, 36_864, 2_580]
+    joined, runs = cores.merged(cm, 4)
+    assert runs == ((0, 1), (2, 3), (4, 4)) and joined.spans == ((0, 3), (4, 7), (8, 8)) == \
+        ((cores.spans[0][0], cores.spans[1][1]), (cores.spans[2][0], cores.spans[3][1]), cores.spans[4])
+    steps = list(merge_windows(cm, cores, solved, Deadline.after(60), size=4))
+    assert len(steps) == 1
+    mixed, now = steps[0]
+    assert mixed.spans == (joined.spans[0], *cores.spans[2:]) and mixed.joins == (2, 1, 1, 1)
+    assert [(r.index, r.value, r.overlap) for r, _ in now] == [(0, 144_384, 0), (1, 32_768, 4), (2, 36_864, 4),
+                                                               (3, 2_580, 4)]
+    bound = assemble(cm, mixed, [r for r, _ in now], 0.0, couple_windows(cm, mixed, now))
+    assert sum(bound.per_segment) == 216_596 <= bound.bytes <= 253_460 and bound.merged == 1  # 253,460 B: the optimum
 
 
 @SETTINGS
