@@ -13,8 +13,9 @@ solves the windows one by one, sending each outcome as soon as it is known; what
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
 compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
 of the time left and sends the coupled bound. With two minutes or more left it then widens the windows core by
-core in half of it, first by their feeders, which it leaves out of the first windows when it may widen
-(:func:`~optimus_opt.solvers.segment_bound.widened`), and sends each wider window and their coupling. With the
+core in half of it, first by their feeders, which it leaves out of the first windows when it may widen, then
+joining cores into cells (:func:`~optimus_opt.solvers.segment_bound.widened`), and sends the cores with their
+windows at each change, and their coupling. With the
 bound done and time left, it builds a schedule from the pieces the coupled windows chose and the heuristics'
 groups (:mod:`~optimus_opt.solvers.pooled`) and refines it and the heuristics' schedules, each in a slice of the
 time and then the best with the widths growing (:func:`~optimus_opt.solvers.windows.refine_starts`), until just

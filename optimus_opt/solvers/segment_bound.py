@@ -712,7 +712,8 @@ def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
     cores of ``cores`` they join, and every core's window, numbered in the new partition."""
     spans, feeders, joins, now = [], [], [], []
     for j, (a, b) in enumerate(runs):
-        parts = [(joined, j, taken[j], b - a + 1)] if j in taken else [(cores, k, solved[k], 1) for k in range(a, b + 1)]
+        parts = [(joined, j, taken[j], b - a + 1)] if j in taken else \
+            [(cores, k, solved[k], 1) for k in range(a, b + 1)]
         for owner, k, (result, window), count in parts:
             now.append((replace(result, index=len(spans)), window))
             spans.append(owner.spans[k])
