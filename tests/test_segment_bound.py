@@ -229,6 +229,7 @@ def test_widening_joins_the_cores_whose_window_proves_as_much():
     joined, runs = cores.merged(cm, 4)
     assert runs == ((0, 1), (2, 3), (4, 4)) and joined.spans == ((0, 3), (4, 7), (8, 8)) == \
         ((cores.spans[0][0], cores.spans[1][1]), (cores.spans[2][0], cores.spans[3][1]), cores.spans[4])
+    assert cores.merged(cm, 1) == (cores, ((0, 0), (1, 1), (2, 2), (3, 3), (4, 4)))  # no core is cut, none joined
     steps = list(merge_windows(cm, cores, solved, Deadline.after(60), size=4))
     assert len(steps) == 1
     mixed, now = steps[0]
@@ -315,6 +316,8 @@ def test_library_and_cli(capsys, tmp_path):
     code, out, _ = run_cli(args, capsys)
     assert code == 0 and "lower bound  253,460 B" in out
     assert "merged       1 windows of joined cores in the time left (at most 36 layers, overlap 0)" in out
+    code, out, _ = run_cli(args + ["--json"], capsys)
+    assert code == 0 and '"merged": 1' in out and '"lower_bound_bytes": 253460' in out
     code, out, _ = run_cli(args + ["--merge", "0"], capsys)
     assert code == 0 and "lower bound  253,460 B" in out and "merged" not in out
     assert "widened      4 windows in the time left, to overlap 8, each proving at least as much alone" in out

@@ -262,7 +262,7 @@ class Cores:
         cross (:func:`segments`' rule over this partition's cuts alone), each with its feeders when these have
         theirs; and for each joined core the first and last index of the cores it joins."""
         cuts = [first for first, _ in self.spans] + [len(self.order)]
-        spans = _least_cuts(self.crossing(cm), cuts, max(size, *(last - first + 1 for first, last in self.spans)))
+        spans = _least_cuts(self.crossing(cm), cuts, size)  # a core longer than ``size`` stays as it is
         index = {first: k for k, (first, _) in enumerate(self.spans)} | {len(self.order): len(self.spans)}
         runs = tuple((index[first], index[last + 1] - 1) for first, last in spans)
         joined = Cores(self.order, spans) if self.reach is None else _with_feeders(cm, self.order, spans, self.reach)
@@ -293,14 +293,14 @@ def segments(cm: CostModel, size: int, order: str = "live", feeders: bool = True
 
 
 def _least_cuts(crossing: list[int], allowed: list[int], size: int) -> tuple[tuple[int, int], ...]:
-    """The runs (first, last position) of at most ``size`` positions, each starting and ending at a cut in
-    ``allowed`` (ascending positions 0 … n, both ends included), whose cuts leave the fewest bytes crossing them
-    (``crossing[i]``: the bytes crossing a cut just after position i); ties go to the earliest cut."""
+    """The runs (first, last position) between cuts in ``allowed`` (ascending positions 0 … n, both ends included),
+    each of at most ``size`` positions or between two consecutive cuts, whose cuts leave the fewest bytes crossing
+    them (``crossing[i]``: the bytes crossing a cut just after position i); ties go to the earliest cut."""
     n = allowed[-1]
     best = {0: 0}  # least crossing bytes covering positions [0, j), for each allowed j reached
     cut: dict[int, int] = {}
     for k, j in enumerate(allowed[1:], 1):
-        for i in allowed[bisect_left(allowed, j - size):k]:
+        for i in allowed[min(bisect_left(allowed, j - size), k - 1):k]:
             if i in best:
                 value = best[i] + (crossing[j - 1] if j < n else 0)
                 if j not in best or value < best[j]:
