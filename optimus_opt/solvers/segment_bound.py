@@ -693,14 +693,15 @@ def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
     does the coupling of their windows (formulations/segment-bound.md, "Merged cores"). A window the deadline
     stops changes nothing."""
     joined, runs = cores.merged(cm, size)
+    members = [range(first, last + 1) for first, last in runs]  # the cores each joined core joins
     taken: dict[int, tuple[WindowResult, Window | None]] = {}
-    todo = sorted((j for j, (a, b) in enumerate(runs) if b > a),
-                  key=lambda j: (sum(solved[k][0].pieces for k in range(runs[j][0], runs[j][1] + 1)), j))
+    todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1),
+                  key=lambda j: (sum(solved[k][0].pieces for k in members[j]), j))
     for j in todo:
         for result, window in solve_windows(cm, joined, overlap, deadline, max_group, [j]):
             if result.value is None:
                 return
-            if result.value >= sum(solved[k][0].value for k in range(runs[j][0], runs[j][1] + 1)):
+            if result.value >= sum(solved[k][0].value for k in members[j]):
                 taken[j] = (result, window)
                 yield _mixed(cores, joined, runs, solved, taken)
 
@@ -789,26 +790,31 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     (:func:`merge_windows`; none when ``merge`` is 0), then wider overlaps
     (:func:`widen_windows`); and the cores they leave, their windows (each change passed to ``sent`` with the
     cores, as it comes) and the better of ``coupled`` and the coupling of the new windows in that share."""
-    solved = list(solved)
-    budget = deadline.sub(share=1 - COUPLING_SHARE)
-    changed = False
-
-    def wider(overlaps: Iterable[int]) -> None:
-        nonlocal changed
-        for result, window in widen_windows(cm, cores, solved, budget, max_group, overlaps):
-            solved[result.index] = (result, window)
-            changed = True
-            sent(cores, [result for result, _ in solved])
-
-    wider(())
-    for cores, solved in merge_windows(cm, cores, solved, budget, max_group, merge) if merge else ():
-        changed = True
-        sent(cores, [result for result, _ in solved])
-    wider(WIDER_OVERLAPS)
-    if not changed:
+    state = None
+    for state in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge):
+        sent(state[0], [result for result, _ in state[1]])
+    if state is None:
         return cores, solved, coupled
+    cores, solved = state
     again = couple_windows(cm, cores, solved, deadline, coupling_rounds)
     return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled
+
+
+def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
+              max_group: int | None, merge: int) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
+    """The cores and their windows after each change :func:`widened` makes, in its order, until ``deadline``."""
+    solved = list(solved)
+
+    def replaced(overlaps: Iterable[int]) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
+        """Each wider window :func:`widen_windows` yields for the present cores, put in its core's place."""
+        for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps):
+            solved[result.index] = (result, window)
+            yield cores, solved
+
+    yield from replaced(())
+    for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge) if merge else ():
+        yield cores, solved
+    yield from replaced(WIDER_OVERLAPS)  # its first stage, the feeders', has nothing left to do
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
@@ -820,7 +826,7 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
     window solved before it, the time left widens the windows (``widen``, :func:`widened`). ``feeders`` (the
     default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`);
-    widening first joins consecutive cores into cores of at most ``merge`` layers (0: never)."""
+    widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
