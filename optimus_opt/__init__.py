@@ -24,6 +24,7 @@ from .model.instance import Instance, load_accelerator, load_instance, load_netw
 from .model.network import Layer, Network
 from .model.presets import accelerator_preset, preset_names
 from .solvers import solve
+from .solvers.charges import Charges, charge_schedule
 from .solvers.pareto import pareto_front
 from .solvers.segment_bound import SegmentBound, lower_bound
 from .studies.study import StudyConfig, StudyResult, paper_study, study
@@ -31,8 +32,9 @@ from .studies.suite import Suite, load_suite
 from .version import __version__
 
 __all__ = [
-    "Accelerator", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
-    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "evaluate",
+    "Accelerator", "Charges", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
+    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "charge_schedule",
+    "evaluate",
     "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "network_from_onnx",
     "lower_bound", "network_to_onnx", "pareto_front", "SegmentBound", "paper_study", "parse_size",
     "preset_names", "save_instance", "solve", "solvers", "study", "StudyConfig", "StudyResult", "__version__",

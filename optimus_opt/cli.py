@@ -30,6 +30,7 @@ from .model.instance import Instance, dump_document
 from .model.limits import MAX_ROWS
 from .model.presets import PRESETS
 from .solvers.auto import DEFAULT_TIME_LIMIT
+from .solvers.charges import Charges, charge_schedule
 from .solvers.segment_bound import (
     COUPLING_ROUNDS,
     DEFAULT_OVERLAP,
@@ -46,6 +47,7 @@ from .utils.deadline import Deadline
 from .version import __version__
 
 if TYPE_CHECKING:  # the studies are imported when a study runs, not for every command
+    from .model.network import Network
     from .studies.study import StudyConfig
 
 EXIT_OK, EXIT_NO_SCHEDULE, EXIT_BAD_INPUT, EXIT_BUG = 0, 1, 2, 3
@@ -243,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{MERGED_OVERLAP} (default {MERGED_SEGMENT}, about a NASNet cell; 0: never)")
     p.add_argument("--no-feeders", dest="feeders", action="store_false", help="windows are runs of the order only, "
                    "without the producers of what their core reads from beyond them")
+    p.add_argument("--charge", metavar="SCHEDULE", help="charge this schedule of the instance (a file of solve -o) "
+                   "window by window: what each window charges it beside what the window proved, and its bytes no "
+                   "window charges (formulations/segment-bound.md, \"Charging a schedule\")")
     p.add_argument("--json", action="store_true", help="print the bound and its figures as JSON")
 
     sub.add_parser("solvers", help="list the solvers and whether they are installed")
@@ -488,6 +493,7 @@ DEFAULT_BUFFERS = "16KiB..1MiB"
 
 def _bound(args: argparse.Namespace) -> int:
     inst = _load(args)
+    sched = None if args.charge is None else load_schedule(args.charge)  # a bad file is refused before the work
     if not args.json:
         print(header(inst), flush=True)
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
@@ -496,6 +502,7 @@ def _bound(args: argparse.Namespace) -> int:
                            feeders=args.feeders, merge=args.merge)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
+    charges = None if sched is None else charge_schedule(inst, result, sched, args.max_group)
     if args.json:
         print(json.dumps({"instance": inst.name, "lower_bound_bytes": result.bytes, "compulsory_bytes": compulsory,
                           "feasible": result.feasible, "complete": result.complete,
@@ -509,7 +516,8 @@ def _bound(args: argparse.Namespace) -> int:
                               "disagreements": coupled.disagreements, "seconds": round(coupled.seconds, 3)},
                           "crossing_bytes": result.crossing_bytes, "pieces": result.pieces,
                           "downsets": result.downsets, "seconds": round(result.seconds, 3),
-                          "max_group": args.max_group}, indent=2))
+                          "max_group": args.max_group} | ({} if charges is None else {"charges": charges.to_dict()}),
+                         indent=2))
         return EXIT_OK
     scope = "every schedule" if args.max_group is None else f"every schedule of groups of at most {args.max_group} layers"
     print(f"{'lower bound':<12} {result.bytes:,} B: {scope} moves at least this much")
@@ -533,7 +541,24 @@ def _bound(args: argparse.Namespace) -> int:
     print(f"{'work':<12} {result.pieces:,} pieces, {result.downsets:,} down-sets, {result.seconds:.2f} s")
     if not result.feasible:
         print(f"{'infeasible':<12} a window has no schedule, so the instance has none")
+    if charges is not None:
+        print(charges_text(charges, args.charge, inst.network))
     return EXIT_OK
+
+
+def charges_text(charges: Charges, file: str, network: Network) -> str:
+    """The schedule charged by the bound's windows, as ``bound --charge`` prints it: totals, a line a window."""
+    unseen = "" if charges.uncharged is None else f", {charges.uncharged:,} B of it charged by no window"
+    total = (f"{'charged':<12} {file}: {charges.schedule_bytes:,} B; the solved windows charge {charges.charged:,} B"
+             f"{unseen}, {charges.excess:,} B beyond what each proved alone (the schedule is "
+             f"{charges.schedule_bytes - charges.bound_bytes:,} B above the bound)")
+    lines = [total,
+             f"  {'window':>6} {'proved':>13} {'charged':>13} {'excess':>12}  core (first .. last layer)"]
+    for k, w in enumerate(charges.windows):
+        charged, excess = ("not solved", "") if w.charged is None else (f"{w.charged:,}", f"{w.excess:,}")
+        lines.append(f"  {k:>6} {w.proven:>13,} {charged:>13} {excess:>12}  {network.layers[w.first].name} .. "
+                     f"{network.layers[w.last].name}")
+    return "\n".join(lines)
 
 
 def _pareto(args: argparse.Namespace) -> int:

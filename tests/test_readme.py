@@ -24,5 +24,9 @@ def test_library_example_numbers(monkeypatch):
     assert "# 144384 32 True" in code
     assert scope["best"].dram_bytes == scope["best"].bound_bytes == 253460
     assert "proven optimum: 253460 bytes, bound 253460" in code
+    charges = scope["charges"]
+    assert sum(scope["pairs"].per_segment) == 151060 and "proving 151060 B alone" in code
+    assert (charges.charged, charges.uncharged, charges.excess) == (253460, 0, 102400)
+    assert "charged 253460 B, 0 B by no window, 102400 B above" in code
     capped = scope["capped"].dram_bytes
     assert re.search(r"side constraints: ([\d,]+) bytes", code).group(1) == f"{capped:,}"

@@ -334,6 +334,11 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_segment_bound.py",),
            "a joined core's window replaces the windows of the cores it joins even when it proves less than they do "
            "together: widening can lower the plain sum"),
+    Mutant("charge-whole-groups", "optimus_opt/solvers/charges.py",
+           "                    cost = local(mask & window)",
+           "                    cost = local(mask)",
+           ("tests/test_charges.py",),
+           "each window charges a group whole, not its part in the window: layers beyond the window count as in it"),
     Mutant("window-order-ids", "optimus_opt/solvers/segment_bound.py",
            "        u = min(ready, key=added)",
            "        u = min(ready)",

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -93,7 +93,8 @@ class SegmentBound:
     finished, the overlap of each one's window (wider where :func:`widen_windows` had time), ``feasible`` False
     when some window has no schedule (a proof that the network has none), the bytes of the tensors crossing the
     cuts (which the bound leaves out), pieces costed, down-sets visited and seconds, the feeders the windows took
-    in (:class:`Cores`);
+    in (:class:`Cores`), and each core's layers and its window's as bitsets (the window None where it was not
+    solved), from which :mod:`.charges` charges a schedule window by window;
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
 
@@ -111,6 +112,7 @@ class SegmentBound:
     overlaps: tuple[int, ...] = ()
     feeders: int = 0
     merged: int = 0
+    windows: tuple[tuple[int, int | None], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -755,7 +757,9 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling,
                         overlaps=tuple(known[i].overlap if i in known else 0 for i in range(len(cores))),
                         feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed),
-                        merged=sum(1 for joins in cores.joins if joins > 1))
+                        merged=sum(1 for joins in cores.joins if joins > 1),
+                        windows=tuple((cores.core(i), cores.window(i, known[i].overlap, known[i].fed)
+                                       if done[i] else None) for i in range(len(cores))))
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
