@@ -334,11 +334,12 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_segment_bound.py",),
            "a joined core's window replaces the windows of the cores it joins even when it proves less than they do "
            "together: widening can lower the plain sum"),
-    Mutant("charge-whole-groups", "optimus_opt/solvers/charges.py",
-           "                    cost = local(mask & window)",
-           "                    cost = local(mask)",
+    Mutant("charges-keep-the-last-window", "optimus_opt/solvers/charges.py",
+           "                    per_group[k] += cost",
+           "                    per_group[k] = cost",
            ("tests/test_charges.py",),
-           "each window charges a group whole, not its part in the window: layers beyond the window count as in it"),
+           "what the windows charge a group is the last window's charge, not their sum: a group charged more than it "
+           "moves, over several windows, passes the check"),
     Mutant("window-order-ids", "optimus_opt/solvers/segment_bound.py",
            "        u = min(ready, key=added)",
            "        u = min(ready)",
