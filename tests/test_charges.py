@@ -134,3 +134,13 @@ def test_windows_a_deadline_stopped_charge_nothing():
         (2 * (16 * 32 * 9 + 32 * 32 * 9), None, None), (2 * 32 * 32 * 9, None, None), (2 * 32 * 64, None, None),
         (2 * 32 * 64 * 9, None, None), (2 * (128 * 10 + 10), None, None)]
     assert (charges.charged, charges.excess, charges.uncharged, charges.complete) == (0, 0, None, False)
+
+
+def test_merged_cores_are_charged_by_their_own_windows():
+    # widened in a time limit, the five cores of two layers join into one core of the whole network, whose window
+    # proves the optimum: it charges the optimum all of its bytes, and no other window is left
+    inst, best = optimum_of_the_example()
+    bound = oo.lower_bound(inst, segment_layers=2, time_limit=30)
+    assert (bound.merged, len(bound.segments)) == (1, 1)
+    charges = oo.charge_schedule(inst, bound, best)
+    assert [(w.first, w.last, w.proven, w.charged) for w in charges.windows] == [(1, 10, 253_460, 253_460)]
