@@ -33,8 +33,8 @@ from .version import __version__
 
 __all__ = [
     "Accelerator", "Charges", "CostModel", "Evaluation", "Group", "Instance", "InstanceError", "Layer", "Network",
-    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset", "charge_schedule",
-    "evaluate",
+    "OptimusError", "Schedule", "ScheduleError", "SolverError", "Suite", "Tiling", "accelerator_preset",
+    "charge_schedule", "evaluate",
     "load_accelerator", "load_instance", "load_network", "load_schedule", "load_suite", "network_from_onnx",
     "lower_bound", "network_to_onnx", "pareto_front", "SegmentBound", "paper_study", "parse_size",
     "preset_names", "save_instance", "solve", "solvers", "study", "StudyConfig", "StudyResult", "__version__",

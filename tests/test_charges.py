@@ -119,8 +119,13 @@ def test_cli_refuses_what_it_cannot_charge(capsys, tmp_path):
     assert "group 1 (p1 ..) has 5 layers: a bound over groups of at most 4 layers does not hold for it" in err
     bound = oo.lower_bound(oo.load_instance(EXAMPLE), segment_layers=2)
     squeezenet = resolve_instance("squeezenet1_0", buffer=128 * 1024)
-    with pytest.raises(oo.SolverError, match="the bound was computed for another network than 'squeezenet1_0"):
+    with pytest.raises(oo.SolverError, match="the bound was computed for another instance than 'squeezenet1_0"):
         oo.charge_schedule(squeezenet, bound, oo.load_schedule(sched))
+    # the same network at another buffer is another instance: its windows' local costs are not the bound's
+    smaller = oo.load_instance("instances/example-32k.json")
+    with pytest.raises(oo.SolverError, match="another instance than 'cost-model-example-32k' "
+                                             "\\('cost-model-example-64k'\\)"):
+        oo.charge_schedule(smaller, bound, oo.load_schedule(sched))
 
 
 def test_windows_a_deadline_stopped_charge_nothing():

@@ -125,9 +125,9 @@ def charge_schedule(instance: Instance, bound: SegmentBound, schedule: Schedule,
     charged by the windows of ``bound`` (from :func:`~optimus_opt.lower_bound` on the same instance, with at most
     ``max_group`` layers per group if it was given one)."""
     net = instance.network
-    if sorted(bound.order) != sorted(net.layer_ids):
-        raise SolverError(f"the bound was computed for another network than {instance.name!r}: its windows hold "
-                          f"{len(bound.order)} layers, the network has {len(net.layer_ids)}")
+    if bound.instance != instance:
+        raise SolverError(f"the bound was computed for another instance than {instance.name!r}"
+                          + ("" if bound.instance is None else f" ({bound.instance.name!r})"))
     evaluation = evaluate(instance, schedule)
     groups = [[net.index[name] for name in group.layers] for group in evaluation.schedule.groups]
     for k, group in enumerate(groups):

@@ -94,7 +94,7 @@ class SegmentBound:
     when some window has no schedule (a proof that the network has none), the bytes of the tensors crossing the
     cuts (which the bound leaves out), pieces costed, down-sets visited and seconds, the feeders the windows took
     in (:class:`Cores`), and each core's layers and its window's as bitsets (the window None where it was not
-    solved), from which :mod:`.charges` charges a schedule window by window;
+    solved) with the instance they are of, from which :mod:`.charges` charges a schedule window by window;
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
 
@@ -113,6 +113,7 @@ class SegmentBound:
     feeders: int = 0
     merged: int = 0
     windows: tuple[tuple[int, int | None], ...] = field(default=(), repr=False, compare=False)
+    instance: Instance | None = field(default=None, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -759,7 +760,7 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed),
                         merged=sum(1 for joins in cores.joins if joins > 1),
                         windows=tuple((cores.core(i), cores.window(i, known[i].overlap, known[i].fed)
-                                       if done[i] else None) for i in range(len(cores))))
+                                       if done[i] else None) for i in range(len(cores))), instance=cm.instance)
 
 
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
