@@ -18,17 +18,11 @@ def make_instance(layers: Sequence[dict[str, Any]], buffer: int, *, tc: int = 8,
 def local_costs(cm, size: int, overlap: int) -> list:
     """The local cost (``_LocalCost``, with its ``core`` and ``window`` bitsets) of each of the segment bound's
     windows, as it builds them (formulations/segment-bound.md)."""
-    import numpy as np
+    from optimus_opt.solvers import segment_bound
 
-    from optimus_opt.cost.candidates import Reach
-    from optimus_opt.solvers.segment_bound import _LocalCost, least_rows, segments
-
-    cores = segments(cm, size)
-    position = {u: k for k, u in enumerate(cores.order)}
-    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
-    least, reach = least_rows(cm, qs), Reach.of(cm)
-    return [_LocalCost(cm, cores.core(i), cores.window(i, overlap), qs, least, reach, position)
-            for i in range(len(cores))]
+    cores = segment_bound.segments(cm, size)
+    local_cost = segment_bound.local_costs(cm, cores.order, cores.reach)
+    return [local_cost(cores.core(i), cores.window(i, overlap)) for i in range(len(cores))]
 
 
 def ids(inst: Instance, names: Sequence[str]) -> list[int]:

@@ -20,14 +20,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..cost.candidates import Reach
 from ..cost.cost_model import CostModel
 from ..cost.schedule import Schedule, evaluate
 from ..model.errors import SolverError
 from ..model.instance import Instance
-from .segment_bound import SegmentBound, _LocalCost, least_rows
+from .segment_bound import SegmentBound, local_costs
 
 
 @dataclass(frozen=True)
@@ -85,11 +82,7 @@ def charge(cm: CostModel, bound: SegmentBound, groups: Sequence[Sequence[int]], 
     """Charge the schedule of ``groups`` (node ids), which move ``dram_bytes`` each in their tilings, by the
     windows ``bound`` solved, checking that no window charges it less than it proved and that the windows charge
     no group more than it moves (``groups`` must obey the bound's ``max_group``, if it had one)."""
-    if not bound.windows:
-        raise SolverError("this bound keeps no windows to charge a schedule by")
-    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
-    least, reach = least_rows(cm, qs), Reach.of(cm)
-    position = {u: k for k, u in enumerate(bound.order)}
+    local_cost = local_costs(cm, bound.order)
     masks = [sum(1 << u for u in group) for group in groups]
     per_group = [0] * len(masks)
     out = []
@@ -97,7 +90,7 @@ def charge(cm: CostModel, bound: SegmentBound, groups: Sequence[Sequence[int]], 
         first, last = bound.segments[index]
         charged = None
         if window is not None:
-            local = _LocalCost(cm, core, window, qs, least, reach, position)
+            local = local_cost(core, window)
             charged = 0
             for k, mask in enumerate(masks):
                 if mask & window:

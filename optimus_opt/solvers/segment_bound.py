@@ -640,6 +640,17 @@ class WindowResult:
     fed: bool = True
 
 
+def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = None
+                ) -> Callable[[int, int], _LocalCost]:
+    """The local cost c̃ of a window, given its core and the window as bitsets, for windows over the window order
+    ``order``: what the windows' DPs price their pieces by, and what :mod:`.charges` charges a schedule by. The
+    fewest rows each node keeps at each strip count are computed once for all windows."""
+    position = {u: k for k, u in enumerate(order)}
+    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
+    least, reach = least_rows(cm, qs), reach or Reach.of(cm)
+    return lambda core, window: _LocalCost(cm, core, window, qs, least, reach, position)
+
+
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
                   max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True
                   ) -> Iterator[tuple[WindowResult, Window | None]]:
@@ -647,14 +658,11 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
     feeders when ``fed``) in turn, yielding each outcome as it is known, with the window when it was solved, so
     that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
     (:mod:`.coupling`)."""
-    position = {u: k for k, u in enumerate(cores.order)}
-    qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
-    least = least_rows(cm, qs)
-    reach = cores.reach or Reach.of(cm)
+    local_cost = local_costs(cm, cores.order, cores.reach)
     for index in range(len(cores)) if indices is None else indices:
         seg = cores.window(index, overlap, fed)
         value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
-            cm, seg, _LocalCost(cm, cores.core(index), seg, qs, least, reach, position), deadline, max_group)
+            cm, seg, local_cost(cores.core(index), seg), deadline, max_group)
         yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed), window
 
 
