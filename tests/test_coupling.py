@@ -150,3 +150,61 @@ def test_a_down_set_is_final_before_the_graph_leaves_it():
     assert graph.states == 4
     assert graph.solve(np.array([10, 1, 1, 1], np.int64)) == (3, [1, 2, 3])
     assert graph.solve(np.array([1, 1, 1, 1], np.int64)) == (2, [0, 3])
+
+
+def graph_by_definition(firsts, masks, needs, pred):
+    """The down-sets reachable from ∅ and the transitions between them, straight from the definition: state by
+    state in the order found, each ready layer in turn, each piece with that first layer in turn."""
+    states, index, src, dst, piece = [0], {0: 0}, [], [], []
+    k = 0
+    while k < len(states):
+        d = states[k]
+        for r in range(len(pred)):
+            if d >> r & 1 or pred[r] & ~d:
+                continue
+            for p, first in enumerate(firsts):
+                if first == r and not masks[p] & d and not needs[p] & ~d:
+                    e = d | masks[p]
+                    if e not in index:
+                        index[e] = len(states)
+                        states.append(e)
+                    src.append(k)
+                    dst.append(index[e])
+                    piece.append(p)
+        k += 1
+    return states, src, dst, piece
+
+
+@st.composite
+def piece_lists(draw):
+    n = draw(st.integers(1, 7))
+    pred = [draw(st.integers(0, (1 << k) - 1)) for k in range(n)]
+    pieces = sorted(draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, (1 << n) - 1),
+                                            st.integers(0, (1 << n) - 1)), max_size=30)))
+    firsts = [first for first, _, _ in pieces]
+    masks = [mask | 1 << first for first, mask, _ in pieces]
+    return firsts, masks, [need & ~mask for _, mask, need in pieces], pred
+
+
+@settings(max_examples=150, deadline=None)
+@given(piece_lists(), st.booleans(), st.booleans())
+def test_the_graph_of_down_sets_is_the_one_its_definition_gives(drawn, wide, small):
+    # pieces grouped by the layers a down-set decides, a better hash, arrays that grow without starting again,
+    # a window as wide as a word or wider: the same down-sets, found in the same order, and the same transitions
+    from optimus_opt.solvers import downset_graph
+
+    firsts, masks, needs, pred = drawn
+    states, src, dst, piece = graph_by_definition(firsts, masks, needs, pred)
+    saved = downset_graph.WORD_LAYERS, downset_graph.FIRST_STATES, downset_graph.FIRST_TRANSITIONS
+    try:
+        downset_graph.WORD_LAYERS = 0 if wide else saved[0]
+        if small:  # every array fills at once and grows, in the middle of a state's transitions too
+            downset_graph.FIRST_STATES, downset_graph.FIRST_TRANSITIONS = 1, 1
+        graph = downset_graph.DownsetGraph.build(firsts, masks, needs, pred)
+    finally:
+        downset_graph.WORD_LAYERS, downset_graph.FIRST_STATES, downset_graph.FIRST_TRANSITIONS = saved
+    assert graph.states == len(states)
+    assert graph.start.tolist() == np.searchsorted(src, np.arange(len(states) + 1)).tolist()
+    assert (graph.dst.tolist(), graph.piece.tolist()) == (dst, piece)
+    full = (1 << len(pred)) - 1
+    assert graph.full == (states.index(full) if full in states else -1)

@@ -43,6 +43,10 @@ def test_enumeration_is_every_convex_connected_set_that_may_fit(inst):
     masks = [c.mask for c in space]
     assert len(masks) == len(set(masks))
     assert set(masks) == expected
+    # without floors (the segment bound's windows): the same candidates in the same order, each floor 0
+    bare = CandidateSpace(cm, floors=False)
+    assert [(c.mask, c.first, c.needs) for c in bare] == [(c.mask, c.first, c.needs) for c in space]
+    assert {c.cost_floor for c in bare} <= {0}
 
 
 @SETTINGS

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..utils.deadline import NEVER, Deadline
 from .cost_model import CostModel, Tiling, bits
@@ -111,10 +111,13 @@ class CandidateSpace:
         Only groups inside this set of layers (a bitset; ``None``: the whole network). The set must be convex, as
         a window of consecutive groups of a schedule is (the window refinement, ``optimus_opt/solvers/
         refine.py``): the hull of a subset of a convex set stays inside it, so growth never leaves the window.
+    floors:
+        Whether each candidate gets its cost floor; without (the segment bound's windows, which price their
+        pieces by a cost of their own), every floor is 0, which is still a floor.
     """
 
     def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER,
-                 within: int | None = None) -> None:
+                 within: int | None = None, floors: bool = True) -> None:
         self.cm = cm
         self.max_group = max_group
         net = cm.network
@@ -132,7 +135,7 @@ class CandidateSpace:
         self.pruned = 0
         self.complete = True
         self.seconds = 0.0
-        self._enumerate(deadline)
+        self._enumerate(deadline, self._make if floors else self._unpriced)
 
     # -- bounds ----------------------------------------------------------------------------------------------
 
@@ -192,6 +195,10 @@ class CandidateSpace:
         return Candidate(mask=mask, first=first, size=size, needs=ext & self.layer_mask,
                          cost_floor=cm.value_floor(floor))
 
+    def _unpriced(self, mask: int, first: int, size: int, reads: int, *_) -> Candidate:
+        """The candidate of a set with a cost floor of 0 (``floors=False``)."""
+        return Candidate(mask=mask, first=first, size=size, needs=reads & ~mask & self.layer_mask, cost_floor=0)
+
     # -- enumeration -----------------------------------------------------------------------------------------
 
     def _row_need(self, t: int, mask: int) -> int:
@@ -247,7 +254,7 @@ class CandidateSpace:
         # the first tile's window forces (formulations/candidate-space.md, "The cost floor")
         self._least_reloads = cm.tiles.geometry.least_reloads if tiles and cell == 1 else None
 
-    def _enumerate(self, deadline: Deadline) -> None:
+    def _enumerate(self, deadline: Deadline, make: Callable[..., Candidate]) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'
         descendants, ancestors, neighbours and producers, its weight bytes and its footprint floor, so that a
         growth step costs a few bitset operations instead of a pass over the members (formulations/
@@ -277,7 +284,7 @@ class CandidateSpace:
             while stack:
                 mask, size, d, a, near, rd, w, rows, blk, pyr = stack.pop()
                 self.explored += 1
-                found.append(self._make(mask, r, size, rd, w, rows, blk, pyr))
+                found.append(make(mask, r, size, rd, w, rows, blk, pyr))
                 if self.explored % 256 == 0 and deadline.expired():
                     self.complete = False
                     self.seconds = time.perf_counter() - start

@@ -26,46 +26,125 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     def njit(*args, **kwargs):
         return (lambda f: f) if not args or not callable(args[0]) else args[0]
 
+#: An odd 63-bit constant: a down-set's slot in the hash table is bits 32 and up of its product with it (the bits
+#: that every bit of the down-set moves). Down-sets share long runs of bits, which a fold by shifts and xors maps
+#: onto a few slots: building NASNet's widest windows then spent most of its time probing.
+_MIX = 0x5851F42D4C957F2D
+
+#: The room the graph starts with, for down-sets and for transitions: doubled as they fill.
+FIRST_STATES, FIRST_TRANSITIONS = 1024, 16384
+
 #: The most layers a window may have for its bitsets to fit a signed 64-bit word, the compiled loops' type.
 WORD_LAYERS = 62
 
 
 @njit(cache=True)
-def _expand(masks, needs, first_start, first_end, pred, states, table, src, dst, piece):
+def _expand(masks, needs, group_start, group_end, gkey, gneed, gfirst, glast, members, pred,
+            states, table, src, dst, piece, scratch, count, t, k):
     """Every down-set reachable from ∅ (``states``, in the order found, from position 0 = ∅; ``table`` an open
     addressing hash of their positions, −1 where empty, its size a power of two) and every transition
     (``src`` → ``dst`` by ``piece``), recorded state by state: a state's ready layers are those whose producers it
     holds, and a piece whose first layer is ready joins it when it is disjoint from it and needs nothing outside
-    it. Returns the numbers of states and transitions, or (−1, −1) when an array is full (the caller doubles it)."""
+    it. The pieces of each first layer come in groups that agree on the layers a down-set may or may not hold
+    (:func:`_groups`): a group whose agreed layers meet the state, or need what it lacks, is passed over whole.
+    The pieces that join a state are taken in their own order, so the graph is the same as piece by piece.
+
+    Resumes at state ``k`` with ``count`` states and ``t`` transitions found; returns the numbers of states and
+    transitions and the state it stopped at, which is ``count`` when done and the state to resume from when an
+    array is full (its transitions not recorded; the caller enlarges the arrays and calls again)."""
     n = len(pred)
     slots = len(table) - 1
-    count, t, k = 1, 0, 0
     while k < count:
         d = states[k]
+        m = 0
         for r in range(n):
             if (d >> r) & 1 or pred[r] & ~d:
                 continue
-            for p in range(first_start[r], first_end[r]):
-                if masks[p] & d or needs[p] & ~d:
+            for g in range(group_start[r], group_end[r]):
+                if gkey[g] & d or gneed[g] & ~d:
                     continue
-                e = d | masks[p]
-                h = (e ^ (e >> 17) ^ (e >> 31) ^ (e >> 47)) & slots
-                while table[h] >= 0 and states[table[h]] != e:
-                    h = (h + 1) & slots
-                j = table[h]
-                if j < 0:
-                    if count == len(states) or 2 * count >= len(table):
-                        return -1, -1
-                    j = count
-                    states[j] = e
-                    table[h] = j
-                    count += 1
-                if t == len(src):
-                    return -1, -1
-                src[t], dst[t], piece[t] = k, j, p
-                t += 1
+                for i in range(gfirst[g], glast[g]):
+                    p = members[i]
+                    if masks[p] & d or needs[p] & ~d:
+                        continue
+                    scratch[m] = p
+                    m += 1
+        if t + m > len(src):
+            return count, t, k
+        taken = np.sort(scratch[:m])
+        for i in range(m):
+            p = taken[i]
+            e = d | masks[p]
+            h = (e * _MIX >> 32) & slots
+            while table[h] >= 0 and states[table[h]] != e:
+                h = (h + 1) & slots
+            j = table[h]
+            if j < 0:
+                if count == len(states) or 2 * count >= len(table):
+                    return count, t - i, k  # this state's transitions are found again after the arrays grow
+                j = count
+                states[j] = e
+                table[h] = j
+                count += 1
+            src[t], dst[t], piece[t] = k, j, p
+            t += 1
         k += 1
-    return count, t
+    return count, t, k
+
+
+@njit(cache=True)
+def _rehash(states, count, table):
+    """Put the first ``count`` states into the empty open addressing ``table`` (as :func:`_expand` does)."""
+    slots = len(table) - 1
+    for j in range(count):
+        e = states[j]
+        h = (e * _MIX >> 32) & slots
+        while table[h] >= 0:
+            h = (h + 1) & slots
+        table[h] = j
+
+
+def _groups(firsts: np.ndarray, masks: np.ndarray, needs: np.ndarray, pred: Sequence[int]):
+    """The pieces of each first layer r grouped by what of them a down-set D that r may join decides: D holds
+    every ancestor of r and no descendant (it is a down-set without r, whose producers it holds), so whether a
+    piece with first r joins D depends on D only through r's *parallel* layers, neither ancestors nor descendants:
+    a piece joins when none of its parallel layers lies in D and D holds the parallel layers it needs. Pieces that
+    agree on both form one group, tested once; each member of a group that passes is still tested whole, so the
+    graph never depends on that reasoning (nor on the pieces being convex), only the time. Returns, per first layer, its range of groups; per group its
+    parallel layers (``gkey``), the parallel layers it needs (``gneed``) and its range of ``members`` (piece
+    indices, ascending within a group)."""
+    n = len(pred)
+    below = [0] * n  # ancestors within the window
+    for j in range(n):
+        for i in range(j):
+            if pred[j] >> i & 1:
+                below[j] |= below[i] | 1 << i
+    above = [0] * n
+    for i in range(n):
+        for j in range(i + 1, n):
+            if below[j] >> i & 1:
+                above[i] |= 1 << j
+    everything = (1 << n) - 1
+    parallel = np.array([everything & ~below[r] & ~above[r] & ~(1 << r) for r in range(n)], np.int64)[firsts]
+    key, need = masks & parallel, needs & parallel
+    members = np.lexsort((np.arange(len(firsts)), need, key, firsts))
+    key, need, first = key[members], need[members], firsts[members]
+    new = np.ones(len(members), np.bool_)
+    new[1:] = (first[1:] != first[:-1]) | (key[1:] != key[:-1]) | (need[1:] != need[:-1])
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(members))
+    group_first = first[starts]
+    positions = np.arange(n)
+    return (np.searchsorted(group_first, positions, "left"), np.searchsorted(group_first, positions, "right"),
+            key[starts], need[starts], starts, ends, members)
+
+
+def _singletons(firsts: np.ndarray, masks: np.ndarray, needs: np.ndarray, n: int):
+    """Every piece a group of its own (:func:`_groups`' layout), for windows too wide for 64-bit bitsets."""
+    positions = np.arange(n)
+    index = np.arange(len(firsts))
+    return (np.searchsorted(firsts, positions, "left"), np.searchsorted(firsts, positions, "right"), masks, needs,
+            index, index + 1, index)
 
 
 @njit(cache=True)
@@ -116,27 +195,40 @@ class DownsetGraph:
         reads outside itself (``needs``), over a window whose position k has the producers ``pred[k]``; None when
         ``deadline`` passes first (it is looked at each time the arrays fill up and are made twice as large)."""
         n = len(pred)
-        positions = np.arange(n)
-        first_start = np.searchsorted(np.asarray(firsts, np.int64), positions, "left")
-        first_end = np.searchsorted(np.asarray(firsts, np.int64), positions, "right")
         wide = n > WORD_LAYERS  # then the same loop runs as Python over Python integers
         kind = object if wide else np.int64
         expand = getattr(_expand, "py_func", _expand) if wide else _expand
-        args = (np.asarray(masks, kind), np.asarray(needs, kind), first_start, first_end, np.asarray(pred, kind))
-        state_room, transition_room = 1024, 16384
+        firsts = np.asarray(firsts, np.int64)
+        masks, needs, preds = np.asarray(masks, kind), np.asarray(needs, kind), np.asarray(pred, kind)
+        grouped = _singletons(firsts, masks, needs, n) if wide else _groups(firsts, masks, needs, pred)
+        states, table = np.zeros(FIRST_STATES, kind), np.full(2 * FIRST_STATES, -1, np.int64)
+        scratch = np.empty(max(1, len(firsts)), np.int64)
+        chunks = []  # the transitions found, in arrays filled one after another (no copy as they grow)
+        room = FIRST_TRANSITIONS
+        count, t, k = 1, 0, 0
         while True:
-            states = np.zeros(state_room, kind)
-            src, dst, piece = (np.empty(transition_room, np.int64) for _ in range(3))
-            count, t = expand(*args, states, np.full(2 * state_room, -1, np.int64), src, dst, piece)
-            if count >= 0:
+            if not chunks or t == -1:
+                src, dst, piece = (np.empty(room, np.int32) for _ in range(3))
+                chunks.append((src, dst, piece))
+                t = 0
+            count, t, k = expand(masks, needs, *grouped, preds, states, table, src, dst, piece, scratch, count, t, k)
+            if k == count:
                 break
             if deadline.expired():
                 return None
-            state_room, transition_room = 2 * state_room, 2 * transition_room
+            if count == len(states) or 2 * count >= len(table):
+                states = np.concatenate([states, np.zeros(len(states), kind)])
+                table = np.full(2 * len(table), -1, np.int64)
+                (getattr(_rehash, "py_func", _rehash) if wide else _rehash)(states, count, table)
+            else:  # the next state's transitions go to a new, larger array
+                chunks[-1] = tuple(a[:t] for a in chunks[-1])
+                room, t = max(2 * room, len(scratch)), -1
+        chunks[-1] = tuple(a[:t] for a in chunks[-1])
+        src, dst, piece = (np.concatenate([chunk[i] for chunk in chunks]) for i in range(3))
         sizes = np.fromiter((int(x).bit_count() for x in states[:count]), np.int64, count)
         full = np.flatnonzero(states[:count] == (1 << n) - 1)
-        return cls(masks=args[0], start=np.searchsorted(src[:t], np.arange(count + 1), "left"), dst=dst[:t],
-                   piece=piece[:t], order=np.argsort(sizes, kind="stable"), full=int(full[0]) if len(full) else -1)
+        return cls(masks=masks, start=np.searchsorted(src, np.arange(count + 1), "left"), dst=dst,
+                   piece=piece, order=np.argsort(sizes, kind="stable"), full=int(full[0]) if len(full) else -1)
 
     @property
     def states(self) -> int:

@@ -511,10 +511,11 @@ class _LocalCost:
             words += unit * need(h, q, rows, readers)
         return words, saving
 
-    def _fits(self, order: list, ext: list, q: int, extra: int) -> bool:
-        """Whether the footprint at Q = q, with Φ at its best, plus ``extra`` bytes fits the buffer."""
+    def _fits(self, footprint: tuple[int, dict[int, int]], extra: int) -> bool:
+        """Whether a footprint (:meth:`_footprint`'s words and savings at some Q), with Φ at its best, plus
+        ``extra`` bytes fits the buffer."""
         cm = self.cm
-        words, saving = self._footprint(order, ext, q)
+        words, saving = footprint
         room = cm.buffer - extra
         if cm.word * words <= room:
             return True
@@ -539,46 +540,54 @@ class _LocalCost:
         None if no tiling fits."""
         cm = self.cm
         buffer, batch, top = cm.buffer, cm.batch, self.top
-        if not self._fits(order, ext, top, block):  # rows only shrink as Q grows
+        known: dict[int, tuple[int, dict[int, int]]] = {}  # the footprint at each Q asked, computed once
+
+        def at(q: int) -> tuple[int, dict[int, int]]:
+            footprint = known.get(q)
+            if footprint is None:
+                known[q] = footprint = self._footprint(order, ext, q)
+            return footprint
+
+        if not self._fits(at(top), block):  # rows only shrink as Q grows
             return None
-        if self._fits(order, ext, top, weights):
+        if self._fits(at(top), weights):
             return 1  # resident at some Q
-        if self._fits(order, ext, 1, block):  # one strip, the largest batch block that fits
-            words, saving = self._footprint(order, ext, 1)  # again, for Φ exactly: _fits may have skipped it
+        if self._fits(at(1), block):  # one strip, the largest batch block that fits
+            words, saving = at(1)
             one = cm.word * (words - (self._largest_saving(saving) if saving else 0))
             return -(-batch // min(batch, (buffer - block) // one))
         lo, hi = 2, top  # the fewest strips that fit: top fits, 1 does not
         if cap is not None:
             last = (cap - 1) // batch  # the most strips whose reloads stay below cap
-            if last < 2 or last < top and not self._fits(order, ext, last, block):
+            if last < 2 or last < top and not self._fits(at(last), block):
                 return cap
             hi = min(hi, last)
-        self._strips = self._least_strips(order, ext, block, lo, hi)
+        self._strips = self._least_strips(lambda q: self._fits(at(q), block), lo, hi)
         return self._strips * batch
 
-    def _least_strips(self, order: list, ext: list, block: int, lo: int, hi: int) -> int:
-        """The fewest strips in [lo, hi] at which the footprint fits beside ``block``, given that it fits at ``hi``
-        (and only better at more strips). The pieces come grown one from another, so the search starts at the
-        last piece's answer and doubles its steps away from it before it halves."""
+    def _least_strips(self, fits: Callable[[int], bool], lo: int, hi: int) -> int:
+        """The fewest strips in [lo, hi] at which ``fits``, given that it fits at ``hi`` (and only better at more
+        strips). The pieces come grown one from another, so the search starts at the last piece's answer and
+        doubles its steps away from it before it halves."""
         q = min(max(self._strips, lo), hi)
         step = 1
-        if self._fits(order, ext, q, block):
+        if fits(q):
             hi = q
-            while hi - step >= lo and self._fits(order, ext, hi - step, block):
+            while hi - step >= lo and fits(hi - step):
                 hi -= step
                 step *= 2
             lo = max(lo, hi - step + 1)
         else:
             lo = q + 1
             while lo + step - 1 < hi:
-                if self._fits(order, ext, lo + step - 1, block):
+                if fits(lo + step - 1):
                     hi = lo + step - 1
                     break
                 lo += step
                 step *= 2
         while lo < hi:
             mid = (lo + hi) // 2
-            if self._fits(order, ext, mid, block):
+            if fits(mid):
                 hi = mid
             else:
                 lo = mid + 1
@@ -590,7 +599,7 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
     """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first; -1 if the
     window has no schedule, so neither has the network), the pieces costed, and the window with its graph of
     down-sets (:mod:`.downset_graph`) for the coupling, when it was solved."""
-    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline)
+    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline, floors=False)
     if not space.complete:
         return None, 0, None
     layers = tuple(bits(seg))
