@@ -333,9 +333,9 @@ class _LocalCost:
     reloads, in scalar arithmetic, with Φ solved only when the buffer falls between its extremes."""
 
     def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray],
-                 reach: Reach, position: dict[int, int]) -> None:
+                 reach: Reach, ordered: list[list[int]]) -> None:
         self.cm, self.core, self.window, self.reach = cm, core, window, reach
-        self.position = position  # of each layer in the window order: which reader of a tensor comes first
+        self.ordered = ordered  # each tensor's readers in the window order: which of them a piece holds comes first
         self.qs, self.least = qs, least
         self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
         self.inputs = set(cm.network.input_ids)
@@ -372,11 +372,10 @@ class _LocalCost:
                 if local_out:
                     traffic += cm.tensor_bytes[u]
         for x in bits(reads & ~piece):
-            first = self._first_reader(x, piece)  # the group's first reader of x, if no earlier one can be in it
-            if (x in self.inputs or out >> x & 1) and self._designated(x, first):
+            if (x in self.inputs or out >> x & 1) and self._designated(x, piece):
                 traffic += cm.tensor_bytes[x]
         if cm.tiles is None:
-            reloads = self._fewest_reloads(*self._shape(piece, out))
+            reloads = self._fewest_reloads(*self._shape(piece, out, members))
             if reloads is not None:
                 traffic += self._fuse_or_pay(piece, out, reads, charged_weights, reloads)
         elif piece & (piece - 1) and cm.tiles.geometry.every_cell_held:
@@ -389,17 +388,17 @@ class _LocalCost:
             reloads = 1
         return None if reloads is None else traffic + charged_weights * reloads
 
-    def _first_reader(self, x: int, piece: int) -> int:
-        """The reader of x in ``piece`` that comes first in the window order."""
-        return min((c for c in self.cm.consumers[x] if piece >> c & 1), key=self.position.__getitem__)
-
-    def _designated(self, x: int, first: int) -> bool:
-        """Whether a load of x by the group whose first reader of x in the window is ``first`` is this core's to
-        charge: ``first`` lies in the core and every reader of x before it in the window order lies in the window,
-        so that it is surely the group's first reader and no other core charges the same load."""
-        before = self.position[first]
-        return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x]
-                                              if self.position[c] < before)
+    def _designated(self, x: int, piece: int) -> bool:
+        """Whether a load of x by a group whose piece is ``piece`` is this core's to charge: the piece's first
+        reader of x in the window order lies in the core, and every reader of x before it lies in the window, so
+        that it is surely the group's first reader and no other core charges the same load."""
+        inside = True
+        for c in self.ordered[x]:
+            if piece >> c & 1:
+                return inside and bool(self.core >> c & 1)
+            if not self.window >> c & 1:
+                inside = False
+        return False
 
     def _fuse_or_pay(self, piece: int, out: int, reads: int, charged_weights: int, reloads: int) -> int:
         """What the tensors crossing the window's edge add (formulations/segment-bound.md, item 4): the store of
@@ -412,13 +411,11 @@ class _LocalCost:
         cm, window = self.cm, self.window
         crossing: list[tuple[int, int]] = []  # (bytes, what the group must also hold to keep them on chip)
         for u in bits(piece & self.core):
-            readers = cm.consumers[u]
-            if not cm.is_output[u] and any(not window >> c & 1 for c in readers) \
-                    and not any(out >> c & 1 for c in readers):
-                crossing.append((cm.tensor_bytes[u], sum(1 << c for c in readers)))
+            readers = self._readers[u]
+            if not cm.is_output[u] and readers & ~window and not readers & out:
+                crossing.append((cm.tensor_bytes[u], readers))
         for x in bits(reads & ~window):
-            first = self._first_reader(x, piece)
-            if x not in self.inputs and self._designated(x, first):
+            if x not in self.inputs and self._designated(x, piece):
                 crossing.append((cm.tensor_bytes[x], 1 << x))
         if not crossing:
             return 0
@@ -449,7 +446,7 @@ class _LocalCost:
             self._fused[key] = known = None if k is None else (k, k < cap)
         return None if known is None else min(known[0], cap)
 
-    def _shape(self, group: int, out: int) -> tuple[list, list, int, int]:
+    def _shape(self, group: int, out: int, ids: list[int] | None = None) -> tuple[list, list, int, int]:
         """What :meth:`_footprint` needs of a set of layers that a group holds while it holds none of ``out``:
         each member's rows rule (all ⌈H/Q⌉ rows if it has a reader in ``out``; what its readers in the set need;
         for each other reader, the least of ⌈H/Q⌉ and what that reader needs at its own fewest rows), each input's
@@ -458,7 +455,7 @@ class _LocalCost:
         cm, readers_of, members, inputs = self.cm, self._readers, self._members, self._inputs
         order, ext = [], []
         weights = block = reads = 0
-        for u in reversed(bits(group)):
+        for u in reversed(bits(group) if ids is None else ids):
             key = (u, group & readers_of[u], out & readers_of[u])
             member = members.get(key)
             if member is None:
@@ -496,7 +493,7 @@ class _LocalCost:
         words = 0
         saving: dict[int, int] = {}
         for u, h, local_out, inside, unit, sv, beyond in order:
-            r = need(h, q, rows, inside)
+            r = need(h, q, rows, inside) if inside else 0
             if local_out:
                 top = -(-h // q)
                 if top > r:
@@ -655,9 +652,10 @@ def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = Non
     ``order``: what the windows' DPs price their pieces by, and what :mod:`.charges` charges a schedule by. The
     fewest rows each node keeps at each strip count are computed once for all windows."""
     position = {u: k for k, u in enumerate(order)}
+    ordered = [sorted(cm.consumers[x], key=position.__getitem__) for x in range(cm.n)]
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least, reach = least_rows(cm, qs), reach or Reach.of(cm)
-    return lambda core, window: _LocalCost(cm, core, window, qs, least, reach, position)
+    return lambda core, window: _LocalCost(cm, core, window, qs, least, reach, ordered)
 
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
