@@ -4,6 +4,8 @@ proven optimum), on random DAGs and on the zoo, and it is at least the compulsor
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from helpers import local_costs, make_instance
 from hypothesis import HealthCheck, given, settings
@@ -340,6 +342,32 @@ def test_library_and_cli(capsys, tmp_path):
     assert code == 0 and '"lower_bound_bytes": 6656' in out and '"feeders": 4' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
     assert code == 2 and "argument --overlap: must be at least 0, got -1" in err
+
+
+def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
+    # two processes solve the four windows of the worked example (cores of three layers, overlap 2): the same
+    # optima in the same order, the same pieces, the same coupling, and the CLI prints the same figures
+    from helpers import run_cli
+
+    inst = oo.load_instance("instances/example-64k.json")
+    alone = oo.lower_bound(inst, segment_layers=3, overlap=2)
+    shared = oo.lower_bound(inst, segment_layers=3, overlap=2, jobs=2)
+    assert shared.per_segment == alone.per_segment == (60_416, 34_816, 40_960, 2_580)
+    assert (shared.bytes, shared.pieces, shared.downsets) == (alone.bytes, alone.pieces, alone.downsets)
+    assert (shared.bytes, shared.coupling.rounds) == (247_316, 79)
+    with pytest.raises(oo.SolverError, match="jobs must be at least 1, got 0"):
+        oo.lower_bound(inst, jobs=0)
+    args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "2", "--json"]
+    outs = []
+    for extra in ([], ["--jobs", "2"]):
+        code, out, _ = run_cli(args + extra, capsys)
+        assert code == 0
+        figures = json.loads(out)
+        del figures["seconds"], figures["coupling"]["seconds"]
+        outs.append(figures)
+    assert outs[0] == outs[1] and outs[1]["lower_bound_bytes"] == 247_316
+    code, _, err = run_cli(["bound", "instances/example-64k.json", "--jobs", "0"], capsys)
+    assert code == 2 and "argument --jobs: must be at least 1, got 0" in err
 
 
 def test_under_tiles_a_member_read_beyond_the_window_is_not_cut():

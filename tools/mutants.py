@@ -200,9 +200,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_mutant_kills.py", "tests/test_segment_bound.py"),
            "the segment bound's fewest rows of a node take its hungriest reader instead of its least hungry"),
     Mutant("segment-charges-shared-loads", "optimus_opt/solvers/segment_bound.py",
-           "return self.core >> first & 1 and all(self.window >> c & 1 for c in self.cm.consumers[x]\n"
-           "                                              if self.position[c] < before)",
-           "return self.core >> first & 1",
+           "return inside and bool(self.core >> c & 1)",
+           "return bool(self.core >> c & 1)",
            ("tests/test_segment_bound.py",),
            "the segment bound charges a load to a core though an earlier reader outside its window may be the "
            "group's first"),
@@ -282,12 +281,17 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py", "tests/test_segment_bound.py"),
            "a window's down-sets are solved in the order they were found, not by size: a down-set may be left before "
            "a smaller one that reaches it is final"),
-    Mutant("segment-first-reader-by-id", "optimus_opt/solvers/segment_bound.py",
-           "return min((c for c in self.cm.consumers[x] if piece >> c & 1), key=self.position.__getitem__)",
-           "return min(c for c in self.cm.consumers[x] if piece >> c & 1)",
-           ("tests/test_segment_bound.py",),
-           "a window takes a group's first reader of a tensor in id order while the designation follows the window "
-           "order: one load may be charged in two cores"),
+    Mutant("graph-trusts-the-groups", "optimus_opt/solvers/downset_graph.py",
+           "                    if masks[p] & d or needs[p] & ~d:\n                        continue",
+           "                    if False:\n                        continue",
+           ("tests/test_coupling.py",),
+           "a window's graph takes every piece of a group that passes its test, without testing the piece whole"),
+    Mutant("graph-keeps-a-half-recorded-state", "optimus_opt/solvers/downset_graph.py",
+           "return count, t - i, k",
+           "return count, t, k",
+           ("tests/test_coupling.py",),
+           "when the down-sets fill in the middle of a state, the graph keeps the transitions recorded so far and "
+           "records them again after the arrays grow"),
     Mutant("frontier-ignores-the-run-deadline", "optimus_opt/solvers/downsets.py",
            "        if k % 256 == 255 and deadline.expired():",
            "        if False:",

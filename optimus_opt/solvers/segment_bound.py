@@ -37,8 +37,10 @@ overlapping windows agree on which of their shared layers run in one group.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from bisect import bisect_left
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
@@ -54,15 +56,16 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled, Window, couple
 from .downset_graph import DownsetGraph
 
-#: Layers per segment by default: NASNet-A Mobile's windows then take 25–67 s; with 24 the bound is a few per cent
+#: Layers per segment by default: NASNet-A Mobile's windows then take 14–36 s (without feeders); with 24 the bound is a few per cent
 #: higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
 #: Layers per segment of a bound that must be done in less than :data:`LONG_BOUND_SECONDS`: NASNet-A Mobile's
-#: windows take 9–21 s at 12 layers, and the bound is 4–6 % lower than at 16.
+#: windows take 5–11 s at 12 layers (without feeders), and the bound is 4–6 % lower than at 16.
 SHORT_SEGMENT = 12
 #: Seconds from which a bound computed against a deadline (beside a search, or in a stopped solver's reserve) uses
-#: :data:`DEFAULT_SEGMENT` rather than :data:`SHORT_SEGMENT`.
-LONG_BOUND_SECONDS = 180.0
+#: :data:`DEFAULT_SEGMENT` rather than :data:`SHORT_SEGMENT`: a 60 s run on NASNet-A Mobile then proves 6 % more
+#: (formulations/exact-dp.md).
+LONG_BOUND_SECONDS = 45.0
 #: Rounds of the coupling of the windows at most (:mod:`.coupling`); on NASNet-A Mobile the bound stops rising
 #: well before (formulations/segment-bound.md, "Coupling the windows").
 COUPLING_ROUNDS = 400
@@ -159,7 +162,7 @@ ORDERS = ("live", "ids")
 def segment_for(seconds: float | None) -> int:
     """Layers per segment of a bound to be computed within ``seconds`` (None: no limit): :data:`DEFAULT_SEGMENT`
     from :data:`LONG_BOUND_SECONDS` on, else :data:`SHORT_SEGMENT`, whose windows NASNet-A Mobile finishes in
-    9–21 s rather than 25–67 s."""
+    5–11 s rather than 14–36 s (without feeders)."""
     return DEFAULT_SEGMENT if seconds is None or seconds >= LONG_BOUND_SECONDS else SHORT_SEGMENT
 
 
@@ -659,18 +662,35 @@ def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = Non
 
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
-                  max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True
-                  ) -> Iterator[tuple[WindowResult, Window | None]]:
+                  max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True,
+                  jobs: int = 1) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
     feeders when ``fed``) in turn, yielding each outcome as it is known, with the window when it was solved, so
     that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
-    (:mod:`.coupling`)."""
+    (:mod:`.coupling`). With ``jobs`` above 1 (and a platform that forks), that many processes solve the windows
+    at once; they are yielded in the same order, each the same as alone."""
+    todo = list(range(len(cores)) if indices is None else indices)
+    if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=multiprocessing.get_context("fork"))
+        try:
+            futures = [pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group, [index], fed)
+                       for index in todo]
+            for future in futures:
+                yield future.result()[0]
+        finally:  # a caller that stops early, or Ctrl-C, leaves no window waiting to start
+            pool.shutdown(wait=False, cancel_futures=True)
+        return
     local_cost = local_costs(cm, cores.order, cores.reach)
-    for index in range(len(cores)) if indices is None else indices:
+    for index in todo:
         seg = cores.window(index, overlap, fed)
         value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
             cm, seg, local_cost(cores.core(index), seg), deadline, max_group)
         yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed), window
+
+
+def _solved_windows(*args) -> list[tuple[WindowResult, Window | None]]:
+    """:func:`solve_windows`' outcomes as a list, in one process (what a process of its pool runs)."""
+    return list(solve_windows(*args))
 
 
 def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
@@ -781,7 +801,7 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
                   coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
-                  feeders: bool = True, merge: int = MERGED_SEGMENT) -> SegmentBound:
+                  feeders: bool = True, merge: int = MERGED_SEGMENT, jobs: int = 1) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
     either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
@@ -790,10 +810,11 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
     ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
     and a deadline, the time left then goes to wider windows (:func:`widened`: with their feeders, of cores joined
-    into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end."""
+    into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end. ``jobs`` processes solve
+    the first windows at once (:func:`solve_windows`); the wider ones come one at a time."""
     began = time.perf_counter()
     cores = segments(cm, segment_layers, order, feeders)
-    solved = list(solve_windows(cm, cores, overlap, deadline, max_group))
+    solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
     if widen and coupled is not None and deadline.bounded:
         cores, solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
@@ -840,13 +861,14 @@ def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Wind
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                 order: str = "live", widen: bool = True, feeders: bool = True,
-                merge: int = MERGED_SEGMENT) -> SegmentBound:
+                merge: int = MERGED_SEGMENT, jobs: int = 1) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
     window solved before it, the time left widens the windows (``widen``, :func:`widened`). ``feeders`` (the
     default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`);
-    widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never)."""
+    widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never).
+    ``jobs`` processes solve the windows at once (the same bound, sooner on a machine with that many cores)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
@@ -855,5 +877,7 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
         raise SolverError(f"max_group must be at least 1, got {max_group}")
     if merge < 0:
         raise SolverError(f"merge must be at least 0, got {merge}")
+    if jobs < 1:
+        raise SolverError(f"jobs must be at least 1, got {jobs}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
-                         order=order, widen=widen, feeders=feeders, merge=merge)
+                         order=order, widen=widen, feeders=feeders, merge=merge, jobs=jobs)
