@@ -110,9 +110,9 @@ def _groups(firsts: np.ndarray, masks: np.ndarray, needs: np.ndarray, pred: Sequ
     piece with first r joins D depends on D only through r's *parallel* layers, neither ancestors nor descendants:
     a piece joins when none of its parallel layers lies in D and D holds the parallel layers it needs. Pieces that
     agree on both form one group, tested once; each member of a group that passes is still tested whole, so the
-    graph never depends on that reasoning (nor on the pieces being convex), only the time. Returns, per first layer, its range of groups; per group its
-    parallel layers (``gkey``), the parallel layers it needs (``gneed``) and its range of ``members`` (piece
-    indices, ascending within a group)."""
+    graph never depends on that reasoning (nor on the pieces being convex), only the time. Returns, per first
+    layer, its range of groups; per group its parallel layers (``gkey``), the parallel layers it needs
+    (``gneed``) and its range of ``members`` (piece indices, ascending within a group)."""
     n = len(pred)
     below = [0] * n  # ancestors within the window
     for j in range(n):

@@ -56,8 +56,9 @@ from ..utils.deadline import NEVER, Deadline
 from .coupling import Coupled, Window, couple
 from .downset_graph import DownsetGraph
 
-#: Layers per segment by default: NASNet-A Mobile's windows then take 14–36 s (without feeders); with 24 the bound is a few per cent
-#: higher on chains and Inception, but NASNet's did not finish in 15 minutes (formulations/segment-bound.md).
+#: Layers per segment by default: NASNet-A Mobile's windows then take 14–36 s (without feeders); with 24 the bound
+#: is a few per cent higher on chains and Inception, but NASNet's did not finish in 15 minutes
+#: (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
 #: Layers per segment of a bound that must be done in less than :data:`LONG_BOUND_SECONDS`: NASNet-A Mobile's
 #: windows take 5–11 s at 12 layers (without feeders), and the bound is 4–6 % lower than at 16.
