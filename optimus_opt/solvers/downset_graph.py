@@ -7,8 +7,9 @@ depend on the costs, so they are built once (:meth:`DownsetGraph.build`); each s
 transitions in order of down-set size, a shortest path in a DAG, which negative costs do not disturb
 (:meth:`DownsetGraph.solve`).
 
-Both loops are compiled by numba over 64-bit bitsets, so a window holds at most :data:`WORD_LAYERS` layers there;
-a wider window runs the same code as Python over Python integers, slowly but with the same results.
+The loops (the graph's search, its hash table, the shortest path) are compiled by numba over 64-bit bitsets, so a
+window holds at most :data:`WORD_LAYERS` layers there; a wider window runs the same code as Python over Python
+integers, slowly but with the same results. Transitions are numbered in 32 bits.
 """
 
 from __future__ import annotations
@@ -203,15 +204,14 @@ class DownsetGraph:
         grouped = _singletons(firsts, masks, needs, n) if wide else _groups(firsts, masks, needs, pred)
         states, table = np.zeros(FIRST_STATES, kind), np.full(2 * FIRST_STATES, -1, np.int64)
         scratch = np.empty(max(1, len(firsts)), np.int64)
-        chunks = []  # the transitions found, in arrays filled one after another (no copy as they grow)
+        filled = []  # the transitions found, in arrays filled one after another (no copy as they grow)
         room = FIRST_TRANSITIONS
+        arrays = None
         count, t, k = 1, 0, 0
         while True:
-            if not chunks or t == -1:
-                src, dst, piece = (np.empty(room, np.int32) for _ in range(3))
-                chunks.append((src, dst, piece))
-                t = 0
-            count, t, k = expand(masks, needs, *grouped, preds, states, table, src, dst, piece, scratch, count, t, k)
+            if arrays is None:
+                arrays, t = tuple(np.empty(room, np.int32) for _ in range(3)), 0
+            count, t, k = expand(masks, needs, *grouped, preds, states, table, *arrays, scratch, count, t, k)
             if k == count:
                 break
             if deadline.expired():
@@ -220,11 +220,11 @@ class DownsetGraph:
                 states = np.concatenate([states, np.zeros(len(states), kind)])
                 table = np.full(2 * len(table), -1, np.int64)
                 (getattr(_rehash, "py_func", _rehash) if wide else _rehash)(states, count, table)
-            else:  # the next state's transitions go to a new, larger array
-                chunks[-1] = tuple(a[:t] for a in chunks[-1])
-                room, t = max(2 * room, len(scratch)), -1
-        chunks[-1] = tuple(a[:t] for a in chunks[-1])
-        src, dst, piece = (np.concatenate([chunk[i] for chunk in chunks]) for i in range(3))
+            else:  # the next state's transitions go to new, larger arrays
+                filled.append(tuple(a[:t] for a in arrays))
+                room, arrays = max(2 * room, len(scratch)), None
+        filled.append(tuple(a[:t] for a in arrays))
+        src, dst, piece = (np.concatenate([part[i] for part in filled]) for i in range(3))
         sizes = np.fromiter((int(x).bit_count() for x in states[:count]), np.int64, count)
         full = np.flatnonzero(states[:count] == (1 << n) - 1)
         return cls(masks=masks, start=np.searchsorted(src, np.arange(count + 1), "left"), dst=dst,
