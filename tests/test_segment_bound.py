@@ -5,6 +5,7 @@ proven optimum), on random DAGs and on the zoo, and it is at least the compulsor
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 import pytest
 from helpers import local_costs, make_instance
@@ -368,6 +369,18 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
     assert outs[0] == outs[1] and outs[1]["lower_bound_bytes"] == 247_316
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--jobs", "0"], capsys)
     assert code == 2 and "argument --jobs: must be at least 1, got 0" in err
+    # a daemon process (a study's worker, the process beside a search) may not start processes: it solves the
+    # windows itself
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    child = context.Process(target=_bound_into, args=(inst, answers), daemon=True)
+    child.start()
+    child.join(60)
+    assert answers.get(timeout=1) == 247_316
+
+
+def _bound_into(inst, answers) -> None:
+    answers.put(oo.lower_bound(inst, segment_layers=3, overlap=2, jobs=2).bytes)
 
 
 def test_under_tiles_a_member_read_beyond_the_window_is_not_cut():

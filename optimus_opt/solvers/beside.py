@@ -42,6 +42,7 @@ from typing import Callable
 
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
+from ..utils.processes import can_fork
 from .coupling import Coupled
 from .pooled import pooled_schedule
 from .segment_bound import (
@@ -233,6 +234,6 @@ def start(cm: CostModel, deadline: Deadline, *, workers: int, max_group: int | N
     the platform forks and the run is not itself one of a study's worker processes (which have the cores between
     them, and may not start processes); else None."""
     if not deadline.bounded or deadline.clock is not time.perf_counter or (os.cpu_count() or 1) <= workers \
-            or "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+            or not can_fork():
         return None
     return Beside(cm, deadline, max_group, heuristics=heuristics)

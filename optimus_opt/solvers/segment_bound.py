@@ -53,6 +53,7 @@ from ..cost.parts import mask_of
 from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
+from ..utils.processes import can_fork
 from .coupling import Coupled, Window, couple
 from .downset_graph import DownsetGraph
 
@@ -668,10 +669,11 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
     feeders when ``fed``) in turn, yielding each outcome as it is known, with the window when it was solved, so
     that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
-    (:mod:`.coupling`). With ``jobs`` above 1 (and a platform that forks), that many processes solve the windows
-    at once; they are yielded in the same order, each the same as alone."""
+    (:mod:`.coupling`). With ``jobs`` above 1 (where this process may fork and the deadline is on the wall
+    clock), that many processes solve the windows at once; they are yielded in the same order, each the same as
+    alone."""
     todo = list(range(len(cores)) if indices is None else indices)
-    if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
         pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=multiprocessing.get_context("fork"))
         try:
             futures = [pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group, [index], fed)
