@@ -273,7 +273,9 @@ class CandidateSpace:
                 continue
             seed = 1 << r
             rows0 = self._floor_step(0, seed, seed)
-            if rows0 + blocks[r] > buffer and cm.footprint_floor([r]) > buffer:  # tiles: passes need no block
+            # under tiles the layer's own floor decides (passes need no block; its first tile may need more than
+            # the one cell per tensor that rows0 counts); under strips rows0 and the block are that floor
+            if (cm.tiles is not None or rows0 + blocks[r] > buffer) and cm.footprint_floor([r]) > buffer:
                 self.pruned += 1
                 continue
             seen = {seed}
