@@ -4,7 +4,11 @@ same bound as :func:`segment_bound` in the parent, a stopped solver reports it, 
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
+import signal
+import threading
+import time
 
 import pytest
 from conftest import ROOT
@@ -170,6 +174,46 @@ def test_it_runs_only_where_it_has_a_core_and_a_wall_clock(monkeypatch):
     started.close()
 
 
+def test_the_processes_the_child_starts_end_with_it(monkeypatch):
+    """The child may start processes of its own (its windows two at a time, once the search has stopped): they
+    form a process group with it, and closing the child ends them all at once, here a grandchild that would sleep
+    ten minutes. Killing the child alone would not do: its grandchildren hold the pipe that closing waits on."""
+    context = multiprocessing.get_context("fork")
+    grandchildren = context.Queue()
+
+    def starts_a_sleeper(*args) -> None:
+        beside._own_group(0)
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(600)
+            os._exit(0)
+        grandchildren.put(pid)
+        time.sleep(600)
+
+    monkeypatch.setattr(beside, "_work", starts_a_sleeper)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    started = beside.start(oo.CostModel(oo.load_instance(SQUEEZENET)), Deadline.after(60), workers=1, max_group=None)
+    grandchild = grandchildren.get(timeout=30)
+    try:
+        assert _running(grandchild)
+        closing = threading.Thread(target=started.close)
+        closing.start()
+        closing.join(30)
+        assert not closing.is_alive() and not _running(grandchild)
+    finally:
+        if _running(grandchild):
+            os.kill(grandchild, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
 class Proven:
     """Stands for the process beside the search: it has proven ``bound`` by the time it is asked."""
 
@@ -196,6 +240,10 @@ class Refined(Proven):
     def __init__(self, bound, runs, refinement) -> None:
         super().__init__(bound)
         self.heuristics, self.runs, self.refinement = (lambda: runs), runs, refinement
+        self.released = False
+
+    def release(self) -> None:
+        self.released = True
 
     def heuristic_runs(self):
         return self.runs
@@ -230,3 +278,4 @@ def test_a_stopped_exact_solver_takes_the_refinement_made_beside_it():
     assert sched.status in ("feasible", "optimal") and sched.dram_bytes == 7_289_696
     assert sched.solver_info["incumbent"] == "optimus + refine, beside the search"
     assert oo.evaluate(inst, sched).dram_bytes == 7_289_696
+    assert options.beside.released  # the stopped search left its core to the child's windows

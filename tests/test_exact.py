@@ -133,6 +133,26 @@ def test_time_limit_gives_an_honest_status():
     assert r.status == "unknown" and not r.groups and r.bound_bytes == compulsory
 
 
+def test_an_enumeration_past_the_candidate_limit_stops_the_search(example, monkeypatch):
+    """The worked example has 52 candidate groups. With ``max_candidates=3`` each exact solver stops after 3 and
+    says so; its fallback (optimus, and the segment bound of one window, which holds the whole network) still
+    proves the optimum, 253,460 B. The default limit is :data:`anytime.MAX_CANDIDATES`; None lifts it."""
+    from optimus_opt.solvers import anytime
+
+    for name in EXACT:
+        r = oo.solve(example, name, max_candidates=3)
+        assert (r.status, r.dram_bytes, r.solver_info["candidates"]) == ("optimal", 253_460, 3), name
+        assert r.message.startswith("stopped by the candidate limit (3 groups, max_candidates) while enumerating "
+                                    "candidate groups; the schedule of optimus meets the proven bound"), name
+    assert oo.solve(example, "exact-dp", max_candidates=None).solver_info["candidates"] == 52
+    monkeypatch.setattr(anytime, "MAX_CANDIDATES", 5)
+    assert oo.solve(example, "cpsat").solver_info["candidates"] == 5
+    for bad in (0, 2.5, True):
+        with pytest.raises(oo.SolverError, match=f"max_candidates must be a positive integer or None \\(no limit\\), "
+                                                 f"got {bad}"):
+            oo.solve(example, "milp", max_candidates=bad)
+
+
 def test_stopped_dp_proves_its_frontier_bound():
     inst = oo.load_instance(ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json")
     optimum = oo.solve(inst, "exact-dp")

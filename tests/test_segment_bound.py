@@ -379,6 +379,32 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
     assert answers.get(timeout=1) == 247_316
 
 
+def test_how_many_windows_are_solved_at_once_may_change_while_they_are():
+    """The process beside a search solves its windows one at a time until the search leaves its core, then two
+    at a time (``jobs`` a function, looked at while they are solved): the same outcomes in the same order as one
+    process gives, and the same coupling; and the widening's stages, feeders and merged cores, the same too."""
+    inst = oo.load_instance("instances/example-64k.json")
+    cm = oo.CostModel(inst)
+    cores = segments(cm, 3)
+    alone = list(solve_windows(cm, cores, 2))
+    asked = []
+
+    def jobs() -> int:
+        asked.append(len(asked))
+        return 1 if len(asked) < 3 else 2
+
+    shared = list(solve_windows(cm, cores, 2, Deadline.after(600), jobs=jobs))
+    assert [result for result, _ in shared] == [result for result, _ in alone]
+    assert [result.value for result, _ in shared] == [60_416, 34_816, 40_960, 2_580]
+    assert len(asked) >= len(cores)  # asked before each window started
+    assert couple_windows(cm, cores, shared).bytes == couple_windows(cm, cores, alone).bytes == 247_316
+    # cores of two layers, merged into cores of at most four: the same cores and optima with two processes
+    merged = [oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=600, merge=4, jobs=n) for n in (1, 2)]
+    assert merged[0].segments == merged[1].segments == ((1, 4), (5, 9), (10, 10))
+    assert merged[0].per_segment == merged[1].per_segment == (144_384, 73_728, 2_580)
+    assert merged[0].bytes == merged[1].bytes == 253_460
+
+
 def _bound_into(inst, answers) -> None:
     answers.put(oo.lower_bound(inst, segment_layers=3, overlap=2, jobs=2).bytes)
 

@@ -117,7 +117,7 @@ def test_unknown_or_unsupported_options_name_the_solver_and_what_it_takes(regist
     with pytest.raises(oo.SolverError) as err:
         oo.solve(inst, "milp", parameters={"threads": 2})
     assert str(err.value) == ("solver 'milp' takes no option 'parameters' (it takes: anytime, apart, columns, "
-                              "export_model, max_groups, prune, together, warm_start); cpsat takes it")
+                              "export_model, max_candidates, max_groups, prune, together, warm_start); cpsat takes it")
     with pytest.raises(oo.SolverError, match=r"solver 'optimus' takes no option 'baem' \(it takes: beam, "
                                              r"group_budget\)$"):
         oo.solve(inst, "optimus", baem=4)

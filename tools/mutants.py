@@ -333,8 +333,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "a wider window replaces its core's only when it proves more alone, though it shares more with its "
            "neighbours for the coupling"),
     Mutant("merged-window-always-replaces", "optimus_opt/solvers/segment_bound.py",
-           "            if result.value >= sum(solved[k][0].value for k in members[j]):",
-           "            if result.value >= 0:",
+           "        if result.value is not None and result.value >= sum(solved[k][0].value for k in members[j]):",
+           "        if result.value is not None and result.value >= 0:",
            ("tests/test_segment_bound.py",),
            "a joined core's window replaces the windows of the cores it joins even when it proves less than they do "
            "together: widening can lower the plain sum"),

@@ -114,10 +114,14 @@ class CandidateSpace:
     floors:
         Whether each candidate gets its cost floor; without (the segment bound's windows, which price their
         pieces by a cost of their own), every floor is 0, which is still a floor.
+    limit:
+        Stop after this many candidates (``None``: no limit); :attr:`complete` is then False and :attr:`capped`
+        True. An exact solver's dynamic program or model cannot use more than a few hundred thousand candidates
+        in any time a run has (formulations/exact-dp.md, "When a limit stops it").
     """
 
     def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER,
-                 within: int | None = None, floors: bool = True) -> None:
+                 within: int | None = None, floors: bool = True, limit: int | None = None) -> None:
         self.cm = cm
         self.max_group = max_group
         net = cm.network
@@ -134,8 +138,9 @@ class CandidateSpace:
         self.explored = 0
         self.pruned = 0
         self.complete = True
+        self.capped = False
         self.seconds = 0.0
-        self._enumerate(deadline, self._make if floors else self._unpriced)
+        self._enumerate(deadline, self._make if floors else self._unpriced, limit)
 
     # -- bounds ----------------------------------------------------------------------------------------------
 
@@ -254,7 +259,7 @@ class CandidateSpace:
         # the first tile's window forces (formulations/candidate-space.md, "The cost floor")
         self._least_reloads = cm.tiles.geometry.least_reloads if tiles and cell == 1 else None
 
-    def _enumerate(self, deadline: Deadline, make: Callable[..., Candidate]) -> None:
+    def _enumerate(self, deadline: Deadline, make: Callable[..., Candidate], limit: int | None = None) -> None:
         """Grow every convex connected set from each seed, carrying for each set the unions of its members'
         descendants, ancestors, neighbours and producers, its weight bytes and its footprint floor, so that a
         growth step costs a few bitset operations instead of a pass over the members (formulations/
@@ -287,8 +292,8 @@ class CandidateSpace:
                 mask, size, d, a, near, rd, w, rows, blk, pyr = stack.pop()
                 self.explored += 1
                 found.append(make(mask, r, size, rd, w, rows, blk, pyr))
-                if self.explored % 256 == 0 and deadline.expired():
-                    self.complete = False
+                if self.explored == limit or (self.explored % 256 == 0 and deadline.expired()):
+                    self.complete, self.capped = False, self.explored == limit
                     self.seconds = time.perf_counter() - start
                     return
                 if cap is not None and size >= cap:

@@ -8,7 +8,7 @@ Examples
 >>> "cpsat" in registered() and "cpsat" in exact_solvers() and "optimus" not in exact_solvers()
 True
 >>> capabilities("milp").extra_options
-('anytime', 'apart', 'columns', 'export_model', 'max_groups', 'prune', 'together', 'warm_start')
+('anytime', 'apart', 'columns', 'export_model', 'max_candidates', 'max_groups', 'prune', 'together', 'warm_start')
 """
 
 from __future__ import annotations

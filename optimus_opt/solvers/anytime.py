@@ -30,9 +30,10 @@ import functools
 import time
 from typing import Sequence
 
+from ..cost.candidates import CandidateSpace
 from ..cost.cost_model import CostModel, Tiling, mask_of
 from ..cost.schedule import Schedule, check_structure, group_ids
-from ..model.errors import OptimusError
+from ..model.errors import OptimusError, SolverError
 from ..utils import progress
 from ..utils.deadline import NEVER, Deadline
 from . import beside
@@ -54,6 +55,11 @@ FALLBACK_SHARE = 0.1
 FALLBACK_SECONDS_PER_LAYER = 0.008
 #: The heuristics whose best schedule a stopped exact solver (and ``auto``) starts from, in the order they run.
 HEURISTICS = ("optimus", "efficient-s", "greedy-merge")
+#: The most candidate groups an exact solver enumerates (option ``max_candidates``; None: no limit). Every zoo
+#: network the exact solvers finish has at most 337,696 (Inception-v3 at 1 MiB under tiles); NASNet-A Mobile
+#: passes a million within a minute and never finishes. A search that reaches the limit stops there, and so gives
+#: its core and its time to the fallback (formulations/exact-dp.md, "When a limit stops it").
+MAX_CANDIDATES = 1_000_000
 
 
 class Fallback:
@@ -85,6 +91,27 @@ def exact_phase(options: SolveOptions, layers: int = 0) -> tuple[Deadline, dict]
         layers = 0
     reserve = min(0.5 * left, max(FALLBACK_SHARE * left, FALLBACK_SECONDS_PER_LAYER * layers))
     return deadline.sub(left - reserve), {"fallback_reserve_s": round(reserve, 6)}
+
+
+def candidate_space(cm: CostModel, options: SolveOptions, deadline: Deadline, together: list[int] = (),
+                    apart: list[int] = ()) -> CandidateSpace:
+    """The candidate groups of an exact solver's search (candidate-space.md) with the side constraints, enumerated
+    until ``deadline`` or the options' ``max_candidates`` (:data:`MAX_CANDIDATES` by default), shown on the
+    progress line; :func:`unfinished` says which stopped it."""
+    limit = options.extra.get("max_candidates", MAX_CANDIDATES)
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise SolverError(f"max_candidates must be a positive integer or None (no limit), got {limit!r}")
+    report = progress.of(options)  # the CLI's status line, or nothing
+    report.phase("enumerating candidate groups")
+    space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline, limit=limit)
+    space.restrict(together, apart)
+    report.update(candidates=len(space))
+    return space
+
+
+def unfinished(space: CandidateSpace) -> str:
+    """What stopped an enumeration that is not complete, as the start of a stopped result's message."""
+    return f"candidate limit ({space.explored:,} groups, max_candidates)" if space.capped else "time limit"
 
 
 def warm_groups(cm: CostModel, schedule: Schedule) -> list[tuple[tuple[int, ...], Tiling]] | None:
@@ -259,7 +286,11 @@ def stopped(cm: CostModel, options: SolveOptions, info: dict, *, why: str, bound
         # the refinement does not know the side constraints, nor improves a caller's schedule
         refinable = best_cost is not None and best_cost > bound and source not in ("solver", "warm_start") \
             and not any(side) and not options.budgets and options.deadline.bounded
-        if refinable and not options.deadline.expired():
+        if options.beside is not None and options.beside.heuristics is not None:
+            # the process beside refines every heuristic's schedule and the windows' own: this core is of more use
+            # solving its windows than refining one of those schedules again
+            options.beside.release()
+        elif refinable and not options.deadline.expired():
             out = refine(cm, best, options.deadline, window=None, max_group=options.max_group)
             best, best_cost, source, bound, bound_kind = _refined(out, best, best_cost, source, bound, bound_kind,
                                                                   info, f"{source} + refine")

@@ -35,9 +35,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event
 from typing import Callable
 
 from ..cost.cost_model import CostModel
@@ -94,9 +96,14 @@ class Beside:
         self._began = time.perf_counter()
         context = multiprocessing.get_context("fork")
         self._inbox, outbox = context.Pipe(duplex=False)
-        self._process = context.Process(target=_work, name="optimus-opt-beside", daemon=True,
-                                        args=(cm, self._cores, deadline, max_group, heuristics, outbox, widen))
+        self._freed = context.Event()
+        # not a daemon, so that it may fork the processes that solve windows at once once it has a second core;
+        # they and it form a process group of their own, which close() kills whole
+        self._process = context.Process(target=_work, name="optimus-opt-beside",
+                                        args=(cm, self._cores, deadline, max_group, heuristics, outbox, widen,
+                                              self._freed))
         self._process.start()
+        _own_group(self._process.pid)
         outbox.close()
         self._open = True
         # a thread takes the child's messages as they come, so that the child never waits on a full pipe while the
@@ -168,21 +175,42 @@ class Beside:
         self._wait(lambda: self._refined_final, until)
         return self._refined
 
+    def release(self) -> None:
+        """Give the child the caller's core: the caller's own search has stopped, and the child's windows are
+        solved two at a time from now on (:func:`~optimus_opt.solvers.segment_bound.solve_windows`)."""
+        self._freed.set()
+
     def close(self) -> None:
-        """Stop the child (if it still runs) and release its pipe."""
-        if self._process.is_alive():
-            self._process.kill()
+        """Stop the child and the processes it started (if they still run) and release its pipe."""
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):  # the group is gone (or was never formed): the child alone
+            if self._process.is_alive():
+                self._process.kill()
         self._process.join()
         self._reader.join()  # the pipe's far end is gone: the reader has had its end of file
         self._inbox.close()
 
 
+def _own_group(pid: int) -> None:
+    """Make process ``pid`` (the child, or 0: this process) the leader of a process group of its own; both the
+    parent and the child do it, so that the group exists whichever runs first."""
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # the child has already done it, or has ended
+        pass
+
+
 def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None,
-          heuristics: Callable[[], list] | None, outbox: Connection, widen: bool = True) -> None:
+          heuristics: Callable[[], list] | None, outbox: Connection, widen: bool = True,
+          freed: Event | None = None) -> None:
     """The child's work: the heuristics' runs first when asked (a stopped solver needs them before anything else),
     then each window's outcome as soon as it is solved, then their coupling in a share of the time left, then, with
     :data:`WIDEN_SECONDS` left and ``widen``, wider windows and their coupling in a share of it, then, with the
-    heuristics' runs, the refinement of their schedules."""
+    heuristics' runs, the refinement of their schedules. Once ``freed`` is set (the caller's search has stopped
+    and left its core), two processes solve the windows at once."""
+    _own_group(0)
+    jobs = (lambda: 2 if freed.is_set() else 1) if freed is not None else 1
     try:
         runs = None
         if heuristics is not None:
@@ -191,7 +219,8 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
         solved = []
         # with time to widen, the windows take in their feeders then (segment-bound.md, "Feeders"): their pieces
         # as runs of the order make the better pool for the schedule from the windows
-        for result, window in solve_windows(cm, cores, DEFAULT_OVERLAP, deadline, max_group, fed=not widen):
+        for result, window in solve_windows(cm, cores, DEFAULT_OVERLAP, deadline, max_group, fed=not widen,
+                                            jobs=jobs):
             if result.value is None:  # the deadline stopped it: nothing more will be proven
                 break
             outbox.send(("window", result))
@@ -202,7 +231,8 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
         if widen and coupled is not None and (deadline.left() or 0) >= WIDEN_SECONDS:
             first = coupled
             cores, solved, coupled = widened(cm, cores, solved, coupled, deadline.sub(share=WIDEN_SHARE), max_group,
-                                             sent=lambda cores, results: outbox.send(("windows", (cores, results))))
+                                             sent=lambda cores, results: outbox.send(("windows", (cores, results))),
+                                             jobs=jobs)
             if coupled is not first:
                 outbox.send(("coupled", coupled))
                 pieces = tuple(sorted(set(pieces) | set(coupled.pieces)))
@@ -221,7 +251,7 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
             best = refine_starts(cm, starts, until, widen=True, max_group=max_group,
                                  improved_to=lambda name, so_far: outbox.send(("refined", ((name, so_far), False))))
             outbox.send(("refined", (best, True)))
-    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C reaches the whole process group; the parent handles it
+    except (KeyboardInterrupt, BrokenPipeError):  # the caller has gone (Ctrl-C reaches it alone; it kills us)
         pass
     finally:
         outbox.close()

@@ -25,7 +25,8 @@ class CPSat(SetPartitionSolver):
     description = "exact optimum: set partitioning with level-based acyclicity, OR-Tools CP-SAT"
     requires = ("ortools",)
     exact = timed = threaded = budgets = True
-    extra_options = ("anytime", "apart", "columns", "export_model", "max_groups", "parameters", "prune", "together", "warm_start")
+    extra_options = ("anytime", "apart", "columns", "export_model", "max_candidates",
+                     "max_groups", "parameters", "prune", "together", "warm_start")
     order = 70
     preload = ("ortools.sat.python.cp_model",)
 

@@ -5,7 +5,7 @@ that may fit the buffer, with the anytime fallback of :mod:`~optimus_opt.solvers
 
 from __future__ import annotations
 
-from ..cost.candidates import CandidateSpace, bits
+from ..cost.candidates import bits
 from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..utils import progress
@@ -19,7 +19,7 @@ class ExactDP(anytime.Fallback, Solver):
     description = "exact optimum: dynamic program over the network's down-sets"
     exact = timed = True
     #: ``max_groups`` is refused: the DP's state has no group count.
-    extra_options = ("anytime", "apart", "max_downsets", "prune", "together", "warm_start")
+    extra_options = ("anytime", "apart", "max_candidates", "max_downsets", "prune", "together", "warm_start")
     order = 60
     space = "all valid schedules (convex connected groups), or groups of at most max_group layers"
 
@@ -29,11 +29,8 @@ class ExactDP(anytime.Fallback, Solver):
             raise SolverError("exact-dp cannot cap the number of groups (its state has no group count); "
                               "use cpsat or milp for max_groups")
         deadline, reserve = anytime.exact_phase(options, len(cm.network.layer_ids))
+        space = anytime.candidate_space(cm, options, deadline, together, apart)
         report = progress.of(options)  # the CLI's status line, or nothing
-        report.phase("enumerating candidate groups")
-        space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
-        space.restrict(together, apart)
-        report.update(candidates=len(space))
         report.phase("dynamic program over down-sets")
         max_states = options.extra.get("max_downsets")
         cost, groups, stats, finished = downset_dp(cm, space, deadline, max_states,
@@ -43,7 +40,7 @@ class ExactDP(anytime.Fallback, Solver):
                 "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats,
                 **reserve}
         if not space.complete or not finished:
-            why = stats.get("stopped_by") or "time limit"
+            why = anytime.unfinished(space) if not space.complete else stats.get("stopped_by") or "time limit"
             where = "while enumerating candidate groups" if not space.complete else \
                 f"after {stats['downsets']:,} down-sets of {len(space):,} candidate groups"
             frontier = stats.get("frontier_bound") if space.complete else None

@@ -34,7 +34,8 @@ class Milp(SetPartitionSolver):
     requires = ("highspy",)
     exact = timed = threaded = budgets = True
     #: ``warm_start`` is the incumbent a limit leaves (solvers/anytime.py), not a MIP start; no ``parameters``.
-    extra_options = ("anytime", "apart", "columns", "export_model", "max_groups", "prune", "together", "warm_start")
+    extra_options = ("anytime", "apart", "columns", "export_model",
+                     "max_candidates", "max_groups", "prune", "together", "warm_start")
     order = 80
     preload = ("highspy",)
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from bisect import bisect_left
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
@@ -663,25 +663,25 @@ def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = Non
     return lambda core, window: _LocalCost(cm, core, window, qs, least, reach, ordered)
 
 
+#: A number of processes, or a function that says how many may solve windows now (:func:`solve_windows`).
+Jobs = int | Callable[[], int]
+#: Seconds between looks at how many processes a function :data:`Jobs` allows, while windows are being solved.
+JOBS_POLL = 0.5
+
+
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
                   max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True,
-                  jobs: int = 1) -> Iterator[tuple[WindowResult, Window | None]]:
+                  jobs: Jobs = 1) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
     feeders when ``fed``) in turn, yielding each outcome as it is known, with the window when it was solved, so
     that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
-    (:mod:`.coupling`). With ``jobs`` above 1 (where this process may fork and the deadline is on the wall
-    clock), that many processes solve the windows at once; they are yielded in the same order, each the same as
-    alone."""
+    (:mod:`.coupling`). With ``jobs`` above 1, or a function of how many processes may run now (the process beside
+    a search, whose caller frees its core once its own search stops; :mod:`.beside`), windows are solved in
+    processes of their own, that many at once, where this process may fork and the deadline is on the wall clock;
+    they are yielded in the same order, each the same as alone."""
     todo = list(range(len(cores)) if indices is None else indices)
-    if jobs > 1 and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
-        pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=multiprocessing.get_context("fork"))
-        try:
-            futures = [pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group, [index], fed)
-                       for index in todo]
-            for future in futures:
-                yield future.result()[0]
-        finally:  # a caller that stops early, or Ctrl-C, leaves no window waiting to start
-            pool.shutdown(wait=False, cancel_futures=True)
+    if (callable(jobs) or jobs > 1) and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
+        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed)
         return
     local_cost = local_costs(cm, cores.order, cores.reach)
     for index in todo:
@@ -691,14 +691,39 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
         yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed), window
 
 
+def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: int, deadline: Deadline,
+            max_group: int | None, fed: bool) -> Iterator[tuple[WindowResult, Window | None]]:
+    """:func:`solve_windows` in a pool of forked processes, at most ``jobs`` (or ``jobs()``, looked at every
+    :data:`JOBS_POLL` seconds) windows at once, started and yielded in the order of ``todo``."""
+    allowed = jobs if callable(jobs) else lambda: jobs
+    pool = ProcessPoolExecutor(len(todo) if callable(jobs) else min(jobs, len(todo)),
+                               mp_context=multiprocessing.get_context("fork"))
+    started: dict[int, Future] = {}
+    waiting = iter(todo)
+    try:
+        for index in todo:
+            while index not in started or not started[index].done():
+                running = [future for future in started.values() if not future.done()]
+                if len(running) < max(1, allowed()):
+                    following = next(waiting, None)
+                    if following is not None:
+                        started[following] = pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group,
+                                                         [following], fed)
+                        continue
+                wait(running, timeout=JOBS_POLL if callable(jobs) else None, return_when=FIRST_COMPLETED)
+            yield started.pop(index).result()[0]
+    finally:  # a caller that stops early, or Ctrl-C, leaves no window waiting to start
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def _solved_windows(*args) -> list[tuple[WindowResult, Window | None]]:
     """:func:`solve_windows`' outcomes as a list, in one process (what a process of its pool runs)."""
     return list(solve_windows(*args))
 
 
 def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
-                  deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS
-                  ) -> Iterator[tuple[WindowResult, Window]]:
+                  deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS,
+                  jobs: Jobs = 1) -> Iterator[tuple[WindowResult, Window]]:
     """Solve wider windows of the same cores, first each core's with its feeders where it has none, then overlap by
     overlap, core by core (those whose narrower window had the fewest pieces first), until ``deadline``, yielding
     each that proves at least as much as the window its core has (``solved``: every window solved and with a
@@ -706,7 +731,7 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
     it shares more pairs of layers with its neighbours, which the coupling makes agree. Any window that holds its
     core gives a bound, whichever windows the other cores have, and so does the coupling of any such windows
     (formulations/segment-bound.md, "Wider windows"), so the bound never falls. A window the deadline stops
-    changes nothing."""
+    changes nothing. ``jobs`` processes solve each stage's windows at once (:func:`solve_windows`)."""
     current = {result.index: result for result, _ in solved}
     for stage in (None, *overlaps):  # None: each core's own overlap, with its feeders
         at = {i: current[i].overlap if stage is None else stage for i in current}
@@ -715,9 +740,9 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                        key=lambda i: (current[i].pieces, i))  # the cheapest first: a deadline then stops fewer
         for overlap in sorted({at[i] for i in grows}):
             for result, window in solve_windows(cm, cores, overlap, deadline, max_group,
-                                                [i for i in grows if at[i] == overlap]):
-                if result.value is None:
-                    return
+                                                [i for i in grows if at[i] == overlap], jobs=jobs):
+                if result.value is None:  # the deadline stopped it (one solved at once may still finish)
+                    continue
                 if result.value >= current[result.index].value:  # as much alone, and more shared with neighbours
                     current[result.index] = result
                     yield result, window
@@ -725,26 +750,25 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
 
 def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                   deadline: Deadline, max_group: int | None = None, size: int = MERGED_SEGMENT,
-                  overlap: int = MERGED_OVERLAP) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
+                  overlap: int = MERGED_OVERLAP, jobs: Jobs = 1
+                  ) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
     """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and solve the window of
     each joined core that joins two or more (``overlap`` layers on either side, with its feeders), those whose
     cores' windows had the fewest pieces first, until ``deadline``. Each that proves at least as much as the
     windows of the cores it joins (``solved``, every window solved and with a schedule) takes their place, and the
     cores and windows so far are then yielded: the cores still partition the layers, so they give a bound, and so
     does the coupling of their windows (formulations/segment-bound.md, "Merged cores"). A window the deadline
-    stops changes nothing."""
+    stops changes nothing. ``jobs`` processes solve the windows at once (:func:`solve_windows`)."""
     joined, runs = cores.merged(cm, size)
     members = [range(first, last + 1) for first, last in runs]  # the cores each joined core joins
     taken: dict[int, tuple[WindowResult, Window | None]] = {}
     todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1),
                   key=lambda j: (sum(solved[k][0].pieces for k in members[j]), j))
-    for j in todo:
-        for result, window in solve_windows(cm, joined, overlap, deadline, max_group, [j]):
-            if result.value is None:
-                return
-            if result.value >= sum(solved[k][0].value for k in members[j]):
-                taken[j] = (result, window)
-                yield _mixed(cores, joined, runs, solved, taken)
+    for result, window in solve_windows(cm, joined, overlap, deadline, max_group, todo, jobs=jobs):
+        j = result.index
+        if result.value is not None and result.value >= sum(solved[k][0].value for k in members[j]):
+            taken[j] = (result, window)
+            yield _mixed(cores, joined, runs, solved, taken)
 
 
 def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
@@ -814,28 +838,30 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
     and a deadline, the time left then goes to wider windows (:func:`widened`: with their feeders, of cores joined
     into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end. ``jobs`` processes solve
-    the first windows at once (:func:`solve_windows`); the wider ones come one at a time."""
+    the windows at once (:func:`solve_windows`), the wider ones stage by stage."""
     began = time.perf_counter()
     cores = segments(cm, segment_layers, order, feeders)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
     if widen and coupled is not None and deadline.bounded:
         cores, solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
-                                         merge=merge)
+                                         merge=merge, jobs=jobs)
     return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled)
 
 
 def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
             deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
             sent: Callable[[Cores, list[WindowResult]], object] = lambda cores, results: None,
-            merge: int = MERGED_SEGMENT) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled]:
+            merge: int = MERGED_SEGMENT, jobs: Jobs = 1
+            ) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled]:
     """Wider windows in place of those of ``solved`` until the coupling's share of ``deadline`` is all that is
     left: first each core's with its feeders, then those of cores joined into cores of at most ``merge`` layers
     (:func:`merge_windows`; none when ``merge`` is 0), then wider overlaps
     (:func:`widen_windows`); and the cores they leave, their windows (each change passed to ``sent`` with the
-    cores, as it comes) and the better of ``coupled`` and the coupling of the new windows in that share."""
+    cores, as it comes) and the better of ``coupled`` and the coupling of the new windows in that share; ``jobs``
+    processes solve the wider windows of each stage at once."""
     state = None
-    for state in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge):
+    for state in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge, jobs):
         sent(state[0], [result for result, _ in state[1]])
     if state is None:
         return cores, solved, coupled
@@ -845,18 +871,19 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
 
 
 def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
-              max_group: int | None, merge: int) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
+              max_group: int | None, merge: int, jobs: Jobs = 1
+              ) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
     """The cores and their windows after each change :func:`widened` makes, in its order, until ``deadline``."""
     solved = list(solved)
 
     def replaced(overlaps: Iterable[int]) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
         """Each wider window :func:`widen_windows` yields for the present cores, put in its core's place."""
-        for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps):
+        for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps, jobs):
             solved[result.index] = (result, window)
             yield cores, solved
 
     yield from replaced(())
-    for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge) if merge else ():
+    for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge, jobs=jobs) if merge else ():
         yield cores, solved
     yield from replaced(WIDER_OVERLAPS)  # its first stage, the feeders', has nothing left to do
 

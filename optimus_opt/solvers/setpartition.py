@@ -191,14 +191,12 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         deadline, reserve = anytime.exact_phase(options, len(cm.network.layer_ids))
         report = progress.of(options)  # the CLI's status line, or nothing
         generate = self.generates(options, max_groups)  # refuses a bad ``columns`` before any work
-        report.phase("enumerating candidate groups")
-        space = CandidateSpace(cm, max_group=options.max_group, deadline=deadline)
-        space.restrict(together, apart)
-        report.update(candidates=len(space))
+        space = anytime.candidate_space(cm, options, deadline, together, apart)
         info = {"space": space.describe(), "candidates": len(space), **reserve}
         side = (together, apart, max_groups)
         if not space.complete:
-            return anytime.stopped(cm, options, info, why="time limit while enumerating candidate groups", side=side)
+            why = f"{anytime.unfinished(space)} while enumerating candidate groups"
+            return anytime.stopped(cm, options, info, why=why, side=side)
         try:
             if generate:
                 return self.by_columns(cm, space, options, max_groups, deadline, info, side)
