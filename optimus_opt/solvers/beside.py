@@ -21,14 +21,18 @@ groups (:mod:`~optimus_opt.solvers.pooled`) and refines it and the heuristics' s
 time and then the best with the widths growing (:func:`~optimus_opt.solvers.windows.refine_starts`), until just
 before the deadline, and sends the result with the name of its start, which the stopped solver takes when it
 beats its own: on NASNet-A Mobile the search never finishes its candidates, and this gives the refinement the
-whole limit on the other core instead of the solver's reserve.
+whole limit on the other core instead of the solver's reserve. Once the stopped solver has the heuristics' runs it
+has nothing left to do but wait, and leaves its core to the child (:meth:`Beside.release`): the child's windows are
+then solved two at a time, each in a process of its own (on NASNet-A Mobile the solver stops at its candidate limit
+within a minute, long before the windows of whole cells).
 
 :meth:`~optimus_opt.solvers.base.Solver.solve` starts it for the exact solvers and ``auto``
 (:class:`~optimus_opt.solvers.anytime.Fallback`) when the run has a time
 limit, the machine has a core more than the run's workers, the platform can fork and the run is not a study's
 worker process (a study's jobs share the cores already); otherwise the stopped solver runs the heuristics and
-computes the bound itself, in its reserved time, as before (:mod:`~optimus_opt.solvers.anytime`). The process is
-killed as soon as the run returns, so a run whose exact phase finishes pays only the fork.
+computes the bound itself, in its reserved time, as before (:mod:`~optimus_opt.solvers.anytime`). The process,
+with the processes it started (a process group of its own), is killed as soon as the run returns, so a run whose
+exact phase finishes pays only the fork.
 """
 
 from __future__ import annotations

@@ -30,23 +30,24 @@ class ExactDP(anytime.Fallback, Solver):
                               "use cpsat or milp for max_groups")
         deadline, reserve = anytime.exact_phase(options, len(cm.network.layer_ids))
         space = anytime.candidate_space(cm, options, deadline, together, apart)
+        side = (together, apart, None)
+        if not space.complete:  # a dynamic program over some of the candidates would prove nothing
+            return anytime.stopped(cm, options, _info(space, {}, reserve), side=side,
+                                   why=f"{anytime.unfinished(space)} while enumerating candidate groups")
         report = progress.of(options)  # the CLI's status line, or nothing
         report.phase("dynamic program over down-sets")
         max_states = options.extra.get("max_downsets")
         cost, groups, stats, finished = downset_dp(cm, space, deadline, max_states,
                                                    prune=bool(options.extra.get("prune", True)),
                                                    run_deadline=options.deadline)
-        info = {"space": space.describe(), "candidates": len(space), "candidates_explored": space.explored,
-                "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats,
-                **reserve}
-        if not space.complete or not finished:
-            why = anytime.unfinished(space) if not space.complete else stats.get("stopped_by") or "time limit"
-            where = "while enumerating candidate groups" if not space.complete else \
-                f"after {stats['downsets']:,} down-sets of {len(space):,} candidate groups"
-            frontier = stats.get("frontier_bound") if space.complete else None
-            return anytime.stopped(cm, options, info, why=f"{why} {where}", bound=frontier,
+        info = _info(space, stats, reserve)
+        if not finished:
+            why = stats.get("stopped_by") or "time limit"
+            return anytime.stopped(cm, options, info, why=f"{why} after {stats['downsets']:,} down-sets of "
+                                                          f"{len(space):,} candidate groups",
+                                   bound=stats.get("frontier_bound"),
                                    bound_kind="DP frontier: least f(D) + remaining floor over reached, unexpanded "
-                                              "down-sets D", side=(together, apart, None),
+                                              "down-sets D", side=side,
                                    found=[(bits(c.mask), c.tiling(cm)) for c in groups])
         if cost is None:
             covered = 0
@@ -62,3 +63,9 @@ class ExactDP(anytime.Fallback, Solver):
                                            "every layer fits some group, but no ordered partition does"))
         return SolverResult(status="optimal", groups=[(bits(c.mask), c.tiling(cm)) for c in groups],
                             bound_bytes=cost, info=info)
+
+
+def _info(space, stats: dict, reserve: dict) -> dict:
+    """What ``solver_info`` says of the enumeration, the dynamic program (``stats``) and the fallback's reserve."""
+    return {"space": space.describe(), "candidates": len(space), "candidates_explored": space.explored,
+            "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats, **reserve}

@@ -38,6 +38,7 @@ overlapping windows agree on which of their shared layers run in one group.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from bisect import bisect_left
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -696,8 +697,8 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
     """:func:`solve_windows` in a pool of forked processes, at most ``jobs`` (or ``jobs()``, looked at every
     :data:`JOBS_POLL` seconds) windows at once, started and yielded in the order of ``todo``."""
     allowed = jobs if callable(jobs) else lambda: jobs
-    pool = ProcessPoolExecutor(len(todo) if callable(jobs) else min(jobs, len(todo)),
-                               mp_context=multiprocessing.get_context("fork"))
+    most = os.cpu_count() or 1 if callable(jobs) else jobs  # a process for each core at most
+    pool = ProcessPoolExecutor(min(most, len(todo)), mp_context=multiprocessing.get_context("fork"))
     started: dict[int, Future] = {}
     waiting = iter(todo)
     try:
