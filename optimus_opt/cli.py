@@ -245,8 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"{MERGED_OVERLAP} (default {MERGED_SEGMENT}, about a NASNet cell; 0: never)")
     p.add_argument("--no-feeders", dest="feeders", action="store_false", help="windows are runs of the order only, "
                    "without the producers of what their core reads from beyond them")
-    p.add_argument("--jobs", type=_workers, default=1, help="windows solved at once, each in a process of its own "
-                   "(default 1); the same bound, sooner on a machine with that many cores")
+    p.add_argument("--jobs", type=_workers, default=1, help="windows solved at once (wider and merged ones too), "
+                   "each in a process of its own (default 1); the same bound, sooner on a machine with that many "
+                   "cores")
     p.add_argument("--charge", metavar="SCHEDULE", help="charge this schedule of the instance (a file of solve -o) "
                    "window by window: what each window charges it beside what the window proved, and its bytes no "
                    "window charges (formulations/segment-bound.md, \"Charging a schedule\")")

@@ -144,9 +144,40 @@ def test_with_the_bound_done_the_child_refines_the_heuristic_schedules():
     assert bound.complete  # the windows came first
     assert there[0] == here[0] == "coupled windows"
     assert there[1].cost == here[1].cost == 7_289_696 and there[1].groups == here[1].groups
+    # the caller's core freed from the start: the windows two at a time, the refinement in two lanes, the same
+    freed = beside.Beside(cm, Deadline.after(120), None, heuristics=lambda: anytime.heuristic_runs(cm, SolveOptions()))
+    freed.release()
+    try:
+        also = freed.refined(until=Deadline.after(120))
+        assert freed.bound().bytes == bound.bytes
+    finally:
+        freed.close()
+    assert also[0] == "coupled windows" and also[1].cost == 7_289_696
     unasked = beside.Beside(cm, Deadline.after(120), None)  # no heuristics asked: nothing to refine
     assert unasked.refined(until=Deadline.after(120)) is None
     unasked.close()
+
+
+def test_in_two_lanes_the_cheapest_start_is_refined_alone_and_the_others_beside_it():
+    """SqueezeNet 1.0 at 512 KiB, the heuristics' schedules as starts: greedy-merge's (7,662,944 B), the cheapest,
+    in this process, efficient-s's and optimus's in another. Both lanes send their improvements through the same
+    pipe, whole messages one at a time, and the best is the optimum, 7,289,696 B."""
+    cm = oo.CostModel(squeezenet_512k())
+    starts = by_cost(anytime.heuristic_runs(cm, SolveOptions()))
+    assert [name for name, _ in starts] == ["greedy-merge", "efficient-s", "optimus"]
+    inbox, outbox = multiprocessing.get_context("fork").Pipe(duplex=False)
+    best = beside._refined_in_lanes(cm, starts, Deadline.after(120), None, outbox, two=True)
+    outbox.close()
+    sent = []
+    while True:
+        try:
+            sent.append(inbox.recv())
+        except EOFError:  # every end that wrote is closed: all was read
+            break
+    assert best[1].cost == 7_289_696 and best[1].proven
+    assert {kind for kind, _ in sent} == {"refined"} and not any(final for _, (_, final) in sent)
+    assert {name for _, ((name, _), _) in sent} >= {"greedy-merge", "efficient-s"}  # both lanes sent
+    assert min(so_far.cost for _, ((_, so_far), _) in sent) == 7_289_696
 
 
 def test_before_any_window_arrives_the_bound_is_the_compulsory_traffic_of_each_core():

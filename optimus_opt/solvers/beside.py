@@ -129,8 +129,10 @@ class Beside:
             with self._arrived:
                 if kind == "runs":
                     self._runs = payload
-                elif kind == "refined":
-                    self._refined, self._refined_final = payload
+                elif kind == "refined":  # the cheaper of what two lanes of the refinement sent is kept
+                    found, self._refined_final = payload
+                    if self._refined is None or _better(found[1], self._refined[1]):
+                        self._refined = found
                 elif kind == "coupled":
                     self._coupled = payload
                 elif kind == "bound":
@@ -249,16 +251,59 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
                 starts = cheapest_first([(POOLED, pooled), *starts])
         left = deadline.left()
         if starts and left:
-            # each improvement is sent as it comes, so that a window running past the end loses only its own;
-            # the refinement ends a little before the deadline, so that the last reaches the caller while it waits
+            # the refinement ends a little before the deadline, so that the last improvement reaches the caller
             until = deadline.sub(seconds=left - min(REFINE_MARGIN, 0.05 * left))
-            best = refine_starts(cm, starts, until, widen=True, max_group=max_group,
-                                 improved_to=lambda name, so_far: outbox.send(("refined", ((name, so_far), False))))
-            outbox.send(("refined", (best, True)))
+            two = freed is not None and freed.is_set() and len(starts) > 1
+            outbox.send(("refined", (_refined_in_lanes(cm, starts, until, max_group, outbox, two), True)))
     except (KeyboardInterrupt, BrokenPipeError):  # the caller has gone (Ctrl-C reaches it alone; it kills us)
         pass
     finally:
         outbox.close()
+
+
+def _refined_in_lanes(cm: CostModel, starts: list, until: Deadline, max_group: int | None, outbox: Connection,
+                      two: bool) -> tuple[str, Refinement]:
+    """The best refinement of ``starts`` (cheapest first) by ``until``, each improvement sent as it comes (a window
+    running past the end then loses only its own). With ``two`` (the caller's core is free) in two lanes at once:
+    the cheapest start alone here, with the whole time and then the widths growing, and the others, as
+    :func:`~optimus_opt.solvers.windows.refine_starts` takes them, in a process of its own; both send through
+    ``outbox``, one message at a time, and the caller keeps the cheaper."""
+    context = multiprocessing.get_context("fork")
+    lock = context.Lock()
+
+    def send(name: str, so_far: Refinement) -> None:
+        with lock:
+            outbox.send(("refined", ((name, so_far), False)))
+
+    def lane(chosen: list) -> tuple[str, Refinement]:
+        return refine_starts(cm, chosen, until, widen=True, max_group=max_group, improved_to=send)
+
+    if not two or not can_fork():
+        return lane(starts)
+    answer, sender = context.Pipe(duplex=False)
+    other = context.Process(target=_lane, args=(lane, starts[1:], sender), name="optimus-opt-refine")
+    other.start()
+    sender.close()
+    best = lane(starts[:1])
+    if answer.poll(max(until.left() or 0.0, 0.0) + REFINE_MARGIN):
+        theirs = answer.recv()
+        if _better(theirs[1], best[1]):
+            best = theirs
+    with lock:  # never in the middle of a message it sends
+        other.kill()
+    other.join()
+    return best
+
+
+def _lane(lane: Callable[[list], tuple[str, Refinement]], starts: list, sender: Connection) -> None:
+    """The second lane of :func:`_refined_in_lanes`, in a process of its own: its best, sent back at the end."""
+    sender.send(lane(starts))
+    sender.close()
+
+
+def _better(new: Refinement, old: Refinement) -> bool:
+    """Whether refinement ``new`` beats ``old``: cheaper, or as cheap and proven where ``old`` is not."""
+    return new.cost < old.cost or (new.proven and not old.proven and new.cost <= old.cost)
 
 
 def start(cm: CostModel, deadline: Deadline, *, workers: int, max_group: int | None,
