@@ -27,7 +27,7 @@ from optimus_opt.solvers.segment_bound import (
     segments,
     solve_windows,
 )
-from optimus_opt.solvers.windows import by_cost, refine, refine_starts
+from optimus_opt.solvers.windows import Refinement, by_cost, refine, refine_starts
 from optimus_opt.utils.deadline import Deadline
 
 SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
@@ -178,6 +178,38 @@ def test_in_two_lanes_the_cheapest_start_is_refined_alone_and_the_others_beside_
     assert {kind for kind, _ in sent} == {"refined"} and not any(final for _, (_, final) in sent)
     assert {name for _, ((name, _), _) in sent} >= {"greedy-merge", "efficient-s"}  # both lanes sent
     assert min(so_far.cost for _, ((_, so_far), _) in sent) == 7_289_696
+
+
+def test_of_what_two_lanes_send_the_caller_keeps_the_cheaper(monkeypatch):
+    """Two lanes of the refinement send their improvements as they come, so a later message may be worse than an
+    earlier one from the other lane: the caller keeps the cheapest it was sent (here greedy-merge's 7,662,944 B,
+    sent before optimus's dearer schedule), and a proven one over an unproven one of the same cost."""
+    cm = oo.CostModel(squeezenet_512k())
+    runs = {name: result for name, result, _ in anytime.heuristic_runs(cm, SolveOptions())}
+
+    def refinement(name: str, proven: bool = False):
+        return name, Refinement(tuple((tuple(m), t) for m, t in runs[name].groups), proven, False, 0, 0, 0, 0.0)
+
+    def sends(messages):
+        def work(*args) -> None:
+            outbox = args[5]
+            for message in messages:
+                outbox.send(("refined", (message, False)))
+            outbox.close()
+        return work
+
+    cheaper, dearer = refinement("greedy-merge"), refinement("optimus")
+    assert cheaper[1].cost == 7_662_944 < dearer[1].cost
+    for messages, kept in (([cheaper, dearer], cheaper), ([dearer, cheaper], cheaper),
+                           ([cheaper, refinement("greedy-merge", proven=True)], refinement("greedy-merge", True))):
+        monkeypatch.setattr(beside, "_work", sends(messages))
+        child = beside.Beside(cm, Deadline.after(60), None, heuristics=lambda: [])
+        try:
+            child._wait(lambda: not child._open, Deadline.after(30))  # every message read
+            got = child.refined(until=Deadline.after(0.0))
+        finally:
+            child.close()
+        assert (got[0], got[1].cost, got[1].proven) == (kept[0], kept[1].cost, kept[1].proven)
 
 
 def test_before_any_window_arrives_the_bound_is_the_compulsory_traffic_of_each_core():

@@ -369,7 +369,7 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
     assert outs[0] == outs[1] and outs[1]["lower_bound_bytes"] == 247_316
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--jobs", "0"], capsys)
     assert code == 2 and "argument --jobs: must be at least 1, got 0" in err
-    # a daemon process (a study's worker, the process beside a search) may not start processes: it solves the
+    # a daemon process (a study's worker) may not start processes: it solves the
     # windows itself
     context = multiprocessing.get_context("fork")
     answers = context.Queue()

@@ -437,6 +437,21 @@ MUTANTS: tuple[Mutant, ...] = (
            "need = (held - 1) * stride - pad + span",
            "need = (held - 1) * stride + span",
            ("tests/test_pruning.py",), "the first tile's windows are not clipped by the top and left padding"),
+    Mutant("stopped-search-keeps-its-core", "optimus_opt/solvers/anytime.py",
+           "            options.beside.release()",
+           "            pass",
+           ("tests/test_beside.py",), "a stopped exact solver with a process beside it never leaves it its core: the "
+           "windows stay one at a time and the refinement in one lane"),
+    Mutant("close-kills-the-child-alone", "optimus_opt/solvers/beside.py",
+           "            os.killpg(self._process.pid, signal.SIGKILL)",
+           "            raise ProcessLookupError",
+           ("tests/test_beside.py",), "closing the process beside kills it but not the processes it started, which "
+           "hold its pipe: closing waits for them"),
+    Mutant("lanes-keep-the-last", "optimus_opt/solvers/beside.py",
+           "                    if self._refined is None or _better(found[1], self._refined[1]):",
+           "                    if True:",
+           ("tests/test_beside.py",), "the caller keeps the last refinement sent, though the other lane may have "
+           "sent a cheaper one before it"),
     Mutant("fixing-drops-ties", "optimus_opt/solvers/columns.py",
            "return np.isfinite(pool.lower) & (rc - held <= slack)",
            "return np.isfinite(pool.lower) & (rc - held < slack - 1e-6 - 1e-9 * abs(upper))",

@@ -117,7 +117,7 @@ class CandidateSpace:
     limit:
         Stop after this many candidates (``None``: no limit); :attr:`complete` is then False and :attr:`capped`
         True. An exact solver's dynamic program or model cannot use more than a few hundred thousand candidates
-        in any time a run has (formulations/exact-dp.md, "When a limit stops it").
+        in any time a run has (formulations/exact-dp.md, "The candidate limit").
     """
 
     def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER,

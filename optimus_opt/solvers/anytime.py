@@ -57,8 +57,8 @@ FALLBACK_SECONDS_PER_LAYER = 0.008
 HEURISTICS = ("optimus", "efficient-s", "greedy-merge")
 #: The most candidate groups an exact solver enumerates (option ``max_candidates``; None: no limit). Every zoo
 #: network the exact solvers finish has at most 337,696 (Inception-v3 at 1 MiB under tiles); NASNet-A Mobile
-#: passes a million within a minute and never finishes. A search that reaches the limit stops there, and so gives
-#: its core and its time to the fallback (formulations/exact-dp.md, "When a limit stops it").
+#: passes a million in about a minute and never finishes. A search that reaches the limit stops there, and so gives
+#: its core and its time to the fallback (formulations/exact-dp.md, "The candidate limit").
 MAX_CANDIDATES = 1_000_000
 
 

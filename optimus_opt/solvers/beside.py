@@ -101,7 +101,7 @@ class Beside:
         context = multiprocessing.get_context("fork")
         self._inbox, outbox = context.Pipe(duplex=False)
         self._freed = context.Event()
-        # not a daemon, so that it may fork the processes that solve windows at once once it has a second core;
+        # not a daemon, so that it may start processes of its own (windows two at a time) once it has a second core;
         # they and it form a process group of their own, which close() kills whole
         self._process = context.Process(target=_work, name="optimus-opt-beside",
                                         args=(cm, self._cores, deadline, max_group, heuristics, outbox, widen,
@@ -286,8 +286,11 @@ def _refined_in_lanes(cm: CostModel, starts: list, until: Deadline, max_group: i
     sender.close()
     best = lane(starts[:1])
     if answer.poll(max(until.left() or 0.0, 0.0) + REFINE_MARGIN):
-        theirs = answer.recv()
-        if _better(theirs[1], best[1]):
+        try:
+            theirs = answer.recv()
+        except EOFError:  # the other lane ended without an answer: what it sent on the way is the caller's already
+            theirs = None
+        if theirs is not None and _better(theirs[1], best[1]):
             best = theirs
     with lock:  # never in the middle of a message it sends
         other.kill()

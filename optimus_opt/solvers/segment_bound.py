@@ -697,7 +697,7 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
     """:func:`solve_windows` in a pool of forked processes, at most ``jobs`` (or ``jobs()``, looked at every
     :data:`JOBS_POLL` seconds) windows at once, started and yielded in the order of ``todo``."""
     allowed = jobs if callable(jobs) else lambda: jobs
-    most = os.cpu_count() or 1 if callable(jobs) else jobs  # a process for each core at most
+    most = (os.cpu_count() or 1) if callable(jobs) else jobs  # a process for each core at most
     pool = ProcessPoolExecutor(min(most, len(todo)), mp_context=multiprocessing.get_context("fork"))
     started: dict[int, Future] = {}
     waiting = iter(todo)

@@ -7,6 +7,6 @@ import multiprocessing
 
 
 def can_fork() -> bool:
-    """The platform forks, and this process is not a daemon (a study's worker process, or the process beside a
-    search), which may not start processes of its own."""
+    """The platform forks, and this process is not a daemon (a study's worker process), which may not start
+    processes of its own."""
     return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
