@@ -5,7 +5,7 @@ that may fit the buffer, with the anytime fallback of :mod:`~optimus_opt.solvers
 
 from __future__ import annotations
 
-from ..cost.candidates import bits
+from ..cost.candidates import CandidateSpace, bits
 from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..utils import progress
@@ -65,7 +65,7 @@ class ExactDP(anytime.Fallback, Solver):
                             bound_bytes=cost, info=info)
 
 
-def _info(space, stats: dict, reserve: dict) -> dict:
+def _info(space: CandidateSpace, stats: dict, reserve: dict) -> dict:
     """What ``solver_info`` says of the enumeration, the dynamic program (``stats``) and the fallback's reserve."""
     return {"space": space.describe(), "candidates": len(space), "candidates_explored": space.explored,
             "candidates_pruned": space.pruned, "enumeration_seconds": round(space.seconds, 6), **stats, **reserve}
