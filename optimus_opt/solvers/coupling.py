@@ -75,16 +75,19 @@ def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
-           max_rounds: int = 400) -> Coupled:
-    """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
-    within ``deadline`` and ``max_rounds`` rounds."""
-    began = time.perf_counter()
+#: One window's part in one multiplier: (the multiplier's index, its sign there: +1 in the pair's first window, −1
+#: in its second, the window's pieces that hold both layers, the two layers' bits in the window's positions).
+Term = tuple[int, int, np.ndarray, int]
+
+
+def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Term]], int]:
+    """For each window, the terms of the multipliers it takes part in, and how many multipliers there are: one per
+    adjacent pair and two consecutive windows among those holding both layers (module docstring)."""
     where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
     for i, w in enumerate(windows):
         for u in w.layers:
             where.setdefault(u, []).append(i)
-    terms: list[list[tuple[int, int, np.ndarray, int]]] = [[] for _ in windows]  # (multiplier, sign, pieces, bits)
+    terms: list[list[Term]] = [[] for _ in windows]
     count = 0
     for u, v in adjacent_pairs(cm):
         shared = [i for i in where.get(u, ()) if i in where.get(v, ())]
@@ -94,20 +97,37 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 pair = 1 << w.layers.index(u) | 1 << w.layers.index(v)
                 terms[i].append((count, sign, np.flatnonzero((w.graph.masks & pair) == pair), pair))
             count += 1
+    return terms, count
+
+
+def solve_moved(window: Window, terms: list[Term], lam: np.ndarray) -> tuple[int, list[int], list[bool]]:
+    """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
+    schedule that reaches it, and for each term whether that schedule holds the pair in one piece (its y)."""
+    costs = window.costs.copy()
+    for m, sign, inside, _ in terms:
+        costs[inside] += sign * lam[m]
+    value, chosen = window.graph.solve(costs)
+    masks = [int(window.graph.masks[p]) for p in chosen]
+    return value, chosen, [any(mask & pair == pair for mask in masks) for _, _, _, pair in terms]
+
+
+def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
+           max_rounds: int = 400) -> Coupled:
+    """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
+    within ``deadline`` and ``max_rounds`` rounds."""
+    began = time.perf_counter()
+    terms, count = multiplier_terms(cm, windows)
     lam = np.zeros(count, np.int64)
     best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
         total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
         for i, (w, own) in enumerate(zip(windows, terms)):
-            costs = w.costs.copy()
-            for m, sign, inside, _ in own:
-                costs[inside] += sign * lam[m]
-            value, chosen = w.graph.solve(costs)
+            value, chosen, ys = solve_moved(w, own, lam)
             total += value
             chosen_pieces.update((i, p) for p in chosen)
-            for m, sign, _, pair in own:
-                together[m, 0 if sign > 0 else 1] = any((w.graph.masks[p] & pair) == pair for p in chosen)
+            for (m, sign, _, _), y in zip(own, ys):
+                together[m, 0 if sign > 0 else 1] = y
         rounds += 1
         g = together[:, 0] - together[:, 1]
         disagree = int(np.count_nonzero(g))

@@ -344,7 +344,7 @@ class _LocalCost:
         self.ordered = ordered  # each tensor's readers in the window order: which of them a piece holds comes first
         self.qs, self.least = qs, least
         self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
-        self.inputs = set(cm.network.input_ids)
+        self._network_inputs = sum(1 << x for x in cm.network.input_ids)
         self._beyond: dict[tuple[int, tuple[int, ...]], list[int]] = {}
         self._fused: dict[tuple[int, int], tuple[int, bool] | None] = {}
         # what _shape keeps of a member or an input depends on the set and ``out`` only through its readers: keyed
@@ -360,35 +360,36 @@ class _LocalCost:
         """The local cost of ``piece`` (a bitset inside the window), or None when no group containing it fits."""
         if not piece & self.core:
             return 0
-        cm, core, window = self.cm, self.core, self.window
+        cm, core, window, readers_of = self.cm, self.core, self.window, self._readers
         # the layers of the window next to the piece but not in it: a group holding one of them would hold the
         # piece's component of the window too, so they lie surely outside any group whose piece this is
         members = bits(piece)
-        near = 0
+        near = reads = 0
         for u in members:
             near |= self.reach.adj[u]
-        out = near & window & ~piece
-        traffic = charged_weights = escaping = reads = 0
-        for u in members:
-            local_out = cm.is_output[u] or bool(out & self._readers[u])
-            escaping |= local_out << u
             reads |= self._reads[u]
-            if core >> u & 1:
-                charged_weights += cm.weight_bytes[u]
-                if local_out:
-                    traffic += cm.tensor_bytes[u]
-        for x in bits(reads & ~piece):
-            if (x in self.inputs or out >> x & 1) and self._designated(x, piece):
+        out = near & window & ~piece
+        traffic = charged_weights = 0
+        stores: list[tuple[int, int]] = []  # core members read only beyond the window: item 4's stores
+        for u in bits(piece & core):
+            charged_weights += cm.weight_bytes[u]
+            if cm.is_output[u] or out & readers_of[u]:
+                traffic += cm.tensor_bytes[u]
+            elif readers_of[u] & ~window:
+                stores.append((cm.tensor_bytes[u], readers_of[u]))
+        for x in bits(reads & ~piece & (out | self._network_inputs)):
+            if self._designated(x, piece):
                 traffic += cm.tensor_bytes[x]
         if cm.tiles is None:
             reloads = self._fewest_reloads(*self._shape(piece, out, members))
             if reloads is not None:
-                traffic += self._fuse_or_pay(piece, out, reads, charged_weights, reloads)
+                traffic += self._fuse_or_pay(piece, members, out, reads, charged_weights, reloads, stores)
         elif piece & (piece - 1) and cm.tiles.geometry.every_cell_held:
             # under tiles (cost model version 3) every group containing the piece holds the first tile of the
             # piece with its surely escaping members cut by the partition (no passes: two layers or more)
-            weights = sum(cm.weight_bytes[u] for u in bits(piece))
-            block = max(cm.block_bytes[u] for u in bits(piece))
+            escaping = sum(1 << u for u in members if cm.is_output[u] or out & readers_of[u])
+            weights = sum(cm.weight_bytes[u] for u in members)
+            block = max(cm.block_bytes[u] for u in members)
             reloads = cm.tiles.geometry.least_reloads(piece, reads, escaping, weights, block)
         else:  # one layer may load its weights once in passes; a tile may hold no cell of a tensor
             reloads = 1
@@ -406,7 +407,8 @@ class _LocalCost:
                 inside = False
         return False
 
-    def _fuse_or_pay(self, piece: int, out: int, reads: int, charged_weights: int, reloads: int) -> int:
+    def _fuse_or_pay(self, piece: int, members: list[int], out: int, reads: int, charged_weights: int,
+                     reloads: int, stores: list[tuple[int, int]]) -> int:
         """What the tensors crossing the window's edge add (formulations/segment-bound.md, item 4): the store of
         a core member read only beyond the window, and the load of a tensor from before the window by its
         designated core reader. The group either moves those bytes or holds the tensor's producer and readers,
@@ -414,15 +416,10 @@ class _LocalCost:
         X without the layers ``out`` may (:meth:`_fewest_reloads`), which the core's weights pay. A tensor whose X
         cannot be held that way is paid in full; of the others, the group keeps some set F and pays the rest, and
         the least over every F is found by trying each reload count as the largest in F."""
-        cm, window = self.cm, self.window
-        crossing: list[tuple[int, int]] = []  # (bytes, what the group must also hold to keep them on chip)
-        for u in bits(piece & self.core):
-            readers = self._readers[u]
-            if not cm.is_output[u] and readers & ~window and not readers & out:
-                crossing.append((cm.tensor_bytes[u], readers))
-        for x in bits(reads & ~window):
-            if x not in self.inputs and self._designated(x, piece):
-                crossing.append((cm.tensor_bytes[x], 1 << x))
+        crossing = list(stores)  # (bytes, what the group must also hold to keep them on chip)
+        for x in bits(reads & ~self.window & ~self._network_inputs):
+            if self._designated(x, piece):
+                crossing.append((self.cm.tensor_bytes[x], 1 << x))
         if not crossing:
             return 0
         # keeping a tensor at `cap` reloads or more costs the core's weights at least what paying every crossing
@@ -431,8 +428,18 @@ class _LocalCost:
         cap = reloads + (-(-total // charged_weights) if charged_weights else 1)
         paid = 0
         kept: list[tuple[int, int]] = []  # (reloads when kept, or cap when at least cap; bytes)
+        # the hull of a set is the nodes that descend from a member and lead to one: the piece's part is shared
+        descendants, ancestors = self.reach.desc, self.reach.anc
+        below = above = 0
+        for u in members:
+            below |= descendants[u]
+            above |= ancestors[u]
         for size, required in crossing:
-            k = self._fused_reloads(self.reach.hull(piece | required), out, cap)
+            d, a = below, above
+            for r in bits(required):
+                d |= descendants[r]
+                a |= ancestors[r]
+            k = self._fused_reloads(piece | required | (d & a), out, cap)
             if k is None:
                 paid += size
             else:
@@ -475,7 +482,7 @@ class _LocalCost:
             weights += cm.weight_bytes[u]
             block = max(block, cm.block_bytes[u])
         for x in bits(reads & ~group):
-            key = (x, group & readers_of[x], bool(x in self.inputs or out >> x & 1))  # surely not in the group
+            key = (x, group & readers_of[x], bool((self._network_inputs | out) >> x & 1))  # surely not in the group
             read = inputs.get(key)
             if read is None:
                 inputs[key] = read = (cm.H[x], [cm.reader_rule(c) for c in cm.consumers[x] if group >> c & 1],
