@@ -15,27 +15,19 @@ without the box is solved: every plane lies above L, so its value is an upper bo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 
 import numpy as np
 
-import optimus_opt as oo
 from optimus_opt.cost.cost_model import CostModel
+from optimus_opt.io.resolve import resolve_instance
 from optimus_opt.model.accelerator import parse_size
 from optimus_opt.solvers.coupling import Window, couple, multiplier_terms, solve_moved
 from optimus_opt.solvers.segment_bound import DEFAULT_OVERLAP, DEFAULT_SEGMENT, segments, solve_windows
 from optimus_opt.utils.highs import new_highs
-from optimus_opt.zoo import build
 
 #: Plane-method iterations at most, and the box's first half-width in bytes.
 ITERATIONS, FIRST_BOX = 400, 100_000
-
-
-def instance(name: str, buffer: int) -> oo.Instance:
-    """The paper setting (Optimus NPU, batch 4, strips) for zoo network ``name`` at ``buffer``."""
-    base = oo.load_instance("instances/paper/squeezenet1_0-optimus-npu-b4.json")
-    return oo.Instance(build(name), dataclasses.replace(base.accelerator, buffer_bytes=buffer), batch=base.batch)
 
 
 class Lagrangian:
@@ -127,7 +119,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1, help="processes solving the windows")
     args = ap.parse_args()
     name, size = args.row.split(":")
-    cm = CostModel(instance(name, parse_size(size)))
+    cm = CostModel(resolve_instance(name, buffer=parse_size(size)))  # the paper setting: Optimus NPU, batch 4
     began = time.perf_counter()
     solved = list(solve_windows(cm, segments(cm, args.segment), args.overlap, jobs=args.jobs))
     windows = [window for _, window in solved]

@@ -213,10 +213,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "the segment bound charges every tensor crossing a window's edge in full, though a group may keep it on "
            "chip at the price of more weight reloads"),
     Mutant("segment-crossing-hull-without-piece", "optimus_opt/solvers/segment_bound.py",
-           "            d, a = below, above\n            for r in bits(required):\n                d |= descendants[r]\n"
-           "                a |= ancestors[r]\n            k = self._fused_reloads(piece | required | (d & a), out, cap)",
-           "            d, a = 0, 0\n            for r in bits(required):\n                d |= descendants[r]\n"
-           "                a |= ancestors[r]\n            k = self._fused_reloads(required | (d & a), out, cap)",
+           "self._fused_reloads(piece | self.reach.hull(required, around), out, cap)",
+           "self._fused_reloads(self.reach.hull(required), out, cap)",
            ("tests/test_segment_bound.py",),
            "the segment bound prices keeping a crossing tensor by the reloads of its producer and readers alone, "
            "without the piece that a group keeping it holds too"),

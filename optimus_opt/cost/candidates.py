@@ -69,13 +69,20 @@ class Reach:
                     anc[u] |= (1 << p) | anc[p]
         return cls(tuple(pred), tuple(adj), tuple(desc), tuple(anc))
 
-    def hull(self, mask: int) -> int:
-        """The convex closure of a set: every node on a path between two members."""
+    def around(self, mask: int) -> tuple[int, int]:
+        """The nodes below some member of a set and those above some member (its descendants and ancestors)."""
         d = a = 0
         for u in bits(mask):
             d |= self.desc[u]
             a |= self.anc[u]
-        return mask | (d & a)
+        return d, a
+
+    def hull(self, mask: int, around: tuple[int, int] = (0, 0)) -> int:
+        """The convex closure of a set: every node on a path between two members, that is below one and above one.
+        ``around``, what :meth:`around` gives of other nodes, adds them as members without listing them again: the
+        hull of a set and each of several others shares the set's part."""
+        d, a = self.around(mask)
+        return mask | ((d | around[0]) & (a | around[1]))
 
 
 @dataclass(frozen=True)

@@ -383,7 +383,7 @@ class _LocalCost:
         if cm.tiles is None:
             reloads = self._fewest_reloads(*self._shape(piece, out, members))
             if reloads is not None:
-                traffic += self._fuse_or_pay(piece, members, out, reads, charged_weights, reloads, stores)
+                traffic += self._fuse_or_pay(piece, out, reads, charged_weights, reloads, stores)
         elif piece & (piece - 1) and cm.tiles.geometry.every_cell_held:
             # under tiles (cost model version 3) every group containing the piece holds the first tile of the
             # piece with its surely escaping members cut by the partition (no passes: two layers or more)
@@ -407,8 +407,8 @@ class _LocalCost:
                 inside = False
         return False
 
-    def _fuse_or_pay(self, piece: int, members: list[int], out: int, reads: int, charged_weights: int,
-                     reloads: int, stores: list[tuple[int, int]]) -> int:
+    def _fuse_or_pay(self, piece: int, out: int, reads: int, charged_weights: int, reloads: int,
+                     stores: list[tuple[int, int]]) -> int:
         """What the tensors crossing the window's edge add (formulations/segment-bound.md, item 4): the store of
         a core member read only beyond the window, and the load of a tensor from before the window by its
         designated core reader. The group either moves those bytes or holds the tensor's producer and readers,
@@ -428,18 +428,9 @@ class _LocalCost:
         cap = reloads + (-(-total // charged_weights) if charged_weights else 1)
         paid = 0
         kept: list[tuple[int, int]] = []  # (reloads when kept, or cap when at least cap; bytes)
-        # the hull of a set is the nodes that descend from a member and lead to one: the piece's part is shared
-        descendants, ancestors = self.reach.desc, self.reach.anc
-        below = above = 0
-        for u in members:
-            below |= descendants[u]
-            above |= ancestors[u]
+        around = self.reach.around(piece)  # shared by the hulls of the piece with each tensor's layers
         for size, required in crossing:
-            d, a = below, above
-            for r in bits(required):
-                d |= descendants[r]
-                a |= ancestors[r]
-            k = self._fused_reloads(piece | required | (d & a), out, cap)
+            k = self._fused_reloads(piece | self.reach.hull(required, around), out, cap)
             if k is None:
                 paid += size
             else:
