@@ -16,8 +16,10 @@ from strategies import instances
 import optimus_opt as oo
 from optimus_opt import zoo
 from optimus_opt.cost.candidates import CandidateSpace
+from optimus_opt.solvers import segment_bound as segment_bound_module
 from optimus_opt.solvers.segment_bound import (
     ORDERS,
+    _smaller_first,
     assemble,
     couple_windows,
     merge_windows,
@@ -241,6 +243,23 @@ def test_widening_joins_the_cores_whose_window_proves_as_much():
                                                                (3, 2_580, 4)]
     bound = assemble(cm, mixed, [r for r, _ in now], 0.0, couple_windows(cm, mixed, now))
     assert sum(bound.per_segment) == 216_596 <= bound.bytes <= 253_460 and bound.merged == 1  # 253,460 B: the optimum
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_windows_with_many_pieces_are_put_off(monkeypatch, jobs):
+    # the worked example's cores of two layers joined into cores of at most four: the two joined windows at overlap
+    # 0 have 10 and 18 pieces. Allowed fewer than 15 in a first pass, the second is enumerated to its 15th piece,
+    # put off and solved after the first, even when asked for first; each proves what it proves alone
+    monkeypatch.setattr(segment_bound_module, "FIRST_PASS_PIECES", 15)
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    joined, _ = segments(cm, 2).merged(cm, 4)
+    alone = [(r.index, r.value, r.pieces, r.capped) for r, _ in solve_windows(cm, joined, 0, indices=[1, 0])]
+    assert alone == [(1, 41_216, 18, False), (0, 144_384, 10, False)]
+    capped = list(solve_windows(cm, joined, 0, Deadline.after(600), indices=[1, 0], jobs=jobs, limit=15))
+    assert [(r.index, r.value, r.pieces, r.capped, w is None) for r, w in capped] == \
+        [(1, None, 15, True, True), (0, 144_384, 10, False, False)]
+    passes = _smaller_first(cm, joined, 0, Deadline.after(600), None, [1, 0], jobs)
+    assert [(r.index, r.value, r.pieces, r.capped) for r, _ in passes] == alone[::-1]
 
 
 @SETTINGS

@@ -218,6 +218,12 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_segment_bound.py",),
            "the segment bound prices keeping a crossing tensor by the reloads of its producer and readers alone, "
            "without the piece that a group keeping it holds too"),
+    Mutant("segment-capped-window-dropped", "optimus_opt/solvers/segment_bound.py",
+           "    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs)",
+           "    yield from ()",
+           ("tests/test_segment_bound.py",),
+           "the widening never solves a window it put off for its many pieces: the two largest merged windows of "
+           "NASNet-A at 512 KiB never join, however long the bound runs"),
     Mutant("segment-crossing-cap-too-low", "optimus_opt/solvers/segment_bound.py",
            "cap = reloads + (-(-total // charged_weights) if charged_weights else 1)",
            "cap = reloads + 1",

@@ -89,6 +89,11 @@ MERGED_SEGMENT = 36
 #: Layers a merged core's window shows beyond it on either side: none, as each merged window already has 300,000
 #: pieces or more on NASNet-A Mobile; it takes in its feeders all the same.
 MERGED_OVERLAP = 0
+#: Pieces a window of the widening may have in its stage's first pass (:func:`widen_windows`,
+#: :func:`merge_windows`): one with more is put off until every smaller one of the stage is solved. On NASNet-A
+#: Mobile at 512 KiB the merged windows have 8,744 to 3,130,173 pieces, and the two largest take 200 s each for
+#: less than the smaller ones gain in seconds (formulations/segment-bound.md, "Merged cores").
+FIRST_PASS_PIECES = 1_500_000
 
 
 @dataclass(frozen=True)
@@ -596,13 +601,14 @@ class _LocalCost:
 
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
-                max_group: int | None) -> tuple[int | None, int, Window | None]:
-    """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first; -1 if the
-    window has no schedule, so neither has the network), the pieces costed, and the window with its graph of
-    down-sets (:mod:`.downset_graph`) for the coupling, when it was solved."""
-    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline, floors=False)
+                max_group: int | None, limit: int | None = None) -> tuple[int | None, int, Window | None, bool]:
+    """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first, or if the
+    window has ``limit`` pieces or more; -1 if the window has no schedule, so neither has the network), the pieces
+    costed (``limit`` when it had that many), the window with its graph of down-sets (:mod:`.downset_graph`) for
+    the coupling, when it was solved, and whether ``limit`` stopped it."""
+    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline, floors=False, limit=limit)
     if not space.complete:
-        return None, 0, None
+        return None, space.explored if space.capped else 0, None, space.capped
     layers = tuple(bits(seg))
     position = {u: k for k, u in enumerate(layers)}
 
@@ -615,20 +621,20 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
         for cand in cands:
             pieces += 1
             if pieces % 256 == 0 and deadline.expired():
-                return None, pieces, None
+                return None, pieces, None, False
             c = cost(cand.mask)
             if c is not None:
                 rows.append((position[cand.first], local(cand.mask), local(cand.needs), c))
     if deadline.expired():
-        return None, pieces, None
+        return None, pieces, None, False
     rows.sort(key=lambda row: row[0])
     graph = DownsetGraph.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
                                [local(space.pred[u]) for u in layers], deadline)
     if graph is None:
-        return None, pieces, None
+        return None, pieces, None, False
     window = Window(layers, graph, np.array([r[3] for r in rows], np.int64))
     solved = graph.solve(window.costs)
-    return (-1, pieces, None) if solved is None else (solved[0], pieces, window)
+    return (-1, pieces, None, False) if solved is None else (solved[0], pieces, window, False)
 
 
 def _local_compulsory(cm: CostModel, core: int) -> int:
@@ -648,6 +654,7 @@ class WindowResult:
     downsets: int
     overlap: int = DEFAULT_OVERLAP
     fed: bool = True
+    capped: bool = False  # not solved: it has as many pieces as it was allowed or more
 
 
 def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = None
@@ -670,28 +677,28 @@ JOBS_POLL = 0.5
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
                   max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True,
-                  jobs: Jobs = 1) -> Iterator[tuple[WindowResult, Window | None]]:
+                  jobs: Jobs = 1, limit: int | None = None) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
-    feeders when ``fed``) in turn, yielding each outcome as it is known, with the window when it was solved, so
-    that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
+    feeders when ``fed``; a window with ``limit`` pieces or more is left unsolved, ``capped``) in turn, yielding
+    each outcome as it is known, with the window when it was solved, so that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
     (:mod:`.coupling`). With ``jobs`` above 1, or a function of how many processes may run now (the process beside
     a search, whose caller frees its core once its own search stops; :mod:`.beside`), windows are solved in
     processes of their own, that many at once, where this process may fork and the deadline is on the wall clock;
     they are yielded in the same order, each the same as alone."""
     todo = list(range(len(cores)) if indices is None else indices)
     if (callable(jobs) or jobs > 1) and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
-        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed)
+        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit)
         return
     local_cost = local_costs(cm, cores.order, cores.reach)
     for index in todo:
         seg = cores.window(index, overlap, fed)
-        value, pieces, window = (None, 0, None) if deadline.expired() else _segment_dp(
-            cm, seg, local_cost(cores.core(index), seg), deadline, max_group)
-        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed), window
+        value, pieces, window, capped = (None, 0, None, False) if deadline.expired() else _segment_dp(
+            cm, seg, local_cost(cores.core(index), seg), deadline, max_group, limit)
+        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed, capped), window
 
 
 def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: int, deadline: Deadline,
-            max_group: int | None, fed: bool) -> Iterator[tuple[WindowResult, Window | None]]:
+            max_group: int | None, fed: bool, limit: int | None) -> Iterator[tuple[WindowResult, Window | None]]:
     """:func:`solve_windows` in a pool of forked processes, at most ``jobs`` (or ``jobs()``, looked at every
     :data:`JOBS_POLL` seconds) windows at once, started and yielded in the order of ``todo``."""
     allowed = jobs if callable(jobs) else lambda: jobs
@@ -707,7 +714,7 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
                     following = next(waiting, None)
                     if following is not None:
                         started[following] = pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group,
-                                                         [following], fed)
+                                                         [following], fed, 1, limit)
                         continue
                 wait(running, timeout=JOBS_POLL if callable(jobs) else None, return_when=FIRST_COMPLETED)
             yield started.pop(index).result()[0]
@@ -738,13 +745,29 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                         and cores.window(i, at[i]) != cores.window(i, current[i].overlap, current[i].fed)),
                        key=lambda i: (current[i].pieces, i))  # the cheapest first: a deadline then stops fewer
         for overlap in sorted({at[i] for i in grows}):
-            for result, window in solve_windows(cm, cores, overlap, deadline, max_group,
-                                                [i for i in grows if at[i] == overlap], jobs=jobs):
+            for result, window in _smaller_first(cm, cores, overlap, deadline, max_group,
+                                                 [i for i in grows if at[i] == overlap], jobs):
                 if result.value is None:  # the deadline stopped it (one solved at once may still finish)
                     continue
                 if result.value >= current[result.index].value:  # as much alone, and more shared with neighbours
                     current[result.index] = result
                     yield result, window
+
+
+def _smaller_first(cm: CostModel, cores: Cores, overlap: int, deadline: Deadline, max_group: int | None,
+                   todo: list[int], jobs: Jobs) -> Iterator[tuple[WindowResult, Window | None]]:
+    """:func:`solve_windows` over the windows numbered ``todo`` (with their feeders) in two passes: first each that
+    has fewer than :data:`FIRST_PASS_PIECES` pieces, then, in the same order, those that had more. How many pieces a
+    window has is known only once it is enumerated, and a few windows have ten times the pieces of most; put off,
+    they stop no smaller window when the deadline comes (formulations/segment-bound.md, "Merged cores")."""
+    later = []
+    for result, window in solve_windows(cm, cores, overlap, deadline, max_group, todo, jobs=jobs,
+                                        limit=FIRST_PASS_PIECES):
+        if result.capped:
+            later.append(result.index)
+        else:
+            yield result, window
+    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs)
 
 
 def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
@@ -763,7 +786,7 @@ def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
     taken: dict[int, tuple[WindowResult, Window | None]] = {}
     todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1),
                   key=lambda j: (sum(solved[k][0].pieces for k in members[j]), j))
-    for result, window in solve_windows(cm, joined, overlap, deadline, max_group, todo, jobs=jobs):
+    for result, window in _smaller_first(cm, joined, overlap, deadline, max_group, todo, jobs):
         j = result.index
         if result.value is not None and result.value >= sum(solved[k][0].value for k in members[j]):
             taken[j] = (result, window)
