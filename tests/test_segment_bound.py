@@ -18,11 +18,14 @@ from optimus_opt import zoo
 from optimus_opt.cost.candidates import CandidateSpace
 from optimus_opt.solvers import segment_bound as segment_bound_module
 from optimus_opt.solvers.segment_bound import (
+    MERGED_SEGMENT,
+    NESTED_SECONDS,
     ORDERS,
     _smaller_first,
     assemble,
     couple_windows,
     merge_windows,
+    nested_within,
     segment_bound,
     segments,
     solve_windows,
@@ -243,6 +246,32 @@ def test_widening_joins_the_cores_whose_window_proves_as_much():
                                                                (3, 2_580, 4)]
     bound = assemble(cm, mixed, [r for r, _ in now], 0.0, couple_windows(cm, mixed, now))
     assert sum(bound.per_segment) == 216_596 <= bound.bytes <= 253_460 and bound.merged == 1  # 253,460 B: the optimum
+
+
+def test_a_cut_nested_in_the_cut_into_merged_cores():
+    # the worked example in cores of two layers: the free cut leaves 246,016 B crossing its cuts, and its cores
+    # joined into cores of at most five layers leave 65,536 B (cut after layer 4); nested in the least cut into
+    # cores of five (cut after layer 5, 16,384 B), the cores of two leave 262,400 B, and joined find it again
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    free, nested = segments(cm, 2), segments(cm, 2, within=5)
+    crossing = free.crossing(cm)
+
+    def crossed(cores) -> int:
+        return sum(crossing[last] for _, last in cores.spans[:-1])
+
+    assert free.ends() == ((1, 2), (3, 4), (5, 6), (7, 9), (10, 10)) and crossed(free) == 246_016
+    assert nested.ends() == ((1, 1), (2, 3), (4, 5), (6, 6), (7, 9), (10, 10)) and crossed(nested) == 262_400
+    assert crossed(free.merged(cm, 5)[0]) == 65_536
+    assert nested.merged(cm, 5)[0].spans == segments(cm, 5).spans and crossed(segments(cm, 5)) == 16_384
+    # a bound nests its cut when it has NESTED_SECONDS or more to widen in
+    assert nested_within(NESTED_SECONDS - 1, True) == 0 and nested_within(NESTED_SECONDS, True) == MERGED_SEGMENT
+    assert nested_within(None, True) == nested_within(600.0, False) == nested_within(600.0, True, merge=0) == 0
+    inst = oo.load_instance("instances/example-64k.json")
+    short, long = (oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=t, merge=5)
+                   for t in (NESTED_SECONDS - 1, NESTED_SECONDS + 1))
+    assert (short.segments, short.per_segment, short.merged) == (((1, 4), (5, 10)), (144_384, 76_308), 2)
+    assert (long.segments, long.per_segment, long.merged) == (((1, 5), (6, 10)), (209_920, 43_540), 2)
+    assert short.bytes == long.bytes == 253_460  # the optimum
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -59,6 +59,7 @@ from .segment_bound import (
     WindowResult,
     assemble,
     couple_windows,
+    nested_within,
     segment_for,
     segments,
     solve_windows,
@@ -89,7 +90,7 @@ class Beside:
     def __init__(self, cm: CostModel, deadline: Deadline, max_group: int | None, *,
                  heuristics: Callable[[], list] | None = None, widen: bool = True) -> None:
         self._cm = cm
-        self._cores = segments(cm, segment_for(deadline.left()))
+        self._cores = segments(cm, segment_for(deadline.left()), within=nested_within(deadline.left(), widen))
         self._results: dict[int, WindowResult] = {}
         self._coupled: Coupled | None = None
         self._bound_final = False

@@ -89,10 +89,16 @@ MERGED_SEGMENT = 36
 #: Layers a merged core's window shows beyond it on either side: none, as each merged window already has 300,000
 #: pieces or more on NASNet-A Mobile; it takes in its feeders all the same.
 MERGED_OVERLAP = 0
+#: Seconds from which a bound that widens its windows nests its first cut inside the cut into merged cores
+#: (:func:`nested_within`). Nested, NASNet-A Mobile's first windows prove less (63,267,936 B against 65,115,802 B
+#: at 128 KiB, with their feeders) and its joined windows are larger, but they are the least cut into cells: a
+#: 30-minute exact-dp run at 512 KiB proves 26,419,189 B nested, 24,323,036 B not; a 10-minute one less nested
+#: (formulations/segment-bound.md, "Merged cores").
+NESTED_SECONDS = 1200.0
 #: Pieces a window of the widening may have in its stage's first pass (:func:`widen_windows`,
 #: :func:`merge_windows`): one with more is put off until every smaller one of the stage is solved. On NASNet-A
-#: Mobile at 512 KiB the merged windows have 8,744 to 3,130,173 pieces, and the two largest take 200 s each for
-#: less than the smaller ones gain in seconds (formulations/segment-bound.md, "Merged cores").
+#: Mobile at 512 KiB the merged windows have 8,744 to 3,375,707 pieces; the four largest take 200-250 s each and
+#: add less to the bound than the twelve others together (formulations/segment-bound.md, "Merged cores").
 FIRST_PASS_PIECES = 1_500_000
 
 
@@ -295,23 +301,38 @@ class Cores:
                 for i in range(len(self.order))]
 
 
-def segments(cm: CostModel, size: int, order: str = "live", feeders: bool = True) -> Cores:
+def segments(cm: CostModel, size: int, order: str = "live", feeders: bool = True, within: int = 0) -> Cores:
     """Cut the layers, in the window order ``order`` (:func:`window_order`), into runs of at most ``size`` layers
     so that the bytes of the tensors produced before a cut and read after it, summed over the cuts, are least (a DP
     over cut positions; ties go to the earliest cut); with ``feeders``, each core's window also takes in the
-    producers of the tensors the core reads from beyond it, where they keep it convex (:meth:`Cores.window`)."""
+    producers of the tensors the core reads from beyond it, where they keep it convex (:meth:`Cores.window`).
+    With ``within`` above ``size`` the cut is *nested*: first the least cut into runs of at most ``within`` layers,
+    then each of those cut into runs of at most ``size``, so that joining the cores into cores of at most
+    ``within`` layers (:meth:`Cores.merged`) finds that first cut again (formulations/segment-bound.md, "Merged
+    cores")."""
     layers = window_order(cm, order)
     crossing = Cores(layers, ()).crossing(cm)  # bytes crossing a cut just after layers[i]
-    spans = _least_cuts(crossing, list(range(len(layers) + 1)), size)
+    spans = _least_cuts(crossing, list(range(len(layers) + 1)), max(size, within))
+    if within > size:
+        spans = tuple(inner for first, last in spans
+                      for inner in _least_cuts(crossing, list(range(first, last + 2)), size))
     return _with_feeders(cm, layers, spans, Reach.of(cm)) if feeders else Cores(layers, spans)
 
 
+def nested_within(seconds: float | None, widen: bool, merge: int = MERGED_SEGMENT) -> int:
+    """The ``within`` of :func:`segments` for a bound computed within ``seconds`` that widens its windows (or not,
+    ``widen``) and joins cores into cores of at most ``merge`` layers: ``merge`` from :data:`NESTED_SECONDS` on,
+    when there is time to join them, else 0 (the first cut is then free, and its windows prove more)."""
+    return merge if widen and seconds is not None and seconds >= NESTED_SECONDS else 0
+
+
 def _least_cuts(crossing: list[int], allowed: list[int], size: int) -> tuple[tuple[int, int], ...]:
-    """The runs (first, last position) between cuts in ``allowed`` (ascending positions 0 … n, both ends included),
-    each of at most ``size`` positions or between two consecutive cuts, whose cuts leave the fewest bytes crossing
-    them (``crossing[i]``: the bytes crossing a cut just after position i); ties go to the earliest cut."""
-    n = allowed[-1]
-    best = {0: 0}  # least crossing bytes covering positions [0, j), for each allowed j reached
+    """The runs (first, last position) between cuts in ``allowed`` (ascending positions, both ends included: 0 … n
+    for the whole order), each of at most ``size`` positions or between two consecutive cuts, whose cuts leave the
+    fewest bytes crossing them (``crossing[i]``: the bytes crossing a cut just after position i); ties go to the
+    earliest cut."""
+    start, n = allowed[0], allowed[-1]
+    best = {start: 0}  # least crossing bytes covering positions [start, j), for each allowed j reached
     cut: dict[int, int] = {}
     for k, j in enumerate(allowed[1:], 1):
         for i in allowed[min(bisect_left(allowed, j - size), k - 1):k]:
@@ -321,7 +342,7 @@ def _least_cuts(crossing: list[int], allowed: list[int], size: int) -> tuple[tup
                     best[j], cut[j] = value, i
     spans = []
     j = n
-    while j > 0:
+    while j > start:
         spans.append((cut[j], j - 1))
         j = cut[j]
     return tuple(reversed(spans))
@@ -706,6 +727,7 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
     pool = ProcessPoolExecutor(min(most, len(todo)), mp_context=multiprocessing.get_context("fork"))
     started: dict[int, Future] = {}
     waiting = iter(todo)
+    done = False
     try:
         for index in todo:
             while index not in started or not started[index].done():
@@ -718,8 +740,12 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
                         continue
                 wait(running, timeout=JOBS_POLL if callable(jobs) else None, return_when=FIRST_COMPLETED)
             yield started.pop(index).result()[0]
-    finally:  # a caller that stops early, or Ctrl-C, leaves no window waiting to start
-        pool.shutdown(wait=False, cancel_futures=True)
+        done = True
+    finally:
+        # a pool whose windows are all solved is closed whole: one left to the interpreter's exit may print
+        # "Exception ignored ... Bad file descriptor" there (seen once on 3.11, a race in concurrent.futures); a
+        # caller that stops early, or Ctrl-C, leaves no window waiting to start and does not wait for those under way
+        pool.shutdown(wait=done, cancel_futures=not done)
 
 
 def _solved_windows(*args) -> list[tuple[WindowResult, Window | None]]:
@@ -859,10 +885,13 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
     ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
     and a deadline, the time left then goes to wider windows (:func:`widened`: with their feeders, of cores joined
-    into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end. ``jobs`` processes solve
-    the windows at once (:func:`solve_windows`), the wider ones stage by stage."""
+    into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end; with
+    :data:`NESTED_SECONDS` or more, the first cut is then nested in the cut into cores of ``merge`` layers
+    (:func:`nested_within`). ``jobs`` processes solve the windows at once (:func:`solve_windows`), the wider ones
+    stage by stage."""
     began = time.perf_counter()
-    cores = segments(cm, segment_layers, order, feeders)
+    within = nested_within(deadline.left(), widen and coupling_rounds > 0, merge)
+    cores = segments(cm, segment_layers, order, feeders, within)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
     if widen and coupled is not None and deadline.bounded:
