@@ -222,7 +222,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs)",
            "    yield from ()",
            ("tests/test_segment_bound.py",),
-           "the widening never solves a window it put off for its many pieces: the two largest merged windows of "
+           "the widening never solves a window it put off for its many pieces: the four largest merged windows of "
            "NASNet-A at 512 KiB never join, however long the bound runs"),
     Mutant("segment-cut-not-nested", "optimus_opt/solvers/segment_bound.py",
            "    if within > size:\n        spans = tuple(inner",

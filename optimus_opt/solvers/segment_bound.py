@@ -701,11 +701,12 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
                   jobs: Jobs = 1, limit: int | None = None) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
     feeders when ``fed``; a window with ``limit`` pieces or more is left unsolved, ``capped``) in turn, yielding
-    each outcome as it is known, with the window when it was solved, so that a caller may stop early, collect the outcomes from another process (:mod:`.beside`) or couple the windows
-    (:mod:`.coupling`). With ``jobs`` above 1, or a function of how many processes may run now (the process beside
-    a search, whose caller frees its core once its own search stops; :mod:`.beside`), windows are solved in
-    processes of their own, that many at once, where this process may fork and the deadline is on the wall clock;
-    they are yielded in the same order, each the same as alone."""
+    each outcome as it is known, with the window when it was solved, so that a caller may stop early, collect the
+    outcomes from another process (:mod:`.beside`) or couple the windows (:mod:`.coupling`). With ``jobs`` above
+    1, or a function of how many processes may run now (the process beside a search, whose caller frees its core
+    once its own search stops; :mod:`.beside`), windows are solved in processes of their own, that many at once,
+    where this process may fork and the deadline is on the wall clock; they are yielded in the same order, each the
+    same as alone."""
     todo = list(range(len(cores)) if indices is None else indices)
     if (callable(jobs) or jobs > 1) and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
         yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit)
@@ -757,7 +758,8 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                   deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS,
                   jobs: Jobs = 1) -> Iterator[tuple[WindowResult, Window]]:
     """Solve wider windows of the same cores, first each core's with its feeders where it has none, then overlap by
-    overlap, core by core (those whose narrower window had the fewest pieces first), until ``deadline``, yielding
+    overlap, core by core (those whose narrower window had the fewest pieces first, in two passes:
+    :func:`_smaller_first`), until ``deadline``, yielding
     each that proves at least as much as the window its core has (``solved``: every window solved and with a
     schedule, as :func:`solve_windows` gave them), to take its place. A wider window seldom proves more alone, but
     it shares more pairs of layers with its neighbours, which the coupling makes agree. Any window that holds its
