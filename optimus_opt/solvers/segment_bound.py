@@ -55,8 +55,9 @@ from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
 from ..utils.processes import can_fork
+from .compiled_window import NO_FIT, WindowCosts, WindowPieces
 from .coupling import Coupled, Window, couple
-from .downset_graph import DownsetGraph
+from .downset_graph import WORD_LAYERS, DownsetGraph
 
 #: Layers per segment by default: NASNet-A Mobile's windows then take 14–36 s (without feeders); with 24 the bound
 #: is a few per cent higher on chains and Inception, but NASNet's did not finish in 15 minutes
@@ -365,8 +366,9 @@ class _LocalCost:
     reloads, in scalar arithmetic, with Φ solved only when the buffer falls between its extremes."""
 
     def __init__(self, cm: CostModel, core: int, window: int, qs: np.ndarray, least: list[np.ndarray],
-                 reach: Reach, ordered: list[list[int]]) -> None:
+                 reach: Reach, ordered: list[list[int]], compiled: WindowCosts | None = None) -> None:
         self.cm, self.core, self.window, self.reach = cm, core, window, reach
+        self.compiled = compiled  # the same costs for a whole window at once (:mod:`.compiled_window`), or None
         self.ordered = ordered  # each tensor's readers in the window order: which of them a piece holds comes first
         self.qs, self.least = qs, least
         self.top = int(qs[-1])  # every tensor keeps its fewest rows from here on
@@ -627,35 +629,66 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
     window has ``limit`` pieces or more; -1 if the window has no schedule, so neither has the network), the pieces
     costed (``limit`` when it had that many), the window with its graph of down-sets (:mod:`.downset_graph`) for
     the coupling, when it was solved, and whether ``limit`` stopped it."""
-    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline, floors=False, limit=limit)
-    if not space.complete:
-        return None, space.explored if space.capped else 0, None, space.capped
     layers = tuple(bits(seg))
-    position = {u: k for k, u in enumerate(layers)}
-
-    def local(mask: int) -> int:
-        return sum(1 << position[u] for u in bits(mask & seg))
-
-    rows = []
-    pieces = 0
-    for cands in space.by_first.values():
-        for cand in cands:
-            pieces += 1
-            if pieces % 256 == 0 and deadline.expired():
-                return None, pieces, None, False
-            c = cost(cand.mask)
-            if c is not None:
-                rows.append((position[cand.first], local(cand.mask), local(cand.needs), c))
-    if deadline.expired():
+    found = _window_pieces(cm, seg, layers, cost.reach, max_group, deadline, limit)
+    if not found.complete:
+        return None, len(found.masks) if found.capped else 0, None, found.capped
+    pieces = len(found.masks)
+    costs = _piece_costs(cost, seg, layers, found, deadline)
+    if costs is None:
         return None, pieces, None, False
-    rows.sort(key=lambda row: row[0])
-    graph = DownsetGraph.build([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                               [local(space.pred[u]) for u in layers], deadline)
+    fit = costs != NO_FIT
+    position = {u: k for k, u in enumerate(layers)}
+    preds = [sum(1 << position[p] for p in bits(cost.reach.pred[u] & seg)) for u in layers]
+    graph = DownsetGraph.build(found.firsts[fit], found.masks[fit], found.needs[fit], preds, deadline)
     if graph is None:
         return None, pieces, None, False
-    window = Window(layers, graph, np.array([r[3] for r in rows], np.int64))
+    window = Window(layers, graph, costs[fit])
     solved = graph.solve(window.costs)
     return (-1, pieces, None, False) if solved is None else (solved[0], pieces, window, False)
+
+
+def _window_pieces(cm: CostModel, seg: int, layers: tuple[int, ...], reach: Reach, max_group: int | None,
+                   deadline: Deadline, limit: int | None) -> WindowPieces:
+    """The pieces of the window ``seg``: enumerated compiled (:mod:`.compiled_window`) where its bitsets fit a
+    word and the model is ``strips``, else by the candidate space."""
+    if len(layers) <= WORD_LAYERS:
+        found = WindowPieces.of(cm, reach, layers, max_group, deadline, limit)
+        if found is not None:
+            return found
+    space = CandidateSpace(cm, max_group=max_group, within=seg, deadline=deadline, floors=False, limit=limit)
+    return WindowPieces.listed(space, layers)
+
+
+#: Pieces the compiled local cost prices between two looks at the deadline.
+COMPILED_CHUNK = 1 << 15
+
+
+def _piece_costs(cost: _LocalCost, seg: int, layers: tuple[int, ...], found: WindowPieces,
+                 deadline: Deadline) -> np.ndarray | None:
+    """The local cost of each piece, :data:`~.compiled_window.NO_FIT` where no group containing it fits; None when
+    the deadline passed first. The compiled cost prices the pieces chunk by chunk where it takes the window (not
+    under ``tiles``, nor a window wider than a word, nor a group with more reducible convolutions than it solves Φ
+    over); the Python cost the others."""
+    if cost.compiled is not None and len(layers) <= WORD_LAYERS:
+        order = np.array(layers, dtype=np.int64)
+        parts = []
+        for start in range(0, len(found.masks), COMPILED_CHUNK):
+            if deadline.expired():
+                return None
+            part = cost.compiled.costs(cost.core, seg, order, found.masks[start:start + COMPILED_CHUNK])
+            if part is None:
+                break
+            parts.append(part)
+        else:
+            return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    costs = np.empty(len(found.masks), np.int64)
+    for k, mask in enumerate(found.masks):
+        if k % 256 == 255 and deadline.expired():
+            return None
+        c = cost(sum(1 << layers[i] for i in bits(int(mask))))
+        costs[k] = NO_FIT if c is None else c
+    return costs if not deadline.expired() else None
 
 
 def _local_compulsory(cm: CostModel, core: int) -> int:
@@ -687,7 +720,8 @@ def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = Non
     ordered = [sorted(cm.consumers[x], key=position.__getitem__) for x in range(cm.n)]
     qs = np.arange(1, max(cm.H) + 1, dtype=np.int64)
     least, reach = least_rows(cm, qs), reach or Reach.of(cm)
-    return lambda core, window: _LocalCost(cm, core, window, qs, least, reach, ordered)
+    compiled = WindowCosts.of(cm, reach, least, qs, ordered)
+    return lambda core, window: _LocalCost(cm, core, window, qs, least, reach, ordered, compiled)
 
 
 #: A number of processes, or a function that says how many may solve windows now (:func:`solve_windows`).
