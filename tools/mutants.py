@@ -68,6 +68,8 @@ _STUDY = ("tests/test_studies.py", "tests/test_newcomer.py", "tests/test_tiles_p
           "tests/test_solver_plugin.py")
 
 _ENERGY = ("tests/test_energy.py", "tests/test_objectives.py")
+#: The compiled window against its oracles (the candidate space, the Python local cost), then the bound itself.
+_COMPILED = ("tests/test_compiled_window.py", "tests/test_segment_bound.py")
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- cost model version 2 (optimus_opt/cost/cost_model.py) --------------------------------------------------
@@ -203,19 +205,19 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("segment-charges-shared-loads", "optimus_opt/solvers/segment_bound.py",
            "return inside and bool(self.core >> c & 1)",
            "return bool(self.core >> c & 1)",
-           ("tests/test_segment_bound.py",),
+           ("tests/test_compiled_window.py", "tests/test_segment_bound.py"),
            "the segment bound charges a load to a core though an earlier reader outside its window may be the "
            "group's first"),
     Mutant("segment-crossing-always-paid", "optimus_opt/solvers/segment_bound.py",
            "            if k is None:\n                paid += size",
            "            if True:\n                paid += size",
-           ("tests/test_segment_bound.py",),
+           ("tests/test_compiled_window.py", "tests/test_segment_bound.py"),
            "the segment bound charges every tensor crossing a window's edge in full, though a group may keep it on "
            "chip at the price of more weight reloads"),
     Mutant("segment-crossing-hull-without-piece", "optimus_opt/solvers/segment_bound.py",
            "self._fused_reloads(piece | self.reach.hull(required, around), out, cap)",
            "self._fused_reloads(self.reach.hull(required), out, cap)",
-           ("tests/test_segment_bound.py",),
+           ("tests/test_compiled_window.py", "tests/test_segment_bound.py"),
            "the segment bound prices keeping a crossing tensor by the reloads of its producer and readers alone, "
            "without the piece that a group keeping it holds too"),
     Mutant("segment-capped-window-dropped", "optimus_opt/solvers/segment_bound.py",
@@ -233,15 +235,49 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("segment-crossing-cap-too-low", "optimus_opt/solvers/segment_bound.py",
            "cap = reloads + (-(-total // charged_weights) if charged_weights else 1)",
            "cap = reloads + 1",
-           ("tests/test_segment_bound.py", "tests/test_coupling.py"),
+           ("tests/test_compiled_window.py", "tests/test_segment_bound.py", "tests/test_coupling.py"),
            "the segment bound stops counting a crossing tensor's hull reloads before keeping the tensor costs more "
            "than paying for every crossing tensor: keeping is priced too low"),
     Mutant("segment-crossing-kept-also-paid", "optimus_opt/solvers/segment_bound.py",
            "sum(s for k2, s in kept if k2 > k)",
            "sum(s for k2, s in kept if k2 >= k)",
-           ("tests/test_segment_bound.py",),
+           ("tests/test_compiled_window.py", "tests/test_segment_bound.py"),
            "the segment bound charges the bytes of the crossing tensors a group keeps on chip as well as the "
            "reloads keeping them costs"),
+    Mutant("compiled-charges-shared-loads", "optimus_opt/solvers/compiled_window.py",
+           "return inside and _has(core, c) == 1",
+           "return _has(core, c) == 1",
+           _COMPILED, "the compiled local cost charges a load to a core though an earlier reader outside its window "
+           "may be the group's first"),
+    Mutant("compiled-crossing-always-paid", "optimus_opt/solvers/compiled_window.py",
+           "                if k_hull == NO_FIT:\n                    paid += cross_size[j]",
+           "                if True:\n                    paid += cross_size[j]",
+           _COMPILED, "the compiled local cost charges every tensor crossing a window's edge in full"),
+    Mutant("compiled-crossing-hull-without-piece", "optimus_opt/solvers/compiled_window.py",
+           "hull[w] = piece[w] | cross_req[j, w] | ((near[w] | d_all[w]) & (rd[w] | a_all[w]))",
+           "hull[w] = cross_req[j, w] | (near[w] & rd[w])",
+           _COMPILED, "the compiled local cost prices keeping a crossing tensor by the reloads of its producer and "
+           "readers alone, without the piece"),
+    Mutant("compiled-crossing-cap-too-low", "optimus_opt/solvers/compiled_window.py",
+           "cap = reloads + (-(-total // charged) if charged else 1)",
+           "cap = reloads + 1",
+           _COMPILED, "the compiled local cost stops counting a crossing tensor's hull reloads too early: keeping is "
+           "priced too low"),
+    Mutant("compiled-crossing-kept-also-paid", "optimus_opt/solvers/compiled_window.py",
+           "if kept_k[j] > kept_k[i]:",
+           "if kept_k[j] >= kept_k[i]:",
+           _COMPILED, "the compiled local cost charges the bytes of the crossing tensors a group keeps as well as the "
+           "reloads keeping them costs"),
+    Mutant("compiled-pieces-without-pyramid", "optimus_opt/solvers/compiled_window.py",
+           "            if _pyramid(grown, w) + blk1 > buffer:",
+           "            if False:",
+           _COMPILED, "the compiled enumeration keeps sets whose pyramid floor cannot fit: pieces the candidate space "
+           "never has"),
+    Mutant("compiled-phi-tree-always-excludes", "optimus_opt/solvers/compiled_window.py",
+           "exc[p] += max(inc[u], exc[u])",
+           "exc[p] += exc[u]",
+           _COMPILED, "Φ's independent set over a tree of conflicts never takes a child below a parent it leaves "
+           "out: fewer words saved, groups called unfit"),
     # -- heuristics and refinement ---------------------------------------------------------------------------
     Mutant("layer-move-ignores-order", "optimus_opt/solvers/windows.py",
            "                    if _in_order(cm, trial) is not None:",

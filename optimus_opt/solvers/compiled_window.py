@@ -19,6 +19,9 @@ convolutions is left to the Python cost (:meth:`WindowCosts.costs` returns None)
 
 from __future__ import annotations
 
+import contextlib
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,15 +31,20 @@ from ..cost.parts import PASS, REDUCE, WINDOW
 from .downset_graph import WORD_LAYERS
 
 try:  # numba compiles the loops; without it they run as plain Python
-    from numba import njit
+    from numba import njit, objmode
 except ImportError:  # pragma: no cover - exercised only where numba is missing
     def njit(*args, **kwargs):
         return (lambda f: f) if not args or not callable(args[0]) else args[0]
+
+    def objmode(**kwargs):
+        return contextlib.nullcontext()
 
 #: The most reducible convolutions a group's Φ is solved over here: a 63-bit word of them.
 MOST_REDUCIBLE = 63
 #: What a piece that no group containing fits costs in the returned array.
 NO_FIT = -1
+#: Pieces a window's enumeration finds between two looks at the clock.
+CLOCK_PIECES = 1 << 16
 
 _DEBRUIJN = 0x03F79D71B4CB0A89
 _DEBRUIJN_TABLE = np.zeros(64, dtype=np.int64)
@@ -383,12 +391,13 @@ def _fewest_reloads(group, out, cap, g, word, buffer, batch, top):
     (as :meth:`~optimus_opt.solvers.segment_bound._LocalCost._fewest_reloads`)."""
     counts, state = g[22], g[29]
     weights, block = counts[3], counts[4]
-    if not _fits_at(top, block, group, out, g, word, buffer):
+    words = _footprint(top, group, out, g)  # rows only shrink as Q grows
+    if not _fits(words, block, g, word, buffer):
         return NO_FIT
-    if _fits_at(top, weights, group, out, g, word, buffer):
-        return 1
+    if _fits(words, weights, g, word, buffer):
+        return 1  # resident at some Q
     words = _footprint(1, group, out, g)
-    if _fits(words, block, g, word, buffer):
+    if _fits(words, block, g, word, buffer):  # one strip, the largest batch block that fits
         one = word * (words - (_largest_saving(g) if counts[2] else 0))
         largest = (buffer - block) // one
         if largest > batch:
@@ -753,11 +762,12 @@ def _pyramid(mask, w):
 
 
 @njit(cache=True)
-def _grow(seed, w, buffer, cap, limit, rows0, out_masks, out_needs, out_sizes, count):
+def _grow(seed, w, buffer, cap, limit, until, rows0, out_masks, out_needs, out_sizes, count):
     """Every convex connected set of the window with smallest position ``seed`` that passes the footprint floor
     (:meth:`~optimus_opt.cost.candidates.CandidateSpace._enumerate`, over window positions), appended to the output
     arrays from ``count`` on (made twice as large when full), sorted by (size, set); returns the new count, or
-    −1 − count when ``limit`` sets were reached, with the output arrays."""
+    −1 − count when ``limit`` sets were reached or the clock (:func:`time.perf_counter`) passed ``until``, with the
+    output arrays."""
     (m, adj, desc, anc, reads, prod_off, prod_t, rdr_off, rdr_node, rdr_rows, unit, height, member_of, kind, stride,
      span, scale, blocks, mark, stamp, tensors, rows) = w
     start = count
@@ -789,6 +799,11 @@ def _grow(seed, w, buffer, cap, limit, rows0, out_masks, out_needs, out_sizes, c
         count += 1
         if count == limit:
             return -1 - count, out_masks, out_needs, out_sizes
+        if count % CLOCK_PIECES == 0 and until < math.inf:
+            with objmode(now="float64"):
+                now = time.perf_counter()
+            if now >= until:
+                return -1 - count, out_masks, out_needs, out_sizes
         if cap >= 0 and size >= cap:
             continue
         grow = near & above & ~mask
@@ -896,6 +911,8 @@ class WindowPieces:
         firsts = []
         count = 0
         cap = -1 if max_group is None else max_group
+        # the clock is looked at inside the compiled loop only when it is the wall clock; else between seeds
+        until = deadline.end if deadline.end is not None and deadline.clock is time.perf_counter else math.inf
         for seed in range(m):
             u = layers[seed]
             rows0 = _floor_step(0, 1 << seed, 1 << seed, w)
@@ -903,12 +920,12 @@ class WindowPieces:
                 continue
             if deadline.expired():
                 return cls(masks[:count], needs[:count], np.array(firsts, np.int64), False, False)
-            found, masks, needs, sizes = _grow(seed, w, cm.buffer, cap, -1 if limit is None else limit, rows0, masks,
-                                               needs, sizes, count)
+            found, masks, needs, sizes = _grow(seed, w, cm.buffer, cap, -1 if limit is None else limit, until, rows0,
+                                               masks, needs, sizes, count)
             if found < 0:
                 count = -1 - found
                 firsts.extend([seed] * (count - len(firsts)))
-                return cls(masks[:count], needs[:count], np.array(firsts, np.int64), False, True)
+                return cls(masks[:count], needs[:count], np.array(firsts, np.int64), False, count == limit)
             firsts.extend([seed] * (found - count))
             count = found
         return cls(masks[:count], needs[:count], np.array(firsts, np.int64), True, False)

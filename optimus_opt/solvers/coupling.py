@@ -95,17 +95,23 @@ def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Te
             for i, sign in ((a, 1), (b, -1)):
                 w = windows[i]
                 pair = 1 << w.layers.index(u) | 1 << w.layers.index(v)
-                terms[i].append((count, sign, np.flatnonzero((w.graph.masks & pair) == pair), pair))
+                inside = np.flatnonzero((w.graph.masks & pair) == pair)
+                terms[i].append((count, sign, inside.astype(np.int32) if len(w.costs) < 2 ** 31 else inside, pair))
             count += 1
     return terms, count
 
 
-def solve_moved(window: Window, terms: list[Term], lam: np.ndarray) -> tuple[int, list[int], list[bool]]:
+def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
+                kept: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, list[int], list[bool]]:
     """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
-    schedule that reaches it, and for each term whether that schedule holds the pair in one piece (its y)."""
-    costs = window.costs.copy()
+    schedule that reaches it, and for each term whether that schedule holds the pair in one piece (its y).
+    ``kept``, the window's costs moved at the multipliers ``kept[1]`` from an earlier call, is brought to ``lam`` in
+    place by the terms whose multiplier changed alone: a round of the coupling moves few of a wide window's."""
+    costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
     for m, sign, inside, _ in terms:
-        costs[inside] += sign * lam[m]
+        if lam[m] != at[m]:
+            costs[inside] += sign * (lam[m] - at[m])
+    at[:] = lam
     value, chosen = window.graph.solve(costs)
     masks = [int(window.graph.masks[p]) for p in chosen]
     return value, chosen, [any(mask & pair == pair for mask in masks) for _, _, _, pair in terms]
@@ -118,12 +124,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     began = time.perf_counter()
     terms, count = multiplier_terms(cm, windows)
     lam = np.zeros(count, np.int64)
+    kept = [(w.costs.copy(), np.zeros(count, np.int64)) for w in windows]  # each window's moved costs
     best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
         total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
         for i, (w, own) in enumerate(zip(windows, terms)):
-            value, chosen, ys = solve_moved(w, own, lam)
+            value, chosen, ys = solve_moved(w, own, lam, kept[i])
             total += value
             chosen_pieces.update((i, p) for p in chosen)
             for (m, sign, _, _), y in zip(own, ys):
