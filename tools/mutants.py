@@ -324,6 +324,18 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py",),
            "the multipliers move against the subgradient: the bound stays at the plain sum (still a bound, but the "
            "worked example no longer reaches 247,316 B)"),
+    Mutant("coupling-window-never-solved-again", "optimus_opt/solvers/coupling.py",
+           "            if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]]):",
+           "            if last[i] is None:",
+           ("tests/test_coupling.py",),
+           "a window is solved in the first round only, as if its multipliers never moved: the bound stays at the "
+           "plain sum"),
+    Mutant("coupling-moved-costs-not-kept", "optimus_opt/solvers/coupling.py",
+           "            costs[inside] += sign * (lam[m] - at[m])",
+           "            costs[inside] += sign * lam[m]",
+           ("tests/test_coupling.py",),
+           "a window's kept costs are moved by the whole multiplier each time it changes, not by its change: "
+           "multipliers that move twice count twice"),
     Mutant("downset-graph-discovery-order", "optimus_opt/solvers/downset_graph.py",
            'order=np.argsort(sizes, kind="stable")',
            "order=np.arange(count)",

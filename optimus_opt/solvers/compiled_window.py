@@ -1,20 +1,19 @@
-"""The segment bound's local cost of every piece of a window, compiled: the same numbers as
+"""A segment-bound window's pieces and their local costs, compiled: the same pieces, in the same order, as the
+candidate space over the window (:class:`~optimus_opt.cost.candidates.CandidateSpace`), and the same costs as
 :class:`~optimus_opt.solvers.segment_bound._LocalCost`, for a whole window at once (formulations/segment-bound.md,
-"Building a merged window's graph").
+"Merged cores", *Compiled pieces and costs*).
 
-The Python local cost spends its 30–45 µs a piece on many small steps (listing bits, building a group's shape,
-looking its footprint up at a few strip counts), and on NASNet-A Mobile's windows of whole cells (millions of
-pieces) that was most of a window's time. Here every set is a bitset of little-endian 64-bit words over the node
-ids, each node's neighbours, readers, producers, descendants and ancestors are such bitsets, and one compiled loop
-prices every piece of the window: its loads and stores, the fewest weight reloads of any group containing it
-(footprints at the few strip counts that decide them, Φ as a maximum-weight independent set of the reducible
-convolutions), and what the tensors crossing the window's edge add. Only the ``strips`` model is compiled; under
-``tiles`` the Python local cost prices the pieces.
-
-It keeps no cache of the hulls' reloads from one piece to the next (the Python cost does), and computes the
-footprint of a group at a strip count again where the Python cost looks it up; the results are the same, since
-each is a function of the set alone. A window whose groups hold more than :data:`MOST_REDUCIBLE` reducible
-convolutions is left to the Python cost (:meth:`WindowCosts.costs` returns None).
+In Python a piece took 13–15 µs to list and 30–45 µs to price, in many small steps (listing bits, building a
+group's shape, looking its footprint up at a few strip counts), and NASNet-A Mobile's windows of whole cells have
+millions of pieces. :class:`WindowPieces` grows them here over the window's positions (one 64-bit word, at most
+:data:`~.downset_graph.WORD_LAYERS` layers), with the footprint floor's rows and pyramid. :class:`WindowCosts`
+prices them with every set as 64-bit words over the node ids (the hulls of the tensors crossing the window's edge
+reach beyond it): the loads and stores, the fewest weight reloads of any group containing the piece (footprints
+at the few strip counts that decide them, Φ as a heaviest independent set of the reducible convolutions, component
+by component) and what the crossing tensors add. It keeps none of the Python cost's caches, whose entries are
+functions of the sets alone, so the costs are the same. Only the ``strips`` model is compiled, and a component of
+Φ's conflicts larger than :data:`MOST_REDUCIBLE` leaves the window to the Python cost (:meth:`WindowCosts.costs`
+returns None); ``tests/test_compiled_window.py`` checks both against their Python oracles.
 """
 
 from __future__ import annotations
@@ -651,6 +650,10 @@ class WindowCosts:
         ints = lambda values: np.array(values, dtype=np.int64)  # noqa: E731
         netin = np.zeros(n, dtype=np.bool_)
         netin[list(cm.network.input_ids)] = True
+        # the network part of the tuple ``g`` the compiled loops index: 0 bit positions, 1–2 consumers (CSR),
+        # 3 readers and 4 producers (words), 5 H, 6 C·W, 7 fewest channels · W, 8 what reducing saves per row,
+        # 9 weight bytes, 10 weight block, 11 network output, 12 network input, 13–16 reader rules, 17 each consumer
+        # edge's fewest rows at every Q
         arrays = (
             _DEBRUIJN_TABLE, cons_off, cons, readers, reads, ints(cm.H), ints([cm.C[u] * cm.W[u] for u in range(n)]),
             ints([cm.min_channels[u] * cm.W[u] for u in range(n)]), ints(cm.saving), ints(cm.weight_bytes),
@@ -664,8 +667,14 @@ class WindowCosts:
     def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray) -> np.ndarray | None:
         """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending) of the
         window with this core, :data:`NO_FIT` where no group containing it fits; None when a group held more
-        reducible convolutions than the compiled Φ takes."""
+        reducible convolutions in one component of Φ's conflicts than the compiled Φ takes."""
         n, K = self.n, self.n // 64 + 1
+        # the scratch part of ``g``: 18 a group's members (last first), 19 their flags (keeps all rows, has readers
+        # beyond), 20 its inputs, 21 their words per row, 22 counts (members, inputs, reducible, weights, block,
+        # components), 23 what it reads, 24 its reducible members, 25 their conflicts within their component,
+        # 26 their savings at the last Q, 27 rows per node, 28 listing space, 29 the last fewest strips, 30–31 the
+        # components (CSR), 32 a node's reducible position, 33 one component's savings, 34 a position within its
+        # component, 35 neighbours found
         scratch = (
             np.empty(n, np.int64), np.zeros(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
             np.zeros(6, np.int64), np.zeros(K, np.int64), np.empty(n, np.int64), np.zeros(n, np.int64),

@@ -125,12 +125,17 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     terms, count = multiplier_terms(cm, windows)
     lam = np.zeros(count, np.int64)
     kept = [(w.costs.copy(), np.zeros(count, np.int64)) for w in windows]  # each window's moved costs
+    # a window none of whose multipliers moved since its last solve has the same optimum: it is not solved again
+    own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
+    last: list[tuple[int, list[int], list[bool]] | None] = [None] * len(windows)
     best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
         total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
         for i, (w, own) in enumerate(zip(windows, terms)):
-            value, chosen, ys = solve_moved(w, own, lam, kept[i])
+            if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]]):
+                last[i] = solve_moved(w, own, lam, kept[i])
+            value, chosen, ys = last[i]
             total += value
             chosen_pieces.update((i, p) for p in chosen)
             for (m, sign, _, _), y in zip(own, ys):

@@ -92,10 +92,11 @@ MERGED_SEGMENT = 36
 MERGED_OVERLAP = 0
 #: Seconds from which a bound that widens its windows nests its first cut inside the cut into merged cores
 #: (:func:`nested_within`). Nested, NASNet-A Mobile's first windows prove less (63,267,936 B against 65,115,802 B
-#: at 128 KiB, with their feeders) and its joined windows are larger, but they are the least cut into cells: a
-#: 30-minute exact-dp run at 512 KiB proves 26,419,189 B nested, 24,323,036 B not; a 10-minute one less nested
-#: (formulations/segment-bound.md, "Merged cores").
-NESTED_SECONDS = 1200.0
+#: at 128 KiB, with their feeders) and its joined windows are larger, but they are the least cut into cells. With
+#: the compiled windows a 10-minute exact-dp run joins every cell either way, and proves 73,674,768 B at 128 KiB and
+#: 26,946,788 B at 512 KiB nested against 71,120,588 B and 25,424,886 B not (formulations/segment-bound.md, "Merged
+#: cores"); 9 minutes leave such a run the margin its setup takes.
+NESTED_SECONDS = 540.0
 #: Pieces a window of the widening may have in its stage's first pass (:func:`widen_windows`,
 #: :func:`merge_windows`): one with more is put off until every smaller one of the stage is solved. On NASNet-A
 #: Mobile at 512 KiB the merged windows have 8,744 to 3,375,707 pieces; the four largest take 200-250 s each and
@@ -668,8 +669,8 @@ def _piece_costs(cost: _LocalCost, seg: int, layers: tuple[int, ...], found: Win
                  deadline: Deadline) -> np.ndarray | None:
     """The local cost of each piece, :data:`~.compiled_window.NO_FIT` where no group containing it fits; None when
     the deadline passed first. The compiled cost prices the pieces chunk by chunk where it takes the window (not
-    under ``tiles``, nor a window wider than a word, nor a group with more reducible convolutions than it solves Φ
-    over); the Python cost the others."""
+    under ``tiles``, nor a window wider than a word, nor one with a group whose conflicts of Φ have a component
+    larger than it solves); the Python cost the others."""
     if cost.compiled is not None and len(layers) <= WORD_LAYERS:
         order = np.array(layers, dtype=np.int64)
         parts = []
