@@ -249,25 +249,11 @@ MUTANTS: tuple[Mutant, ...] = (
            "return _has(core, c) == 1",
            _COMPILED, "the compiled local cost charges a load to a core though an earlier reader outside its window "
            "may be the group's first"),
-    Mutant("compiled-crossing-always-paid", "optimus_opt/solvers/compiled_window.py",
-           "                if k_hull == NO_FIT:\n                    paid += cross_size[j]",
-           "                if True:\n                    paid += cross_size[j]",
-           _COMPILED, "the compiled local cost charges every tensor crossing a window's edge in full"),
     Mutant("compiled-crossing-hull-without-piece", "optimus_opt/solvers/compiled_window.py",
            "hull[w] = piece[w] | cross_req[j, w] | ((near[w] | d_all[w]) & (rd[w] | a_all[w]))",
            "hull[w] = cross_req[j, w] | (near[w] & rd[w])",
            _COMPILED, "the compiled local cost prices keeping a crossing tensor by the reloads of its producer and "
            "readers alone, without the piece"),
-    Mutant("compiled-crossing-cap-too-low", "optimus_opt/solvers/compiled_window.py",
-           "cap = reloads + (-(-total // charged) if charged else 1)",
-           "cap = reloads + 1",
-           _COMPILED, "the compiled local cost stops counting a crossing tensor's hull reloads too early: keeping is "
-           "priced too low"),
-    Mutant("compiled-crossing-kept-also-paid", "optimus_opt/solvers/compiled_window.py",
-           "if kept_k[j] > kept_k[i]:",
-           "if kept_k[j] >= kept_k[i]:",
-           _COMPILED, "the compiled local cost charges the bytes of the crossing tensors a group keeps as well as the "
-           "reloads keeping them costs"),
     Mutant("compiled-pieces-without-pyramid", "optimus_opt/solvers/compiled_window.py",
            "            if _pyramid(grown, w) + blk1 > buffer:",
            "            if False:",

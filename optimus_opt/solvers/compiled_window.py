@@ -73,11 +73,13 @@ def _ids(mask, table, out):
 
 @njit(cache=True)
 def _has(mask, u):
+    """1 when node u is in the bitset (words), else 0."""
     return (mask[u >> 6] >> (u & 63)) & 1
 
 
 @njit(cache=True)
 def _meets(a, b):
+    """Whether two bitsets (words) share a node."""
     for w in range(a.shape[0]):
         if a[w] & b[w]:
             return True
@@ -380,6 +382,7 @@ def _fits(words, extra, g, word, buffer):
 
 @njit(cache=True)
 def _fits_at(q, extra, group, out, g, word, buffer):
+    """Whether the shaped group fits the buffer at Q = q beside ``extra`` bytes (:func:`_fits` of its footprint)."""
     return _fits(_footprint(q, group, out, g), extra, g, word, buffer)
 
 

@@ -59,12 +59,12 @@ from .compiled_window import NO_FIT, WindowCosts, WindowPieces
 from .coupling import Coupled, Window, couple
 from .downset_graph import WORD_LAYERS, DownsetGraph
 
-#: Layers per segment by default: NASNet-A Mobile's windows then take 14–36 s (without feeders); with 24 the bound
-#: is a few per cent higher on chains and Inception, but NASNet's did not finish in 15 minutes
-#: (formulations/segment-bound.md).
+#: Layers per segment by default: NASNet-A Mobile's windows then take 2–5 s compiled (without feeders; 14–36 s in
+#: Python); with 24 the bound is a few per cent higher on chains and Inception, but NASNet's did not finish in 15
+#: minutes in Python (formulations/segment-bound.md).
 DEFAULT_SEGMENT = 16
 #: Layers per segment of a bound that must be done in less than :data:`LONG_BOUND_SECONDS`: NASNet-A Mobile's
-#: windows take 5–11 s at 12 layers (without feeders), and the bound is 4–6 % lower than at 16.
+#: windows took 5–11 s at 12 layers in Python (without feeders), and the bound is 4–6 % lower than at 16.
 SHORT_SEGMENT = 12
 #: Seconds from which a bound computed against a deadline (beside a search, or in a stopped solver's reserve) uses
 #: :data:`DEFAULT_SEGMENT` rather than :data:`SHORT_SEGMENT`: a 60 s run on NASNet-A Mobile then proves 6 % more
