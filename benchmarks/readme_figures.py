@@ -164,7 +164,7 @@ def bounds() -> Iterator[Row]:
         bound = oo.lower_bound(resolve_instance(net), segment_layers=width)
         yield Row(f"{net} 128 KiB: bound --segment {width} (s, its own clock)", "README", 0.1 if found else None,
                   round(bound.seconds, 3), "at most")
-    found = stated("README", r"on DenseNet-121 at 512 KiB the bound rises from ([\d,]+) B to ([\d,]+) B in (\d+) s")
+    found = stated("README", r"on DenseNet-121 at 512 KiB the bound rises from ([\d,]+) B to ([\d,]+) B in ([\d.]+) s")
     narrow, wide, wide_seconds = found or (None, None, None)
     inst = dataclasses.replace(resolve_instance("densenet121"), accelerator=dataclasses.replace(
         resolve_instance("densenet121").accelerator, buffer_bytes=512 * 1024))
