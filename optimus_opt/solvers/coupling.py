@@ -105,8 +105,8 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
                 kept: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, list[int], list[bool]]:
     """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
     schedule that reaches it, and for each term whether that schedule holds the pair in one piece (its y).
-    ``kept``, the window's costs moved at the multipliers ``kept[1]`` from an earlier call, is brought to ``lam`` in
-    place by the terms whose multiplier changed alone: a round of the coupling moves few of a wide window's."""
+    ``kept``, the window's costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in
+    place, moving only the pieces of the terms whose multiplier changed since."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
     for m, sign, inside, _ in terms:
         if lam[m] != at[m]:
