@@ -27,6 +27,7 @@ import numpy as np
 
 from ..cost.cost_model import CostModel, bits
 from ..cost.parts import PASS, REDUCE, WINDOW
+from ..cost.tile_counts import bitset_words
 from .downset_graph import WORD_LAYERS
 
 try:  # numba compiles the loops; without it they run as plain Python
@@ -327,7 +328,7 @@ def _footprint(q, group, out, g):
     for i in range(n_sav):
         u = members[sav_members[i]]
         sav_weight[i] = saving[u] * rows[u]
-    for k in range(n_inputs):
+    for k in range(n_inputs):  # the members' loop again, written out: a helper called here cost 50 % of the time
         x = inputs[k]
         h = height[x]
         r = 0
@@ -605,7 +606,7 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
 
 def _words(mask: int, n: int) -> np.ndarray:
     """A bitset over n nodes as little-endian 64-bit words, signed (the compiled loops' type)."""
-    return np.frombuffer(mask.to_bytes(8 * (n // 64 + 1), "little"), dtype=np.int64).copy()
+    return bitset_words(mask, n).view(np.int64).copy()
 
 
 @dataclass(frozen=True)
@@ -754,15 +755,8 @@ def _pyramid(mask, w):
             c = rdr_node[k]
             if not (mask >> c) & 1:
                 continue
-            held = rows[c]
-            if kind[c] == WINDOW:
-                need = (held - 1) * stride[c] + span[c]
-            elif kind[c] == PASS:
-                need = held
-            elif kind[c] == REDUCE:  # a reduction at H strips reads one row
-                need = 1
-            else:
-                need = (held + scale[c] - 2) // scale[c] + 1
+            # at Q = H strips: a reduction reads one row
+            need = _need(kind[c], stride[c], span[c], scale[c], rows[c], height[t], height[t])
             if need > r:
                 r = need
         if r > height[t]:
@@ -906,7 +900,7 @@ class WindowPieces:
         prod = [sorted({tensor[p] for p in cm.producers[u]}) for u in layers]
         readers = [[c for c in dict.fromkeys(cm.consumers[t]) if c in inside] for t in ids]
         ints = lambda values: np.array(values, dtype=np.int64)  # noqa: E731
-        word = [ints([local(mask) for mask in (reach.adj[u], reach.desc[u], reach.anc[u], reach.pred[u])])
+        word = [ints([local(mask) for mask in (reach.adj[u], reach.desc[u], reach.anc[u])])
                 for u in layers]
         reads = ints([sum(1 << tensor[p] for p in cm.producers[u] if p in inside) for u in layers])
         w = (m, ints([x[0] for x in word]), ints([x[1] for x in word]), ints([x[2] for x in word]), reads,
