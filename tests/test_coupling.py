@@ -8,6 +8,10 @@ when the last round's windows agree, the multipliers are optimal and the two are
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
+from types import SimpleNamespace
+
 import numpy as np
 from helpers import local_costs
 from hypothesis import HealthCheck, given, settings
@@ -203,8 +207,75 @@ def test_the_graph_of_down_sets_is_the_one_its_definition_gives(drawn, wide, sma
         graph = downset_graph.DownsetGraph.build(firsts, masks, needs, pred)
     finally:
         downset_graph.WORD_LAYERS, downset_graph.FIRST_STATES, downset_graph.FIRST_TRANSITIONS = saved
+    # numbered by size, of equal sizes in the order found; each state's transitions in their own order
+    by_size = sorted(range(len(states)), key=lambda k: (states[k].bit_count(), k))
+    rank = {k: i for i, k in enumerate(by_size)}
+    leaving = [[(rank[d], p) for s, d, p in zip(src, dst, piece) if s == k] for k in by_size]
     assert graph.states == len(states)
-    assert graph.start.tolist() == np.searchsorted(src, np.arange(len(states) + 1)).tolist()
-    assert (graph.dst.tolist(), graph.piece.tolist()) == (dst, piece)
+    assert graph.start.tolist() == [0, *itertools.accumulate(len(out) for out in leaving)]
+    assert list(zip(graph.dst.tolist(), graph.piece.tolist())) == [t for out in leaving for t in out]
     full = (1 << len(pred)) - 1
-    assert graph.full == (states.index(full) if full in states else -1)
+    assert graph.full == (rank[states.index(full)] if full in states else -1)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(min_layers=3, max_layers=9), st.integers(1, 3), st.integers(0, 2))
+def test_a_second_process_gives_the_same_rounds(inst, size, overlap):
+    # the windows split between this process and a forked helper, each round: the same bound, rounds,
+    # disagreements and chosen pieces as one process solving them all
+    from optimus_opt.solvers.coupling import couple
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    cm = oo.CostModel(inst)
+    solved = list(solve_windows(cm, segments(cm, size), overlap))
+    if not all(window for _, window in solved):
+        return
+    windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
+    alone, shared = (dataclasses.replace(couple(cm, windows, plain, jobs=jobs), seconds=0.0) for jobs in (1, 2))
+    assert shared == alone
+
+
+def test_a_helper_that_dies_leaves_its_windows_to_the_coupling(monkeypatch):
+    # the second process ends at once (as if killed for its memory): its windows are solved here from then on, and
+    # the worked example couples to the same 247,316 B in the same rounds
+    from optimus_opt.solvers import coupling
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    solved = list(solve_windows(cm, segments(cm, 3), 2))
+    windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
+    alone = coupling.couple(cm, windows, plain)
+    monkeypatch.setattr(coupling, "_serve", lambda *args: None)
+    dead = coupling.couple(cm, windows, plain, jobs=2)
+    assert (dead.bytes, dead.rounds, dead.pieces) == (alone.bytes, alone.rounds, alone.pieces)
+    assert (alone.bytes, alone.rounds) == (247_316, 79)
+
+
+def test_the_windows_are_shared_by_their_transitions():
+    # the largest graph first, each to the share with fewer transitions so far: 9 | 7, 5 | 4 → 9 + 4, 7 + 5
+    from optimus_opt.solvers.coupling import Window, _shares
+
+    def window(transitions):
+        graph = SimpleNamespace(dst=np.zeros(transitions, np.int32))
+        return Window(layers=(), graph=graph, costs=np.zeros(0, np.int64))
+
+    assert _shares([window(k) for k in (5, 9, 4, 7)]) == ([1, 2], [0, 3])
+
+
+def test_the_graph_looks_at_the_deadline_between_down_sets(monkeypatch):
+    # eight layers that read nothing, each a piece of its own: every set of them is a down-set, 256 in all. With a
+    # look at the clock every 10 down-sets and a clock that ticks at each look, a deadline 3 ticks away stops the
+    # graph at its third look (30 down-sets expanded); without one, the graph is the one built in a single pass
+    from optimus_opt.solvers import downset_graph
+    from optimus_opt.utils.deadline import Deadline
+
+    layers = dict(firsts=list(range(8)), masks=[1 << k for k in range(8)], needs=[0] * 8, pred=[0] * 8)
+    whole = downset_graph.DownsetGraph.build(**layers)
+    assert whole.states == 256 and len(whole.dst) == 8 * 2 ** 7  # each layer joins the half of the sets without it
+    monkeypatch.setattr(downset_graph, "LOOK_STATES", 10)
+    looks = []
+    ticking = Deadline(3.0, lambda: looks.append(1) or float(len(looks)))
+    assert downset_graph.DownsetGraph.build(**layers, deadline=ticking) is None and len(looks) == 3
+    again = downset_graph.DownsetGraph.build(**layers)
+    assert [again.start.tolist(), again.dst.tolist(), again.piece.tolist(), again.full] == \
+        [whole.start.tolist(), whole.dst.tolist(), whole.piece.tolist(), whole.full]

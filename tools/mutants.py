@@ -311,8 +311,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "the multipliers move against the subgradient: the bound stays at the plain sum (still a bound, but the "
            "worked example no longer reaches 247,316 B)"),
     Mutant("coupling-window-never-solved-again", "optimus_opt/solvers/coupling.py",
-           "            if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]]):",
-           "            if last[i] is None:",
+           "                     if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]])]",
+           "                     if last[i] is None]",
            ("tests/test_coupling.py",),
            "a window is solved in the first round only, as if its multipliers never moved: the bound stays at the "
            "plain sum"),
@@ -322,12 +322,23 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py",),
            "a window's kept costs are moved by the whole multiplier each time it changes, not by its change: "
            "multipliers that move twice count twice"),
+    Mutant("coupling-helper-answers-stale", "optimus_opt/solvers/coupling.py",
+           "            pipe.send([(i, solve_moved(windows[i], terms[i], lam, kept[i])) for i in moved])",
+           "            pipe.send([(i, solve_moved(windows[i], terms[i], 0 * lam, kept[i])) for i in moved])",
+           ("tests/test_coupling.py",),
+           "the second process of the coupling solves its windows at the multipliers of the first round, whatever "
+           "it is sent"),
     Mutant("downset-graph-discovery-order", "optimus_opt/solvers/downset_graph.py",
-           'order=np.argsort(sizes, kind="stable")',
-           "order=np.arange(count)",
+           'start, dst, piece, rank = _by_size(np.argsort(sizes, kind="stable"),',
+           "start, dst, piece, rank = _by_size(np.arange(count),",
            ("tests/test_coupling.py", "tests/test_segment_bound.py"),
            "a window's down-sets are solved in the order they were found, not by size: a down-set may be left before "
            "a smaller one that reaches it is final"),
+    Mutant("graph-looks-only-when-full", "optimus_opt/solvers/downset_graph.py",
+           "            stop = k + LOOK_STATES",
+           "            stop = 1 << 62",
+           ("tests/test_coupling.py",),
+           "a window's graph looks at the deadline only when its arrays fill up: a large window runs far past it"),
     Mutant("graph-trusts-the-groups", "optimus_opt/solvers/downset_graph.py",
            "                    if masks[p] & d or needs[p] & ~d:\n                        continue",
            "                    if False:\n                        continue",

@@ -232,7 +232,7 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
                 break
             outbox.send(("window", result))
             solved.append((result, window))
-        coupled = couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE))
+        coupled = couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE), jobs=jobs)
         outbox.send(("coupled", coupled))
         pieces = coupled.pieces if coupled is not None else ()
         if widen and coupled is not None and (deadline.left() or 0) >= WIDEN_SECONDS:

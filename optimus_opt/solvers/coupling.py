@@ -21,13 +21,16 @@ quarter above the best bound so far, halved when rounds stop raising it. Integer
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 import numpy as np
 
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
+from ..utils.processes import can_fork
 from .downset_graph import DownsetGraph
 
 #: Rounds without a better bound after which the step is halved, and the smallest step factor tried.
@@ -118,9 +121,10 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
-           max_rounds: int = 400) -> Coupled:
+           max_rounds: int = 400, jobs: int = 1) -> Coupled:
     """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
-    within ``deadline`` and ``max_rounds`` rounds."""
+    within ``deadline`` and ``max_rounds`` rounds; with ``jobs`` of 2 or more (and a platform that forks) a second
+    process solves a share of the windows each round, the same rounds in less time."""
     began = time.perf_counter()
     terms, count = multiplier_terms(cm, windows)
     lam = np.zeros(count, np.int64)
@@ -130,28 +134,107 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     last: list[tuple[int, list[int], list[bool]] | None] = [None] * len(windows)
     best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
-    while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
-        total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
-        for i, (w, own) in enumerate(zip(windows, terms)):
-            if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]]):
-                last[i] = solve_moved(w, own, lam, kept[i])
-            value, chosen, ys = last[i]
-            total += value
-            chosen_pieces.update((i, p) for p in chosen)
-            for (m, sign, _, _), y in zip(own, ys):
-                together[m, 0 if sign > 0 else 1] = y
-        rounds += 1
-        g = together[:, 0] - together[:, 1]
-        disagree = int(np.count_nonzero(g))
-        if total > best:
-            best, stall = total, 0
-        else:
-            stall += 1
-            if stall >= STALL_ROUNDS:
-                step, stall = step / 2, 0
-        if not disagree:  # the windows agree: no multiplier can move L further along this subgradient
-            break
-        lam += np.rint(step * ((1 + TARGET_ABOVE) * best - total) / disagree * g).astype(np.int64)
+    theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
+    helper = _Helper(windows, terms, kept) if theirs else None
+    try:
+        while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
+            moved = [i for i in range(len(windows))
+                     if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]])]
+            if helper is not None:
+                helper.ask(lam, [i for i in moved if i in theirs])
+            for i in moved:
+                if helper is None or i not in theirs:
+                    last[i] = solve_moved(windows[i], terms[i], lam, kept[i])
+            if helper is not None:
+                answers = helper.answer()
+                if answers is None:  # the helper has died (out of memory?): this process solves its windows now
+                    helper.close()
+                    helper = None
+                    for i in theirs:
+                        kept[i] = (windows[i].costs.copy(), np.zeros(count, np.int64))  # the helper had them
+                        last[i] = solve_moved(windows[i], terms[i], lam, kept[i])
+                    answers = []
+                for i, outcome in answers:
+                    last[i] = outcome
+                    kept[i][1][:] = lam  # the helper's copy of the window's costs is at lam now
+            total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
+            for i, own in enumerate(terms):
+                value, chosen, ys = last[i]
+                total += value
+                chosen_pieces.update((i, p) for p in chosen)
+                for (m, sign, _, _), y in zip(own, ys):
+                    together[m, 0 if sign > 0 else 1] = y
+            rounds += 1
+            g = together[:, 0] - together[:, 1]
+            disagree = int(np.count_nonzero(g))
+            if total > best:
+                best, stall = total, 0
+            else:
+                stall += 1
+                if stall >= STALL_ROUNDS:
+                    step, stall = step / 2, 0
+            if not disagree:  # the windows agree: no multiplier can move L further along this subgradient
+                break
+            lam += np.rint(step * ((1 + TARGET_ABOVE) * best - total) / disagree * g).astype(np.int64)
+    finally:
+        if helper is not None:
+            helper.close()
     pieces = {sum(1 << u for k, u in enumerate(windows[i].layers) if int(windows[i].graph.masks[p]) >> k & 1)
               for i, p in chosen_pieces}
     return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)))
+
+
+def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:
+    """The windows this process solves each round and those a second process solves: the largest graphs first,
+    each to the share with fewer transitions so far, so that both take about as long."""
+    shares: tuple[list[int], list[int]] = ([], [])
+    load = [0, 0]
+    for i in sorted(range(len(windows)), key=lambda i: (-len(windows[i].graph.dst), i)):
+        k = 0 if load[0] <= load[1] else 1
+        shares[k].append(i)
+        load[k] += len(windows[i].graph.dst)
+    return sorted(shares[0]), sorted(shares[1])
+
+
+class _Helper:
+    """A forked process that solves the windows it is told to at the multipliers it is sent, each round, keeping
+    their moved costs as :func:`solve_moved` does. Forked after the windows' graphs exist, it shares them with this
+    process (copy on write) and is sent only the multipliers and which windows moved."""
+
+    def __init__(self, windows: list[Window], terms: list[list[Term]],
+                 kept: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._pipe, theirs = context.Pipe()
+        self._process = context.Process(target=_serve, args=(windows, terms, kept, theirs),
+                                        name="optimus-opt-coupling", daemon=True)
+        self._process.start()
+        theirs.close()
+
+    def ask(self, lam: np.ndarray, moved: list[int]) -> None:
+        try:
+            self._pipe.send((lam, moved))
+        except (BrokenPipeError, ConnectionResetError):  # it has gone: :meth:`answer` says so
+            pass
+
+    def answer(self) -> list[tuple[int, tuple[int, list[int], list[bool]]]] | None:
+        """The outcomes of the windows last asked for, or None when the helper has gone."""
+        try:
+            return self._pipe.recv()
+        except (EOFError, ConnectionResetError):
+            return None
+
+    def close(self) -> None:
+        self._process.kill()
+        self._process.join()
+        self._pipe.close()
+
+
+def _serve(windows: list[Window], terms: list[list[Term]], kept: list[tuple[np.ndarray, np.ndarray]],
+           pipe: Connection) -> None:
+    """The helper's loop: each (multipliers, windows) it receives, solved, sent back until the pipe closes."""
+    try:
+        while True:
+            lam, moved = pipe.recv()
+            pipe.send([(i, solve_moved(windows[i], terms[i], lam, kept[i])) for i in moved])
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):  # the coupling has ended, or Ctrl-C: it kills us anyway
+        pass

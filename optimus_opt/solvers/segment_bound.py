@@ -874,14 +874,15 @@ def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
 
 
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
-                   deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS) -> Coupled | None:
+                   deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS, jobs: Jobs = 1) -> Coupled | None:
     """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
-    :func:`solve_windows` gave them, within ``deadline``; None unless every window was solved (and has a
-    schedule)."""
+    :func:`solve_windows` gave them, within ``deadline``, ``jobs`` processes solving the windows of each round
+    (the number when it starts); None unless every window was solved (and has a schedule)."""
     windows = [window for _, window in solved]
     if rounds <= 0 or len(windows) < len(cores) or not all(windows):
         return None
-    return couple(cm, windows, sum(result.value for result, _ in solved), deadline, max_rounds=rounds)
+    return couple(cm, windows, sum(result.value for result, _ in solved), deadline, max_rounds=rounds,
+                  jobs=jobs() if callable(jobs) else jobs)
 
 
 def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], seconds: float,
@@ -930,7 +931,7 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     within = nested_within(deadline.left(), widen and coupling_rounds > 0, merge)
     cores = segments(cm, segment_layers, order, feeders, within)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
-    coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds)
+    coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
     if widen and coupled is not None and deadline.bounded:
         cores, solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
                                          merge=merge, jobs=jobs)
@@ -954,7 +955,7 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     if state is None:
         return cores, solved, coupled
     cores, solved = state
-    again = couple_windows(cm, cores, solved, deadline, coupling_rounds)
+    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
     return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled
 
 
