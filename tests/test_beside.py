@@ -83,7 +83,7 @@ def test_the_child_couples_the_windows_as_the_parent_would():
 
 @FORK
 def test_with_minutes_left_the_child_widens_the_windows_as_the_parent_would():
-    # DenseNet-121 at 512 KiB in a run of 200 s: once the default windows are coupled (54,090,896 B), two minutes or
+    # DenseNet-121 at 512 KiB in a run of 200 s: once the default windows are coupled (54,090,896 B), 20 s or
     # more are left, so the child solves every window again with its feeders, joins the nine cores into five of at
     # most 36 layers (three of them joined), with overlaps of 8 and then 12 layers, and couples them, as
     # segment_bound(widen=True) does with that time: 65,418,630 B (the optimum is 69,055,312 B; 62,419,696 B

@@ -335,6 +335,21 @@ def test_deadline_leaves_a_valid_bound():
         cm.tensor_bytes[x] for x in inst.network.input_ids)
 
 
+def test_windows_past_the_deadline_start_no_processes(monkeypatch):
+    # a widening past its deadline asks for the windows of its later stages: none is solved, and no pool of
+    # processes is started for them (forking a process that holds gigabytes of graphs took seconds a stage)
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    cores = segments(cm, 3)
+
+    def no_pool(*args):
+        raise AssertionError("a pool was started past the deadline")
+
+    monkeypatch.setattr(segment_bound_module, "_pooled", no_pool)
+    stopped = list(solve_windows(cm, cores, 2, Deadline.after(0.0), jobs=2))
+    assert [(result.index, result.value, result.pieces, window) for result, window in stopped] == \
+        [(i, None, 0, None) for i in range(len(cores))]
+
+
 def test_library_and_cli(capsys, tmp_path):
     from helpers import run_cli
 

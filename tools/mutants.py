@@ -334,6 +334,11 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py", "tests/test_segment_bound.py"),
            "a window's down-sets are solved in the order they were found, not by size: a down-set may be left before "
            "a smaller one that reaches it is final"),
+    Mutant("windows-pool-past-the-deadline", "optimus_opt/solvers/segment_bound.py",
+           "    if deadline.expired():  # none will be solved: no processes to start",
+           "    if False:  # none will be solved: no processes to start",
+           ("tests/test_segment_bound.py",),
+           "windows asked for past the deadline still start a pool of processes, one per stage of the widening"),
     Mutant("graph-looks-only-when-full", "optimus_opt/solvers/downset_graph.py",
            "            stop = k + LOOK_STATES",
            "            stop = 1 << 62",

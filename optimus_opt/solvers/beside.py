@@ -12,7 +12,7 @@ idle, both have the whole limit. The child runs the heuristics first (when the s
 solves the windows one by one, sending each outcome as soon as it is known; whatever has arrived when the caller
 asks is a bound (:func:`~optimus_opt.solvers.segment_bound.assemble`: a window not yet solved counts its
 compulsory traffic). With every window solved it couples them (:mod:`~optimus_opt.solvers.coupling`) in a quarter
-of the time left and sends the coupled bound. With two minutes or more left it then widens the windows core by
+of the time left and sends the coupled bound. With :data:`WIDEN_SECONDS` or more left it then widens the windows core by
 core in half of it, first by their feeders, which it leaves out of the first windows when it may widen, then
 joining cores into cells (:func:`~optimus_opt.solvers.segment_bound.widened`), and sends the cores with their
 windows at each change, and their coupling. With the
@@ -72,8 +72,9 @@ from .windows import Refinement, by_cost, cheapest_first, refine_starts
 #: Mobile at narrow widths and by seconds at the widest (its improvements so far are sent as they come).
 REFINE_MARGIN = 2.0
 #: Seconds that must be left after the coupling for the child to widen the windows (:func:`~optimus_opt.solvers.
-#: segment_bound.widened`) before it refines: a wider window of NASNet-A Mobile takes seconds to minutes.
-WIDEN_SECONDS = 120.0
+#: segment_bound.widened`) before it refines: with the compiled windows a minute's run widens too (NASNet-A Mobile
+#: at 128 KiB: the windows take their feeders and a few cells join, 60,986,331 → 64,907,800 B in 60 s).
+WIDEN_SECONDS = 20.0
 #: The share of the time left after the coupling that widening the windows and coupling them again may take.
 WIDEN_SHARE = 0.5
 #: The share of the time left after the bound that the schedule from its pieces (:mod:`.pooled`) may take.

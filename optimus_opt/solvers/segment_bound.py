@@ -743,6 +743,10 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
     where this process may fork and the deadline is on the wall clock; they are yielded in the same order, each the
     same as alone."""
     todo = list(range(len(cores)) if indices is None else indices)
+    if deadline.expired():  # none will be solved: no processes to start (a fork of a process holding gigabytes of
+        for index in todo:  # graphs takes seconds, and a widening past its deadline started a pool per stage)
+            yield WindowResult(index, None, 0, 0, overlap, fed, False), None
+        return
     if (callable(jobs) or jobs > 1) and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
         yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit)
         return
