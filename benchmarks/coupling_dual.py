@@ -44,7 +44,7 @@ class Lagrangian:
             value, _, ys = solve_moved(w, own, lam)
             total += value
             coef: dict[int, int] = {}
-            for (m, sign, _, _), y in zip(own, ys):
+            for (m, sign, *_), y in zip(own, ys):
                 if y:
                     coef[m] = coef.get(m, 0) + sign
             planes.append((i, value - sum(s * int(lam[m]) for m, s in coef.items()), coef))

@@ -293,8 +293,8 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_refine.py",),
            "refine stops after the cheapest heuristic schedule, though time is left for the others"),
     Mutant("coupling-same-sign", "optimus_opt/solvers/coupling.py",
-           "            for i, sign in ((a, 1), (b, -1)):",
-           "            for i, sign in ((a, 1), (b, 1)):",
+           "                for i, sign in ((a, 1), (b, -1)):\n                    self.terms[i].append(",
+           "                for i, sign in ((a, 1), (b, 1)):\n                    self.terms[i].append(",
            ("tests/test_coupling.py",),
            "a shared pair's multiplier enters both windows with the same sign: the terms no longer cancel for a "
            "schedule of the network, and the coupled 'bound' may pass the optimum"),
@@ -317,11 +317,24 @@ MUTANTS: tuple[Mutant, ...] = (
            "a window is solved in the first round only, as if its multipliers never moved: the bound stays at the "
            "plain sum"),
     Mutant("coupling-moved-costs-not-kept", "optimus_opt/solvers/coupling.py",
-           "            costs[inside] += sign * (lam[m] - at[m])",
-           "            costs[inside] += sign * lam[m]",
+           "if free else sign * (lam[m] - at[m])",
+           "if free else sign * lam[m]",
            ("tests/test_coupling.py",),
            "a window's kept costs are moved by the whole multiplier each time it changes, not by its change: "
            "multipliers that move twice count twice"),
+    Mutant("coupling-free-term-forced", "optimus_opt/solvers/coupling.py",
+           "(min(0, sign * lam[m]) - min(0, sign * at[m])) if free",
+           "sign * (lam[m] - at[m]) if free",
+           ("tests/test_coupling.py",),
+           "a window holding one layer of a pair is made to say the pair shares a group wherever its piece is open "
+           "to the other layer, where it may only choose to: the terms need not cancel"),
+    Mutant("coupling-free-term-hull-loose", "optimus_opt/solvers/coupling.py",
+           "        through = [(k, self.readers[k] & above | self.producers[k] & below)",
+           "        through = [(k, (self.readers[k] | self.producers[k]) & (above | below))",
+           ("tests/test_coupling.py",),
+           "a piece counts as closed to a layer outside the window when a reader of the piece lies below that layer "
+           "(or a producer above it), which the hull of the two does not hold: pieces a group may extend lose the "
+           "free term"),
     Mutant("coupling-helper-answers-stale", "optimus_opt/solvers/coupling.py",
            "            pipe.send([(i, solve_moved(windows[i], terms[i], lam, kept[i])) for i in moved])",
            "            pipe.send([(i, solve_moved(windows[i], terms[i], 0 * lam, kept[i])) for i in moved])",

@@ -12,26 +12,32 @@ y_a = y_b for its restriction to the windows. So for any integer multiplier λ p
 
     L(λ) = Σ_i min over schedules σ of window i of [ c̃_i(σ) + Σ_m s_im λ_m y_m(σ) ]      (s = +1 in a, −1 in b)
 
-is at most every schedule's cost: evaluate each window at the network schedule's restriction, where the λ terms of
-a and b cancel and what is left is the segment bound's sum, a lower bound. L(0) is the segment bound; a round
-solves every window with its pieces' costs moved by λ (:class:`~.downset_graph.DownsetGraph`, a shortest path) and
-moves λ along the disagreements y_a − y_b (a subgradient of the concave L), with Polyak's step toward a level a
-quarter above the best bound so far, halved when rounds stop raising it. Integer multipliers keep every sum exact.
+is at most every schedule's cost: evaluate each window at the network schedule's restriction, where the λ terms of a
+and b cancel and what is left is the segment bound's sum, a lower bound. A window i that holds u but not v (when
+some window a holds both) takes part too, with a *free* term: a group holding v and i's piece P ∋ u holds the convex
+hull of P and v, which then takes in no other layer of window i, so i may pick y = 1 only where P is *open to v* in
+that sense, and it picks what costs least: its term is min(0, −λ_m) on those pieces, against +λ_m · y_a in a, and a
+schedule's own y is one it may pick. L(0) is the segment bound; a round solves every window with its pieces' costs
+moved by λ (:class:`~.downset_graph.DownsetGraph`, a shortest path) and moves λ along the disagreements y_a − y_b (a
+subgradient of the concave L), with Polyak's step toward a level a quarter above the best bound so far, halved when
+rounds stop raising it. Integer multipliers keep every sum exact.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 import numpy as np
 
+from ..cost.candidates import Reach, bits
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
 from ..utils.processes import can_fork
-from .downset_graph import DownsetGraph
+from .downset_graph import DownsetGraph, njit
 
 #: Rounds without a better bound after which the step is halved, and the smallest step factor tried.
 STALL_ROUNDS = 10
@@ -78,66 +84,274 @@ def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-#: One window's part in one multiplier: (the multiplier's index, its sign there: +1 in the pair's first window, −1
-#: in its second, the window's pieces that hold both layers, the two layers' bits in the window's positions).
-Term = tuple[int, int, np.ndarray, int]
+#: One window's part in one multiplier: (the multiplier's index, its sign there, the window's pieces the term moves,
+#: the pair's bits in the window's positions, whether the term is *free*). An exact term (the window holds both
+#: layers) moves the pieces that hold both by sign · λ, and its y says whether the schedule holds both in one piece.
+#: A free term (the window holds one layer of the pair; ``pair`` is its bit) lists the pieces holding that layer that
+#: a group holding the other could extend: the window picks y there, so those pieces move by min(0, sign · λ), and
+#: its y is 1 when the schedule's piece is one of them and sign · λ < 0.
+Term = tuple[int, int, np.ndarray, int, bool]
 
 
 def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Term]], int]:
     """For each window, the terms of the multipliers it takes part in, and how many multipliers there are: one per
-    adjacent pair and two consecutive windows among those holding both layers (module docstring)."""
-    where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
-    for i, w in enumerate(windows):
-        for u in w.layers:
-            where.setdefault(u, []).append(i)
-    terms: list[list[Term]] = [[] for _ in windows]
-    count = 0
-    for u, v in adjacent_pairs(cm):
-        shared = [i for i in where.get(u, ()) if i in where.get(v, ())]
-        for a, b in zip(shared, shared[1:]):
-            for i, sign in ((a, 1), (b, -1)):
-                w = windows[i]
-                pair = 1 << w.layers.index(u) | 1 << w.layers.index(v)
-                inside = np.flatnonzero((w.graph.masks & pair) == pair)
-                terms[i].append((count, sign, inside.astype(np.int32) if len(w.costs) < 2 ** 31 else inside, pair))
-            count += 1
-    return terms, count
+    adjacent pair and two consecutive windows among those holding both layers, and one per adjacent pair and window
+    holding only one of them, tied to the first window holding both (module docstring)."""
+    return _Terms(cm, windows).adjacent()
+
+
+class _Terms:
+    """The multipliers' terms of a set of windows, as they are made: those of the adjacent pairs, then of the pairs
+    of layers the windows' schedules are found to disagree on (:meth:`add_pairs`)."""
+
+    def __init__(self, cm: CostModel, windows: list[Window]) -> None:
+        self.windows = windows
+        self.where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
+        for i, w in enumerate(windows):
+            for u in w.layers:
+                self.where.setdefault(u, []).append(i)
+        self.terms: list[list[Term]] = [[] for _ in windows]
+        self.count = 0
+        self.reach = Reach.of(cm)
+        self._reaches: dict[int, _WindowReach] = {}
+        self.pairs = set(adjacent_pairs(cm))  # the pairs with terms, or without any window holding both
+
+    def reach_of(self, i: int) -> "_WindowReach":
+        if i not in self._reaches:
+            self._reaches[i] = _WindowReach.of(self.windows[i], self.reach)
+        return self._reaches[i]
+
+    def adjacent(self) -> tuple[list[list[Term]], int]:
+        for u, v in sorted(self.pairs):
+            holding_u, holding_v = self.where.get(u, ()), self.where.get(v, ())
+            shared = [i for i in holding_u if i in holding_v]
+            for a, b in zip(shared, shared[1:]):
+                for i, sign in ((a, 1), (b, -1)):
+                    self.terms[i].append(_exact_term(self.windows[i], self.count, sign, u, v))
+                self.count += 1
+            if not shared:
+                continue
+            alone = [(i, u, v) for i in holding_u if i not in shared] + [(i, v, u) for i in holding_v if i not in shared]
+            for i, held, other in sorted(alone):
+                self.terms[shared[0]].append(_exact_term(self.windows[shared[0]], self.count, 1, u, v))
+                self.terms[i].append(self.reach_of(i).free_term(self.count, -1, held, other))
+                self.count += 1
+        return self.terms, self.count
+
+    def add_pairs(self, pairs: list[tuple[int, int]]) -> set[int]:
+        """Terms for ``pairs`` (u < v, not adjacent), one multiplier per two consecutive windows holding u or v: in
+        a window holding both, the pieces holding both (exact) and those holding u that are open to v (free); in a
+        window holding one, those holding it that are open to the other. Returns the windows that got terms."""
+        touched = set()
+        for u, v in pairs:
+            self.pairs.add((u, v))
+            seen = sorted(set(self.where.get(u, ())) | set(self.where.get(v, ())))
+            for a, b in zip(seen, seen[1:]):
+                for i, sign in ((a, 1), (b, -1)):
+                    w, reach = self.windows[i], self.reach_of(i)
+                    if u in reach.position and v in reach.position:
+                        self.terms[i] += [_exact_term(w, self.count, sign, u, v),
+                                          reach.free_term(self.count, sign, u, v)]
+                    else:
+                        held, other = (u, v) if u in reach.position else (v, u)
+                        self.terms[i].append(reach.free_term(self.count, sign, held, other))
+                    touched.add(i)
+                self.count += 1
+        return touched
+
+    def disagreements(self, chosen: list[list[int]], most: int) -> list[tuple[int, int]]:
+        """Up to ``most`` pairs of layers without terms that one window's schedule (``chosen``: each window's
+        pieces) holds in one piece and another window's schedule keeps out of one group: its piece holding the
+        first of them it holds (u, when it holds both) does not hold the other and is not open to it
+        (:meth:`_WindowReach.opens`). The pairs in the order of their layers."""
+        def piece_of(i: int, u: int) -> int:
+            w, k = self.windows[i], self.reach_of(i).position[u]
+            return next(int(w.graph.masks[p]) for p in chosen[i] if int(w.graph.masks[p]) >> k & 1)
+
+        def forbids(i: int, u: int, v: int) -> bool:  # as the terms of :meth:`add_pairs` see it
+            reach = self.reach_of(i)
+            held, other = (u, v) if u in reach.position else (v, u)
+            piece = piece_of(i, held)
+            return not (other in reach.position and piece >> reach.position[other] & 1 or reach.opens(piece, other))
+
+        found: set[tuple[int, int]] = set()
+        for b, w in enumerate(self.windows):
+            for p in chosen[b]:
+                members = [w.layers[k] for k in bits(int(w.graph.masks[p]))]
+                for u in members:
+                    if len(self.where[u]) < 2:
+                        continue
+                    for v in members:
+                        pair = (min(u, v), max(u, v))
+                        if v == u or pair in self.pairs or pair in found:
+                            continue
+                        if any(forbids(a, *pair) for a in sorted(set(self.where[u]) | set(self.where[v])) if a != b):
+                            found.add(pair)
+        return sorted(found)[:most]
+
+
+def _exact_term(w: Window, m: int, sign: int, u: int, v: int) -> Term:
+    pair = 1 << w.layers.index(u) | 1 << w.layers.index(v)
+    return m, sign, _pieces(w.graph.masks, pair), pair, False
+
+
+def _pieces(masks: np.ndarray, held: int, near: int = 0, through: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+    """The indices of the pieces (bitsets over a window's positions) that hold every position of ``held`` and
+    none of ``near``, and that hold, with each position k of theirs that ``through`` lists as (k, t), all of t."""
+    wide = masks.dtype == object  # a window wider than a word: the same loop over Python integers
+    at, ts = np.array([k for k, _ in through], np.int64), np.array([t for _, t in through], masks.dtype)
+    return (getattr(_scan, "py_func", _scan) if wide else _scan)(masks, held, near, at, ts)
+
+
+@njit(cache=True)
+def _scan(masks, held, near, at, through):  # pragma: no cover - compiled
+    out = np.empty(len(masks), np.int32)
+    n = 0
+    for i in range(len(masks)):
+        m = masks[i]
+        if m & held != held or m & near:
+            continue
+        ok = True
+        for j in range(len(at)):
+            if (m >> at[j]) & 1 and m & through[j] != through[j]:
+                ok = False
+                break
+        if ok:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@dataclass(frozen=True)
+class _WindowReach:
+    """What the free terms of a window need: each position's producers and readers inside the window (bitsets over
+    its positions), and the network's reachability."""
+
+    window: Window
+    reach: Reach
+    position: dict[int, int]
+    producers: tuple[int, ...]
+    readers: tuple[int, ...]
+
+    @classmethod
+    def of(cls, window: Window, reach: Reach) -> "_WindowReach":
+        position = {u: k for k, u in enumerate(window.layers)}
+        producers = tuple(sum(1 << position[x] for x in bits(reach.pred[u]) if x in position) for u in window.layers)
+        readers = tuple(sum(1 << k for k, x in enumerate(window.layers) if reach.pred[x] >> u & 1)
+                        for u in window.layers)
+        return cls(window, reach, position, producers, readers)
+
+    def _inside(self, mask: int) -> int:
+        return sum(1 << self.position[x] for x in bits(mask) if x in self.position)
+
+    def _reaching(self, other: int) -> tuple[list[tuple[int, int]], int]:
+        """For the layer ``other``: the positions whose readers in the window lie above it or whose producers lie
+        below it, with those layers (a piece holding the position and a group holding ``other`` take them in), and
+        the positions a piece may not hold or touch for a group to hold it in another piece (``other`` and the
+        layers next to it, when the window holds it)."""
+        above, below = self._inside(self.reach.anc[other]), self._inside(self.reach.desc[other])
+        through = [(k, self.readers[k] & above | self.producers[k] & below) for k in range(len(self.window.layers))]
+        near = self._inside(self.reach.adj[other] | 1 << other) if other in self.position else 0
+        return [(k, t) for k, t in through if t], near
+
+    def opens(self, piece: int, other: int) -> bool:
+        """Whether a group may hold ``other`` and the piece (a bitset over the window's positions) as one of its
+        pieces of the window, other than the one holding ``other``: see :meth:`free_term`."""
+        through, near = self._reaching(other)
+        return not piece & near and all(piece & t == t for k, t in through if piece >> k & 1)
+
+    def free_term(self, m: int, sign: int, held: int, other: int) -> Term:
+        """The free term of the pair (``held``, in the window; ``other``): its pieces are those holding ``held``,
+        not ``other``, and *open* to it: a group holding ``other`` and the piece holds their convex hull, and a
+        layer of the window in it would lie in the same piece (a path from the piece to it inside the convex window
+        starts at a reader of the piece above ``other`` or ends at a producer of the piece below it, which the hull
+        holds, and which is next to the piece), so the hull may hold no other layer of the window, and ``other``, if
+        the window holds it, may not be next to the piece."""
+        through, near = self._reaching(other)  # a member at k takes t into the hull: the piece must hold t
+        bit = 1 << self.position[held]
+        return m, sign, _pieces(self.window.graph.masks, bit, near, through), bit, True
 
 
 def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
                 kept: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, list[int], list[bool]]:
     """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
-    schedule that reaches it, and for each term whether that schedule holds the pair in one piece (its y).
-    ``kept``, the window's costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in
-    place, moving only the pieces of the terms whose multiplier changed since."""
+    schedule that reaches it, and for each term its y in that schedule (:data:`Term`). ``kept``, the window's
+    costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in place, moving only the
+    pieces of the terms whose multiplier changed since."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
-    for m, sign, inside, _ in terms:
+    for m, sign, inside, _, free in terms:
         if lam[m] != at[m]:
-            costs[inside] += sign * (lam[m] - at[m])
+            costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if free else sign * (lam[m] - at[m])
     at[:] = lam
     value, chosen = window.graph.solve(costs)
     masks = [int(window.graph.masks[p]) for p in chosen]
-    return value, chosen, [any(mask & pair == pair for mask in masks) for _, _, _, pair in terms]
+    ys = []
+    for m, sign, inside, pair, free in terms:
+        if not free:
+            ys.append(any(mask & pair == pair for mask in masks))
+        elif sign * lam[m] >= 0:
+            ys.append(False)
+        else:
+            piece = next(p for p, mask in zip(chosen, masks) if mask & pair)
+            at_ = int(np.searchsorted(inside, piece))
+            ys.append(at_ < len(inside) and int(inside[at_]) == piece)
+    return value, chosen, ys
+
+
+#: Pairs of layers one look at the windows' disagreements adds at most (:meth:`_Terms.disagreements`).
+NEW_PAIRS = 256
+#: The step factor below which each round first looks for pairs the windows disagree on that have no terms yet.
+PAIRS_STEP = 1 / 8
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
            max_rounds: int = 400, jobs: int = 1) -> Coupled:
     """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
     within ``deadline`` and ``max_rounds`` rounds; with ``jobs`` of 2 or more (and a platform that forks) a second
-    process solves a share of the windows each round, the same rounds in less time."""
+    process solves a share of the windows each round, the same rounds in less time.
+
+    The rounds start with the terms of the adjacent pairs. Once the step has fallen below :data:`PAIRS_STEP`, or
+    the windows agree, each round first adds the terms of the pairs of layers that the last round's schedules
+    disagree on (:meth:`_Terms.disagreements`), their multipliers starting at 0, so that L is where it was; once
+    there are none, the rounds go on until the step is spent or the windows agree."""
     began = time.perf_counter()
-    terms, count = multiplier_terms(cm, windows)
+    made = _Terms(cm, windows)
+    terms, count = made.adjacent()
     lam = np.zeros(count, np.int64)
     kept = [(w.costs.copy(), np.zeros(count, np.int64)) for w in windows]  # each window's moved costs
-    # a window none of whose multipliers moved since its last solve has the same optimum: it is not solved again
-    own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
     last: list[tuple[int, list[int], list[bool]] | None] = [None] * len(windows)
-    best, step, stall, rounds, disagree = plain, 1.0, 0, 0, 0
+    best, step, stall, rounds, disagree, searching = plain, 1.0, 0, 0, 0, True
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
     helper = _Helper(windows, terms, kept) if theirs else None
+
+    def more_pairs() -> bool:
+        """Add the terms of the pairs the last round's schedules disagree on, if any."""
+        nonlocal count, lam, helper
+        pairs = made.disagreements([outcome[1] for outcome in last], NEW_PAIRS)
+        if not pairs:
+            return False
+        touched = made.add_pairs(pairs)
+        added, count = made.count - count, made.count
+        lam = np.concatenate([lam, np.zeros(added, np.int64)])
+        for i in range(len(windows)):
+            if helper is not None and i in theirs:  # the helper's copy of its windows' costs goes with it
+                kept[i] = (windows[i].costs.copy(), np.zeros(count, np.int64))
+            else:
+                kept[i] = (kept[i][0], np.concatenate([kept[i][1], np.zeros(added, np.int64)]))
+            if i in touched:
+                last[i] = None  # solved again, for the y of its new terms
+        if helper is not None:  # a new helper, forked with the new terms
+            helper.close()
+            helper = _Helper(windows, terms, kept)
+        return True
+
     try:
         while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
+            if searching and step < PAIRS_STEP:
+                searching = more_pairs()
+            # a window none of whose multipliers moved since its last solve has the same optimum: not solved again
+            own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
             moved = [i for i in range(len(windows))
                      if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]])]
             if helper is not None:
@@ -162,8 +376,8 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 value, chosen, ys = last[i]
                 total += value
                 chosen_pieces.update((i, p) for p in chosen)
-                for (m, sign, _, _), y in zip(own, ys):
-                    together[m, 0 if sign > 0 else 1] = y
+                for (m, sign, *_), y in zip(own, ys):
+                    together[m, 0 if sign > 0 else 1] |= y  # a window may give one multiplier two terms
             rounds += 1
             g = together[:, 0] - together[:, 1]
             disagree = int(np.count_nonzero(g))
@@ -173,8 +387,10 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 stall += 1
                 if stall >= STALL_ROUNDS:
                     step, stall = step / 2, 0
-            if not disagree:  # the windows agree: no multiplier can move L further along this subgradient
-                break
+            if not disagree:  # the windows agree: no multiplier moves L further, unless new pairs get terms
+                if not (searching and more_pairs()):
+                    break
+                continue
             lam += np.rint(step * ((1 + TARGET_ABOVE) * best - total) / disagree * g).astype(np.int64)
     finally:
         if helper is not None:
