@@ -84,7 +84,7 @@ DEFAULT_OVERLAP = 4
 WIDER_OVERLAPS = (8, 12)
 #: Layers a merged core holds at most (:func:`merge_windows`): one NASNet-A cell (29–36 layers in the live order),
 #: whose groups the cut through its middle splits between two windows of :data:`DEFAULT_SEGMENT` layers. With every
-#: core merged this way and no overlap, NASNet-A Mobile's bound at 128 KiB is 70,591,796 B against 65,115,802 B
+#: core merged this way and no overlap, NASNet-A Mobile's windows at 128 KiB sum to 70,591,796 B against 62,136,932 B
 #: (formulations/segment-bound.md, "Merged cores").
 MERGED_SEGMENT = 36
 #: Layers a merged core's window shows beyond it on either side: none, as each merged window already has 300,000
