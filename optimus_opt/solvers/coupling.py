@@ -20,7 +20,9 @@ that sense, and it picks what costs least: its term is min(0, −λ_m) on those 
 schedule's own y is one it may pick. L(0) is the segment bound; a round solves every window with its pieces' costs
 moved by λ (:class:`~.downset_graph.DownsetGraph`, a shortest path) and moves λ along the disagreements y_a − y_b (a
 subgradient of the concave L), with Polyak's step toward a level a quarter above the best bound so far, halved when
-rounds stop raising it. Integer multipliers keep every sum exact.
+rounds stop raising it. Integer multipliers keep every sum exact. Pairs that are not adjacent get terms too, once
+the rounds find one window holding them in one piece and another keeping them out of one group
+(:meth:`_Terms.disagreements`).
 """
 
 from __future__ import annotations
