@@ -1,7 +1,8 @@
 """The coupling of the segment bound's windows (optimus_opt/solvers/coupling.py, formulations/segment-bound.md,
 "Coupling the windows"), against a brute force that shares none of its code: every window's schedules listed as
 partitions of its layers into pieces, and the least sum of the windows' local costs over the tuples of window
-schedules that agree on every adjacent pair two windows share.
+schedules that agree on every pair of layers: no window holds two layers in one piece while another keeps them out
+of one group (its piece holding one of them, or the first, is neither holding the other nor open to it).
 
 Weak duality says the coupled bound never exceeds that least consistent sum (which never exceeds the optimum);
 when the last round's windows agree, the multipliers are optimal and the two are equal."""
