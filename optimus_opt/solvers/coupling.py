@@ -30,7 +30,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 
 import numpy as np
@@ -134,8 +134,11 @@ class _Terms:
             if not shared:
                 continue
             alone = [(i, u, v) for i in holding_u if i not in shared] + [(i, v, u) for i in holding_v if i not in shared]
+            if not alone:
+                continue
+            _, _, inside, pair, _ = _exact_term(self.windows[shared[0]], 0, 1, u, v)  # the pieces listed once
             for i, held, other in sorted(alone):
-                self.terms[shared[0]].append(_exact_term(self.windows[shared[0]], self.count, 1, u, v))
+                self.terms[shared[0]].append((self.count, 1, inside, pair, False))
                 self.terms[i].append(self.reach_of(i).free_term(self.count, -1, held, other))
                 self.count += 1
         return self.terms, self.count
@@ -234,6 +237,7 @@ class _WindowReach:
     position: dict[int, int]
     producers: tuple[int, ...]
     readers: tuple[int, ...]
+    reaching: dict[int, tuple[list[tuple[int, int]], int]] = field(default_factory=dict)  # :meth:`_reaching`, by layer
 
     @classmethod
     def of(cls, window: Window, reach: Reach) -> "_WindowReach":
@@ -251,10 +255,13 @@ class _WindowReach:
         below it, with those layers (a piece holding the position and a group holding ``other`` take them in), and
         the positions a piece may not hold or touch for a group to hold it in another piece (``other`` and the
         layers next to it, when the window holds it)."""
+        if other in self.reaching:
+            return self.reaching[other]
         above, below = self._inside(self.reach.anc[other]), self._inside(self.reach.desc[other])
         through = [(k, self.readers[k] & above | self.producers[k] & below) for k in range(len(self.window.layers))]
         near = self._inside(self.reach.adj[other] | 1 << other) if other in self.position else 0
-        return [(k, t) for k, t in through if t], near
+        self.reaching[other] = [(k, t) for k, t in through if t], near
+        return self.reaching[other]
 
     def opens(self, piece: int, other: int) -> bool:
         """Whether a group may hold ``other`` and the piece (a bitset over the window's positions) as one of its
@@ -322,6 +329,8 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     lam = np.zeros(count, np.int64)
     kept = [(w.costs.copy(), np.zeros(count, np.int64)) for w in windows]  # each window's moved costs
     last: list[tuple[int, list[int], list[bool]] | None] = [None] * len(windows)
+    # a window none of whose multipliers moved since its last solve has the same optimum: it is not solved again
+    own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
     best, step, stall, rounds, disagree, searching = plain, 1.0, 0, 0, 0, True
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
@@ -343,6 +352,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 kept[i] = (kept[i][0], np.concatenate([kept[i][1], np.zeros(added, np.int64)]))
             if i in touched:
                 last[i] = None  # solved again, for the y of its new terms
+                own_multipliers[i] = np.array([m for m, *_ in terms[i]], np.int64)
         if helper is not None:  # a new helper, forked with the new terms
             helper.close()
             helper = _Helper(windows, terms, kept)
@@ -352,8 +362,6 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
         while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
             if searching and step < PAIRS_STEP:
                 searching = more_pairs()
-            # a window none of whose multipliers moved since its last solve has the same optimum: not solved again
-            own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
             moved = [i for i in range(len(windows))
                      if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]])]
             if helper is not None:
