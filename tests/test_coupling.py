@@ -328,6 +328,29 @@ def test_a_second_process_gives_the_same_rounds(inst, size, overlap):
     assert shared == alone
 
 
+def test_the_helper_makes_the_terms_of_new_pairs_itself(monkeypatch):
+    # the worked example's rounds add the terms of 4 pairs (20 multipliers, then 24): the helper, sent the pairs,
+    # makes the same terms and answers every round (were it to die, the coupling would solve its windows here and
+    # end the same, hiding the fault)
+    from optimus_opt.solvers import coupling
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    solved = list(solve_windows(cm, segments(cm, 3), 2))
+    windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
+    answer = coupling._Helper.answer
+
+    def alive(helper):
+        outcomes = answer(helper)
+        assert outcomes is not None, "the helper died"
+        return outcomes
+
+    monkeypatch.setattr(coupling._Helper, "answer", alive)
+    assert coupling.multiplier_terms(cm, windows)[1] == 20
+    shared = coupling.couple(cm, windows, plain, jobs=2)
+    assert (shared.bytes, shared.rounds, shared.multipliers) == (247_316, 97, 24)
+
+
 def test_a_helper_that_dies_leaves_its_windows_to_the_coupling(monkeypatch):
     # the second process ends at once (as if killed for its memory): its windows are solved here from then on, and
     # the worked example couples to the same 247,316 B in the same rounds

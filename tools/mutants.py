@@ -336,8 +336,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "(or a producer above it), which the hull of the two does not hold: pieces a group may extend lose the "
            "free term"),
     Mutant("coupling-helper-answers-stale", "optimus_opt/solvers/coupling.py",
-           "            pipe.send([(i, solve_moved(windows[i], terms[i], lam, kept[i])) for i in moved])",
-           "            pipe.send([(i, solve_moved(windows[i], terms[i], 0 * lam, kept[i])) for i in moved])",
+           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i])) for i in moved])",
+           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], 0 * lam, kept[i])) for i in moved])",
            ("tests/test_coupling.py",),
            "the second process of the coupling solves its windows at the multipliers of the first round, whatever "
            "it is sent"),

@@ -334,28 +334,23 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     best, step, stall, rounds, disagree, searching = plain, 1.0, 0, 0, 0, True
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
-    helper = _Helper(windows, terms, kept) if theirs else None
+    helper = _Helper(windows, made, kept) if theirs else None
 
     def more_pairs() -> bool:
         """Add the terms of the pairs the last round's schedules disagree on, if any."""
-        nonlocal count, lam, helper
+        nonlocal count, lam
         pairs = made.disagreements([outcome[1] for outcome in last], NEW_PAIRS)
         if not pairs:
             return False
         touched = made.add_pairs(pairs)
         added, count = made.count - count, made.count
         lam = np.concatenate([lam, np.zeros(added, np.int64)])
-        for i in range(len(windows)):
-            if helper is not None and i in theirs:  # the helper's copy of its windows' costs goes with it
-                kept[i] = (windows[i].costs.copy(), np.zeros(count, np.int64))
-            else:
-                kept[i] = (kept[i][0], np.concatenate([kept[i][1], np.zeros(added, np.int64)]))
-            if i in touched:
-                last[i] = None  # solved again, for the y of its new terms
-                own_multipliers[i] = np.array([m for m, *_ in terms[i]], np.int64)
-        if helper is not None:  # a new helper, forked with the new terms
-            helper.close()
-            helper = _Helper(windows, terms, kept)
+        if helper is not None:  # it makes the same terms in its copy, as this process does below
+            helper.add_pairs(pairs)
+        _at_zero(kept, added)
+        for i in touched:
+            last[i] = None  # solved again, for the y of its new terms
+            own_multipliers[i] = np.array([m for m, *_ in terms[i]], np.int64)
         return True
 
     try:
@@ -425,20 +420,26 @@ def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:
 class _Helper:
     """A forked process that solves the windows it is told to at the multipliers it is sent, each round, keeping
     their moved costs as :func:`solve_moved` does. Forked after the windows' graphs exist, it shares them with this
-    process (copy on write) and is sent only the multipliers and which windows moved."""
+    process (copy on write) and is sent only the multipliers and which windows moved, and the pairs of layers that
+    get terms: it makes the same terms in its own copy of them (:meth:`_Terms.add_pairs` is deterministic)."""
 
-    def __init__(self, windows: list[Window], terms: list[list[Term]],
-                 kept: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    def __init__(self, windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.ndarray]]) -> None:
         context = multiprocessing.get_context("fork")
         self._pipe, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(windows, terms, kept, theirs),
+        self._process = context.Process(target=_serve, args=(windows, made, kept, theirs),
                                         name="optimus-opt-coupling", daemon=True)
         self._process.start()
         theirs.close()
 
     def ask(self, lam: np.ndarray, moved: list[int]) -> None:
+        self._send(("solve", lam, moved))
+
+    def add_pairs(self, pairs: list[tuple[int, int]]) -> None:
+        self._send(("pairs", pairs))
+
+    def _send(self, message: tuple) -> None:
         try:
-            self._pipe.send((lam, moved))
+            self._pipe.send(message)
         except (BrokenPipeError, ConnectionResetError):  # it has gone: :meth:`answer` says so
             pass
 
@@ -455,12 +456,24 @@ class _Helper:
         self._pipe.close()
 
 
-def _serve(windows: list[Window], terms: list[list[Term]], kept: list[tuple[np.ndarray, np.ndarray]],
-           pipe: Connection) -> None:
-    """The helper's loop: each (multipliers, windows) it receives, solved, sent back until the pipe closes."""
+def _at_zero(kept: list[tuple[np.ndarray, np.ndarray]], added: int) -> None:
+    """``added`` new multipliers, at 0, in each window's kept multipliers: the moved costs stay as they are."""
+    for i, (costs, at) in enumerate(kept):
+        kept[i] = (costs, np.concatenate([at, np.zeros(added, np.int64)]))
+
+
+def _serve(windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.ndarray]], pipe: Connection) -> None:
+    """The helper's loop: each (multipliers, windows) it receives, solved and sent back, and each list of new
+    pairs given its terms, until the pipe closes."""
     try:
         while True:
-            lam, moved = pipe.recv()
-            pipe.send([(i, solve_moved(windows[i], terms[i], lam, kept[i])) for i in moved])
+            kind, *message = pipe.recv()
+            if kind == "pairs":
+                before = made.count
+                made.add_pairs(*message)
+                _at_zero(kept, made.count - before)
+                continue
+            lam, moved = message
+            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i])) for i in moved])
     except (EOFError, BrokenPipeError, KeyboardInterrupt):  # the coupling has ended, or Ctrl-C: it kills us anyway
         pass
