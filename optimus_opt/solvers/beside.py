@@ -73,7 +73,7 @@ from .windows import Refinement, by_cost, cheapest_first, refine_starts
 REFINE_MARGIN = 2.0
 #: Seconds that must be left after the coupling for the child to widen the windows (:func:`~optimus_opt.solvers.
 #: segment_bound.widened`) before it refines: with the compiled windows a minute's run widens too (NASNet-A Mobile
-#: at 128 KiB: the windows take their feeders and a few cells join, 60,986,331 → 66,234,202 B in 60 s).
+#: at 128 KiB: the windows take their feeders and a few cells join, 60,986,331 → 66,144,226 B in 60 s).
 WIDEN_SECONDS = 20.0
 #: The share of the time left after the coupling that widening the windows and coupling them again may take.
 WIDEN_SHARE = 0.5

@@ -1,7 +1,8 @@
 """``refine``: the heuristics' schedules (``optimus``, ``efficient-s``, ``greedy-merge``), improved window by window
 (:mod:`~optimus_opt.solvers.windows`: consecutive groups re-solved exactly by the down-set DP), by moving single
-layers between groups and by merging pairs of groups, until no window of the widest width (the ``window`` option,
-:data:`~optimus_opt.solvers.windows.DEFAULT_WINDOW` layers), move nor merge improves it or the time limit passes.
+layers between groups, by merging pairs of groups and by swapping branches between them, until no window of the
+widest width (the ``window`` option, :data:`~optimus_opt.solvers.windows.DEFAULT_WINDOW` layers), move, merge nor
+swap improves it or the time limit passes.
 Each schedule, the cheapest first, is refined until it converges or its slice of the time limit passes (an equal
 share of what is left; :func:`~optimus_opt.solvers.windows.refine_starts`), and the cheapest local optimum is
 returned: a cheaper start does not always lead to the better optimum (SqueezeNet 1.0 at 1 MiB: greedy-merge's
@@ -24,10 +25,10 @@ class Refine(Solver):
     name = "refine"
     description = (f"optimus, efficient-s and greedy-merge, each improved in its share of the time by exact DP "
                    f"over windows of consecutive groups ({FIRST_WIDTH} to {DEFAULT_WINDOW} layers), single-layer "
-                   f"moves and group merges: the cheapest local optimum")
+                   f"moves, group merges and branch swaps: the cheapest local optimum")
     space = ("schedules reached from the heuristic schedules, cheapest first, by re-solving windows of consecutive "
-             "groups exactly, moving single layers and merging pairs of groups (optimal only when one window held the "
-             "whole schedule)")
+             "groups exactly, moving single layers, merging pairs of groups and swapping branches between them "
+             "(optimal only when one window held the whole schedule)")
     timed = True
     extra_options = ("window",)
     order = 55
