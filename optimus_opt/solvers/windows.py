@@ -319,8 +319,8 @@ def swap_branches(cm: CostModel, current: list[tuple[int, Tiling]], deadline: De
     schedule order), the groups are put back in order (:func:`_in_order`), and the search repeats until none lowers
     the cost. Found on NASNet-A Mobile at 512 KiB (formulations/refine.md, "Branch swaps"): a group held one
     comb of a cell and the next group the cell's other four; holding the other comb alone moves 137,984 B fewer.
-    Neither a layer move (one layer of a comb alone costs more) nor a merge (the hull does not fit) nor a window
-    (the two groups hold 30 layers) finds that."""
+    No layer move nor merge lowers the cost of that schedule, and the down-set DP does not finish a window of the
+    two groups (30 layers) in 20 s."""
     reach = Reach.of(cm)
     groups = [mask for mask, _ in current]
     cost_of = _GroupCost(cm, current, max_group)
