@@ -333,7 +333,7 @@ def swap_branches(cm: CostModel, current: list[tuple[int, Tiling]], deadline: De
             ours, theirs = branches(cm, groups[a], readers), branches(cm, groups[b], readers)
             for x, y in [(x, y) for x in ours for y in (0, *theirs)] + [(0, y) for y in theirs]:
                 new_a, new_b = groups[a] & ~x | y, groups[b] & ~y | x
-                # convex and connected: the hull first, which refuses most (the parts alone made NASNet's swaps 3 times slower)
+                # convex and connected: the hull first, which refuses most (the parts alone: NASNet's swaps 3x slower)
                 if not (new_a and new_b) or reach.hull(new_a) != new_a or reach.hull(new_b) != new_b \
                         or _rest_parts(cm, reach, [new_a]) != [new_a] or _rest_parts(cm, reach, [new_b]) != [new_b]:
                     continue
