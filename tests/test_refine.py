@@ -50,7 +50,9 @@ def test_a_window_is_solved_after_its_start_down_set():
 
 
 def test_widths_grow_by_half_up_to_the_widest():
-    assert widths(24) == [8, 12, 18, 24] and widths(40) == [8, 12, 18, 27, 40] and widths(3) == [3]
+    # by half up to the DP's widest (24), then from the first width by columns (56) on
+    assert widths(24) == [8, 12, 18, 24] and widths(40) == [8, 12, 18, 24, 40] and widths(3) == [3]
+    assert widths(200) == [8, 12, 18, 24, 56, 84, 126, 189, 200] and widths(20) == [8, 12, 18, 20]
 
 
 def test_one_window_over_the_whole_network_proves_the_optimum(example):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from ..utils.deadline import NEVER, Deadline
 from .cost_model import CostModel, Tiling, bits
@@ -125,10 +125,14 @@ class CandidateSpace:
         Stop after this many candidates (``None``: no limit); :attr:`complete` is then False and :attr:`capped`
         True. An exact solver's dynamic program or model cannot use more than a few hundred thousand candidates
         in any time a run has (formulations/exact-dp.md, "The candidate limit").
+    listed:
+        The candidates, enumerated elsewhere (the compiled enumeration of a window, :mod:`optimus_opt.solvers.
+        window_columns`): they are taken as they are instead of enumerated.
     """
 
     def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER,
-                 within: int | None = None, floors: bool = True, limit: int | None = None) -> None:
+                 within: int | None = None, floors: bool = True, limit: int | None = None,
+                 listed: Sequence[Candidate] | None = None) -> None:
         self.cm = cm
         self.max_group = max_group
         net = cm.network
@@ -137,7 +141,8 @@ class CandidateSpace:
         self.layers = net.layer_ids
         self.layer_mask = sum(1 << u for u in self.layers)
         self.within = self.layer_mask if within is None else within & self.layer_mask
-        self._within_layers = [u for u in self.layers if self.within >> u & 1]
+        #: The layers a schedule of this space covers (those of ``within``): the rows of a set-partitioning model.
+        self.rows = tuple(u for u in self.layers if self.within >> u & 1)
         reach = Reach.of(cm)
         self.pred, self.adj, self.desc, self.anc = reach.pred, reach.adj, reach.desc, reach.anc
         self.hull = reach.hull
@@ -147,7 +152,12 @@ class CandidateSpace:
         self.complete = True
         self.capped = False
         self.seconds = 0.0
-        self._enumerate(deadline, self._make if floors else self._unpriced, limit)
+        if listed is None:
+            self._enumerate(deadline, self._make if floors else self._unpriced, limit)
+            return
+        for cand in listed:
+            self.by_first[cand.first].append(cand)
+        self.explored = len(listed)
 
     # -- bounds ----------------------------------------------------------------------------------------------
 
@@ -353,7 +363,7 @@ class CandidateSpace:
         layer is ready (every producer in ``done``), that hold no layer of ``done`` and read nothing outside it
         (the transitions of the down-set DP, formulations/exact-dp.md)."""
         pred, by_first = self.pred, self.by_first
-        for r in self._within_layers:
+        for r in self.rows:
             if done >> r & 1 or pred[r] & ~done:
                 continue
             for cand in by_first[r]:

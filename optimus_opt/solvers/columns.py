@@ -34,6 +34,9 @@ from ..utils.highs import new_highs
 BATCH = 512
 #: Columns that join the LP per round, at most (the most negative reduced costs first).
 JOIN = 4000
+#: The bound L(π) is computed at every this many pricing passes (and at the last): the least share of each layer
+#: is a pass over every membership of every candidate, the costliest step on a large pool.
+BOUND_EVERY = 4
 #: A reduced cost above −TOL times the typical cost counts as non-negative when deciding that the LP is solved.
 #: Only the stopping rule uses it: bounds and the columns kept are computed without it.
 TOL = 1e-9
@@ -46,7 +49,7 @@ class Pool:
     def __init__(self, cm: CostModel, space: CandidateSpace, deadline: Deadline) -> None:
         self.cm = cm
         self.candidates: list[Candidate] = list(space)
-        self.layers = list(space.layers)
+        self.layers = list(space.rows)
         row = {u: i for i, u in enumerate(self.layers)}
         sizes, flat = [], []
         for k, cand in enumerate(self.candidates):
@@ -60,6 +63,18 @@ class Pool:
         self.starts = np.zeros(len(sizes), dtype=np.int64)
         self.starts[1:] = np.cumsum(self.size)[:-1]
         self.owner = np.repeat(np.arange(len(sizes)), self.size)
+        # the memberships grouped by layer, for the least share of each layer in one pass (np.minimum.at is slow)
+        by_layer = np.argsort(self.flat, kind="stable")
+        self._owners_by_layer = self.owner[by_layer]
+        self._layer_starts = np.searchsorted(self.flat[by_layer], np.arange(len(self.layers)))
+        self._held = np.bincount(self.flat, minlength=len(self.layers)) > 0
+        self._memberships = np.full(len(self.flat) + 1, math.inf)
+        # where the layers fit a word, each candidate's layers as a bitset cut into bytes: π(S) is then a sum of
+        # one table look-up per byte instead of one per member
+        self._bytes = None
+        if len(self.layers) <= 63 and len(sizes):
+            words = np.bitwise_or.reduceat(np.left_shift(1, self.flat), self.starts)
+            self._bytes = [((words >> shift) & 0xFF).astype(np.uint8) for shift in range(0, len(self.layers), 8)]
         self.lower = np.array([cand.cost_floor for cand in self.candidates], dtype=np.float64)
         self.tiled = np.zeros(len(sizes), dtype=bool)
         self.tilings: dict[int, Tiling] = {}
@@ -82,13 +97,25 @@ class Pool:
 
     def priced(self, pi: np.ndarray) -> np.ndarray:
         """π(S) of every candidate."""
-        return np.add.reduceat(pi[self.flat], self.starts)
+        if self._bytes is None:
+            return np.add.reduceat(pi[self.flat], self.starts)
+        total = np.zeros(len(self.size))
+        for k, part in enumerate(self._bytes):
+            prices = pi[8 * k:8 * k + 8]
+            total += (_BITS[:, :len(prices)] @ prices)[part]
+        return total
 
     def shares(self, rc: np.ndarray) -> np.ndarray:
         """m_u = the least rc(S)/|S| over the candidates S that hold layer u (infinite when none may fit)."""
-        m = np.full(len(self.layers), math.inf)
-        np.minimum.at(m, self.flat, (rc / self.size)[self.owner])
+        # an infinite sentinel at the end keeps every start a valid index, even of layers that no candidate holds
+        np.take(rc / self.size, self._owners_by_layer, out=self._memberships[:-1])
+        m = np.minimum.reduceat(self._memberships, self._layer_starts)
+        m[~self._held] = math.inf
         return m
+
+
+#: The bits of each byte value, as rows of 0/1.
+_BITS = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.float64)
 
 
 @dataclass
@@ -116,12 +143,12 @@ class Relaxation:
         return math.ceil(self.bound - 1e-9 * abs(self.bound) - 1e-6)
 
 
-def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.NULL, threads: int = 1
-          ) -> Relaxation:
+def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.NULL, threads: int = 1,
+          enough: float | None = None) -> Relaxation:
     """Solve the LP relaxation of the cover rows (every layer in exactly one group; the order of groups is not
     part of it) by column generation over ``pool``, starting from the layers alone; stops when no candidate has
-    a negative reduced cost, or at ``deadline`` with the best bound so far (:class:`Relaxation`), on HiGHS with
-    ``threads`` threads."""
+    a negative reduced cost, at ``deadline`` with the best bound so far (:class:`Relaxation`), or once the bound
+    reaches ``enough`` (a caller's schedule that no other can then beat), on HiGHS with ``threads`` threads."""
     import highspy
 
     out = Relaxation()
@@ -153,6 +180,7 @@ def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.N
 
         join(sorted(alone.values()))
         tol = TOL * scale
+        passes = 0
         while True:
             deadline.check(f"column generation ({len(out.columns):,} columns)")
             h.run()
@@ -162,21 +190,26 @@ def relax(pool: Pool, deadline: Deadline, report: progress.Reporter = progress.N
             pi = np.array(h.getSolution().row_dual, dtype=np.float64) * scale
             while True:  # price with these duals until a column joins or every candidate prices out
                 rc = pool.lower - pool.priced(pi)
-                m = pool.shares(rc)
-                if not np.isfinite(m).all():  # every group that holds these layers was tiled: none fits
-                    out.uncovered = [pool.layers[u] for u in np.flatnonzero(~np.isfinite(m))]
-                    return out
-                bound = float(pi.sum() + m.sum())
-                if bound > out.bound:
-                    out.bound = bound
-                    report.update(columns=len(out.columns), bound=out.bound_bytes())
                 negative = rc < -tol
                 joining = np.flatnonzero(negative & pool.tiled & ~inside)
+                untiled = np.flatnonzero(negative & ~pool.tiled) if not len(joining) else joining[:0]
+                solved = not len(joining) and not len(untiled)
+                if solved or passes % BOUND_EVERY == 0:
+                    m = pool.shares(rc)
+                    if not np.isfinite(m).all():  # every group that holds these layers was tiled: none fits
+                        out.uncovered = [pool.layers[u] for u in np.flatnonzero(~np.isfinite(m))]
+                        return out
+                    bound = float(pi.sum() + m.sum())
+                    if bound > out.bound:
+                        out.bound = bound
+                        report.update(columns=len(out.columns), bound=out.bound_bytes())
+                        if enough is not None and out.bound_bytes() >= enough:
+                            return out
+                passes += 1
                 if len(joining):
                     join(joining[np.argsort(rc[joining], kind="stable")][:JOIN])
                     break
-                untiled = np.flatnonzero(negative & ~pool.tiled)
-                if not len(untiled):
+                if solved:
                     out.solved = True
                     out.lp_value = float(h.getInfo().objective_function_value) * scale
                     out.pi, out.shares, out.at = pi, m, bound  # the solved LP's prices, for the columns kept

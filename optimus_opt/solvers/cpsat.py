@@ -1,9 +1,5 @@
-"""``cpsat``: the set-partitioning model (setpartition.py) solved to proven optimality by OR-Tools CP-SAT.
-
-Variables: a Boolean x_S per feasible candidate group; a level t_u ∈ [0, L) per layer; a Boolean y_uv per adjacent
-pair that some group holds together. Constraints: exactly one x_S per layer; y_uv = Σ_{S ∋ u,v} x_S;
-y_uv ⇒ t_u = t_v; per edge u→v: t_v ≥ t_u, and ¬y_uv ⇒ t_v ≥ t_u + 1 (an edge between two groups climbs).
-Objective: Σ c_S x_S in exact integer bytes (no scaling). See formulations/cpsat.md.
+"""``cpsat``: the set-partitioning model (setpartition.py) solved to proven optimality by OR-Tools CP-SAT, as
+cpsat_model.py states it. Objective: Σ c_S x_S in exact integer bytes (no scaling). See formulations/cpsat.md.
 """
 
 from __future__ import annotations
@@ -11,10 +7,12 @@ from __future__ import annotations
 from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..utils import progress
-from ..utils.deadline import NEVER, Deadline
+from ..utils.deadline import Deadline
 from . import anytime
 from .base import SolveOptions, SolverResult
-from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs
+from .cpsat_model import project_solver, solve_interruptibly, state_partition
+from .partition_model import PartitionModel
+from .setpartition import SetPartitionSolver
 
 _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasible", "UNKNOWN": "unknown",
            "MODEL_INVALID": "unknown"}
@@ -93,93 +91,17 @@ def _bound(value: float) -> int | None:
     return int(math.ceil(value - 1e-6)) if math.isfinite(value) else None
 
 
-def state_partition(m, data: PartitionModel, deadline: Deadline = NEVER):
-    """Add the columns, the cover and the level-based acyclicity of ``data`` to the CP-SAT model ``m``; return
-    the column Booleans x and the layer levels t. Raises :class:`~optimus_opt.utils.deadline.OutOfTime` once
-    ``deadline`` has passed."""
-    what = f"stating the CP-SAT model of {len(data.columns):,} columns"
-    x = [m.new_bool_var(f"x{k}") for k in range(len(data.columns))]
-    t = {u: m.new_int_var(0, data.levels - 1, f"t{u}") for u in data.layers}
-    deadline.check(what)
-    for u in data.layers:
-        m.add_exactly_one(x[k] for k in data.cover[u])
-    deadline.check(what)
-    y = {}
-    for k, (u, v) in enumerate(same_group_pairs(data)):
-        if k % CHECK_EVERY == 0:
-            deadline.check(what)
-        y[(u, v)] = m.new_bool_var(f"y{u}_{v}")
-        m.add(sum(x[k] for k in data.pairs[(u, v)]) == y[(u, v)])
-        m.add(t[u] == t[v]).only_enforce_if(y[(u, v)])
-    deadline.check(what)
-    for (u, v) in data.edges:
-        pair = y.get((u, v))
-        if pair is None:
-            m.add(t[v] >= t[u] + 1)
-        else:
-            m.add(t[v] >= t[u])
-            m.add(t[v] >= t[u] + 1).only_enforce_if(~pair)
-    return x, t
-
-
 def configured_solver(options: SolveOptions, deadline: Deadline):
     """A CP-SAT solver with the project's settings, the options' seed and workers, what is left of ``deadline`` as
     its time limit (make it just before solving), and any ``parameters={...}`` overrides."""
-    from ortools.sat.python import cp_model
-
-    solver = cp_model.CpSolver()
+    solver = project_solver(options.workers, options.seed, deadline)
     params = solver.parameters
-    params.num_workers = max(1, options.workers)
-    params.random_seed = options.seed
-    seconds = deadline.budget()
-    if seconds is not None:
-        params.max_time_in_seconds = seconds
-    # The LP relaxation of set partitioning is nearly integral here: keep the full linearisation and skip the
-    # presolve, which on 2 workers costs seconds to tens of seconds and wins nothing (formulations/cpsat.md).
-    params.linearization_level = 2
-    params.cp_model_presolve = False
     for key, value in dict(options.extra.get("parameters", {})).items():
         try:  # any SatParameters field, e.g. {"cp_model_presolve": False}
             setattr(params, key, value)
         except (AttributeError, TypeError, ValueError) as err:
             raise SolverError(f"cpsat parameter {key}={value!r} is not accepted: {err}") from None
     return solver
-
-
-def solve_interruptibly(solver, model, callback=None) -> int:
-    """``solver.solve(model, callback)``, but Ctrl-C raises :class:`KeyboardInterrupt` once the search has stopped.
-
-    CP-SAT catches SIGINT itself and ends its search as if its time limit had passed, so an interrupted run would
-    look like a timed-out one (and the command would exit 0). In the main thread the search therefore runs in a
-    helper thread with CP-SAT's own handler off, while this thread waits and keeps Python's: on Ctrl-C it stops
-    the search, waits for it to end and raises. Elsewhere (a Dask worker's thread) it is a plain solve."""
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return solver.solve(model, callback)
-    solver.parameters.catch_sigint_signal = False
-    outcome: dict = {}
-    done = threading.Event()
-
-    def search() -> None:
-        try:
-            outcome["code"] = solver.solve(model, callback)
-        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread, which raises it
-            outcome["error"] = err
-        finally:
-            done.set()
-
-    threading.Thread(target=search, name="cp-sat search", daemon=True).start()
-    try:
-        while not done.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        solver.stop_search()
-        done.wait()
-        raise
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["code"]
 
 
 def _version() -> str:

@@ -17,7 +17,8 @@ from ..utils.deadline import Deadline
 from ..utils.highs import new_highs
 from . import anytime
 from .base import SolveOptions, SolverResult
-from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, same_group_pairs
+from .partition_model import CHECK_EVERY, PartitionModel, same_group_pairs
+from .setpartition import SetPartitionSolver
 
 #: Above this many nonzeros HiGHS's presolve is switched off. It does not look at the time limit: on the width-4
 #: scaling network (108,494 columns, 7.0 million nonzeros) it ran 200 s and more of a 10 s limit, and gained

@@ -39,8 +39,10 @@ from ..model.instance import Instance
 from ..utils import progress as _progress
 from ..utils.deadline import Deadline, OutOfTime
 from .base import SolveOptions, schedule_of
-from .cpsat import configured_solver, solve_interruptibly, state_partition
-from .setpartition import CHECK_EVERY, PartitionModel, SetPartitionSolver, build_model
+from .cpsat import configured_solver
+from .cpsat_model import solve_interruptibly, state_partition
+from .partition_model import CHECK_EVERY, PartitionModel, build_model
+from .setpartition import SetPartitionSolver
 
 #: How a front is swept: ``dp`` (the down-set DP), ``cpsat``, or ``auto`` (the DP unless the network has more
 #: down-sets or transitions than below).

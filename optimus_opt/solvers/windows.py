@@ -41,23 +41,38 @@ from ..cost.cost_model import CostModel, Tiling, mask_of
 from ..cost.partition import components
 from ..utils.deadline import NEVER, Deadline
 from .downsets import downset_dp
+from .window_columns import solve_by_columns
 
 #: The narrowest window, in layers, and the default widest (the ``window`` option).
 FIRST_WIDTH = 8
 DEFAULT_WINDOW = 24
 #: Each width is this many times the one before (rounded down), until the widest.
 GROWTH = 1.5
+#: The widest window the DP solves; wider ones are solved by columns on demand (window_columns.py): the DP's
+#: down-sets multiply with the parallel paths of a wide window. The first of those widths is COLUMN_WIDTH, where a
+#: window's candidates are still enumerated compiled (at most a machine word of layers).
+DP_WIDTH = DEFAULT_WINDOW
+COLUMN_WIDTH = 56
+#: The most seconds one window by columns may take; one that takes longer is left as it is (``windows_skipped``)
+#: and the sweep goes on: a few windows of NASNet-A Mobile whose LP degenerates would otherwise take the whole run.
+COLUMN_SECONDS = 60.0
 
 
 def widths(window: int) -> list[int]:
-    """The window widths swept in turn, narrowest first, ending at ``window``.
+    """The window widths swept in turn, narrowest first, ending at ``window``: ×1.5 from :data:`FIRST_WIDTH` up to
+    :data:`DP_WIDTH`, then from :data:`COLUMN_WIDTH` on.
 
-    >>> widths(24), widths(8), widths(5)
-    ([8, 12, 18, 24], [8], [5])
+    >>> widths(24), widths(8), widths(5), widths(100), widths(30)
+    ([8, 12, 18, 24], [8], [5], [8, 12, 18, 24, 56, 84, 100], [8, 12, 18, 24, 30])
     """
     out = [min(FIRST_WIDTH, window)]
     while out[-1] < window:
-        out.append(min(window, int(out[-1] * GROWTH)))
+        grown = int(out[-1] * GROWTH)
+        if out[-1] == DP_WIDTH:
+            grown = COLUMN_WIDTH
+        elif out[-1] < DP_WIDTH < grown:
+            grown = DP_WIDTH
+        out.append(min(window, grown))
     return out
 
 
@@ -76,6 +91,7 @@ class Refinement:
     moves: int = 0
     merges: int = 0
     swaps: int = 0
+    skipped: int = 0
 
     @property
     def cost(self) -> int:
@@ -84,6 +100,7 @@ class Refinement:
     def info(self) -> dict:
         return {"windows_solved": self.windows, "windows_improved": self.improved, "widest_window": self.widest,
                 "layer_moves": self.moves, "group_merges": self.merges, "branch_swaps": self.swaps,
+                "windows_skipped": self.skipped,
                 "refine_seconds": round(self.seconds, 6), "refine_stopped_by_time": self.stopped}
 
 
@@ -100,13 +117,14 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
     current = [(mask_of(members), tiling) for members, tiling in groups]
     if window is None:
         window = sum(mask.bit_count() for mask, _ in current)
-    solved = improved = widest = moves = merges = swaps = 0
+    solved = improved = widest = moves = merges = swaps = skipped = 0
     proven = stopped = False
 
     def result() -> Refinement:
         return Refinement(groups=tuple((tuple(bits(mask)), tiling) for mask, tiling in current), proven=proven,
                           stopped=stopped, windows=solved, improved=improved, widest=widest,
-                          seconds=time.perf_counter() - began, moves=moves, merges=merges, swaps=swaps)
+                          seconds=time.perf_counter() - began, moves=moves, merges=merges, swaps=swaps,
+                          skipped=skipped)
     for width in widths(window):
         changed = True
         while changed and not (stopped or proven):
@@ -121,9 +139,13 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                     i += 1
                     continue
                 better, finished = _solve_window(cm, current, i, j, deadline, max_group)
-                if not finished:
-                    stopped = True
-                    break
+                if better is None and not finished:
+                    if deadline.expired():
+                        stopped = True
+                        break
+                    skipped += 1  # a window by columns over its own limit: left as it is
+                    i += max(1, (j - i) // 2)
+                    continue
                 solved += 1
                 widest = max(widest, size)
                 whole = i == 0 and j == len(current)
@@ -133,7 +155,7 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
                     changed = True
                     if improved_to is not None:
                         improved_to(result())
-                if whole and max_group is None:  # the window held the whole schedule: the DP proved it
+                if whole and finished and max_group is None:  # the window held the whole schedule, solved exactly
                     proven = True
                     break
                 i += max(1, (j - i if better is None else len(better)) // 2)
@@ -454,19 +476,24 @@ def _in_order(cm: CostModel, groups: list[int]) -> list[int] | None:
 
 def _solve_window(cm: CostModel, current: list[tuple[int, Tiling]], i: int, j: int, deadline: Deadline,
                   max_group: int | None) -> tuple[list[tuple[int, Tiling]] | None, bool]:
-    """The best schedule of groups i … j−1 run after groups 0 … i−1 when it is cheaper than they are (else None),
-    and whether the window was solved before the deadline."""
+    """A cheaper schedule of groups i … j−1, run after groups 0 … i−1, than they are (else None), and whether the
+    window was solved exactly before the deadline (then that schedule is its best). Windows of up to
+    :data:`DP_WIDTH` layers are solved by the down-set DP, wider ones by columns on demand in at most
+    :data:`COLUMN_SECONDS`."""
     start = window = 0
     for mask, _ in current[:i]:
         start |= mask
     for mask, _ in current[i:j]:
         window |= mask
+    now = sum(t.cost for _, t in current[i:j])
+    if window.bit_count() > DP_WIDTH:
+        return solve_by_columns(cm, window, now, deadline.sub(COLUMN_SECONDS), max_group)
     space = CandidateSpace(cm, max_group=max_group, deadline=deadline, within=window)
     if not space.complete:
         return None, False
     cost, cands, _, finished = downset_dp(cm, space, deadline, start=start, frontier=False)
     if not finished:
         return None, False
-    if cost is None or cost >= sum(t.cost for _, t in current[i:j]):
+    if cost is None or cost >= now:
         return None, True
     return [(c.mask, c.tiling(cm)) for c in cands], True
