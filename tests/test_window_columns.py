@@ -28,7 +28,8 @@ def _mask(inst: oo.Instance, names) -> int:
 def test_prices_and_shares_are_the_sums_and_least_ratios_of_their_definition():
     """π(S) = Σ_{u∈S} π_u and m_u = min over S ∋ u of rc(S)/|S|, computed member by member here, against the
     pool's byte tables (SqueezeNet 1.0: its 50 layers fit a word) and its sums over memberships (GoogLeNet)."""
-    for inst, words in ((oo.load_instance(SQUEEZENET), True), (resolve_instance("googlenet", buffer=128 * 1024), False)):
+    googlenet = resolve_instance("googlenet", buffer=128 * 1024)
+    for inst, words in ((oo.load_instance(SQUEEZENET), True), (googlenet, False)):
         cm = oo.CostModel(inst)
         pool = Pool(cm, CandidateSpace(cm), NEVER)
         assert (pool._bytes is not None) == words

@@ -9,7 +9,8 @@ pairs of a group make the whole group one level, so only those pairs need a same
 
     y_uv = Σ_{S ∋ u, v} x_S,
 
-not every pair of layers. This module builds the data; the back-ends state it in their own terms (setpartition.py runs them).
+not every pair of layers. This module builds the data; the back-ends state it in their own terms, and
+setpartition.py runs them.
 """
 
 from __future__ import annotations
