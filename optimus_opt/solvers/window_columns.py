@@ -9,8 +9,8 @@ in 300 s. The set-partitioning model does not enumerate down-sets: the LP relaxa
 generation (formulations/columns.md, with the cover rows of U's layers only), proves the window cannot improve when
 its bound reaches the groups' cost; else the candidates that pass the reduced-cost test with the groups' cost as
 the upper bound are the only ones a schedule of U at most as cheap can use, and CP-SAT over them (with the
-level-based order of cpsat.md) finds the window's optimum. On that stem window it proves 10,101,596 B, 275,968 B
-below the groups the DP windows had left, in about two minutes (most of it the enumeration).
+level-based order of cpsat.md) finds the window's optimum. On the four stem groups of the best 128 KiB schedule
+then known (54 layers, 549,327 candidates) it finds 275,968 B fewer in 5.3 s, which no DP window had found.
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ def solve_by_columns(cm: CostModel, window: int, now: int, deadline: Deadline, m
     cost = sum(data.tilings[k].cost for k in picked)
     better = [(data.columns[k].mask, data.tilings[k]) for k in picked] if cost < now else None
     return better, status == "OPTIMAL"
-
 
 
 def window_space(cm: CostModel, window: int, max_group: int | None, deadline: Deadline) -> CandidateSpace | None:

@@ -11,7 +11,9 @@ cost depends on the group alone, so the schedule's cost changes by exactly the w
 never worse than its present groups, which are among its candidates.
 
 Windows are slid over the schedule with half-overlap; a width (in layers) is swept until a sweep improves nothing,
-then the next, wider one: :data:`FIRST_WIDTH`, ×1.5, … up to the ``window`` option (:data:`DEFAULT_WINDOW`). A
+then the next, wider one: :data:`FIRST_WIDTH`, ×1.5, … up to the ``window`` option (:data:`DEFAULT_WINDOW`). Wider
+windows (where the widths grow without end) are solved by columns on demand (:mod:`.window_columns`), whose LP and
+CP-SAT do not enumerate the down-sets that multiply with a wide window's parallel paths. A
 group larger than the width is kept as it is at that width. The result is a schedule no window of the last width
 can improve; when one window held the whole schedule it is the optimum over every schedule, and the status says
 ``optimal``.
@@ -112,7 +114,8 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
     widest width in layers; ``None`` widens until one window holds the whole schedule (or the deadline passes).
     ``max_group`` caps the groups the windows may form; ``improved_to``, when given, is called with the schedule
     so far after each window or round of moves that improves it (the process beside a search sends it on).
-    Deterministic: windows and the DP go in a fixed order."""
+    Deterministic: windows and the DP go in a fixed order (but for a window by columns that reaches its cap of
+    :data:`COLUMN_SECONDS`, which depends on the machine's speed)."""
     began = time.perf_counter()
     current = [(mask_of(members), tiling) for members, tiling in groups]
     if window is None:
