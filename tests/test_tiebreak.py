@@ -22,7 +22,7 @@ from strategies import instances
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace
 from optimus_opt.cost.cost_model import CostModel
-from optimus_opt.solvers.setpartition import SetPartitionSolver
+from optimus_opt.solvers.partition_model import in_order
 
 ROOT = Path(__file__).resolve().parents[1]
 SQUEEZENET = ROOT / "instances" / "paper" / "squeezenet1_0-optimus-npu-b4.json"
@@ -169,8 +169,7 @@ def test_set_partitioning_orders_groups_by_level_then_first_layer():
     # their first layer, whatever order the columns have in the model.
     data = SimpleNamespace(members=((5,), (2, 3), (7,), (4,)), tilings=("t5", "t23", "t7", "t4"))
     level = {5: 0, 2: 0, 3: 0, 7: 1, 4: 1}
-    assert SetPartitionSolver.in_order(data, [0, 1, 2, 3], level.get) == [((2, 3), "t23"), ((5,), "t5"),
-                                                                         ((4,), "t4"), ((7,), "t7")]
+    assert in_order(data, [0, 1, 2, 3], level.get) == [((2, 3), "t23"), ((5,), "t5"), ((4,), "t4"), ((7,), "t7")]
 
 
 @pytest.mark.parametrize("solver", ["cpsat", "milp"])

@@ -62,10 +62,9 @@ class Pool:
         self.flat = np.array(flat, dtype=np.int64)
         self.starts = np.zeros(len(sizes), dtype=np.int64)
         self.starts[1:] = np.cumsum(self.size)[:-1]
-        self.owner = np.repeat(np.arange(len(sizes)), self.size)
         # the memberships grouped by layer, for the least share of each layer in one pass (np.minimum.at is slow)
         by_layer = np.argsort(self.flat, kind="stable")
-        self._owners_by_layer = self.owner[by_layer]
+        self._owners_by_layer = np.repeat(np.arange(len(sizes)), self.size)[by_layer]
         self._layer_starts = np.searchsorted(self.flat[by_layer], np.arange(len(self.layers)))
         self._held = np.bincount(self.flat, minlength=len(self.layers)) > 0
         self._memberships = np.full(len(self.flat) + 1, math.inf)

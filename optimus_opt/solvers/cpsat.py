@@ -11,7 +11,7 @@ from ..utils.deadline import Deadline
 from . import anytime
 from .base import SolveOptions, SolverResult
 from .cpsat_model import project_solver, solve_interruptibly, state_partition
-from .partition_model import PartitionModel
+from .partition_model import PartitionModel, in_order
 from .setpartition import SetPartitionSolver
 
 _STATUS = {"OPTIMAL": "optimal", "FEASIBLE": "feasible", "INFEASIBLE": "infeasible", "UNKNOWN": "unknown",
@@ -65,7 +65,7 @@ class CPSat(SetPartitionSolver):
             return anytime.stopped(cm, options, info, why="time limit before CP-SAT found a schedule", bound=proven,
                                    bound_kind=kind, side=side)
         chosen = [k for k in range(len(x)) if solver.value(x[k])]
-        groups = self.in_order(model_data, chosen, lambda u: solver.value(t[u]))
+        groups = in_order(model_data, chosen, lambda u: solver.value(t[u]))
         if status == "feasible":
             return anytime.stopped(cm, options, info, why="time limit before CP-SAT proved its schedule optimal",
                                    bound=proven, bound_kind=kind, found=groups, side=side)
@@ -80,7 +80,7 @@ class CPSat(SetPartitionSolver):
             info["least_dram"] = second.status_name(code)
             if second.status_name(code) in ("OPTIMAL", "FEASIBLE"):
                 chosen = [k for k in range(len(x)) if second.value(x[k])]
-                groups = self.in_order(model_data, chosen, lambda u: second.value(t[u]))
+                groups = in_order(model_data, chosen, lambda u: second.value(t[u]))
         return SolverResult(status=status, groups=groups, bound_bytes=bound, info=info)
 
 

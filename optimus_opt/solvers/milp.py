@@ -17,7 +17,7 @@ from ..utils.deadline import Deadline
 from ..utils.highs import new_highs
 from . import anytime
 from .base import SolveOptions, SolverResult
-from .partition_model import CHECK_EVERY, PartitionModel, same_group_pairs
+from .partition_model import CHECK_EVERY, PartitionModel, in_order, same_group_pairs
 from .setpartition import SetPartitionSolver
 
 #: Above this many nonzeros HiGHS's presolve is switched off. It does not look at the time limit: on the width-4
@@ -124,7 +124,7 @@ class Milp(SetPartitionSolver):
                                    why=f"limit before HiGHS found a schedule ({h.modelStatusToString(status)})")
         values = h.getSolution().col_value
         chosen = [k for k in range(n_x) if values[k] > 0.5]
-        groups = self.in_order(data, chosen, lambda u: values[level_of[u]])
+        groups = in_order(data, chosen, lambda u: values[level_of[u]])
         total = sum(data.tilings[k].cost for k in chosen)
         optimal = status == highspy.HighsModelStatus.kOptimal
         if optimal:
@@ -145,5 +145,5 @@ class Milp(SetPartitionSolver):
                 values = h.getSolution().col_value
                 again = [k for k in range(n_x) if values[k] > 0.5]
                 if sum(data.tilings[k].cost for k in again) == total:  # the bound row holds to the unit
-                    groups = self.in_order(data, again, lambda u: values[level_of[u]])
+                    groups = in_order(data, again, lambda u: values[level_of[u]])
         return SolverResult(status="optimal", groups=groups, bound_bytes=bound_bytes, info=info)

@@ -41,7 +41,7 @@ from ..utils.deadline import Deadline, OutOfTime
 from .base import SolveOptions, schedule_of
 from .cpsat import configured_solver
 from .cpsat_model import solve_interruptibly, state_partition
-from .partition_model import CHECK_EVERY, PartitionModel, build_model
+from .partition_model import CHECK_EVERY, PartitionModel, build_model, in_order
 from .setpartition import SetPartitionSolver
 
 #: How a front is swept: ``dp`` (the down-set DP), ``cpsat``, or ``auto`` (the DP unless the network has more
@@ -219,7 +219,7 @@ class _CpsatSweep:
             value = sum(costs[k] for k in chosen)
         else:
             value = sum(sides[k] for k in chosen) if summed else int(solver.value(side))
-        return status, value, SetPartitionSolver.in_order(self.data, chosen, lambda u: solver.value(self.t[u]))
+        return status, value, in_order(self.data, chosen, lambda u: solver.value(self.t[u]))
 
     def corner(self, cap: int) -> tuple[str, int | None, int | None, Groups | None]:
         """The optimum C at capacity ``cap`` and the least capacity N ≤ cap that reaches it, with its groups:

@@ -173,3 +173,9 @@ def partition_model(cm: CostModel, space: CandidateSpace, columns: list[Candidat
 def same_group_pairs(model: PartitionModel) -> list[tuple[int, int]]:
     """Adjacent pairs that some column holds together, in a stable order."""
     return sorted(model.pairs)
+
+
+def in_order(data: PartitionModel, chosen: list[int], level) -> list[tuple[tuple[int, ...], Tiling]]:
+    """The chosen columns as groups in execution order: by level (``level`` of a layer), then by first layer."""
+    order = sorted(chosen, key=lambda k: (level(data.members[k][0]), data.members[k][0]))
+    return [(data.members[k], data.tilings[k]) for k in order]

@@ -8,7 +8,7 @@ from abc import abstractmethod
 from dataclasses import replace
 
 from ..cost.candidates import CandidateSpace
-from ..cost.cost_model import CostModel, Tiling
+from ..cost.cost_model import CostModel
 from ..model.errors import SolverError
 from ..utils import progress
 from ..utils.deadline import Deadline, OutOfTime
@@ -129,12 +129,6 @@ class SetPartitionSolver(anytime.Fallback, Solver):
         Stating the model draws on ``deadline`` too (:meth:`~optimus_opt.utils.deadline.Deadline.check`, whose
         :class:`~optimus_opt.utils.deadline.OutOfTime` the caller turns into a stopped result); the back-end gets
         what is left (:meth:`~optimus_opt.utils.deadline.Deadline.budget`), read just before it starts."""
-
-    @staticmethod
-    def in_order(data: PartitionModel, chosen: list[int], level) -> list[tuple[tuple[int, ...], Tiling]]:
-        """The chosen columns as groups in execution order: by level, then by first layer."""
-        order = sorted(chosen, key=lambda k: (level(data.members[k][0]), data.members[k][0]))
-        return [(data.members[k], data.tilings[k]) for k in order]
 
 
 def _unplaced(layers: list[int], info: dict) -> SolverResult:

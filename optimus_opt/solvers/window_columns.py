@@ -18,13 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..cost.candidates import Candidate, CandidateSpace, Reach
-from ..cost.cost_model import CostModel, Tiling, bits
+from ..cost.cost_model import CostModel, Tiling, bits, mask_of
 from ..utils.deadline import Deadline, OutOfTime
 from . import columns as generation
 from .compiled_window import WindowPieces
 from .cpsat_model import project_solver, solve_interruptibly, state_partition
 from .downset_graph import WORD_LAYERS
-from .partition_model import partition_model
+from .partition_model import in_order, partition_model
 
 
 def solve_by_columns(cm: CostModel, window: int, now: int, deadline: Deadline, max_group: int | None = None
@@ -58,10 +58,9 @@ def solve_by_columns(cm: CostModel, window: int, now: int, deadline: Deadline, m
     status = solver.status_name(solve_interruptibly(solver, model))
     if status not in ("OPTIMAL", "FEASIBLE"):
         return None, False
-    picked = [k for k in range(len(x)) if solver.value(x[k])]
-    picked.sort(key=lambda k: (solver.value(t[data.members[k][0]]), data.members[k][0]))  # by level: a valid order
-    cost = sum(data.tilings[k].cost for k in picked)
-    better = [(data.columns[k].mask, data.tilings[k]) for k in picked] if cost < now else None
+    groups = in_order(data, [k for k in range(len(x)) if solver.value(x[k])], lambda u: solver.value(t[u]))
+    cost = sum(tiling.cost for _, tiling in groups)
+    better = [(mask_of(members), tiling) for members, tiling in groups] if cost < now else None
     return better, status == "OPTIMAL"
 
 
@@ -114,8 +113,8 @@ def _priced(cm: CostModel, layers: tuple[int, ...], found: WindowPieces) -> list
     for c in range(0, m, 8):
         part = ((masks >> c) & 0xFF).astype(np.int64)
         members = [[layers[c + j] for j in range(8) if c + j < m and b >> j & 1] for b in range(256)]
-        gmask |= np.array([sum(1 << u for u in ms) for ms in members], object)[part]
-        greads |= np.array([sum(1 << p for p in {p for u in ms for p in cm.producers[u] if cm.network.is_layer(p)})
+        gmask |= np.array([mask_of(ms) for ms in members], object)[part]
+        greads |= np.array([mask_of({p for u in ms for p in cm.producers[u] if cm.network.is_layer(p)})
                             for ms in members], object)[part]
     sizes = sum(held)
     return [Candidate(mask=mask, first=layers[first], size=int(size), needs=reads & ~mask,
