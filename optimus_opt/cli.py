@@ -38,6 +38,7 @@ from .solvers.segment_bound import (
     MERGED_OVERLAP,
     MERGED_SEGMENT,
     ORDERS,
+    RELAXED_SEGMENT,
     segment_bound,
 )
 from .studies.executors import EXECUTORS
@@ -239,10 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "count only their compulsory traffic, so the result is still a bound (default: no limit)")
     p.add_argument("--no-widen", dest="widen", action="store_false", help="with --time-limit, stop once every "
                    "window is solved and coupled, instead of widening the windows core by core in the time left "
-                   "(with their feeders, then of cores joined as --merge says, then to overlap 8 and 12)")
+                   "(with their feeders, then of cores joined as --merge and --relax say, then to overlap 8 and 12)")
     p.add_argument("--merge", type=_non_negative, default=MERGED_SEGMENT, metavar="L",
                    help="when widening, join consecutive cores into cores of at most L layers, each window at overlap "
                         f"{MERGED_OVERLAP} (default {MERGED_SEGMENT}, about a NASNet cell; 0: never)")
+    p.add_argument("--relax", type=_non_negative, default=RELAXED_SEGMENT, metavar="L",
+                   help="when widening, after --merge, join consecutive cores again into cores of at most L layers, "
+                        f"each window bounded by its LP relaxation (default {RELAXED_SEGMENT}; 0: never)")
     p.add_argument("--no-feeders", dest="feeders", action="store_false", help="windows are runs of the order only, "
                    "without the producers of what their core reads from beyond them")
     p.add_argument("--jobs", type=_workers, default=1, help="windows solved at once (wider and merged ones too), "
@@ -502,7 +506,7 @@ def _bound(args: argparse.Namespace) -> int:
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
                            coupling_rounds=args.rounds, order=args.order, widen=args.widen,
-                           feeders=args.feeders, merge=args.merge, jobs=args.jobs)
+                           feeders=args.feeders, merge=args.merge, relax=args.relax, jobs=args.jobs)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     charges = None if sched is None else charge_schedule(inst, result, sched, args.max_group)
@@ -513,6 +517,7 @@ def _bound(args: argparse.Namespace) -> int:
                           "segments": [list(span) for span in result.segments],
                           "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
                           "overlaps": list(result.overlaps), "feeders": result.feeders, "merged": result.merged,
+                          "relaxed": result.relaxed,
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
@@ -531,6 +536,9 @@ def _bound(args: argparse.Namespace) -> int:
     if result.merged:
         print(f"{'merged':<12} {result.merged} windows of joined cores in the time left (at most {args.merge} layers, "
               f"overlap {MERGED_OVERLAP}), each proving at least as much as the windows it replaces")
+    if result.relaxed:
+        print(f"{'by LP':<12} {result.relaxed} windows of cores joined again (at most {args.relax} layers), each "
+              "bounded by its LP relaxation to at least what the windows it replaces prove; they hold no multipliers")
     wider = sorted({o for o in result.overlaps if o > args.overlap})
     if wider:
         print(f"{'widened':<12} {sum(o > args.overlap for o in result.overlaps)} windows in the time left, to overlap "

@@ -267,11 +267,14 @@ def test_a_cut_nested_in_the_cut_into_merged_cores():
     assert nested_within(NESTED_SECONDS - 1, True) == 0 and nested_within(NESTED_SECONDS, True) == MERGED_SEGMENT
     assert nested_within(None, True) == nested_within(600.0, False) == nested_within(600.0, True, merge=0) == 0
     inst = oo.load_instance("instances/example-64k.json")
-    short, long = (oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=t, merge=5)
+    short, long = (oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=t, merge=5, relax=0)
                    for t in (NESTED_SECONDS - 1, NESTED_SECONDS + 1))
     assert (short.segments, short.per_segment, short.merged) == (((1, 4), (5, 10)), (144_384, 76_308), 2)
     assert (long.segments, long.per_segment, long.merged) == (((1, 5), (6, 10)), (209_920, 43_540), 2)
     assert short.bytes == long.bytes == 253_460  # the optimum
+    # joined again into one core of at most 10 layers, the whole network, whose LP is the optimum
+    lp = oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=NESTED_SECONDS - 1, merge=5, relax=10)
+    assert (lp.segments, lp.per_segment, lp.merged, lp.relaxed, lp.bytes) == (((1, 10),), (253_460,), 0, 1, 253_460)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -373,10 +376,15 @@ def test_library_and_cli(capsys, tmp_path):
     # layers, and coupled they agree on it
     merged = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60)
     assert (merged.bytes, merged.segments, merged.overlaps, merged.merged) == (253_460, ((1, 10),), (0,), 1)
-    widened = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, merge=0)
+    widened = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, merge=0, relax=0)
     assert (widened.bytes, widened.overlaps, widened.merged) == (253_460, (8, 8, 8, 8), 0)
+    # not merged, the four cores join again into one bounded by its LP, which is the optimum too
+    lp = oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, merge=0)
+    assert (lp.bytes, lp.segments, lp.merged, lp.relaxed) == (253_460, ((1, 10),), 0, 1)
     with pytest.raises(oo.SolverError, match="merge must be at least 0"):
         oo.lower_bound(inst, merge=-1)
+    with pytest.raises(oo.SolverError, match="relax must be at least 0"):
+        oo.lower_bound(inst, relax=-1)
     assert oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, widen=False).bytes == thirds.bytes
     args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0", "--time-limit", "60"]
     code, out, _ = run_cli(args, capsys)
@@ -384,9 +392,13 @@ def test_library_and_cli(capsys, tmp_path):
     assert "merged       1 windows of joined cores in the time left (at most 36 layers, overlap 0)" in out
     code, out, _ = run_cli(args + ["--json"], capsys)
     assert code == 0 and '"merged": 1' in out and '"lower_bound_bytes": 253460' in out
-    code, out, _ = run_cli(args + ["--merge", "0"], capsys)
-    assert code == 0 and "lower bound  253,460 B" in out and "merged" not in out
+    code, out, _ = run_cli(args + ["--merge", "0", "--relax", "0"], capsys)
+    assert code == 0 and "lower bound  253,460 B" in out and "merged" not in out and "by LP" not in out
     assert "widened      4 windows in the time left, to overlap 8, each proving at least as much alone" in out
+    code, out, _ = run_cli(args + ["--merge", "0", "--json"], capsys)
+    assert code == 0 and '"relaxed": 1' in out and '"merged": 0' in out
+    code, out, _ = run_cli(args + ["--merge", "0"], capsys)
+    assert "by LP        1 windows of cores joined again (at most 72 layers), each bounded by its LP" in out
     code, out, _ = run_cli(args + ["--no-widen"], capsys)
     assert code == 0 and f"lower bound  {thirds.bytes:,} B" in out and "widened" not in out
     code, out, _ = run_cli(["bound", "instances/example-64k.json", "--json"], capsys)
@@ -462,10 +474,17 @@ def test_how_many_windows_are_solved_at_once_may_change_while_they_are():
     assert len(asked) >= len(cores)  # asked before each window started
     assert couple_windows(cm, cores, shared).bytes == couple_windows(cm, cores, alone).bytes == 247_316
     # cores of two layers, merged into cores of at most four: the same cores and optima with two processes
-    merged = [oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=600, merge=4, jobs=n) for n in (1, 2)]
+    merged = [oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=600, merge=4, relax=0, jobs=n)
+              for n in (1, 2)]
     assert merged[0].segments == merged[1].segments == ((1, 4), (5, 9), (10, 10))
     assert merged[0].per_segment == merged[1].per_segment == (144_384, 73_728, 2_580)
     assert merged[0].bytes == merged[1].bytes == 253_460
+    # and joined again into cores of at most eight, the first two bounded by their LP: the same with two processes
+    relaxed = [oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=600, merge=4, relax=8, jobs=n)
+               for n in (1, 2)]
+    assert relaxed[0].segments == relaxed[1].segments == ((1, 9), (10, 10))
+    assert relaxed[0].per_segment == relaxed[1].per_segment == (250_880, 2_580)
+    assert relaxed[0].relaxed == relaxed[1].relaxed == 1
 
 
 def _bound_into(inst, answers) -> None:

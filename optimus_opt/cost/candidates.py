@@ -125,6 +125,8 @@ class CandidateSpace:
         Stop after this many candidates (``None``: no limit); :attr:`complete` is then False and :attr:`capped`
         True. An exact solver's dynamic program or model cannot use more than a few hundred thousand candidates
         in any time a run has (formulations/exact-dp.md, "The candidate limit").
+    seeds:
+        Only groups whose first layer (the least id) is in this set (a bitset; ``None``: any layer of ``within``).
     listed:
         The candidates, enumerated elsewhere (the compiled enumeration of a window, :mod:`optimus_opt.solvers.
         window_columns`): they are taken as they are instead of enumerated.
@@ -132,7 +134,7 @@ class CandidateSpace:
 
     def __init__(self, cm: CostModel, max_group: int | None = None, deadline: Deadline = NEVER,
                  within: int | None = None, floors: bool = True, limit: int | None = None,
-                 listed: Sequence[Candidate] | None = None) -> None:
+                 listed: Sequence[Candidate] | None = None, seeds: int | None = None) -> None:
         self.cm = cm
         self.max_group = max_group
         net = cm.network
@@ -143,6 +145,7 @@ class CandidateSpace:
         self.within = self.layer_mask if within is None else within & self.layer_mask
         #: The layers a schedule of this space covers (those of ``within``): the rows of a set-partitioning model.
         self.rows = tuple(u for u in self.layers if self.within >> u & 1)
+        self.seeds = self.within if seeds is None else seeds & self.within
         reach = Reach.of(cm)
         self.pred, self.adj, self.desc, self.anc = reach.pred, reach.adj, reach.desc, reach.anc
         self.hull = reach.hull
@@ -291,7 +294,7 @@ class CandidateSpace:
         wb, blocks = cm.weight_bytes, cm.block_bytes
         within = self.within
         for r in self.layers:
-            if not within >> r & 1:
+            if not self.seeds >> r & 1:
                 continue
             seed = 1 << r
             rows0 = self._floor_step(0, seed, seed)

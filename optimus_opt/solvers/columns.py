@@ -49,8 +49,7 @@ class Pool:
     def __init__(self, cm: CostModel, space: CandidateSpace, deadline: Deadline) -> None:
         self.cm = cm
         self.candidates: list[Candidate] = list(space)
-        self.layers = list(space.rows)
-        row = {u: i for i, u in enumerate(self.layers)}
+        row = {u: i for i, u in enumerate(space.rows)}
         sizes, flat = [], []
         for k, cand in enumerate(self.candidates):
             if k % 4096 == 0:
@@ -58,12 +57,30 @@ class Pool:
             members = bits(cand.mask)
             sizes.append(len(members))
             flat.extend(row[u] for u in members)
-        self.size = np.array(sizes, dtype=np.int64)
-        self.flat = np.array(flat, dtype=np.int64)
+        self._index(list(space.rows), np.array(sizes, dtype=np.int64), np.array(flat, dtype=np.int64))
+        self.lower = np.array([cand.cost_floor for cand in self.candidates], dtype=np.float64)
+        self.tiled = np.zeros(len(sizes), dtype=bool)
+        self.tilings: dict[int, Tiling] = {}
+
+    @classmethod
+    def of_costs(cls, rows: list[int], members: np.ndarray, costs: np.ndarray) -> "Pool":
+        """A pool of sets whose costs are all known, with nothing to tile: set k holds row i where ``members[k, i]``
+        and costs ``costs[k]``."""
+        pool = cls.__new__(cls)
+        pool.cm, pool.candidates, pool.tilings = None, [], {}
+        pool._index(list(rows), members.sum(axis=1).astype(np.int64), np.nonzero(members)[1].astype(np.int64))
+        pool.lower = np.asarray(costs, dtype=np.float64)
+        pool.tiled = np.ones(len(members), dtype=bool)
+        return pool
+
+    def _index(self, layers: list[int], size: np.ndarray, flat: np.ndarray) -> None:
+        """Index the sets: ``size[k]`` rows each, listed one after another in ``flat``."""
+        self.layers, self.size, self.flat = layers, size, flat
+        sizes = size
         self.starts = np.zeros(len(sizes), dtype=np.int64)
         self.starts[1:] = np.cumsum(self.size)[:-1]
         # the memberships grouped by layer, for the least share of each layer in one pass (np.minimum.at is slow)
-        by_layer = np.argsort(self.flat, kind="stable")
+        by_layer = np.argsort(self.flat.astype(np.uint16) if len(layers) <= 1 << 16 else self.flat, kind="stable")
         self._owners_by_layer = np.repeat(np.arange(len(sizes)), self.size)[by_layer]
         self._layer_starts = np.searchsorted(self.flat[by_layer], np.arange(len(self.layers)))
         self._held = np.bincount(self.flat, minlength=len(self.layers)) > 0
@@ -74,16 +91,13 @@ class Pool:
         if len(self.layers) <= 63 and len(sizes):
             words = np.bitwise_or.reduceat(np.left_shift(1, self.flat), self.starts)
             self._bytes = [((words >> shift) & 0xFF).astype(np.uint8) for shift in range(0, len(self.layers), 8)]
-        self.lower = np.array([cand.cost_floor for cand in self.candidates], dtype=np.float64)
-        self.tiled = np.zeros(len(sizes), dtype=bool)
-        self.tilings: dict[int, Tiling] = {}
 
     def __len__(self) -> int:
-        return len(self.candidates)
+        return len(self.size)
 
     def tile(self, picks, deadline: Deadline) -> None:
-        """Tile the candidates ``picks`` (indices); each one's lower bound becomes its cost."""
-        for j, k in enumerate(picks):
+        """Tile the candidates ``picks`` (indices) not tiled yet; each one's lower bound becomes its cost."""
+        for j, k in enumerate(k for k in picks if not self.tiled[k]):
             if j % 64 == 0:
                 deadline.check(f"tiling candidates ({int(self.tiled.sum()):,} of {len(self):,} so far)")
             tiling = self.candidates[k].tiling(self.cm)
@@ -236,3 +250,12 @@ def kept(pool: Pool, relaxation: Relaxation, upper: float | None, deadline: Dead
 
     pool.tile(np.flatnonzero(survivors() & ~pool.tiled), deadline)
     return [int(k) for k in np.flatnonzero(survivors())]
+
+
+def partition_bound(rows: list[int], members: np.ndarray, costs: np.ndarray, deadline: Deadline) -> int | None:
+    """A lower bound of the least total cost of sets that cover each of ``rows`` exactly once (set k holds row i
+    where ``members[k, i]``, and costs ``costs[k]``): the LP relaxation's value by column generation (:func:`relax`),
+    or the best Lagrangian bound L(π) reached when ``deadline`` stops it (None before any); −1 when some row lies
+    in no set, so that no cover exists."""
+    out = relax(Pool.of_costs(rows, members, costs), deadline)
+    return -1 if out.uncovered else out.bound_bytes()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..cost.candidates import CandidateSpace
 from ..cost.cost_model import CostModel, bits
 from ..cost.parts import PASS, REDUCE, WINDOW
 from ..cost.tile_counts import bitset_words
@@ -45,6 +46,8 @@ MOST_REDUCIBLE = 63
 NO_FIT = -1
 #: Pieces a window's enumeration finds between two looks at the clock.
 CLOCK_PIECES = 1 << 16
+#: Bits of a window-local piece per word where a window is wider than a word (positive signed 64-bit words).
+PIECE_BITS = 62
 
 _DEBRUIJN = 0x03F79D71B4CB0A89
 _DEBRUIJN_TABLE = np.zeros(64, dtype=np.int64)
@@ -457,8 +460,9 @@ def _designated(x, piece, core, window, ord_off, ord_list):
 @njit(cache=True)
 def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord_list, word, buffer, batch, top,
            costs):
-    """The local cost of every piece (window-local bitsets over ``layers``) into ``costs`` (:data:`NO_FIT` where
-    no group containing it fits); False when a group had too many reducible convolutions."""
+    """The local cost of every piece (window-local bitsets over ``layers``, one row of :data:`PIECE_BITS`-bit words
+    per piece) into ``costs`` (:data:`NO_FIT` where no group containing it fits); False when a group had too many
+    reducible convolutions."""
     table, readers, reads, is_output, netin, wbytes = g[0], g[3], g[4], g[11], g[12], g[9]
     K = core.shape[0]
     piece = np.zeros(K, dtype=np.int64)
@@ -477,10 +481,9 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
     kept_size = np.empty(64 * K, dtype=np.int64)
     m = layers.shape[0]
     for p in range(pieces.shape[0]):
-        local = pieces[p]
         piece[:] = 0
         for i in range(m):
-            if (local >> i) & 1:
+            if (pieces[p, i // PIECE_BITS] >> (i % PIECE_BITS)) & 1:
                 u = layers[i]
                 piece[u >> 6] |= np.int64(1) << (u & 63)
         if not _meets(piece, core):
@@ -669,9 +672,10 @@ class WindowCosts:
                    ord_off, ord_list, cm.word, cm.buffer, cm.batch, top, n)
 
     def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray) -> np.ndarray | None:
-        """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending) of the
-        window with this core, :data:`NO_FIT` where no group containing it fits; None when a group held more
-        reducible convolutions in one component of Φ's conflicts than the compiled Φ takes."""
+        """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending: 64-bit
+        integers, or Python integers where the window is wider than a word) of the window with this core,
+        :data:`NO_FIT` where no group containing it fits; None when a group held more reducible convolutions in one
+        component of Φ's conflicts than the compiled Φ takes."""
         n, K = self.n, self.n // 64 + 1
         # the scratch part of ``g``: 18 a group's members (last first), 19 their flags (keeps all rows, has readers
         # beyond), 20 its inputs, 21 their words per row, 22 counts (members, inputs, reducible, weights, block,
@@ -687,10 +691,39 @@ class WindowCosts:
             np.zeros(n, np.int64), np.zeros(n, np.int64))
         g = (*self.arrays, *scratch)
         costs = np.empty(len(pieces), dtype=np.int64)
-        done = _costs(pieces.astype(np.int64), layers.astype(np.int64), _words(core, n), _words(window, n), g,
+        done = _costs(_piece_words(pieces, len(layers)), layers.astype(np.int64), _words(core, n), _words(window, n), g,
                       self.adj, self.desc, self.anc, self.tbytes, self.ord_off, self.ord_list, self.word, self.buffer,
                       self.batch, self.top, costs)
         return costs if done else None
+
+
+def _piece_words(pieces: np.ndarray, m: int) -> np.ndarray:
+    """Window-local bitsets over ``m`` positions as rows of :data:`PIECE_BITS`-bit words: 64-bit integers (one word)
+    or Python integers as they are, rows of words as they are."""
+    if pieces.ndim == 2:
+        return pieces
+    if pieces.dtype != object:
+        return pieces.astype(np.int64).reshape(-1, 1)
+    words = -(-m // PIECE_BITS)
+    low = (1 << PIECE_BITS) - 1
+    return np.array([[mask >> (PIECE_BITS * k) & low for k in range(words)] for mask in pieces],
+                    dtype=np.int64).reshape(-1, words)
+
+
+def piece_int(piece) -> int:
+    """A window-local bitset as one integer, from a 64-bit or Python integer or a row of :data:`PIECE_BITS`-bit
+    words."""
+    if np.ndim(piece) == 0:
+        return int(piece)
+    return sum(int(word) << (PIECE_BITS * k) for k, word in enumerate(piece))
+
+
+def piece_members(pieces: np.ndarray, m: int) -> np.ndarray:
+    """Window-local bitsets over ``m`` positions (64-bit integers, or Python integers where the window is wider
+    than a word) as a matrix of booleans, a row per piece: whether it holds each position."""
+    words = _piece_words(pieces, m)
+    unpacked = np.unpackbits(words.astype("<i8").view(np.uint8).reshape(len(words), -1), axis=1, bitorder="little")
+    return unpacked[:, [64 * (i // PIECE_BITS) + i % PIECE_BITS for i in range(m)]].astype(bool)
 
 
 @njit(cache=True)
@@ -935,3 +968,29 @@ class WindowPieces:
             firsts.extend([seed] * (found - count))
             count = found
         return cls(masks[:count], needs[:count], np.array(firsts, np.int64), True, False)
+
+
+def wide_pieces(cm: CostModel, reach, layers: tuple[int, ...], max_group: int | None, deadline,
+                limit: int | None) -> tuple[np.ndarray, bool, bool] | None:
+    """The pieces of a window wider than a word and at most two (``layers``: its sorted ids, a convex set), as rows
+    of two :data:`PIECE_BITS`-bit words over its positions, whether their enumeration finished and whether
+    ``limit`` stopped it; None under ``tiles`` or for a wider window.
+
+    Node ids are topological, so the hull of a set of the window's last :data:`~.downset_graph.WORD_LAYERS` layers
+    lies among them (a layer on a path between two of them comes between them in every topological order): they are
+    a convex window of their own, whose pieces are the window's pieces that start there, and those are enumerated
+    compiled. The candidate space lists the pieces that start before them: on the stem window of NASNet-A Mobile at
+    128 KiB (69 layers, 1,601,174 pieces), 85,000 start in the first 7 layers."""
+    if cm.tiles is not None or len(layers) > 2 * PIECE_BITS:
+        return None
+    shift = len(layers) - WORD_LAYERS
+    upper = WindowPieces.of(cm, reach, layers[shift:], max_group, deadline, limit)
+    # as two words of PIECE_BITS bits over the window's positions (the upper layers' masks moved up by ``shift``)
+    words = np.stack([(upper.masks << shift) & ((1 << PIECE_BITS) - 1), upper.masks >> (PIECE_BITS - shift)], axis=1)
+    if not upper.complete:
+        return words, False, upper.capped
+    space = CandidateSpace(cm, max_group, deadline, within=sum(1 << u for u in layers), floors=False,
+                           limit=None if limit is None else limit - len(words),
+                           seeds=sum(1 << u for u in layers[:shift]))
+    lower = _piece_words(WindowPieces.listed(space, layers).masks, len(layers)).reshape(-1, 2)
+    return np.concatenate([lower, words]), space.complete, space.capped

@@ -55,7 +55,8 @@ from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
 from ..utils.processes import can_fork
-from .compiled_window import NO_FIT, WindowCosts, WindowPieces
+from .columns import partition_bound
+from .compiled_window import NO_FIT, WindowCosts, WindowPieces, piece_int, piece_members, wide_pieces
 from .coupling import Coupled, Window, couple
 from .downset_graph import WORD_LAYERS, DownsetGraph
 
@@ -90,6 +91,21 @@ MERGED_SEGMENT = 36
 #: Layers a merged core's window shows beyond it on either side: none, as each merged window already has 300,000
 #: pieces or more on NASNet-A Mobile; it takes in its feeders all the same.
 MERGED_OVERLAP = 0
+#: Layers a core bounded by its LP holds at most (:func:`relax_windows`): two merged cores. On NASNet-A Mobile at
+#: 128 KiB the two stem cells' window (69 layers, 1,601,174 pieces) is bounded by 9,176,892 B where their two
+#: windows prove 6,279,228 B (formulations/segment-bound.md, "Windows by their LP").
+RELAXED_SEGMENT = 2 * MERGED_SEGMENT
+#: Pieces at most of a window bounded by its LP: its LP holds every piece's layers. On NASNet-A Mobile at 128 KiB
+#: the next pair of cells has 2,748,976 pieces and its LP proves what its two windows prove (187 s); two others
+#: have more than 4,000,000.
+RELAXED_PIECES = 2_000_000
+#: The share of the widening's time left that the windows bounded by their LP may take, so that the wider overlaps,
+#: whose windows the coupling ties together, still have time.
+RELAXED_SHARE = 0.3
+#: The share of the last coupling's time that the windows with those bounded by their LP take; the windows without
+#: them, coupled after, the rest. On NASNet-A Mobile at 128 KiB in a 10-minute run, half of it (36 s) gave the first
+#: 69 rounds, where 118 rounds had been needed to converge.
+RELAXED_COUPLING = 0.75
 #: Seconds from which a bound that widens its windows nests its first cut inside the cut into merged cores
 #: (:func:`nested_within`). Nested, NASNet-A Mobile's first windows prove less (63,267,936 B against 65,115,802 B
 #: at 128 KiB, with their feeders) and its joined windows are larger, but they are the least cut into cells. With
@@ -112,7 +128,8 @@ class SegmentBound:
     finished, the overlap of each one's window (wider where :func:`widen_windows` had time), ``feasible`` False
     when some window has no schedule (a proof that the network has none), the bytes of the tensors crossing the
     cuts (which the bound leaves out), pieces costed, down-sets visited and seconds, the feeders the windows took
-    in (:class:`Cores`), and each core's layers and its window's as bitsets (the window None where it was not
+    in (:class:`Cores`), the windows of joined cores (``merged``) and of those bounded by their LP (``relaxed``,
+    :func:`relax_windows`), and each core's layers and its window's as bitsets (the window None where it was not
     solved) with the instance they are of, from which :mod:`.charges` charges a schedule window by window;
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
@@ -131,6 +148,7 @@ class SegmentBound:
     overlaps: tuple[int, ...] = ()
     feeders: int = 0
     merged: int = 0
+    relaxed: int = 0
     windows: tuple[tuple[int, int | None], ...] = field(default=(), repr=False, compare=False)
     instance: Instance | None = field(default=None, repr=False, compare=False)
 
@@ -144,6 +162,7 @@ class SegmentBound:
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
                 "segment_overlaps": {str(o): self.overlaps.count(o) for o in sorted(set(self.overlaps))},
                 "segment_feeders": self.feeders, "segments_merged": self.merged,
+                "segments_relaxed": self.relaxed,
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
@@ -635,7 +654,7 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
     if not found.complete:
         return None, len(found.masks) if found.capped else 0, None, found.capped
     pieces = len(found.masks)
-    costs = _piece_costs(cost, seg, layers, found, deadline)
+    costs = _piece_costs(cost, seg, layers, found.masks, deadline)
     if costs is None:
         return None, pieces, None, False
     fit = costs != NO_FIT
@@ -647,6 +666,28 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
     window = Window(layers, graph, costs[fit])
     solved = graph.solve(window.costs)
     return (-1, pieces, None, False) if solved is None else (solved[0], pieces, window, False)
+
+
+def _segment_lp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline, max_group: int | None,
+                limit: int | None = None) -> tuple[int | None, int, bool]:
+    """A lower bound of the least local cost of a schedule of the window ``seg``: the LP relaxation of covering its
+    layers by its pieces (formulations/segment-bound.md, "Windows by their LP"), or the best bound its column
+    generation reached by ``deadline``; None when the deadline or ``limit`` stopped the enumeration first, −1 when
+    a layer lies in no piece that fits; with the pieces costed and whether ``limit`` stopped it."""
+    layers = tuple(bits(seg))
+    wide = wide_pieces(cm, cost.reach, layers, max_group, deadline, limit) if len(layers) > WORD_LAYERS else None
+    if wide is None:
+        found = _window_pieces(cm, seg, layers, cost.reach, max_group, deadline, limit)
+        wide = found.masks, found.complete, found.capped
+    masks, complete, capped = wide
+    if not complete:
+        return None, len(masks) if capped else 0, capped
+    costs = _piece_costs(cost, seg, layers, masks, deadline)
+    if costs is None:
+        return None, len(masks), False
+    fit = costs != NO_FIT
+    value = partition_bound(list(layers), piece_members(masks[fit], len(layers)), costs[fit], deadline)
+    return value, len(masks), False
 
 
 def _window_pieces(cm: CostModel, seg: int, layers: tuple[int, ...], reach: Reach, max_group: int | None,
@@ -665,29 +706,29 @@ def _window_pieces(cm: CostModel, seg: int, layers: tuple[int, ...], reach: Reac
 COMPILED_CHUNK = 1 << 15
 
 
-def _piece_costs(cost: _LocalCost, seg: int, layers: tuple[int, ...], found: WindowPieces,
+def _piece_costs(cost: _LocalCost, seg: int, layers: tuple[int, ...], masks: np.ndarray,
                  deadline: Deadline) -> np.ndarray | None:
-    """The local cost of each piece, :data:`~.compiled_window.NO_FIT` where no group containing it fits; None when
-    the deadline passed first. The compiled cost prices the pieces chunk by chunk where it takes the window (not
-    under ``tiles``, nor a window wider than a word, nor one with a group whose conflicts of Φ have a component
+    """The local cost of each piece (``masks``: window-local bitsets), :data:`~.compiled_window.NO_FIT` where no
+    group containing it fits; None when the deadline passed first. The compiled cost prices the pieces chunk by
+    chunk where it takes the window (not under ``tiles``, nor one with a group whose conflicts of Φ have a component
     larger than it solves); the Python cost the others."""
-    if cost.compiled is not None and len(layers) <= WORD_LAYERS:
+    if cost.compiled is not None:
         order = np.array(layers, dtype=np.int64)
         parts = []
-        for start in range(0, len(found.masks), COMPILED_CHUNK):
+        for start in range(0, len(masks), COMPILED_CHUNK):
             if deadline.expired():
                 return None
-            part = cost.compiled.costs(cost.core, seg, order, found.masks[start:start + COMPILED_CHUNK])
+            part = cost.compiled.costs(cost.core, seg, order, masks[start:start + COMPILED_CHUNK])
             if part is None:
                 break
             parts.append(part)
         else:
             return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-    costs = np.empty(len(found.masks), np.int64)
-    for k, mask in enumerate(found.masks):
+    costs = np.empty(len(masks), np.int64)
+    for k, mask in enumerate(masks):
         if k % 256 == 255 and deadline.expired():
             return None
-        c = cost(sum(1 << layers[i] for i in bits(int(mask))))
+        c = cost(sum(1 << layers[i] for i in bits(piece_int(mask))))
         costs[k] = NO_FIT if c is None else c
     return costs if not deadline.expired() else None
 
@@ -710,6 +751,7 @@ class WindowResult:
     overlap: int = DEFAULT_OVERLAP
     fed: bool = True
     capped: bool = False  # not solved: it has as many pieces as it was allowed or more
+    relaxed: bool = False  # value is its LP's bound (formulations/segment-bound.md, "Windows by their LP")
 
 
 def local_costs(cm: CostModel, order: tuple[int, ...], reach: Reach | None = None
@@ -733,7 +775,8 @@ JOBS_POLL = 0.5
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
                   max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True,
-                  jobs: Jobs = 1, limit: int | None = None) -> Iterator[tuple[WindowResult, Window | None]]:
+                  jobs: Jobs = 1, limit: int | None = None, relaxed: bool = False
+                  ) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
     feeders when ``fed``; a window with ``limit`` pieces or more is left unsolved, ``capped``) in turn, yielding
     each outcome as it is known, with the window when it was solved, so that a caller may stop early, collect the
@@ -741,25 +784,33 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
     1, or a function of how many processes may run now (the process beside a search, whose caller frees its core
     once its own search stops; :mod:`.beside`), windows are solved in processes of their own, that many at once,
     where this process may fork and the deadline is on the wall clock; they are yielded in the same order, each the
-    same as alone."""
+    same as alone. With ``relaxed``, each window's value is its LP's bound instead of its DP's optimum
+    (:func:`_segment_lp`), and no window is returned."""
     todo = list(range(len(cores)) if indices is None else indices)
     if deadline.expired():  # none will be solved: no processes to start (a fork of a process holding gigabytes of
         for index in todo:  # graphs takes seconds, and a widening past its deadline started a pool per stage)
             yield WindowResult(index, None, 0, 0, overlap, fed, False), None
         return
     if (callable(jobs) or jobs > 1) and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
-        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit)
+        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit, relaxed)
         return
     local_cost = local_costs(cm, cores.order, cores.reach)
     for index in todo:
         seg = cores.window(index, overlap, fed)
-        value, pieces, window, capped = (None, 0, None, False) if deadline.expired() else _segment_dp(
-            cm, seg, local_cost(cores.core(index), seg), deadline, max_group, limit)
-        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed, capped), window
+        cost = local_cost(cores.core(index), seg)
+        if deadline.expired():
+            value, pieces, window, capped = None, 0, None, False
+        elif relaxed:
+            (value, pieces, capped), window = _segment_lp(cm, seg, cost, deadline, max_group, limit), None
+        else:
+            value, pieces, window, capped = _segment_dp(cm, seg, cost, deadline, max_group, limit)
+        yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed, capped,
+                           relaxed), window
 
 
 def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: int, deadline: Deadline,
-            max_group: int | None, fed: bool, limit: int | None) -> Iterator[tuple[WindowResult, Window | None]]:
+            max_group: int | None, fed: bool, limit: int | None, relaxed: bool
+            ) -> Iterator[tuple[WindowResult, Window | None]]:
     """:func:`solve_windows` in a pool of forked processes, at most ``jobs`` (or ``jobs()``, looked at every
     :data:`JOBS_POLL` seconds) windows at once, started and yielded in the order of ``todo``."""
     allowed = jobs if callable(jobs) else lambda: jobs
@@ -776,7 +827,7 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
                     following = next(waiting, None)
                     if following is not None:
                         started[following] = pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group,
-                                                         [following], fed, 1, limit)
+                                                         [following], fed, 1, limit, relaxed)
                         continue
                 wait(running, timeout=JOBS_POLL if callable(jobs) else None, return_when=FIRST_COMPLETED)
             yield started.pop(index).result()[0]
@@ -860,15 +911,52 @@ def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
             yield _mixed(cores, joined, runs, solved, taken)
 
 
+#: What :func:`relax_windows` found: the joined cores, the runs of the present cores each joins, and the windows of
+#: the joined cores bounded by their LP so far, by index.
+Relaxed = tuple["Cores", tuple[tuple[int, int], ...], dict[int, "WindowResult"]]
+
+
+def relax_windows(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None = None,
+                  size: int = RELAXED_SEGMENT, jobs: Jobs = 1) -> Iterator[Relaxed]:
+    """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and bound the window of
+    each joined core that joins two or more (overlap 0, with its feeders, at most :data:`RELAXED_PIECES` pieces) by
+    its LP (:func:`_segment_lp`), those whose cuts inside hide the most bytes first, until ``deadline``; yielding
+    what is known after each (formulations/segment-bound.md, "Windows by their LP"). :func:`with_relaxed` puts them
+    in place of the cores they join."""
+    joined, runs = cores.merged(cm, size)
+    members = [range(first, last + 1) for first, last in runs]
+    crossing = cores.crossing(cm)
+    hidden = [sum(crossing[cores.spans[k][1]] for k in joins[:-1]) for joins in members]
+    todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1), key=lambda j: (-hidden[j], j))
+    found: dict[int, WindowResult] = {}
+    for result, _ in solve_windows(cm, joined, MERGED_OVERLAP, deadline, max_group, todo, jobs=jobs,
+                                   limit=RELAXED_PIECES, relaxed=True):
+        if result.value is not None and result.value >= 0:
+            found[result.index] = result
+            yield joined, runs, dict(found)
+
+
+def with_relaxed(cores: Cores, solved: list[tuple[WindowResult, Window | None]], relaxed: Relaxed
+                 ) -> tuple[Cores, list[tuple[WindowResult, Window | None]]] | None:
+    """The partition with each window bounded by its LP (``relaxed``, over the joined cores of ``cores``) in place
+    of the cores it joins where it proves at least what their windows in ``solved`` prove, with every core's window,
+    as in :func:`merge_windows`; None when none does."""
+    joined, runs, found = relaxed
+    taken = {j: (result, None) for j, result in found.items()
+             if result.value >= sum(solved[k][0].value for k in range(runs[j][0], runs[j][1] + 1))}
+    return _mixed(cores, joined, runs, solved, taken) if taken else None
+
+
 def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
            solved: list[tuple[WindowResult, Window | None]], taken: dict[int, tuple[WindowResult, Window | None]]
            ) -> tuple[Cores, list[tuple[WindowResult, Window | None]]]:
     """The partition with the joined cores ``taken`` (by index in ``joined``, with their windows) in place of the
     cores of ``cores`` they join, and every core's window, numbered in the new partition."""
     spans, feeders, joins, now = [], [], [], []
+    first = cores.joins or (1,) * len(cores)  # how many cores of the first cut each present core joins
     for j, (a, b) in enumerate(runs):
-        parts = [(joined, j, taken[j], b - a + 1)] if j in taken else \
-            [(cores, k, solved[k], 1) for k in range(a, b + 1)]
+        parts = [(joined, j, taken[j], sum(first[a:b + 1]))] if j in taken else \
+            [(cores, k, solved[k], first[k]) for k in range(a, b + 1)]
         for owner, k, (result, window), count in parts:
             now.append((replace(result, index=len(spans)), window))
             spans.append(owner.spans[k])
@@ -881,12 +969,17 @@ def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult,
                    deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS, jobs: Jobs = 1) -> Coupled | None:
     """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
     :func:`solve_windows` gave them, within ``deadline``, ``jobs`` processes solving the windows of each round
-    (the number when it starts); None unless every window was solved (and has a schedule)."""
-    windows = [window for _, window in solved]
-    if rounds <= 0 or len(windows) < len(cores) or not all(windows):
+    (the number when it starts); None unless every window was solved (and has a schedule). A window bounded by its
+    LP (``relaxed``) holds no multiplier: its bound is added as it is (formulations/segment-bound.md, "Windows by
+    their LP")."""
+    if rounds <= 0 or len(solved) < len(cores) or not all(window or result.relaxed for result, window in solved) \
+            or any(result.value is None or result.value < 0 for result, _ in solved):
         return None
-    return couple(cm, windows, sum(result.value for result, _ in solved), deadline, max_rounds=rounds,
-                  jobs=jobs() if callable(jobs) else jobs)
+    fixed = sum(result.value for result, _ in solved if result.relaxed)
+    coupled = couple(cm, [window for _, window in solved if window],
+                     sum(result.value for result, _ in solved) - fixed, deadline, max_rounds=rounds,
+                     jobs=jobs() if callable(jobs) else jobs)
+    return replace(coupled, bytes=coupled.bytes + fixed)
 
 
 def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], seconds: float,
@@ -910,7 +1003,9 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         downsets=sum(r.downsets for r in known.values()), seconds=seconds, coupling=coupling,
                         overlaps=tuple(known[i].overlap if i in known else 0 for i in range(len(cores))),
                         feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed),
-                        merged=sum(1 for joins in cores.joins if joins > 1),
+                        merged=sum(1 for i, joins in enumerate(cores.joins)
+                                   if joins > 1 and not (i in known and known[i].relaxed)),
+                        relaxed=sum(1 for r in known.values() if r.relaxed),
                         windows=tuple((cores.core(i), cores.window(i, known[i].overlap, known[i].fed)
                                        if done[i] else None) for i in range(len(cores))), instance=cm.instance)
 
@@ -918,7 +1013,8 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
 def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
                   coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
-                  feeders: bool = True, merge: int = MERGED_SEGMENT, jobs: int = 1) -> SegmentBound:
+                  feeders: bool = True, merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT,
+                  jobs: int = 1) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
     either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
@@ -927,7 +1023,8 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     weights and outputs instead, so the result is a bound whenever it returns. With every window solved, up to
     ``coupling_rounds`` rounds of the coupling (:mod:`.coupling`) raise it while the deadline lasts. With ``widen``
     and a deadline, the time left then goes to wider windows (:func:`widened`: with their feeders, of cores joined
-    into cores of at most ``merge`` layers, at wider overlaps), coupled again at the end; with
+    into cores of at most ``merge`` layers, of cores joined again into cores of at most ``relax`` layers bounded by
+    their LP, at wider overlaps), coupled again at the end; with
     :data:`NESTED_SECONDS` or more, the first cut is then nested in the cut into cores of ``merge`` layers
     (:func:`nested_within`). ``jobs`` processes solve the windows at once (:func:`solve_windows`), the wider ones
     stage by stage."""
@@ -938,59 +1035,81 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
     if widen and coupled is not None and deadline.bounded:
         cores, solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
-                                         merge=merge, jobs=jobs)
+                                         merge=merge, relax=relax, jobs=jobs)
     return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled)
 
 
 def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
             deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
             sent: Callable[[Cores, list[WindowResult]], object] = lambda cores, results: None,
-            merge: int = MERGED_SEGMENT, jobs: Jobs = 1
+            merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: Jobs = 1
             ) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled]:
     """Wider windows in place of those of ``solved`` until the coupling's share of ``deadline`` is all that is
     left: first each core's with its feeders, then those of cores joined into cores of at most ``merge`` layers
-    (:func:`merge_windows`; none when ``merge`` is 0), then wider overlaps
+    (:func:`merge_windows`; none when ``merge`` is 0), then those of cores joined again into cores of at most
+    ``relax`` layers and bounded by their LP (:func:`relax_windows`; none when ``relax`` is 0), then wider overlaps
     (:func:`widen_windows`); and the cores they leave, their windows (each change passed to ``sent`` with the
     cores, as it comes) and the better of ``coupled`` and the coupling of the new windows in that share; ``jobs``
     processes solve the wider windows of each stage at once."""
-    state = None
-    for state in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge, jobs):
+    state = without = None
+    for state, without in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge,
+                                    relax, jobs):
         sent(state[0], [result for result, _ in state[1]])
     if state is None:
         return cores, solved, coupled
     cores, solved = state
-    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
+    # windows bounded by their LP hold no multipliers: coupled without them (in place of their cores' windows) the
+    # others may prove more, so both are coupled, with them first in most of the time, and the better kept
+    again = couple_windows(cm, cores, solved, deadline.sub(share=RELAXED_COUPLING) if without else deadline,
+                           coupling_rounds, jobs)
+    if without:
+        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs)
+        if other is not None and (again is None or other.bytes > again.bytes):
+            again = other
     return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled
 
 
 def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
-              max_group: int | None, merge: int, jobs: Jobs = 1
-              ) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
-    """The cores and their windows after each change :func:`widened` makes, in its order, until ``deadline``."""
+              max_group: int | None, merge: int, relax: int, jobs: Jobs = 1
+              ) -> Iterator[tuple[tuple[Cores, list[tuple[WindowResult, Window | None]]],
+                                  tuple[Cores, list[tuple[WindowResult, Window | None]]] | None]]:
+    """The cores and their windows after each change :func:`widened` makes, in its order, until ``deadline``: with
+    the windows bounded by their LP in place of the cores they join once there are such (:func:`with_relaxed`),
+    and then also the cores and windows without them (else None)."""
     solved = list(solved)
+    relaxed: Relaxed | None = None
 
-    def replaced(overlaps: Iterable[int]) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
+    def shown() -> tuple[tuple[Cores, list[tuple[WindowResult, Window | None]]],
+                         tuple[Cores, list[tuple[WindowResult, Window | None]]] | None]:
+        mixed = with_relaxed(cores, solved, relaxed) if relaxed else None
+        return (mixed, (cores, solved)) if mixed else ((cores, solved), None)
+
+    def replaced(overlaps: Iterable[int]) -> Iterator:
         """Each wider window :func:`widen_windows` yields for the present cores, put in its core's place."""
         for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps, jobs):
             solved[result.index] = (result, window)
-            yield cores, solved
+            yield shown()
 
     yield from replaced(())
     for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge, jobs=jobs) if merge else ():
-        yield cores, solved
+        yield shown()
+    relaxing = relax_windows(cm, cores, deadline.sub(share=RELAXED_SHARE), max_group, relax, jobs) if relax else ()
+    for relaxed in relaxing:
+        yield shown()
     yield from replaced(WIDER_OVERLAPS)  # its first stage, the feeders', has nothing left to do
 
 
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                 order: str = "live", widen: bool = True, feeders: bool = True,
-                merge: int = MERGED_SEGMENT, jobs: int = 1) -> SegmentBound:
+                merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: int = 1) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
     window solved before it, the time left widens the windows (``widen``, :func:`widened`). ``feeders`` (the
     default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`);
-    widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never).
+    widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never), then
+    into cores of at most ``relax`` layers bounded by their LP (0: never).
     ``jobs`` processes solve the windows at once (the same bound, sooner on a machine with that many cores)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
@@ -1000,7 +1119,9 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
         raise SolverError(f"max_group must be at least 1, got {max_group}")
     if merge < 0:
         raise SolverError(f"merge must be at least 0, got {merge}")
+    if relax < 0:
+        raise SolverError(f"relax must be at least 0, got {relax}")
     if jobs < 1:
         raise SolverError(f"jobs must be at least 1, got {jobs}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
-                         order=order, widen=widen, feeders=feeders, merge=merge, jobs=jobs)
+                         order=order, widen=widen, feeders=feeders, merge=merge, relax=relax, jobs=jobs)

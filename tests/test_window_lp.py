@@ -1,0 +1,112 @@
+"""Windows bounded by their LP (formulations/segment-bound.md, "Windows by their LP"): a joined core's window whose
+value is the LP relaxation of covering its layers by its pieces, solved by column generation. Its value against an
+LP stated whole (every piece a column at once), against the window's DP optimum, and the bound against the optimum;
+the compiled local cost of windows wider than a word against the Python cost."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import instances
+
+import optimus_opt as oo
+from optimus_opt.cost.candidates import CandidateSpace, bits
+from optimus_opt.io.resolve import resolve_instance
+from optimus_opt.solvers import segment_bound as sb
+from optimus_opt.solvers.compiled_window import NO_FIT, WindowPieces, piece_members
+from optimus_opt.utils.deadline import NEVER
+from optimus_opt.utils.highs import new_highs
+
+EXAMPLE = "instances/example-64k.json"
+
+
+def whole_lp(cm, cores, index: int) -> float:
+    """The LP of the window of joined core ``index`` stated whole: a column for every piece that fits, at once."""
+    seg = cores.window(index, sb.MERGED_OVERLAP, True)
+    layers = tuple(bits(seg))
+    found = WindowPieces.listed(CandidateSpace(cm, within=seg, floors=False), layers)
+    cost = sb.local_costs(cm, cores.order, cores.reach)(cores.core(index), seg)
+    h = new_highs(1, 0)
+    h.addRows(len(layers), np.ones(len(layers)), np.ones(len(layers)), 0, np.zeros(len(layers), np.int32),
+              np.array([], np.int32), np.array([]))
+    for mask in found.masks:
+        c = cost(sum(1 << layers[i] for i in bits(int(mask))))
+        if c is not None:
+            rows = np.array(bits(int(mask)), np.int32)
+            h.addCol(float(c), 0.0, math.inf, len(rows), rows, np.ones(len(rows)))
+    h.run()
+    return h.getInfo().objective_function_value
+
+
+def relaxed(cm, size: int, joined: int) -> tuple[sb.Cores, list]:
+    """The cores of ``size`` layers (overlap 0), their windows solved, then joined into cores of ``joined`` layers
+    bounded by their LP where that proves more (:func:`sb.relax_windows`, :func:`sb.with_relaxed`)."""
+    cores = sb.segments(cm, size)
+    solved = list(sb.solve_windows(cm, cores, 0))
+    found = None
+    for found in sb.relax_windows(cm, cores, NEVER, size=joined):
+        pass
+    return (found and sb.with_relaxed(cores, solved, found)) or (cores, solved)
+
+
+def test_the_worked_example_bounded_by_lp_windows_is_its_optimum():
+    """Cores of three layers without overlap prove 138,772 B and couple to 230,932 B; joined into cores of six
+    layers whose windows are bounded by their LP, c1 .. c5 and g, fc, they prove 209,920 + 43,540 = 253,460 B, the
+    optimum exact-dp proves."""
+    inst = resolve_instance(EXAMPLE)
+    cm = oo.CostModel(inst)
+    cores = sb.segments(cm, 3)
+    solved = list(sb.solve_windows(cm, cores, 0))
+    assert sum(result.value for result, _ in solved) == 138_772
+    assert sb.couple_windows(cm, cores, solved).bytes == 230_932
+    joined, windows = relaxed(cm, 3, 6)
+    assert [(result.value, result.relaxed, window) for result, window in windows] == \
+        [(209_920, True, None), (43_540, True, None)]
+    assert sb.couple_windows(cm, joined, windows).bytes == 253_460
+    assert oo.solve(inst, solver="exact-dp").dram_bytes == 253_460
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(min_layers=3, max_layers=9), st.integers(1, 3))
+def test_lp_windows_match_the_whole_lp_and_never_exceed_the_dp_or_the_optimum(inst, size):
+    """Each LP window's bound is the LP stated whole (to the byte, rounded up), at most the DP optimum of the same
+    window; the coupled bound over the mixed windows is at most the optimum."""
+    cm = oo.CostModel(inst)
+    cores, windows = relaxed(cm, size, 2 * size)
+    for index, (result, window) in enumerate(windows):
+        if not result.relaxed:
+            continue
+        assert window is None and result.pieces > 0
+        assert result.value == math.ceil(whole_lp(cm, cores, index) - 1e-6)
+        (dp, _), = sb.solve_windows(cm, cores, sb.MERGED_OVERLAP, indices=[index])
+        assert result.value <= dp.value
+    optimum = oo.solve(inst, solver="exact-dp")
+    coupled = sb.couple_windows(cm, cores, windows)
+    if optimum.status == "optimal":
+        assert coupled.bytes <= optimum.dram_bytes
+    else:
+        assert optimum.status == "infeasible"
+
+
+def test_the_compiled_cost_prices_windows_wider_than_a_word():
+    """The stem of NASNet-A Mobile at 128 KiB, its first two joined cores (69 layers): the first 3,000 pieces the
+    candidate space lists from its 41st layer on cost what the Python local cost says, bitsets of two words."""
+    cm = oo.CostModel(resolve_instance("nasnet_a_mobile", buffer=128 * 1024))
+    cores = sb.segments(cm, 36)
+    seg = cores.window(0, 0, True) | cores.window(1, 0, True)
+    core = cores.core(0) | cores.core(1)
+    layers = tuple(bits(seg))
+    assert len(layers) == 69
+    upper = sum(1 << u for u in layers[40:])  # a convex part (the ids are topological): its pieces reach past 62
+    found = WindowPieces.listed(CandidateSpace(cm, within=upper, floors=False, limit=3000), layers)
+    assert found.masks.dtype == object and any(int(mask) >> 62 for mask in found.masks)
+    cost = sb.local_costs(cm, cores.order, cores.reach)(core, seg)
+    compiled = cost.compiled.costs(core, seg, np.array(layers), found.masks)
+    python = [cost(sum(1 << layers[i] for i in bits(int(mask)))) for mask in found.masks]
+    assert compiled.tolist() == [NO_FIT if c is None else c for c in python]
+    members = piece_members(found.masks, len(layers))
+    assert [[layers[i] for i in np.flatnonzero(row)] for row in members[:50]] == \
+        [[layers[i] for i in bits(int(mask))] for mask in found.masks[:50]]
