@@ -8,15 +8,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import instances
 
 import optimus_opt as oo
-from optimus_opt.cost.candidates import CandidateSpace, bits
+from optimus_opt.cost.candidates import CandidateSpace, Reach, bits
 from optimus_opt.io.resolve import resolve_instance
 from optimus_opt.solvers import segment_bound as sb
-from optimus_opt.solvers.compiled_window import NO_FIT, WindowPieces, piece_members
+from optimus_opt.solvers.compiled_window import NO_FIT, WindowPieces, piece_int, piece_members, wide_pieces
 from optimus_opt.utils.deadline import NEVER
 from optimus_opt.utils.highs import new_highs
 
@@ -47,7 +48,7 @@ def relaxed(cm, size: int, joined: int) -> tuple[sb.Cores, list]:
     cores = sb.segments(cm, size)
     solved = list(sb.solve_windows(cm, cores, 0))
     found = None
-    for found in sb.relax_windows(cm, cores, NEVER, size=joined):
+    for found in sb.relax_windows(cm, cores, solved, NEVER, size=joined):
         pass
     return (found and sb.with_relaxed(cores, solved, found)) or (cores, solved)
 
@@ -110,3 +111,24 @@ def test_the_compiled_cost_prices_windows_wider_than_a_word():
     members = piece_members(found.masks, len(layers))
     assert [[layers[i] for i in np.flatnonzero(row)] for row in members[:50]] == \
         [[layers[i] for i in bits(int(mask))] for mask in found.masks[:50]]
+
+
+@pytest.mark.parametrize("name, pieces", [("resnet50", 290), ("googlenet", 16_935)])
+def test_windows_wider_than_a_word_have_the_candidate_spaces_pieces(name, pieces):
+    """A whole network of 72 layers as one window at 128 KiB: the pieces enumerated compiled from its last 62 layers
+    and by the candidate space before them are the candidate space's own, each once; their layers as read back."""
+    cm = oo.CostModel(resolve_instance(name))
+    layers = tuple(cm.network.layer_ids)
+    assert len(layers) == 72
+    words, complete, capped = wide_pieces(cm, Reach.of(cm), layers, None, NEVER, None)
+    assert complete and not capped and words.shape == (pieces, 2)
+    position = {u: k for k, u in enumerate(layers)}
+    listed = CandidateSpace(cm, floors=False)
+    expected = sorted(tuple(position[u] for u in bits(c.mask)) for cands in listed.by_first.values() for c in cands)
+    members = piece_members(words, len(layers))
+    found = sorted(tuple(int(i) for i in np.flatnonzero(row)) for row in members)
+    assert found == expected and len(expected) == pieces
+    assert any(row[0] < len(layers) - 62 for row in found) and any(row[-1] >= 62 for row in found)
+    assert [piece_int(w) for w in words[:5]] == [sum(1 << i for i in np.flatnonzero(row)) for row in members[:5]]
+    # a limit stops it, as it stops the candidate space
+    assert wide_pieces(cm, Reach.of(cm), layers, None, NEVER, pieces // 2)[1:] == (False, True)

@@ -97,15 +97,13 @@ MERGED_OVERLAP = 0
 RELAXED_SEGMENT = 2 * MERGED_SEGMENT
 #: Pieces at most of a window bounded by its LP: its LP holds every piece's layers. On NASNet-A Mobile at 128 KiB
 #: the next pair of cells has 2,748,976 pieces and its LP proves what its two windows prove (187 s); two others
-#: have more than 4,000,000.
+#: have more than 4,000,000. Joined, the pieces multiply: the windows of the cores joined had 373,426, 825,278,
+#: 1,515,909 and 479,360 pieces together. So a core is not joined when its cores' windows have a quarter of this
+#: together.
 RELAXED_PIECES = 2_000_000
 #: The share of the widening's time left that the windows bounded by their LP may take, so that the wider overlaps,
 #: whose windows the coupling ties together, still have time.
 RELAXED_SHARE = 0.3
-#: The share of the last coupling's time that the windows with those bounded by their LP take; the windows without
-#: them, coupled after, the rest. On NASNet-A Mobile at 128 KiB in a 10-minute run, half of it (36 s) gave the first
-#: 69 rounds, where 118 rounds had been needed to converge.
-RELAXED_COUPLING = 0.75
 #: Seconds from which a bound that widens its windows nests its first cut inside the cut into merged cores
 #: (:func:`nested_within`). Nested, NASNet-A Mobile's first windows prove less (63,267,936 B against 65,115,802 B
 #: at 128 KiB, with their feeders) and its joined windows are larger, but they are the least cut into cells. With
@@ -916,18 +914,20 @@ def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
 Relaxed = tuple["Cores", tuple[tuple[int, int], ...], dict[int, "WindowResult"]]
 
 
-def relax_windows(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None = None,
-                  size: int = RELAXED_SEGMENT, jobs: Jobs = 1) -> Iterator[Relaxed]:
+def relax_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
+                  max_group: int | None = None, size: int = RELAXED_SEGMENT, jobs: Jobs = 1) -> Iterator[Relaxed]:
     """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and bound the window of
-    each joined core that joins two or more (overlap 0, with its feeders, at most :data:`RELAXED_PIECES` pieces) by
-    its LP (:func:`_segment_lp`), those whose cuts inside hide the most bytes first, until ``deadline``; yielding
-    what is known after each (formulations/segment-bound.md, "Windows by their LP"). :func:`with_relaxed` puts them
-    in place of the cores they join."""
+    each joined core that joins two or more (overlap 0, with its feeders, at most :data:`RELAXED_PIECES` pieces,
+    and whose cores' windows in ``solved`` have less than a quarter of that) by its LP (:func:`_segment_lp`), those
+    whose cuts inside hide the most bytes first, until ``deadline``; yielding what is known after each
+    (formulations/segment-bound.md, "Windows by their LP"). :func:`with_relaxed` puts them in place of the cores
+    they join."""
     joined, runs = cores.merged(cm, size)
     members = [range(first, last + 1) for first, last in runs]
     crossing = cores.crossing(cm)
     hidden = [sum(crossing[cores.spans[k][1]] for k in joins[:-1]) for joins in members]
-    todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1), key=lambda j: (-hidden[j], j))
+    todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1
+                   and 4 * sum(solved[k][0].pieces for k in joins) < RELAXED_PIECES), key=lambda j: (-hidden[j], j))
     found: dict[int, WindowResult] = {}
     for result, _ in solve_windows(cm, joined, MERGED_OVERLAP, deadline, max_group, todo, jobs=jobs,
                                    limit=RELAXED_PIECES, relaxed=True):
@@ -1059,10 +1059,9 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
         return cores, solved, coupled
     cores, solved = state
     # windows bounded by their LP hold no multipliers: coupled without them (in place of their cores' windows) the
-    # others may prove more, so both are coupled, with them first in most of the time, and the better kept
-    again = couple_windows(cm, cores, solved, deadline.sub(share=RELAXED_COUPLING) if without else deadline,
-                           coupling_rounds, jobs)
-    if without:
+    # others may prove more, so those are coupled too in the time the coupling with them leaves, and the better kept
+    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
+    if without and not deadline.expired():
         other = couple_windows(cm, *without, deadline, coupling_rounds, jobs)
         if other is not None and (again is None or other.bytes > again.bytes):
             again = other
@@ -1093,7 +1092,8 @@ def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Wind
     yield from replaced(())
     for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge, jobs=jobs) if merge else ():
         yield shown()
-    relaxing = relax_windows(cm, cores, deadline.sub(share=RELAXED_SHARE), max_group, relax, jobs) if relax else ()
+    relaxing = relax_windows(cm, cores, solved, deadline.sub(share=RELAXED_SHARE), max_group, relax, jobs) \
+        if relax else ()
     for relaxed in relaxing:
         yield shown()
     yield from replaced(WIDER_OVERLAPS)  # its first stage, the feeders', has nothing left to do
