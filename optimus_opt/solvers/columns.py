@@ -76,19 +76,18 @@ class Pool:
     def _index(self, layers: list[int], size: np.ndarray, flat: np.ndarray) -> None:
         """Index the sets: ``size[k]`` rows each, listed one after another in ``flat``."""
         self.layers, self.size, self.flat = layers, size, flat
-        sizes = size
-        self.starts = np.zeros(len(sizes), dtype=np.int64)
-        self.starts[1:] = np.cumsum(self.size)[:-1]
+        self.starts = np.zeros(len(size), dtype=np.int64)
+        self.starts[1:] = np.cumsum(size)[:-1]
         # the memberships grouped by layer, for the least share of each layer in one pass (np.minimum.at is slow)
         by_layer = np.argsort(self.flat.astype(np.uint16) if len(layers) <= 1 << 16 else self.flat, kind="stable")
-        self._owners_by_layer = np.repeat(np.arange(len(sizes)), self.size)[by_layer]
+        self._owners_by_layer = np.repeat(np.arange(len(size)), size)[by_layer]
         self._layer_starts = np.searchsorted(self.flat[by_layer], np.arange(len(self.layers)))
         self._held = np.bincount(self.flat, minlength=len(self.layers)) > 0
         self._memberships = np.full(len(self.flat) + 1, math.inf)
         # where the layers fit a word, each candidate's layers as a bitset cut into bytes: π(S) is then a sum of
         # one table look-up per byte instead of one per member
         self._bytes = None
-        if len(self.layers) <= 63 and len(sizes):
+        if len(self.layers) <= 63 and len(size):
             words = np.bitwise_or.reduceat(np.left_shift(1, self.flat), self.starts)
             self._bytes = [((words >> shift) & 0xFF).astype(np.uint8) for shift in range(0, len(self.layers), 8)]
 

@@ -672,10 +672,10 @@ class WindowCosts:
                    ord_off, ord_list, cm.word, cm.buffer, cm.batch, top, n)
 
     def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray) -> np.ndarray | None:
-        """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending: 64-bit
-        integers, or Python integers where the window is wider than a word) of the window with this core,
-        :data:`NO_FIT` where no group containing it fits; None when a group held more reducible convolutions in one
-        component of Φ's conflicts than the compiled Φ takes."""
+        """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending, in any form
+        :func:`_piece_words` takes) of the window with this core, :data:`NO_FIT` where no group containing it fits;
+        None when a group held more reducible convolutions in one component of Φ's conflicts than the compiled Φ
+        takes."""
         n, K = self.n, self.n // 64 + 1
         # the scratch part of ``g``: 18 a group's members (last first), 19 their flags (keeps all rows, has readers
         # beyond), 20 its inputs, 21 their words per row, 22 counts (members, inputs, reducible, weights, block,
@@ -698,8 +698,8 @@ class WindowCosts:
 
 
 def _piece_words(pieces: np.ndarray, m: int) -> np.ndarray:
-    """Window-local bitsets over ``m`` positions as rows of :data:`PIECE_BITS`-bit words: 64-bit integers (one word)
-    or Python integers as they are, rows of words as they are."""
+    """Window-local bitsets over ``m`` positions as rows of :data:`PIECE_BITS`-bit words, from 64-bit integers (a
+    window of one word), Python integers (a wider one) or such rows already."""
     if pieces.ndim == 2:
         return pieces
     if pieces.dtype != object:

@@ -911,7 +911,9 @@ def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
 
 #: What :func:`relax_windows` found: the joined cores, the runs of the present cores each joins, and the windows of
 #: the joined cores bounded by their LP so far, by index.
-Relaxed = tuple["Cores", tuple[tuple[int, int], ...], dict[int, "WindowResult"]]
+Relaxed = tuple[Cores, tuple[tuple[int, int], ...], dict[int, WindowResult]]
+#: Cores and their windows, as :func:`solve_windows` gives them: a state of the widening.
+State = tuple[Cores, list[tuple[WindowResult, Window | None]]]
 
 
 def relax_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
@@ -936,8 +938,7 @@ def relax_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
             yield joined, runs, dict(found)
 
 
-def with_relaxed(cores: Cores, solved: list[tuple[WindowResult, Window | None]], relaxed: Relaxed
-                 ) -> tuple[Cores, list[tuple[WindowResult, Window | None]]] | None:
+def with_relaxed(cores: Cores, solved: list[tuple[WindowResult, Window | None]], relaxed: Relaxed) -> State | None:
     """The partition with each window bounded by its LP (``relaxed``, over the joined cores of ``cores``) in place
     of the cores it joins where it proves at least what their windows in ``solved`` prove, with every core's window,
     as in :func:`merge_windows`; None when none does."""
@@ -1049,8 +1050,9 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     (:func:`merge_windows`; none when ``merge`` is 0), then those of cores joined again into cores of at most
     ``relax`` layers and bounded by their LP (:func:`relax_windows`; none when ``relax`` is 0), then wider overlaps
     (:func:`widen_windows`); and the cores they leave, their windows (each change passed to ``sent`` with the
-    cores, as it comes) and the better of ``coupled`` and the coupling of the new windows in that share; ``jobs``
-    processes solve the wider windows of each stage at once."""
+    cores, as it comes) and the best of ``coupled`` and the coupling of the new windows in that share, with the
+    windows bounded by their LP and then, in the time left, without them; ``jobs`` processes solve the wider windows
+    of each stage at once."""
     state = without = None
     for state, without in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge,
                                     relax, jobs):
@@ -1069,21 +1071,18 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
 
 
 def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
-              max_group: int | None, merge: int, relax: int, jobs: Jobs = 1
-              ) -> Iterator[tuple[tuple[Cores, list[tuple[WindowResult, Window | None]]],
-                                  tuple[Cores, list[tuple[WindowResult, Window | None]]] | None]]:
+              max_group: int | None, merge: int, relax: int, jobs: Jobs = 1) -> Iterator[tuple[State, State | None]]:
     """The cores and their windows after each change :func:`widened` makes, in its order, until ``deadline``: with
     the windows bounded by their LP in place of the cores they join once there are such (:func:`with_relaxed`),
     and then also the cores and windows without them (else None)."""
     solved = list(solved)
     relaxed: Relaxed | None = None
 
-    def shown() -> tuple[tuple[Cores, list[tuple[WindowResult, Window | None]]],
-                         tuple[Cores, list[tuple[WindowResult, Window | None]]] | None]:
+    def shown() -> tuple[State, State | None]:
         mixed = with_relaxed(cores, solved, relaxed) if relaxed else None
         return (mixed, (cores, solved)) if mixed else ((cores, solved), None)
 
-    def replaced(overlaps: Iterable[int]) -> Iterator:
+    def replaced(overlaps: Iterable[int]) -> Iterator[tuple[State, State | None]]:
         """Each wider window :func:`widen_windows` yields for the present cores, put in its core's place."""
         for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps, jobs):
             solved[result.index] = (result, window)
