@@ -96,7 +96,7 @@ MERGED_OVERLAP = 0
 #: windows prove 6,279,228 B (formulations/segment-bound.md, "Windows by their LP").
 RELAXED_SEGMENT = 2 * MERGED_SEGMENT
 #: Pieces at most of a window bounded by its LP: its LP holds every piece's layers. On NASNet-A Mobile at 128 KiB
-#: the next pair of cells has 2,748,976 pieces and its LP proves what its two windows prove (187 s); two others
+#: the next pair of cells has 2,748,976 pieces and its LP proves what its two windows prove (165 s); two others
 #: have more than 4,000,000. Joined, the pieces multiply: the windows of the cores joined had 373,426, 825,278,
 #: 1,515,909 and 479,360 pieces together. So a core is not joined when its cores' windows have a quarter of this
 #: together.
