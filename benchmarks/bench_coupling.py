@@ -6,7 +6,12 @@ and prints each run's seconds; the runs must give the same bound, rounds and pie
 figures of "Coupling the windows" come from it:
 
     python benchmarks/bench_coupling.py [--network nasnet_a_mobile] [--buffer 128KiB] [--segment 36]
-                                        [--overlap 4] [--rounds 20] [--repeats 2]
+                                        [--overlap 4] [--rounds 20] [--repeats 2] [--steps]
+
+With ``--steps`` it compares the two step rules instead (the level each step aims above the best bound, the
+stalled rounds before the step is halved): the first coupling's (``TARGET_ABOVE``, ``STALL_ROUNDS``) and the
+widened windows' (``NEAR_TARGET_ABOVE``, ``NEAR_STALL_ROUNDS``), each given 20, 40 and ``--rounds`` rounds in
+two processes, and prints the bound each reaches.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import time
 
 import optimus_opt as oo
 from optimus_opt.model.accelerator import parse_size
-from optimus_opt.solvers.coupling import couple
+from optimus_opt.solvers.coupling import NEAR_STALL_ROUNDS, NEAR_TARGET_ABOVE, STALL_ROUNDS, TARGET_ABOVE, couple
 from optimus_opt.solvers.segment_bound import segments, solve_windows
 from optimus_opt.zoo import build
 
@@ -30,6 +35,7 @@ def main() -> None:
     ap.add_argument("--overlap", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=2, help="runs in one process and in two, alternately")
+    ap.add_argument("--steps", action="store_true", help="compare step rules instead of one and two processes")
     args = ap.parse_args()
     base = oo.load_instance("instances/paper/squeezenet1_0-optimus-npu-b4.json")
     acc = dataclasses.replace(base.accelerator, buffer_bytes=parse_size(args.buffer))
@@ -43,6 +49,16 @@ def main() -> None:
     print(f"{args.network} at {args.buffer}: {len(windows)} windows (segment {args.segment}, overlap {args.overlap}), "
           f"{sum(len(w.graph.dst) for w in windows):,} transitions, plain sum {plain:,} B, "
           f"solved in {time.perf_counter() - began:.1f} s", flush=True)
+    if args.steps:
+        for target, stall in ((TARGET_ABOVE, STALL_ROUNDS), (NEAR_TARGET_ABOVE, NEAR_STALL_ROUNDS)):
+            for rounds in sorted({20, 40, args.rounds}):
+                began = time.perf_counter()
+                coupled = couple(cm, windows, plain, max_rounds=rounds, jobs=2, target_above=target,
+                                 stall_rounds=stall)
+                print(f"  aim {target:.0%} above, halved after {stall} stalled rounds, at most {rounds}: "
+                      f"{coupled.bytes:,} B after {coupled.rounds} rounds, {time.perf_counter() - began:.1f} s",
+                      flush=True)
+        return
     outcomes = set()
     for _ in range(args.repeats):
         for jobs in (1, 2):

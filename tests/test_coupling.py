@@ -145,6 +145,24 @@ def test_windows_without_overlap_couple_through_their_feeders():
     assert segment_bound(cm, 3, 0, feeders=False).bytes == 138_772
 
 
+def test_the_nearer_step_of_widened_windows_reaches_the_same_multipliers():
+    # the widened windows' step rule (a level 5 % above the best L, halved after 6 stalled rounds) is another path
+    # up the same concave L: on both cuts of the worked example it ends where the windows agree, at the least
+    # consistent sum of the brute force, as the first coupling's rule does, in other rounds
+    from optimus_opt.solvers import coupling
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    for overlap, least in ((2, 247_316), (0, 230_932)):
+        solved = list(solve_windows(cm, segments(cm, 3), overlap))
+        windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
+        near = coupling.couple(cm, windows, plain, target_above=coupling.NEAR_TARGET_ABOVE,
+                               stall_rounds=coupling.NEAR_STALL_ROUNDS)
+        first = coupling.couple(cm, windows, plain)
+        assert near.bytes == first.bytes == least_consistent_sum(cm, 3, overlap) == least
+        assert near.disagreements == first.disagreements == 0 and near.rounds != first.rounds
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(min_layers=2, max_layers=7), st.integers(1, 3), st.integers(1, 2))
 def test_coupling_never_passes_the_least_consistent_sum(inst, size, overlap):
