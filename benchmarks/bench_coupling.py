@@ -9,9 +9,8 @@ figures of "Coupling the windows" come from it:
                                         [--overlap 4] [--rounds 20] [--repeats 2] [--steps]
 
 With ``--steps`` it compares the two step rules instead (the level each step aims above the best bound, the
-stalled rounds before the step is halved): the first coupling's (``TARGET_ABOVE``, ``STALL_ROUNDS``) and the
-widened windows' (``NEAR_TARGET_ABOVE``, ``NEAR_STALL_ROUNDS``), each given 20, 40 and ``--rounds`` rounds in
-two processes, and prints the bound each reaches.
+stalled rounds before the step is halved): the first coupling's (``FIRST_STEPS``) and the widened windows'
+(``NEAR_STEPS``), each given 20, 40 and ``--rounds`` rounds in two processes, and prints the bound each reaches.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import time
 
 import optimus_opt as oo
 from optimus_opt.model.accelerator import parse_size
-from optimus_opt.solvers.coupling import NEAR_STALL_ROUNDS, NEAR_TARGET_ABOVE, STALL_ROUNDS, TARGET_ABOVE, couple
+from optimus_opt.solvers.coupling import FIRST_STEPS, NEAR_STEPS, couple
 from optimus_opt.solvers.segment_bound import segments, solve_windows
 from optimus_opt.zoo import build
 
@@ -50,12 +49,11 @@ def main() -> None:
           f"{sum(len(w.graph.dst) for w in windows):,} transitions, plain sum {plain:,} B, "
           f"solved in {time.perf_counter() - began:.1f} s", flush=True)
     if args.steps:
-        for target, stall in ((TARGET_ABOVE, STALL_ROUNDS), (NEAR_TARGET_ABOVE, NEAR_STALL_ROUNDS)):
+        for steps in (FIRST_STEPS, NEAR_STEPS):
             for rounds in sorted({20, 40, args.rounds}):
                 began = time.perf_counter()
-                coupled = couple(cm, windows, plain, max_rounds=rounds, jobs=2, target_above=target,
-                                 stall_rounds=stall)
-                print(f"  aim {target:.0%} above, halved after {stall} stalled rounds, at most {rounds}: "
+                coupled = couple(cm, windows, plain, max_rounds=rounds, jobs=2, steps=steps)
+                print(f"  aim {steps.above:.0%} above, halved after {steps.stall} stalled rounds, at most {rounds}: "
                       f"{coupled.bytes:,} B after {coupled.rounds} rounds, {time.perf_counter() - began:.1f} s",
                       flush=True)
         return

@@ -156,8 +156,7 @@ def test_the_nearer_step_of_widened_windows_reaches_the_same_multipliers():
     for overlap, least in ((2, 247_316), (0, 230_932)):
         solved = list(solve_windows(cm, segments(cm, 3), overlap))
         windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
-        near = coupling.couple(cm, windows, plain, target_above=coupling.NEAR_TARGET_ABOVE,
-                               stall_rounds=coupling.NEAR_STALL_ROUNDS)
+        near = coupling.couple(cm, windows, plain, steps=coupling.NEAR_STEPS)
         first = coupling.couple(cm, windows, plain)
         assert near.bytes == first.bytes == least_consistent_sum(cm, 3, overlap) == least
         assert near.disagreements == first.disagreements == 0 and near.rounds != first.rounds

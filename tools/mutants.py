@@ -305,8 +305,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "the windows are made to agree on pairs of layers that are not adjacent, which one group may hold in "
            "two parts of a window: the multiplier terms need not cancel"),
     Mutant("coupling-step-away", "optimus_opt/solvers/coupling.py",
-           "        lam += np.rint(step * ((1 + target_above) * best - total) / disagree * g).astype(np.int64)",
-           "        lam -= np.rint(step * ((1 + target_above) * best - total) / disagree * g).astype(np.int64)",
+           "        lam += np.rint(step * ((1 + steps.above) * best - total) / disagree * g).astype(np.int64)",
+           "        lam -= np.rint(step * ((1 + steps.above) * best - total) / disagree * g).astype(np.int64)",
            ("tests/test_coupling.py",),
            "the multipliers move against the subgradient: the bound stays at the plain sum (still a bound, but the "
            "worked example no longer reaches 247,316 B)"),

@@ -41,17 +41,26 @@ from ..utils.deadline import NEVER, Deadline
 from ..utils.processes import can_fork
 from .downset_graph import DownsetGraph, njit
 
-#: Rounds without a better bound after which the step is halved, and the smallest step factor tried.
-STALL_ROUNDS = 10
+#: The smallest step factor tried.
 SMALLEST_STEP = 1 / 1024
-#: The step aims this far above the best bound so far (Polyak's step toward an estimate of the dual optimum).
-TARGET_ABOVE = 0.25
-#: The same for windows already widened (segment-bound.md, "Wider windows"), whose plain sum lies within a few per
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A step rule: each step aims ``above`` (a fraction) above the best bound so far (Polyak's step toward an
+    estimate of the dual optimum), and the step factor is halved after ``stall`` rounds without a better bound."""
+
+    above: float
+    stall: int
+
+
+#: The first coupling's rule, on windows whose L rises 6 % and more above L(0).
+FIRST_STEPS = Steps(0.25, 10)
+#: The rule for windows already widened (segment-bound.md, "Wider windows"), whose plain sum lies within a few per
 #: cent of the best multipliers' L: a level a quarter above threw the first rounds far below L(0) there (on NASNet-A
 #: at 128 KiB, the 10-minute run's last windows, L came back to L(0) only after 40 rounds; aiming 5 % above, it was
-#: 0.6 % above L(0) at round 20), while on the default windows, whose L rises 6 % and more, the nearer level climbs
-#: more slowly (segment-bound.md, "Wider windows").
-NEAR_TARGET_ABOVE, NEAR_STALL_ROUNDS = 0.05, 6
+#: 0.6 % above L(0) at round 20), while on the default windows the nearer level climbs more slowly.
+NEAR_STEPS = Steps(0.05, 6)
 
 
 @dataclass(frozen=True)
@@ -320,14 +329,11 @@ PAIRS_STEP = 1 / 8
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
-           max_rounds: int = 400, jobs: int = 1, target_above: float = TARGET_ABOVE,
-           stall_rounds: int = STALL_ROUNDS) -> Coupled:
+           max_rounds: int = 400, jobs: int = 1, steps: Steps = FIRST_STEPS) -> Coupled:
     """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
     within ``deadline`` and ``max_rounds`` rounds; with ``jobs`` of 2 or more (and a platform that forks) a second
-    process solves a share of the windows each round, the same rounds in less time. Each step aims
-    ``target_above`` above the best L so far and is halved after ``stall_rounds`` rounds that find no better
-    (:data:`TARGET_ABOVE` and :data:`STALL_ROUNDS`, or the nearer :data:`NEAR_TARGET_ABOVE` and
-    :data:`NEAR_STALL_ROUNDS` for widened windows).
+    process solves a share of the windows each round, the same rounds in less time. The steps follow ``steps``
+    (:data:`FIRST_STEPS`, or :data:`NEAR_STEPS` for widened windows).
 
     The rounds start with the terms of the adjacent pairs. Once the step has fallen below :data:`PAIRS_STEP`, or
     the windows agree, each round first adds the terms of the pairs of layers that the last round's schedules
@@ -400,13 +406,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 best, stall = total, 0
             else:
                 stall += 1
-                if stall >= stall_rounds:
+                if stall >= steps.stall:
                     step, stall = step / 2, 0
             if not disagree:  # the windows agree: no multiplier moves L further, unless new pairs get terms
                 if not (searching and more_pairs()):
                     break
                 continue
-            lam += np.rint(step * ((1 + target_above) * best - total) / disagree * g).astype(np.int64)
+            lam += np.rint(step * ((1 + steps.above) * best - total) / disagree * g).astype(np.int64)
     finally:
         if helper is not None:
             helper.close()

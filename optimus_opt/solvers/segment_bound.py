@@ -57,7 +57,7 @@ from ..utils.deadline import NEVER, Deadline
 from ..utils.processes import can_fork
 from .columns import partition_bound
 from .compiled_window import NO_FIT, WindowCosts, WindowPieces, piece_int, piece_members, wide_pieces
-from .coupling import NEAR_STALL_ROUNDS, NEAR_TARGET_ABOVE, Coupled, Window, couple
+from .coupling import FIRST_STEPS, NEAR_STEPS, Coupled, Steps, Window, couple
 from .downset_graph import WORD_LAYERS, DownsetGraph
 
 #: Layers per segment by default: NASNet-A Mobile's windows then take 2–5 s compiled (without feeders; 14–36 s in
@@ -968,10 +968,10 @@ def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
 
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                    deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS, jobs: Jobs = 1,
-                   near: bool = False) -> Coupled | None:
+                   steps: Steps = FIRST_STEPS) -> Coupled | None:
     """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
     :func:`solve_windows` gave them, within ``deadline``, ``jobs`` processes solving the windows of each round
-    (the number when it starts), with the nearer step level when ``near`` (widened windows); None unless every
+    (the number when it starts), its steps by ``steps`` (:mod:`.coupling`); None unless every
     window was solved (and has a schedule). A window bounded by its LP (``relaxed``) holds no multiplier: its bound
     is added as it is (formulations/segment-bound.md, "Windows by their LP")."""
     if rounds <= 0 or len(solved) < len(cores) or not all(window or result.relaxed for result, window in solved) \
@@ -980,8 +980,7 @@ def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult,
     fixed = sum(result.value for result, _ in solved if result.relaxed)
     coupled = couple(cm, [window for _, window in solved if window],
                      sum(result.value for result, _ in solved) - fixed, deadline, max_rounds=rounds,
-                     jobs=jobs() if callable(jobs) else jobs,
-                     **(dict(target_above=NEAR_TARGET_ABOVE, stall_rounds=NEAR_STALL_ROUNDS) if near else {}))
+                     jobs=jobs() if callable(jobs) else jobs, steps=steps)
     return replace(coupled, bytes=coupled.bytes + fixed)
 
 
@@ -1064,9 +1063,9 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     cores, solved = state
     # windows bounded by their LP hold no multipliers: coupled without them (in place of their cores' windows) the
     # others may prove more, so those are coupled too in the time the coupling with them leaves, and the better kept
-    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, near=True)
+    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, NEAR_STEPS)
     if without and not deadline.expired():
-        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, near=True)
+        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, NEAR_STEPS)
         if other is not None and (again is None or other.bytes > again.bytes):
             again = other
     return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled
