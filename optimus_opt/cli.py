@@ -517,7 +517,7 @@ def _bound(args: argparse.Namespace) -> int:
                           "segments": [list(span) for span in result.segments],
                           "per_segment_bytes": list(result.per_segment), "finished": list(result.finished),
                           "overlaps": list(result.overlaps), "feeders": result.feeders, "merged": result.merged,
-                          "relaxed": result.relaxed,
+                          "relaxed": result.relaxed, "memory_short": result.memory_short,
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
@@ -543,6 +543,9 @@ def _bound(args: argparse.Namespace) -> int:
     if wider:
         print(f"{'widened':<12} {sum(o > args.overlap for o in result.overlaps)} windows in the time left, to overlap "
               f"{' or '.join(map(str, wider))}, each proving at least as much alone and coupled again")
+    if result.memory_short:
+        print(f"{'memory':<12} the widening stopped where the memory left would not hold the next window's pieces; "
+              "the windows taken in so far were coupled in the time left")
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from dataclasses import dataclass
 
 import pytest
 from helpers import local_costs, make_instance
@@ -21,6 +22,7 @@ from optimus_opt.solvers.segment_bound import (
     MERGED_SEGMENT,
     NESTED_SECONDS,
     ORDERS,
+    PIECE_BYTES,
     _smaller_first,
     assemble,
     couple_windows,
@@ -33,6 +35,7 @@ from optimus_opt.solvers.segment_bound import (
     window_order,
 )
 from optimus_opt.utils.deadline import Deadline
+from optimus_opt.utils.memory import Memory
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -418,6 +421,48 @@ def test_library_and_cli(capsys, tmp_path):
     assert code == 0 and '"lower_bound_bytes": 6656' in out and '"feeders": 4' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
     assert code == 2 and "argument --overlap: must be at least 0, got -1" in err
+
+
+@dataclass(frozen=True)
+class _Bytes:
+    """A fixed reading of the memory left (picklable, for the processes that solve windows at once)."""
+
+    count: int
+
+    def __call__(self) -> int:
+        return self.count
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_widening_stops_where_the_memory_left_would_not_hold_a_window(jobs, capsys, monkeypatch):
+    """The worked example in cores of three, overlap 0, widened to overlap 8 only (merge 0, relax 0): each wider
+    window has 52 pieces (208 in all, above). Memory for 60 pieces of PIECE_BYTES takes them in, and the bound is
+    the optimum; two processes solving them at once have 30 each, so the widening stops at the first, with the
+    four first windows kept and coupled: 230,932 B, the bound they prove (test_library_and_cli)."""
+    from helpers import run_cli
+
+    inst = oo.load_instance("instances/example-64k.json")
+
+    def bound(pieces: int) -> oo.SegmentBound:
+        memory = Memory(available=_Bytes(pieces * PIECE_BYTES), total=_Bytes(0))
+        return oo.lower_bound(inst, segment_layers=3, overlap=0, time_limit=60, merge=0, relax=0, jobs=jobs,
+                              memory=memory)
+
+    ample = bound(60 * jobs)
+    assert (ample.bytes, ample.overlaps, ample.pieces, ample.memory_short) == (253_460, (8, 8, 8, 8), 208, False)
+    short = bound(60)
+    assert short.memory_short == (jobs == 2)
+    if jobs == 2:
+        assert (short.bytes, short.overlaps, short.pieces) == (230_932, (0, 0, 0, 0), 33)
+    # the CLI says so, and so does its JSON (the machine's memory read as none left)
+    monkeypatch.setattr("optimus_opt.utils.memory.available_bytes", lambda root="/": 0)
+    args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0", "--time-limit", "60",
+            "--merge", "0", "--relax", "0", "--jobs", str(jobs)]
+    code, out, _ = run_cli(args, capsys)
+    assert code == 0 and "lower bound  230,932 B" in out and "widened" not in out
+    assert "memory       the widening stopped where the memory left would not hold the next window's pieces" in out
+    code, out, _ = run_cli(args + ["--json"], capsys)
+    assert code == 0 and json.loads(out)["memory_short"] is True
 
 
 def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):

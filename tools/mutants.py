@@ -221,7 +221,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "the segment bound prices keeping a crossing tensor by the reloads of its producer and readers alone, "
            "without the piece that a group keeping it holds too"),
     Mutant("segment-capped-window-dropped", "optimus_opt/solvers/segment_bound.py",
-           "    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs)",
+           "    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs, memory=memory)",
            "    yield from ()",
            ("tests/test_segment_bound.py",),
            "the widening never solves a window it put off for its many pieces: the four largest merged windows of "

@@ -48,6 +48,7 @@ from typing import Callable
 
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
+from ..utils.memory import Memory
 from ..utils.processes import can_fork
 from .coupling import Coupled
 from .pooled import pooled_schedule
@@ -94,6 +95,7 @@ class Beside:
         self._cores = segments(cm, segment_for(deadline.left()), within=nested_within(deadline.left(), widen))
         self._results: dict[int, WindowResult] = {}
         self._coupled: Coupled | None = None
+        self._memory_short = False  # the widening stopped because the memory left would not hold a window
         self._bound_final = False
         self._runs: list | None = None
         self._refined: tuple[str, Refinement] | None = None
@@ -137,8 +139,8 @@ class Beside:
                         self._refined = found
                 elif kind == "coupled":
                     self._coupled = payload
-                elif kind == "bound":
-                    self._bound_final = True
+                elif kind == "bound":  # with whether the widening stopped for memory
+                    self._bound_final, self._memory_short = True, payload
                 elif kind == "windows":  # wider windows, of cores that merged windows may have joined
                     self._cores, results = payload
                     self._results = {result.index: result for result in results}
@@ -171,8 +173,9 @@ class Beside:
         wait without it)."""
         self._wait(lambda: self._bound_final, until)
         with self._arrived:
-            cores, results, coupled = self._cores, list(self._results.values()), self._coupled
-        return assemble(self._cm, cores, results, time.perf_counter() - self._began, coupled)
+            cores, results, coupled, short = self._cores, list(self._results.values()), self._coupled, \
+                self._memory_short
+        return assemble(self._cm, cores, results, time.perf_counter() - self._began, coupled, short)
 
     def refined(self, until: Deadline) -> tuple[str, Refinement] | None:
         """The child's refinement of the heuristic schedules, with the name of the heuristic whose schedule it
@@ -236,15 +239,16 @@ def _work(cm: CostModel, cores: Cores, deadline: Deadline, max_group: int | None
         coupled = couple_windows(cm, cores, solved, deadline.sub(share=COUPLING_SHARE), jobs=jobs)
         outbox.send(("coupled", coupled))
         pieces = coupled.pieces if coupled is not None else ()
+        short = False
         if widen and coupled is not None and (deadline.left() or 0) >= WIDEN_SECONDS:
             first = coupled
-            cores, solved, coupled = widened(cm, cores, solved, coupled, deadline.sub(share=WIDEN_SHARE), max_group,
-                                             sent=lambda cores, results: outbox.send(("windows", (cores, results))),
-                                             jobs=jobs)
+            cores, solved, coupled, short = widened(
+                cm, cores, solved, coupled, deadline.sub(share=WIDEN_SHARE), max_group,
+                sent=lambda cores, results: outbox.send(("windows", (cores, results))), jobs=jobs, memory=Memory())
             if coupled is not first:
                 outbox.send(("coupled", coupled))
                 pieces = tuple(sorted(set(pieces) | set(coupled.pieces)))
-        outbox.send(("bound", None))  # the bound is final
+        outbox.send(("bound", short))  # the bound is final
         starts = by_cost(runs or [])
         if starts and pieces:  # the coupled windows' pieces and the starts' groups, pooled: one more start, often
             pooled = pooled_schedule(cm, cores.pool(cm, pieces), [groups for _, groups in starts],  # the best

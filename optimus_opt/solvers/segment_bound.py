@@ -54,6 +54,7 @@ from ..cost.parts import mask_of
 from ..model.errors import SolverError
 from ..model.instance import Instance
 from ..utils.deadline import NEVER, Deadline
+from ..utils.memory import Memory
 from ..utils.processes import can_fork
 from .columns import partition_bound
 from .compiled_window import NO_FIT, WindowCosts, WindowPieces, piece_int, piece_members, wide_pieces
@@ -116,6 +117,16 @@ NESTED_SECONDS = 540.0
 #: Mobile at 512 KiB the merged windows have 8,744 to 3,375,707 pieces; the four largest take 200-250 s each and
 #: add less to the bound than the twelve others together (formulations/segment-bound.md, "Merged cores").
 FIRST_PASS_PIECES = 1_500_000
+#: Bytes a window's piece may take at most while the window is built and kept, with its share of the graph of
+#: down-sets and of the coupling's terms: on NASNet-A Mobile at 512 KiB the windows of whole cells took 128–575 B
+#: per piece at their peak and kept 56–213 B, and a 30-minute exact-dp run peaked at 23.3 GB with 74 million
+#: pieces in its windows, 315 B each (formulations/segment-bound.md, "Memory").
+PIECE_BYTES = 400
+
+
+class MemoryShort(Exception):
+    """The memory left would not hold a window's pieces (:data:`PIECE_BYTES` each, :class:`Memory`): the widening
+    stops there (:func:`widened`)."""
 
 
 @dataclass(frozen=True)
@@ -127,8 +138,10 @@ class SegmentBound:
     when some window has no schedule (a proof that the network has none), the bytes of the tensors crossing the
     cuts (which the bound leaves out), pieces costed, down-sets visited and seconds, the feeders the windows took
     in (:class:`Cores`), the windows of joined cores (``merged``) and of those bounded by their LP (``relaxed``,
-    :func:`relax_windows`), and each core's layers and its window's as bitsets (the window None where it was not
-    solved) with the instance they are of, from which :mod:`.charges` charges a schedule window by window;
+    :func:`relax_windows`), whether the widening stopped because the memory left would not hold a window
+    (``memory_short``, :class:`MemoryShort`), and each core's layers and its window's as bitsets (the window None
+    where it was not solved) with the instance they are of, from which :mod:`.charges` charges a schedule window by
+    window;
     ``coupling`` says what coupling the windows (:mod:`.coupling`) gave when it ran: ``bytes`` is then the larger
     of it and the plain sum of ``per_segment``."""
 
@@ -147,6 +160,7 @@ class SegmentBound:
     feeders: int = 0
     merged: int = 0
     relaxed: int = 0
+    memory_short: bool = False
     windows: tuple[tuple[int, int | None], ...] = field(default=(), repr=False, compare=False)
     instance: Instance | None = field(default=None, repr=False, compare=False)
 
@@ -160,7 +174,7 @@ class SegmentBound:
                 "segments_finished": sum(self.finished), "crossing_bytes": self.crossing_bytes,
                 "segment_overlaps": {str(o): self.overlaps.count(o) for o in sorted(set(self.overlaps))},
                 "segment_feeders": self.feeders, "segments_merged": self.merged,
-                "segments_relaxed": self.relaxed,
+                "segments_relaxed": self.relaxed, "segment_memory_short": self.memory_short,
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
@@ -773,7 +787,7 @@ JOBS_POLL = 0.5
 
 def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, deadline: Deadline = NEVER,
                   max_group: int | None = None, indices: Iterable[int] | None = None, fed: bool = True,
-                  jobs: Jobs = 1, limit: int | None = None, relaxed: bool = False
+                  jobs: Jobs = 1, limit: int | None = None, relaxed: bool = False, memory: Memory | None = None
                   ) -> Iterator[tuple[WindowResult, Window | None]]:
     """Solve the window of each of ``cores`` (from :func:`segments`; or of those numbered ``indices``; with their
     feeders when ``fed``; a window with ``limit`` pieces or more is left unsolved, ``capped``) in turn, yielding
@@ -783,36 +797,53 @@ def solve_windows(cm: CostModel, cores: Cores, overlap: int = DEFAULT_OVERLAP, d
     once its own search stops; :mod:`.beside`), windows are solved in processes of their own, that many at once,
     where this process may fork and the deadline is on the wall clock; they are yielded in the same order, each the
     same as alone. With ``relaxed``, each window's value is its LP's bound instead of its DP's optimum
-    (:func:`_segment_lp`), and no window is returned."""
+    (:func:`_segment_lp`), and no window is returned. With ``memory``, a window whose pieces the memory left would
+    not hold, :data:`PIECE_BYTES` each, raises :class:`MemoryShort` once its enumeration has found that many (the
+    processes solving windows at once share what is left)."""
     todo = list(range(len(cores)) if indices is None else indices)
     if deadline.expired():  # none will be solved: no processes to start (a fork of a process holding gigabytes of
         for index in todo:  # graphs takes seconds, and a widening past its deadline started a pool per stage)
             yield WindowResult(index, None, 0, 0, overlap, fed, False), None
         return
     if (callable(jobs) or jobs > 1) and len(todo) > 1 and can_fork() and deadline.clock is time.perf_counter:
-        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit, relaxed)
+        yield from _pooled(todo, jobs, cm, cores, overlap, deadline, max_group, fed, limit, relaxed, memory)
         return
     local_cost = local_costs(cm, cores.order, cores.reach)
     for index in todo:
         seg = cores.window(index, overlap, fed)
         cost = local_cost(cores.core(index), seg)
+        allowed, short = _allowed(limit, memory)
         if deadline.expired():
             value, pieces, window, capped = None, 0, None, False
         elif relaxed:
-            (value, pieces, capped), window = _segment_lp(cm, seg, cost, deadline, max_group, limit), None
+            (value, pieces, capped), window = _segment_lp(cm, seg, cost, deadline, max_group, allowed), None
         else:
-            value, pieces, window, capped = _segment_dp(cm, seg, cost, deadline, max_group, limit)
+            value, pieces, window, capped = _segment_dp(cm, seg, cost, deadline, max_group, allowed)
+        if capped and short:
+            raise MemoryShort(f"window {index} has {pieces:,} pieces or more, more than the memory left holds")
         yield WindowResult(index, value, pieces, window.graph.states if window else 0, overlap, fed, capped,
                            relaxed), window
 
 
+def _allowed(limit: int | None, memory: Memory | None) -> tuple[int | None, bool]:
+    """The pieces a window may have (``limit``, or fewer where the memory left holds fewer: :class:`Memory`), and
+    whether the memory set it; raises :class:`MemoryShort` when the memory left holds not one piece."""
+    held = memory.items(PIECE_BYTES) if memory is not None else None
+    if held is None or (limit is not None and limit <= held):
+        return limit, False
+    if held < 1:
+        raise MemoryShort("the memory left holds no window")
+    return held, True
+
+
 def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: int, deadline: Deadline,
-            max_group: int | None, fed: bool, limit: int | None, relaxed: bool
+            max_group: int | None, fed: bool, limit: int | None, relaxed: bool, memory: Memory | None
             ) -> Iterator[tuple[WindowResult, Window | None]]:
     """:func:`solve_windows` in a pool of forked processes, at most ``jobs`` (or ``jobs()``, looked at every
     :data:`JOBS_POLL` seconds) windows at once, started and yielded in the order of ``todo``."""
     allowed = jobs if callable(jobs) else lambda: jobs
     most = (os.cpu_count() or 1) if callable(jobs) else jobs  # a process for each core at most
+    shared = replace(memory, sharing=min(most, len(todo))) if memory is not None else None
     pool = ProcessPoolExecutor(min(most, len(todo)), mp_context=multiprocessing.get_context("fork"))
     started: dict[int, Future] = {}
     waiting = iter(todo)
@@ -825,7 +856,7 @@ def _pooled(todo: list[int], jobs: Jobs, cm: CostModel, cores: Cores, overlap: i
                     following = next(waiting, None)
                     if following is not None:
                         started[following] = pool.submit(_solved_windows, cm, cores, overlap, deadline, max_group,
-                                                         [following], fed, 1, limit, relaxed)
+                                                         [following], fed, 1, limit, relaxed, shared)
                         continue
                 wait(running, timeout=JOBS_POLL if callable(jobs) else None, return_when=FIRST_COMPLETED)
             yield started.pop(index).result()[0]
@@ -844,7 +875,7 @@ def _solved_windows(*args) -> list[tuple[WindowResult, Window | None]]:
 
 def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                   deadline: Deadline, max_group: int | None = None, overlaps: Iterable[int] = WIDER_OVERLAPS,
-                  jobs: Jobs = 1) -> Iterator[tuple[WindowResult, Window]]:
+                  jobs: Jobs = 1, memory: Memory | None = None) -> Iterator[tuple[WindowResult, Window]]:
     """Solve wider windows of the same cores, first each core's with its feeders where it has none, then overlap by
     overlap, core by core (those whose narrower window had the fewest pieces first, in two passes:
     :func:`_smaller_first`), until ``deadline``, yielding
@@ -853,7 +884,8 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
     it shares more pairs of layers with its neighbours, which the coupling makes agree. Any window that holds its
     core gives a bound, whichever windows the other cores have, and so does the coupling of any such windows
     (formulations/segment-bound.md, "Wider windows"), so the bound never falls. A window the deadline stops
-    changes nothing. ``jobs`` processes solve each stage's windows at once (:func:`solve_windows`)."""
+    changes nothing. ``jobs`` processes solve each stage's windows at once, and ``memory`` guards each
+    (:func:`solve_windows`)."""
     current = {result.index: result for result, _ in solved}
     for stage in (None, *overlaps):  # None: each core's own overlap, with its feeders
         at = {i: current[i].overlap if stage is None else stage for i in current}
@@ -862,7 +894,7 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                        key=lambda i: (current[i].pieces, i))  # the cheapest first: a deadline then stops fewer
         for overlap in sorted({at[i] for i in grows}):
             for result, window in _smaller_first(cm, cores, overlap, deadline, max_group,
-                                                 [i for i in grows if at[i] == overlap], jobs):
+                                                 [i for i in grows if at[i] == overlap], jobs, memory):
                 if result.value is None:  # the deadline stopped it (one solved at once may still finish)
                     continue
                 if result.value >= current[result.index].value:  # as much alone, and more shared with neighbours
@@ -871,24 +903,25 @@ def widen_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
 
 
 def _smaller_first(cm: CostModel, cores: Cores, overlap: int, deadline: Deadline, max_group: int | None,
-                   todo: list[int], jobs: Jobs) -> Iterator[tuple[WindowResult, Window | None]]:
+                   todo: list[int], jobs: Jobs, memory: Memory | None = None
+                   ) -> Iterator[tuple[WindowResult, Window | None]]:
     """:func:`solve_windows` over the windows numbered ``todo`` (with their feeders) in two passes: first each that
     has fewer than :data:`FIRST_PASS_PIECES` pieces, then, in the same order, those that had more. How many pieces a
     window has is known only once it is enumerated, and a few windows have ten times the pieces of most; put off,
     they stop no smaller window when the deadline comes (formulations/segment-bound.md, "Merged cores")."""
     later = []
     for result, window in solve_windows(cm, cores, overlap, deadline, max_group, todo, jobs=jobs,
-                                        limit=FIRST_PASS_PIECES):
+                                        limit=FIRST_PASS_PIECES, memory=memory):
         if result.capped:
             later.append(result.index)
         else:
             yield result, window
-    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs)
+    yield from solve_windows(cm, cores, overlap, deadline, max_group, later, jobs=jobs, memory=memory)
 
 
 def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                   deadline: Deadline, max_group: int | None = None, size: int = MERGED_SEGMENT,
-                  overlap: int = MERGED_OVERLAP, jobs: Jobs = 1
+                  overlap: int = MERGED_OVERLAP, jobs: Jobs = 1, memory: Memory | None = None
                   ) -> Iterator[tuple[Cores, list[tuple[WindowResult, Window | None]]]]:
     """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and solve the window of
     each joined core that joins two or more (``overlap`` layers on either side, with its feeders), those whose
@@ -896,13 +929,14 @@ def merge_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
     windows of the cores it joins (``solved``, every window solved and with a schedule) takes their place, and the
     cores and windows so far are then yielded: the cores still partition the layers, so they give a bound, and so
     does the coupling of their windows (formulations/segment-bound.md, "Merged cores"). A window the deadline
-    stops changes nothing. ``jobs`` processes solve the windows at once (:func:`solve_windows`)."""
+    stops changes nothing. ``jobs`` processes solve the windows at once, and ``memory`` guards each
+    (:func:`solve_windows`)."""
     joined, runs = cores.merged(cm, size)
     members = [range(first, last + 1) for first, last in runs]  # the cores each joined core joins
     taken: dict[int, tuple[WindowResult, Window | None]] = {}
     todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1),
                   key=lambda j: (sum(solved[k][0].pieces for k in members[j]), j))
-    for result, window in _smaller_first(cm, joined, overlap, deadline, max_group, todo, jobs):
+    for result, window in _smaller_first(cm, joined, overlap, deadline, max_group, todo, jobs, memory):
         j = result.index
         if result.value is not None and result.value >= sum(solved[k][0].value for k in members[j]):
             taken[j] = (result, window)
@@ -917,13 +951,14 @@ State = tuple[Cores, list[tuple[WindowResult, Window | None]]]
 
 
 def relax_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
-                  max_group: int | None = None, size: int = RELAXED_SEGMENT, jobs: Jobs = 1) -> Iterator[Relaxed]:
+                  max_group: int | None = None, size: int = RELAXED_SEGMENT, jobs: Jobs = 1,
+                  memory: Memory | None = None) -> Iterator[Relaxed]:
     """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and bound the window of
     each joined core that joins two or more (overlap 0, with its feeders, at most :data:`RELAXED_PIECES` pieces,
     and whose cores' windows in ``solved`` have less than a quarter of that) by its LP (:func:`_segment_lp`), those
     whose cuts inside hide the most bytes first, until ``deadline``; yielding what is known after each
-    (formulations/segment-bound.md, "Windows by their LP"). :func:`with_relaxed` puts them in place of the cores
-    they join."""
+    (formulations/segment-bound.md, "Windows by their LP"), ``memory`` guarding each (:func:`solve_windows`).
+    :func:`with_relaxed` puts them in place of the cores they join."""
     joined, runs = cores.merged(cm, size)
     members = [range(first, last + 1) for first, last in runs]
     crossing = cores.crossing(cm)
@@ -932,7 +967,7 @@ def relax_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
                    and 4 * sum(solved[k][0].pieces for k in joins) < RELAXED_PIECES), key=lambda j: (-hidden[j], j))
     found: dict[int, WindowResult] = {}
     for result, _ in solve_windows(cm, joined, MERGED_OVERLAP, deadline, max_group, todo, jobs=jobs,
-                                   limit=RELAXED_PIECES, relaxed=True):
+                                   limit=RELAXED_PIECES, relaxed=True, memory=memory):
         if result.value is not None and result.value >= 0:
             found[result.index] = result
             yield joined, runs, dict(found)
@@ -985,10 +1020,11 @@ def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult,
 
 
 def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], seconds: float,
-             coupling: Coupled | None = None) -> SegmentBound:
+             coupling: Coupled | None = None, memory_short: bool = False) -> SegmentBound:
     """The bound from the windows' outcomes: Σ of the finished windows' optima, and each other core's local
     compulsory traffic (its weights once and its network outputs), so that any subset of outcomes gives a bound;
-    or the coupled windows' bound (``coupling``, from every window solved) where larger."""
+    or the coupled windows' bound (``coupling``, from every window solved) where larger; ``memory_short`` as the
+    widening says (:func:`widened`)."""
     known = {r.index: r for r in results}
     per, done = [], []
     feasible = True
@@ -1007,7 +1043,7 @@ def assemble(cm: CostModel, cores: Cores, results: Iterable[WindowResult], secon
                         feeders=sum(cores.feeders_in(i, r.overlap) for i, r in known.items() if r.fed),
                         merged=sum(1 for i, joins in enumerate(cores.joins)
                                    if joins > 1 and not (i in known and known[i].relaxed)),
-                        relaxed=sum(1 for r in known.values() if r.relaxed),
+                        relaxed=sum(1 for r in known.values() if r.relaxed), memory_short=memory_short,
                         windows=tuple((cores.core(i), cores.window(i, known[i].overlap, known[i].fed)
                                        if done[i] else None) for i in range(len(cores))), instance=cm.instance)
 
@@ -1016,7 +1052,7 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
                   coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
                   feeders: bool = True, merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT,
-                  jobs: int = 1) -> SegmentBound:
+                  jobs: int = 1, memory: Memory | None = Memory()) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
     either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
@@ -1028,24 +1064,26 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     into cores of at most ``merge`` layers, of cores joined again into cores of at most ``relax`` layers bounded by
     their LP, at wider overlaps), coupled again at the end; with
     :data:`NESTED_SECONDS` or more, the first cut is then nested in the cut into cores of ``merge`` layers
-    (:func:`nested_within`). ``jobs`` processes solve the windows at once (:func:`solve_windows`), the wider ones
-    stage by stage."""
+    (:func:`nested_within`); the widening stops where the memory left (``memory``; None: unguarded) would not hold
+    a window. ``jobs`` processes solve the windows at once (:func:`solve_windows`), the wider ones stage by
+    stage."""
     began = time.perf_counter()
     within = nested_within(deadline.left(), widen and coupling_rounds > 0, merge)
     cores = segments(cm, segment_layers, order, feeders, within)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
+    short = False
     if widen and coupled is not None and deadline.bounded:
-        cores, solved, coupled = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
-                                         merge=merge, relax=relax, jobs=jobs)
-    return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled)
+        cores, solved, coupled, short = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
+                                                merge=merge, relax=relax, jobs=jobs, memory=memory)
+    return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled, short)
 
 
 def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
             deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
             sent: Callable[[Cores, list[WindowResult]], object] = lambda cores, results: None,
-            merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: Jobs = 1
-            ) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled]:
+            merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: Jobs = 1, memory: Memory | None = None
+            ) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled, bool]:
     """Wider windows in place of those of ``solved`` until the coupling's share of ``deadline`` is all that is
     left: first each core's with its feeders, then those of cores joined into cores of at most ``merge`` layers
     (:func:`merge_windows`; none when ``merge`` is 0), then those of cores joined again into cores of at most
@@ -1053,13 +1091,18 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     (:func:`widen_windows`); and the cores they leave, their windows (each change passed to ``sent`` with the
     cores, as it comes) and the best of ``coupled`` and the coupling of the new windows in that share, with the
     windows bounded by their LP and then, in the time left, without them; ``jobs`` processes solve the wider windows
-    of each stage at once."""
+    of each stage at once. With ``memory``, the widening stops at the first window whose pieces the memory left
+    would not hold (:func:`solve_windows`), and the last element says whether it did."""
     state = without = None
-    for state, without in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge,
-                                    relax, jobs):
-        sent(state[0], [result for result, _ in state[1]])
+    short = False
+    try:
+        for state, without in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge,
+                                        relax, jobs, memory):
+            sent(state[0], [result for result, _ in state[1]])
+    except MemoryShort:  # the windows taken in so far stay, and the time left goes to their coupling
+        short = True
     if state is None:
-        return cores, solved, coupled
+        return cores, solved, coupled, short
     cores, solved = state
     # windows bounded by their LP hold no multipliers: coupled without them (in place of their cores' windows) the
     # others may prove more, so those are coupled too in the time the coupling with them leaves, and the better kept
@@ -1068,11 +1111,12 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
         other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, NEAR_STEPS)
         if other is not None and (again is None or other.bytes > again.bytes):
             again = other
-    return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled
+    return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled, short
 
 
 def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], deadline: Deadline,
-              max_group: int | None, merge: int, relax: int, jobs: Jobs = 1) -> Iterator[tuple[State, State | None]]:
+              max_group: int | None, merge: int, relax: int, jobs: Jobs = 1, memory: Memory | None = None
+              ) -> Iterator[tuple[State, State | None]]:
     """The cores and their windows after each change :func:`widened` makes, in its order, until ``deadline``: with
     the windows bounded by their LP in place of the cores they join once there are such (:func:`with_relaxed`),
     and then also the cores and windows without them (else None)."""
@@ -1085,15 +1129,16 @@ def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Wind
 
     def replaced(overlaps: Iterable[int]) -> Iterator[tuple[State, State | None]]:
         """Each wider window :func:`widen_windows` yields for the present cores, put in its core's place."""
-        for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps, jobs):
+        for result, window in widen_windows(cm, cores, solved, deadline, max_group, overlaps, jobs, memory):
             solved[result.index] = (result, window)
             yield shown()
 
     yield from replaced(())
-    for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge, jobs=jobs) if merge else ():
+    for cores, solved in merge_windows(cm, cores, solved, deadline, max_group, merge, jobs=jobs, memory=memory) \
+            if merge else ():
         yield shown()
-    relaxing = relax_windows(cm, cores, solved, deadline.sub(share=RELAXED_SHARE), max_group, relax, jobs) \
-        if relax else ()
+    relaxing = relax_windows(cm, cores, solved, deadline.sub(share=RELAXED_SHARE), max_group, relax, jobs,
+                             memory) if relax else ()
     for relaxed in relaxing:
         yield shown()
     yield from replaced(WIDER_OVERLAPS)  # its first stage, the feeders', has nothing left to do
@@ -1102,14 +1147,16 @@ def _widening(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Wind
 def lower_bound(instance: Instance, *, time_limit: float | None = None, max_group: int | None = None,
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                 order: str = "live", widen: bool = True, feeders: bool = True,
-                merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: int = 1) -> SegmentBound:
+                merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: int = 1,
+                memory: Memory | None = Memory()) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
     window solved before it, the time left widens the windows (``widen``, :func:`widened`). ``feeders`` (the
     default) lets each window take in the producers of the tensors its core reads from beyond it (:class:`Cores`);
     widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never), then
-    into cores of at most ``relax`` layers bounded by their LP (0: never).
+    into cores of at most ``relax`` layers bounded by their LP (0: never), and stops where the memory left
+    (``memory``, :class:`~optimus_opt.utils.memory.Memory`; None: unguarded) would not hold a window's pieces.
     ``jobs`` processes solve the windows at once (the same bound, sooner on a machine with that many cores)."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
@@ -1124,4 +1171,5 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
     if jobs < 1:
         raise SolverError(f"jobs must be at least 1, got {jobs}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
-                         order=order, widen=widen, feeders=feeders, merge=merge, relax=relax, jobs=jobs)
+                         order=order, widen=widen, feeders=feeders, merge=merge, relax=relax, jobs=jobs,
+                         memory=memory)
