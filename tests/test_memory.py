@@ -9,7 +9,8 @@ import pytest
 
 from optimus_opt.utils.memory import Memory, available_bytes, total_bytes
 
-MEMINFO = "MemTotal:       24683784 kB\nMemFree:        22000000 kB\nMemAvailable:   22584964 kB\nHugePages_Total:       0\n"
+MEMINFO = ("MemTotal:       24683784 kB\nMemFree:        22000000 kB\nMemAvailable:   22584964 kB\n"
+           "HugePages_Total:       0\n")
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:

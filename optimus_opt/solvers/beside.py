@@ -173,8 +173,8 @@ class Beside:
         wait without it)."""
         self._wait(lambda: self._bound_final, until)
         with self._arrived:
-            cores, results, coupled, short = self._cores, list(self._results.values()), self._coupled, \
-                self._memory_short
+            cores, results, coupled = self._cores, list(self._results.values()), self._coupled
+            short = self._memory_short
         return assemble(self._cm, cores, results, time.perf_counter() - self._began, coupled, short)
 
     def refined(self, until: Deadline) -> tuple[str, Refinement] | None:
