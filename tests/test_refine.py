@@ -4,6 +4,7 @@ candidate space of a convex window and the down-set DP started at a down-set (fo
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import pytest
 from bruteforce import brute_force_optimum
@@ -18,8 +19,9 @@ from optimus_opt.cost.schedule import Group, Schedule
 from optimus_opt.io.resolve import resolve_instance
 from optimus_opt.model.errors import SolverError
 from optimus_opt.model.network import Layer, Network
+from optimus_opt.solvers import windows
 from optimus_opt.solvers.downsets import downset_dp
-from optimus_opt.solvers.windows import branches, merge_groups, move_layers, refine, swap_branches, widths
+from optimus_opt.solvers.windows import Refinement, branches, merge_groups, move_layers, refine, swap_branches, widths
 from optimus_opt.utils.deadline import Deadline
 
 EXAMPLE_32K = ROOT / "instances" / "example-32k.json"
@@ -64,6 +66,40 @@ def test_one_window_over_the_whole_network_proves_the_optimum(example):
     narrow = oo.solve(example, "refine", window=2)
     assert narrow.status == "feasible" and narrow.bound_bytes is None
     assert 253_460 <= narrow.dram_bytes <= narrow.solver_info["start_bytes"]
+
+
+def test_widths_up_to_above_are_skipped(example):
+    """The example has 9 layers: from every layer alone, with the widths up to 8 skipped, the one width left holds
+    the whole schedule in one window, which proves the optimum, 253,460 B; with none left nothing is solved."""
+    cm = oo.CostModel(example)
+    alone = [((u,), cm.best_tiling((u,))) for u in cm.network.layer_ids]
+    out = refine(cm, alone, window=None, above=8)
+    assert (out.windows, out.widest, out.proven, out.cost) == (1, 9, True, 253_460)
+    out = refine(cm, alone, window=8, above=8)
+    assert (out.windows, out.cost) == (0, sum(tiling.cost for _, tiling in alone))
+
+
+def test_the_widening_of_refine_starts_has_a_share_and_skips_the_widths_the_starts_had(monkeypatch):
+    """With ``widen`` and ``reserve``, each of n starts has 1/(n + 1) of what is left when it begins, and the
+    widening the rest, from the widths beyond the starts' own: on a clock each refinement spends all of, 90 s for
+    two starts are 30, 30 and 30 s. Without ``reserve`` the starts have it all, and the widening none."""
+    now = [0.0]
+    calls = []
+
+    def spends_its_time(cm, groups, deadline, *, window, max_group, improved_to, above=0):
+        calls.append((round(deadline.left(), 6), window, above))
+        now[0] = deadline.end
+        return Refinement(groups=tuple(groups), proven=False, stopped=True, windows=0, improved=0, widest=0,
+                          seconds=0.0)
+
+    monkeypatch.setattr(windows, "refine", spends_its_time)
+    starts = [("a", (((0,), SimpleNamespace(cost=2)),)), ("b", (((0,), SimpleNamespace(cost=1)),))]
+    for reserve, spent in ((True, [(30.0, 24, 0), (30.0, 24, 0), (30.0, None, 24)]),
+                           (False, [(45.0, 24, 0), (45.0, 24, 0)])):
+        calls.clear()
+        now[0] = 0.0
+        windows.refine_starts(None, starts, Deadline.after(90, clock=lambda: now[0]), widen=True, reserve=reserve)
+        assert calls == spent
 
 
 def test_refine_improves_squeezenet_to_its_optimum():

@@ -70,6 +70,20 @@ def test_the_worked_example_bounded_by_lp_windows_is_its_optimum():
     assert oo.solve(inst, solver="exact-dp").dram_bytes == 253_460
 
 
+def test_the_lp_windows_with_the_fewest_pieces_come_first(monkeypatch):
+    """In cores of three layers the worked example's windows have 3, 15, 12 and 3 pieces; joined into cores of at
+    most six, {c4, c5, g, fc} (15 pieces apart) is bounded before {c1, c2, c3, a1, p1} (18), though the cut inside
+    the latter hides 131,072 B and the other's 256 B: a deadline then stops the fewest."""
+    cm = oo.CostModel(resolve_instance(EXAMPLE))
+    cores = sb.segments(cm, 3)
+    solved = list(sb.solve_windows(cm, cores, 0))
+    assert [result.pieces for result, _ in solved] == [3, 15, 12, 3]
+    asked, real = [], sb.solve_windows
+    monkeypatch.setattr(sb, "solve_windows", lambda *args, **kw: asked.append(list(args[5])) or real(*args, **kw))
+    found = list(sb.relax_windows(cm, cores, solved, NEVER, size=6))
+    assert asked == [[1, 0]] and [sorted(step[2]) for step in found] == [[1], [0, 1]]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(min_layers=3, max_layers=9), st.integers(1, 3))
 def test_lp_windows_match_the_whole_lp_and_never_exceed_the_dp_or_the_optimum(inst, size):

@@ -103,8 +103,10 @@ RELAXED_SEGMENT = 2 * MERGED_SEGMENT
 #: together.
 RELAXED_PIECES = 2_000_000
 #: The share of the widening's time left that the windows bounded by their LP may take, so that the wider overlaps,
-#: whose windows the coupling ties together, still have time.
-RELAXED_SHARE = 0.3
+#: whose windows the coupling ties together, still have time. With 30 % a 10-minute exact-dp run on NASNet-A Mobile
+#: at 128 KiB bounded no window by its LP on a machine a third slower than usual: the merged cores left it 25 s,
+#: and the stem cells' window took 30 s (73,632,078 B against 74,894,016 B with half; formulations/exact-dp.md).
+RELAXED_SHARE = 0.5
 #: Seconds from which a bound that widens its windows nests its first cut inside the cut into merged cores
 #: (:func:`nested_within`). Nested, NASNet-A Mobile's first windows prove less (63,267,936 B against 65,115,802 B
 #: at 128 KiB, with their feeders) and its joined windows are larger, but they are the least cut into cells. With
@@ -956,15 +958,14 @@ def relax_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, 
     """Join consecutive cores into cores of at most ``size`` layers (:meth:`Cores.merged`) and bound the window of
     each joined core that joins two or more (overlap 0, with its feeders, at most :data:`RELAXED_PIECES` pieces,
     and whose cores' windows in ``solved`` have less than a quarter of that) by its LP (:func:`_segment_lp`), those
-    whose cuts inside hide the most bytes first, until ``deadline``; yielding what is known after each
+    whose cores' windows have the fewest pieces first, until ``deadline``; yielding what is known after each
     (formulations/segment-bound.md, "Windows by their LP"), ``memory`` guarding each (:func:`solve_windows`).
     :func:`with_relaxed` puts them in place of the cores they join."""
     joined, runs = cores.merged(cm, size)
     members = [range(first, last + 1) for first, last in runs]
-    crossing = cores.crossing(cm)
-    hidden = [sum(crossing[cores.spans[k][1]] for k in joins[:-1]) for joins in members]
-    todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1
-                   and 4 * sum(solved[k][0].pieces for k in joins) < RELAXED_PIECES), key=lambda j: (-hidden[j], j))
+    apart = [sum(solved[k][0].pieces for k in joins) for joins in members]
+    todo = sorted((j for j, joins in enumerate(members) if len(joins) > 1 and 4 * apart[j] < RELAXED_PIECES),
+                  key=lambda j: (apart[j], j))  # the cheapest first, as in every stage: a deadline then stops fewer
     found: dict[int, WindowResult] = {}
     for result, _ in solve_windows(cm, joined, MERGED_OVERLAP, deadline, max_group, todo, jobs=jobs,
                                    limit=RELAXED_PIECES, relaxed=True, memory=memory):
