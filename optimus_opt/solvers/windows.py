@@ -112,8 +112,8 @@ def refine(cm: CostModel, groups: Sequence[tuple[Sequence[int], Tiling]], deadli
     """Improve a valid schedule (groups in execution order) window by window until no window of the widest width
     improves it or ``deadline`` passes; a window cut short by the deadline changes nothing. ``window`` is the
     widest width in layers; ``None`` widens until one window holds the whole schedule (or the deadline passes).
-    The widths up to ``above`` are skipped: a schedule that a refinement up to that width left converged gains
-    nothing from sweeping them again (:func:`refine_starts`).
+    The widths up to ``above`` are skipped: a schedule already refined at them (:func:`refine_starts`) gains
+    little from sweeping them again.
     ``max_group`` caps the groups the windows may form; ``improved_to``, when given, is called with the schedule
     so far after each window or round of moves that improves it (the process beside a search sends it on).
     Deterministic: windows and the DP go in a fixed order (but for a window by columns that reaches its cap of
@@ -204,14 +204,11 @@ def refine_starts(cm: CostModel, starts: Sequence[tuple[str, Sequence[tuple[Sequ
     Each start is refined up to ``window`` until it converges or its slice of the time passes: an equal share of
     what is left of ``deadline`` among the starts not yet refined, and with ``reserve`` the widening too (without
     a limit, each until it converges). With ``widen`` the cheapest result is then refined with the widths beyond
-    ``window`` growing until the deadline: a converged start gains nothing from the narrower ones again. On
-    NASNet-A Mobile at 128 KiB the pooled start of a 10-minute exact-dp run reached 78,648,372 B at width 24 in
-    16 s, took 130 s more to converge there, and then reached 76,479,876 B in 15 s at width 56 (formulations/
-    refine.md, "Several starts"): the process beside a search, with minutes to refine, reserves; ``auto``, with
-    seconds, does not. Why several: a
-    cheaper start does not always reach the better local optimum. On NASNet-A Mobile at 128 KiB, 20 s each,
-    greedy-merge's 95,462,996 B reaches 86,376,532 B, optimus's 123,660,292 B 81,110,084 B and efficient-s's
-    176,228,932 B 80,557,444 B (formulations/refine.md, "Several starts"). ``improved_to`` is called with the
+    ``window`` growing until the deadline: the starts had their time at the narrower ones. The process beside a
+    search, with minutes to refine, reserves; ``auto``, with seconds, does not (formulations/refine.md, "Several
+    starts", measures both). Why several: a cheaper start does not always reach the better local optimum. On
+    NASNet-A Mobile at 128 KiB, 20 s each, greedy-merge's 95,462,996 B reaches 86,376,532 B, optimus's
+    123,660,292 B 81,110,084 B and efficient-s's 176,228,932 B 80,557,444 B. ``improved_to`` is called with the
     start's name and the schedule so far whenever it is the cheapest yet."""
     best: tuple[str, Refinement] | None = None
 
