@@ -521,7 +521,8 @@ def _bound(args: argparse.Namespace) -> int:
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
-                              "disagreements": coupled.disagreements, "seconds": round(coupled.seconds, 3)},
+                              "cuts": coupled.cuts, "disagreements": coupled.disagreements,
+                              "seconds": round(coupled.seconds, 3)},
                           "crossing_bytes": result.crossing_bytes, "pieces": result.pieces,
                           "downsets": result.downsets, "seconds": round(result.seconds, 3),
                           "max_group": args.max_group} | ({} if charges is None else {"charges": charges.to_dict()}),
@@ -549,7 +550,8 @@ def _bound(args: argparse.Namespace) -> int:
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "
-              f"rounds of multipliers on {coupled.multipliers} shared pairs ({agree}), {coupled.seconds:.2f} s")
+              f"rounds of {coupled.multipliers} multipliers ({coupled.multipliers - coupled.cuts} on shared pairs, "
+              f"{coupled.cuts} on capacity cuts; {agree}), {coupled.seconds:.2f} s")
     print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the windows see them only in "
           "part)")
     print(f"{'work':<12} {result.pieces:,} pieces, {result.downsets:,} down-sets, {result.seconds:.2f} s")

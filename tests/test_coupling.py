@@ -2,7 +2,9 @@
 "Coupling the windows"), against a brute force that shares none of its code: every window's schedules listed as
 partitions of its layers into pieces, and the least sum of the windows' local costs over the tuples of window
 schedules that agree on every pair of layers: no window holds two layers in one piece while another keeps them out
-of one group (its piece holding one of them, or the first, is neither holding the other nor open to it).
+of one group (its piece holding one of them, or the first, is neither holding the other nor open to it); and that
+hold no two pieces in one group that no buffer holds: two windows' pieces holding one layer lie in one group, so
+the footprint floor of their convex hull fits the buffer.
 
 Weak duality says the coupled bound never exceeds that least consistent sum (which never exceeds the optimum);
 when the last round's windows agree, the multipliers are optimal and the two are equal."""
@@ -37,9 +39,10 @@ def closure(cm):
     return below, above
 
 
-def window_schedules(cm, local, pairs):
+def window_schedules(cm, local, pairs, shared):
     """For one window: the least local cost of its schedules for each way they see the given pairs of layers (u <
-    v, the window holding one or both), over every partition of the window into pieces of finite local cost whose
+    v, the window holding one or both) and each set of pieces holding the layers of ``shared`` (those other windows
+    hold too), over every partition of the window into pieces of finite local cost whose
     order the pieces' producers allow. A partition sees a pair as 1 when one piece holds both, 0 when no group may
     hold both, and None when one may: the piece holding u (or the one it holds) could lie in a group with v, that
     is, the convex hull of the piece and v takes in no other layer of the window, and v, if the window holds it, is
@@ -79,7 +82,7 @@ def window_schedules(cm, local, pairs):
     def grow(rest, parts, cost):
         if not rest:
             if ordered(parts):
-                key = tuple(seen(parts, u, v) for u, v in pairs)
+                key = (tuple(seen(parts, u, v) for u, v in pairs), tuple(sorted(m for m in parts if m & shared)))
                 best[key] = min(best.get(key, cost), cost)
             return
         low = rest & -rest  # the piece holding the lowest layer left fixes each partition once
@@ -92,17 +95,27 @@ def window_schedules(cm, local, pairs):
 
 
 def least_consistent_sum(cm, size, overlap):
-    """The least Σ of window optima over tuples of window schedules that agree on every pair of layers: no window
-    holds them in one piece while another keeps them out of one group (``window_schedules``)."""
+    """The least Σ of window optima over tuples of window schedules that agree on every pair of layers (no window
+    holds them in one piece while another keeps them out of one group, ``window_schedules``) and whose pieces
+    holding a layer two windows hold fit one group (the footprint floor of their convex hull fits the buffer)."""
     sets = local_costs(cm, size, overlap)
     layers = [u for u in range(cm.n) if cm.network.is_layer(u)]
+    below, above = closure(cm)
+
+    def fits(mask):
+        members = set(bits(mask))
+        hull = set.union(*(below[x] for x in members)) & set.union(*(above[x] for x in members))
+        return cm.footprint_floor(hull) <= cm.buffer
+
     per_window = []
     for local in sets:
         pairs = [(u, v) for u, v in itertools.combinations(layers, 2) if local.window >> u & 1 or local.window >> v & 1]
-        per_window.append((pairs, window_schedules(cm, local, pairs)))
+        shared = sum(1 << u for u in layers if local.window >> u & 1
+                     and any(other.window >> u & 1 for other in sets if other is not local))
+        per_window.append((pairs, window_schedules(cm, local, pairs, shared)))
     best = None
 
-    def search(i, fixed, total):
+    def search(i, fixed, placed, total):
         nonlocal best
         if best is not None and total >= best:
             return
@@ -110,11 +123,13 @@ def least_consistent_sum(cm, size, overlap):
             best = total
             return
         pairs, table = per_window[i]
-        for key, cost in table.items():
-            if all(y is None or fixed.get(p, y) in (None, y) for p, y in zip(pairs, key)):
-                search(i + 1, fixed | {p: y for p, y in zip(pairs, key) if y is not None}, total + cost)
+        for (key, held), cost in table.items():
+            if all(y is None or fixed.get(p, y) in (None, y) for p, y in zip(pairs, key)) \
+                    and all(fits(m | other) for m in held for other in placed if m & other):
+                search(i + 1, fixed | {p: y for p, y in zip(pairs, key) if y is not None}, placed + list(held),
+                       total + cost)
 
-    search(0, {}, 0)
+    search(0, {}, [], 0)
     return best
 
 
@@ -176,6 +191,48 @@ def test_coupling_never_passes_the_least_consistent_sum(inst, size, overlap):
     best = oo.solve(inst, "exact-dp")
     if best.status == "optimal":
         assert consistent <= best.dram_bytes
+
+
+def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
+    # a chain x → a → b → c → d of 1 × 1 convs to 8 channels on one row of 64 pixels: every tensor is 1,024 B,
+    # every conv's weights 128 B. At 4,608 B three convs fit as a group (x and three tensors, 4,096 B, and their
+    # weights), but no group holds four: the footprint floor of {a, b, c, d} is five tensors and a weight block,
+    # 5,248 B. Cores {a, b} and {c, d}, no overlap: the second window takes b in as a feeder. Alone, the first
+    # window keeps {a, b} (x's load and two weights: 1,280 B; b's store is free, {a, b, c} fits) and the second
+    # {b, c, d} (two weights and d's store: 1,280 B), which agree on every pair and sum to 2,560 B, though together
+    # they would be one group of all four. The rounds find the cut: b's pieces, shrunk to {a, b} and {b, d}
+    # (taking c out leaves it in their hull), may not both be chosen. Giving up {a, b} costs the first window
+    # 2,048 B (a stored and loaded), and the second's cheapest way out is {b}, {c, d}, which loads b: 1,024 B. So
+    # the bound is 3,584 B, the brute force's least sum; every schedule of the chain costs 4,608 B.
+    from optimus_opt.solvers import coupling
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    conv = dict(op="conv", channels=8, kernel=1)
+    inst = make_instance([dict(name="x", op="input", shape=[8, 1, 64]), dict(name="a", inputs=["x"], **conv),
+                          dict(name="b", inputs=["a"], **conv), dict(name="c", inputs=["b"], **conv),
+                          dict(name="d", inputs=["c"], **conv)], 4608)
+    cm = oo.CostModel(inst)
+    a, b, c, d = ids(inst, ["a", "b", "c", "d"])
+    assert cm.footprint_floor([a, b, c]) == 4_224 and cm.best_tiling([a, b, c]) is not None
+    assert cm.footprint_floor([a, b, c, d]) == 5_248
+    cores = segments(cm, 2)
+    assert [bits(cores.window(i, 0)) for i in range(len(cores))] == [[a, b], [b, c, d]]
+    solved = list(solve_windows(cm, cores, 0))
+    windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
+    assert [result.value for result, _ in solved] == [1_280, 1_280]
+    made = coupling._Terms(cm, windows)
+    made.adjacent()
+    chosen = [[int(np.flatnonzero(w.graph.masks == (1 << len(w.layers)) - 1)[0])] for w in windows]
+    found = made.capacity_cuts(chosen)
+    assert found == [coupling.Cut(0, 1, 1 << a | 1 << b, 1 << b | 1 << d)]
+    assert made.capacity_cuts(chosen) == found  # not yet given terms: found again
+    made.add_cuts(found)
+    assert made.capacity_cuts(chosen) == []
+    coupled = coupling.couple(cm, windows, plain)
+    assert (coupled.bytes, coupled.cuts, coupled.disagreements) == (3_584, 1, 0)
+    assert least_consistent_sum(cm, 2, 0) == 3_584
+    assert segment_bound(cm, 2, 0).bytes == 3_584
+    assert oo.solve(inst, "exact-dp").dram_bytes == 4_608
 
 
 def test_a_free_term_lists_the_pieces_open_to_the_layer_outside():

@@ -23,10 +23,19 @@ subgradient of the concave L), with Polyak's step toward a level a quarter above
 rounds stop raising it. Integer multipliers keep every sum exact. Pairs that are not adjacent get terms too, once
 the rounds find one window holding them in one piece and another keeping them out of one group
 (:meth:`_Terms.disagreements`).
+
+*Capacity cuts.* Agreeing on pairs, the windows may still join pieces into a group no buffer holds: window a's piece
+and window b's piece share a layer f, so one group holds both, yet each window priced its piece as if the group
+held little more. For sets S_a ∋ f and S_b ∋ f whose convex hull no group can hold (its footprint floor,
+``CostModel.footprint_floor``, exceeds the buffer, and a superset's floor is no smaller), no schedule has a piece of
+a holding S_a and a piece of b holding S_b: e_a + e_b ≤ 1 for those events. A multiplier ν ≥ 0 per such cut adds
+ν · e to each window's pieces holding its set and −ν to L, which stays below every schedule's cost (there
+e_a + e_b − 1 ≤ 0). The rounds find the cuts that the windows' schedules violate (:meth:`_Terms.capacity_cuts`).
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
 from collections.abc import Sequence
@@ -76,9 +85,9 @@ class Window:
 @dataclass(frozen=True)
 class Coupled:
     """The coupled bound (bytes; the plain sum when no round beat it), the rounds run, the multipliers (pairs of
-    adjacent layers times pairs of windows sharing them), the pairs the last round's windows still disagreed on and
-    the seconds taken; ``pieces`` are the pieces some window chose in some round, as bitsets of layer ids (sorted),
-    from which :mod:`.pooled` builds a schedule."""
+    layers times pairs of windows sharing them, and the capacity cuts), the pairs and cuts the last round's windows
+    still disagreed on or violated and the seconds taken; ``pieces`` are the pieces some window chose in some
+    round, as bitsets of layer ids (sorted), from which :mod:`.pooled` builds a schedule."""
 
     bytes: int
     rounds: int
@@ -86,6 +95,7 @@ class Coupled:
     disagreements: int
     seconds: float
     pieces: tuple[int, ...] = ()
+    cuts: int = 0  # of the multipliers, the capacity cuts (module docstring)
 
 
 def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
@@ -110,6 +120,18 @@ def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
 Term = tuple[int, int, np.ndarray, int, bool]
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A capacity cut (module docstring): no schedule has a piece of window ``first`` holding ``first_holds`` and a
+    piece of window ``second`` holding ``second_holds`` (bitsets of layer ids that share a layer), since no group
+    can hold the two sets."""
+
+    first: int
+    second: int
+    first_holds: int
+    second_holds: int
+
+
 def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Term]], int]:
     """For each window, the terms of the multipliers it takes part in, and how many multipliers there are: one per
     adjacent pair and two consecutive windows among those holding both layers, and one per adjacent pair and window
@@ -129,9 +151,12 @@ class _Terms:
                 self.where.setdefault(u, []).append(i)
         self.terms: list[list[Term]] = [[] for _ in windows]
         self.count = 0
+        self.cm = cm
         self.reach = Reach.of(cm)
         self._reaches: dict[int, _WindowReach] = {}
         self.pairs = set(adjacent_pairs(cm))  # the pairs with terms, or without any window holding both
+        self.cuts: dict[int, Cut] = {}  # multiplier → the capacity cut it prices
+        self._fit: dict[int, bool] = {}  # a hull (bitset of node ids) → whether its footprint floor fits
 
     def reach_of(self, i: int) -> "_WindowReach":
         if i not in self._reaches:
@@ -178,6 +203,64 @@ class _Terms:
                     touched.add(i)
                 self.count += 1
         return touched
+
+    def add_cuts(self, cuts: list["Cut"]) -> set[int]:
+        """Terms for capacity ``cuts`` (module docstring), one multiplier each: in each of its two windows, the
+        pieces holding its set move by +ν. Returns the windows that got terms."""
+        touched = set()
+        for cut in cuts:
+            for i, held in ((cut.first, cut.first_holds), (cut.second, cut.second_holds)):
+                position = self.reach_of(i).position
+                bit = sum(1 << position[u] for u in bits(held))
+                self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, False))
+                touched.add(i)
+            self.cuts[self.count] = cut
+            self.count += 1
+        return touched
+
+    def capacity_cuts(self, chosen: list[list[int]]) -> list["Cut"]:
+        """The capacity cuts the windows' schedules (``chosen``: each window's pieces) violate and that have no
+        multiplier yet: for two windows a < b and a layer f both hold, their pieces holding f, when no group can
+        hold both (the footprint floor of their hull exceeds the buffer), shrunk to sets that still cannot share a
+        group (each layer but f taken out in turn, the farthest from f in ids first, where the rest still cannot),
+        each piece's part of them, f included, its window's event. Each pair of pieces once, at their first shared
+        layer."""
+        masks = [[self._layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
+        known = set(self.cuts.values())
+        found: list[Cut] = []
+        seen: set[tuple[int, int, int, int]] = set()
+        for a, b in itertools.combinations(range(len(self.windows)), 2):
+            shared = set(self.windows[a].layers) & set(self.windows[b].layers)
+            for f in sorted(shared):
+                piece_a = next(m for m in masks[a] if m >> f & 1)
+                piece_b = next(m for m in masks[b] if m >> f & 1)
+                if (a, b, piece_a, piece_b) in seen:
+                    continue
+                seen.add((a, b, piece_a, piece_b))
+                both = piece_a | piece_b
+                if self._fits(both):
+                    continue
+                for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
+                    if x != f and not self._fits(both & ~(1 << x)):
+                        both &= ~(1 << x)
+                cut = Cut(a, b, both & piece_a, both & piece_b)
+                if cut not in known:
+                    known.add(cut)
+                    found.append(cut)
+        return found
+
+    def _layers(self, i: int, piece: int) -> int:
+        """A piece of window ``i`` (a bitset over its positions) as a bitset of layer ids."""
+        return sum(1 << self.windows[i].layers[k] for k in bits(piece))
+
+    def _fits(self, members: int) -> bool:
+        """Whether a group holding ``members`` (a bitset of layer ids) is not ruled out by the buffer: the
+        footprint floor of their convex hull, which no group holding them undercuts, fits it
+        (formulations/candidate-space.md, "Pruning that never loses a candidate")."""
+        hull = self.reach.hull(members)
+        if hull not in self._fit:
+            self._fit[hull] = self.cm.footprint_floor(bits(hull)) <= self.cm.buffer
+        return self._fit[hull]
 
     def disagreements(self, chosen: list[list[int]], most: int) -> list[tuple[int, int]]:
         """Up to ``most`` pairs of layers without terms that one window's schedule (``chosen``: each window's
@@ -326,6 +409,8 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
 NEW_PAIRS = 256
 #: The step factor below which each round first looks for pairs the windows disagree on that have no terms yet.
 PAIRS_STEP = 1 / 8
+#: Every this many rounds, the rounds look for the capacity cuts the windows' last schedules violate.
+CUTS_EVERY = 5
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
@@ -338,7 +423,9 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     The rounds start with the terms of the adjacent pairs. Once the step has fallen below :data:`PAIRS_STEP`, or
     the windows agree, each round first adds the terms of the pairs of layers that the last round's schedules
     disagree on (:meth:`_Terms.disagreements`), their multipliers starting at 0, so that L is where it was; once
-    there are none, the rounds go on until the step is spent or the windows agree."""
+    there are none, the rounds go on until the step is spent or the windows agree. Every :data:`CUTS_EVERY` rounds,
+    and when the windows agree, the capacity cuts their schedules violate get multipliers too, at 0
+    (:meth:`_Terms.capacity_cuts`)."""
     began = time.perf_counter()
     made = _Terms(cm, windows)
     terms, count = made.adjacent()
@@ -352,17 +439,18 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
     helper = _Helper(windows, made, kept) if theirs else None
 
-    def more_pairs() -> bool:
-        """Add the terms of the pairs the last round's schedules disagree on, if any."""
+    def more(kind: str, chosen: list[list[int]]) -> bool:
+        """Add the terms of the pairs the last round's schedules (``chosen``) disagree on (``kind`` "pairs") or of
+        the capacity cuts they violate ("cuts"), if any."""
         nonlocal count, lam
-        pairs = made.disagreements([outcome[1] for outcome in last], NEW_PAIRS)
-        if not pairs:
+        found = made.disagreements(chosen, NEW_PAIRS) if kind == "pairs" else made.capacity_cuts(chosen)
+        if not found:
             return False
-        touched = made.add_pairs(pairs)
+        touched = made.add_pairs(found) if kind == "pairs" else made.add_cuts(found)
         added, count = made.count - count, made.count
         lam = np.concatenate([lam, np.zeros(added, np.int64)])
         if helper is not None:  # it makes the same terms in its copy, as this process does below
-            helper.add_pairs(pairs)
+            helper.add(kind, found)
         _at_zero(kept, added)
         for i in touched:
             last[i] = None  # solved again, for the y of its new terms
@@ -371,8 +459,12 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
 
     try:
         while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
-            if searching and step < PAIRS_STEP:
-                searching = more_pairs()
+            if all(last):  # every window's last schedule is known (none has new terms since)
+                chosen = [outcome[1] for outcome in last]
+                if searching and step < PAIRS_STEP:
+                    searching = more("pairs", chosen)
+                if rounds % CUTS_EVERY == 0:
+                    more("cuts", chosen)
             moved = [i for i in range(len(windows))
                      if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]])]
             if helper is not None:
@@ -392,15 +484,19 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 for i, outcome in answers:
                     last[i] = outcome
                     kept[i][1][:] = lam  # the helper's copy of the window's costs is at lam now
-            total, together = 0, np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
+            cut = np.array([m in made.cuts for m in range(count)], bool)
+            total = -int(lam[cut].sum())  # each cut's −ν
+            together = np.zeros((count, 2), np.int64)  # per multiplier: y (or e) in its first and second window
             for i, own in enumerate(terms):
                 value, chosen, ys = last[i]
                 total += value
                 chosen_pieces.update((i, p) for p in chosen)
                 for (m, sign, *_), y in zip(own, ys):
-                    together[m, 0 if sign > 0 else 1] |= y  # a window may give one multiplier two terms
+                    side = (made.cuts[m].first != i) if m in made.cuts else sign < 0
+                    together[m, int(side)] |= y  # a window may give one multiplier two terms
             rounds += 1
-            g = together[:, 0] - together[:, 1]
+            g = np.where(cut, together[:, 0] + together[:, 1] - 1, together[:, 0] - together[:, 1])
+            g[cut & (lam <= 0) & (g < 0)] = 0  # ν stays at 0 or above
             disagree = int(np.count_nonzero(g))
             if total > best:
                 best, stall = total, 0
@@ -408,17 +504,19 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 stall += 1
                 if stall >= steps.stall:
                     step, stall = step / 2, 0
-            if not disagree:  # the windows agree: no multiplier moves L further, unless new pairs get terms
-                if not (searching and more_pairs()):
+            if not disagree:  # the windows agree: no multiplier moves L further, unless new pairs or cuts get terms
+                chosen = [outcome[1] for outcome in last]
+                if not (searching and more("pairs", chosen)) and not more("cuts", chosen):
                     break
                 continue
             lam += np.rint(step * ((1 + steps.above) * best - total) / disagree * g).astype(np.int64)
+            lam[cut] = np.maximum(lam[cut], 0)
     finally:
         if helper is not None:
             helper.close()
     pieces = {sum(1 << u for k, u in enumerate(windows[i].layers) if int(windows[i].graph.masks[p]) >> k & 1)
               for i, p in chosen_pieces}
-    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)))
+    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)), len(made.cuts))
 
 
 def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:
@@ -436,8 +534,9 @@ def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:
 class _Helper:
     """A forked process that solves the windows it is told to at the multipliers it is sent, each round, keeping
     their moved costs as :func:`solve_moved` does. Forked after the windows' graphs exist, it shares them with this
-    process (copy on write) and is sent only the multipliers and which windows moved, and the pairs of layers that
-    get terms: it makes the same terms in its own copy of them (:meth:`_Terms.add_pairs` is deterministic)."""
+    process (copy on write) and is sent only the multipliers and which windows moved, and the pairs of layers and
+    capacity cuts that get terms: it makes the same terms in its own copy of them (:meth:`_Terms.add_pairs` and
+    :meth:`_Terms.add_cuts` are deterministic)."""
 
     def __init__(self, windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.ndarray]]) -> None:
         context = multiprocessing.get_context("fork")
@@ -450,8 +549,9 @@ class _Helper:
     def ask(self, lam: np.ndarray, moved: list[int]) -> None:
         self._send(("solve", lam, moved))
 
-    def add_pairs(self, pairs: list[tuple[int, int]]) -> None:
-        self._send(("pairs", pairs))
+    def add(self, kind: str, found: list) -> None:
+        """Pairs (``kind`` "pairs") or capacity cuts ("cuts") that get terms."""
+        self._send((kind, found))
 
     def _send(self, message: tuple) -> None:
         try:
@@ -480,13 +580,13 @@ def _at_zero(kept: list[tuple[np.ndarray, np.ndarray]], added: int) -> None:
 
 def _serve(windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.ndarray]], pipe: Connection) -> None:
     """The helper's loop: each (multipliers, windows) it receives, solved and sent back, and each list of new
-    pairs given its terms, until the pipe closes."""
+    pairs or cuts given its terms, until the pipe closes."""
     try:
         while True:
             kind, *message = pipe.recv()
-            if kind == "pairs":
+            if kind in ("pairs", "cuts"):
                 before = made.count
-                made.add_pairs(*message)
+                (made.add_pairs if kind == "pairs" else made.add_cuts)(*message)
                 _at_zero(kept, made.count - before)
                 continue
             lam, moved = message

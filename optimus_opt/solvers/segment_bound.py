@@ -180,7 +180,7 @@ class SegmentBound:
                 "segment_pieces": self.pieces, "segment_downsets": self.downsets,
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
-                "coupling_multipliers": self.coupling.multipliers,
+                "coupling_multipliers": self.coupling.multipliers, "coupling_cuts": self.coupling.cuts,
                 "coupling_disagreements": self.coupling.disagreements,
                 "coupling_seconds": round(self.coupling.seconds, 3)})
 
