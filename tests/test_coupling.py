@@ -231,7 +231,8 @@ def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
     coupled = coupling.couple(cm, windows, plain)
     assert (coupled.bytes, coupled.cuts, coupled.disagreements) == (3_584, 1, 0)
     assert least_consistent_sum(cm, 2, 0) == 3_584
-    assert segment_bound(cm, 2, 0).bytes == 3_584
+    bound = segment_bound(cm, 2, 0)
+    assert (bound.bytes, bound.info()["coupling_cuts"]) == (3_584, 1)
     assert oo.solve(inst, "exact-dp").dram_bytes == 4_608
 
 
