@@ -210,8 +210,7 @@ class _Terms:
         touched = set()
         for cut in cuts:
             for i, held in ((cut.first, cut.first_holds), (cut.second, cut.second_holds)):
-                position = self.reach_of(i).position
-                bit = sum(1 << position[u] for u in bits(held))
+                bit = self.reach_of(i)._inside(held)
                 self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, False))
                 touched.add(i)
             self.cuts[self.count] = cut
@@ -225,7 +224,7 @@ class _Terms:
         group (each layer but f taken out in turn, the farthest from f in ids first, where the rest still cannot),
         each piece's part of them, f included, its window's event. Each pair of pieces once, at their first shared
         layer."""
-        masks = [[self._layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
+        masks = [[self.layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
         known = set(self.cuts.values())
         found: list[Cut] = []
         seen: set[tuple[int, int, int, int]] = set()
@@ -249,7 +248,7 @@ class _Terms:
                     found.append(cut)
         return found
 
-    def _layers(self, i: int, piece: int) -> int:
+    def layers(self, i: int, piece: int) -> int:
         """A piece of window ``i`` (a bitset over its positions) as a bitset of layer ids."""
         return sum(1 << self.windows[i].layers[k] for k in bits(piece))
 
@@ -514,8 +513,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     finally:
         if helper is not None:
             helper.close()
-    pieces = {sum(1 << u for k, u in enumerate(windows[i].layers) if int(windows[i].graph.masks[p]) >> k & 1)
-              for i, p in chosen_pieces}
+    pieces = {made.layers(i, int(windows[i].graph.masks[p])) for i, p in chosen_pieces}
     return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)), len(made.cuts))
 
 
