@@ -35,6 +35,7 @@ e_a + e_b − 1 ≤ 0). The rounds find the cuts that the windows' schedules vio
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import time
@@ -228,9 +229,8 @@ class _Terms:
         known = set(self.cuts.values())
         found: list[Cut] = []
         seen: set[tuple[int, int, int, int]] = set()
-        for a, b in itertools.combinations(range(len(self.windows)), 2):
-            shared = set(self.windows[a].layers) & set(self.windows[b].layers)
-            for f in sorted(shared):
+        for (a, b), shared in sorted(self.sharing.items()):
+            for f in shared:
                 piece_a = next(m for m in masks[a] if m >> f & 1)
                 piece_b = next(m for m in masks[b] if m >> f & 1)
                 if (a, b, piece_a, piece_b) in seen:
@@ -247,6 +247,15 @@ class _Terms:
                     known.add(cut)
                     found.append(cut)
         return found
+
+    @functools.cached_property
+    def sharing(self) -> dict[tuple[int, int], list[int]]:
+        """For two windows a < b that share layers, those layers in order (looked at each round, made once)."""
+        shared: dict[tuple[int, int], list[int]] = {}
+        for u in sorted(self.where):
+            for pair in itertools.combinations(self.where[u], 2):
+                shared.setdefault(pair, []).append(u)
+        return shared
 
     def layers(self, i: int, piece: int) -> int:
         """A piece of window ``i`` (a bitset over its positions) as a bitset of layer ids."""
@@ -408,8 +417,6 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
 NEW_PAIRS = 256
 #: The step factor below which each round first looks for pairs the windows disagree on that have no terms yet.
 PAIRS_STEP = 1 / 8
-#: Every this many rounds, the rounds look for the capacity cuts the windows' last schedules violate.
-CUTS_EVERY = 5
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
@@ -422,9 +429,8 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     The rounds start with the terms of the adjacent pairs. Once the step has fallen below :data:`PAIRS_STEP`, or
     the windows agree, each round first adds the terms of the pairs of layers that the last round's schedules
     disagree on (:meth:`_Terms.disagreements`), their multipliers starting at 0, so that L is where it was; once
-    there are none, the rounds go on until the step is spent or the windows agree. Every :data:`CUTS_EVERY` rounds,
-    and when the windows agree, the capacity cuts their schedules violate get multipliers too, at 0
-    (:meth:`_Terms.capacity_cuts`)."""
+    there are none, the rounds go on until the step is spent or the windows agree. Each round, too, the capacity
+    cuts the last round's schedules violate get multipliers, at 0 (:meth:`_Terms.capacity_cuts`)."""
     began = time.perf_counter()
     made = _Terms(cm, windows)
     terms, count = made.adjacent()
@@ -462,8 +468,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 chosen = [outcome[1] for outcome in last]
                 if searching and step < PAIRS_STEP:
                     searching = more("pairs", chosen)
-                if rounds % CUTS_EVERY == 0:
-                    more("cuts", chosen)
+                more("cuts", chosen)
             moved = [i for i in range(len(windows))
                      if last[i] is None or np.any(lam[own_multipliers[i]] != kept[i][1][own_multipliers[i]])]
             if helper is not None:
