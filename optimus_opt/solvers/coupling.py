@@ -158,6 +158,10 @@ class _Terms:
         self.pairs = set(adjacent_pairs(cm))  # the pairs with terms, or without any window holding both
         self.cuts: dict[int, Cut] = {}  # multiplier → the capacity cut it prices
         self._fit: dict[int, bool] = {}  # a hull (bitset of node ids) → whether its footprint floor fits
+        # what :meth:`capacity_cuts` found of two windows' pieces (a, b, P_a, P_b), kept for the rounds after: that
+        # they fit one group, or the cut they violate
+        self._together: set[tuple[int, int, int, int]] = set()
+        self._shrunk: dict[tuple[int, int, int, int], Cut] = {}
 
     def reach_of(self, i: int) -> "_WindowReach":
         if i not in self._reaches:
@@ -224,7 +228,7 @@ class _Terms:
         hold both (the footprint floor of their hull exceeds the buffer), shrunk to sets that still cannot share a
         group (each layer but f taken out in turn, the farthest from f in ids first, where the rest still cannot),
         each piece's part of them, f included, its window's event. Each pair of pieces once, at their first shared
-        layer."""
+        layer; what is found of a pair is kept for the rounds after (each round looks again)."""
         masks = [[self.layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
         known = set(self.cuts.values())
         found: list[Cut] = []
@@ -233,16 +237,20 @@ class _Terms:
             for f in shared:
                 piece_a = next(m for m in masks[a] if m >> f & 1)
                 piece_b = next(m for m in masks[b] if m >> f & 1)
-                if (a, b, piece_a, piece_b) in seen:
+                key = (a, b, piece_a, piece_b)
+                if key in seen or key in self._together:
                     continue
-                seen.add((a, b, piece_a, piece_b))
-                both = piece_a | piece_b
-                if self._fits(both):
-                    continue
-                for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
-                    if x != f and not self._fits(both & ~(1 << x)):
-                        both &= ~(1 << x)
-                cut = Cut(a, b, both & piece_a, both & piece_b)
+                seen.add(key)
+                if key not in self._shrunk:
+                    both = piece_a | piece_b
+                    if self._fits(both):
+                        self._together.add(key)
+                        continue
+                    for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
+                        if x != f and not self._fits(both & ~(1 << x)):
+                            both &= ~(1 << x)
+                    self._shrunk[key] = Cut(a, b, both & piece_a, both & piece_b)
+                cut = self._shrunk[key]
                 if cut not in known:
                     known.add(cut)
                     found.append(cut)
