@@ -158,10 +158,9 @@ class _Terms:
         self.pairs = set(adjacent_pairs(cm))  # the pairs with terms, or without any window holding both
         self.cuts: dict[int, Cut] = {}  # multiplier → the capacity cut it prices
         self._fit: dict[int, bool] = {}  # a hull (bitset of node ids) → whether its footprint floor fits
-        # what :meth:`capacity_cuts` found of two windows' pieces (a, b, P_a, P_b), kept for the rounds after: that
-        # they fit one group, or the cut they violate
-        self._together: set[tuple[int, int, int, int]] = set()
-        self._shrunk: dict[tuple[int, int, int, int], Cut] = {}
+        # what :meth:`capacity_cuts` found of two windows' pieces (a, b, P_a, P_b), kept for the rounds after: the
+        # cut they violate, or None when they fit one group
+        self._violated: dict[tuple[int, int, int, int], Cut | None] = {}
 
     def reach_of(self, i: int) -> "_WindowReach":
         if i not in self._reaches:
@@ -232,29 +231,28 @@ class _Terms:
         masks = [[self.layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
         known = set(self.cuts.values())
         found: list[Cut] = []
-        seen: set[tuple[int, int, int, int]] = set()
         for (a, b), shared in sorted(self.sharing.items()):
             for f in shared:
                 piece_a = next(m for m in masks[a] if m >> f & 1)
                 piece_b = next(m for m in masks[b] if m >> f & 1)
                 key = (a, b, piece_a, piece_b)
-                if key in seen or key in self._together:
-                    continue
-                seen.add(key)
-                if key not in self._shrunk:
-                    both = piece_a | piece_b
-                    if self._fits(both):
-                        self._together.add(key)
-                        continue
-                    for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
-                        if x != f and not self._fits(both & ~(1 << x)):
-                            both &= ~(1 << x)
-                    self._shrunk[key] = Cut(a, b, both & piece_a, both & piece_b)
-                cut = self._shrunk[key]
-                if cut not in known:
+                if key not in self._violated:
+                    self._violated[key] = self._cut(a, b, f, piece_a, piece_b)
+                cut = self._violated[key]
+                if cut is not None and cut not in known:
                     known.add(cut)
                     found.append(cut)
         return found
+
+    def _cut(self, a: int, b: int, f: int, piece_a: int, piece_b: int) -> "Cut | None":
+        """The cut of :meth:`capacity_cuts` that two pieces sharing the layer ``f`` violate, None when they fit."""
+        both = piece_a | piece_b
+        if self._fits(both):
+            return None
+        for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
+            if x != f and not self._fits(both & ~(1 << x)):
+                both &= ~(1 << x)
+        return Cut(a, b, both & piece_a, both & piece_b)
 
     @functools.cached_property
     def sharing(self) -> dict[tuple[int, int], list[int]]:
