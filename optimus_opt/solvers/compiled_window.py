@@ -44,6 +44,9 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
 MOST_REDUCIBLE = 63
 #: What a piece that no group containing fits costs in the returned array.
 NO_FIT = -1
+#: The stores item 4 lets a piece keep that the coupling may price, at most (formulations/segment-bound.md, "Kept
+#: stores"): each piece's cost is kept for every subset of them paid, 2^KEPT_SLOTS numbers.
+KEPT_SLOTS = 3
 #: Pieces a window's enumeration finds between two looks at the clock.
 CLOCK_PIECES = 1 << 16
 #: Bits of a window-local piece per word where a window is wider than a word (positive signed 64-bit words).
@@ -458,11 +461,35 @@ def _designated(x, piece, core, window, ord_off, ord_list):
 
 
 @njit(cache=True)
+def _least_kept(kept_k, kept_size, n_kept, forced, reloads, charged):
+    """Item 4's least charge over the sets F of kept tensors (:meth:`_LocalCost._fuse_or_pay`), the tensors flagged
+    in ``forced`` paid: F empty, or each reload count as F's largest."""
+    best = 0
+    for i in range(n_kept):
+        best += kept_size[i]
+    for i in range(n_kept):
+        if forced[i]:
+            continue
+        s = 0
+        for j in range(n_kept):
+            if forced[j] or kept_k[j] > kept_k[i]:
+                s += kept_size[j]
+        more = kept_k[i] - reloads
+        s += charged * (more if more > 0 else 0)
+        if s < best:
+            best = s
+    return best
+
+
+@njit(cache=True)
 def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord_list, word, buffer, batch, top,
-           costs):
+           costs, kept_tensors, kept_extra):
     """The local cost of every piece (window-local bitsets over ``layers``, one row of :data:`PIECE_BITS`-bit words
     per piece) into ``costs`` (:data:`NO_FIT` where no group containing it fits); False when a group had too many
-    reducible convolutions."""
+    reducible convolutions. For each piece, too, the first :data:`KEPT_SLOTS` stores that item 4 lets it keep (layer
+    ids into ``kept_tensors``, −1 where there are fewer) and what its cost rises by with each subset of them paid
+    (``kept_extra``, column K for the subset whose slot s is bit s of K): formulations/segment-bound.md, "Kept
+    stores"."""
     table, readers, reads, is_output, netin, wbytes = g[0], g[3], g[4], g[11], g[12], g[9]
     K = core.shape[0]
     piece = np.zeros(K, dtype=np.int64)
@@ -479,8 +506,12 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
     cross_req = np.zeros((64 * K, K), dtype=np.int64)
     kept_k = np.empty(64 * K, dtype=np.int64)
     kept_size = np.empty(64 * K, dtype=np.int64)
+    kept_slot = np.empty(64 * K, dtype=np.int64)  # each kept tensor's slot, −1 if it has none
+    forced = np.zeros(64 * K, dtype=np.bool_)
     m = layers.shape[0]
     for p in range(pieces.shape[0]):
+        kept_tensors[p, :] = -1
+        kept_extra[p, :] = 0
         piece[:] = 0
         for i in range(m):
             if (pieces[p, i // PIECE_BITS] >> (i % PIECE_BITS)) & 1:
@@ -556,6 +587,7 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
                 total += tbytes[x]
                 n_cross += 1
         extra = 0
+        n_slots = 0
         if n_cross:
             cap = reloads + (-(-total // charged) if charged else 1)
             d_all[:] = 0
@@ -589,19 +621,20 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
                 else:
                     kept_k[n_kept] = k_hull if k_hull < cap else cap
                     kept_size[n_kept] = cross_size[j]
+                    kept_slot[n_kept] = -1
+                    forced[n_kept] = False
+                    if j < n_stores and n_slots < KEPT_SLOTS:
+                        kept_tensors[p, n_slots] = stores[j]
+                        kept_slot[n_kept] = n_slots
+                        n_slots += 1
                     n_kept += 1
-            best = 0
-            for i in range(n_kept):
-                best += kept_size[i]
-            for i in range(n_kept):
-                s = 0
-                for j in range(n_kept):
-                    if kept_k[j] > kept_k[i]:
-                        s += kept_size[j]
-                more = kept_k[i] - reloads
-                s += charged * (more if more > 0 else 0)
-                if s < best:
-                    best = s
+            best = _least_kept(kept_k, kept_size, n_kept, forced, reloads, charged)
+            for subset in range(1, 1 << n_slots):
+                for i in range(n_kept):
+                    forced[i] = kept_slot[i] >= 0 and (subset >> kept_slot[i]) & 1 == 1
+                kept_extra[p, subset] = _least_kept(kept_k, kept_size, n_kept, forced, reloads, charged) - best
+            for subset in range(1 << n_slots, 1 << KEPT_SLOTS):  # a slot without a tensor pays nothing
+                kept_extra[p, subset] = kept_extra[p, subset & ((1 << n_slots) - 1)]
             extra = paid + best
         costs[p] = traffic + extra + charged * reloads
     return True
@@ -671,11 +704,13 @@ class WindowCosts:
         return cls(arrays, rows_of(reach.adj), rows_of(reach.desc), rows_of(reach.anc), ints(cm.tensor_bytes),
                    ord_off, ord_list, cm.word, cm.buffer, cm.batch, top, n)
 
-    def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray) -> np.ndarray | None:
+    def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray, kept: list | None = None
+              ) -> np.ndarray | None:
         """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending, in any form
         :func:`_piece_words` takes) of the window with this core, :data:`NO_FIT` where no group containing it fits;
         None when a group held more reducible convolutions in one component of Φ's conflicts than the compiled Φ
-        takes."""
+        takes. ``kept``, when given, gets the pieces whose cost rises when a store item 4 lets them keep is paid
+        instead: (their indices, the stores' layer ids in their slots, the rises), as :func:`_costs` gives them."""
         n, K = self.n, self.n // 64 + 1
         # the scratch part of ``g``: 18 a group's members (last first), 19 their flags (keeps all rows, has readers
         # beyond), 20 its inputs, 21 their words per row, 22 counts (members, inputs, reducible, weights, block,
@@ -691,9 +726,14 @@ class WindowCosts:
             np.zeros(n, np.int64), np.zeros(n, np.int64))
         g = (*self.arrays, *scratch)
         costs = np.empty(len(pieces), dtype=np.int64)
+        tensors = np.empty((len(pieces), KEPT_SLOTS), dtype=np.int64)
+        extra = np.empty((len(pieces), 1 << KEPT_SLOTS), dtype=np.int64)
         done = _costs(_piece_words(pieces, len(layers)), layers.astype(np.int64), _words(core, n), _words(window, n), g,
                       self.adj, self.desc, self.anc, self.tbytes, self.ord_off, self.ord_list, self.word, self.buffer,
-                      self.batch, self.top, costs)
+                      self.batch, self.top, costs, tensors, extra)
+        if done and kept is not None:
+            rises = np.nonzero(extra.max(axis=1) > 0)[0]
+            kept.append((rises, tensors[rises], extra[rises]))
         return costs if done else None
 
 

@@ -31,6 +31,13 @@ held little more. For sets S_a ∋ f and S_b ∋ f whose convex hull no group ca
 a holding S_a and a piece of b holding S_b: e_a + e_b ≤ 1 for those events. A multiplier ν ≥ 0 per such cut adds
 ν · e to each window's pieces holding its set and −ν to L, which stays below every schedule's cost (there
 e_a + e_b − 1 ≤ 0). The rounds find the cuts that the windows' schedules violate (:meth:`_Terms.capacity_cuts`).
+
+*Kept stores.* Item 4 of the local cost lets a piece of window i keep the store of a member u whose readers lie
+beyond the window whenever a group holding them could fit: it cannot see whether u's group does hold them. A window
+j that holds u and readers of u can: u's store is saved only if u's group holds every reader, and then j's piece
+holding u holds u's readers in j. So keep_i ≤ hold_j in every schedule, and a multiplier μ ≥ 0 adds μ to window
+i's pieces that keep u (each piece's cost with its kept stores paid is known: :class:`Kept`) and −μ to window j's
+pieces holding u and its readers there (:meth:`_Terms.kept_stores`).
 """
 
 from __future__ import annotations
@@ -74,13 +81,38 @@ NEAR_STEPS = Steps(0.05, 6)
 
 
 @dataclass(frozen=True)
+class Kept:
+    """The stores that item 4 of the local cost lets a window's pieces keep on chip, for the coupling to price
+    (formulations/segment-bound.md, "Kept stores"): each piece (``pieces``: indices into the window's pieces,
+    ascending) whose cost rises when one of them is paid instead, the stores in its slots (``tensors``: layer ids,
+    −1 for none) and the rise with each subset of its slots paid (``rises``: column K pays slot s when bit s of K is
+    set; column 0 is 0)."""
+
+    pieces: np.ndarray
+    tensors: np.ndarray
+    rises: np.ndarray
+
+    @classmethod
+    def of(cls, found: list[tuple[np.ndarray, np.ndarray, np.ndarray]], fit: np.ndarray) -> "Kept | None":
+        """From what the compiled cost found (indices into every piece costed) and which pieces fit (the window's
+        pieces are those); None when no piece keeps a store."""
+        if not found:
+            return None
+        rows, tensors, rises = (np.concatenate(part) for part in zip(*found))
+        held = fit[rows]
+        return cls((np.cumsum(fit) - 1)[rows[held]], tensors[held], rises[held]) if held.any() else None
+
+
+@dataclass(frozen=True)
 class Window:
     """A solved window of the segment bound, what the coupling needs: its layers (node ids; bit k of a piece is
-    ``layers[k]``), its graph of down-sets over its pieces, and each piece's local cost."""
+    ``layers[k]``), its graph of down-sets over its pieces, each piece's local cost, and the stores item 4 lets its
+    pieces keep (:class:`Kept`, or None)."""
 
     layers: tuple[int, ...]
     graph: DownsetGraph
     costs: np.ndarray
+    kept: Kept | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +129,7 @@ class Coupled:
     seconds: float
     pieces: tuple[int, ...] = ()
     cuts: int = 0  # of the multipliers, the capacity cuts (module docstring)
+    kept: int = 0  # of the multipliers, the kept stores (module docstring)
 
 
 def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
@@ -113,12 +146,17 @@ def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
 
 
 #: One window's part in one multiplier: (the multiplier's index, its sign there, the window's pieces the term moves,
-#: the pair's bits in the window's positions, whether the term is *free*). An exact term (the window holds both
-#: layers) moves the pieces that hold both by sign · λ, and its y says whether the schedule holds both in one piece.
-#: A free term (the window holds one layer of the pair; ``pair`` is its bit) lists the pieces holding that layer that
-#: a group holding the other could extend: the window picks y there, so those pieces move by min(0, sign · λ), and
-#: its y is 1 when the schedule's piece is one of them and sign · λ < 0.
-Term = tuple[int, int, np.ndarray, int, bool]
+#: the pair's bits in the window's positions, the term's kind). An exact term (the window holds both layers) moves
+#: the pieces that hold both by sign · λ, and its y says whether the schedule holds both in one piece. A free term
+#: (the window holds one layer of the pair; ``pair`` is its bit) lists the pieces holding that layer that a group
+#: holding the other could extend: the window picks y there, so those pieces move by min(0, sign · λ), and its y is
+#: 1 when the schedule's piece is one of them and sign · λ < 0. A kept term prices a store that item 4 lets the
+#: window's pieces keep (:class:`Kept`); in place of pieces it gives the multiplier of each slot of the window's
+#: :class:`Kept` (−1 for none; one array for all the window's kept terms), the pieces move by what keeping or paying
+#: their slots' stores costs at once (:func:`_kept_moves`), and its y says whether the schedule keeps the store.
+Term = tuple[int, int, np.ndarray, int, int]
+#: The kinds of :data:`Term`.
+EXACT, FREE, KEPT = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -157,6 +195,7 @@ class _Terms:
         self._reaches: dict[int, _WindowReach] = {}
         self.pairs = set(adjacent_pairs(cm))  # the pairs with terms, or without any window holding both
         self.cuts: dict[int, Cut] = {}  # multiplier → the capacity cut it prices
+        self.kept: set[int] = set()  # the multipliers of kept stores (:meth:`kept_stores`)
         self._fit: dict[int, bool] = {}  # a hull (bitset of node ids) → whether its footprint floor fits
         # what :meth:`capacity_cuts` found of two windows' pieces (a, b, P_a, P_b), kept for the rounds after: the
         # cut they violate, or None when they fit one group
@@ -182,10 +221,33 @@ class _Terms:
                 continue
             _, _, inside, pair, _ = _exact_term(self.windows[shared[0]], 0, 1, u, v)  # the pieces listed once
             for i, held, other in sorted(alone):
-                self.terms[shared[0]].append((self.count, 1, inside, pair, False))
+                self.terms[shared[0]].append((self.count, 1, inside, pair, EXACT))
                 self.terms[i].append(self.reach_of(i).free_term(self.count, -1, held, other))
                 self.count += 1
         return self.terms, self.count
+
+    def kept_stores(self) -> int:
+        """Terms for the stores item 4 lets the windows' pieces keep (module docstring), one multiplier μ ≥ 0 per
+        store u of window i that another window j holds with some of its readers (of those, the one holding the
+        most, ties to the first): in j the pieces holding u and its readers there move by −μ, in i the pieces that
+        keep u pay μ for it (:data:`Term`). Returns the multipliers there are now."""
+        for i, w in enumerate(self.windows):
+            if w.kept is None:
+                continue
+            slots = np.full_like(w.kept.tensors, -1)
+            for u in np.unique(w.kept.tensors[w.kept.tensors >= 0]).tolist():
+                readers = self.cm.consumers[u]
+                seen = [(sum(c in self.reach_of(j).position for c in readers), -j) for j in self.where[u] if j != i]
+                if not seen or max(seen)[0] == 0:
+                    continue
+                j = -max(seen)[1]
+                held = self.reach_of(j)._inside(sum(1 << c for c in readers) | 1 << u)
+                self.terms[j].append((self.count, -1, _pieces(self.windows[j].graph.masks, held), held, EXACT))
+                slots[w.kept.tensors == u] = self.count
+                self.kept.add(self.count)
+                self.count += 1
+            self.terms[i] += [(m, 1, slots, 0, KEPT) for m in np.unique(slots[slots >= 0]).tolist()]
+        return self.count
 
     def add_pairs(self, pairs: list[tuple[int, int]]) -> set[int]:
         """Terms for ``pairs`` (u < v, not adjacent), one multiplier per two consecutive windows holding u or v: in
@@ -215,7 +277,7 @@ class _Terms:
         for cut in cuts:
             for i, held in ((cut.first, cut.first_holds), (cut.second, cut.second_holds)):
                 bit = self.reach_of(i)._inside(held)
-                self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, False))
+                self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, EXACT))
                 touched.add(i)
             self.cuts[self.count] = cut
             self.count += 1
@@ -309,7 +371,7 @@ class _Terms:
 
 def _exact_term(w: Window, m: int, sign: int, u: int, v: int) -> Term:
     pair = 1 << w.layers.index(u) | 1 << w.layers.index(v)
-    return m, sign, _pieces(w.graph.masks, pair), pair, False
+    return m, sign, _pieces(w.graph.masks, pair), pair, EXACT
 
 
 def _pieces(masks: np.ndarray, held: int, near: int = 0, through: Sequence[tuple[int, int]] = ()) -> np.ndarray:
@@ -390,7 +452,7 @@ class _WindowReach:
         the window holds it, may not be next to the piece."""
         through, near = self._reaching(other)  # a member at k takes t into the hull: the piece must hold t
         bit = 1 << self.position[held]
-        return m, sign, _pieces(self.window.graph.masks, bit, near, through), bit, True
+        return m, sign, _pieces(self.window.graph.masks, bit, near, through), bit, FREE
 
 
 def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
@@ -400,16 +462,27 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
     costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in place, moving only the
     pieces of the terms whose multiplier changed since."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
-    for m, sign, inside, _, free in terms:
-        if lam[m] != at[m]:
-            costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if free else sign * (lam[m] - at[m])
+    slots = None  # the multiplier of each slot of the window's Kept, when it has kept terms
+    for m, sign, inside, _, kind in terms:
+        if kind == KEPT:
+            slots = inside
+        elif lam[m] != at[m]:
+            costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE else sign * (lam[m] - at[m])
+    if slots is not None:
+        priced = slots >= 0
+        if np.any(lam[slots[priced]] != at[slots[priced]]):
+            costs[window.kept.pieces] += (_kept_moves(window.kept.rises, slots, lam)[0]
+                                          - _kept_moves(window.kept.rises, slots, at)[0])
     at[:] = lam
     value, chosen = window.graph.solve(costs)
     masks = [int(window.graph.masks[p]) for p in chosen]
+    keeps = _keeps(window.kept, slots, lam, chosen) if slots is not None else set()
     ys = []
-    for m, sign, inside, pair, free in terms:
-        if not free:
+    for m, sign, inside, pair, kind in terms:
+        if kind == EXACT:
             ys.append(any(mask & pair == pair for mask in masks))
+        elif kind == KEPT:
+            ys.append(m in keeps)
         elif sign * lam[m] >= 0:
             ys.append(False)
         else:
@@ -417,6 +490,39 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
             at_ = int(np.searchsorted(inside, piece))
             ys.append(at_ < len(inside) and int(inside[at_]) == piece)
     return value, chosen, ys
+
+
+@njit(cache=True)
+def _kept_moves(rises, slots, lam):  # pragma: no cover - compiled
+    """For each piece of a window's :class:`Kept`, what its kept stores move its cost by at the multipliers
+    ``lam`` (``slots``: each slot's multiplier, −1 for none): the least, over the subsets K of its slots paid, of
+    the rise with K paid plus the multipliers of the slots kept; and that least K (ties to the one paying more)."""
+    n, width = rises.shape
+    moves = np.empty(n, np.int64)
+    least = np.empty(n, np.int64)
+    for r in range(n):
+        best, arg = 0, -1
+        for subset in range(width - 1, -1, -1):
+            c = rises[r, subset]
+            for s in range(slots.shape[1]):
+                if not (subset >> s) & 1 and slots[r, s] >= 0:
+                    c += lam[slots[r, s]]
+            if arg < 0 or c < best:
+                best, arg = c, subset
+        moves[r], least[r] = best, arg
+    return moves, least
+
+
+def _keeps(kept: Kept, slots: np.ndarray, lam: np.ndarray, chosen: list[int]) -> set[int]:
+    """The multipliers of the stores a window's schedule (``chosen``) keeps: those of the slots its pieces in
+    ``kept`` do not pay at ``lam``."""
+    keeps: set[int] = set()
+    rows = np.searchsorted(kept.pieces, chosen)
+    for r, p in zip(rows.tolist(), chosen):
+        if r < len(kept.pieces) and kept.pieces[r] == p:
+            least = int(_kept_moves(kept.rises[r:r + 1], slots[r:r + 1], lam)[1][0])
+            keeps.update(int(slots[r, s]) for s in range(slots.shape[1]) if not least >> s & 1 and slots[r, s] >= 0)
+    return keeps
 
 
 #: Pairs of layers one look at the windows' disagreements adds at most (:meth:`_Terms.disagreements`).
@@ -439,7 +545,8 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     cuts the last round's schedules violate get multipliers, at 0 (:meth:`_Terms.capacity_cuts`)."""
     began = time.perf_counter()
     made = _Terms(cm, windows)
-    terms, count = made.adjacent()
+    terms, _ = made.adjacent()
+    count = made.kept_stores()
     lam = np.zeros(count, np.int64)
     kept = [(w.costs.copy(), np.zeros(count, np.int64)) for w in windows]  # each window's moved costs
     last: list[tuple[int, list[int], list[bool]] | None] = [None] * len(windows)
@@ -495,6 +602,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                     last[i] = outcome
                     kept[i][1][:] = lam  # the helper's copy of the window's costs is at lam now
             cut = np.array([m in made.cuts for m in range(count)], bool)
+            priced = cut | np.array([m in made.kept for m in range(count)], bool)  # ν and μ stay at 0 or above
             total = -int(lam[cut].sum())  # each cut's −ν
             together = np.zeros((count, 2), np.int64)  # per multiplier: y (or e) in its first and second window
             for i, own in enumerate(terms):
@@ -506,7 +614,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                     together[m, int(side)] |= y  # a window may give one multiplier two terms
             rounds += 1
             g = np.where(cut, together[:, 0] + together[:, 1] - 1, together[:, 0] - together[:, 1])
-            g[cut & (lam <= 0) & (g < 0)] = 0  # ν stays at 0 or above
+            g[priced & (lam <= 0) & (g < 0)] = 0
             disagree = int(np.count_nonzero(g))
             if total > best:
                 best, stall = total, 0
@@ -520,12 +628,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                     break
                 continue
             lam += np.rint(step * ((1 + steps.above) * best - total) / disagree * g).astype(np.int64)
-            lam[cut] = np.maximum(lam[cut], 0)
+            lam[priced] = np.maximum(lam[priced], 0)
     finally:
         if helper is not None:
             helper.close()
     pieces = {made.layers(i, int(windows[i].graph.masks[p])) for i, p in chosen_pieces}
-    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)), len(made.cuts))
+    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)), len(made.cuts),
+                   len(made.kept))
 
 
 def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:

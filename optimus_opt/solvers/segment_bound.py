@@ -58,7 +58,7 @@ from ..utils.memory import Memory
 from ..utils.processes import can_fork
 from .columns import partition_bound
 from .compiled_window import NO_FIT, WindowCosts, WindowPieces, piece_int, piece_members, wide_pieces
-from .coupling import FIRST_STEPS, NEAR_STEPS, Coupled, Steps, Window, couple
+from .coupling import FIRST_STEPS, NEAR_STEPS, Coupled, Kept, Steps, Window, couple
 from .downset_graph import WORD_LAYERS, DownsetGraph
 
 #: Layers per segment by default: NASNet-A Mobile's windows then take 2–5 s compiled (without feeders; 14–36 s in
@@ -77,6 +77,10 @@ LONG_BOUND_SECONDS = 45.0
 COUPLING_ROUNDS = 400
 #: The share of the time left after the windows that their coupling may take, against a deadline.
 COUPLING_SHARE = 0.25
+#: The share of the time left after the first coupling that the last coupling, of the widened windows, may take:
+#: with their kept stores the windows of whole cells at 512 KiB need about 300 rounds, 130 s in a 10-minute run of
+#: NASNet-A Mobile (formulations/segment-bound.md, "Kept stores").
+WIDENED_COUPLING_SHARE = 0.45
 #: Layers each window shows beyond its core on either side: enough to see a residual or inception block's other
 #: end; wider windows multiply the pieces on NASNet-class cells (formulations/segment-bound.md).
 DEFAULT_OVERLAP = 4
@@ -181,7 +185,7 @@ class SegmentBound:
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
                 "coupling_multipliers": self.coupling.multipliers, "coupling_cuts": self.coupling.cuts,
-                "coupling_disagreements": self.coupling.disagreements,
+                "coupling_kept": self.coupling.kept, "coupling_disagreements": self.coupling.disagreements,
                 "coupling_seconds": round(self.coupling.seconds, 3)})
 
 
@@ -668,7 +672,8 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
     if not found.complete:
         return None, len(found.masks) if found.capped else 0, None, found.capped
     pieces = len(found.masks)
-    costs = _piece_costs(cost, seg, layers, found.masks, deadline)
+    kept: list = []
+    costs = _piece_costs(cost, seg, layers, found.masks, deadline, kept)
     if costs is None:
         return None, pieces, None, False
     fit = costs != NO_FIT
@@ -677,7 +682,7 @@ def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
     graph = DownsetGraph.build(found.firsts[fit], found.masks[fit], found.needs[fit], preds, deadline)
     if graph is None:
         return None, pieces, None, False
-    window = Window(layers, graph, costs[fit])
+    window = Window(layers, graph, costs[fit], Kept.of(kept, fit))
     solved = graph.solve(window.costs)
     return (-1, pieces, None, False) if solved is None else (solved[0], pieces, window, False)
 
@@ -721,22 +726,30 @@ COMPILED_CHUNK = 1 << 15
 
 
 def _piece_costs(cost: _LocalCost, seg: int, layers: tuple[int, ...], masks: np.ndarray,
-                 deadline: Deadline) -> np.ndarray | None:
+                 deadline: Deadline, kept: list | None = None) -> np.ndarray | None:
     """The local cost of each piece (``masks``: window-local bitsets), :data:`~.compiled_window.NO_FIT` where no
     group containing it fits; None when the deadline passed first. The compiled cost prices the pieces chunk by
     chunk where it takes the window (not under ``tiles``, nor one with a group whose conflicts of Φ have a component
-    larger than it solves); the Python cost the others."""
+    larger than it solves); the Python cost the others. ``kept``, when given, gets what the compiled cost finds of
+    the stores item 4 lets the pieces keep (:meth:`~.compiled_window.WindowCosts.costs`, indices into ``masks``);
+    the Python cost finds none."""
     if cost.compiled is not None:
         order = np.array(layers, dtype=np.int64)
-        parts = []
+        parts, found = [], []
         for start in range(0, len(masks), COMPILED_CHUNK):
             if deadline.expired():
                 return None
-            part = cost.compiled.costs(cost.core, seg, order, masks[start:start + COMPILED_CHUNK])
+            part = cost.compiled.costs(cost.core, seg, order, masks[start:start + COMPILED_CHUNK], found)
             if part is None:
                 break
             parts.append(part)
+            if found:
+                rows, tensors, rises = found.pop()
+                if len(rows):
+                    found.append((rows + start, tensors, rises))
         else:
+            if kept is not None:
+                kept.extend(found)
             return np.concatenate(parts) if parts else np.zeros(0, np.int64)
     costs = np.empty(len(masks), np.int64)
     for k, mask in enumerate(masks):
@@ -1097,8 +1110,8 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     state = without = None
     short = False
     try:
-        for state, without in _widening(cm, cores, solved, deadline.sub(share=1 - COUPLING_SHARE), max_group, merge,
-                                        relax, jobs, memory):
+        widening = deadline.sub(share=1 - WIDENED_COUPLING_SHARE)
+        for state, without in _widening(cm, cores, solved, widening, max_group, merge, relax, jobs, memory):
             sent(state[0], [result for result, _ in state[1]])
     except MemoryShort:  # the windows taken in so far stay, and the time left goes to their coupling
         short = True
