@@ -739,14 +739,12 @@ def _piece_costs(cost: _LocalCost, seg: int, layers: tuple[int, ...], masks: np.
         for start in range(0, len(masks), COMPILED_CHUNK):
             if deadline.expired():
                 return None
-            part = cost.compiled.costs(cost.core, seg, order, masks[start:start + COMPILED_CHUNK], found)
+            chunk: list = []
+            part = cost.compiled.costs(cost.core, seg, order, masks[start:start + COMPILED_CHUNK], chunk)
             if part is None:
                 break
             parts.append(part)
-            if found:
-                rows, tensors, rises = found.pop()
-                if len(rows):
-                    found.append((rows + start, tensors, rises))
+            found += [(rows + start, tensors, rises) for rows, tensors, rises in chunk if len(rows)]
         else:
             if kept is not None:
                 kept.extend(found)
