@@ -521,7 +521,8 @@ def _bound(args: argparse.Namespace) -> int:
                           "plain_bytes": sum(result.per_segment),
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
-                              "cuts": coupled.cuts, "kept": coupled.kept, "disagreements": coupled.disagreements,
+                              "cuts": coupled.cuts, "kept": coupled.kept, "reload_cuts": coupled.reload_cuts,
+                              "disagreements": coupled.disagreements,
                               "seconds": round(coupled.seconds, 3)},
                           "crossing_bytes": result.crossing_bytes, "pieces": result.pieces,
                           "downsets": result.downsets, "seconds": round(result.seconds, 3),
@@ -550,9 +551,10 @@ def _bound(args: argparse.Namespace) -> int:
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "
-              f"rounds of {coupled.multipliers} multipliers ({coupled.multipliers - coupled.cuts - coupled.kept} on "
-              f"shared pairs, {coupled.cuts} on capacity cuts, {coupled.kept} on kept stores; {agree}), "
-              f"{coupled.seconds:.2f} s")
+              f"rounds of {coupled.multipliers} multipliers "
+              f"({coupled.multipliers - coupled.cuts - coupled.kept - coupled.reload_cuts} on shared pairs, "
+              f"{coupled.cuts} on capacity cuts, {coupled.reload_cuts} on reload cuts, {coupled.kept} on kept stores; "
+              f"{agree}), {coupled.seconds:.2f} s")
     print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the windows see them only in "
           "part)")
     print(f"{'work':<12} {result.pieces:,} pieces, {result.downsets:,} down-sets, {result.seconds:.2f} s")

@@ -7,13 +7,16 @@ hold no two pieces in one group that no buffer holds: two windows' pieces holdin
 the footprint floor of their convex hull fits the buffer.
 
 Weak duality says the coupled bound never exceeds that least consistent sum (which never exceeds the optimum);
-when the last round's windows agree, the multipliers are optimal and the two are equal."""
+when the last round's windows agree, the multipliers are optimal and the two are equal. The brute force knows
+neither kept stores nor reload cuts, which may take the bound past it (never past the optimum): it is compared with
+the coupling without its reload cuts (:func:`without_reload_cuts`), and only where no store is kept."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
 from types import SimpleNamespace
+from unittest import mock
 
 import numpy as np
 from helpers import ids, local_costs, make_instance
@@ -24,6 +27,13 @@ from strategies import instances
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace, bits
 from optimus_opt.solvers.segment_bound import segment_bound
+
+
+def without_reload_cuts():
+    """The coupling with no reload cuts, which the brute force does not know (a context manager)."""
+    from optimus_opt.solvers import coupling
+
+    return mock.patch.object(coupling, "RELOAD_CLAIMS", 0)
 
 
 def closure(cm):
@@ -136,16 +146,21 @@ def least_consistent_sum(cm, size, overlap):
 def test_worked_example_couples_to_the_least_consistent_sum():
     # segments of three layers with two of overlap: the windows' optima sum to 138,772 B, a long way below the
     # optimum (253,460 B): each window leaves the group edges it shares with a neighbour where the neighbour pays
-    # for them. The multipliers make them agree: 247,316 B, the least consistent sum of the brute force.
+    # for them. The multipliers make them agree: 247,316 B, the least consistent sum of the brute force. The
+    # reload cuts then find what the agreeing windows still undercharge, the weights of a group no tiling keeps
+    # resident (test_reload_cuts_charge_the_weights_of_a_group_that_streams_them), and reach the optimum.
     inst = oo.load_instance("instances/example-64k.json")
     cm = oo.CostModel(inst)
     plain = segment_bound(cm, 3, 2, coupling_rounds=0)
-    coupled = segment_bound(cm, 3, 2)
+    with without_reload_cuts():
+        coupled = segment_bound(cm, 3, 2)
     assert plain.bytes == sum(plain.per_segment) == 138_772 and plain.coupling is None
     assert coupled.per_segment == plain.per_segment
     assert coupled.coupling.disagreements == 0 and coupled.coupling.multipliers == 24
     assert coupled.bytes == coupled.coupling.bytes == least_consistent_sum(cm, 3, 2) == 247_316
-    assert coupled.bytes <= oo.solve(inst, "exact-dp").dram_bytes == 253_460
+    reloaded = segment_bound(cm, 3, 2)
+    assert reloaded.coupling.reload_cuts > 0 and reloaded.coupling.disagreements == 0
+    assert reloaded.bytes == oo.solve(inst, "exact-dp").dram_bytes == 253_460
 
 
 def test_windows_without_overlap_couple_through_their_feeders():
@@ -154,7 +169,8 @@ def test_windows_without_overlap_couple_through_their_feeders():
     # 138,772 B summed to 230,932 B, the least consistent sum of the brute force; without feeders nothing is
     # shared and the bound stays the sum
     cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
-    coupled = segment_bound(cm, 3, 0)
+    with without_reload_cuts():
+        coupled = segment_bound(cm, 3, 0)
     assert (sum(coupled.per_segment), coupled.feeders, coupled.coupling.disagreements) == (138_772, 4, 0)
     assert coupled.bytes == least_consistent_sum(cm, 3, 0) == 230_932
     assert segment_bound(cm, 3, 0, feeders=False).bytes == 138_772
@@ -171,8 +187,9 @@ def test_the_nearer_step_of_widened_windows_reaches_the_same_multipliers():
     for overlap, least in ((2, 247_316), (0, 230_932)):
         solved = list(solve_windows(cm, segments(cm, 3), overlap))
         windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
-        near = coupling.couple(cm, windows, plain, steps=coupling.NEAR_STEPS)
-        first = coupling.couple(cm, windows, plain)
+        with without_reload_cuts():
+            near = coupling.couple(cm, windows, plain, steps=coupling.NEAR_STEPS)
+            first = coupling.couple(cm, windows, plain)
         assert near.bytes == first.bytes == least_consistent_sum(cm, 3, overlap) == least
         assert near.disagreements == first.disagreements == 0 and near.rounds != first.rounds
 
@@ -181,7 +198,8 @@ def test_the_nearer_step_of_widened_windows_reaches_the_same_multipliers():
 @given(instances(min_layers=2, max_layers=7), st.integers(1, 3), st.integers(1, 2))
 def test_coupling_never_passes_the_least_consistent_sum(inst, size, overlap):
     cm = oo.CostModel(inst)
-    bound = segment_bound(cm, size, overlap)
+    with without_reload_cuts():
+        bound = segment_bound(cm, size, overlap)
     if not bound.feasible:
         return
     consistent = least_consistent_sum(cm, size, overlap)
@@ -190,9 +208,10 @@ def test_coupling_never_passes_the_least_consistent_sum(inst, size, overlap):
         assert bound.bytes <= consistent
         if bound.coupling is not None and bound.coupling.disagreements == 0:
             assert bound.bytes == consistent
+    reloaded = segment_bound(cm, size, overlap)
     best = oo.solve(inst, "exact-dp")
     if best.status == "optimal":
-        assert consistent <= best.dram_bytes and bound.bytes <= best.dram_bytes
+        assert consistent <= best.dram_bytes and bound.bytes <= best.dram_bytes and reloaded.bytes <= best.dram_bytes
 
 
 def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
@@ -242,6 +261,53 @@ def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
     bound = segment_bound(cm, 2, 0)
     assert (bound.bytes, bound.info()["coupling_cuts"], bound.info()["coupling_kept"]) == (4_607, 1, 1)
     assert oo.solve(inst, "exact-dp").dram_bytes == 4_608
+
+
+def test_reload_cuts_charge_the_weights_of_a_group_that_streams_them():
+    # the worked example in windows of three layers without overlap: {c1, c2}; {c3, a1, p1} with the feeders c1
+    # and c2; {c4, c5, g} with p1; {fc} with g. Alone, the first keeps {c1, c2} (x's load and the weights once:
+    # 60,416 B; c1's and c2's stores are item 4's, kept with their readers c3 and a1, a group that keeps its weights
+    # resident) and the second {c1}, {c2, c3, a1, p1} (34,816 B). A group holding both pieces holds their hull
+    # {c1, c2, c3, a1, p1}, whose best tiling streams its weights through 6 strips, and no group holding it does
+    # better: 6 crossings of the weights where the first window charged one, 5 × 27,648 B more on its core, half of
+    # which its cut may claim (RELOAD_CLAIMS). So does the third window's {p1, c5} beside the second's {c2, p1}.
+    from optimus_opt.solvers import coupling
+    from optimus_opt.solvers.segment_bound import _Reloads, local_costs, segments, solve_windows
+
+    inst = oo.load_instance("instances/example-64k.json")
+    cm = oo.CostModel(inst)
+    c1, c2, c3, a1, p1, c4, c5 = ids(inst, ["c1", "c2", "c3", "a1", "p1", "c4", "c5"])
+    streamed = cm.best_tiling([c1, c2, c3, a1, p1])
+    assert (streamed.strips, streamed.batch_block, streamed.resident, inst.batch) == (6, 1, False, 1)
+    assert cm.best_tiling([c1, c2, c3, a1]).resident and cm.weight_bytes[c1] + cm.weight_bytes[c2] == 27_648
+    cores = segments(cm, 3)
+    solved = list(solve_windows(cm, cores, 0))
+    windows = [window for _, window in solved]
+    assert [result.value for result, _ in solved] == [60_416, 34_816, 40_960, 2_580]
+    local = local_costs(cm, cores.order, cores.reach)
+    reloads = _Reloads([local(cores.core(r.index), cores.window(r.index, 0)) for r, _ in solved])
+    made = coupling._Terms(cm, windows, reloads)
+    made.adjacent()
+    chosen = [window.graph.solve(window.costs)[1] for window in windows]
+    found = made.capacity_cuts(chosen)
+    assert found == [coupling.ReloadCut(0, 1, 1 << c1 | 1 << c2, 1 << c2 | 1 << p1, floor=6),
+                     coupling.ReloadCut(2, 1, 1 << p1 | 1 << c5, 1 << c2 | 1 << p1, floor=6)]
+    assert found[0].rises.tolist() == [5 * 27_648 // coupling.RELOAD_CLAIMS]
+    assert max(found[1].rises) == 5 * (cm.weight_bytes[c4] + cm.weight_bytes[c5]) // coupling.RELOAD_CLAIMS
+    made.add_cuts(found)
+    assert made.capacity_cuts(chosen) == []  # each found once
+    # a multiplier above a piece's rise moves it by the rise only: the terms give at most what the group spends
+    m = next(m for m, cut in made.cuts.items() if cut == found[0])
+    lam = np.zeros(made.count, np.int64)
+    lam[m] = 100_000
+    moved = (windows[0].costs.copy(), np.zeros(made.count, np.int64))
+    coupling.solve_moved(windows[0], made.terms[0], lam, moved)
+    assert (moved[0] - windows[0].costs).tolist() == [69_120 if p in found[0].pieces else 0
+                                                     for p in range(len(windows[0].costs))]
+    # coupled, they take the bound from the brute force's least consistent sum to the optimum
+    bound = segment_bound(cm, 3, 0)
+    assert (bound.bytes, bound.coupling.disagreements) == (oo.solve(inst, "exact-dp").dram_bytes, 0) == (253_460, 0)
+    assert bound.info()["coupling_reload_cuts"] == bound.coupling.reload_cuts > 0
 
 
 def test_a_free_term_lists_the_pieces_open_to_the_layer_outside():
@@ -316,7 +382,9 @@ def test_windows_wider_than_a_machine_word_give_the_same_bound(monkeypatch):
     monkeypatch.setattr(downset_graph, "WORD_LAYERS", 2)
     wide = segment_bound(cm, 3, 2)
     assert wide.per_segment == narrow.per_segment == (60_416, 34_816, 40_960, 2_580)
-    assert (wide.bytes, wide.coupling.rounds) == (narrow.bytes, narrow.coupling.rounds) == (247_316, 97)
+    assert (wide.bytes, wide.coupling.rounds, wide.coupling.reload_cuts) == \
+        (narrow.bytes, narrow.coupling.rounds, narrow.coupling.reload_cuts)
+    assert wide.bytes == 253_460 and wide.coupling.reload_cuts > 0
 
 
 def test_a_down_set_is_final_before_the_graph_leaves_it():

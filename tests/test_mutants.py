@@ -26,7 +26,7 @@ mutants = _load()
 
 def test_every_snippet_occurs_exactly_once_in_the_code():
     assert mutants.problems() == []
-    assert 20 <= len(mutants.MUTANTS) <= 95  # each mutant costs a run of its tests: the list stays short
+    assert 20 <= len(mutants.MUTANTS) <= 100  # each mutant costs a run of its tests: the list stays short
     assert set(mutants.ACCEPTED_SURVIVORS) <= {m.id for m in mutants.MUTANTS}
 
 

@@ -367,8 +367,9 @@ def test_library_and_cli(capsys, tmp_path):
     # one window holds the example's 9 layers: the bound is the optimum, 253,460 B (tests/test_cost_example.py)
     assert oo.lower_bound(inst).bytes == 253_460
     thirds = oo.lower_bound(inst, segment_layers=3, overlap=0)
-    # the windows share their feeders, and coupled they agree on them (test_coupling.py)
-    assert thirds.per_segment[0] == 60_416 and (sum(thirds.per_segment), thirds.bytes) == (138_772, 230_932)
+    # the windows share their feeders, and coupled they agree on them; their reload cuts then reach the optimum
+    # (test_coupling.py)
+    assert thirds.per_segment[0] == 60_416 and (sum(thirds.per_segment), thirds.bytes) == (138_772, 253_460)
     # capped at one layer per group the bound is layer-by-layer's traffic, which is then optimal
     assert oo.lower_bound(inst, max_group=1).bytes == oo.solve(inst, "layerwise").dram_bytes == 892_948
     with pytest.raises(oo.SolverError, match="overlap must be at least 0"):
@@ -442,7 +443,7 @@ def test_the_widening_stops_where_the_memory_left_would_not_hold_a_window(jobs, 
     """The worked example in cores of three, overlap 0, widened to overlap 8 only (merge 0, relax 0): each wider
     window has 52 pieces (208 in all, above). Memory for 60 pieces of PIECE_BYTES takes them in, and the bound is
     the optimum; two processes solving them at once have 30 each, so the widening stops at the first, with the
-    four first windows kept and coupled: 230,932 B, the bound they prove (test_library_and_cli)."""
+    four first windows kept and coupled: 253,460 B, the bound they prove (test_library_and_cli)."""
     from helpers import run_cli
 
     inst = oo.load_instance("instances/example-64k.json")
@@ -457,13 +458,13 @@ def test_the_widening_stops_where_the_memory_left_would_not_hold_a_window(jobs, 
     short = bound(60)
     assert short.memory_short == (jobs == 2)
     if jobs == 2:
-        assert (short.bytes, short.overlaps, short.pieces) == (230_932, (0, 0, 0, 0), 33)
+        assert (short.bytes, short.overlaps, short.pieces) == (253_460, (0, 0, 0, 0), 33)
     # the CLI says so, and so does its JSON (the machine's memory read as none left)
     monkeypatch.setattr("optimus_opt.utils.memory.available_bytes", lambda root="/": 0)
     args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "0", "--time-limit", "60",
             "--merge", "0", "--relax", "0", "--jobs", str(jobs)]
     code, out, _ = run_cli(args, capsys)
-    assert code == 0 and "lower bound  230,932 B" in out and "widened" not in out
+    assert code == 0 and "lower bound  253,460 B" in out and "widened" not in out
     assert "memory       the widening stopped where the memory left would not hold the next window's pieces" in out
     code, out, _ = run_cli(args + ["--json"], capsys)
     assert code == 0 and json.loads(out)["memory_short"] is True
@@ -479,7 +480,7 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
     shared = oo.lower_bound(inst, segment_layers=3, overlap=2, jobs=2)
     assert shared.per_segment == alone.per_segment == (60_416, 34_816, 40_960, 2_580)
     assert (shared.bytes, shared.pieces, shared.downsets) == (alone.bytes, alone.pieces, alone.downsets)
-    assert (shared.bytes, shared.coupling.rounds) == (247_316, 97)
+    assert (shared.bytes, shared.coupling.rounds) == (253_460, 33)
     with pytest.raises(oo.SolverError, match="jobs must be at least 1, got 0"):
         oo.lower_bound(inst, jobs=0)
     args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "2", "--json"]
@@ -490,7 +491,7 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
         figures = json.loads(out)
         del figures["seconds"], figures["coupling"]["seconds"]
         outs.append(figures)
-    assert outs[0] == outs[1] and outs[1]["lower_bound_bytes"] == 247_316
+    assert outs[0] == outs[1] and outs[1]["lower_bound_bytes"] == 253_460
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--jobs", "0"], capsys)
     assert code == 2 and "argument --jobs: must be at least 1, got 0" in err
     # a daemon process (a study's worker) may not start processes: it solves the
@@ -500,7 +501,7 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
     child = context.Process(target=_bound_into, args=(inst, answers), daemon=True)
     child.start()
     child.join(60)
-    assert answers.get(timeout=1) == 247_316
+    assert answers.get(timeout=1) == 253_460
 
 
 def test_how_many_windows_are_solved_at_once_may_change_while_they_are():
@@ -521,7 +522,7 @@ def test_how_many_windows_are_solved_at_once_may_change_while_they_are():
     assert [result for result, _ in shared] == [result for result, _ in alone]
     assert [result.value for result, _ in shared] == [60_416, 34_816, 40_960, 2_580]
     assert len(asked) >= len(cores)  # asked before each window started
-    assert couple_windows(cm, cores, shared).bytes == couple_windows(cm, cores, alone).bytes == 247_316
+    assert couple_windows(cm, cores, shared).bytes == couple_windows(cm, cores, alone).bytes == 253_460
     # cores of two layers, merged into cores of at most four: the same cores and optima with two processes
     merged = [oo.lower_bound(inst, segment_layers=2, overlap=0, time_limit=600, merge=4, relax=0, jobs=n)
               for n in (1, 2)]

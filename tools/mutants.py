@@ -317,8 +317,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "a window is solved in the first round only, as if its multipliers never moved: the bound stays at the "
            "plain sum"),
     Mutant("coupling-moved-costs-not-kept", "optimus_opt/solvers/coupling.py",
-           "if kind == FREE else sign * (lam[m] - at[m])",
-           "if kind == FREE else sign * lam[m]",
+           "else sign * (lam[m] - at[m])",
+           "else sign * lam[m]",
            ("tests/test_coupling.py",),
            "a window's kept costs are moved by the whole multiplier each time it changes, not by its change: "
            "multipliers that move twice count twice"),
@@ -346,6 +346,24 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py",),
            "a piece's cost with its kept stores paid is taken to be its cost: no piece keeps a store, and the "
            "coupling cannot price them"),
+    Mutant("coupling-reload-claimed-twice", "optimus_opt/solvers/coupling.py",
+           "return np.zeros(len(pieces), np.int64) if rises is None else rises // RELOAD_CLAIMS",
+           "return np.zeros(len(pieces), np.int64) if rises is None else rises",
+           ("tests/test_coupling.py",),
+           "each reload cut claims its pieces' whole rise though two cuts may claim one core: a weight byte is "
+           "claimed twice over, and L may pass the optimum"),
+    Mutant("coupling-reload-uncapped", "optimus_opt/solvers/coupling.py",
+           "costs[inside] += np.minimum(lam[m], pair) - np.minimum(at[m], pair)",
+           "costs[inside] += lam[m] - at[m]",
+           ("tests/test_coupling.py",),
+           "a reload cut's pieces move by its whole multiplier instead of at most their rise: where both sets are "
+           "held the terms may add more than the group spends, and L is no bound"),
+    Mutant("compiled-reload-rise-ignores-kept", "optimus_opt/solvers/compiled_window.py",
+           "                    if kept_k[n_kept] > most:",
+           "                    if False:",
+           ("tests/test_coupling.py",),
+           "a piece's reload rise counts from its own reloads, not from the most a kept crossing tensor may force: "
+           "a group that keeps such a tensor is charged reloads it already paid"),
     Mutant("coupling-free-term-hull-loose", "optimus_opt/solvers/coupling.py",
            "        through = [(k, self.readers[k] & above | self.producers[k] & below)",
            "        through = [(k, (self.readers[k] | self.producers[k]) & (above | below))",

@@ -483,13 +483,15 @@ def _least_kept(kept_k, kept_size, n_kept, forced, reloads, charged):
 
 @njit(cache=True)
 def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord_list, word, buffer, batch, top,
-           costs, kept_tensors, kept_extra):
+           costs, kept_tensors, kept_extra, floor):
     """The local cost of every piece (window-local bitsets over ``layers``, one row of :data:`PIECE_BITS`-bit words
     per piece) into ``costs`` (:data:`NO_FIT` where no group containing it fits); False when a group had too many
     reducible convolutions. For each piece, too, the first :data:`KEPT_SLOTS` stores that item 4 lets it keep (layer
     ids into ``kept_tensors``, −1 where there are fewer) and what its cost rises by with each subset of them paid
     (``kept_extra``, column K for the subset whose slot s is bit s of K): formulations/segment-bound.md, "Kept
-    stores"."""
+    stores". With ``floor`` above 1, ``costs`` gets instead each piece's *reload rise*: what its core's weights
+    add to its cost, whatever crossing tensors its group keeps, when the group's weights are known to cross DRAM at
+    least ``floor`` times ("Reload cuts")."""
     table, readers, reads, is_output, netin, wbytes = g[0], g[3], g[4], g[11], g[12], g[9]
     K = core.shape[0]
     piece = np.zeros(K, dtype=np.int64)
@@ -588,8 +590,11 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
                 n_cross += 1
         extra = 0
         n_slots = 0
+        most = reloads  # the most reloads any choice of kept tensors leads to (each k_X at least `cap` counts as cap)
         if n_cross:
             cap = reloads + (-(-total // charged) if charged else 1)
+            if cap < floor:
+                cap = floor
             d_all[:] = 0
             a_all[:] = 0
             for k in range(n_members):
@@ -620,6 +625,8 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
                     paid += cross_size[j]
                 else:
                     kept_k[n_kept] = k_hull if k_hull < cap else cap
+                    if kept_k[n_kept] > most:
+                        most = kept_k[n_kept]
                     kept_size[n_kept] = cross_size[j]
                     kept_slot[n_kept] = -1
                     forced[n_kept] = False
@@ -636,7 +643,10 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
             for subset in range(1 << n_slots, 1 << KEPT_SLOTS):  # a slot without a tensor pays nothing
                 kept_extra[p, subset] = kept_extra[p, subset & ((1 << n_slots) - 1)]
             extra = paid + best
-        costs[p] = traffic + extra + charged * reloads
+        if floor > 1:
+            costs[p] = charged * (floor - most) if most < floor else 0
+        else:
+            costs[p] = traffic + extra + charged * reloads
     return True
 
 
@@ -704,13 +714,14 @@ class WindowCosts:
         return cls(arrays, rows_of(reach.adj), rows_of(reach.desc), rows_of(reach.anc), ints(cm.tensor_bytes),
                    ord_off, ord_list, cm.word, cm.buffer, cm.batch, top, n)
 
-    def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray, kept: list | None = None
-              ) -> np.ndarray | None:
+    def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray, kept: list | None = None,
+              floor: int = 1) -> np.ndarray | None:
         """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending, in any form
         :func:`_piece_words` takes) of the window with this core, :data:`NO_FIT` where no group containing it fits;
         None when a group held more reducible convolutions in one component of Φ's conflicts than the compiled Φ
         takes. ``kept``, when given, gets the pieces whose cost rises when a store item 4 lets them keep is paid
-        instead: (their indices, the stores' layer ids in their slots, the rises), as :func:`_costs` gives them."""
+        instead: (their indices, the stores' layer ids in their slots, the rises), as :func:`_costs` gives them.
+        With ``floor`` above 1, each piece's reload rise at that floor instead (:func:`_costs`)."""
         n, K = self.n, self.n // 64 + 1
         # the scratch part of ``g``: 18 a group's members (last first), 19 their flags (keeps all rows, has readers
         # beyond), 20 its inputs, 21 their words per row, 22 counts (members, inputs, reducible, weights, block,
@@ -730,7 +741,7 @@ class WindowCosts:
         extra = np.empty((len(pieces), 1 << KEPT_SLOTS), dtype=np.int64)
         done = _costs(_piece_words(pieces, len(layers)), layers.astype(np.int64), _words(core, n), _words(window, n), g,
                       self.adj, self.desc, self.anc, self.tbytes, self.ord_off, self.ord_list, self.word, self.buffer,
-                      self.batch, self.top, costs, tensors, extra)
+                      self.batch, self.top, costs, tensors, extra, floor)
         if done and kept is not None:
             rises = np.nonzero(extra.max(axis=1) > 0)[0]
             kept.append((rises, tensors[rises], extra[rises]))

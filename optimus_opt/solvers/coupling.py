@@ -38,10 +38,22 @@ j that holds u and readers of u can: u's store is saved only if u's group holds 
 holding u holds u's readers in j. So keep_i ≤ hold_j in every schedule, and a multiplier μ ≥ 0 adds μ to window
 i's pieces that keep u (each piece's cost with its kept stores paid is known: :class:`Kept`) and −μ to window j's
 pieces holding u and its readers there (:meth:`_Terms.kept_stores`).
+
+*Reload cuts.* Two windows' pieces that share a layer may fit one group together and still not cheaply: each
+window charges its core's weights as often as the fewest reloads of a group holding its own piece, while a group
+holding both may have to cut its rows into so many strips that its weights cross DRAM far more often. For sets
+S_a ∋ f, S_b ∋ f of windows a and b whose hull no group holds with its weights crossing fewer than K times, a
+piece P ⊇ S_a of a, in a group that also holds S_b, spends at least its *reload rise* r(P) more on a's core than
+c̃_a(P) charges (what its core's weights add at K reloads, whatever crossing tensors it keeps). A multiplier ν ≥ 0
+adds min(ν, r(P)) to those pieces of a, ν to b's pieces holding S_b, and −ν to L: in every schedule the three
+give at most r(P) when both hold their sets and at most 0 otherwise. Each window's core is claimed so by
+:data:`RELOAD_CLAIMS` cuts at most, each with that share of the rises, so no weight byte is claimed twice over
+(:meth:`_Terms.reload_cuts`).
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import multiprocessing
@@ -49,6 +61,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Protocol
 
 import numpy as np
 
@@ -130,6 +143,7 @@ class Coupled:
     pieces: tuple[int, ...] = ()
     cuts: int = 0  # of the multipliers, the capacity cuts (module docstring)
     kept: int = 0  # of the multipliers, the kept stores (module docstring)
+    reload_cuts: int = 0  # of the multipliers, the reload cuts (module docstring)
 
 
 def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
@@ -154,9 +168,11 @@ def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
 #: window's pieces keep (:class:`Kept`); in place of pieces it gives the multiplier of each slot of the window's
 #: :class:`Kept` (−1 for none; one array for all the window's kept terms), the pieces move by what keeping or paying
 #: their slots' stores costs at once (:func:`_kept_moves`), and its y says whether the schedule keeps the store.
-Term = tuple[int, int, np.ndarray, int, int]
-#: The kinds of :data:`Term`.
-EXACT, FREE, KEPT = 0, 1, 2
+Term = tuple[int, int, np.ndarray, int | np.ndarray, int]
+#: The kinds of :data:`Term`. A capped term (a reload cut's first window: :class:`ReloadCut`) gives the reload rise
+#: of each of its pieces in place of ``pair``; the pieces move by min(λ, rise), and its y says whether the schedule's
+#: piece is one of them with a rise above λ.
+EXACT, FREE, KEPT, CAPPED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -171,6 +187,27 @@ class Cut:
     second_holds: int
 
 
+@dataclass(frozen=True)
+class ReloadCut(Cut):
+    """A reload cut (module docstring): a group holding ``first_holds`` of window ``first`` and ``second_holds`` of
+    window ``second`` moves its weights at least ``floor`` times, so each of ``first``'s pieces ``pieces`` (indices,
+    ascending) that holds its set costs at least ``rises`` more on ``first``'s core in such a group."""
+
+    floor: int = 1
+    pieces: np.ndarray = field(default=None, compare=False, repr=False)
+    rises: np.ndarray = field(default=None, compare=False, repr=False)
+
+
+class Reloads(Protocol):
+    """What the reload cuts need of the windows' local costs (:class:`~.segment_bound._Reloads`)."""
+
+    def least(self, group: int) -> int | None:
+        """The fewest times the weights of any group holding ``group`` (layer ids) cross DRAM; None if none fits."""
+
+    def rises(self, i: int, masks: np.ndarray, floor: int) -> np.ndarray | None:
+        """The reload rise at ``floor`` of each piece ``masks`` of window ``i``; None when it is not known."""
+
+
 def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Term]], int]:
     """For each window, the terms of the multipliers it takes part in, and how many multipliers there are: one per
     adjacent pair and two consecutive windows among those holding both layers, and one per adjacent pair and window
@@ -182,8 +219,10 @@ class _Terms:
     """The multipliers' terms of a set of windows, as they are made: those of the adjacent pairs, then of the pairs
     of layers the windows' schedules are found to disagree on (:meth:`add_pairs`)."""
 
-    def __init__(self, cm: CostModel, windows: list[Window]) -> None:
+    def __init__(self, cm: CostModel, windows: list[Window], reloads: Reloads | None = None) -> None:
         self.windows = windows
+        self.reloads = reloads
+        self.raised: collections.Counter[int] = collections.Counter()  # window → the reload cuts claiming its core
         self.where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
         for i, w in enumerate(windows):
             for u in w.layers:
@@ -200,6 +239,8 @@ class _Terms:
         # what :meth:`capacity_cuts` found of two windows' pieces (a, b, P_a, P_b), kept for the rounds after: the
         # cut they violate, or None when they fit one group
         self._violated: dict[tuple[int, int, int, int], Cut | None] = {}
+        self._reloaded: dict[tuple[int, int, int, int], list[ReloadCut]] = {}  # :meth:`reload_cuts`, by pair of pieces
+        self._least: dict[int, int | None] = {}  # a hull (node ids) → the fewest reloads of a group holding it
 
     def reach_of(self, i: int) -> "_WindowReach":
         if i not in self._reaches:
@@ -277,7 +318,11 @@ class _Terms:
         for cut in cuts:
             for i, held in ((cut.first, cut.first_holds), (cut.second, cut.second_holds)):
                 bit = self.reach_of(i)._inside(held)
-                self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, EXACT))
+                if i == cut.first and isinstance(cut, ReloadCut):
+                    self.terms[i].append((self.count, 1, cut.pieces, cut.rises, CAPPED))
+                    self.raised[i] += 1
+                else:
+                    self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, EXACT))
                 touched.add(i)
             self.cuts[self.count] = cut
             self.count += 1
@@ -293,6 +338,7 @@ class _Terms:
         masks = [[self.layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
         known = set(self.cuts.values())
         found: list[Cut] = []
+        raised = self.raised.copy()
         for (a, b), shared in sorted(self.sharing.items()):
             for f in shared:
                 piece_a = next(m for m in masks[a] if m >> f & 1)
@@ -304,7 +350,58 @@ class _Terms:
                 if cut is not None and cut not in known:
                     known.add(cut)
                     found.append(cut)
+                elif cut is None and self.reloads is not None and min(raised[a], raised[b]) < RELOAD_CLAIMS:
+                    if key not in self._reloaded:  # a window with no claim left gets none later either
+                        at = {i: chosen[i][masks[i].index(piece)] for i, piece in ((a, piece_a), (b, piece_b))
+                              if raised[i] < RELOAD_CLAIMS}
+                        self._reloaded[key] = self.reload_cuts(a, b, f, piece_a, piece_b, at)
+                    for extra in self._reloaded[key]:
+                        if raised[extra.first] < RELOAD_CLAIMS and extra not in known:
+                            raised[extra.first] += 1
+                            known.add(extra)
+                            found.append(extra)
         return found
+
+    def reload_cuts(self, a: int, b: int, f: int, piece_a: int, piece_b: int, at: dict[int, int]
+                    ) -> list["ReloadCut"]:
+        """The reload cuts (module docstring) that two chosen pieces sharing the layer ``f`` violate, on the
+        side of each window ``at`` names (with its chosen piece's index): the fewest reloads K of a group holding
+        both; where a window's chosen piece has a reload rise at K, their union shrunk as for a capacity cut
+        wherever the rest's K stays, and a cut on that window's side for its pieces holding its part of it, each
+        piece's rise a :data:`RELOAD_CLAIMS`-th of it."""
+        both = piece_a | piece_b
+        floor = self._fewest(both)
+        if floor is None or floor <= 1:
+            return []
+        # most pairs of pieces have no rise: only then is the union shrunk and every piece holding it priced
+        rising = [i for i in sorted(at) if self._rises(i, np.array([at[i]]), floor)[0] > 0]
+        if not rising:
+            return []
+        for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
+            rest = both & ~(1 << x)
+            if x != f and (self._fewest(rest) or 0) >= floor:
+                both = rest
+        cuts = []
+        for first in rising:
+            second, mine, theirs = (b, piece_a, piece_b) if first == a else (a, piece_b, piece_a)
+            holding = _pieces(self.windows[first].graph.masks, self.reach_of(first)._inside(both & mine))
+            rises = self._rises(first, holding, floor)  # the chosen piece holds the set, and its rise is the same
+            up = rises > 0
+            cuts.append(ReloadCut(first, second, both & mine, both & theirs, floor, holding[up], rises[up]))
+        return cuts
+
+    def _rises(self, i: int, pieces: np.ndarray, floor: int) -> np.ndarray:
+        """The reload rises at ``floor`` of window ``i``'s ``pieces`` (indices), each a :data:`RELOAD_CLAIMS`-th;
+        all 0 where the local cost does not know them."""
+        rises = self.reloads.rises(i, self.windows[i].graph.masks[pieces], floor)
+        return np.zeros(len(pieces), np.int64) if rises is None else rises // RELOAD_CLAIMS
+
+    def _fewest(self, members: int) -> int | None:
+        """The fewest reloads of any group holding ``members`` (layer ids), through their convex hull."""
+        hull = self.reach.hull(members)
+        if hull not in self._least:
+            self._least[hull] = self.reloads.least(hull)
+        return self._least[hull]
 
     def _cut(self, a: int, b: int, f: int, piece_a: int, piece_b: int) -> "Cut | None":
         """The cut of :meth:`capacity_cuts` that two pieces sharing the layer ``f`` violate, None when they fit."""
@@ -463,11 +560,15 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
     pieces of the terms whose multiplier changed since."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
     slots = None  # the multiplier of each slot of the window's Kept, when it has kept terms
-    for m, sign, inside, _, kind in terms:
+    for m, sign, inside, pair, kind in terms:
         if kind == KEPT:
             slots = inside
         elif lam[m] != at[m]:
-            costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE else sign * (lam[m] - at[m])
+            if kind == CAPPED:
+                costs[inside] += np.minimum(lam[m], pair) - np.minimum(at[m], pair)
+            else:
+                costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE \
+                    else sign * (lam[m] - at[m])
     if slots is not None:
         priced = slots >= 0
         if np.any(lam[slots[priced]] != at[slots[priced]]):
@@ -483,6 +584,9 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
             ys.append(any(mask & pair == pair for mask in masks))
         elif kind == KEPT:
             ys.append(m in keeps)
+        elif kind == CAPPED:
+            row = np.searchsorted(inside, chosen)
+            ys.append(any(r < len(inside) and inside[r] == p and pair[r] > lam[m] for r, p in zip(row, chosen)))
         elif sign * lam[m] >= 0:
             ys.append(False)
         else:
@@ -525,6 +629,8 @@ def _keeps(kept: Kept, slots: np.ndarray, lam: np.ndarray, chosen: list[int]) ->
     return keeps
 
 
+#: The reload cuts that may claim one window's core, each a share of its pieces' reload rises that small.
+RELOAD_CLAIMS = 2
 #: Pairs of layers one look at the windows' disagreements adds at most (:meth:`_Terms.disagreements`).
 NEW_PAIRS = 256
 #: The step factor below which each round first looks for pairs the windows disagree on that have no terms yet.
@@ -532,7 +638,8 @@ PAIRS_STEP = 1 / 8
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
-           max_rounds: int = 400, jobs: int = 1, steps: Steps = FIRST_STEPS) -> Coupled:
+           max_rounds: int = 400, jobs: int = 1, steps: Steps = FIRST_STEPS, reloads: Reloads | None = None
+           ) -> Coupled:
     """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
     within ``deadline`` and ``max_rounds`` rounds; with ``jobs`` of 2 or more (and a platform that forks) a second
     process solves a share of the windows each round, the same rounds in less time. The steps follow ``steps``
@@ -542,9 +649,10 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     the windows agree, each round first adds the terms of the pairs of layers that the last round's schedules
     disagree on (:meth:`_Terms.disagreements`), their multipliers starting at 0, so that L is where it was; once
     there are none, the rounds go on until the step is spent or the windows agree. Each round, too, the capacity
-    cuts the last round's schedules violate get multipliers, at 0 (:meth:`_Terms.capacity_cuts`)."""
+    cuts the last round's schedules violate get multipliers, at 0 (:meth:`_Terms.capacity_cuts`), and with
+    ``reloads`` (what the windows' local costs say of weight reloads) the reload cuts (:meth:`_Terms.reload_cuts`)."""
     began = time.perf_counter()
-    made = _Terms(cm, windows)
+    made = _Terms(cm, windows, reloads)
     terms, _ = made.adjacent()
     count = made.kept_stores()
     lam = np.zeros(count, np.int64)
@@ -633,8 +741,9 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
         if helper is not None:
             helper.close()
     pieces = {made.layers(i, int(windows[i].graph.masks[p])) for i, p in chosen_pieces}
-    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)), len(made.cuts),
-                   len(made.kept))
+    reload_cuts = sum(isinstance(cut, ReloadCut) for cut in made.cuts.values())
+    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)),
+                   len(made.cuts) - reload_cuts, len(made.kept), reload_cuts)
 
 
 def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:

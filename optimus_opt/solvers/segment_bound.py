@@ -185,7 +185,8 @@ class SegmentBound:
                 "segment_seconds": round(self.seconds, 3)} | ({} if self.coupling is None else {
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
                 "coupling_multipliers": self.coupling.multipliers, "coupling_cuts": self.coupling.cuts,
-                "coupling_kept": self.coupling.kept, "coupling_disagreements": self.coupling.disagreements,
+                "coupling_kept": self.coupling.kept, "coupling_reload_cuts": self.coupling.reload_cuts,
+                "coupling_disagreements": self.coupling.disagreements,
                 "coupling_seconds": round(self.coupling.seconds, 3)})
 
 
@@ -661,6 +662,31 @@ class _LocalCost:
         return lo
 
 
+class _Reloads:
+    """What the coupling's reload cuts need of the windows' local costs (formulations/segment-bound.md, "Reload
+    cuts"), window by window as the coupling numbers them: how often, at least, any group holding a set of layers
+    moves its weights, and the reload rises of a window's pieces at such a floor (compiled only: under ``tiles``,
+    or where the compiled cost does not take a window, there are none)."""
+
+    def __init__(self, costs: list[_LocalCost]) -> None:
+        self.costs = costs
+
+    def least(self, group: int) -> int | None:
+        """The fewest times the weights of any group holding ``group`` (a bitset of layer ids) cross DRAM, with
+        nothing known of what else it holds; None when no group holding it fits (or under ``tiles``)."""
+        cost = self.costs[0]
+        return None if cost.cm.tiles is not None else cost._fewest_reloads(*cost._shape(group, 0))
+
+    def rises(self, i: int, masks: np.ndarray, floor: int) -> np.ndarray | None:
+        """The reload rise at ``floor`` of each of window ``i``'s pieces ``masks`` (bitsets over its layers):
+        :meth:`~.compiled_window.WindowCosts.costs`; None where the compiled cost does not take the window."""
+        cost = self.costs[i]
+        if cost.compiled is None:
+            return None
+        layers = np.array(bits(cost.window), dtype=np.int64)
+        return cost.compiled.costs(cost.core, cost.window, layers, masks, floor=floor)
+
+
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
                 max_group: int | None, limit: int | None = None) -> tuple[int | None, int, Window | None, bool]:
     """The least local cost of a schedule of the window ``seg`` (None if the deadline passed first, or if the
@@ -1025,9 +1051,12 @@ def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult,
             or any(result.value is None or result.value < 0 for result, _ in solved):
         return None
     fixed = sum(result.value for result, _ in solved if result.relaxed)
+    local_cost = local_costs(cm, cores.order, cores.reach)
+    reloads = _Reloads([local_cost(cores.core(result.index), cores.window(result.index, result.overlap, result.fed))
+                        for result, window in solved if window])
     coupled = couple(cm, [window for _, window in solved if window],
                      sum(result.value for result, _ in solved) - fixed, deadline, max_rounds=rounds,
-                     jobs=jobs() if callable(jobs) else jobs, steps=steps)
+                     jobs=jobs() if callable(jobs) else jobs, steps=steps, reloads=reloads)
     return replace(coupled, bytes=coupled.bytes + fixed)
 
 
