@@ -58,7 +58,7 @@ import functools
 import itertools
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Protocol
@@ -377,10 +377,7 @@ class _Terms:
         rising = [i for i in sorted(at) if self._rises(i, np.array([at[i]]), floor)[0] > 0]
         if not rising:
             return []
-        for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
-            rest = both & ~(1 << x)
-            if x != f and (self._fewest(rest) or 0) >= floor:
-                both = rest
+        both = _shrunk(both, f, lambda rest: (self._fewest(rest) or 0) >= floor)
         cuts = []
         for first in rising:
             second, mine, theirs = (b, piece_a, piece_b) if first == a else (a, piece_b, piece_a)
@@ -408,9 +405,7 @@ class _Terms:
         both = piece_a | piece_b
         if self._fits(both):
             return None
-        for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
-            if x != f and not self._fits(both & ~(1 << x)):
-                both &= ~(1 << x)
+        both = _shrunk(both, f, lambda rest: not self._fits(rest))
         return Cut(a, b, both & piece_a, both & piece_b)
 
     @functools.cached_property
@@ -464,6 +459,15 @@ class _Terms:
                         if any(forbids(a, *pair) for a in sorted(set(self.where[u]) | set(self.where[v])) if a != b):
                             found.add(pair)
         return sorted(found)[:most]
+
+
+def _shrunk(both: int, f: int, still: Callable[[int], bool]) -> int:
+    """The set ``both`` (layer ids) with each layer but ``f`` taken out in turn, the farthest from f in ids first
+    (ties to the lower id), wherever what is left ``still`` makes the cut: a smaller set makes a stronger cut."""
+    for x in sorted(bits(both), key=lambda x: (-abs(x - f), x)):
+        if x != f and still(both & ~(1 << x)):
+            both &= ~(1 << x)
+    return both
 
 
 def _exact_term(w: Window, m: int, sign: int, u: int, v: int) -> Term:
