@@ -88,6 +88,26 @@ def test_the_lp_windows_with_the_fewest_pieces_come_first(monkeypatch):
     assert asked == [[1, 0]] and [sorted(step[2]) for step in found] == [[1], [0, 1]]
 
 
+def test_a_window_none_of_whose_pieces_fits_has_no_schedule():
+    """Three 1 × 1 convolutions and a pool under a 20 B buffer (the case hypothesis found): no conv fits alone, so
+    the LP of the window of all four has no cover and says so (−1, as the DP's windows do) instead of failing on an
+    empty matrix; joined cores and exact-dp agree that the network has no schedule."""
+    chain = (oo.Layer(name="in0", op="input", inputs=(), shape=(3, 4, 2)),) + tuple(
+        oo.Layer(name=f"l{k}", op="conv", inputs=(f"l{k - 1}" if k > 1 else "in0",), channels=4) for k in (1, 2, 3))
+    chain += (oo.Layer(name="l4", op="pool", inputs=("l3",), kernel=(2, 2), stride=(2, 2)),)
+    inst = oo.Instance(network=oo.Network(name="chain", layers=chain, outputs=("l4",)), batch=1, name="chain-20B",
+                       accelerator=oo.Accelerator(buffer_bytes=20, word_bytes=1, channel_tile=4))
+    cm = oo.CostModel(inst)
+    assert [cm.best_tiling([u]) is None for u in range(1, 5)] == [True, True, True, False]
+    cores = sb.segments(cm, 4)
+    seg = cores.window(0, 0, True)
+    cost = sb.local_costs(cm, cores.order, cores.reach)(cores.core(0), seg)
+    assert sb._segment_lp(cm, seg, cost, NEVER, None)[0] == -1
+    _, windows = relaxed(cm, 1, 2)
+    assert [result.value for result, _ in windows] == [-1] * 4
+    assert oo.solve(inst, solver="exact-dp").status == "infeasible"
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances(min_layers=3, max_layers=9), st.integers(1, 3))
 def test_lp_windows_match_the_whole_lp_and_never_exceed_the_dp_or_the_optimum(inst, size):

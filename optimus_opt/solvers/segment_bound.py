@@ -686,6 +686,10 @@ class _Reloads:
         layers = np.array(bits(cost.window), dtype=np.int64)
         return cost.compiled.costs(cost.core, cost.window, layers, masks, floor=floor)
 
+    def core(self, i: int) -> int:
+        """Window ``i``'s core (a bitset of layer ids)."""
+        return self.costs[i].core
+
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
                 max_group: int | None, limit: int | None = None) -> tuple[int | None, int, Window | None, bool]:
@@ -731,6 +735,8 @@ def _segment_lp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline, m
     if costs is None:
         return None, len(masks), False
     fit = costs != NO_FIT
+    if not fit.any():  # no piece fits, so no layer is covered
+        return -1, len(masks), False
     value = partition_bound(list(layers), piece_members(masks[fit], len(layers)), costs[fit], deadline)
     return value, len(masks), False
 
