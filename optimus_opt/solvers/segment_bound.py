@@ -686,10 +686,6 @@ class _Reloads:
         layers = np.array(bits(cost.window), dtype=np.int64)
         return cost.compiled.costs(cost.core, cost.window, layers, masks, floor=floor)
 
-    def core(self, i: int) -> int:
-        """Window ``i``'s core (a bitset of layer ids)."""
-        return self.costs[i].core
-
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
                 max_group: int | None, limit: int | None = None) -> tuple[int | None, int, Window | None, bool]:
