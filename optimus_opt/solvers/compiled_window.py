@@ -772,6 +772,8 @@ def piece_int(piece) -> int:
 def piece_members(pieces: np.ndarray, m: int) -> np.ndarray:
     """Window-local bitsets over ``m`` positions (64-bit integers, or Python integers where the window is wider
     than a word) as a matrix of booleans, a row per piece: whether it holds each position."""
+    if not len(pieces):
+        return np.zeros((0, m), bool)
     words = _piece_words(pieces, m)
     unpacked = np.unpackbits(words.astype("<i8").view(np.uint8).reshape(len(words), -1), axis=1, bitorder="little")
     return unpacked[:, [64 * (i // PIECE_BITS) + i % PIECE_BITS for i in range(m)]].astype(bool)

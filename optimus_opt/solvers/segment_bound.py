@@ -731,8 +731,6 @@ def _segment_lp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline, m
     if costs is None:
         return None, len(masks), False
     fit = costs != NO_FIT
-    if not fit.any():  # no piece fits, so no layer is covered
-        return -1, len(masks), False
     value = partition_bound(list(layers), piece_members(masks[fit], len(layers)), costs[fit], deadline)
     return value, len(masks), False
 
