@@ -33,7 +33,7 @@ def without_reload_cuts():
     """The coupling with no reload cuts, which the brute force does not know (a context manager)."""
     from optimus_opt.solvers import coupling
 
-    return mock.patch.object(coupling, "RELOAD_CLAIMS", 0)
+    return mock.patch.object(coupling, "RELOAD_CUTS", 0)
 
 
 def closure(cm):
@@ -107,7 +107,8 @@ def window_schedules(cm, local, pairs, shared):
 def least_consistent_sum(cm, size, overlap):
     """The least Σ of window optima over tuples of window schedules that agree on every pair of layers (no window
     holds them in one piece while another keeps them out of one group, ``window_schedules``) and whose pieces
-    holding a layer two windows hold fit one group (the footprint floor of their convex hull fits the buffer)."""
+    joined by the layers they share, two or more windows' pieces, fit one group (the footprint floor of their
+    union's convex hull fits the buffer)."""
     sets = local_costs(cm, size, overlap)
     layers = [u for u in range(cm.n) if cm.network.is_layer(u)]
     below, above = closure(cm)
@@ -116,6 +117,13 @@ def least_consistent_sum(cm, size, overlap):
         members = set(bits(mask))
         hull = set.union(*(below[x] for x in members)) & set.union(*(above[x] for x in members))
         return cm.footprint_floor(hull) <= cm.buffer
+
+    def joined_fit(pieces):  # each set of pieces joined by shared layers, one group, fits
+        groups = []
+        for m in pieces:
+            touching = [g for g in groups if g & m]
+            groups = [g for g in groups if not g & m] + [m | sum(touching)]
+        return all(fits(g) for g in groups)
 
     per_window = []
     for local in sets:
@@ -135,7 +143,7 @@ def least_consistent_sum(cm, size, overlap):
         pairs, table = per_window[i]
         for (key, held), cost in table.items():
             if all(y is None or fixed.get(p, y) in (None, y) for p, y in zip(pairs, key)) \
-                    and all(fits(m | other) for m in held for other in placed if m & other):
+                    and joined_fit(placed + list(held)):
                 search(i + 1, fixed | {p: y for p, y in zip(pairs, key) if y is not None}, placed + list(held),
                        total + cost)
 
@@ -269,8 +277,8 @@ def test_reload_cuts_charge_the_weights_of_a_group_that_streams_them():
     # 60,416 B; c1's and c2's stores are item 4's, kept with their readers c3 and a1, a group that keeps its weights
     # resident) and the second {c1}, {c2, c3, a1, p1} (34,816 B). A group holding both pieces holds their hull
     # {c1, c2, c3, a1, p1}, whose best tiling streams its weights through 6 strips, and no group holding it does
-    # better: 6 crossings of the weights where the first window charged one, 5 × 27,648 B more on its core, half of
-    # which its cut may claim (RELOAD_CLAIMS). So does the third window's {p1, c5} beside the second's {c2, p1}.
+    # better: 6 crossings of the weights where the first window charged one, 5 × 27,648 B more on its core, its
+    # cut's rise. So does the third window's {p1, c5} beside the second's {c2, p1}.
     from optimus_opt.solvers import coupling
     from optimus_opt.solvers.segment_bound import _Reloads, local_costs, segments, solve_windows
 
@@ -290,24 +298,48 @@ def test_reload_cuts_charge_the_weights_of_a_group_that_streams_them():
     made.adjacent()
     chosen = [window.graph.solve(window.costs)[1] for window in windows]
     found = made.capacity_cuts(chosen)
-    assert found == [coupling.ReloadCut(0, 1, 1 << c1 | 1 << c2, 1 << c2 | 1 << p1, floor=6),
-                     coupling.ReloadCut(2, 1, 1 << p1 | 1 << c5, 1 << c2 | 1 << p1, floor=6)]
-    assert found[0].rises.tolist() == [5 * 27_648 // coupling.RELOAD_CLAIMS]
-    assert max(found[1].rises) == 5 * (cm.weight_bytes[c4] + cm.weight_bytes[c5]) // coupling.RELOAD_CLAIMS
+    # the three pieces are joined, {c1, c2} to {c2, p1} to {p1, c5}: their group holds the hull c1 .. c5, whose
+    # best tiling streams through 16 strips, and a chain's cut is leveled in the first and in the third
+    assert cm.best_tiling([c1, c2, c3, a1, p1, c4, c5]).strips == 16
+    first, second, third = 1 << c1 | 1 << c2, 1 << c2 | 1 << p1, 1 << p1 | 1 << c5
+    assert found == [coupling.ReloadCut(0, 1, first, second, floor=6), coupling.ReloadCut(2, 1, third, second, floor=6),
+                     coupling.ReloadCut(0, 1, first, second, ((2, third),), floor=16),
+                     coupling.ReloadCut(2, 0, third, first, ((1, second),), floor=16)]
+    assert found[0].rises.tolist() == [5 * 27_648] and found[2].rises.tolist() == [15 * 27_648]
+    assert max(found[1].rises) == 5 * (cm.weight_bytes[c4] + cm.weight_bytes[c5])
+    assert max(found[3].rises) == 15 * (cm.weight_bytes[c4] + cm.weight_bytes[c5])
     made.add_cuts(found)
     assert made.capacity_cuts(chosen) == []  # each found once
     # a multiplier above a piece's rise moves it by the rise only: the terms give at most what the group spends
     m = next(m for m, cut in made.cuts.items() if cut == found[0])
     lam = np.zeros(made.count, np.int64)
-    lam[m] = 100_000
+    lam[m] = 200_000
     moved = (windows[0].costs.copy(), np.zeros(made.count, np.int64))
-    coupling.solve_moved(windows[0], made.terms[0], lam, moved)
-    assert (moved[0] - windows[0].costs).tolist() == [69_120 if p in found[0].pieces else 0
+    coupling.solve_moved(windows[0], made.terms[0], lam, moved, made.leveled[0])
+    assert (moved[0] - windows[0].costs).tolist() == [138_240 if p in found[0].pieces else 0
                                                      for p in range(len(windows[0].costs))]
     # coupled, they take the bound from the brute force's least consistent sum to the optimum
     bound = segment_bound(cm, 3, 0)
     assert (bound.bytes, bound.coupling.disagreements) == (oo.solve(inst, "exact-dp").dram_bytes, 0) == (253_460, 0)
     assert bound.info()["coupling_reload_cuts"] == bound.coupling.reload_cuts > 0
+
+
+def test_a_piece_under_several_reload_cuts_pays_the_rise_of_one_level():
+    # one piece under two reload cuts, floors 3 (rise 10) and 6 (rise 25), and a piece under the second only
+    # (rise 7): the first runs at its own level and pays both multipliers, at 3 and pays the rise there and the
+    # higher cut's multiplier, or at 6 and pays that rise alone, whichever is least; the rises are not added (a
+    # group's weights cross DRAM some number of times, and each cut it escapes is one whose floor lies above that)
+    from optimus_opt.solvers.coupling import LEVELED, _Leveled
+
+    leveled = _Leveled.of([(0, 3, np.array([4]), np.array([10]), LEVELED),
+                           (1, 6, np.array([2, 4]), np.array([7, 25]), LEVELED)])
+    assert leveled.pieces.tolist() == [2, 4]
+    for lam, moves, levels, paying in (([4, 8], [7, 12], [6, 0], {0, 1}), ([4, 30], [7, 25], [6, 6], set()),
+                                       ([20, 8], [7, 18], [6, 3], {1}), ([0, 0], [0, 0], [0, 0], {0, 1})):
+        lam = np.array(lam)
+        assert [v.tolist() for v in leveled.moves(lam)] == [moves, levels]
+        assert leveled.paying(lam, [4]) == paying
+    assert leveled.paying(np.array([0, 0]), [2, 3]) == {1}
 
 
 def test_a_free_term_lists_the_pieces_open_to_the_layer_outside():

@@ -480,7 +480,7 @@ def test_windows_solved_in_processes_of_their_own_give_the_same_bound(capsys):
     shared = oo.lower_bound(inst, segment_layers=3, overlap=2, jobs=2)
     assert shared.per_segment == alone.per_segment == (60_416, 34_816, 40_960, 2_580)
     assert (shared.bytes, shared.pieces, shared.downsets) == (alone.bytes, alone.pieces, alone.downsets)
-    assert (shared.bytes, shared.coupling.rounds) == (253_460, 33)
+    assert (shared.bytes, shared.coupling.rounds) == (253_460, 30)
     with pytest.raises(oo.SolverError, match="jobs must be at least 1, got 0"):
         oo.lower_bound(inst, jobs=0)
     args = ["bound", "instances/example-64k.json", "--segment", "3", "--overlap", "2", "--json"]

@@ -64,7 +64,7 @@ def test_the_worked_example_bounded_by_lp_windows_is_its_optimum():
     cores = sb.segments(cm, 3)
     solved = list(sb.solve_windows(cm, cores, 0))
     assert sum(result.value for result, _ in solved) == 138_772
-    with mock.patch.object(coupling, "RELOAD_CLAIMS", 0):
+    with mock.patch.object(coupling, "RELOAD_CUTS", 0):
         assert sb.couple_windows(cm, cores, solved).bytes == 230_932
     assert sb.couple_windows(cm, cores, solved).bytes == 253_460
     joined, windows = relaxed(cm, 3, 6)

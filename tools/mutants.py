@@ -346,18 +346,30 @@ MUTANTS: tuple[Mutant, ...] = (
            ("tests/test_coupling.py",),
            "a piece's cost with its kept stores paid is taken to be its cost: no piece keeps a store, and the "
            "coupling cannot price them"),
-    Mutant("coupling-reload-claimed-twice", "optimus_opt/solvers/coupling.py",
-           "return np.zeros(len(pieces), np.int64) if rises is None else rises // RELOAD_CLAIMS",
-           "return np.zeros(len(pieces), np.int64) if rises is None else rises",
+    Mutant("coupling-levels-pay-the-lower-cuts", "optimus_opt/solvers/coupling.py",
+           "                if floor[f] > floor[e]:",
+           "                if floor[f] < floor[e]:",
            ("tests/test_coupling.py",),
-           "each reload cut claims its pieces' whole rise though two cuts may claim one core: a weight byte is "
-           "claimed twice over, and L may pass the optimum"),
-    Mutant("coupling-reload-uncapped", "optimus_opt/solvers/coupling.py",
-           "costs[inside] += np.minimum(lam[m], pair) - np.minimum(at[m], pair)",
-           "costs[inside] += lam[m] - at[m]",
+           "a piece at a reload cut's level pays the multipliers of the cuts below it instead of those above: a "
+           "group that escapes a higher cut is charged its rise and nothing for the cut it may violate"),
+    Mutant("coupling-levels-add-the-rises", "optimus_opt/solvers/coupling.py",
+           "            c = rise[e]\n",
+           "            c = 0\n            for f in range(a, e + 1):\n                c += rise[f]\n",
            ("tests/test_coupling.py",),
-           "a reload cut's pieces move by its whole multiplier instead of at most their rise: where both sets are "
-           "held the terms may add more than the group spends, and L is no bound"),
+           "a piece under several reload cuts pays the rises of every cut up to its level, not the one rise of the "
+           "level: its weights are counted once per cut, and L may pass the optimum"),
+    Mutant("coupling-chain-one-side-beyond", "optimus_opt/solvers/coupling.py",
+           "beyond = np.array([len(made.cuts[m].sides) - 1 if m in made.cuts else 0 for m in range(count)], np.int64)",
+           "beyond = np.array([1 if m in made.cuts else 0 for m in range(count)], np.int64)",
+           ("tests/test_coupling.py",),
+           "a chain's cut takes ν from L once instead of once per side beyond the first: where its sets are held "
+           "it adds to L what no schedule spends"),
+    Mutant("coupling-chain-links-shrunk", "optimus_opt/solvers/coupling.py",
+           "            if x not in needed and still(union & ~(1 << x)):",
+           "            if still(union & ~(1 << x)):",
+           ("tests/test_coupling.py",),
+           "shrinking a chain's sets may take out the layers that link them: the sets no longer lie in one group, "
+           "and the cut forbids what a schedule may do"),
     Mutant("compiled-reload-rise-ignores-kept", "optimus_opt/solvers/compiled_window.py",
            "                    if kept_k[n_kept] > most:",
            "                    if False:",
@@ -372,8 +384,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "(or a producer above it), which the hull of the two does not hold: pieces a group may extend lose the "
            "free term"),
     Mutant("coupling-helper-answers-stale", "optimus_opt/solvers/coupling.py",
-           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i])) for i in moved])",
-           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], 0 * lam, kept[i])) for i in moved])",
+           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i)))",
+           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], 0 * lam, kept[i], made.leveled.get(i)))",
            ("tests/test_coupling.py",),
            "the second process of the coupling solves its windows at the multipliers of the first round, whatever "
            "it is sent"),

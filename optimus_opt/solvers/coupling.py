@@ -45,10 +45,16 @@ holding both may have to cut its rows into so many strips that its weights cross
 S_a ∋ f, S_b ∋ f of windows a and b whose hull no group holds with its weights crossing fewer than K times, a
 piece P ⊇ S_a of a, in a group that also holds S_b, spends at least its *reload rise* r(P) more on a's core than
 c̃_a(P) charges (what its core's weights add at K reloads, whatever crossing tensors it keeps). A multiplier ν ≥ 0
-adds min(ν, r(P)) to those pieces of a, ν to b's pieces holding S_b, and −ν to L: in every schedule the three
-give at most r(P) when both hold their sets and at most 0 otherwise. Each window's core is claimed so by
-:data:`RELOAD_CLAIMS` cuts at most, each with that share of the rises, so no weight byte is claimed twice over
-(:meth:`_Terms.reload_cuts`).
+adds ν to b's pieces holding S_b and −ν to L, and lets a's pieces holding S_a choose: pay ν, or run at *level* K
+and pay r(P). A piece under several such cuts picks one level for all of them, paying the rise there and the
+multipliers of the cuts whose floor lies above it: the weights of its group cross DRAM some number of times q,
+every cut with a floor above q is one whose sets no group holds together, and the rise at the highest floor up to
+q is no more than what the group spends, so the terms stay below every schedule's cost and no weight byte is
+counted twice (:class:`_Leveled`, :meth:`_Terms.reload_cuts`).
+
+*Chains.* Three windows' pieces or more, joined by the layers they share, lie in one group: where no group holds
+their union (or none holds it with fewer than K reloads), a cut with a side per piece says that not every side
+holds its set, −ν on L per side beyond the first (:meth:`_Terms._chain_cuts`).
 """
 
 from __future__ import annotations
@@ -169,29 +175,37 @@ def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
 #: :class:`Kept` (−1 for none; one array for all the window's kept terms), the pieces move by what keeping or paying
 #: their slots' stores costs at once (:func:`_kept_moves`), and its y says whether the schedule keeps the store.
 Term = tuple[int, int, np.ndarray, int | np.ndarray, int]
-#: The kinds of :data:`Term`. A capped term (a reload cut's first window: :class:`ReloadCut`) gives the reload rise
-#: of each of its pieces in place of ``pair``; the pieces move by min(λ, rise), and its y says whether the schedule's
-#: piece is one of them with a rise above λ.
-EXACT, FREE, KEPT, CAPPED = 0, 1, 2, 3
+#: The kinds of :data:`Term`. A leveled term (a reload cut's first window: :class:`ReloadCut`) gives the cut's floor
+#: in place of the sign and the reload rise of each of its pieces in place of ``pair``; the window's pieces move by
+#: what their levels cost (:class:`_Leveled`), and its y says whether the schedule's piece is one of them below
+#: the floor, paying λ.
+EXACT, FREE, KEPT, LEVELED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
 class Cut:
     """A capacity cut (module docstring): no schedule has a piece of window ``first`` holding ``first_holds`` and a
     piece of window ``second`` holding ``second_holds`` (bitsets of layer ids that share a layer), since no group
-    can hold the two sets."""
+    can hold the two sets; a chain's cut has ``more`` sides, each set sharing a layer with another's, and no
+    schedule holds all of them."""
 
     first: int
     second: int
     first_holds: int
     second_holds: int
+    more: tuple[tuple[int, int], ...] = ()  # a chain's further sides, (window, set): all its sides share one group
+
+    @property
+    def sides(self) -> tuple[tuple[int, int], ...]:
+        """Each side's window and set; no schedule holds every set in a piece of its window."""
+        return ((self.first, self.first_holds), (self.second, self.second_holds)) + self.more
 
 
 @dataclass(frozen=True)
 class ReloadCut(Cut):
-    """A reload cut (module docstring): a group holding ``first_holds`` of window ``first`` and ``second_holds`` of
-    window ``second`` moves its weights at least ``floor`` times, so each of ``first``'s pieces ``pieces`` (indices,
-    ascending) that holds its set costs at least ``rises`` more on ``first``'s core in such a group."""
+    """A reload cut (module docstring): a group holding ``first_holds`` of window ``first`` and the sets of its other
+    sides moves its weights at least ``floor`` times, so each of ``first``'s pieces ``pieces`` (indices, ascending)
+    that holds its set costs at least ``rises`` more on ``first``'s core in such a group."""
 
     floor: int = 1
     pieces: np.ndarray = field(default=None, compare=False, repr=False)
@@ -222,7 +236,7 @@ class _Terms:
     def __init__(self, cm: CostModel, windows: list[Window], reloads: Reloads | None = None) -> None:
         self.windows = windows
         self.reloads = reloads
-        self.raised: collections.Counter[int] = collections.Counter()  # window → the reload cuts claiming its core
+        self.raised: collections.Counter[int] = collections.Counter()  # window → the reload cuts leveled in it
         self.where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
         for i, w in enumerate(windows):
             for u in w.layers:
@@ -241,6 +255,9 @@ class _Terms:
         self._violated: dict[tuple[int, int, int, int], Cut | None] = {}
         self._reloaded: dict[tuple[int, int, int, int], list[ReloadCut]] = {}  # :meth:`reload_cuts`, by pair of pieces
         self._least: dict[int, int | None] = {}  # a hull (node ids) → the fewest reloads of a group holding it
+        self._chained: dict[tuple, list] = {}  # :meth:`_chain_cuts`, by joined set of pieces
+        self.leveled: dict[int, _Leveled] = {}  # window → its reload cuts' levels, made again as cuts come
+        self._most: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # window → :meth:`_rises`' most, weights per piece
 
     def reach_of(self, i: int) -> "_WindowReach":
         if i not in self._reaches:
@@ -316,16 +333,20 @@ class _Terms:
         pieces holding its set move by +ν. Returns the windows that got terms."""
         touched = set()
         for cut in cuts:
-            for i, held in ((cut.first, cut.first_holds), (cut.second, cut.second_holds)):
+            for side, (i, held) in enumerate(cut.sides):
                 bit = self.reach_of(i)._inside(held)
-                if i == cut.first and isinstance(cut, ReloadCut):
-                    self.terms[i].append((self.count, 1, cut.pieces, cut.rises, CAPPED))
-                    self.raised[i] += 1
+                if side == 0 and isinstance(cut, ReloadCut):
+                    self.terms[i].append((self.count, cut.floor, cut.pieces, cut.rises, LEVELED))
                 else:
                     self.terms[i].append((self.count, 1, _pieces(self.windows[i].graph.masks, bit), bit, EXACT))
                 touched.add(i)
             self.cuts[self.count] = cut
+            if isinstance(cut, ReloadCut):
+                self.raised[cut.first] += 1
             self.count += 1
+        for i in touched:
+            if any(term[4] == LEVELED for term in self.terms[i]):
+                self.leveled[i] = _Leveled.of(self.terms[i])
         return touched
 
     def capacity_cuts(self, chosen: list[list[int]]) -> list["Cut"]:
@@ -334,7 +355,9 @@ class _Terms:
         hold both (the footprint floor of their hull exceeds the buffer), shrunk to sets that still cannot share a
         group (each layer but f taken out in turn, the farthest from f in ids first, where the rest still cannot),
         each piece's part of them, f included, its window's event. Each pair of pieces once, at their first shared
-        layer; what is found of a pair is kept for the rounds after (each round looks again)."""
+        layer; what is found of a pair is kept for the rounds after (each round looks again). Where they fit, the
+        reload cuts of the pair (:meth:`reload_cuts`), while the window of the leveled side has fewer than
+        :data:`RELOAD_CUTS`; then the cuts of chains of three pieces or more (:meth:`_chain_cuts`)."""
         masks = [[self.layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
         known = set(self.cuts.values())
         found: list[Cut] = []
@@ -350,25 +373,130 @@ class _Terms:
                 if cut is not None and cut not in known:
                     known.add(cut)
                     found.append(cut)
-                elif cut is None and self.reloads is not None and min(raised[a], raised[b]) < RELOAD_CLAIMS:
-                    if key not in self._reloaded:  # a window with no claim left gets none later either
-                        at = {i: chosen[i][masks[i].index(piece)] for i, piece in ((a, piece_a), (b, piece_b))
-                              if raised[i] < RELOAD_CLAIMS}
+                elif cut is None and self.reloads is not None:
+                    if key not in self._reloaded:
+                        at = {i: chosen[i][masks[i].index(piece)] for i, piece in ((a, piece_a), (b, piece_b))}
                         self._reloaded[key] = self.reload_cuts(a, b, f, piece_a, piece_b, at)
                     for extra in self._reloaded[key]:
-                        if raised[extra.first] < RELOAD_CLAIMS and extra not in known:
+                        if extra not in known and raised[extra.first] < RELOAD_CUTS:
                             raised[extra.first] += 1
                             known.add(extra)
                             found.append(extra)
+        for cut in self._chain_cuts(masks, chosen):
+            if cut not in known and (not isinstance(cut, ReloadCut) or raised[cut.first] < RELOAD_CUTS):
+                if isinstance(cut, ReloadCut):
+                    raised[cut.first] += 1
+                known.add(cut)
+                found.append(cut)
         return found
+
+    def _chain_cuts(self, masks: list[list[int]], chosen: list[list[int]]) -> list["Cut"]:
+        """The cuts that three chosen pieces or more joined in a chain violate (each link a layer that two of them, in
+        different windows, hold), what is found of each joined set kept for the rounds after: in one group, they
+        hold their union, so where no group holds it not every piece may hold its part, and where every group
+        holding it moves its weights K times or more, a piece with a rise at K pays it or one side lets go
+        (module docstring)."""
+        pieces = [(i, m) for i, own in enumerate(masks) for m in own]
+        index = [p for own in chosen for p in own]
+        holding: dict[int, list[int]] = {}
+        for k, (i, m) in enumerate(pieces):
+            for u in bits(m):
+                if len(self.where[u]) > 1:
+                    holding.setdefault(u, []).append(k)
+        parent = list(range(len(pieces)))
+
+        def find(k: int) -> int:
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+
+        links: dict[tuple[int, int], int] = {}
+        for u in sorted(holding):
+            for j, k in itertools.combinations(holding[u], 2):
+                if (j, k) not in links:
+                    links[j, k] = u
+                    parent[find(k)] = find(j)
+        components: dict[int, list[int]] = {}
+        for k in range(len(pieces)):
+            components.setdefault(find(k), []).append(k)
+        cuts = []
+        for members in components.values():
+            if len(members) < 3:
+                continue
+            key = tuple(pieces[k] for k in members)
+            if key not in self._chained:
+                self._chained[key] = self._chain_cut(pieces, index, members, links)
+            cuts += self._chained[key]
+        return cuts
+
+    def _chain_cut(self, pieces: list[tuple[int, int]], index: list[int], members: list[int],
+                   links: dict[tuple[int, int], int]) -> list["Cut"]:
+        """The cuts of :meth:`_chain_cuts` for one joined set of pieces (``members``, indices into ``pieces``, the
+        windows' chosen pieces as (window, layer ids), ``index`` their indices in their windows): a capacity cut
+        where no group holds their union; else, where its K is 2 or more, a reload cut leveled in each piece with a
+        rise at K. The set is shrunk first: pieces at the leaves of a spanning tree of the links taken out, then
+        layers other than the links (the highest ids first), wherever what is left still makes the cut."""
+        union = functools.reduce(int.__or__, (pieces[k][1] for k in members))
+        fits = self._fits(union)
+        if fits and self.reloads is None:
+            return []
+        floor = self._fewest(union) if fits else None
+        if fits and (floor is None or floor <= 1):
+            return []
+        # the pieces with a rise at K, each the leveled side of a cut (the first of them is never shrunk away)
+        rising = [k for k in members if self._rises(pieces[k][0], np.array([index[k]]), floor)[0] > 0] if fits \
+            else [members[0]]
+        if not rising:
+            return []
+        tree: dict[int, dict[int, int]] = {k: {} for k in members}  # a spanning tree, breadth first from the first
+        seen, queue = {members[0]}, [members[0]]
+        for j in queue:
+            for k in members:
+                u = links.get((min(j, k), max(j, k)))
+                if k not in seen and u is not None:
+                    seen.add(k)
+                    queue.append(k)
+                    tree[j][k] = tree[k][j] = u
+        left = set(members)
+
+        def still(rest: int) -> bool:
+            return (self._fewest(rest) or 0) >= floor if fits else not self._fits(rest)
+
+        cut_down = True
+        while cut_down and len(left) > 3:
+            cut_down = False
+            for k in reversed(queue):
+                if k in left and k not in rising[:1] and sum(j in left for j in tree[k]) == 1 and \
+                        still(functools.reduce(int.__or__, (pieces[j][1] for j in left if j != k))):
+                    left.discard(k)
+                    cut_down = True
+        needed = {u for k in left for j, u in tree[k].items() if j in left}
+        union = functools.reduce(int.__or__, (pieces[k][1] for k in left))
+        for x in sorted(bits(union), reverse=True):
+            if x not in needed and still(union & ~(1 << x)):
+                union &= ~(1 << x)
+        if not fits:
+            sides = sorted((pieces[k][0], pieces[k][1] & union) for k in left)
+            return [Cut(sides[0][0], sides[1][0], sides[0][1], sides[1][1], tuple(sides[2:]))]
+        cuts = []
+        for first in sorted(k for k in rising if k in left):
+            i, mine = pieces[first]
+            holding = _pieces(self.windows[i].graph.masks, self.reach_of(i)._inside(union & mine))
+            rises = self._rises(i, holding, floor)
+            up = rises > 0
+            others = sorted((pieces[k][0], pieces[k][1] & union) for k in left if k != first)
+            cuts.append(ReloadCut(i, others[0][0], union & mine, others[0][1], tuple(others[1:]), floor=floor,
+                                  pieces=holding[up], rises=rises[up]))
+        return cuts
 
     def reload_cuts(self, a: int, b: int, f: int, piece_a: int, piece_b: int, at: dict[int, int]
                     ) -> list["ReloadCut"]:
         """The reload cuts (module docstring) that two chosen pieces sharing the layer ``f`` violate, on the
         side of each window ``at`` names (with its chosen piece's index): the fewest reloads K of a group holding
         both; where a window's chosen piece has a reload rise at K, their union shrunk as for a capacity cut
-        wherever the rest's K stays, and a cut on that window's side for its pieces holding its part of it, each
-        piece's rise a :data:`RELOAD_CLAIMS`-th of it."""
+        wherever the rest's K stays, and a cut on that window's side for its pieces holding its part of it, with
+        their rises."""
         both = piece_a | piece_b
         floor = self._fewest(both)
         if floor is None or floor <= 1:
@@ -384,14 +512,29 @@ class _Terms:
             holding = _pieces(self.windows[first].graph.masks, self.reach_of(first)._inside(both & mine))
             rises = self._rises(first, holding, floor)  # the chosen piece holds the set, and its rise is the same
             up = rises > 0
-            cuts.append(ReloadCut(first, second, both & mine, both & theirs, floor, holding[up], rises[up]))
+            cuts.append(ReloadCut(first, second, both & mine, both & theirs, (), floor=floor, pieces=holding[up],
+                                  rises=rises[up]))
         return cuts
 
     def _rises(self, i: int, pieces: np.ndarray, floor: int) -> np.ndarray:
-        """The reload rises at ``floor`` of window ``i``'s ``pieces`` (indices), each a :data:`RELOAD_CLAIMS`-th;
-        all 0 where the local cost does not know them."""
-        rises = self.reloads.rises(i, self.windows[i].graph.masks[pieces], floor)
-        return np.zeros(len(pieces), np.int64) if rises is None else rises // RELOAD_CLAIMS
+        """The reload rises at ``floor`` of window ``i``'s ``pieces`` (indices); all 0 where the local cost does not
+        know them. A piece's rise is w · max(0, K − most), w its core's weights and most the most reloads a choice
+        of kept tensors leads to, which does not depend on K where it is below K: both are asked once per piece, at
+        two floors above every K (:data:`FAR_FLOOR`), and remembered."""
+        if i not in self._most:
+            self._most[i] = (np.full(len(self.windows[i].costs), -1, np.int64),
+                             np.zeros(len(self.windows[i].costs), np.int64))
+        most, weights = self._most[i]
+        new = pieces[most[pieces] < 0]
+        if len(new):
+            masks = self.windows[i].graph.masks[new]
+            far = self.reloads.rises(i, masks, FAR_FLOOR)
+            if far is None:
+                most[new], weights[new] = FAR_FLOOR, 0
+            else:
+                weights[new] = self.reloads.rises(i, masks, FAR_FLOOR + 1) - far
+                most[new] = np.where(weights[new] > 0, FAR_FLOOR - far // np.maximum(weights[new], 1), FAR_FLOOR)
+        return weights[pieces] * np.maximum(0, floor - most[pieces])
 
     def _fewest(self, members: int) -> int | None:
         """The fewest reloads of any group holding ``members`` (layer ids), through their convex hull."""
@@ -557,22 +700,24 @@ class _WindowReach:
 
 
 def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
-                kept: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[int, list[int], list[bool]]:
+                kept: tuple[np.ndarray, np.ndarray] | None = None, leveled: "_Leveled | None" = None
+                ) -> tuple[int, list[int], list[bool]]:
     """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
     schedule that reaches it, and for each term its y in that schedule (:data:`Term`). ``kept``, the window's
     costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in place, moving only the
     pieces of the terms whose multiplier changed since."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
     slots = None  # the multiplier of each slot of the window's Kept, when it has kept terms
+    level = None
+    if leveled is not None and np.any(lam[leveled.multiplier] != at[leveled.multiplier]):
+        moves, level = leveled.moves(lam)
+        costs[leveled.pieces] += moves - leveled.moves(at)[0]
     for m, sign, inside, pair, kind in terms:
         if kind == KEPT:
             slots = inside
-        elif lam[m] != at[m]:
-            if kind == CAPPED:
-                costs[inside] += np.minimum(lam[m], pair) - np.minimum(at[m], pair)
-            else:
-                costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE \
-                    else sign * (lam[m] - at[m])
+        elif kind != LEVELED and lam[m] != at[m]:
+            costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE \
+                else sign * (lam[m] - at[m])
     if slots is not None:
         priced = slots >= 0
         if np.any(lam[slots[priced]] != at[slots[priced]]):
@@ -582,15 +727,15 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
     value, chosen = window.graph.solve(costs)
     masks = [int(window.graph.masks[p]) for p in chosen]
     keeps = _keeps(window.kept, slots, lam, chosen) if slots is not None else set()
+    paying = leveled.paying(lam, chosen, level) if leveled is not None else set()
     ys = []
     for m, sign, inside, pair, kind in terms:
         if kind == EXACT:
             ys.append(any(mask & pair == pair for mask in masks))
         elif kind == KEPT:
             ys.append(m in keeps)
-        elif kind == CAPPED:
-            row = np.searchsorted(inside, chosen)
-            ys.append(any(r < len(inside) and inside[r] == p and pair[r] > lam[m] for r, p in zip(row, chosen)))
+        elif kind == LEVELED:
+            ys.append(m in paying)
         elif sign * lam[m] >= 0:
             ys.append(False)
         else:
@@ -598,6 +743,76 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
             at_ = int(np.searchsorted(inside, piece))
             ys.append(at_ < len(inside) and int(inside[at_]) == piece)
     return value, chosen, ys
+
+
+@dataclass(frozen=True)
+class _Leveled:
+    """A window's reload cuts (its leveled terms) as levels: each piece they list may run at the floor K of any cut
+    listing it, paying its reload rise there and the multipliers of the cuts with a higher floor that list it, or
+    at its own level, paying them all; it moves by the least of these. A cut added at ν = 0 leaves every piece's
+    least as it was (a piece's rises grow with the floor, so the new level costs no less than the level below it),
+    so the costs a window keeps moved stay right (:func:`_at_zero`)."""
+
+    pieces: np.ndarray  # the pieces listed, ascending
+    starts: np.ndarray  # each piece's entries: starts[k]:starts[k + 1] of the arrays below
+    floor: np.ndarray
+    rise: np.ndarray
+    multiplier: np.ndarray
+
+    @classmethod
+    def of(cls, terms: list[Term]) -> "_Leveled | None":
+        """From a window's terms (its leveled ones); None when it has none."""
+        terms = [term for term in terms if term[4] == LEVELED]
+        if not terms:
+            return None
+        piece = np.concatenate([t[2] for t in terms])
+        floor = np.concatenate([np.full(len(t[2]), t[1], np.int64) for t in terms])
+        rise = np.concatenate([t[3] for t in terms])
+        mult = np.concatenate([np.full(len(t[2]), t[0], np.int64) for t in terms])
+        order = np.lexsort((mult, piece))
+        piece = piece[order]
+        pieces, starts = np.unique(piece, return_index=True)
+        return cls(pieces, np.append(starts, len(piece)).astype(np.int64), floor[order], rise[order], mult[order])
+
+    def moves(self, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each listed piece's move at ``lam`` and the floor of its level there (0: its own)."""
+        return _level_moves(self.starts, self.floor, self.rise, self.multiplier, lam)
+
+    def paying(self, lam: np.ndarray, chosen: list[int], level: np.ndarray | None = None) -> set[int]:
+        """The multipliers whose cuts the chosen pieces pay at ``lam`` (their level below the cut's floor), given
+        each piece's ``level`` there when known."""
+        rows = np.searchsorted(self.pieces, chosen)
+        paid: set[int] = set()
+        if level is None:
+            level = self.moves(lam)[1]
+        for r, p in zip(rows.tolist(), chosen):
+            if r < len(self.pieces) and self.pieces[r] == p:
+                for e in range(self.starts[r], self.starts[r + 1]):
+                    if self.floor[e] > level[r]:
+                        paid.add(int(self.multiplier[e]))
+        return paid
+
+
+@njit(cache=True)
+def _level_moves(starts, floor, rise, mult, lam):  # pragma: no cover - compiled
+    """For each piece of a :class:`_Leveled`, its least move and the floor of the level reaching it (0: its own)."""
+    n = len(starts) - 1
+    moves = np.empty(n, np.int64)
+    level = np.empty(n, np.int64)
+    for r in range(n):
+        a, b = starts[r], starts[r + 1]
+        best, at = 0, 0
+        for e in range(a, b):
+            best += lam[mult[e]]
+        for e in range(a, b):
+            c = rise[e]
+            for f in range(a, b):
+                if floor[f] > floor[e]:
+                    c += lam[mult[f]]
+            if c < best:
+                best, at = c, floor[e]
+        moves[r], level[r] = best, at
+    return moves, level
 
 
 @njit(cache=True)
@@ -633,8 +848,11 @@ def _keeps(kept: Kept, slots: np.ndarray, lam: np.ndarray, chosen: list[int]) ->
     return keeps
 
 
-#: The reload cuts that may claim one window's core, each a share of its pieces' reload rises that small.
-RELOAD_CLAIMS = 2
+#: The reload cuts each window may take the leveled side of: each adds terms that every round then moves, and on
+#: NASNet-A Mobile's windows without a limit they came by the thousand and slowed the rounds fivefold.
+RELOAD_CUTS = 8
+#: A floor of reloads above any a group can have: :meth:`_Terms._rises` asks the pieces' rises there.
+FAR_FLOOR = 1 << 24
 #: Pairs of layers one look at the windows' disagreements adds at most (:meth:`_Terms.disagreements`).
 NEW_PAIRS = 256
 #: The step factor below which each round first looks for pairs the windows disagree on that have no terms yet.
@@ -700,7 +918,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 helper.ask(lam, [i for i in moved if i in theirs])
             for i in moved:
                 if helper is None or i not in theirs:
-                    last[i] = solve_moved(windows[i], terms[i], lam, kept[i])
+                    last[i] = solve_moved(windows[i], terms[i], lam, kept[i], made.leveled.get(i))
             if helper is not None:
                 answers = helper.answer()
                 if answers is None:  # the helper has died (out of memory?): this process solves its windows now
@@ -708,24 +926,28 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                     helper = None
                     for i in theirs:
                         kept[i] = (windows[i].costs.copy(), np.zeros(count, np.int64))  # the helper had them
-                        last[i] = solve_moved(windows[i], terms[i], lam, kept[i])
+                        last[i] = solve_moved(windows[i], terms[i], lam, kept[i], made.leveled.get(i))
                     answers = []
                 for i, outcome in answers:
                     last[i] = outcome
                     kept[i][1][:] = lam  # the helper's copy of the window's costs is at lam now
             cut = np.array([m in made.cuts for m in range(count)], bool)
             priced = cut | np.array([m in made.kept for m in range(count)], bool)  # ν and μ stay at 0 or above
-            total = -int(lam[cut].sum())  # each cut's −ν
-            together = np.zeros((count, 2), np.int64)  # per multiplier: y (or e) in its first and second window
+            beyond = np.array([len(made.cuts[m].sides) - 1 if m in made.cuts else 0 for m in range(count)], np.int64)
+            total = -int((lam * beyond).sum())  # each cut's −ν per side beyond the first
+            together = np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
+            held = np.zeros(count, np.int64)  # per cut: how many of its sides' sets the schedules hold
             for i, own in enumerate(terms):
                 value, chosen, ys = last[i]
                 total += value
                 chosen_pieces.update((i, p) for p in chosen)
                 for (m, sign, *_), y in zip(own, ys):
-                    side = (made.cuts[m].first != i) if m in made.cuts else sign < 0
-                    together[m, int(side)] |= y  # a window may give one multiplier two terms
+                    if m in made.cuts:
+                        held[m] += y
+                    else:
+                        together[m, int(sign < 0)] |= y  # a window may give one multiplier two terms
             rounds += 1
-            g = np.where(cut, together[:, 0] + together[:, 1] - 1, together[:, 0] - together[:, 1])
+            g = np.where(cut, held - beyond, together[:, 0] - together[:, 1])
             g[priced & (lam <= 0) & (g < 0)] = 0
             disagree = int(np.count_nonzero(g))
             if total > best:
@@ -821,6 +1043,7 @@ def _serve(windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.
                 _at_zero(kept, made.count - before)
                 continue
             lam, moved = message
-            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i])) for i in moved])
+            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i)))
+                       for i in moved])
     except (EOFError, BrokenPipeError, KeyboardInterrupt):  # the coupling has ended, or Ctrl-C: it kills us anyway
         pass
