@@ -345,8 +345,9 @@ class _Terms:
                 self.raised[cut.first] += 1
             self.count += 1
         for i in touched:
-            if any(term[4] == LEVELED for term in self.terms[i]):
-                self.leveled[i] = _Leveled.of(self.terms[i])
+            leveled = _Leveled.of(self.terms[i])
+            if leveled is not None:
+                self.leveled[i] = leveled
         return touched
 
     def capacity_cuts(self, chosen: list[list[int]]) -> list["Cut"]:
@@ -705,7 +706,8 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
     """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
     schedule that reaches it, and for each term its y in that schedule (:data:`Term`). ``kept``, the window's
     costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in place, moving only the
-    pieces of the terms whose multiplier changed since."""
+    pieces of the terms whose multiplier changed since. ``leveled`` is the window's reload cuts as levels
+    (``_Terms.leveled``, made as the cuts come); the leveled terms move no piece without it."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
     slots = None  # the multiplier of each slot of the window's Kept, when it has kept terms
     level = None
