@@ -342,6 +342,49 @@ def test_a_piece_under_several_reload_cuts_pays_the_rise_of_one_level():
     assert leveled.paying(np.array([0, 0]), [2, 3]) == {1}
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3))
+def test_the_compiled_moves_and_ys_are_the_terms_by_their_definition(seed, overlap):
+    # solve_moved moves the pieces of the terms whose multiplier changed and reads each term's y in compiled loops
+    # over the packed terms; here both are worked out term by term from the definitions (an exact term moves its
+    # pieces by sign · λ and its y is 1 when a chosen piece holds its whole set; a free term moves its pieces by
+    # min(0, sign · λ) and its y is 1 when that is below 0 and the chosen piece meeting its layer is one of its
+    # pieces), at random multipliers, moved from one set of them to the next as the rounds do, terms added on the way
+    from optimus_opt.solvers import coupling
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    inst = oo.load_instance("instances/example-64k.json")
+    cm = oo.CostModel(inst)
+    windows = [window for _, window in solve_windows(cm, segments(cm, 2, feeders=False), overlap)]
+    made = coupling._Terms(cm, windows)
+    made.adjacent()
+    rng = np.random.default_rng(seed)
+    kept = [(w.costs.copy(), np.zeros(made.count, np.int64)) for w in windows]
+    for step in range(3):
+        if step == 1:  # pairs that are not adjacent, as the rounds add them
+            layers = sorted({u for w in windows for u in w.layers})
+            pairs = sorted({(u, v) for u, v in itertools.combinations(layers, 2) if (u, v) not in made.pairs})
+            made.add_pairs([pairs[k] for k in rng.choice(len(pairs), size=min(4, len(pairs)), replace=False)])
+            coupling._at_zero(kept, made.count - len(kept[0][1]))
+        lam = rng.integers(-30_000, 30_000, made.count)
+        for i, (w, own) in enumerate(zip(windows, made.terms)):
+            value, chosen, ys = coupling.solve_moved(w, own, lam, kept[i], None, made.packed[i])
+            moved = w.costs.copy()
+            for m, sign, inside, _, kind in own:
+                moved[inside] += min(0, sign * lam[m]) if kind == coupling.FREE else sign * lam[m]
+            assert kept[i][0].tolist() == moved.tolist()
+            assert value == w.graph.solve(moved)[0]
+            masks = [int(w.graph.masks[p]) for p in chosen]
+            expected = []
+            for m, sign, inside, pair, kind in own:
+                if kind == coupling.EXACT:
+                    expected.append(any(mask & pair == pair for mask in masks))
+                else:
+                    piece = next(p for p, mask in zip(chosen, masks) if mask & pair)
+                    expected.append(bool(sign * lam[m] < 0) and piece in inside.tolist())
+            assert list(ys) == expected
+
+
 def test_a_free_term_lists_the_pieces_open_to_the_layer_outside():
     # x is read by q and p (two 1 × 1 convs, as NASNet-A's `beginning` of one cell and `prev` of the next); q → c → h
     # and p → r; s adds h and r. The window {p, h, r, s} holds p but not q. A group holding q and the piece holds the

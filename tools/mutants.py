@@ -317,17 +317,29 @@ MUTANTS: tuple[Mutant, ...] = (
            "a window is solved in the first round only, as if its multipliers never moved: the bound stays at the "
            "plain sum"),
     Mutant("coupling-moved-costs-not-kept", "optimus_opt/solvers/coupling.py",
-           "else sign * (lam[m] - at[m])",
-           "else sign * lam[m]",
+           "            d = sign[t] * (lam[m] - at[m])",
+           "            d = sign[t] * lam[m]",
            ("tests/test_coupling.py",),
            "a window's kept costs are moved by the whole multiplier each time it changes, not by its change: "
            "multipliers that move twice count twice"),
     Mutant("coupling-free-term-forced", "optimus_opt/solvers/coupling.py",
-           "(min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE",
-           "sign * (lam[m] - at[m]) if kind == FREE",
+           "            d = min(0, sign[t] * lam[m]) - min(0, sign[t] * at[m])",
+           "            d = sign[t] * (lam[m] - at[m])",
            ("tests/test_coupling.py",),
            "a window holding one layer of a pair is made to say the pair shares a group wherever its piece is open "
            "to the other layer, where it may only choose to: the terms need not cancel"),
+    Mutant("coupling-free-y-unpaid", "optimus_opt/solvers/coupling.py",
+           "        elif kind[t] == FREE and sign[t] * lam[mult[t]] < 0:",
+           "        elif kind[t] == FREE:",
+           ("tests/test_coupling.py",),
+           "a free term says its pair shares a group wherever the window's piece is open to the other layer, even "
+           "where its multiplier makes that cost nothing: its subgradient is off and the rounds stray"),
+    Mutant("coupling-exact-y-first-position", "optimus_opt/solvers/coupling.py",
+           "            for e in range(a + 1, b):",
+           "            for e in range(a + 1, a + 1):",
+           ("tests/test_coupling.py",),
+           "an exact term's y looks at one position of its set: a schedule that splits the set counts as holding it, "
+           "and the windows look agreed where they are not"),
     Mutant("coupling-kept-moves-not-kept", "optimus_opt/solvers/coupling.py",
            "                                          - _kept_moves(window.kept.rises, slots, at)[0])",
            "                                          - 0)",
@@ -359,8 +371,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "a piece under several reload cuts pays the rises of every cut up to its level, not the one rise of the "
            "level: its weights are counted once per cut, and L may pass the optimum"),
     Mutant("coupling-chain-one-side-beyond", "optimus_opt/solvers/coupling.py",
-           "beyond = np.array([len(made.cuts[m].sides) - 1 if m in made.cuts else 0 for m in range(count)], np.int64)",
-           "beyond = np.array([1 if m in made.cuts else 0 for m in range(count)], np.int64)",
+           "            beyond = np.array([len(self.cuts[m].sides) - 1 if m in self.cuts else 0 for m in range(self.count)],",
+           "            beyond = np.array([1 if m in self.cuts else 0 for m in range(self.count)],",
            ("tests/test_coupling.py",),
            "a chain's cut takes ν from L once instead of once per side beyond the first: where its sets are held "
            "it adds to L what no schedule spends"),
@@ -384,8 +396,10 @@ MUTANTS: tuple[Mutant, ...] = (
            "(or a producer above it), which the hull of the two does not hold: pieces a group may extend lose the "
            "free term"),
     Mutant("coupling-helper-answers-stale", "optimus_opt/solvers/coupling.py",
-           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i)))",
-           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], 0 * lam, kept[i], made.leveled.get(i)))",
+           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i), "
+           "made.packed[i]))",
+           "            pipe.send([(i, solve_moved(windows[i], made.terms[i], 0 * lam, kept[i], made.leveled.get(i), "
+           "made.packed[i]))",
            ("tests/test_coupling.py",),
            "the second process of the coupling solves its windows at the multipliers of the first round, whatever "
            "it is sent"),

@@ -483,7 +483,7 @@ def _least_kept(kept_k, kept_size, n_kept, forced, reloads, charged):
 
 @njit(cache=True)
 def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord_list, word, buffer, batch, top,
-           costs, kept_tensors, kept_extra, floor):
+           costs, kept_tensors, kept_extra, floor, charges):
     """The local cost of every piece (window-local bitsets over ``layers``, one row of :data:`PIECE_BITS`-bit words
     per piece) into ``costs`` (:data:`NO_FIT` where no group containing it fits); False when a group had too many
     reducible convolutions. For each piece, too, the first :data:`KEPT_SLOTS` stores that item 4 lets it keep (layer
@@ -491,7 +491,8 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
     (``kept_extra``, column K for the subset whose slot s is bit s of K): formulations/segment-bound.md, "Kept
     stores". With ``floor`` above 1, ``costs`` gets instead each piece's *reload rise*: what its core's weights
     add to its cost, whatever crossing tensors its group keeps, when the group's weights are known to cross DRAM at
-    least ``floor`` times ("Reload cuts")."""
+    least ``floor`` times ("Reload cuts"). ``charges`` gets each piece's core weights, the w of its rises (0 where
+    it meets no core layer or no group holding it fits)."""
     table, readers, reads, is_output, netin, wbytes = g[0], g[3], g[4], g[11], g[12], g[9]
     K = core.shape[0]
     piece = np.zeros(K, dtype=np.int64)
@@ -514,6 +515,7 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
     for p in range(pieces.shape[0]):
         kept_tensors[p, :] = -1
         kept_extra[p, :] = 0
+        charges[p] = 0
         piece[:] = 0
         for i in range(m):
             if (pieces[p, i // PIECE_BITS] >> (i % PIECE_BITS)) & 1:
@@ -643,6 +645,7 @@ def _costs(pieces, layers, core, window, g, adj, desc, anc, tbytes, ord_off, ord
             for subset in range(1 << n_slots, 1 << KEPT_SLOTS):  # a slot without a tensor pays nothing
                 kept_extra[p, subset] = kept_extra[p, subset & ((1 << n_slots) - 1)]
             extra = paid + best
+        charges[p] = charged
         if floor > 1:
             costs[p] = charged * (floor - most) if most < floor else 0
         else:
@@ -715,13 +718,14 @@ class WindowCosts:
                    ord_off, ord_list, cm.word, cm.buffer, cm.batch, top, n)
 
     def costs(self, core: int, window: int, layers: np.ndarray, pieces: np.ndarray, kept: list | None = None,
-              floor: int = 1) -> np.ndarray | None:
+              floor: int = 1, charges: np.ndarray | None = None) -> np.ndarray | None:
         """The local cost of each piece (window-local bitsets over the window's ``layers``, ascending, in any form
         :func:`_piece_words` takes) of the window with this core, :data:`NO_FIT` where no group containing it fits;
         None when a group held more reducible convolutions in one component of Φ's conflicts than the compiled Φ
         takes. ``kept``, when given, gets the pieces whose cost rises when a store item 4 lets them keep is paid
         instead: (their indices, the stores' layer ids in their slots, the rises), as :func:`_costs` gives them.
-        With ``floor`` above 1, each piece's reload rise at that floor instead (:func:`_costs`)."""
+        With ``floor`` above 1, each piece's reload rise at that floor instead (:func:`_costs`). ``charges``, when
+        given (one entry per piece), gets each piece's core weights, the w of its rises."""
         n, K = self.n, self.n // 64 + 1
         # the scratch part of ``g``: 18 a group's members (last first), 19 their flags (keeps all rows, has readers
         # beyond), 20 its inputs, 21 their words per row, 22 counts (members, inputs, reducible, weights, block,
@@ -741,7 +745,8 @@ class WindowCosts:
         extra = np.empty((len(pieces), 1 << KEPT_SLOTS), dtype=np.int64)
         done = _costs(_piece_words(pieces, len(layers)), layers.astype(np.int64), _words(core, n), _words(window, n), g,
                       self.adj, self.desc, self.anc, self.tbytes, self.ord_off, self.ord_list, self.word, self.buffer,
-                      self.batch, self.top, costs, tensors, extra, floor)
+                      self.batch, self.top, costs, tensors, extra, floor,
+                      charges if charges is not None else np.empty(len(pieces), dtype=np.int64))
         if done and kept is not None:
             rises = np.nonzero(extra.max(axis=1) > 0)[0]
             kept.append((rises, tensors[rises], extra[rises]))

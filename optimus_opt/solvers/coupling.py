@@ -218,8 +218,9 @@ class Reloads(Protocol):
     def least(self, group: int) -> int | None:
         """The fewest times the weights of any group holding ``group`` (layer ids) cross DRAM; None if none fits."""
 
-    def rises(self, i: int, masks: np.ndarray, floor: int) -> np.ndarray | None:
-        """The reload rise at ``floor`` of each piece ``masks`` of window ``i``; None when it is not known."""
+    def levels(self, i: int, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Of each piece ``masks`` of window ``i``, the most reloads any choice of kept tensors leads to and its
+        core's weights w: its reload rise at a floor K is w · max(0, K − most). None when they are not known."""
 
 
 def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Term]], int]:
@@ -257,7 +258,20 @@ class _Terms:
         self._least: dict[int, int | None] = {}  # a hull (node ids) → the fewest reloads of a group holding it
         self._chained: dict[tuple, list] = {}  # :meth:`_chain_cuts`, by joined set of pieces
         self.leveled: dict[int, _Leveled] = {}  # window → its reload cuts' levels, made again as cuts come
+        self.packed = [_Packed() for _ in windows]  # each window's terms as arrays, packed as they come
+        self._kinds = (np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, np.int64))  # :meth:`kinds`, as of count
         self._most: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # window → :meth:`_rises`' most, weights per piece
+
+    def kinds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per multiplier: whether it prices a cut, whether it stays at 0 or above (a cut's or a kept store's), and
+        its cut's sides beyond the first (0 for the others)."""
+        if len(self._kinds[0]) != self.count:
+            cut = np.array([m in self.cuts for m in range(self.count)], bool)
+            priced = cut | np.array([m in self.kept for m in range(self.count)], bool)
+            beyond = np.array([len(self.cuts[m].sides) - 1 if m in self.cuts else 0 for m in range(self.count)],
+                              np.int64)
+            self._kinds = (cut, priced, beyond)
+        return self._kinds
 
     def reach_of(self, i: int) -> "_WindowReach":
         if i not in self._reaches:
@@ -520,21 +534,16 @@ class _Terms:
     def _rises(self, i: int, pieces: np.ndarray, floor: int) -> np.ndarray:
         """The reload rises at ``floor`` of window ``i``'s ``pieces`` (indices); all 0 where the local cost does not
         know them. A piece's rise is w · max(0, K − most), w its core's weights and most the most reloads a choice
-        of kept tensors leads to, which does not depend on K where it is below K: both are asked once per piece, at
-        two floors above every K (:data:`FAR_FLOOR`), and remembered."""
+        of kept tensors leads to, which does not depend on K where it is below K: both are asked once per piece
+        (:meth:`Reloads.levels`) and remembered."""
         if i not in self._most:
             self._most[i] = (np.full(len(self.windows[i].costs), -1, np.int64),
                              np.zeros(len(self.windows[i].costs), np.int64))
         most, weights = self._most[i]
         new = pieces[most[pieces] < 0]
         if len(new):
-            masks = self.windows[i].graph.masks[new]
-            far = self.reloads.rises(i, masks, FAR_FLOOR)
-            if far is None:
-                most[new], weights[new] = FAR_FLOOR, 0
-            else:
-                weights[new] = self.reloads.rises(i, masks, FAR_FLOOR + 1) - far
-                most[new] = np.where(weights[new] > 0, FAR_FLOOR - far // np.maximum(weights[new], 1), FAR_FLOOR)
+            found = self.reloads.levels(i, self.windows[i].graph.masks[new])
+            most[new], weights[new] = found if found is not None else (FAR_FLOOR, 0)
         return weights[pieces] * np.maximum(0, floor - most[pieces])
 
     def _fewest(self, members: int) -> int | None:
@@ -701,25 +710,24 @@ class _WindowReach:
 
 
 def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
-                kept: tuple[np.ndarray, np.ndarray] | None = None, leveled: "_Leveled | None" = None
-                ) -> tuple[int, list[int], list[bool]]:
+                kept: tuple[np.ndarray, np.ndarray] | None = None, leveled: "_Leveled | None" = None,
+                packed: "_Packed | None" = None) -> tuple[int, list[int], list[bool]]:
     """The window's least cost with each piece's cost moved by its multipliers' terms at ``lam``, the pieces of a
     schedule that reaches it, and for each term its y in that schedule (:data:`Term`). ``kept``, the window's
     costs moved at the multipliers ``kept[1]`` by an earlier call, is brought to ``lam`` in place, moving only the
     pieces of the terms whose multiplier changed since. ``leveled`` is the window's reload cuts as levels
-    (``_Terms.leveled``, made as the cuts come); the leveled terms move no piece without it."""
+    (``_Terms.leveled``, made as the cuts come); the leveled terms move no piece without it. ``packed`` is the
+    terms as arrays from an earlier call (:class:`_Packed`, brought up to ``terms`` here); without it they are
+    packed anew."""
     costs, at = (window.costs.copy(), np.zeros_like(lam)) if kept is None else kept
-    slots = None  # the multiplier of each slot of the window's Kept, when it has kept terms
+    packed = packed if packed is not None else _Packed()
+    packed.sync(terms)
+    slots = packed.slots
     level = None
     if leveled is not None and np.any(lam[leveled.multiplier] != at[leveled.multiplier]):
         moves, level = leveled.moves(lam)
         costs[leveled.pieces] += moves - leveled.moves(at)[0]
-    for m, sign, inside, pair, kind in terms:
-        if kind == KEPT:
-            slots = inside
-        elif kind != LEVELED and lam[m] != at[m]:
-            costs[inside] += (min(0, sign * lam[m]) - min(0, sign * at[m])) if kind == FREE \
-                else sign * (lam[m] - at[m])
+    _move(costs, packed.kind, packed.sign, packed.multiplier, packed.start, packed.pieces, lam, at)
     if slots is not None:
         priced = slots >= 0
         if np.any(lam[slots[priced]] != at[slots[priced]]):
@@ -727,24 +735,124 @@ def solve_moved(window: Window, terms: list[Term], lam: np.ndarray,
                                           - _kept_moves(window.kept.rises, slots, at)[0])
     at[:] = lam
     value, chosen = window.graph.solve(costs)
-    masks = [int(window.graph.masks[p]) for p in chosen]
-    keeps = _keeps(window.kept, slots, lam, chosen) if slots is not None else set()
-    paying = leveled.paying(lam, chosen, level) if leveled is not None else set()
-    ys = []
-    for m, sign, inside, pair, kind in terms:
-        if kind == EXACT:
-            ys.append(any(mask & pair == pair for mask in masks))
-        elif kind == KEPT:
-            ys.append(m in keeps)
-        elif kind == LEVELED:
-            ys.append(m in paying)
-        elif sign * lam[m] >= 0:
-            ys.append(False)
-        else:
-            piece = next(p for p, mask in zip(chosen, masks) if mask & pair)
-            at_ = int(np.searchsorted(inside, piece))
-            ys.append(at_ < len(inside) and int(inside[at_]) == piece)
+    owner = np.empty(len(window.layers), np.int64)  # the chosen piece holding each position of the window
+    for p in chosen:
+        owner[bits(int(window.graph.masks[p]))] = p
+    ys = _ys(packed.kind, packed.sign, packed.multiplier, packed.start, packed.pieces, packed.held_start,
+             packed.held, owner, lam).tolist()
+    if slots is not None or leveled is not None:
+        keeps = _keeps(window.kept, slots, lam, chosen) if slots is not None else set()
+        paying = leveled.paying(lam, chosen, level) if leveled is not None else set()
+        for t in np.nonzero(packed.kind >= KEPT)[0].tolist():
+            m = int(packed.multiplier[t])
+            ys[t] = m in keeps if packed.kind[t] == KEPT else m in paying
     return value, chosen, ys
+
+
+class _Packed:
+    """A window's multiplier terms as arrays, for the compiled moves and y's of :func:`solve_moved`: per term its
+    multiplier, sign and kind, the pieces it moves (``pieces[start[t]:start[t + 1]]``, ascending, the first
+    :attr:`listed` terms'; none for kept and leveled terms, which move their pieces by themselves) and the window
+    positions of its ``pair`` (``held[held_start[t]:held_start[t + 1]]``), and the kept terms' slots (one array for
+    them all, or None).
+    Terms only ever come at the end of a window's list, so :meth:`sync` packs those it has not seen and keeps the
+    rest."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.listed = 0  # the terms whose pieces are packed: only a window this process solves needs them
+        self.slots: np.ndarray | None = None
+        self.kind = np.zeros(0, np.int64)
+        self.sign = np.zeros(0, np.int64)
+        self.negative = np.zeros(0, np.bool_)  # the term is its multiplier's second window's
+        self.multiplier = np.zeros(0, np.int64)
+        self.start = np.zeros(1, np.int64)
+        self._pieces = np.zeros(0, np.int32)  # room for more: terms come a few at a time
+        self.pieces = self._pieces
+        self.held_start = np.zeros(1, np.int64)
+        self.held = np.zeros(0, np.int64)
+
+    def sync(self, terms: list[Term], pieces: bool = True) -> None:
+        """Pack the terms after the first :attr:`count` of ``terms``, the window's, and with ``pieces`` the pieces
+        of those after the first :attr:`listed`."""
+        new = terms[self.count:]
+        if new:
+            moving = [kind <= FREE for *_, kind in new]
+            held = [np.array(bits(int(pair)) if move else [], np.int64) for (*_, pair, _), move in zip(new, moving)]
+            self.kind = np.append(self.kind, [kind for *_, kind in new])
+            self.sign = np.append(self.sign, [sign if move else 0 for (_, sign, *_), move in zip(new, moving)])
+            self.negative = np.append(self.negative, [sign < 0 for _, sign, *_ in new])
+            self.multiplier = np.append(self.multiplier, [m for m, *_ in new])
+            self.held_start = np.append(self.held_start, self.held_start[-1] + np.cumsum([len(x) for x in held]))
+            self.held = np.concatenate([self.held, *held])
+            self.slots = next((inside for _, _, inside, _, kind in new if kind == KEPT), self.slots)
+            self.count = len(terms)
+        if pieces and self.listed < len(terms):
+            listed = [inside if kind <= FREE else self._pieces[:0] for _, _, inside, _, kind in terms[self.listed:]]
+            used = int(self.start[-1])
+            self.start = np.append(self.start, used + np.cumsum([len(x) for x in listed]))
+            self._pieces = _extended(self._pieces, used, listed)
+            self.pieces = self._pieces[:self.start[-1]]
+            self.listed = len(terms)
+
+
+def _extended(room: np.ndarray, used: int, more: list[np.ndarray]) -> np.ndarray:
+    """``room`` (its first ``used`` entries in use) with ``more`` written after them: the same array when there is
+    room, else one a quarter larger or as large as needed, so that packing terms a few at a time copies each entry a
+    few times, not once per call, and leaves little unused."""
+    need = used + sum(len(x) for x in more)
+    if need > len(room):
+        room = np.concatenate([room[:used], np.empty(max(need, len(room) * 5 // 4) - used, room.dtype)])
+    at = used
+    for x in more:
+        room[at:at + len(x)] = x
+        at += len(x)
+    return room
+
+
+@njit(cache=True)
+def _move(costs, kind, sign, mult, start, pieces, lam, at):  # pragma: no cover - compiled
+    """Each exact and free term whose multiplier changed from ``at`` to ``lam`` moves its pieces: an exact term by
+    sign · Δλ, a free one by the change of min(0, sign · λ)."""
+    for t in range(len(kind)):
+        m = mult[t]
+        if kind[t] > FREE or lam[m] == at[m]:
+            continue
+        if kind[t] == FREE:
+            d = min(0, sign[t] * lam[m]) - min(0, sign[t] * at[m])
+        else:
+            d = sign[t] * (lam[m] - at[m])
+        if d != 0:
+            for e in range(start[t], start[t + 1]):
+                costs[pieces[e]] += d
+
+
+@njit(cache=True)
+def _ys(kind, sign, mult, start, pieces, held_start, held, owner, lam):  # pragma: no cover - compiled
+    """Each exact and free term's y in the schedule whose piece at each position is ``owner``: an exact term's is 1
+    when one piece holds all its positions; a free term's when its sign makes it pay (sign · λ < 0) and the piece
+    holding its position is one of its pieces. Kept and leveled terms get 0 here."""
+    ys = np.zeros(len(kind), np.bool_)
+    for t in range(len(kind)):
+        a, b = held_start[t], held_start[t + 1]
+        if kind[t] == EXACT:
+            y = True
+            for e in range(a + 1, b):
+                if owner[held[e]] != owner[held[a]]:
+                    y = False
+                    break
+            ys[t] = y
+        elif kind[t] == FREE and sign[t] * lam[mult[t]] < 0:
+            piece = owner[held[a]]
+            lo, hi = start[t], start[t + 1]
+            while lo < hi:  # its pieces are ascending
+                mid = (lo + hi) // 2
+                if pieces[mid] < piece:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            ys[t] = lo < start[t + 1] and pieces[lo] == piece
+    return ys
 
 
 @dataclass(frozen=True)
@@ -853,7 +961,7 @@ def _keeps(kept: Kept, slots: np.ndarray, lam: np.ndarray, chosen: list[int]) ->
 #: The reload cuts each window may take the leveled side of: each adds terms that every round then moves, and on
 #: NASNet-A Mobile's windows without a limit they came by the thousand and slowed the rounds fivefold.
 RELOAD_CUTS = 8
-#: A floor of reloads above any a group can have: :meth:`_Terms._rises` asks the pieces' rises there.
+#: A floor of reloads above any a group can have: the pieces' rises there give their levels (:meth:`Reloads.levels`).
 FAR_FLOOR = 1 << 24
 #: Pairs of layers one look at the windows' disagreements adds at most (:meth:`_Terms.disagreements`).
 NEW_PAIRS = 256
@@ -920,7 +1028,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 helper.ask(lam, [i for i in moved if i in theirs])
             for i in moved:
                 if helper is None or i not in theirs:
-                    last[i] = solve_moved(windows[i], terms[i], lam, kept[i], made.leveled.get(i))
+                    last[i] = solve_moved(windows[i], terms[i], lam, kept[i], made.leveled.get(i), made.packed[i])
             if helper is not None:
                 answers = helper.answer()
                 if answers is None:  # the helper has died (out of memory?): this process solves its windows now
@@ -928,14 +1036,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                     helper = None
                     for i in theirs:
                         kept[i] = (windows[i].costs.copy(), np.zeros(count, np.int64))  # the helper had them
-                        last[i] = solve_moved(windows[i], terms[i], lam, kept[i], made.leveled.get(i))
+                        last[i] = solve_moved(windows[i], terms[i], lam, kept[i], made.leveled.get(i),
+                                              made.packed[i])
                     answers = []
                 for i, outcome in answers:
                     last[i] = outcome
                     kept[i][1][:] = lam  # the helper's copy of the window's costs is at lam now
-            cut = np.array([m in made.cuts for m in range(count)], bool)
-            priced = cut | np.array([m in made.kept for m in range(count)], bool)  # ν and μ stay at 0 or above
-            beyond = np.array([len(made.cuts[m].sides) - 1 if m in made.cuts else 0 for m in range(count)], np.int64)
+            cut, priced, beyond = made.kinds()
             total = -int((lam * beyond).sum())  # each cut's −ν per side beyond the first
             together = np.zeros((count, 2), np.int64)  # per multiplier: y in its first and second window
             held = np.zeros(count, np.int64)  # per cut: how many of its sides' sets the schedules hold
@@ -943,11 +1050,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 value, chosen, ys = last[i]
                 total += value
                 chosen_pieces.update((i, p) for p in chosen)
-                for (m, sign, *_), y in zip(own, ys):
-                    if m in made.cuts:
-                        held[m] += y
-                    else:
-                        together[m, int(sign < 0)] |= y  # a window may give one multiplier two terms
+                packed = made.packed[i]
+                packed.sync(own, pieces=False)  # the y's alone: the helper packs its windows' pieces in its copy
+                ms, ys = packed.multiplier, np.asarray(ys, np.int64)
+                side = cut[ms]
+                np.add.at(held, ms[side], ys[side])
+                # a window may give one multiplier two terms
+                np.maximum.at(together, (ms[~side], packed.negative[~side].astype(np.int64)), ys[~side])
             rounds += 1
             g = np.where(cut, held - beyond, together[:, 0] - together[:, 1])
             g[priced & (lam <= 0) & (g < 0)] = 0
@@ -1045,7 +1154,7 @@ def _serve(windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.
                 _at_zero(kept, made.count - before)
                 continue
             lam, moved = message
-            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i)))
+            pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i), made.packed[i]))
                        for i in moved])
     except (EOFError, BrokenPipeError, KeyboardInterrupt):  # the coupling has ended, or Ctrl-C: it kills us anyway
         pass

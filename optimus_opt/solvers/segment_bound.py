@@ -58,7 +58,7 @@ from ..utils.memory import Memory
 from ..utils.processes import can_fork
 from .columns import partition_bound
 from .compiled_window import NO_FIT, WindowCosts, WindowPieces, piece_int, piece_members, wide_pieces
-from .coupling import FIRST_STEPS, NEAR_STEPS, Coupled, Kept, Steps, Window, couple
+from .coupling import FAR_FLOOR, FIRST_STEPS, NEAR_STEPS, Coupled, Kept, Steps, Window, couple
 from .downset_graph import WORD_LAYERS, DownsetGraph
 
 #: Layers per segment by default: NASNet-A Mobile's windows then take 2–5 s compiled (without feeders; 14–36 s in
@@ -677,14 +677,20 @@ class _Reloads:
         cost = self.costs[0]
         return None if cost.cm.tiles is not None else cost._fewest_reloads(*cost._shape(group, 0))
 
-    def rises(self, i: int, masks: np.ndarray, floor: int) -> np.ndarray | None:
-        """The reload rise at ``floor`` of each of window ``i``'s pieces ``masks`` (bitsets over its layers):
-        :meth:`~.compiled_window.WindowCosts.costs`; None where the compiled cost does not take the window."""
+    def levels(self, i: int, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """For each of window ``i``'s pieces ``masks`` (bitsets over its layers), the most reloads any choice of
+        kept tensors leads to and its core's weights w, so that its reload rise at a floor K is w · max(0, K − most)
+        (:meth:`~.compiled_window.WindowCosts.costs` asked once, at :data:`~.coupling.FAR_FLOOR`, above any group's
+        reloads); None where the compiled cost does not take the window."""
         cost = self.costs[i]
         if cost.compiled is None:
             return None
         layers = np.array(bits(cost.window), dtype=np.int64)
-        return cost.compiled.costs(cost.core, cost.window, layers, masks, floor=floor)
+        weights = np.empty(len(masks), dtype=np.int64)
+        far = cost.compiled.costs(cost.core, cost.window, layers, masks, floor=FAR_FLOOR, charges=weights)
+        if far is None:
+            return None
+        return np.where(weights > 0, FAR_FLOOR - far // np.maximum(weights, 1), FAR_FLOOR), weights
 
 
 def _segment_dp(cm: CostModel, seg: int, cost: _LocalCost, deadline: Deadline,
