@@ -764,7 +764,6 @@ class _Packed:
         self.slots: np.ndarray | None = None
         self.kind = np.zeros(0, np.int64)
         self.sign = np.zeros(0, np.int64)
-        self.negative = np.zeros(0, np.bool_)  # the term is its multiplier's second window's
         self.multiplier = np.zeros(0, np.int64)
         self.start = np.zeros(1, np.int64)
         self._pieces = np.zeros(0, np.int32)  # room for more: terms come a few at a time
@@ -780,8 +779,7 @@ class _Packed:
             moving = [kind <= FREE for *_, kind in new]
             held = [np.array(bits(int(pair)) if move else [], np.int64) for (*_, pair, _), move in zip(new, moving)]
             self.kind = np.append(self.kind, [kind for *_, kind in new])
-            self.sign = np.append(self.sign, [sign if move else 0 for (_, sign, *_), move in zip(new, moving)])
-            self.negative = np.append(self.negative, [sign < 0 for _, sign, *_ in new])
+            self.sign = np.append(self.sign, [sign for _, sign, *_ in new])  # a leveled term's is its floor
             self.multiplier = np.append(self.multiplier, [m for m, *_ in new])
             self.held_start = np.append(self.held_start, self.held_start[-1] + np.cumsum([len(x) for x in held]))
             self.held = np.concatenate([self.held, *held])
@@ -1056,7 +1054,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 side = cut[ms]
                 np.add.at(held, ms[side], ys[side])
                 # a window may give one multiplier two terms
-                np.maximum.at(together, (ms[~side], packed.negative[~side].astype(np.int64)), ys[~side])
+                np.maximum.at(together, (ms[~side], (packed.sign[~side] < 0).astype(np.int64)), ys[~side])
             rounds += 1
             g = np.where(cut, held - beyond, together[:, 0] - together[:, 1])
             g[priced & (lam <= 0) & (g < 0)] = 0
