@@ -31,6 +31,7 @@ from .model.limits import MAX_ROWS
 from .model.presets import PRESETS
 from .solvers.auto import DEFAULT_TIME_LIMIT
 from .solvers.charges import Charges, charge_schedule
+from .solvers.coupling import RELOAD_CUTS
 from .solvers.segment_bound import (
     COUPLING_ROUNDS,
     DEFAULT_OVERLAP,
@@ -234,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "fewest bytes awaiting a reader; ids, the network's own (default live)")
     p.add_argument("--rounds", type=_non_negative, default=COUPLING_ROUNDS, metavar="R",
                    help=f"rounds of the coupling of the windows at most; 0: the plain sum (default {COUPLING_ROUNDS})")
+    p.add_argument("--planes", action="store_true", help="once the coupling's subgradient steps are spent, spend "
+                   "its rounds left climbing by cutting planes (more bound, more time; formulations/segment-bound.md, "
+                   "\"The planes\")")
+    p.add_argument("--reload-cuts", type=_non_negative, default=RELOAD_CUTS, metavar="N",
+                   help=f"reload cuts leveled per window at most; 0: no limit (default {RELOAD_CUTS}; more prove more, "
+                        "each round slower)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="bound the schedules with at most K layers per "
                    "group (default: no cap)")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds: the windows not solved "
@@ -506,7 +513,8 @@ def _bound(args: argparse.Namespace) -> int:
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
                            coupling_rounds=args.rounds, order=args.order, widen=args.widen,
-                           feeders=args.feeders, merge=args.merge, relax=args.relax, jobs=args.jobs)
+                           feeders=args.feeders, merge=args.merge, relax=args.relax, jobs=args.jobs,
+                           planes=args.planes, reload_cuts=args.reload_cuts or None)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     charges = None if sched is None else charge_schedule(inst, result, sched, args.max_group)
@@ -522,7 +530,7 @@ def _bound(args: argparse.Namespace) -> int:
                           "coupling": None if coupled is None else {
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
                               "cuts": coupled.cuts, "kept": coupled.kept, "reload_cuts": coupled.reload_cuts,
-                              "disagreements": coupled.disagreements,
+                              "planes": coupled.planes, "disagreements": coupled.disagreements,
                               "seconds": round(coupled.seconds, 3)},
                           "crossing_bytes": result.crossing_bytes, "pieces": result.pieces,
                           "downsets": result.downsets, "seconds": round(result.seconds, 3),
@@ -551,7 +559,7 @@ def _bound(args: argparse.Namespace) -> int:
     if coupled is not None:
         agree = "they agree" if not coupled.disagreements else f"{coupled.disagreements} still differ"
         print(f"{'coupled':<12} {sum(result.per_segment):,} B summed, {coupled.bytes:,} B after {coupled.rounds} "
-              f"rounds of {coupled.multipliers} multipliers "
+              f"rounds ({coupled.planes} by cutting planes) of {coupled.multipliers} multipliers "
               f"({coupled.multipliers - coupled.cuts - coupled.kept - coupled.reload_cuts} on shared pairs, "
               f"{coupled.cuts} on capacity cuts, {coupled.reload_cuts} on reload cuts, {coupled.kept} on kept stores; "
               f"{agree}), {coupled.seconds:.2f} s")

@@ -33,7 +33,12 @@ def without_reload_cuts():
     """The coupling with no reload cuts, which the brute force does not know (a context manager)."""
     from optimus_opt.solvers import coupling
 
-    return mock.patch.object(coupling, "RELOAD_CUTS", 0)
+    class NoReloadCuts(coupling._Terms):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.most_leveled = 0
+
+    return mock.patch.object(coupling, "_Terms", NoReloadCuts)
 
 
 def closure(cm):
@@ -235,7 +240,8 @@ def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
     # the cut alone proves 3,584 B, the brute force's least sum. But {a, b} kept b's store only as long as b's group
     # holds c, and the second window sees whether it does (formulations/segment-bound.md, "Kept stores"): the first
     # keeps b (1,280 B) only beside {b, c}, {d} (3,328 B: c stored and loaded), else pays b's store (2,304 B) beside
-    # {b}, {c, d} (2,304 B). The multipliers' best is 4,608 B, every schedule's cost; the rounds end 1 B short.
+    # {b}, {c, d} (2,304 B). The multipliers' best is 4,608 B, every schedule's cost: the subgradient rounds end
+    # 1 B short of it (their step spent), and with ``planes`` the cutting planes that follow reach it.
     from optimus_opt.solvers import coupling
     from optimus_opt.solvers.segment_bound import segments, solve_windows
 
@@ -264,10 +270,13 @@ def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
     assert windows[0].kept.tensors.tolist() == [[b, -1, -1]] * 2 and windows[1].kept is None
     assert windows[0].kept.rises.tolist() == [[0, 1_024] * 4] * 2
     coupled = coupling.couple(cm, windows, plain)
-    assert (coupled.bytes, coupled.cuts, coupled.kept) == (4_607, 1, 1)
+    assert (coupled.bytes, coupled.cuts, coupled.kept, coupled.planes) == (4_607, 1, 1, 0)
+    climbed = coupling.couple(cm, windows, plain, planes=True)
+    assert (climbed.bytes, climbed.cuts, climbed.kept) == (4_608, 1, 1) and 0 < climbed.planes < climbed.rounds
     assert least_consistent_sum(cm, 2, 0) == 3_584
     bound = segment_bound(cm, 2, 0)
     assert (bound.bytes, bound.info()["coupling_cuts"], bound.info()["coupling_kept"]) == (4_607, 1, 1)
+    assert segment_bound(cm, 2, 0, planes=True).info()["coupling_planes"] == climbed.planes
     assert oo.solve(inst, "exact-dp").dram_bytes == 4_608
 
 
@@ -621,3 +630,39 @@ def test_the_graph_looks_at_the_deadline_between_down_sets(monkeypatch):
     again = downset_graph.DownsetGraph.build(**layers)
     assert [again.start.tolist(), again.dst.tolist(), again.piece.tolist(), again.full] == \
         [whole.start.tolist(), whole.dst.tolist(), whole.piece.tolist(), whole.full]
+
+
+def _climb(schedules, priced, beyond):
+    """Drive the coupling's cutting planes over windows whose schedules are given as (cost, coefficients): each
+    window's part of L is the least cost + coefficients · λ over its schedules. The best L found and the rounds."""
+    from optimus_opt.solvers.coupling import _Planes
+
+    count = len(priced)
+    planes = _Planes(len(schedules), np.array(priced), np.array(beyond))
+    lam, best, rounds = np.zeros(count, np.int64), None, 0
+    while lam is not None:
+        total = -int(np.dot(beyond, lam))
+        for i, own in enumerate(schedules):
+            cost, row = min(((c + int(np.dot(a, lam)), np.array(a)) for c, a in own), key=lambda x: x[0])
+            planes.add(i, cost, lam, row, [], 0)
+            total += cost
+        best = total if best is None else max(best, total)
+        lam, rounds = planes.next(lam, total), rounds + 1
+    return best, rounds
+
+
+def test_the_planes_reach_the_best_multipliers():
+    # two windows share a pair: a puts it in one piece for 5 B (+λ) or apart for 8 B; b for 9 B (−λ) or apart for
+    # 4 B. L(λ) = min(5 + λ, 8) + min(9 − λ, 4) is 9 at λ = 0 and 12 for 3 ≤ λ ≤ 5, the least agreeing sum (apart)
+    best, rounds = _climb([[(5, [1]), (8, [0])], [(9, [-1]), (4, [0])]], [False], [0])
+    assert best == 12
+    # a cut of two sides priced by ν ≥ 0 (−ν on L), besides the pair: brute force over a grid that holds the best
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        schedules = [[(int(rng.integers(0, 60)), [int(rng.integers(-1, 2)), int(rng.integers(0, 2))])
+                      for _ in range(4)] for _ in range(3)]
+        for own in schedules:
+            own.append((100, [0, 0]))  # every window has a schedule that no multiplier moves: L is bounded
+        value = lambda lam: sum(min(c + a[0] * lam[0] + a[1] * lam[1] for c, a in own) for own in schedules) - lam[1]
+        brute = max(value((x, v)) for x in range(-150, 151) for v in range(0, 151))
+        assert _climb(schedules, [False, True], [0, 1])[0] == brute

@@ -198,7 +198,8 @@ def test_a_window_takes_in_its_cores_feeders():
     # and loaded): 3,072 B, and t's store, 4,096 B. The first is unchanged: x's load, p's and a's weights, 1,280 B.
     # The optimum, p+r1 | r2+s | a+t, moves 9,728 B (x twice, p, r1 and s stored and loaded once each, t). Coupled,
     # the windows see more: the first two keep the stores of p, a, r1 and r2 only while their groups hold their
-    # readers, which the windows after them see ("Kept stores"), and the rounds end at 9,726 B.
+    # readers, which the windows after them see ("Kept stores"); the rounds end at 9,726 B, and the cutting planes
+    # after them (``planes``) reach the optimum.
     inst = _one_producer_two_readers()
     cm = oo.CostModel(inst)
 
@@ -216,6 +217,7 @@ def test_a_window_takes_in_its_cores_feeders():
     coupled = segment_bound(cm, 2, 0, max_group=2)
     assert (coupled.bytes, coupled.coupling.kept) == (9_726, 4)
     assert oo.solve(inst, "exact-dp", max_group=2).dram_bytes == 9_728
+    assert oo.lower_bound(inst, segment_layers=2, overlap=0, max_group=2, planes=True).bytes == 9_728
 
 
 def test_widening_first_takes_in_the_feeders():
@@ -422,6 +424,8 @@ def test_library_and_cli(capsys, tmp_path):
     assert code == 0 and "lower bound  9,726 B" in out and "overlap 0, 4 feeders taken in)" in out
     code, out, _ = run_cli(args + ["--no-feeders"], capsys)
     assert code == 0 and "lower bound  2,560 B" in out and "overlap 0, 0 feeders taken in)" in out
+    code, out, _ = run_cli(args + ["--planes", "--reload-cuts", "0"], capsys)
+    assert code == 0 and "lower bound  9,728 B" in out and "by cutting planes" in out
     code, out, _ = run_cli(args + ["--json"], capsys)
     assert code == 0 and '"lower_bound_bytes": 9726' in out and '"feeders": 4' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)

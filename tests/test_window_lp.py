@@ -6,7 +6,6 @@ the compiled local cost of windows wider than a word against the Python cost."""
 from __future__ import annotations
 
 import math
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,7 +16,6 @@ from strategies import instances
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace, Reach, bits
 from optimus_opt.io.resolve import resolve_instance
-from optimus_opt.solvers import coupling
 from optimus_opt.solvers import segment_bound as sb
 from optimus_opt.solvers.compiled_window import NO_FIT, WindowPieces, piece_int, piece_members, wide_pieces
 from optimus_opt.utils.deadline import NEVER
@@ -64,8 +62,7 @@ def test_the_worked_example_bounded_by_lp_windows_is_its_optimum():
     cores = sb.segments(cm, 3)
     solved = list(sb.solve_windows(cm, cores, 0))
     assert sum(result.value for result, _ in solved) == 138_772
-    with mock.patch.object(coupling, "RELOAD_CUTS", 0):
-        assert sb.couple_windows(cm, cores, solved).bytes == 230_932
+    assert sb.couple_windows(cm, cores, solved, reload_cuts=0).bytes == 230_932
     assert sb.couple_windows(cm, cores, solved).bytes == 253_460
     joined, windows = relaxed(cm, 3, 6)
     assert [(result.value, result.relaxed, window) for result, window in windows] == \

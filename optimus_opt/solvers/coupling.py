@@ -55,6 +55,11 @@ counted twice (:class:`_Leveled`, :meth:`_Terms.reload_cuts`).
 *Chains.* Three windows' pieces or more, joined by the layers they share, lie in one group: where no group holds
 their union (or none holds it with fewer than K reloads), a cut with a side per piece says that not every side
 holds its set, −ν on L per side beyond the first (:meth:`_Terms._chain_cuts`).
+
+*Planes.* Once the subgradient rounds' step is spent, ``planes`` lets the rounds left climb L by cutting planes
+(:class:`_Planes`): each window's schedule at λ gives a plane above that window's part of L everywhere, and the LP over
+the planes so far, λ in a box about the best point, proposes the next λ. Pairs and cuts still get terms as the
+schedules show them, and the planes made before get their coefficients.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ import numpy as np
 from ..cost.candidates import Reach, bits
 from ..cost.cost_model import CostModel
 from ..utils.deadline import NEVER, Deadline
+from ..utils.highs import new_highs
 from ..utils.processes import can_fork
 from .downset_graph import DownsetGraph, njit
 
@@ -150,6 +156,7 @@ class Coupled:
     cuts: int = 0  # of the multipliers, the capacity cuts (module docstring)
     kept: int = 0  # of the multipliers, the kept stores (module docstring)
     reload_cuts: int = 0  # of the multipliers, the reload cuts (module docstring)
+    planes: int = 0  # of the rounds, those of the cutting planes (module docstring)
 
 
 def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
@@ -230,13 +237,20 @@ def multiplier_terms(cm: CostModel, windows: list[Window]) -> tuple[list[list[Te
     return _Terms(cm, windows).adjacent()
 
 
+#: The reload cuts each window may take the leveled side of: each adds terms that every round then moves, and on
+#: NASNet-A Mobile's windows without a limit they came by the thousand and slowed the rounds fivefold.
+RELOAD_CUTS = 8
+
+
 class _Terms:
     """The multipliers' terms of a set of windows, as they are made: those of the adjacent pairs, then of the pairs
     of layers the windows' schedules are found to disagree on (:meth:`add_pairs`)."""
 
-    def __init__(self, cm: CostModel, windows: list[Window], reloads: Reloads | None = None) -> None:
+    def __init__(self, cm: CostModel, windows: list[Window], reloads: Reloads | None = None,
+                 reload_cuts: int | None = RELOAD_CUTS) -> None:
         self.windows = windows
         self.reloads = reloads
+        self.most_leveled = reload_cuts if reload_cuts is not None else 1 << 62  # leveled per window at most (None: any)
         self.raised: collections.Counter[int] = collections.Counter()  # window → the reload cuts leveled in it
         self.where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
         for i, w in enumerate(windows):
@@ -372,7 +386,7 @@ class _Terms:
         each piece's part of them, f included, its window's event. Each pair of pieces once, at their first shared
         layer; what is found of a pair is kept for the rounds after (each round looks again). Where they fit, the
         reload cuts of the pair (:meth:`reload_cuts`), while the window of the leveled side has fewer than
-        :data:`RELOAD_CUTS`; then the cuts of chains of three pieces or more (:meth:`_chain_cuts`)."""
+        its :attr:`most_leveled`; then the cuts of chains of three pieces or more (:meth:`_chain_cuts`)."""
         masks = [[self.layers(i, int(self.windows[i].graph.masks[p])) for p in own] for i, own in enumerate(chosen)]
         known = set(self.cuts.values())
         found: list[Cut] = []
@@ -393,12 +407,12 @@ class _Terms:
                         at = {i: chosen[i][masks[i].index(piece)] for i, piece in ((a, piece_a), (b, piece_b))}
                         self._reloaded[key] = self.reload_cuts(a, b, f, piece_a, piece_b, at)
                     for extra in self._reloaded[key]:
-                        if extra not in known and raised[extra.first] < RELOAD_CUTS:
+                        if extra not in known and raised[extra.first] < self.most_leveled:
                             raised[extra.first] += 1
                             known.add(extra)
                             found.append(extra)
         for cut in self._chain_cuts(masks, chosen):
-            if cut not in known and (not isinstance(cut, ReloadCut) or raised[cut.first] < RELOAD_CUTS):
+            if cut not in known and (not isinstance(cut, ReloadCut) or raised[cut.first] < self.most_leveled):
                 if isinstance(cut, ReloadCut):
                     raised[cut.first] += 1
                 known.add(cut)
@@ -956,9 +970,6 @@ def _keeps(kept: Kept, slots: np.ndarray, lam: np.ndarray, chosen: list[int]) ->
     return keeps
 
 
-#: The reload cuts each window may take the leveled side of: each adds terms that every round then moves, and on
-#: NASNet-A Mobile's windows without a limit they came by the thousand and slowed the rounds fivefold.
-RELOAD_CUTS = 8
 #: A floor of reloads above any a group can have: the pieces' rises there give their levels (:meth:`Reloads.levels`).
 FAR_FLOOR = 1 << 24
 #: Pairs of layers one look at the windows' disagreements adds at most (:meth:`_Terms.disagreements`).
@@ -967,9 +978,128 @@ NEW_PAIRS = 256
 PAIRS_STEP = 1 / 8
 
 
+#: The box's first and largest half-width about the best multipliers (bytes), and the gain, as a share of the LP's
+#: promise, that moves the box's centre to the point found (the box-step method).
+FIRST_BOX, LARGEST_BOX, SERIOUS = 100_000, 2.0 ** 40, 0.1
+
+
+class _Planes:
+    """Box-step cutting planes over a fixed set of multipliers (module docstring, *Planes*). Each round solves every
+    window at λ; window i's schedule σ_i gives the plane θ_i ≤ c_i(σ_i) + a_i · λ (a_i the multipliers' coefficients
+    in σ_i), which lies above window i's part of L at every λ, since σ_i is a schedule of the window there too. The LP
+    max Σ_i θ_i − (sides beyond the first) · λ over the planes so far, with λ within a box about the point of the best
+    L (the centre), gives the next λ, rounded to integers and the priced multipliers kept at 0 or above: every λ
+    evaluated is a bound. The box moves to a point that gains a tenth of what the LP promised (doubling when that
+    point was on its edge) and halves when the point is below the centre; the planes are done when the LP promises
+    less than a byte above the centre (then no λ does better: the planes lie above L, and L is concave), or
+    proposes the centre itself."""
+
+    def __init__(self, windows: int, priced: np.ndarray, beyond: np.ndarray) -> None:
+        self.windows = windows
+        self.priced, self.beyond = priced, beyond.astype(float)
+        # per plane: its window, constant, multipliers and their coefficients, and the schedule it came from with
+        # the count of its window's terms then (so that terms added later get their coefficients in it)
+        self.planes: list[tuple[int, float, np.ndarray, np.ndarray]] = []
+        self.schedules: list[tuple[list[int], int]] = []
+        self.centre: np.ndarray | None = None
+        self.at_centre = 0
+        self.half = float(FIRST_BOX)
+        self.promised = float("inf")
+        self.on_edge = False
+
+    def add(self, i: int, value: int, lam: np.ndarray, row: np.ndarray, chosen: list[int], terms: int) -> None:
+        """Window i's plane from its schedule ``chosen`` at ``lam`` (least moved cost ``value``, coefficients
+        ``row``), when the window has ``terms`` terms."""
+        at = np.flatnonzero(row)
+        self.planes.append((i, float(value - int(row[at] @ lam[at])), at, row[at].astype(float)))
+        self.schedules.append((chosen, terms))
+
+    def extend(self, windows: list[Window], terms: list[list[Term]], count: int, cut: np.ndarray,
+               priced: np.ndarray, beyond: np.ndarray) -> None:
+        """New multipliers (``count`` in all, their kinds ``cut``, ``priced`` and ``beyond``), at 0, with their
+        terms at the end of ``terms``: each plane gets their coefficients in its schedule, so that it stays above its
+        window's part of L. An exact term's is its y there (as :func:`_coefficients` counts it); a free term's 0,
+        since it moves a piece by min(0, ±λ) ≤ 0; a leveled term's 1, since its multiplier is 0 or above and the
+        piece pays it or a level whose cost the plane already counts."""
+        for k, ((i, constant, at, coef), (chosen, known)) in enumerate(zip(self.planes, self.schedules)):
+            new = terms[i][known:]
+            if not new:
+                continue
+            masks = [int(windows[i].graph.masks[p]) for p in chosen]
+            row: dict[int, int] = {}
+            signed: dict[tuple[int, bool], int] = {}
+            for m, sign, _, pair, kind in new:
+                if kind == LEVELED:
+                    row[m] = row.get(m, 0) + 1
+                elif kind == EXACT:
+                    y = int(any(mask & pair == pair for mask in masks))
+                    if cut[m]:
+                        row[m] = row.get(m, 0) + y
+                    else:
+                        signed[m, sign < 0] = max(signed.get((m, sign < 0), 0), y)
+            for (m, negative), y in signed.items():
+                row[m] = row.get(m, 0) + (-y if negative else y)
+            more = sorted(m for m, c in row.items() if c)
+            self.planes[k] = (i, constant, np.concatenate([at, more]).astype(np.int64),
+                              np.concatenate([coef, [float(row[m]) for m in more]]))
+            self.schedules[k] = (chosen, len(terms[i]))
+        added = count - len(self.centre)
+        self.centre = np.concatenate([self.centre, np.zeros(added, np.int64)])
+        self.priced, self.beyond = priced, beyond.astype(float)
+
+    def next(self, lam: np.ndarray, total: int) -> np.ndarray | None:
+        """The multipliers to evaluate after ``lam``, whose L is ``total`` (its planes added), or None when done."""
+        if self.centre is None:
+            self.centre, self.at_centre = lam.copy(), total
+        elif total > self.at_centre and total >= self.at_centre + SERIOUS * (self.promised - self.at_centre):
+            self.centre, self.at_centre = lam.copy(), total
+            self.half = min(self.half * (2 if self.on_edge else 1), LARGEST_BOX)
+        elif total < self.at_centre:
+            self.half = max(self.half / 2, 1.0)
+        self.promised, proposed = self._lp()
+        proposed = np.rint(proposed).astype(np.int64)
+        proposed[self.priced] = np.maximum(proposed[self.priced], 0)
+        moved = np.abs(proposed - self.centre)
+        self.on_edge = bool(np.any(moved >= max(self.half - 1, 1)))
+        if self.promised - self.at_centre < 1 or not moved.any():
+            # the planes, above L everywhere, rise nowhere in the box above L at the centre: L being concave, the
+            # centre is its best (to a byte); or they only promise the centre itself, rounded back to it
+            return None
+        return proposed
+
+    def _lp(self) -> tuple[float, np.ndarray]:
+        import highspy
+
+        n, count = self.windows, len(self.centre)
+        inf = highspy.kHighsInf
+        lp = highspy.HighsLp()
+        lp.num_col_ = n + count
+        lp.col_cost_ = np.concatenate([-np.ones(n), self.beyond])  # HiGHS minimises: −(Σ θ − beyond · λ)
+        low, high = self.centre - self.half, self.centre + self.half
+        low[self.priced] = np.maximum(low[self.priced], 0)
+        lp.col_lower_ = np.concatenate([np.full(n, -inf), low])
+        lp.col_upper_ = np.concatenate([np.full(n, inf), high])
+        lp.num_row_ = len(self.planes)
+        lp.row_lower_ = np.full(len(self.planes), -inf)
+        lp.row_upper_ = np.array([constant for _, constant, _, _ in self.planes])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([1 + len(at) for _, _, at, _ in self.planes])]
+                                             ).astype(np.int32)
+        lp.a_matrix_.index_ = np.concatenate([np.concatenate([[i], n + at]) for i, _, at, _ in self.planes]
+                                             ).astype(np.int32)
+        lp.a_matrix_.value_ = np.concatenate([np.concatenate([[1.0], -coef]) for _, _, _, coef in self.planes])
+        h = new_highs(1, 0)
+        h.passModel(lp)
+        h.run()
+        proposed = np.array(h.getSolution().col_value[n:])
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not np.all(np.isfinite(proposed)):
+            return float(self.at_centre), self.centre.astype(float)  # promises nothing: the planes end
+        return -h.getInfo().objective_function_value, proposed
+
+
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
-           max_rounds: int = 400, jobs: int = 1, steps: Steps = FIRST_STEPS, reloads: Reloads | None = None
-           ) -> Coupled:
+           max_rounds: int = 400, jobs: int = 1, steps: Steps = FIRST_STEPS, reloads: Reloads | None = None,
+           planes: bool = False, reload_cuts: int | None = RELOAD_CUTS) -> Coupled:
     """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
     within ``deadline`` and ``max_rounds`` rounds; with ``jobs`` of 2 or more (and a platform that forks) a second
     process solves a share of the windows each round, the same rounds in less time. The steps follow ``steps``
@@ -982,7 +1112,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     cuts the last round's schedules violate get multipliers, at 0 (:meth:`_Terms.capacity_cuts`), and with
     ``reloads`` (what the windows' local costs say of weight reloads) the reload cuts (:meth:`_Terms.reload_cuts`)."""
     began = time.perf_counter()
-    made = _Terms(cm, windows, reloads)
+    made = _Terms(cm, windows, reloads, reload_cuts)
     terms, _ = made.adjacent()
     count = made.kept_stores()
     lam = np.zeros(count, np.int64)
@@ -991,6 +1121,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     # a window none of whose multipliers moved since its last solve has the same optimum: it is not solved again
     own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
     best, step, stall, rounds, disagree, searching = plain, 1.0, 0, 0, 0, True
+    best_lam, climbing, planned = lam.copy(), None, 0  # the multipliers of the best L; the planes once they start
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
     helper = _Helper(windows, made, kept) if theirs else None
@@ -998,23 +1129,28 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     def more(kind: str, chosen: list[list[int]]) -> bool:
         """Add the terms of the pairs the last round's schedules (``chosen``) disagree on (``kind`` "pairs") or of
         the capacity cuts they violate ("cuts"), if any."""
-        nonlocal count, lam
+        nonlocal count, lam, best_lam, climbing
         found = made.disagreements(chosen, NEW_PAIRS) if kind == "pairs" else made.capacity_cuts(chosen)
         if not found:
             return False
         touched = made.add_pairs(found) if kind == "pairs" else made.add_cuts(found)
         added, count = made.count - count, made.count
         lam = np.concatenate([lam, np.zeros(added, np.int64)])
+        best_lam = np.concatenate([best_lam, np.zeros(added, np.int64)])  # L there is what it was: the terms are 0
         if helper is not None:  # it makes the same terms in its copy, as this process does below
             helper.add(kind, found)
         _at_zero(kept, added)
+        if climbing is not None:
+            climbing.extend(windows, terms, count, *made.kinds())
         for i in touched:
             last[i] = None  # solved again, for the y of its new terms
             own_multipliers[i] = np.array([m for m, *_ in terms[i]], np.int64)
         return True
 
     try:
-        while count and rounds < max_rounds and step >= SMALLEST_STEP and not deadline.expired():
+        while count and rounds < max_rounds and (planes or step >= SMALLEST_STEP) and not deadline.expired():
+            if planes and climbing is None and step < SMALLEST_STEP:  # the step is spent: planes from the best point
+                climbing, lam = _Planes(len(windows), *made.kinds()[1:]), best_lam.copy()
             if all(last):  # every window's last schedule is known (none has new terms since)
                 chosen = [outcome[1] for outcome in last]
                 if searching and step < PAIRS_STEP:
@@ -1055,16 +1191,24 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 np.add.at(held, ms[side], ys[side])
                 # a window may give one multiplier two terms
                 np.maximum.at(together, (ms[~side], (packed.sign[~side] < 0).astype(np.int64)), ys[~side])
+                if climbing is not None:
+                    climbing.add(i, value, lam, _coefficients(count, ms, packed.sign, side, ys), chosen, len(own))
             rounds += 1
+            planned += climbing is not None
             g = np.where(cut, held - beyond, together[:, 0] - together[:, 1])
             g[priced & (lam <= 0) & (g < 0)] = 0
             disagree = int(np.count_nonzero(g))
             if total > best:
-                best, stall = total, 0
-            else:
+                best, stall, best_lam = total, 0, lam.copy()
+            elif climbing is None:
                 stall += 1
                 if stall >= steps.stall:
                     step, stall = step / 2, 0
+            if climbing is not None and disagree:
+                lam = climbing.next(lam, total)
+                if lam is None:  # the planes promise no more
+                    break
+                continue
             if not disagree:  # the windows agree: no multiplier moves L further, unless new pairs or cuts get terms
                 chosen = [outcome[1] for outcome in last]
                 if not (searching and more("pairs", chosen)) and not more("cuts", chosen):
@@ -1078,7 +1222,18 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     pieces = {made.layers(i, int(windows[i].graph.masks[p])) for i, p in chosen_pieces}
     reload_cuts = sum(isinstance(cut, ReloadCut) for cut in made.cuts.values())
     return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)),
-                   len(made.cuts) - reload_cuts, len(made.kept), reload_cuts)
+                   len(made.cuts) - reload_cuts, len(made.kept), reload_cuts, planned)
+
+
+def _coefficients(count: int, ms: np.ndarray, sign: np.ndarray, side: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Each multiplier's coefficient in a window's moved cost of the schedule whose terms' y's are ``ys``: a cut's,
+    the sides the schedule holds; a pair's or a kept store's, +y where the window's terms add λ, −y where they take it
+    away (the terms ``ms`` of the window, with their ``sign`` and whether they are a cut's ``side``)."""
+    row = np.zeros(count, np.int64)
+    np.add.at(row, ms[side], ys[side])
+    signed = np.zeros((count, 2), np.int64)
+    np.maximum.at(signed, (ms[~side], (sign[~side] < 0).astype(np.int64)), ys[~side])
+    return row + signed[:, 0] - signed[:, 1]
 
 
 def _shares(windows: list[Window]) -> tuple[list[int], list[int]]:

@@ -58,7 +58,7 @@ from ..utils.memory import Memory
 from ..utils.processes import can_fork
 from .columns import partition_bound
 from .compiled_window import NO_FIT, WindowCosts, WindowPieces, piece_int, piece_members, wide_pieces
-from .coupling import FAR_FLOOR, FIRST_STEPS, NEAR_STEPS, Coupled, Kept, Steps, Window, couple
+from .coupling import FAR_FLOOR, FIRST_STEPS, NEAR_STEPS, RELOAD_CUTS, Coupled, Kept, Steps, Window, couple
 from .downset_graph import WORD_LAYERS, DownsetGraph
 
 #: Layers per segment by default: NASNet-A Mobile's windows then take 2–5 s compiled (without feeders; 14–36 s in
@@ -186,6 +186,7 @@ class SegmentBound:
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
                 "coupling_multipliers": self.coupling.multipliers, "coupling_cuts": self.coupling.cuts,
                 "coupling_kept": self.coupling.kept, "coupling_reload_cuts": self.coupling.reload_cuts,
+                "coupling_planes": self.coupling.planes,
                 "coupling_disagreements": self.coupling.disagreements,
                 "coupling_seconds": round(self.coupling.seconds, 3)})
 
@@ -1047,10 +1048,12 @@ def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
 
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                    deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS, jobs: Jobs = 1,
-                   steps: Steps = FIRST_STEPS) -> Coupled | None:
+                   steps: Steps = FIRST_STEPS, planes: bool = False, reload_cuts: int | None = RELOAD_CUTS
+                   ) -> Coupled | None:
     """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
     :func:`solve_windows` gave them, within ``deadline``, ``jobs`` processes solving the windows of each round
-    (the number when it starts), its steps by ``steps`` (:mod:`.coupling`); None unless every
+    (the number when it starts), its steps by ``steps``, with cutting planes once the steps are spent (``planes``) and
+    at most ``reload_cuts`` reload cuts leveled per window (None: no limit) (:mod:`.coupling`); None unless every
     window was solved (and has a schedule). A window bounded by its LP (``relaxed``) holds no multiplier: its bound
     is added as it is (formulations/segment-bound.md, "Windows by their LP")."""
     if rounds <= 0 or len(solved) < len(cores) or not all(window or result.relaxed for result, window in solved) \
@@ -1062,7 +1065,8 @@ def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult,
                         for result, window in solved if window])
     coupled = couple(cm, [window for _, window in solved if window],
                      sum(result.value for result, _ in solved) - fixed, deadline, max_rounds=rounds,
-                     jobs=jobs() if callable(jobs) else jobs, steps=steps, reloads=reloads)
+                     jobs=jobs() if callable(jobs) else jobs, steps=steps, reloads=reloads, planes=planes,
+                     reload_cuts=reload_cuts)
     return replace(coupled, bytes=coupled.bytes + fixed)
 
 
@@ -1099,7 +1103,8 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
                   deadline: Deadline = NEVER, max_group: int | None = None, *,
                   coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
                   feeders: bool = True, merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT,
-                  jobs: int = 1, memory: Memory | None = Memory()) -> SegmentBound:
+                  jobs: int = 1, memory: Memory | None = Memory(), planes: bool = False,
+                  reload_cuts: int | None = RELOAD_CUTS) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
     either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
@@ -1113,24 +1118,25 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     :data:`NESTED_SECONDS` or more, the first cut is then nested in the cut into cores of ``merge`` layers
     (:func:`nested_within`); the widening stops where the memory left (``memory``; None: unguarded) would not hold
     a window. ``jobs`` processes solve the windows at once (:func:`solve_windows`), the wider ones stage by
-    stage."""
+    stage. ``planes`` and ``reload_cuts`` go to every coupling (:func:`couple_windows`)."""
     began = time.perf_counter()
     within = nested_within(deadline.left(), widen and coupling_rounds > 0, merge)
     cores = segments(cm, segment_layers, order, feeders, within)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
-    coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs)
+    climb = dict(planes=planes, reload_cuts=reload_cuts)
+    coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, **climb)
     short = False
     if widen and coupled is not None and deadline.bounded:
         cores, solved, coupled, short = widened(cm, cores, solved, coupled, deadline, max_group, coupling_rounds,
-                                                merge=merge, relax=relax, jobs=jobs, memory=memory)
+                                                merge=merge, relax=relax, jobs=jobs, memory=memory, climb=climb)
     return assemble(cm, cores, [result for result, _ in solved], time.perf_counter() - began, coupled, short)
 
 
 def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]], coupled: Coupled,
             deadline: Deadline, max_group: int | None = None, coupling_rounds: int = COUPLING_ROUNDS,
             sent: Callable[[Cores, list[WindowResult]], object] = lambda cores, results: None,
-            merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: Jobs = 1, memory: Memory | None = None
-            ) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled, bool]:
+            merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: Jobs = 1, memory: Memory | None = None,
+            climb: dict | None = None) -> tuple[Cores, list[tuple[WindowResult, Window | None]], Coupled, bool]:
     """Wider windows in place of those of ``solved`` until the coupling's share of ``deadline`` is all that is
     left: first each core's with its feeders, then those of cores joined into cores of at most ``merge`` layers
     (:func:`merge_windows`; none when ``merge`` is 0), then those of cores joined again into cores of at most
@@ -1139,7 +1145,8 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     cores, as it comes) and the best of ``coupled`` and the coupling of the new windows in that share, with the
     windows bounded by their LP and then, in the time left, without them; ``jobs`` processes solve the wider windows
     of each stage at once. With ``memory``, the widening stops at the first window whose pieces the memory left
-    would not hold (:func:`solve_windows`), and the last element says whether it did."""
+    would not hold (:func:`solve_windows`), and the last element says whether it did. ``climb`` (``planes``,
+    ``reload_cuts``) goes to the couplings (:func:`couple_windows`)."""
     state = without = None
     short = False
     try:
@@ -1153,9 +1160,9 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     cores, solved = state
     # windows bounded by their LP hold no multipliers: coupled without them (in place of their cores' windows) the
     # others may prove more, so those are coupled too in the time the coupling with them leaves, and the better kept
-    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, NEAR_STEPS)
+    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, NEAR_STEPS, **(climb or {}))
     if without and not deadline.expired():
-        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, NEAR_STEPS)
+        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, NEAR_STEPS, **(climb or {}))
         if other is not None and (again is None or other.bytes > again.bytes):
             again = other
     return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled, short
@@ -1195,7 +1202,8 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
                 segment_layers: int = DEFAULT_SEGMENT, overlap: int = DEFAULT_OVERLAP,
                 order: str = "live", widen: bool = True, feeders: bool = True,
                 merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: int = 1,
-                memory: Memory | None = Memory()) -> SegmentBound:
+                memory: Memory | None = Memory(), planes: bool = False,
+                reload_cuts: int | None = RELOAD_CUTS) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
@@ -1204,7 +1212,10 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
     widening, after the feeders, joins consecutive cores into cores of at most ``merge`` layers (0: never), then
     into cores of at most ``relax`` layers bounded by their LP (0: never), and stops where the memory left
     (``memory``, :class:`~optimus_opt.utils.memory.Memory`; None: unguarded) would not hold a window's pieces.
-    ``jobs`` processes solve the windows at once (the same bound, sooner on a machine with that many cores)."""
+    ``jobs`` processes solve the windows at once (the same bound, sooner on a machine with that many cores).
+    ``planes`` lets the coupling go on by cutting planes once its subgradient steps are spent, and ``reload_cuts``
+    caps the reload cuts leveled per window (None: no limit): more of both prove more, in more time
+    (formulations/segment-bound.md, "The planes")."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
@@ -1219,4 +1230,4 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
         raise SolverError(f"jobs must be at least 1, got {jobs}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
                          order=order, widen=widen, feeders=feeders, merge=merge, relax=relax, jobs=jobs,
-                         memory=memory)
+                         memory=memory, planes=planes, reload_cuts=reload_cuts)
