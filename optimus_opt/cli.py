@@ -95,6 +95,16 @@ def _non_negative(text: str) -> int:
     return _integer(text, 0)
 
 
+def _at_most_or_all(text: str) -> int | None:
+    """A count of at least 0, or ``all`` (None: no limit)."""
+    if text == "all":
+        return None
+    try:
+        return _integer(text, 0)
+    except argparse.ArgumentTypeError as err:
+        raise argparse.ArgumentTypeError(f"{err} (a count, or 'all')") from None
+
+
 def _workers(text: str) -> int:
     return _integer(text, 1, MAX_WORKERS)
 
@@ -238,8 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--planes", action="store_true", help="once the coupling's subgradient steps are spent, spend "
                    "its rounds left climbing by cutting planes (more bound, more time; formulations/segment-bound.md, "
                    "\"The planes\")")
-    p.add_argument("--reload-cuts", type=_non_negative, default=RELOAD_CUTS, metavar="N",
-                   help=f"reload cuts leveled per window at most; 0: no limit (default {RELOAD_CUTS}; more prove more, "
+    p.add_argument("--reload-cuts", type=_at_most_or_all, default=RELOAD_CUTS, metavar="N",
+                   help=f"reload cuts leveled per window at most, or 'all' (default {RELOAD_CUTS}; more prove more, "
                         "each round slower)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="bound the schedules with at most K layers per "
                    "group (default: no cap)")
@@ -514,7 +524,7 @@ def _bound(args: argparse.Namespace) -> int:
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
                            coupling_rounds=args.rounds, order=args.order, widen=args.widen,
                            feeders=args.feeders, merge=args.merge, relax=args.relax, jobs=args.jobs,
-                           planes=args.planes, reload_cuts=args.reload_cuts or None)
+                           planes=args.planes, reload_cuts=args.reload_cuts)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     charges = None if sched is None else charge_schedule(inst, result, sched, args.max_group)

@@ -424,8 +424,10 @@ def test_library_and_cli(capsys, tmp_path):
     assert code == 0 and "lower bound  9,726 B" in out and "overlap 0, 4 feeders taken in)" in out
     code, out, _ = run_cli(args + ["--no-feeders"], capsys)
     assert code == 0 and "lower bound  2,560 B" in out and "overlap 0, 0 feeders taken in)" in out
-    code, out, _ = run_cli(args + ["--planes", "--reload-cuts", "0"], capsys)
+    code, out, _ = run_cli(args + ["--planes", "--reload-cuts", "all"], capsys)
     assert code == 0 and "lower bound  9,728 B" in out and "by cutting planes" in out
+    code, _, err = run_cli(args + ["--reload-cuts", "some"], capsys)
+    assert code == 2 and "argument --reload-cuts: not an integer: 'some' (a count, or 'all')" in err
     code, out, _ = run_cli(args + ["--json"], capsys)
     assert code == 0 and '"lower_bound_bytes": 9726' in out and '"feeders": 4' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
