@@ -95,7 +95,7 @@ def _non_negative(text: str) -> int:
     return _integer(text, 0)
 
 
-def _at_most_or_all(text: str) -> int | None:
+def _count_or_all(text: str) -> int | None:
     """A count of at least 0, or ``all`` (None: no limit)."""
     if text == "all":
         return None
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--planes", action="store_true", help="once the coupling's subgradient steps are spent, spend "
                    "its rounds left climbing by cutting planes (more bound, more time; formulations/segment-bound.md, "
                    "\"The planes\")")
-    p.add_argument("--reload-cuts", type=_at_most_or_all, default=RELOAD_CUTS, metavar="N",
+    p.add_argument("--reload-cuts", type=_count_or_all, default=RELOAD_CUTS, metavar="N",
                    help=f"reload cuts leveled per window at most, or 'all' (default {RELOAD_CUTS}; more prove more, "
                         "each round slower)")
     p.add_argument("--max-group", type=_positive, metavar="K", help="bound the schedules with at most K layers per "

@@ -9,14 +9,13 @@ the footprint floor of their convex hull fits the buffer.
 Weak duality says the coupled bound never exceeds that least consistent sum (which never exceeds the optimum);
 when the last round's windows agree, the multipliers are optimal and the two are equal. The brute force knows
 neither kept stores nor reload cuts, which may take the bound past it (never past the optimum): it is compared with
-the coupling without its reload cuts (:func:`without_reload_cuts`), and only where no store is kept."""
+the coupling without its reload cuts (``reload_cuts=0``), and only where no store is kept."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
 from types import SimpleNamespace
-from unittest import mock
 
 import numpy as np
 from helpers import ids, local_costs, make_instance
@@ -27,18 +26,6 @@ from strategies import instances
 import optimus_opt as oo
 from optimus_opt.cost.candidates import CandidateSpace, bits
 from optimus_opt.solvers.segment_bound import segment_bound
-
-
-def without_reload_cuts():
-    """The coupling with no reload cuts, which the brute force does not know (a context manager)."""
-    from optimus_opt.solvers import coupling
-
-    class NoReloadCuts(coupling._Terms):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.most_leveled = 0
-
-    return mock.patch.object(coupling, "_Terms", NoReloadCuts)
 
 
 def closure(cm):
@@ -165,8 +152,7 @@ def test_worked_example_couples_to_the_least_consistent_sum():
     inst = oo.load_instance("instances/example-64k.json")
     cm = oo.CostModel(inst)
     plain = segment_bound(cm, 3, 2, coupling_rounds=0)
-    with without_reload_cuts():
-        coupled = segment_bound(cm, 3, 2)
+    coupled = segment_bound(cm, 3, 2, reload_cuts=0)
     assert plain.bytes == sum(plain.per_segment) == 138_772 and plain.coupling is None
     assert coupled.per_segment == plain.per_segment
     assert coupled.coupling.disagreements == 0 and coupled.coupling.multipliers == 24
@@ -182,8 +168,7 @@ def test_windows_without_overlap_couple_through_their_feeders():
     # 138,772 B summed to 230,932 B, the least consistent sum of the brute force; without feeders nothing is
     # shared and the bound stays the sum
     cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
-    with without_reload_cuts():
-        coupled = segment_bound(cm, 3, 0)
+    coupled = segment_bound(cm, 3, 0, reload_cuts=0)
     assert (sum(coupled.per_segment), coupled.feeders, coupled.coupling.disagreements) == (138_772, 4, 0)
     assert coupled.bytes == least_consistent_sum(cm, 3, 0) == 230_932
     assert segment_bound(cm, 3, 0, feeders=False).bytes == 138_772
@@ -200,9 +185,8 @@ def test_the_nearer_step_of_widened_windows_reaches_the_same_multipliers():
     for overlap, least in ((2, 247_316), (0, 230_932)):
         solved = list(solve_windows(cm, segments(cm, 3), overlap))
         windows, plain = [window for _, window in solved], sum(result.value for result, _ in solved)
-        with without_reload_cuts():
-            near = coupling.couple(cm, windows, plain, steps=coupling.NEAR_STEPS)
-            first = coupling.couple(cm, windows, plain)
+        near = coupling.couple(cm, windows, plain, steps=coupling.NEAR_STEPS, reload_cuts=0)
+        first = coupling.couple(cm, windows, plain, reload_cuts=0)
         assert near.bytes == first.bytes == least_consistent_sum(cm, 3, overlap) == least
         assert near.disagreements == first.disagreements == 0 and near.rounds != first.rounds
 
@@ -211,8 +195,7 @@ def test_the_nearer_step_of_widened_windows_reaches_the_same_multipliers():
 @given(instances(min_layers=2, max_layers=7), st.integers(1, 3), st.integers(1, 2))
 def test_coupling_never_passes_the_least_consistent_sum(inst, size, overlap):
     cm = oo.CostModel(inst)
-    with without_reload_cuts():
-        bound = segment_bound(cm, size, overlap)
+    bound = segment_bound(cm, size, overlap, reload_cuts=0)
     if not bound.feasible:
         return
     consistent = least_consistent_sum(cm, size, overlap)

@@ -250,7 +250,7 @@ class _Terms:
                  reload_cuts: int | None = RELOAD_CUTS) -> None:
         self.windows = windows
         self.reloads = reloads
-        self.most_leveled = reload_cuts if reload_cuts is not None else 1 << 62  # leveled per window at most (None: any)
+        self.most_leveled = reload_cuts if reload_cuts is not None else 1 << 62  # per window at most (None: any)
         self.raised: collections.Counter[int] = collections.Counter()  # window → the reload cuts leveled in it
         self.where: dict[int, list[int]] = {}  # layer → the windows holding it, in order
         for i, w in enumerate(windows):
@@ -1021,29 +1021,20 @@ class _Planes:
         window's part of L. An exact term's is its y there (as :func:`_coefficients` counts it); a free term's 0,
         since it moves a piece by min(0, ±λ) ≤ 0; a leveled term's 1, since its multiplier is 0 or above and the
         piece pays it or a level whose cost the plane already counts."""
+        old = len(self.centre)
         for k, ((i, constant, at, coef), (chosen, known)) in enumerate(zip(self.planes, self.schedules)):
             new = terms[i][known:]
             if not new:
                 continue
             masks = [int(windows[i].graph.masks[p]) for p in chosen]
-            row: dict[int, int] = {}
-            signed: dict[tuple[int, bool], int] = {}
-            for m, sign, _, pair, kind in new:
-                if kind == LEVELED:
-                    row[m] = row.get(m, 0) + 1
-                elif kind == EXACT:
-                    y = int(any(mask & pair == pair for mask in masks))
-                    if cut[m]:
-                        row[m] = row.get(m, 0) + y
-                    else:
-                        signed[m, sign < 0] = max(signed.get((m, sign < 0), 0), y)
-            for (m, negative), y in signed.items():
-                row[m] = row.get(m, 0) + (-y if negative else y)
-            more = sorted(m for m, c in row.items() if c)
-            self.planes[k] = (i, constant, np.concatenate([at, more]).astype(np.int64),
-                              np.concatenate([coef, [float(row[m]) for m in more]]))
+            ys = np.array([1 if kind == LEVELED else int(kind == EXACT and any(mask & pair == pair for mask in masks))
+                           for _, _, _, pair, kind in new], np.int64)
+            ms = np.array([m for m, *_ in new], np.int64)
+            row = _coefficients(count - old, ms - old, np.array([sign for _, sign, *_ in new]), cut[ms], ys)
+            more = np.flatnonzero(row)
+            self.planes[k] = (i, constant, np.concatenate([at, old + more]), np.concatenate([coef, row[more]]))
             self.schedules[k] = (chosen, len(terms[i]))
-        added = count - len(self.centre)
+        added = count - old
         self.centre = np.concatenate([self.centre, np.zeros(added, np.int64)])
         self.priced, self.beyond = priced, beyond.astype(float)
 

@@ -1149,6 +1149,7 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     ``reload_cuts``) goes to the couplings (:func:`couple_windows`)."""
     state = without = None
     short = False
+    climb = climb or {}
     try:
         widening = deadline.sub(share=1 - WIDENED_COUPLING_SHARE)
         for state, without in _widening(cm, cores, solved, widening, max_group, merge, relax, jobs, memory):
@@ -1160,9 +1161,9 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     cores, solved = state
     # windows bounded by their LP hold no multipliers: coupled without them (in place of their cores' windows) the
     # others may prove more, so those are coupled too in the time the coupling with them leaves, and the better kept
-    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, NEAR_STEPS, **(climb or {}))
+    again = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, NEAR_STEPS, **climb)
     if without and not deadline.expired():
-        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, NEAR_STEPS, **(climb or {}))
+        other = couple_windows(cm, *without, deadline, coupling_rounds, jobs, NEAR_STEPS, **climb)
         if other is not None and (again is None or other.bytes > again.bytes):
             again = other
     return cores, solved, again if again is not None and again.bytes > coupled.bytes else coupled, short
