@@ -650,3 +650,37 @@ def test_the_planes_reach_the_best_multipliers():
         value = lambda lam: sum(min(c + a[0] * lam[0] + a[1] * lam[1] for c, a in own) for own in schedules) - lam[1]
         brute = max(value((x, v)) for x in range(-150, 151) for v in range(0, 151))
         assert _climb(schedules, [False, True], [0, 1]) == brute
+
+
+def test_the_planes_lp_kept_warm_is_the_lp_built_anew():
+    # the planes keep their LP between points: rows for new planes, columns for new multipliers (with their
+    # coefficients in the rows there), the box as bounds. Layers 0-2, pieces {0}, {1}, {2}, {0, 1}, {1, 2} (masks 1,
+    # 2, 4, 3, 6); a pair multiplier λ0 on {0, 1} (+ in window 0, − in window 1), then λ1 on {1, 2}. Window 0 has
+    # the schedules A = {0, 1} {2} at 30 + λ0, B = {0} {1, 2} at 28 (+ λ1 once λ1 exists) and C = {0} {1} {2} at 40;
+    # window 1 has C at 35. With λ0 alone the LP promises max min(30 + λ0, 28, 40) + 35 = 63; with λ1, B's plane
+    # rises with it and the LP promises 40 + 35 = 75; a plane θ0 ≤ 45 − λ1 added then makes it max min(28 + λ1,
+    # 45 − λ1) + 35 = 71.5. Each time the kept LP promises what an LP built at once over the same planes does
+    from optimus_opt.solvers.coupling import EXACT, _Planes
+
+    windows = [SimpleNamespace(graph=SimpleNamespace(masks=np.array([1, 2, 4, 3, 6])))] * 2
+    terms = [[(0, 1, np.array([3]), 3, EXACT)], [(0, -1, np.array([3]), 3, EXACT)]]
+    warm = _Planes(2, np.array([False]), np.array([0]))
+
+    def built_anew() -> float:
+        cold = _Planes(2, warm.priced, warm.beyond)
+        cold.planes, cold.centre, cold.half = list(warm.planes), warm.centre.copy(), warm.half
+        return cold._lp()[0]
+
+    lam = np.zeros(1, np.int64)
+    for i, cost, row, chosen in [(0, 30, [1], [3, 2]), (0, 28, [0], [0, 4]), (0, 40, [0], [0, 1, 2]),
+                                 (1, 35, [0], [0, 1, 2])]:
+        warm.add(i, cost, lam, np.array(row), chosen, 1)
+    warm.next(lam, 28 + 35)
+    assert warm.promised == built_anew() == 63
+    terms[0].append((1, 1, np.array([4]), 6, EXACT))
+    terms[1].append((1, -1, np.array([4]), 6, EXACT))
+    warm.extend(windows, terms, 2, np.array([False, False]), np.array([False, False]), np.array([0, 0]))
+    assert [(i, at.tolist()) for i, _, at, _ in warm.planes] == [(0, [0]), (0, [1]), (0, []), (1, [])]
+    assert warm._lp()[0] == built_anew() == 75
+    warm.add(0, 45, np.zeros(2, np.int64), np.array([0, -1]), [0, 1, 2], 2)
+    assert warm._lp()[0] == built_anew() == 71.5

@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import hashlib
 import itertools
 import multiprocessing
 import time
@@ -978,9 +979,11 @@ NEW_PAIRS = 256
 PAIRS_STEP = 1 / 8
 
 
-#: The box's first and largest half-width about the best multipliers (bytes), and the gain, as a share of the LP's
-#: promise, that moves the box's centre to the point found (the box-step method).
-FIRST_BOX, LARGEST_BOX, SERIOUS = 100_000, 2.0 ** 40, 0.1
+#: The box's first, smallest and largest half-width about the best multipliers (bytes), and the gain, as a share of
+#: the LP's promise, that moves the box's centre to the point found (the box-step method). Halved down to 1 B, the box
+#: held the planes of the groups 5-7 part of NASNet-A Mobile at 512 KiB at 3,881,164 B, every integer point about
+#: the centre known; halved down to 1,024 B they reach its optimum, 3,934,832 B (formulations/segment-bound.md).
+FIRST_BOX, SMALLEST_BOX, LARGEST_BOX, SERIOUS = 100_000, 1024, 2.0 ** 40, 0.1
 
 
 class _Planes:
@@ -990,9 +993,14 @@ class _Planes:
     max Σ_i θ_i − (sides beyond the first) · λ over the planes so far, with λ within a box about the point of the best
     L (the centre), gives the next λ, rounded to integers and the priced multipliers kept at 0 or above: every λ
     evaluated is a bound. The box moves to a point that gains a tenth of what the LP promised (doubling when that
-    point was on its edge) and halves when the point is below the centre; the planes are done when the LP promises
-    less than a byte above the centre (then no λ does better: the planes lie above L, and L is concave), or
-    proposes the centre itself."""
+    point was on its edge) and halves, down to :data:`SMALLEST_BOX`, when the point is below the centre; the planes
+    are done when the LP promises less than a byte above the centre (then no λ does better: the planes lie above L,
+    and L is concave), or proposes only points where L is known: the LP's point rounded to the nearest integers,
+    and then away from the centre (where the LP's point lies about half-way between integers).
+
+    The LP is kept between points (HiGHS, warm from its last basis): new planes are added as rows, new multipliers
+    as columns with their coefficients in the planes already there, and the box as the columns' bounds. A plane
+    that is already there (the same window, constant and coefficients) is not added again."""
 
     def __init__(self, windows: int, priced: np.ndarray, beyond: np.ndarray) -> None:
         self.windows = windows
@@ -1001,17 +1009,30 @@ class _Planes:
         # the count of its window's terms then (so that terms added later get their coefficients in it)
         self.planes: list[tuple[int, float, np.ndarray, np.ndarray]] = []
         self.schedules: list[tuple[list[int], int]] = []
+        self.seen: set[tuple] = set()  # the planes there are (window, constant, coefficients)
+        self.evaluated: set[bytes] = set()  # the multipliers L is known at (digests: a λ may have 10,000)
+        self.best: tuple[int, np.ndarray] | None = None  # the best L known, and where
         self.centre: np.ndarray | None = None
         self.at_centre = 0
         self.half = float(FIRST_BOX)
         self.promised = float("inf")
         self.on_edge = False
+        # the LP as HiGHS holds it: its rows are the first ``rows`` planes, its columns θ and the first ``columns``
+        # multipliers; ``late`` the coefficients of multipliers beyond those in its rows, (row, multiplier, value)
+        self.lp = None
+        self.rows = self.columns = 0
+        self.late: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(self, i: int, value: int, lam: np.ndarray, row: np.ndarray, chosen: list[int], terms: int) -> None:
         """Window i's plane from its schedule ``chosen`` at ``lam`` (least moved cost ``value``, coefficients
-        ``row``), when the window has ``terms`` terms."""
+        ``row``), when the window has ``terms`` terms; nothing when the window has that plane already."""
         at = np.flatnonzero(row)
-        self.planes.append((i, float(value - int(row[at] @ lam[at])), at, row[at].astype(float)))
+        plane = (i, float(value - int(row[at] @ lam[at])), at, row[at].astype(float))
+        key = (i, plane[1], at.tobytes(), plane[3].tobytes())
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.planes.append(plane)
         self.schedules.append((chosen, terms))
 
     def extend(self, windows: list[Window], terms: list[list[Term]], count: int, cut: np.ndarray,
@@ -1021,6 +1042,9 @@ class _Planes:
         window's part of L. An exact term's is its y there (as :func:`_coefficients` counts it); a free term's 0,
         since it moves a piece by min(0, ±λ) ≤ 0; a leveled term's 1, since its multiplier is 0 or above and the
         piece pays it or a level whose cost the plane already counts."""
+        if self.centre is None:  # no plane yet: the planes start at the end of this round
+            self.priced, self.beyond = priced, beyond.astype(float)
+            return
         old = len(self.centre)
         for k, ((i, constant, at, coef), (chosen, known)) in enumerate(zip(self.planes, self.schedules)):
             new = terms[i][known:]
@@ -1034,58 +1058,90 @@ class _Planes:
             more = np.flatnonzero(row)
             self.planes[k] = (i, constant, np.concatenate([at, old + more]), np.concatenate([coef, row[more]]))
             self.schedules[k] = (chosen, len(terms[i]))
+            if k < self.rows and len(more):
+                self.late.append((np.full(len(more), k), old + more, row[more].astype(float)))
         added = count - old
         self.centre = np.concatenate([self.centre, np.zeros(added, np.int64)])
+        self.best = (self.best[0], np.concatenate([self.best[1], np.zeros(added, np.int64)]))
         self.priced, self.beyond = priced, beyond.astype(float)
 
     def next(self, lam: np.ndarray, total: int) -> np.ndarray | None:
         """The multipliers to evaluate after ``lam``, whose L is ``total`` (its planes added), or None when done."""
+        self.evaluated.add(_digest(lam))
         if self.centre is None:
             self.centre, self.at_centre = lam.copy(), total
         elif total > self.at_centre and total >= self.at_centre + SERIOUS * (self.promised - self.at_centre):
             self.centre, self.at_centre = lam.copy(), total
             self.half = min(self.half * (2 if self.on_edge else 1), LARGEST_BOX)
         elif total < self.at_centre:
-            self.half = max(self.half / 2, 1.0)
-        self.promised, proposed = self._lp()
-        proposed = np.rint(proposed).astype(np.int64)
-        proposed[self.priced] = np.maximum(proposed[self.priced], 0)
-        moved = np.abs(proposed - self.centre)
-        self.on_edge = bool(np.any(moved >= max(self.half - 1, 1)))
-        if self.promised - self.at_centre < 1 or not moved.any():
-            # the planes, above L everywhere, rise nowhere in the box above L at the centre: L being concave, the
-            # centre is its best (to a byte); or they only promise the centre itself, rounded back to it
-            return None
-        return proposed
+            self.half = max(self.half / 2, SMALLEST_BOX)
+        if self.best is None or total > self.best[0]:
+            self.best = (total, lam.copy())
+        while True:
+            self.promised, point = self._lp()
+            if self.promised - self.at_centre < 1:
+                # the planes, above L everywhere, rise nowhere in the box above L at the centre: L being concave,
+                # the centre is its best (to a byte)
+                return None
+            # the nearest integers, or, when L is known there (the LP's point lies between integers, about a half),
+            # the integers beyond it from the centre
+            away = np.sign(point - self.centre) * np.ceil(np.abs(point - self.centre) - 1e-6)
+            for proposed in (np.rint(point), self.centre + away):
+                proposed = proposed.astype(np.int64)
+                proposed[self.priced] = np.maximum(proposed[self.priced], 0)
+                if _digest(proposed) not in self.evaluated:
+                    self.on_edge = bool(np.any(np.abs(proposed - self.centre) >= max(self.half - 1, 1)))
+                    return proposed
+            # the LP offers only known points: the centre moves to the best of them, however little it gains, or,
+            # when none is above it, the box halves (below :data:`SMALLEST_BOX`), the planes ending at a box of 1
+            if self.best[0] > self.at_centre:
+                self.centre, self.at_centre = self.best[1].copy(), self.best[0]
+            elif self.half > 1:
+                self.half = max(self.half / 2, 1.0)
+            else:
+                return None
 
     def _lp(self) -> tuple[float, np.ndarray]:
         import highspy
 
-        n, count = self.windows, len(self.centre)
-        inf = highspy.kHighsInf
-        lp = highspy.HighsLp()
-        lp.num_col_ = n + count
-        lp.col_cost_ = np.concatenate([-np.ones(n), self.beyond])  # HiGHS minimises: −(Σ θ − beyond · λ)
+        n, count, inf = self.windows, len(self.centre), highspy.kHighsInf
+        if self.lp is None:
+            self.lp = new_highs(1, 0)
+            self.lp.setOptionValue("presolve", "off")  # each run starts from the last one's basis
+            self.lp.addVars(n, np.full(n, -inf), np.full(n, inf))
+            self.lp.changeColsCost(n, np.arange(n, dtype=np.int32), -np.ones(n))  # HiGHS minimises −(Σ θ − …)
+        h = self.lp
+        if count > self.columns:  # the new multipliers, with their coefficients in the rows there already
+            rows, ms, values = (np.concatenate(parts) for parts in zip(*self.late)) if self.late else \
+                (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+            order = np.lexsort((rows, ms))
+            rows, ms, values = rows[order], ms[order], values[order]
+            starts = np.searchsorted(ms, np.arange(self.columns, count)).astype(np.int32)
+            added = count - self.columns
+            h.addCols(added, self.beyond[self.columns:], np.zeros(added), np.zeros(added), len(rows), starts,
+                      rows.astype(np.int32), -values)
+            self.columns, self.late = count, []
+        if len(self.planes) > self.rows:
+            fresh = self.planes[self.rows:]
+            starts = np.concatenate([[0], np.cumsum([1 + len(at) for _, _, at, _ in fresh])[:-1]]).astype(np.int32)
+            index = np.concatenate([np.concatenate([[i], n + at]) for i, _, at, _ in fresh]).astype(np.int32)
+            value = np.concatenate([np.concatenate([[1.0], -coef]) for _, _, _, coef in fresh])
+            h.addRows(len(fresh), np.full(len(fresh), -inf), np.array([constant for _, constant, _, _ in fresh]),
+                      len(index), starts, index, value)
+            self.rows = len(self.planes)
         low, high = self.centre - self.half, self.centre + self.half
         low[self.priced] = np.maximum(low[self.priced], 0)
-        lp.col_lower_ = np.concatenate([np.full(n, -inf), low])
-        lp.col_upper_ = np.concatenate([np.full(n, inf), high])
-        lp.num_row_ = len(self.planes)
-        lp.row_lower_ = np.full(len(self.planes), -inf)
-        lp.row_upper_ = np.array([constant for _, constant, _, _ in self.planes])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.concatenate([[0], np.cumsum([1 + len(at) for _, _, at, _ in self.planes])]
-                                             ).astype(np.int32)
-        lp.a_matrix_.index_ = np.concatenate([np.concatenate([[i], n + at]) for i, _, at, _ in self.planes]
-                                             ).astype(np.int32)
-        lp.a_matrix_.value_ = np.concatenate([np.concatenate([[1.0], -coef]) for _, _, _, coef in self.planes])
-        h = new_highs(1, 0)
-        h.passModel(lp)
+        h.changeColsBounds(count, np.arange(n, n + count, dtype=np.int32), low.astype(float), high.astype(float))
         h.run()
         proposed = np.array(h.getSolution().col_value[n:])
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal or not np.all(np.isfinite(proposed)):
             return float(self.at_centre), self.centre.astype(float)  # promises nothing: the planes end
         return -h.getInfo().objective_function_value, proposed
+
+
+def _digest(lam: np.ndarray) -> bytes:
+    """A 128-bit digest of the multipliers ``lam``, for :attr:`_Planes.evaluated`."""
+    return hashlib.blake2b(lam.tobytes(), digest_size=16).digest()
 
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
@@ -1196,8 +1252,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
                 if stall >= steps.stall:
                     step, stall = step / 2, 0
             if climbing is not None and disagree:
-                lam = climbing.next(lam, total)
-                if lam is None:  # the planes promise no more
+                proposed = climbing.next(lam, total)
+                if proposed is not None:
+                    lam = proposed
+                    continue
+                # the planes promise no more over these multipliers: new pairs or cuts, if the schedules show any
+                chosen = [outcome[1] for outcome in last]
+                if not more("pairs", chosen) and not more("cuts", chosen):
                     break
                 continue
             if not disagree:  # the windows agree: no multiplier moves L further, unless new pairs or cuts get terms
