@@ -256,6 +256,13 @@ def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
     assert (coupled.bytes, coupled.cuts, coupled.kept, coupled.planes) == (4_607, 1, 1, 0)
     climbed = coupling.couple(cm, windows, plain, planes=True)
     assert (climbed.bytes, climbed.cuts, climbed.kept) == (4_608, 1, 1) and 0 < climbed.planes < climbed.rounds
+    # with a deadline half gone when the rounds start (a clock at 0 as the coupling sets its stages, then at 6 of
+    # 10), every round is a plane's, and they reach the best from λ = 0 all the same
+    from optimus_opt.utils.deadline import Deadline
+
+    ticks = itertools.chain([0.0], itertools.repeat(6.0))
+    early = coupling.couple(cm, windows, plain, Deadline(10.0, lambda: next(ticks)), planes=True)
+    assert (early.bytes, early.planes) == (4_608, early.rounds) and early.rounds > 1
     assert least_consistent_sum(cm, 2, 0) == 3_584
     bound = segment_bound(cm, 2, 0)
     assert (bound.bytes, bound.info()["coupling_cuts"], bound.info()["coupling_kept"]) == (4_607, 1, 1)

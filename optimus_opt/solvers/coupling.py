@@ -56,10 +56,11 @@ counted twice (:class:`_Leveled`, :meth:`_Terms.reload_cuts`).
 their union (or none holds it with fewer than K reloads), a cut with a side per piece says that not every side
 holds its set, −ν on L per side beyond the first (:meth:`_Terms._chain_cuts`).
 
-*Planes.* Once the subgradient rounds' step is spent, ``planes`` lets the rounds left climb L by cutting planes
-(:class:`_Planes`): each window's schedule at λ gives a plane above that window's part of L everywhere, and the LP over
-the planes so far, λ in a box about the best point, proposes the next λ. Pairs and cuts still get terms as the
-schedules show them, and the planes made before get their coefficients.
+*Planes.* Once the subgradient rounds' step is spent, or a share of a deadline's time has passed
+(:data:`PLANES_SHARE`), ``planes`` lets the rounds left climb L by cutting planes (:class:`_Planes`): each window's
+schedule at λ gives a plane above that window's part of L everywhere, and the LP over the planes so far, λ in a box
+about the best point, proposes the next λ. Pairs and cuts still get terms as the schedules show them, and the planes
+made before get their coefficients.
 """
 
 from __future__ import annotations
@@ -979,10 +980,13 @@ NEW_PAIRS = 256
 PAIRS_STEP = 1 / 8
 
 
+#: The share of a coupling's time, when it has a deadline, after which its planes start (``planes``) even if the
+#: subgradient's step is not spent.
+PLANES_SHARE = 0.5
 #: The box's first, smallest and largest half-width about the best multipliers (bytes), and the gain, as a share of
-#: the LP's promise, that moves the box's centre to the point found (the box-step method). Halved down to 1 B, the box
-#: held the planes of the groups 5-7 part of NASNet-A Mobile at 512 KiB at 3,881,164 B, every integer point about
-#: the centre known; halved down to 1,024 B they reach its optimum, 3,934,832 B (formulations/segment-bound.md).
+#: the LP's promise, that moves the box's centre to the point found (the box-step method). On the groups 5-7 part of
+#: NASNet-A Mobile at 512 KiB (every reload cut, 1,000 rounds), the box halved down to 1 B leaves the planes at
+#: 3,890,144 B; down to 1,024 B they reach its optimum, 3,934,832 B, in 801 rounds (formulations/segment-bound.md).
 FIRST_BOX, SMALLEST_BOX, LARGEST_BOX, SERIOUS = 100_000, 1024, 2.0 ** 40, 0.1
 
 
@@ -1172,6 +1176,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
     helper = _Helper(windows, made, kept) if theirs else None
+    steps_until = deadline.sub(share=PLANES_SHARE)  # then the planes start, spent or not (never, without a deadline)
 
     def more(kind: str, chosen: list[list[int]]) -> bool:
         """Add the terms of the pairs the last round's schedules (``chosen``) disagree on (``kind`` "pairs") or of
@@ -1196,7 +1201,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
 
     try:
         while count and rounds < max_rounds and (planes or step >= SMALLEST_STEP) and not deadline.expired():
-            if planes and climbing is None and step < SMALLEST_STEP:  # the step is spent: planes from the best point
+            if planes and climbing is None and (step < SMALLEST_STEP or steps_until.expired()):  # from the best point
                 climbing, lam = _Planes(len(windows), *made.kinds()[1:]), best_lam.copy()
             if all(last):  # every window's last schedule is known (none has new terms since)
                 chosen = [outcome[1] for outcome in last]
