@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reload-cuts", type=_count_or_all, default=RELOAD_CUTS, metavar="N",
                    help=f"reload cuts leveled per window at most, or 'all' (default {RELOAD_CUTS}; more prove more, "
                         "each round slower)")
+    p.add_argument("--upper", metavar="SCHEDULE|BYTES", help="a schedule of the instance (a file of solve -o), or "
+                   "a byte count: the coupling fixes the pieces no cheaper schedule can use by their reduced costs, "
+                   "which makes its rounds faster; the bound is then the least of it and the upper bound "
+                   "(formulations/segment-bound.md, \"Fixing\")")
     p.add_argument("--max-group", type=_positive, metavar="K", help="bound the schedules with at most K layers per "
                    "group (default: no cap)")
     p.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds: the windows not solved "
@@ -515,16 +519,24 @@ PLOT_FORMATS = (".png", ".svg", ".pdf")
 DEFAULT_BUFFERS = "16KiB..1MiB"
 
 
+def _upper_bytes(inst: Instance, text: str) -> int:
+    """``bound --upper``: a byte count, or the bytes a schedule file of the instance moves."""
+    if text.replace(",", "").isdigit():
+        return int(text.replace(",", ""))
+    return evaluate(inst, load_schedule(text)).dram_bytes
+
+
 def _bound(args: argparse.Namespace) -> int:
     inst = _load(args)
     sched = None if args.charge is None else load_schedule(args.charge)  # a bad file is refused before the work
+    upper = None if args.upper is None else _upper_bytes(inst, args.upper)
     if not args.json:
         print(header(inst), flush=True)
     cm = CostModel(inst)  # the arguments' ranges are checked by their parsers
     result = segment_bound(cm, args.segment, args.overlap, Deadline.after(args.time_limit), args.max_group,
                            coupling_rounds=args.rounds, order=args.order, widen=args.widen,
                            feeders=args.feeders, merge=args.merge, relax=args.relax, jobs=args.jobs,
-                           planes=args.planes, reload_cuts=args.reload_cuts)
+                           planes=args.planes, reload_cuts=args.reload_cuts, upper=upper)
     compulsory = cm.compulsory_bytes()
     coupled = result.coupling
     charges = None if sched is None else charge_schedule(inst, result, sched, args.max_group)
@@ -541,7 +553,8 @@ def _bound(args: argparse.Namespace) -> int:
                               "bytes": coupled.bytes, "rounds": coupled.rounds, "multipliers": coupled.multipliers,
                               "cuts": coupled.cuts, "kept": coupled.kept, "reload_cuts": coupled.reload_cuts,
                               "planes": coupled.planes, "disagreements": coupled.disagreements,
-                              "seconds": round(coupled.seconds, 3)},
+                              "fixed": coupled.fixed, "seconds": round(coupled.seconds, 3)},
+                          "upper_bytes": upper,
                           "crossing_bytes": result.crossing_bytes, "pieces": result.pieces,
                           "downsets": result.downsets, "seconds": round(result.seconds, 3),
                           "max_group": args.max_group} | ({} if charges is None else {"charges": charges.to_dict()}),
@@ -573,6 +586,10 @@ def _bound(args: argparse.Namespace) -> int:
               f"({coupled.multipliers - coupled.cuts - coupled.kept - coupled.reload_cuts} on shared pairs, "
               f"{coupled.cuts} on capacity cuts, {coupled.reload_cuts} on reload cuts, {coupled.kept} on kept stores; "
               f"{agree}), {coupled.seconds:.2f} s")
+    if upper is not None:
+        optimal = " (it moves no more than the bound: it is optimal)" if result.bytes >= upper else ""
+        print(f"{'fixing':<12} by the upper bound {upper:,} B{optimal}: {0 if coupled is None else coupled.fixed:,} "
+              "transitions of the windows' graphs cut, used by no cheaper schedule")
     print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the windows see them only in "
           "part)")
     print(f"{'work':<12} {result.pieces:,} pieces, {result.downsets:,} down-sets, {result.seconds:.2f} s")

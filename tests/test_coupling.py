@@ -263,6 +263,15 @@ def test_a_capacity_cut_keeps_two_windows_from_joining_what_no_buffer_holds():
     ticks = itertools.chain([0.0], itertools.repeat(6.0))
     early = coupling.couple(cm, windows, plain, Deadline(10.0, lambda: next(ticks)), planes=True)
     assert (early.bytes, early.planes) == (4_608, early.rounds) and early.rounds > 1
+    # with the optimum as upper bound, fixing leaves each window the transitions within 4,608 − 1 − L of its least:
+    # 7 of the 9 go, and L reaches 4,608 in 8 rounds, so the schedule of 4,608 B is optimal; 1 B more and only one
+    # goes, the rounds as without; below the optimum the bound is the number given (no schedule is cheaper than
+    # it, or one is and the rounds bound it). The caller's windows keep their graphs
+    fixed = coupling.couple(cm, windows, plain, upper=4_608)
+    assert (fixed.bytes, fixed.rounds, fixed.fixed) == (4_608, 8, 7)
+    assert [(c.bytes, c.rounds, c.fixed) for c in (coupling.couple(cm, windows, plain, upper=u) for u in (4_609, 4_000))
+            ] == [(4_607, 137, 1), (4_000, 7, 5)]
+    assert [window.graph.transitions for window in windows] == [3, 6]
     assert least_consistent_sum(cm, 2, 0) == 3_584
     bound = segment_bound(cm, 2, 0)
     assert (bound.bytes, bound.info()["coupling_cuts"], bound.info()["coupling_kept"]) == (4_607, 1, 1)

@@ -8,6 +8,7 @@ import json
 import multiprocessing
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 from helpers import local_costs, make_instance
 from hypothesis import HealthCheck, given, settings
@@ -428,6 +429,18 @@ def test_library_and_cli(capsys, tmp_path):
     assert code == 0 and "lower bound  9,728 B" in out and "by cutting planes" in out
     code, _, err = run_cli(args + ["--reload-cuts", "some"], capsys)
     assert code == 2 and "argument --reload-cuts: not an integer: 'some' (a count, or 'all')" in err
+    # fixing by an upper bound (coupling.py "Fixing"): the optimum's bytes, given or as exact-dp's schedule, prove
+    # it optimal; 1 B more proves 9,727 B, 1 B above the rounds alone
+    code, out, _ = run_cli(["solve", str(tmp_path / "feeders.json"), "--solver", "exact-dp", "--max-group", "2", "-o",
+                            str(tmp_path / "best.json")], capsys)
+    assert code == 0
+    for upper in ("9,728", str(tmp_path / "best.json")):
+        code, out, _ = run_cli(args + ["--upper", upper], capsys)
+        assert code == 0 and "lower bound  9,728 B" in out
+        assert "fixing       by the upper bound 9,728 B (it moves no more than the bound: it is optimal): 28 " in out
+    code, out, _ = run_cli(args + ["--upper", "9729", "--json"], capsys)
+    figures = json.loads(out)
+    assert (figures["lower_bound_bytes"], figures["upper_bytes"], figures["coupling"]["fixed"]) == (9_727, 9_729, 24)
     code, out, _ = run_cli(args + ["--json"], capsys)
     assert code == 0 and '"lower_bound_bytes": 9726' in out and '"feeders": 4' in out
     code, _, err = run_cli(["bound", "instances/example-64k.json", "--overlap", "-1"], capsys)
@@ -557,3 +570,49 @@ def test_under_tiles_a_member_read_beyond_the_window_is_not_cut():
     bound = segment_bound(oo.CostModel(inst), 4, 0)
     assert bound.per_segment[0] == 32_768 + 9_216 + 18_432 + 18_432 == 78_848
     assert bound.bytes <= oo.solve(inst, "exact-dp").dram_bytes == 425_492
+
+
+@SETTINGS
+@given(instances(min_layers=2, max_layers=10), st.integers(1, 5), st.integers(0, 3), st.integers(-2, 2))
+def test_fixing_by_an_upper_bound_keeps_the_bound_below_the_optimum(inst, size, overlap, off):
+    # the coupling's fixing with an upper bound near the optimum (off bytes from it, either side: any number keeps
+    # the bound a bound, coupling.py "Fixing") proves at most the optimum, and at most the upper bound
+    best = oo.solve(inst, "exact-dp")
+    if best.status != "optimal":
+        return
+    upper = best.dram_bytes + off
+    bound = segment_bound(oo.CostModel(inst), size, overlap, upper=upper)
+    assert bound.bytes <= best.dram_bytes and bound.bytes <= max(upper, sum(bound.per_segment))
+
+
+def test_a_graph_within_an_allowance_keeps_the_transitions_of_the_chains_within_it():
+    # the windows of the worked example, random piece costs: a transition stays exactly when some chain of pieces
+    # from ∅ to the whole window through it costs at most the least chain plus the allowance (every chain listed)
+    from optimus_opt.solvers.segment_bound import segments, solve_windows
+
+    cm = oo.CostModel(oo.load_instance("instances/example-64k.json"))
+    rng = np.random.default_rng(3)
+    checked = 0
+    for _, window in solve_windows(cm, segments(cm, 4), 1):
+        graph = window.graph
+        src = np.repeat(np.arange(graph.states), np.diff(graph.start))
+        for allowance in (0, 5, 40):
+            cost = rng.integers(0, 30, len(graph.masks)).astype(np.int64)
+            chains = []  # (cost, transitions) of every chain from ∅ to the whole window
+
+            def walk(s, spent, path):
+                if s == graph.full:
+                    chains.append((spent, path))
+                for t in range(graph.start[s], graph.start[s + 1]):
+                    walk(int(graph.dst[t]), spent + int(cost[graph.piece[t]]), path + [t])
+
+            walk(0, 0, [])
+            least = min(spent for spent, _ in chains)
+            near = {t for spent, path in chains if spent <= least + allowance for t in path}
+            within = graph.within(cost, allowance)
+            kept = {(int(src[t]), int(graph.dst[t]), int(graph.piece[t])) for t in near}
+            their_src = np.repeat(np.arange(within.states), np.diff(within.start))
+            assert {(int(a), int(b), int(p)) for a, b, p in zip(their_src, within.dst, within.piece)} == kept
+            assert within.solve(cost)[0] == graph.solve(cost)[0] == least
+            checked += len(chains)
+    assert checked > 100

@@ -61,6 +61,17 @@ holds its set, −ν on L per side beyond the first (:meth:`_Terms._chain_cuts`)
 schedule at λ gives a plane above that window's part of L everywhere, and the LP over the planes so far, λ in a box
 about the best point, proposes the next λ. Pairs and cuts still get terms as the schedules show them, and the planes
 made before get their coefficients.
+
+*Fixing.* Given ``upper``, the cost of some schedule, any schedule x cheaper than it has Σ_i c̃_i(x_i) − Σ_m (sides
+beyond the first) · λ_m ≤ c(x) ≤ upper − 1 at every λ (the bound's own argument, made for any schedule instead of
+the best one), and each window's c̃_i(x_i) is at least its least, L_i(λ); so x's part in window j costs at most
+L_j(λ) + (upper − 1 − L(λ)). A transition of window j's graph of down-sets on no chain within that allowance of
+L_j(λ) is used by no schedule cheaper than ``upper``, and is cut (:meth:`~.downset_graph.DownsetGraph.within`): the
+rounds over the restricted windows bound the schedules cheaper than ``upper``, and the least of their bound and
+``upper`` bounds every schedule. A cut holds at every later λ, so cuts add up; the windows are restricted again
+each time the allowance has fallen by an eighth (:data:`FIX_SHRINK`), and once L reaches ``upper`` the schedule of
+``upper`` is optimal. This is reduced-cost fixing of Lagrangian relaxation (Beasley, 1993), with the windows'
+shortest paths both ways giving each transition's least chain.
 """
 
 from __future__ import annotations
@@ -71,8 +82,8 @@ import hashlib
 import itertools
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import Protocol
 
@@ -159,6 +170,7 @@ class Coupled:
     kept: int = 0  # of the multipliers, the kept stores (module docstring)
     reload_cuts: int = 0  # of the multipliers, the reload cuts (module docstring)
     planes: int = 0  # of the rounds, those of the cutting planes (module docstring)
+    fixed: int = 0  # transitions of the windows' graphs cut by the fixing, with an upper bound (module docstring)
 
 
 def adjacent_pairs(cm: CostModel) -> list[tuple[int, int]]:
@@ -1150,7 +1162,7 @@ def _digest(lam: np.ndarray) -> bytes:
 
 def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline = NEVER, *,
            max_rounds: int = 400, jobs: int = 1, steps: Steps = FIRST_STEPS, reloads: Reloads | None = None,
-           planes: bool = False, reload_cuts: int | None = RELOAD_CUTS) -> Coupled:
+           planes: bool = False, reload_cuts: int | None = RELOAD_CUTS, upper: int | None = None) -> Coupled:
     """The best L(λ) found (module docstring) over the solved ``windows``, whose plain optima sum to ``plain``,
     within ``deadline`` and ``max_rounds`` rounds; with ``jobs`` of 2 or more (and a platform that forks) a second
     process solves a share of the windows each round, the same rounds in less time. The steps follow ``steps``
@@ -1161,8 +1173,13 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     disagree on (:meth:`_Terms.disagreements`), their multipliers starting at 0, so that L is where it was; once
     there are none, the rounds go on until the step is spent or the windows agree. Each round, too, the capacity
     cuts the last round's schedules violate get multipliers, at 0 (:meth:`_Terms.capacity_cuts`), and with
-    ``reloads`` (what the windows' local costs say of weight reloads) the reload cuts (:meth:`_Terms.reload_cuts`)."""
+    ``reloads`` (what the windows' local costs say of weight reloads) the reload cuts (:meth:`_Terms.reload_cuts`).
+
+    ``upper``, the bytes of a schedule of the network (any number keeps the result a bound; a schedule's makes it
+    strong), lets the rounds fix pieces by their reduced costs (module docstring, *Fixing*): the rounds then bound
+    the schedules cheaper than ``upper``, and what returns is the least of their bound and ``upper``."""
     began = time.perf_counter()
+    windows = list(windows)  # fixing puts restricted windows in their places
     made = _Terms(cm, windows, reloads, reload_cuts)
     terms, _ = made.adjacent()
     count = made.kept_stores()
@@ -1173,6 +1190,7 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
     own_multipliers = [np.array([m for m, *_ in own], np.int64) for own in terms]
     best, step, stall, rounds, disagree, searching = plain, 1.0, 0, 0, 0, True
     best_lam, climbing, planned = lam.copy(), None, 0  # the multipliers of the best L; the planes once they start
+    allowance, fixed = None, 0  # the fixing's last allowance above each window's least (with upper), transitions cut
     chosen_pieces: set[tuple[int, int]] = set()  # (window, piece) chosen in some round
     theirs = set(_shares(windows)[1]) if jobs > 1 and count and can_fork() else set()
     helper = _Helper(windows, made, kept) if theirs else None
@@ -1250,6 +1268,14 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
             g = np.where(cut, held - beyond, together[:, 0] - together[:, 1])
             g[priced & (lam <= 0) & (g < 0)] = 0
             disagree = int(np.count_nonzero(g))
+            if upper is not None and total >= upper:  # no schedule is cheaper than upper's: it is optimal
+                best = max(best, total)
+                break
+            if upper is not None and (allowance is None or upper - 1 - total <= allowance - allowance // FIX_SHRINK):
+                allowance = upper - 1 - total
+                fixed += _fix(windows, kept, [i for i in range(len(windows)) if i not in theirs], allowance)
+                if helper is not None:
+                    fixed += helper.fix(allowance)
             if total > best:
                 best, stall, best_lam = total, 0, lam.copy()
             elif climbing is None:
@@ -1278,8 +1304,28 @@ def couple(cm: CostModel, windows: list[Window], plain: int, deadline: Deadline 
             helper.close()
     pieces = {made.layers(i, int(windows[i].graph.masks[p])) for i, p in chosen_pieces}
     reload_cuts = sum(isinstance(cut, ReloadCut) for cut in made.cuts.values())
-    return Coupled(best, rounds, count, disagree, time.perf_counter() - began, tuple(sorted(pieces)),
-                   len(made.cuts) - reload_cuts, len(made.kept), reload_cuts, planned)
+    return Coupled(min(best, upper) if upper is not None else best, rounds, count, disagree,
+                   time.perf_counter() - began, tuple(sorted(pieces)), len(made.cuts) - reload_cuts, len(made.kept),
+                   reload_cuts, planned, fixed)
+
+
+#: The fixing restricts the windows again once the allowance (the upper bound less the last L, less a byte) has
+#: fallen by this share (1/8) of what it was at the last restriction.
+FIX_SHRINK = 8
+
+
+def _fix(windows: list[Window], kept: list[tuple[np.ndarray, np.ndarray]], which: Iterable[int], allowance: int
+         ) -> int:
+    """Restrict the graphs of the windows ``which`` (in place in ``windows``) to the transitions within
+    ``allowance`` of each one's least moved cost (``kept``, at the multipliers of the last round; module docstring,
+    *Fixing*): the transitions cut."""
+    cut = 0
+    for i in which:
+        graph = windows[i].graph
+        restricted = graph.within(kept[i][0], allowance)
+        cut += graph.transitions - restricted.transitions
+        windows[i] = replace(windows[i], graph=restricted)
+    return cut
 
 
 def _coefficients(count: int, ms: np.ndarray, sign: np.ndarray, side: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -1333,6 +1379,13 @@ class _Helper:
         except (BrokenPipeError, ConnectionResetError):  # it has gone: :meth:`answer` says so
             pass
 
+    def fix(self, allowance: int) -> int:
+        """Fix the pieces of the windows the helper solves (:func:`_fix`) at ``allowance``: the transitions it cut
+        (0 when it has gone)."""
+        self._send(("fix", allowance))
+        cut = self.answer()
+        return cut if isinstance(cut, int) else 0
+
     def answer(self) -> list[tuple[int, tuple[int, list[int], list[bool]]]] | None:
         """The outcomes of the windows last asked for, or None when the helper has gone."""
         try:
@@ -1354,7 +1407,8 @@ def _at_zero(kept: list[tuple[np.ndarray, np.ndarray]], added: int) -> None:
 
 def _serve(windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.ndarray]], pipe: Connection) -> None:
     """The helper's loop: each (multipliers, windows) it receives, solved and sent back, and each list of new
-    pairs or cuts given its terms, until the pipe closes."""
+    pairs or cuts given its terms, and each fixing of the windows it solves, until the pipe closes."""
+    helped: set[int] = set()  # the windows it has solved: their moved costs are its own
     try:
         while True:
             kind, *message = pipe.recv()
@@ -1363,7 +1417,11 @@ def _serve(windows: list[Window], made: _Terms, kept: list[tuple[np.ndarray, np.
                 (made.add_pairs if kind == "pairs" else made.add_cuts)(*message)
                 _at_zero(kept, made.count - before)
                 continue
+            if kind == "fix":
+                pipe.send(_fix(windows, kept, helped, *message))
+                continue
             lam, moved = message
+            helped.update(moved)
             pipe.send([(i, solve_moved(windows[i], made.terms[i], lam, kept[i], made.leveled.get(i), made.packed[i]))
                        for i in moved])
     except (EOFError, BrokenPipeError, KeyboardInterrupt):  # the coupling has ended, or Ctrl-C: it kills us anyway

@@ -204,6 +204,47 @@ def _shortest(start, dst, piece, cost, full):
     return best[full], best[full] != _UNREACHED, arg
 
 
+@njit(cache=True)
+def _within(start, dst, piece, cost, full, allowance):  # pragma: no cover - compiled
+    """The transitions that lie on some path from ∅ to ``full`` costing at most the least such path's cost plus
+    ``allowance``, as the graph's arrays (``start``, ``dst``, ``piece``) restricted to them: the least cost to each
+    state from ∅ (forward, in the states' numbering) and from each state to ``full`` (backward), and a transition
+    kept when the one plus its piece's cost plus the other is within the allowance."""
+    m = len(start) - 1
+    unreached = _UNREACHED
+    to = np.full(m, unreached, np.int64)
+    to[0] = 0
+    for s in range(m):
+        if to[s] == unreached:
+            continue
+        for t in range(start[s], start[s + 1]):
+            v = to[s] + cost[piece[t]]
+            if v < to[dst[t]]:
+                to[dst[t]] = v
+    rest = np.full(m, unreached, np.int64)
+    rest[full] = 0
+    for s in range(m - 1, -1, -1):
+        for t in range(start[s], start[s + 1]):
+            if rest[dst[t]] != unreached:
+                v = rest[dst[t]] + cost[piece[t]]
+                if v < rest[s]:
+                    rest[s] = v
+    limit = to[full] + allowance
+    new_start = np.zeros(m + 1, start.dtype)
+    new_dst = np.empty(len(dst), dst.dtype)
+    new_piece = np.empty(len(piece), piece.dtype)
+    k = 0
+    for s in range(m):
+        if to[s] != unreached:
+            for t in range(start[s], start[s + 1]):
+                if rest[dst[t]] != unreached and to[s] + cost[piece[t]] + rest[dst[t]] <= limit:
+                    new_dst[k] = dst[t]
+                    new_piece[k] = piece[t]
+                    k += 1
+        new_start[s + 1] = k
+    return new_start, new_dst[:k].copy(), new_piece[:k].copy()
+
+
 @dataclass(frozen=True)
 class DownsetGraph:
     """The down-sets of a window reachable from ∅ by its pieces, and the transitions between them.
@@ -272,6 +313,20 @@ class DownsetGraph:
     def states(self) -> int:
         """The down-sets reached."""
         return len(self.start) - 1
+
+    @property
+    def transitions(self) -> int:
+        """The transitions between down-sets."""
+        return len(self.dst)
+
+    def within(self, cost: np.ndarray, allowance: int) -> "DownsetGraph":
+        """The graph with only the transitions on some chain of pieces covering the window whose total ``cost`` is
+        at most the least plus ``allowance`` (0 or more, so the least chains stay): the reduced-cost fixing of
+        :func:`~.coupling.couple` with an upper bound. The states and pieces keep their numbers."""
+        if self.full < 0:
+            return self
+        start, dst, piece = _within(self.start, self.dst, self.piece, cost, self.full, allowance)
+        return DownsetGraph(masks=self.masks, start=start, dst=dst, piece=piece, full=self.full)
 
     def solve(self, cost: np.ndarray) -> tuple[int, list[int]] | None:
         """The least total ``cost`` (an int64 per piece) of a chain of pieces covering the window, and the pieces

@@ -186,7 +186,7 @@ class SegmentBound:
                 "segment_plain_bytes": sum(self.per_segment), "coupling_rounds": self.coupling.rounds,
                 "coupling_multipliers": self.coupling.multipliers, "coupling_cuts": self.coupling.cuts,
                 "coupling_kept": self.coupling.kept, "coupling_reload_cuts": self.coupling.reload_cuts,
-                "coupling_planes": self.coupling.planes,
+                "coupling_planes": self.coupling.planes, "coupling_fixed": self.coupling.fixed,
                 "coupling_disagreements": self.coupling.disagreements,
                 "coupling_seconds": round(self.coupling.seconds, 3)})
 
@@ -1048,12 +1048,13 @@ def _mixed(cores: Cores, joined: Cores, runs: tuple[tuple[int, int], ...],
 
 def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window | None]],
                    deadline: Deadline = NEVER, rounds: int = COUPLING_ROUNDS, jobs: Jobs = 1,
-                   steps: Steps = FIRST_STEPS, planes: bool = False, reload_cuts: int | None = RELOAD_CUTS
-                   ) -> Coupled | None:
+                   steps: Steps = FIRST_STEPS, planes: bool = False, reload_cuts: int | None = RELOAD_CUTS,
+                   upper: int | None = None) -> Coupled | None:
     """Up to ``rounds`` rounds of the coupling (:mod:`.coupling`) of the windows of ``cores``, as
     :func:`solve_windows` gave them, within ``deadline``, ``jobs`` processes solving the windows of each round
     (the number when it starts), its steps by ``steps``, with cutting planes once the steps are spent (``planes``) and
-    at most ``reload_cuts`` reload cuts leveled per window (None: no limit) (:mod:`.coupling`); None unless every
+    at most ``reload_cuts`` reload cuts leveled per window (None: no limit), fixing pieces by ``upper`` when given
+    (:mod:`.coupling`); None unless every
     window was solved (and has a schedule). A window bounded by its LP (``relaxed``) holds no multiplier: its bound
     is added as it is (formulations/segment-bound.md, "Windows by their LP")."""
     if rounds <= 0 or len(solved) < len(cores) or not all(window or result.relaxed for result, window in solved) \
@@ -1066,7 +1067,7 @@ def couple_windows(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult,
     coupled = couple(cm, [window for _, window in solved if window],
                      sum(result.value for result, _ in solved) - fixed, deadline, max_rounds=rounds,
                      jobs=jobs() if callable(jobs) else jobs, steps=steps, reloads=reloads, planes=planes,
-                     reload_cuts=reload_cuts)
+                     reload_cuts=reload_cuts, upper=None if upper is None else upper - fixed)
     return replace(coupled, bytes=coupled.bytes + fixed)
 
 
@@ -1104,7 +1105,7 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
                   coupling_rounds: int = COUPLING_ROUNDS, order: str = "live", widen: bool = False,
                   feeders: bool = True, merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT,
                   jobs: int = 1, memory: Memory | None = Memory(), planes: bool = False,
-                  reload_cuts: int | None = RELOAD_CUTS) -> SegmentBound:
+                  reload_cuts: int | None = RELOAD_CUTS, upper: int | None = None) -> SegmentBound:
     """Σ over cores of at most ``segment_layers`` consecutive layers of the window order ``order``
     (:func:`window_order`) of the optimum of each one's window (the core, ``overlap`` layers of the order on
     either side and, with ``feeders``, the producers of what the core reads from beyond them) under the local
@@ -1118,12 +1119,12 @@ def segment_bound(cm: CostModel, segment_layers: int = DEFAULT_SEGMENT, overlap:
     :data:`NESTED_SECONDS` or more, the first cut is then nested in the cut into cores of ``merge`` layers
     (:func:`nested_within`); the widening stops where the memory left (``memory``; None: unguarded) would not hold
     a window. ``jobs`` processes solve the windows at once (:func:`solve_windows`), the wider ones stage by
-    stage. ``planes`` and ``reload_cuts`` go to every coupling (:func:`couple_windows`)."""
+    stage. ``planes``, ``reload_cuts`` and ``upper`` go to every coupling (:func:`couple_windows`)."""
     began = time.perf_counter()
     within = nested_within(deadline.left(), widen and coupling_rounds > 0, merge)
     cores = segments(cm, segment_layers, order, feeders, within)
     solved = list(solve_windows(cm, cores, overlap, deadline, max_group, jobs=jobs))
-    climb = dict(planes=planes, reload_cuts=reload_cuts)
+    climb = dict(planes=planes, reload_cuts=reload_cuts, upper=upper)
     coupled = couple_windows(cm, cores, solved, deadline, coupling_rounds, jobs, **climb)
     short = False
     if widen and coupled is not None and deadline.bounded:
@@ -1146,7 +1147,7 @@ def widened(cm: CostModel, cores: Cores, solved: list[tuple[WindowResult, Window
     windows bounded by their LP and then, in the time left, without them; ``jobs`` processes solve the wider windows
     of each stage at once. With ``memory``, the widening stops at the first window whose pieces the memory left
     would not hold (:func:`solve_windows`), and the last element says whether it did. ``climb`` (``planes``,
-    ``reload_cuts``) goes to the couplings (:func:`couple_windows`)."""
+    ``reload_cuts``, ``upper``) goes to the couplings (:func:`couple_windows`)."""
     state = without = None
     short = False
     climb = climb or {}
@@ -1204,7 +1205,7 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
                 order: str = "live", widen: bool = True, feeders: bool = True,
                 merge: int = MERGED_SEGMENT, relax: int = RELAXED_SEGMENT, jobs: int = 1,
                 memory: Memory | None = Memory(), planes: bool = False,
-                reload_cuts: int | None = RELOAD_CUTS) -> SegmentBound:
+                reload_cuts: int | None = RELOAD_CUTS, upper: int | None = None) -> SegmentBound:
     """The segment bound of ``instance`` (``oo.lower_bound``, ``optimus-opt bound``): no schedule moves fewer
     bytes, or none with at most ``max_group`` layers per group. Within ``time_limit`` seconds (none by default) the
     windows not finished count only their compulsory traffic, so what returns is a bound either way; with every
@@ -1216,7 +1217,9 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
     ``jobs`` processes solve the windows at once (the same bound, sooner on a machine with that many cores).
     ``planes`` lets the coupling go on by cutting planes once its subgradient steps are spent, and ``reload_cuts``
     caps the reload cuts leveled per window (None: no limit): more of both prove more, in more time
-    (formulations/segment-bound.md, "The planes")."""
+    (formulations/segment-bound.md, "The planes"). ``upper``, the bytes of a schedule (any number keeps the result a
+    bound), lets the couplings fix the pieces no cheaper schedule uses, which makes their rounds faster; the result
+    is then at most ``upper`` (formulations/segment-bound.md, "Fixing")."""
     if segment_layers < 1:
         raise SolverError(f"segment_layers must be at least 1, got {segment_layers}")
     if overlap < 0:
@@ -1231,4 +1234,4 @@ def lower_bound(instance: Instance, *, time_limit: float | None = None, max_grou
         raise SolverError(f"jobs must be at least 1, got {jobs}")
     return segment_bound(CostModel(instance), segment_layers, overlap, Deadline.after(time_limit), max_group,
                          order=order, widen=widen, feeders=feeders, merge=merge, relax=relax, jobs=jobs,
-                         memory=memory, planes=planes, reload_cuts=reload_cuts)
+                         memory=memory, planes=planes, reload_cuts=reload_cuts, upper=upper)
