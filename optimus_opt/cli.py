@@ -587,7 +587,7 @@ def _bound(args: argparse.Namespace) -> int:
               f"{coupled.cuts} on capacity cuts, {coupled.reload_cuts} on reload cuts, {coupled.kept} on kept stores; "
               f"{agree}), {coupled.seconds:.2f} s")
     if upper is not None:
-        optimal = " (it moves no more than the bound: it is optimal)" if result.bytes >= upper else ""
+        optimal = " (the bound reaches it: no schedule moves fewer bytes)" if result.bytes >= upper else ""
         print(f"{'fixing':<12} by the upper bound {upper:,} B{optimal}: {0 if coupled is None else coupled.fixed:,} "
               "transitions of the windows' graphs cut, used by no cheaper schedule")
     print(f"{'unseen':<12} {result.crossing_bytes:,} B of tensors cross the cuts (the windows see them only in "

@@ -437,7 +437,8 @@ def test_library_and_cli(capsys, tmp_path):
     for upper in ("9,728", str(tmp_path / "best.json")):
         code, out, _ = run_cli(args + ["--upper", upper], capsys)
         assert code == 0 and "lower bound  9,728 B" in out
-        assert "fixing       by the upper bound 9,728 B (it moves no more than the bound: it is optimal): 28 " in out
+        assert ("fixing       by the upper bound 9,728 B (the bound reaches it: no schedule moves fewer bytes): "
+                "28 transitions") in out
     code, out, _ = run_cli(args + ["--upper", "9729", "--json"], capsys)
     figures = json.loads(out)
     assert (figures["lower_bound_bytes"], figures["upper_bytes"], figures["coupling"]["fixed"]) == (9_727, 9_729, 24)
