@@ -183,10 +183,10 @@ _UNREACHED = np.iinfo(np.int64).max
 
 
 @njit(cache=True)
-def _shortest(start, dst, piece, cost, full):
-    """The least total cost from ∅ (state 0) to the down-set ``full`` over the transitions, the states visited in
-    their numbering, which is by size (each is final when it is left), and, per state, the transition that reaches
-    it at that cost (−1: not reached)."""
+def _forward(start, dst, piece, cost):
+    """The least total cost from ∅ (state 0) to every state over the transitions, the states visited in their
+    numbering, which is by size (each is final when it is left), and, per state, the transition that reaches it at
+    that cost (−1: not reached)."""
     m = len(start) - 1
     best = np.full(m, _UNREACHED, np.int64)
     arg = np.full(m, -1, np.int64)
@@ -201,26 +201,26 @@ def _shortest(start, dst, piece, cost, full):
             if v < best[j]:
                 best[j] = v
                 arg[j] = t
+    return best, arg
+
+
+@njit(cache=True)
+def _shortest(start, dst, piece, cost, full):
+    """The least total cost from ∅ to the down-set ``full`` (:func:`_forward`), whether it is reached, and per state
+    the transition that reaches it at least cost."""
+    best, arg = _forward(start, dst, piece, cost)
     return best[full], best[full] != _UNREACHED, arg
 
 
 @njit(cache=True)
-def _within(start, dst, piece, cost, full, allowance):  # pragma: no cover - compiled
+def _within(start, dst, piece, cost, full, allowance):
     """The transitions that lie on some path from ∅ to ``full`` costing at most the least such path's cost plus
     ``allowance``, as the graph's arrays (``start``, ``dst``, ``piece``) restricted to them: the least cost to each
     state from ∅ (forward, in the states' numbering) and from each state to ``full`` (backward), and a transition
     kept when the one plus its piece's cost plus the other is within the allowance."""
     m = len(start) - 1
     unreached = _UNREACHED
-    to = np.full(m, unreached, np.int64)
-    to[0] = 0
-    for s in range(m):
-        if to[s] == unreached:
-            continue
-        for t in range(start[s], start[s + 1]):
-            v = to[s] + cost[piece[t]]
-            if v < to[dst[t]]:
-                to[dst[t]] = v
+    to = _forward(start, dst, piece, cost)[0]
     rest = np.full(m, unreached, np.int64)
     rest[full] = 0
     for s in range(m - 1, -1, -1):
